@@ -1,0 +1,524 @@
+"""Cleaning a questionnaire export against its codebook, with a complete audit trail.
+
+Every respondent (data row) that enters :func:`clean_survey` leaves it either in the analysed set or in the
+exclusion table with a stage, a reason and a value; :func:`check_conservation` enforces
+``n_raw = n_analyzed + sum(excluded)``. Direct identifiers never leave this module: declared PII columns, columns
+whose header looks like a name/e-mail/phone field, and any non-item column whose cells look like e-mail addresses
+or phone numbers are dropped before anything is returned, and respondent ids are replaced by a keyed hash
+(HMAC-SHA256; :func:`make_pseudonymizer`). The audit log records column names, row numbers, counts and numeric
+codes, never cell text.
+
+Order of steps (each one logged):
+
+1. header checks against the codebook (missing item or id column and duplicated columns stop the run; unknown
+   columns are dropped and logged);
+2. direct identifiers dropped; ids pseudonymised; rows without an id excluded (``missing_id``);
+3. item cells parsed: empty -> missing; out-of-range codes (e.g. 0, 6, 9 "not applicable"), non-integer numbers
+   and text become missing with one log entry per cell class, or stop the run (``out_of_range: stop``);
+4. duplicate respondent ids: ``keep_first`` | ``keep_most_complete`` | ``stop``;
+5. respondents with no item answered excluded (``no_responses``);
+6. careless responding indices (:mod:`compval.careless`), flagged or excluded (``careless: flag|exclude``);
+7. missing-data policy (:mod:`compval.missingness`): ``max_missing`` share, then ``listwise`` or ``pairwise``;
+8. item checks on the analysed set: an item nobody answered or with zero variance stops the run (an analysis of
+   it is undefined), naming the column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Codebook, IngestSpec
+from .io import InputError
+
+__all__ = [
+    "CleaningOptions",
+    "IngestResult",
+    "ScreenResult",
+    "ingest_survey",
+    "screen_respondents",
+    "pseudonymize_performance",
+    "match_performance",
+    "check_conservation",
+    "make_pseudonymizer",
+    "load_pseudonym_key",
+    "PII_HEADER_PATTERN",
+    "EMAIL_PATTERN",
+    "PHONE_PATTERN",
+]
+
+PII_HEADER_PATTERN = re.compile(
+    r"(^|[_\s.-])(name|first_?name|last_?name|surname|full_?name|e-?mail|mail|phone|mobile|tel|telephone|cell|"
+    r"address|id_?card|ssn|passport)($|[_\s.-])|姓名|名字|邮箱|电话|手机|地址|身份证",
+    re.IGNORECASE,
+)
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE_PATTERN = re.compile(r"^\s*(\+?\d{1,3}[\s-]?)?(\(?\d{2,4}\)?[\s-]?)?\d{3,4}[\s-]?\d{4}\s*$|^\s*1[3-9]\d{9}\s*$")
+
+_EXCLUSION_COLUMNS = ["pid", "stage", "reason", "value"]
+
+
+@dataclass(frozen=True)
+class CleaningOptions:
+    """Cleaning policies (all from config)."""
+
+    out_of_range: str = "missing"  # missing | stop
+    duplicates: str = "keep_first"  # keep_first | keep_most_complete | stop
+    missing: str = "listwise"  # listwise | pairwise (fiml later: treated as pairwise here)
+    max_missing: float = 0.2
+    careless: str = "flag"  # flag | exclude
+    careless_thresholds: dict = field(default_factory=dict)
+    unknown_columns: str = "drop"  # drop | stop
+
+
+def load_pseudonym_key(env_var: str = "COMPVAL_PSEUDONYM_KEY", key_file: str | os.PathLike | None = None,
+                       strict: bool = False) -> tuple[bytes, str]:
+    """Find the key for pseudonymising respondent ids.
+
+    Order: environment variable ``env_var``, then ``key_file`` (kept outside the repository). If neither exists, a
+    random per-run key is generated (ids then differ between runs) unless ``strict`` is true, which is an error.
+
+    Returns
+    -------
+    (key, origin) where origin is ``"env:<var>"``, ``"file:<path>"`` or ``"generated"``.
+    """
+    val = os.environ.get(env_var)
+    if val:
+        return val.encode("utf-8"), f"env:{env_var}"
+    if key_file:
+        p = Path(os.path.expanduser(str(key_file)))
+        if p.exists():
+            key = p.read_bytes().strip()
+            if not key:
+                raise InputError(p, "pseudonymisation key file is empty")
+            return key, f"file:{p}"
+    if strict:
+        raise InputError(key_file, f"no pseudonymisation key: set ${env_var} or create the key file "
+                                   "(privacy.strict is true, so a per-run key is not allowed)")
+    return secrets.token_hex(32).encode(), "generated"
+
+
+def make_pseudonymizer(key: bytes, prefix: str = "P") -> Callable[[str], str]:
+    """Keyed hash of a respondent id: ``prefix + hex(HMAC-SHA256(key, id))[:16]``."""
+
+    def pseudo(raw_id: str) -> str:
+        return prefix + hmac.new(key, str(raw_id).strip().encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+    return pseudo
+
+
+def _rows_text(rows: list[int], limit: int = 20) -> str:
+    rows = sorted(rows)
+    s = ";".join(str(r) for r in rows[:limit])
+    return s + (f";...(+{len(rows) - limit})" if len(rows) > limit else "")
+
+
+def _looks_like_pii(values: pd.Series) -> str | None:
+    v = values.astype(str).str.strip()
+    v = v[v != ""]
+    if v.empty:
+        return None
+    if v.str.contains(EMAIL_PATTERN).any():
+        return "e-mail addresses"
+    if v.str.match(PHONE_PATTERN).mean() > 0.5:
+        return "phone numbers"
+    return None
+
+
+@dataclass
+class IngestResult:
+    """Outputs of :func:`ingest_survey`; none of them holds a direct identifier."""
+
+    responses: pd.DataFrame  # index pid; declared non-PII columns then items as answered (range-checked)
+    exclusions: pd.DataFrame  # pid, stage, reason, value
+    log: pd.DataFrame  # step, column, issue, count, rows, action
+    report: dict
+    id_map: dict = field(repr=False, default_factory=dict)  # raw id -> pid, in memory only, never written
+
+
+@dataclass
+class ScreenResult:
+    """Outputs of :func:`screen_respondents`."""
+
+    items: pd.DataFrame  # index pid; analysed respondents; items as answered (not reverse-scored)
+    respondents: pd.DataFrame  # index pid; every ingested respondent: non-PII covariates, flags, status
+    exclusions: pd.DataFrame  # all exclusions (ingest + screening): pid, stage, reason, value
+    log: pd.DataFrame
+    careless: pd.DataFrame  # index pid; careless indices and flags
+    report: dict
+
+
+def _log_entry(step, issue, *, column="", count=0, rows=(), action=""):
+    return {"step": step, "column": column, "issue": issue, "count": int(count),
+            "rows": _rows_text(list(rows)), "action": action}
+
+
+_LOG_COLUMNS = ["step", "column", "issue", "count", "rows", "action"]
+
+
+def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, options: CleaningOptions, *, source: str,
+                  pseudonymize: Callable[[str], str]) -> IngestResult:
+    """Check a survey export (text cells as returned by :func:`compval.io.read_table`) against the codebook.
+
+    Steps 1-4 of the module description: header checks, removal of direct identifiers, pseudonymisation,
+    item-cell parsing with out-of-range handling, duplicate ids.
+
+    Raises
+    ------
+    InputError
+        For problems that make the file unusable, naming file, row and column.
+    """
+    if isinstance(codebook, dict):
+        codebook = IngestSpec.from_dict(codebook)
+    log: list[dict] = []
+    excl: list[dict] = []
+
+    def note(*a, **k):
+        log.append(_log_entry(*a, **k))
+
+    n_raw = len(raw)
+    cols = list(raw.columns)
+    header = raw.attrs.get("header", cols)
+    # ---- 1. header
+    dups = [c for c in cols if ".__dup" in c]
+    if dups:
+        name = dups[0].split(".__dup")[0]
+        positions = [i + 1 for i, h in enumerate(header) if h == name]
+        raise InputError(source, f"column name appears {len(positions)} times (positions {positions})",
+                         row=1, column=name, expected="each column name once")
+    empty_names = [i + 1 for i, c in enumerate(cols) if c == ""]
+    if empty_names:
+        raise InputError(source, f"header cell {empty_names[0]} is empty", row=1,
+                         expected="a name for every column")
+    idc = codebook.id_column
+    if idc not in cols:
+        raise InputError(source, "id column missing from the header", row=1, column=idc,
+                         expected=f"a column '{idc}' (codebook id_column)")
+    missing_items = [c for c in codebook.item_ids if c not in cols]
+    if missing_items:
+        shown = ", ".join(missing_items[:10]) + (" ..." if len(missing_items) > 10 else "")
+        raise InputError(source, f"{len(missing_items)} item column(s) of the codebook are missing: {shown}",
+                         row=1, column=missing_items[0], expected="every codebook item as a column")
+    declared = {c["name"]: c for c in codebook.columns}
+    known = set(codebook.item_ids) | {idc} | set(declared)
+    unknown = [c for c in cols if c not in known]
+    if unknown and options.unknown_columns == "stop":
+        raise InputError(source, "column not described by the codebook", row=1, column=unknown[0],
+                         expected="only the id, item and declared columns (unknown_columns: stop)")
+    for c in unknown:
+        note("header", "column not in codebook", column=c, action="dropped")
+    # ---- 2. direct identifiers
+    dropped_pii = []
+    for c in cols:
+        if c in codebook.item_ids or c == idc:
+            continue
+        spec = declared.get(c, {})
+        if spec.get("pii") or spec.get("role") == "pii":
+            dropped_pii.append((c, "declared pii in codebook"))
+        elif PII_HEADER_PATTERN.search(c):
+            dropped_pii.append((c, "header looks like a direct identifier"))
+        else:
+            why = _looks_like_pii(raw[c])
+            if why:
+                dropped_pii.append((c, f"cells look like {why}"))
+    for c, why in dropped_pii:
+        note("privacy", why, column=c, action="dropped")
+    pii_cols = {c for c, _ in dropped_pii}
+    keep_cols = [c for c in cols if c not in pii_cols and c not in unknown or c in codebook.item_ids or c == idc]
+    keep_cols = [c for c in keep_cols if c not in pii_cols]
+    df = raw[keep_cols].copy()
+
+    ids = df[idc].astype(str).str.strip()
+    no_id = ids == ""
+    if no_id.any():
+        for r in df.index[no_id]:
+            excl.append({"pid": f"row{r}", "stage": "ingest", "reason": "missing_id", "value": f"row {r}"})
+        note("ids", "respondent id empty", column=idc, count=no_id.sum(), rows=df.index[no_id], action="excluded")
+        df = df.loc[~no_id]
+        ids = ids.loc[~no_id]
+    id_map = {rid: pseudonymize(rid) for rid in dict.fromkeys(ids)}
+    pid = ids.map(id_map)
+    if pid.nunique() != ids.nunique():
+        raise RuntimeError("pseudonym collision: two distinct ids hash to the same pseudonym")
+
+    # ---- 3. item cells
+    lo, hi = codebook.scale_min, codebook.scale_max
+    items = pd.DataFrame(index=df.index, columns=codebook.item_ids, dtype=float)
+    classes: dict[tuple[str, str], list[int]] = {}
+    for c in codebook.item_ids:
+        text = df[c].astype(str).str.strip()
+        num = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad_text = (text != "") & num.isna()
+        non_int = num.notna() & (num != np.round(num))
+        out = num.notna() & ~non_int & ((num < lo) | (num > hi))
+        for r in df.index[bad_text]:
+            classes.setdefault((c, "non-numeric text"), []).append(r)
+        for r in df.index[non_int]:
+            classes.setdefault((c, "non-integer number"), []).append(r)
+        for r, v in zip(df.index[out], num[out]):
+            classes.setdefault((c, f"out-of-range code {int(v)}"), []).append(r)
+        bad = bad_text | non_int | out
+        if bad.any() and options.out_of_range == "stop":
+            r = df.index[bad][0]
+            kind = "text" if bad_text.loc[r] else ("a non-integer number" if non_int.loc[r] else
+                                                    f"code {int(num.loc[r])}")
+            raise InputError(source, f"invalid response ({kind})", row=int(r), column=c,
+                             expected=f"an integer from {lo} to {hi} or an empty cell")
+        items[c] = num.where(~bad)
+    for (c, cls), rows in sorted(classes.items(), key=lambda kv: (codebook.item_ids.index(kv[0][0]), kv[0][1])):
+        note("ranges", cls, column=c, count=len(rows), rows=rows, action="set to missing")
+    n_cells_repaired = sum(len(v) for v in classes.values())
+
+    # non-item declared columns
+    other = pd.DataFrame(index=df.index)
+    for c, spec in declared.items():
+        if c not in df.columns or spec.get("role") in ("pii", "ignore") or c in pii_cols:
+            continue
+        role = spec.get("role", "covariate")
+        typ = spec.get("type", "categorical" if role == "group" else "numeric")
+        text = df[c].astype(str).str.strip()
+        if typ == "numeric":
+            num = pd.to_numeric(text.where(text != "", None), errors="coerce")
+            bad = (text != "") & num.isna()
+            if bad.any():
+                note("covariates", "non-numeric value", column=c, count=bad.sum(), rows=df.index[bad],
+                     action="set to missing")
+            other[c] = num
+        else:
+            other[c] = text.where(text != "", None)
+
+    # ---- 4. duplicates
+    items.insert(0, "pid", pid.values)
+    n_answered = items[codebook.item_ids].notna().sum(axis=1)
+    dup_mask = pid.duplicated(keep=False)
+    drop_rows: list[int] = []
+    if dup_mask.any():
+        if options.duplicates == "stop":
+            r = df.index[pid.duplicated(keep="first")][0]
+            first = df.index[(pid == pid.loc[r])][0]
+            raise InputError(source, f"respondent id duplicates the one in row {first}", row=int(r), column=idc,
+                             expected="unique ids (duplicates: stop)")
+        for p, grp in pid[dup_mask].groupby(pid[dup_mask], sort=False):
+            rows = list(grp.index)
+            if options.duplicates == "keep_most_complete":
+                keep = max(rows, key=lambda r: (n_answered.loc[r], -rows.index(r)))
+            else:
+                keep = rows[0]
+            for r in rows:
+                if r != keep:
+                    drop_rows.append(r)
+                    excl.append({"pid": p, "stage": "duplicates", "reason": "duplicate_id",
+                                 "value": f"row {r} dropped, row {keep} kept ({options.duplicates})"})
+        note("duplicates", f"duplicate respondent id ({options.duplicates})", column=idc, count=len(drop_rows),
+             rows=drop_rows, action="excluded")
+    items = items.drop(index=drop_rows)
+    other = other.drop(index=drop_rows)
+    items.index.name = "row"
+
+    responses = pd.concat([items.set_index("pid"), other.set_axis(items["pid"].values)], axis=1)
+    responses = responses[[c for c in other.columns] + codebook.item_ids]
+    responses.index.name = "pid"
+    exclusions = pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS)
+    report = {
+        "source": Path(source).name,
+        "n_raw": n_raw,
+        "n_ingested": int(len(responses)),
+        "columns_dropped_pii": [c for c, _ in dropped_pii],
+        "columns_dropped_unknown": unknown,
+        "cells_set_missing": int(n_cells_repaired),
+        "duplicate_rows_dropped": len(drop_rows),
+        "duplicates_policy": options.duplicates,
+        "out_of_range_policy": options.out_of_range,
+    }
+    if report["n_ingested"] + len(exclusions) != n_raw:
+        raise RuntimeError(f"ingest lost respondents: {n_raw} rows, {len(responses)} kept, {len(exclusions)} excluded")
+    return IngestResult(responses=responses, exclusions=exclusions, log=pd.DataFrame(log, columns=_LOG_COLUMNS),
+                        report=report, id_map=id_map)
+
+
+def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: CleaningOptions, *,
+                       prior_exclusions: pd.DataFrame, n_raw: int, source: str = "survey",
+                       careless_fn: Callable | None = None) -> ScreenResult:
+    """Screen ingested respondents: empty records, careless responding, missing-data policy, item checks.
+
+    Steps 5-8 of the module description. ``prior_exclusions`` (from :func:`ingest_survey`) are carried into the
+    returned exclusion table so that it is complete, and the conservation law is checked against ``n_raw``.
+
+    Parameters
+    ----------
+    careless_fn : callable, optional
+        ``f(raw_items, scored_items, duration) -> DataFrame`` of indices and boolean flags with columns
+        ``flag_any`` and ``flag_reasons``; defaults to :func:`compval.careless.screen`.
+    """
+    log: list[dict] = []
+    excl: list[dict] = []
+
+    def note(*a, **k):
+        log.append(_log_entry(*a, **k))
+
+    item_block = responses[codebook.item_ids].astype(float)
+    respondents = responses.drop(columns=codebook.item_ids).copy()
+    # ---- 5. empty responses
+    empty = item_block.notna().sum(axis=1) == 0
+    for p in item_block.index[empty]:
+        excl.append({"pid": p, "stage": "screen", "reason": "no_responses", "value": "0 items answered"})
+    if empty.any():
+        note("responses", "no item answered", count=empty.sum(), action="excluded")
+    item_block = item_block.loc[~empty]
+
+    # ---- 6. careless responding
+    if careless_fn is None:
+        from .careless import screen as careless_fn  # noqa: N813
+    duration = respondents.loc[item_block.index, codebook.columns_with_role("duration")[0]] \
+        if codebook.columns_with_role("duration") else None
+    scored = codebook.reverse_score(item_block)
+    careless = careless_fn(item_block, scored, duration)
+    careless.index.name = "pid"
+    flagged = careless.index[careless["flag_any"].astype(bool)]
+    if options.careless == "exclude":
+        for p in flagged:
+            excl.append({"pid": p, "stage": "careless", "reason": "careless_responding",
+                         "value": careless.loc[p, "flag_reasons"]})
+        item_block = item_block.drop(index=flagged)
+    note("careless", "flagged as careless responder", count=len(flagged),
+         action="excluded" if options.careless == "exclude" else "flagged (kept)")
+
+    # ---- 7. missing-data policy
+    from .missingness import apply_missing_policy
+
+    kept, miss_excl = apply_missing_policy(item_block, policy=options.missing, max_missing=options.max_missing)
+    for p, r in miss_excl.iterrows():
+        excl.append({"pid": p, "stage": "missing", "reason": r["reason"], "value": r["value"]})
+    if len(miss_excl):
+        for reason, grp in miss_excl.groupby("reason"):
+            note("missing", reason, count=len(grp), action="excluded")
+    item_block = item_block.loc[kept]
+
+    # ---- 8. item checks
+    for c in codebook.item_ids:
+        col = item_block[c]
+        if col.notna().sum() == 0:
+            raise InputError(source, "no analysed respondent answered this item", column=c,
+                             expected="at least some valid answers per item")
+        if col.nunique(dropna=True) < 2:
+            raise InputError(source, f"item has zero variance among analysed respondents (all {col.dropna().iloc[0]:g})",
+                             column=c, expected="at least two different answers per item")
+
+    exclusions = pd.concat([prior_exclusions[_EXCLUSION_COLUMNS],
+                            pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS)], ignore_index=True)
+    status = pd.Series("analysed", index=respondents.index, dtype=object)
+    for p, stage in zip(exclusions["pid"], exclusions["stage"]):
+        if p in status.index and p not in item_block.index:
+            status.loc[p] = f"excluded:{stage}"
+    respondents["status"] = status
+    respondents["careless_flag"] = careless["flag_any"].reindex(respondents.index).astype("boolean")
+    respondents["n_items_missing"] = responses[codebook.item_ids].isna().sum(axis=1)
+    by_reason = exclusions.groupby("reason", sort=False).size().to_dict() if len(exclusions) else {}
+    by_stage = exclusions.groupby("stage", sort=False).size().to_dict() if len(exclusions) else {}
+    report = {
+        "n_raw": int(n_raw),
+        "n_analyzed": int(len(item_block)),
+        "excluded": {k: int(v) for k, v in by_reason.items()},
+        "excluded_by_stage": {k: int(v) for k, v in by_stage.items()},
+        "careless_flagged": int(len(flagged)),
+        "careless_policy": options.careless,
+        "missing_policy": options.missing,
+        "max_missing": options.max_missing,
+    }
+    check_conservation(report)
+    return ScreenResult(items=item_block, respondents=respondents, exclusions=exclusions,
+                        log=pd.DataFrame(log, columns=_LOG_COLUMNS), careless=careless, report=report)
+
+
+def check_conservation(report: dict) -> None:
+    """Enforce ``n_raw == n_analyzed + sum(excluded)``; raise RuntimeError naming the numbers otherwise."""
+    total = report["n_analyzed"] + sum(report["excluded"].values())
+    if total != report["n_raw"]:
+        raise RuntimeError(
+            f"conservation law broken: n_raw={report['n_raw']} but n_analyzed={report['n_analyzed']} + "
+            f"excluded={sum(report['excluded'].values())} = {total}"
+        )
+
+
+def pseudonymize_performance(perf: pd.DataFrame, *, id_column: str, source: str,
+                             pseudonymize: Callable[[str], str], criteria: list[str] | None = None) -> pd.DataFrame:
+    """Check the performance file and replace employee ids by their pseudonyms.
+
+    Parameters
+    ----------
+    perf : DataFrame
+        Text cells as read by :func:`compval.io.read_table`.
+    criteria : list of str, optional
+        Criterion columns; default every column but the id, less columns that look like direct identifiers.
+
+    Returns
+    -------
+    DataFrame indexed by pid with numeric criterion columns, one row per performance record.
+
+    Raises
+    ------
+    InputError
+        Missing id column, empty or duplicated ids, non-numeric criterion values (file, row and column named).
+    """
+    if id_column not in perf.columns:
+        raise InputError(source, "id column missing from the header", row=1, column=id_column,
+                         expected=f"a column '{id_column}' (config performance.id_column)")
+    dups = [c for c in perf.columns if ".__dup" in c]
+    if dups:
+        raise InputError(source, "column name appears more than once", row=1, column=dups[0].split(".__dup")[0])
+    ids = perf[id_column].astype(str).str.strip()
+    if (ids == "").any():
+        r = perf.index[ids == ""][0]
+        raise InputError(source, "employee id is empty", row=int(r), column=id_column, expected="an id in every row")
+    if ids.duplicated().any():
+        r = perf.index[ids.duplicated()][0]
+        raise InputError(source, "employee id appears twice", row=int(r), column=id_column,
+                         expected="one performance record per employee")
+    if criteria is None:
+        criteria = [c for c in perf.columns if c != id_column and not PII_HEADER_PATTERN.search(c)
+                    and _looks_like_pii(perf[c]) is None]
+    missing = [c for c in criteria if c not in perf.columns]
+    if missing:
+        raise InputError(source, "criterion column missing", row=1, column=missing[0],
+                         expected="the criteria listed in config performance.criteria")
+    out = pd.DataFrame(index=pd.Index(ids.map(pseudonymize).values, name="pid"))
+    for c in criteria:
+        text = perf[c].astype(str).str.strip()
+        num = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad = (text != "") & num.isna()
+        if bad.any():
+            r = perf.index[bad][0]
+            raise InputError(source, "criterion value is not a number", row=int(r), column=c, expected="a number")
+        out[c] = num.values
+    return out
+
+
+def match_performance(perf: pd.DataFrame, *, analysed: pd.Index, surveyed: pd.Index) -> tuple[pd.DataFrame, dict]:
+    """Join pseudonymised performance records to the analysed respondents and count every outcome.
+
+    Returns
+    -------
+    (records of analysed respondents, in the analysed order, counts)
+        counts: ``n_performance_records``, ``matched`` (analysed with a record), ``survey_only`` (analysed
+        without a record), ``performance_only`` (records of nobody in the survey), ``performance_of_excluded``
+        (records of surveyed but excluded respondents).
+    """
+    in_survey = perf.index.isin(surveyed)
+    counts = {
+        "n_performance_records": int(len(perf)),
+        "matched": int(perf.index.isin(analysed).sum()),
+        "survey_only": int((~analysed.isin(perf.index)).sum()),
+        "performance_only": int((~in_survey).sum()),
+        "performance_of_excluded": int((in_survey & ~perf.index.isin(analysed)).sum()),
+    }
+    joined = perf.loc[analysed[analysed.isin(perf.index)]]
+    return joined, counts

@@ -1,0 +1,389 @@
+"""The codebook: an instrument's measurement model as data.
+
+A codebook (YAML) declares the response scale, the respondent id column, optional non-item columns
+(identifiers, covariates, grouping variables) and the hierarchy module -> competency -> dimension -> item.
+Every stage of the pipeline derives its models from this object; no stage knows item names or the number
+of factors in advance.
+
+The codebook is validated against ``schemas/codebook.schema.yaml`` (JSON Schema, draft 2020-12) and then
+against the rules a schema cannot express (unique ids and keys, a scale with at least two points, ...).
+All problems are collected and reported together, each with its key path, e.g.
+``modules[0].competencies[1].dimensions[2].items[0].id: 'ACH 1' does not match ...``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from jsonschema import Draft202012Validator
+
+__all__ = [
+    "Codebook",
+    "CodebookError",
+    "load_codebook",
+    "codebook_schema",
+    "slugify",
+    "IngestSpec",
+]
+
+
+class CodebookError(ValueError):
+    """Raised when a codebook is invalid; ``problems`` lists every problem with its key path."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid codebook {source}: {len(self.problems)} problem(s)\n{lines}")
+
+
+def slugify(text: str) -> str:
+    """Lower-case identifier made of ``[a-z0-9_]`` from free text (used for module and dimension keys)."""
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", text.strip().lower()).strip("_")
+    if not s or not s[0].isalpha():
+        s = "k_" + s
+    return s
+
+
+def codebook_schema() -> dict:
+    """The JSON schema a codebook must satisfy (shipped inside the package)."""
+    text = resources.files("compval").joinpath("schemas/codebook.schema.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _path_str(path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<root>"
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A validated codebook.
+
+    Attributes
+    ----------
+    data : dict
+        The codebook as parsed from YAML (with defaults filled in: ``reverse: false``, module and
+        dimension ``key`` derived from their names when absent).
+    source : str
+        Where it came from (file path or ``<dict>``), used in messages.
+    """
+
+    data: dict
+    source: str = "<dict>"
+    _items: pd.DataFrame = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        rows = []
+        for m in self.data["modules"]:
+            for c in m["competencies"]:
+                for d in c["dimensions"]:
+                    for it in d["items"]:
+                        rows.append(
+                            {
+                                "item": it["id"],
+                                "text": it["text"],
+                                "reverse": bool(it.get("reverse", False)),
+                                "dimension": d["key"],
+                                "dimension_name": d["name"],
+                                "competency": c["key"],
+                                "competency_name": c["name"],
+                                "module": m["key"],
+                                "module_name": m["name"],
+                            }
+                        )
+        object.__setattr__(self, "_items", pd.DataFrame(rows))
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "<dict>") -> "Codebook":
+        """Validate ``data`` and build a Codebook; raises :class:`CodebookError` listing all problems."""
+        data = copy.deepcopy(data)
+        problems = _validate(data)
+        if problems:
+            raise CodebookError(source, problems)
+        for m in data["modules"]:
+            m.setdefault("key", slugify(m["name"]))
+            for c in m["competencies"]:
+                for d in c["dimensions"]:
+                    d.setdefault("key", f"{c['key']}__{slugify(d['name'])}")
+                    for it in d["items"]:
+                        it.setdefault("reverse", False)
+        problems = _validate_derived_keys(data)
+        if problems:
+            raise CodebookError(source, problems)
+        return cls(data=data, source=source)
+
+    @classmethod
+    def from_structure(cls, structure: dict) -> "Codebook":
+        """Rebuild a Codebook from :meth:`structure` (item wording is not carried: each text is set to its id)."""
+        data = copy.deepcopy(structure)
+        for m in data["modules"]:
+            for c in m["competencies"]:
+                for d in c["dimensions"]:
+                    for it in d["items"]:
+                        it.setdefault("text", it["id"])
+        return cls.from_dict(data, source="<structure>")
+
+    # ------------------------------------------------------------------ basic facts
+    @property
+    def instrument(self) -> str:
+        return self.data["instrument"]
+
+    @property
+    def scale_min(self) -> int:
+        return int(self.data["scale"]["min"])
+
+    @property
+    def scale_max(self) -> int:
+        return int(self.data["scale"]["max"])
+
+    @property
+    def scale_labels(self) -> list[str]:
+        return list(self.data["scale"].get("labels", []))
+
+    @property
+    def id_column(self) -> str:
+        return self.data["id_column"]
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """Tidy item table in codebook order: item, text, reverse, dimension(_name), competency(_name), module(_name)."""
+        return self._items.copy()
+
+    @property
+    def item_ids(self) -> list[str]:
+        return self._items["item"].tolist()
+
+    @property
+    def reverse_items(self) -> list[str]:
+        return self._items.loc[self._items["reverse"], "item"].tolist()
+
+    @property
+    def competencies(self) -> list[str]:
+        return list(dict.fromkeys(self._items["competency"]))
+
+    @property
+    def modules(self) -> list[str]:
+        return list(dict.fromkeys(self._items["module"]))
+
+    @property
+    def dimensions(self) -> list[str]:
+        return list(dict.fromkeys(self._items["dimension"]))
+
+    def names(self, level: str) -> dict[str, str]:
+        """Key -> display name for ``level`` in {'competency', 'module', 'dimension'}."""
+        t = self._items.drop_duplicates(level)
+        return dict(zip(t[level], t[f"{level}_name"]))
+
+    def groups(self, level: str = "competency") -> dict[str, list[str]]:
+        """Key -> item ids, for ``level`` in {'competency', 'module', 'dimension'}, in codebook order."""
+        if level not in ("competency", "module", "dimension"):
+            raise ValueError(f"unknown level {level!r}")
+        out: dict[str, list[str]] = {}
+        for key, item in zip(self._items[level], self._items["item"]):
+            out.setdefault(key, []).append(item)
+        return out
+
+    def competency_module(self) -> dict[str, str]:
+        """Competency key -> module key."""
+        t = self._items.drop_duplicates("competency")
+        return dict(zip(t["competency"], t["module"]))
+
+    def dimension_competency(self) -> dict[str, str]:
+        """Dimension key -> competency key."""
+        t = self._items.drop_duplicates("dimension")
+        return dict(zip(t["dimension"], t["competency"]))
+
+    # ------------------------------------------------------------------ non-item columns
+    @property
+    def columns(self) -> list[dict]:
+        return list(self.data.get("columns", []))
+
+    def pii_columns(self) -> list[str]:
+        """Columns declared as direct identifiers (``pii: true`` or ``role: pii``)."""
+        return [c["name"] for c in self.columns if c.get("pii") or c.get("role") == "pii"]
+
+    def columns_with_role(self, role: str) -> list[str]:
+        return [c["name"] for c in self.columns if c.get("role") == role]
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict:
+        return copy.deepcopy(self.data)
+
+    def structure(self) -> dict:
+        """The measurement structure without item wording: what analyses depend on.
+
+        Used as a Snakemake ``params`` value so that editing an item's text does not rerun the analyses,
+        while moving an item, reversing it or changing the scale does.
+        """
+        d = self.to_dict()
+        for key in ("notes", "source", "version", "language"):
+            d.pop(key, None)
+        for m in d["modules"]:
+            m.pop("description", None)
+            for c in m["competencies"]:
+                c.pop("definition", None)
+                for dim in c["dimensions"]:
+                    dim.pop("description", None)
+                    for it in dim["items"]:
+                        it.pop("text", None)
+                        it.pop("source", None)
+        return d
+
+    def ingest_spec(self) -> dict:
+        """What reading and cleaning the export depends on: ids, item ids, scale, non-item columns."""
+        return {
+            "id_column": self.id_column,
+            "scale": {"min": self.scale_min, "max": self.scale_max},
+            "items": self.item_ids,
+            "columns": self.columns,
+        }
+
+    def sha256(self) -> str:
+        """Hash of the canonical JSON form (provenance)."""
+        return hashlib.sha256(json.dumps(self.data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def reverse_score(self, items: pd.DataFrame) -> pd.DataFrame:
+        """Return a copy of ``items`` with reverse-keyed items recoded as ``min + max - x``."""
+        out = items.copy()
+        rev = [c for c in self.reverse_items if c in out.columns]
+        out[rev] = (self.scale_min + self.scale_max) - out[rev]
+        return out
+
+
+@dataclass(frozen=True)
+class IngestSpec:
+    """The part of a codebook that reading and checking an export depends on (see :meth:`Codebook.ingest_spec`).
+
+    It offers the same attributes as :class:`Codebook` for these facts, so cleaning code accepts either.
+    """
+
+    id_column: str
+    item_ids: list
+    scale_min: int
+    scale_max: int
+    columns: list
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "IngestSpec":
+        return cls(id_column=d["id_column"], item_ids=list(d["items"]), scale_min=int(d["scale"]["min"]),
+                   scale_max=int(d["scale"]["max"]), columns=list(d.get("columns", [])))
+
+    def pii_columns(self) -> list[str]:
+        return [c["name"] for c in self.columns if c.get("pii") or c.get("role") == "pii"]
+
+    def columns_with_role(self, role: str) -> list[str]:
+        return [c["name"] for c in self.columns if c.get("role") == role]
+
+
+def _validate(data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return [f"<root>: expected a mapping, got {type(data).__name__}"]
+    validator = Draft202012Validator(codebook_schema())
+    problems = [
+        f"{_path_str(e.absolute_path)}: {e.message}"
+        for e in sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    ]
+    if problems:
+        return problems
+    scale = data["scale"]
+    if scale["max"] <= scale["min"]:
+        problems.append(f"scale: max ({scale['max']}) must be greater than min ({scale['min']})")
+    labels = scale.get("labels")
+    if labels is not None and len(labels) != scale["max"] - scale["min"] + 1:
+        problems.append(
+            f"scale.labels: {len(labels)} labels given for a {scale['max'] - scale['min'] + 1}-point scale"
+        )
+    seen_items: dict[str, str] = {}
+    seen_comp: dict[str, str] = {}
+    seen_mod: dict[str, str] = {}
+    for i, m in enumerate(data["modules"]):
+        mpath = f"modules[{i}]"
+        mname = m["name"]
+        if mname in seen_mod:
+            problems.append(f"{mpath}.name: module '{mname}' already defined at {seen_mod[mname]}")
+        seen_mod[mname] = mpath
+        for j, c in enumerate(m["competencies"]):
+            cpath = f"{mpath}.competencies[{j}]"
+            if c["key"] in seen_comp:
+                problems.append(f"{cpath}.key: competency key '{c['key']}' already used at {seen_comp[c['key']]}")
+            seen_comp[c["key"]] = cpath
+            for k, d in enumerate(c["dimensions"]):
+                for n, it in enumerate(d["items"]):
+                    ipath = f"{cpath}.dimensions[{k}].items[{n}].id"
+                    if it["id"] in seen_items:
+                        problems.append(f"{ipath}: item id '{it['id']}' already used at {seen_items[it['id']]}")
+                    seen_items[it["id"]] = ipath
+    if data["id_column"] in seen_items:
+        problems.append(f"id_column: '{data['id_column']}' is also an item id")
+    col_names = [c["name"] for c in data.get("columns", [])]
+    for i, name in enumerate(col_names):
+        if name in seen_items:
+            problems.append(f"columns[{i}].name: '{name}' is also an item id")
+        if col_names.index(name) != i:
+            problems.append(f"columns[{i}].name: column '{name}' listed twice")
+    for i, c in enumerate(data.get("columns", [])):
+        if c.get("role") == "pii" and c.get("pii") is False:
+            problems.append(f"columns[{i}]: role 'pii' contradicts pii: false")
+    for i, m in enumerate(data["modules"]):
+        for j, c in enumerate(m["competencies"]):
+            for k, d in enumerate(c["dimensions"]):
+                for n, it in enumerate(d["items"]):
+                    syn = it.get("synonym_of")
+                    if syn is not None and syn not in seen_items:
+                        problems.append(
+                            f"modules[{i}].competencies[{j}].dimensions[{k}].items[{n}].synonym_of: "
+                            f"unknown item '{syn}'"
+                        )
+    return problems
+
+
+def _validate_derived_keys(data: dict) -> list[str]:
+    problems = []
+    seen_mod: dict[str, str] = {}
+    seen_dim: dict[str, str] = {}
+    for i, m in enumerate(data["modules"]):
+        if m["key"] in seen_mod:
+            problems.append(f"modules[{i}].key: module key '{m['key']}' already used at {seen_mod[m['key']]}")
+        seen_mod[m["key"]] = f"modules[{i}]"
+        for j, c in enumerate(m["competencies"]):
+            for k, d in enumerate(c["dimensions"]):
+                path = f"modules[{i}].competencies[{j}].dimensions[{k}]"
+                if d["key"] in seen_dim:
+                    problems.append(f"{path}.key: dimension key '{d['key']}' already used at {seen_dim[d['key']]}")
+                seen_dim[d["key"]] = path
+    return problems
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read and validate a codebook YAML file.
+
+    Raises
+    ------
+    CodebookError
+        With every problem found, each prefixed by its key path, and the file name.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CodebookError(str(path), ["file not found"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise CodebookError(str(path), [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    return Codebook.from_dict(data, source=str(path))

@@ -1,0 +1,325 @@
+"""Reading questionnaire exports and writing results deterministically.
+
+Readers return the file's cells as text (``dtype=str``) together with the spreadsheet/file row number of each
+data row, so that every later check can name the file, row and column of a bad cell. Numeric parsing happens in
+:mod:`compval.clean`, where the codebook says what each column must hold.
+
+Supported inputs
+----------------
+* CSV/TSV/TXT: delimiter sniffed among ``, ; \\t |``; encoding UTF-8 (with or without BOM), then GB18030 (a superset
+  of GBK and GB2312, the encodings Chinese survey tools export), unless ``encoding`` is given.
+* XLSX (openpyxl): the first sheet, or the named ``sheet``.
+* SPSS ``.sav`` (pyreadstat): numeric codes are kept as values; value labels and variable labels are returned in
+  :class:`TableMeta`.
+
+Writers are atomic (temporary file + rename) and byte-deterministic: fixed float format, ``\\n`` line ends, UTF-8,
+JSON with ``NaN`` written as ``null``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "InputError",
+    "TableMeta",
+    "read_table",
+    "write_table",
+    "write_json",
+    "read_json",
+    "atomic_path",
+    "FLOAT_FORMAT",
+    "to_jsonable",
+]
+
+FLOAT_FORMAT = "%.10g"
+_DELIMITERS = [",", ";", "\t", "|"]
+_ENCODINGS = ["utf-8-sig", "gb18030"]
+
+
+class InputError(ValueError):
+    """A problem with an input file, located as precisely as possible.
+
+    The message reads ``<file>, row <r>, column '<c>': <what is wrong> (expected <what>)``; row numbers are the
+    line/row numbers a person sees when opening the file (header = row 1).
+    """
+
+    def __init__(self, file: str | os.PathLike | None, message: str, *, row: int | None = None,
+                 column: str | None = None, expected: str | None = None):
+        self.file = None if file is None else str(file)
+        self.row = row
+        self.column = column
+        self.expected = expected
+        self.detail = message
+        parts = [self.file or "<input>"]
+        if row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"column '{column}'")
+        text = ", ".join(parts) + f": {message}"
+        if expected:
+            text += f" (expected {expected})"
+        super().__init__(text)
+
+
+@dataclass
+class TableMeta:
+    """What was learnt while reading a file."""
+
+    path: str
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    variable_labels: dict[str, str] = field(default_factory=dict)
+    repairs: list[str] = field(default_factory=list)
+
+
+def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise InputError(path, f"cannot be decoded as {encoding} at byte {exc.start}") from None
+    for enc in _ENCODINGS:
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise InputError(path, "is neither UTF-8 nor GB18030/GBK text", expected="a UTF-8 or GBK encoded CSV file")
+
+
+def _sniff_delimiter(text: str, path: Path, delimiter: str | None) -> str:
+    if delimiter:
+        return delimiter
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0:
+        # a single-column file: only sensible if there is one column; let the column checks report it
+        return ","
+    return best
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[pd.DataFrame, TableMeta]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(path, "the file is empty", expected="a header row and at least one data row")
+    text, enc = _decode(raw, path, encoding)
+    meta = TableMeta(path=str(path), format="csv", encoding=enc)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        meta.repairs.append("last line had no line terminator")
+    delim = _sniff_delimiter(text, path, delimiter)
+    meta.delimiter = delim
+    reader = csv.reader(_io.StringIO(text), delimiter=delim, strict=True)
+    rows: list[list[str]] = []
+    line_numbers: list[int] = []
+    try:
+        header = next(reader)
+        for rec in reader:
+            line_numbers.append(reader.line_num)
+            rows.append(rec)
+    except csv.Error as exc:
+        raise InputError(path, f"malformed CSV ({exc})", row=reader.line_num) from None
+    header = [h.strip() for h in header]
+    # drop trailing completely empty lines
+    while rows and all(not c.strip() for c in rows[-1]):
+        rows.pop()
+        line_numbers.pop()
+    if not rows:
+        raise InputError(path, "has a header but no data rows", expected="at least one respondent")
+    width = len(header)
+    for rec, ln in zip(rows, line_numbers):
+        if len(rec) != width:
+            what = "fewer" if len(rec) < width else "more"
+            raise InputError(
+                path,
+                f"has {len(rec)} fields, {what} than the header's {width}"
+                + (" (truncated line?)" if len(rec) < width else ""),
+                row=ln,
+                expected=f"{width} fields separated by {delim!r}",
+            )
+    df = pd.DataFrame(rows, columns=_dedupe_names(header), dtype=object)
+    df.attrs["header"] = header
+    df.index = pd.Index(line_numbers, name="row")
+    return df, meta
+
+
+def _dedupe_names(header: list[str]) -> list[str]:
+    # keep duplicate names visible to the checks: second occurrence becomes "name.__dup2"
+    seen: dict[str, int] = {}
+    out = []
+    for h in header:
+        n = seen.get(h, 0) + 1
+        seen[h] = n
+        out.append(h if n == 1 else f"{h}.__dup{n}")
+    return out
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, TableMeta]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for damaged files
+        raise InputError(path, f"cannot be opened as an XLSX workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            ws = wb.worksheets[sheet]
+        else:
+            if sheet not in wb.sheetnames:
+                raise InputError(path, f"has no sheet named '{sheet}'",
+                                 expected="one of " + ", ".join(repr(s) for s in wb.sheetnames))
+            ws = wb[sheet]
+        values = list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    meta = TableMeta(path=str(path), format="xlsx", sheet=ws.title)
+    if not values or all(v is None for v in values[0]):
+        raise InputError(path, f"sheet '{ws.title}' is empty", expected="a header row and data rows")
+    header = ["" if v is None else str(v).strip() for v in values[0]]
+    while header and header[-1] == "":
+        header.pop()
+    rows, numbers = [], []
+    for i, rec in enumerate(values[1:], start=2):
+        rec = list(rec[: len(header)]) + [None] * max(0, len(header) - len(rec))
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
+            continue
+        rows.append(["" if v is None else _cell_text(v) for v in rec])
+        numbers.append(i)
+    if not rows:
+        raise InputError(path, f"sheet '{ws.title}' has a header but no data rows", expected="at least one respondent")
+    df = pd.DataFrame(rows, columns=_dedupe_names(header), dtype=object)
+    df.attrs["header"] = header
+    df.index = pd.Index(numbers, name="row")
+    return df, meta
+
+
+def _cell_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_sav(path: Path) -> tuple[pd.DataFrame, TableMeta]:
+    import pyreadstat
+
+    try:
+        df, m = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=False)
+    except Exception as exc:
+        raise InputError(path, f"cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc})") from None
+    meta = TableMeta(path=str(path), format="sav")
+    meta.value_labels = {var: dict(m.value_labels.get(lab, {})) for var, lab in m.variable_to_label.items()}
+    meta.variable_labels = {k: v for k, v in zip(m.column_names, m.column_labels) if v}
+    if df.shape[0] == 0:
+        raise InputError(path, "has no cases", expected="at least one respondent")
+    out = pd.DataFrame(
+        {c: ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else _cell_text(v) for v in df[c]]
+         for c in df.columns},
+        dtype=object,
+    )
+    out.attrs["header"] = list(df.columns)
+    out.index = pd.Index(np.arange(2, len(df) + 2), name="row")  # case k is reported as row k+1, header = row 1
+    return out, meta
+
+
+def read_table(path: str | os.PathLike, *, sheet: str | int | None = None, encoding: str | None = None,
+               delimiter: str | None = None) -> tuple[pd.DataFrame, TableMeta]:
+    """Read a CSV, XLSX or SPSS file as text cells.
+
+    Returns
+    -------
+    (DataFrame, TableMeta)
+        Cells as ``str`` ('' for empty), index = row number as a person sees it (header is row 1). Duplicate
+        header names are kept apart as ``name.__dupN`` so that the caller can report them.
+
+    Raises
+    ------
+    InputError
+        Missing, empty or undecodable file, ragged rows, unknown format, missing sheet.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "file not found")
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        return _read_csv(p, encoding, "\t" if (suffix == ".tsv" and delimiter is None) else delimiter)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(p, sheet)
+    if suffix == ".sav":
+        return _read_sav(p)
+    raise InputError(p, f"unsupported file type '{suffix}'", expected=".csv, .tsv, .txt, .xlsx or .sav")
+
+
+# ---------------------------------------------------------------------------------------------------- writing
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> None:
+    """Write a tidy table as CSV, byte-deterministically (``%.10g`` floats, empty cells for missing)."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8", na_rep="")
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to plain JSON types; NaN/inf become None."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if not math.isfinite(f):
+            return None
+        return float(FLOAT_FORMAT % f)
+    if obj is pd.NA or obj is None:
+        return None
+    return obj
+
+
+def write_json(obj: Any, path: str | os.PathLike) -> None:
+    """Write JSON atomically: 2-space indent, keys in insertion order, floats rounded to 10 significant digits."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                       encoding="utf-8")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

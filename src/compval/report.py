@@ -1,0 +1,63 @@
+"""Assembling ``results/summary.json`` and the provenance record.
+
+``summary.json`` is a stable contract: top-level ``n_raw``, ``n_analyzed``, ``excluded`` (reason -> count), then one
+section per stage (``reliability``, later ``efa``, ``cfa``, ``validity``, ``criterion``), then ``provenance``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["build_summary", "provenance", "file_sha256", "PACKAGES"]
+
+PACKAGES = ["compval", "numpy", "pandas", "scipy", "scikit-learn", "factor_analyzer", "pingouin", "semopy",
+            "statsmodels", "snakemake", "matplotlib"]
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def provenance(*, config: dict, codebook_sha256: str, inputs: dict[str, str]) -> dict:
+    """Software versions, seed, config, codebook hash and SHA-256 of each raw input (no run date: the summary
+    must be byte-identical between runs; the report adds the run date)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.machine(),
+        "packages": versions,
+        "seed": config.get("seed"),
+        "config": config,
+        "codebook_sha256": codebook_sha256,
+        "inputs_sha256": {k: file_sha256(v) for k, v in inputs.items()},
+    }
+
+
+def build_summary(cleaning_report: dict, fragments: list[dict], prov: dict) -> dict:
+    """Merge the cleaning counts, the stage fragments and the provenance into the summary dict."""
+    out = {
+        "n_raw": cleaning_report["n_raw"],
+        "n_analyzed": cleaning_report["n_analyzed"],
+        "excluded": cleaning_report["excluded"],
+        "performance": cleaning_report.get("performance"),
+    }
+    for frag in fragments:
+        for key, value in frag.items():
+            if key in out:
+                raise ValueError(f"summary section '{key}' produced twice")
+            out[key] = value
+    out["provenance"] = prov
+    return out

@@ -1,0 +1,53 @@
+rule ingest:
+    """Read the export, check it against the codebook, drop direct identifiers, pseudonymise ids, set invalid
+    cells to missing and resolve duplicate ids; pseudonymise the performance file."""
+    input:
+        survey=config["survey"],
+        performance=performance_inputs(),
+    output:
+        responses="data/processed/responses.csv",
+        performance="data/processed/performance_all.csv",
+        exclusions="data/processed/ingest_exclusions.csv",
+        log_table="results/cleaning/ingest_log.csv",
+        report="results/cleaning/ingest_report.json",
+    params:
+        spec=INGEST_SPEC,
+        options=cleaning_options(),
+        privacy=privacy_options(),
+        survey_options=config.get("survey_options", {}),
+        performance=config.get("performance"),
+    log:
+        "logs/ingest.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/ingest.py"
+
+
+rule screen:
+    """Careless-responding screen, missing-data policy and item checks; conservation law; join with performance."""
+    input:
+        responses=rules.ingest.output.responses,
+        exclusions=rules.ingest.output.exclusions,
+        ingest_report=rules.ingest.output.report,
+        performance=rules.ingest.output.performance,
+    output:
+        items="data/processed/items.csv",
+        respondents="data/processed/respondents.csv",
+        careless="data/processed/careless_indices.csv",
+        exclusions="data/processed/exclusions.csv",
+        performance="data/processed/performance.csv",
+        log_table="results/cleaning/screen_log.csv",
+        missingness="results/cleaning/item_missingness.csv",
+        report="results/cleaning_report.json",
+    params:
+        structure=STRUCTURE,
+        options=cleaning_options(),
+    log:
+        "logs/screen.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/screen.py"

@@ -1,0 +1,13 @@
+rule codebook_table:
+    """The codebook as a tidy table (items with wording, keys and reverse flags) for the report."""
+    input:
+        config["codebook"],
+    output:
+        items="results/codebook/items.csv",
+    log:
+        "logs/codebook_table.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/codebook_table.py"

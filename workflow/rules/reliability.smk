@@ -1,0 +1,22 @@
+rule reliability:
+    """Alpha (Feldt and bootstrap CIs), lambda-6, omega total/hierarchical per competency, module and dimension
+    (>= 3 items); item analysis."""
+    input:
+        items=rules.score.output.items_scored,
+    output:
+        table="results/reliability/reliability.csv",
+        items="results/reliability/item_analysis.csv",
+        summary="results/reliability/summary.json",
+    params:
+        structure=STRUCTURE,
+        missing=config["missing"],
+        n_boot=config.get("reliability", {}).get("n_boot", 1000),
+        ci=config.get("reliability", {}).get("ci", 0.95),
+        seed=config["seed"],
+    log:
+        "logs/reliability.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/reliability.py"

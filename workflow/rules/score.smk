@@ -1,0 +1,37 @@
+rule score:
+    """Reverse-score items and compute mean scores per dimension, competency and module."""
+    input:
+        items=rules.screen.output.items,
+    output:
+        items_scored="data/processed/items_scored.csv",
+        competency="data/processed/scores_competency.csv",
+        dimension="data/processed/scores_dimension.csv",
+        module="data/processed/scores_module.csv",
+        descriptives="results/scores/score_descriptives.csv",
+    params:
+        structure=STRUCTURE,
+    log:
+        "logs/score.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/score.py"
+
+
+rule descriptives:
+    """Item descriptives (psych::describe moments, floor/ceiling) and response distributions of analysed items."""
+    input:
+        items=rules.screen.output.items,
+    output:
+        items="results/descriptives/items.csv",
+        distribution="results/descriptives/response_distribution.csv",
+    params:
+        scale=INGEST_SPEC["scale"],
+    log:
+        "logs/descriptives.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/descriptives.py"

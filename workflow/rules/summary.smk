@@ -1,0 +1,19 @@
+rule summary:
+    """results/summary.json: the one source of truth for headline numbers, with provenance."""
+    input:
+        cleaning=rules.screen.output.report,
+        fragments=summary_fragments(),
+        codebook=config["codebook"],
+        survey=config["survey"],
+        performance=performance_inputs(),
+    output:
+        "results/summary.json",
+    params:
+        config=config,
+    log:
+        "logs/summary.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/summary.py"

@@ -1,0 +1,28 @@
+import pandas as pd
+
+from compval.codebook import Codebook
+from compval.io import write_json, write_table
+from compval.pipeline import step
+from compval.reliability import item_analysis_table, reliability_summary, reliability_table
+
+with step(snakemake) as log:
+    p = snakemake.params
+    cb = Codebook.from_structure(p.structure)
+    items = pd.read_csv(snakemake.input.items, index_col="pid")[cb.item_ids]
+    missing = "listwise" if p.missing == "listwise" else "pairwise"
+    levels = {
+        "competency": cb.groups("competency"),
+        "module": cb.groups("module"),
+        "dimension": {k: v for k, v in cb.groups("dimension").items() if len(v) >= 3},
+    }
+    tables = []
+    for i, (level, groups) in enumerate(levels.items()):
+        if groups:
+            tables.append(reliability_table(items, groups, missing=missing, n_boot=p.n_boot, seed=p.seed + i,
+                                            level=level, ci=p.ci))
+            log.info("%s: %d groups", level, len(groups))
+    table = pd.concat(tables, ignore_index=True)
+    write_table(table, snakemake.output.table)
+    write_table(item_analysis_table(items, cb.groups("competency"), cb.scale_min, cb.scale_max),
+                snakemake.output.items)
+    write_json({"reliability": reliability_summary(table[table["level"] == "competency"])}, snakemake.output.summary)

@@ -1,0 +1,19 @@
+import pandas as pd
+
+from compval.codebook import Codebook
+from compval.io import write_table
+from compval.pipeline import step
+from compval.scoring import mean_scores, score_descriptives
+
+with step(snakemake) as log:
+    cb = Codebook.from_structure(snakemake.params.structure)
+    items = pd.read_csv(snakemake.input.items, index_col="pid")[cb.item_ids]
+    scored = cb.reverse_score(items)
+    write_table(scored, snakemake.output.items_scored, index=True)
+    tables = []
+    for level in ("competency", "dimension", "module"):
+        scores = mean_scores(scored, cb.groups(level))
+        write_table(scores, snakemake.output[level], index=True)
+        tables.append(score_descriptives(scores, level))
+    write_table(pd.concat(tables, ignore_index=True), snakemake.output.descriptives)
+    log.info("scored %d respondents on %d competencies", len(scored), len(cb.competencies))
