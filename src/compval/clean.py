@@ -49,6 +49,7 @@ __all__ = [
     "pseudonymize_performance",
     "match_performance",
     "check_conservation",
+    "careless_screen",
     "make_pseudonymizer",
     "load_pseudonym_key",
     "PII_HEADER_PATTERN",
@@ -376,12 +377,14 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     item_block = item_block.loc[~empty]
 
     # ---- 6. careless responding
-    if careless_fn is None:
-        from .careless import screen as careless_fn  # noqa: N813
     duration = respondents.loc[item_block.index, codebook.columns_with_role("duration")[0]] \
         if codebook.columns_with_role("duration") else None
     scored = codebook.reverse_score(item_block)
-    careless = careless_fn(item_block, scored, duration)
+    if careless_fn is None:
+        careless = careless_screen(item_block, scored, duration, scales=codebook.groups("dimension"),
+                                   thresholds=options.careless_thresholds)
+    else:
+        careless = careless_fn(item_block, scored, duration)
     careless.index.name = "pid"
     flagged = careless.index[careless["flag_any"].astype(bool)]
     if options.careless == "exclude":
@@ -395,7 +398,8 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     # ---- 7. missing-data policy
     from .missingness import apply_missing_policy
 
-    kept, miss_excl = apply_missing_policy(item_block, policy=options.missing, max_missing=options.max_missing)
+    policy = "listwise" if options.missing == "listwise" else "pairwise"  # fiml keeps incomplete records
+    kept, miss_excl = apply_missing_policy(item_block, policy=policy, max_missing=options.max_missing)
     for p, r in miss_excl.iterrows():
         excl.append({"pid": p, "stage": "missing", "reason": r["reason"], "value": r["value"]})
     if len(miss_excl):
@@ -437,6 +441,18 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     check_conservation(report)
     return ScreenResult(items=item_block, respondents=respondents, exclusions=exclusions,
                         log=pd.DataFrame(log, columns=_LOG_COLUMNS), careless=careless, report=report)
+
+
+def careless_screen(raw_items: pd.DataFrame, scored_items: pd.DataFrame, duration: pd.Series | None, *,
+                    scales: dict[str, list[str]], thresholds: dict | None = None) -> pd.DataFrame:
+    """Careless-responding indices (:func:`compval.careless.careless_indices`) with their flags
+    (:func:`compval.careless.flag_careless`): one row per respondent, flag columns prefixed ``flag_``,
+    ``flag_any`` and ``flag_reasons``."""
+    from .careless import careless_indices, flag_careless
+
+    idx = careless_indices(raw_items, scales, duration, scored=scored_items)
+    flags = flag_careless(idx, thresholds or {})
+    return idx.join(flags.add_prefix("flag_"))
 
 
 def check_conservation(report: dict) -> None:

@@ -247,7 +247,7 @@ class Codebook:
         return {
             "id_column": self.id_column,
             "scale": {"min": self.scale_min, "max": self.scale_max},
-            "items": self.item_ids,
+            "items": sorted(self.item_ids),  # order-free: moving an item must not change it
             "columns": self.columns,
         }
 

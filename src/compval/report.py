@@ -12,7 +12,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["build_summary", "provenance", "file_sha256", "PACKAGES"]
+__all__ = ["build_summary", "provenance", "file_sha256", "reliability_section", "PACKAGES"]
 
 PACKAGES = ["compval", "numpy", "pandas", "scipy", "scikit-learn", "factor_analyzer", "pingouin", "semopy",
             "statsmodels", "snakemake", "matplotlib"]
@@ -60,4 +60,21 @@ def build_summary(cleaning_report: dict, fragments: list[dict], prov: dict) -> d
                 raise ValueError(f"summary section '{key}' produced twice")
             out[key] = value
     out["provenance"] = prov
+    return out
+
+
+def reliability_section(table) -> dict:
+    """``summary.json`` -> ``reliability``: key -> alpha, alpha_ci [lo, hi] (Feldt), alpha_std, lambda6,
+    omega_total, omega_hierarchical, n_items, from a :func:`compval.reliability.reliability_table`."""
+    out = {}
+    for _, r in table.iterrows():
+        out[r["key"]] = {
+            "alpha": r["alpha"],
+            "alpha_ci": [r["alpha_ci_lower"], r["alpha_ci_upper"]],
+            "alpha_std": r["alpha_std"],
+            "lambda6": r["lambda6"],
+            "omega_total": r["omega_total"],
+            "omega_hierarchical": r["omega_hierarchical"],
+            "n_items": int(r["n_items"]),
+        }
     return out

@@ -33,7 +33,7 @@ rule screen:
         ingest_report=rules.ingest.output.report,
         performance=rules.ingest.output.performance,
     output:
-        items="data/processed/items.csv",
+        analysed="data/processed/items.csv",
         respondents="data/processed/respondents.csv",
         careless="data/processed/careless_indices.csv",
         exclusions="data/processed/exclusions.csv",

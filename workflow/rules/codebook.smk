@@ -3,7 +3,7 @@ rule codebook_table:
     input:
         config["codebook"],
     output:
-        items="results/codebook/items.csv",
+        table="results/codebook/items.csv",
     log:
         "logs/codebook_table.log",
     threads: 1

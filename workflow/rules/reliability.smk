@@ -2,10 +2,10 @@ rule reliability:
     """Alpha (Feldt and bootstrap CIs), lambda-6, omega total/hierarchical per competency, module and dimension
     (>= 3 items); item analysis."""
     input:
-        items=rules.score.output.items_scored,
+        scored=rules.score.output.items_scored,
     output:
         table="results/reliability/reliability.csv",
-        items="results/reliability/item_analysis.csv",
+        item_table="results/reliability/item_analysis.csv",
         summary="results/reliability/summary.json",
     params:
         structure=STRUCTURE,

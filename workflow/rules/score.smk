@@ -1,7 +1,7 @@
 rule score:
     """Reverse-score items and compute mean scores per dimension, competency and module."""
     input:
-        items=rules.screen.output.items,
+        analysed=rules.screen.output.analysed,
     output:
         items_scored="data/processed/items_scored.csv",
         competency="data/processed/scores_competency.csv",
@@ -22,9 +22,9 @@ rule score:
 rule descriptives:
     """Item descriptives (psych::describe moments, floor/ceiling) and response distributions of analysed items."""
     input:
-        items=rules.screen.output.items,
+        analysed=rules.screen.output.analysed,
     output:
-        items="results/descriptives/items.csv",
+        table="results/descriptives/items.csv",
         distribution="results/descriptives/response_distribution.csv",
     params:
         scale=INGEST_SPEC["scale"],

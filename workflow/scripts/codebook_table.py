@@ -4,5 +4,5 @@ from compval.pipeline import step
 
 with step(snakemake) as log:
     cb = load_codebook(snakemake.input[0])
-    write_table(cb.items, snakemake.output.items)
+    write_table(cb.items, snakemake.output.table)
     log.info("%d items, %d competencies, %d modules", len(cb.item_ids), len(cb.competencies), len(cb.modules))

@@ -6,7 +6,7 @@ from compval.pipeline import step
 
 with step(snakemake) as log:
     lo, hi = snakemake.params.scale["min"], snakemake.params.scale["max"]
-    items = pd.read_csv(snakemake.input.items, index_col="pid")
-    write_table(item_descriptives(items, lo, hi), snakemake.output.items)
+    items = pd.read_csv(snakemake.input.analysed, index_col="pid")
+    write_table(item_descriptives(items, lo, hi), snakemake.output.table)
     write_table(response_distribution(items, lo, hi), snakemake.output.distribution)
     log.info("described %d items", items.shape[1])

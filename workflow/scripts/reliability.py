@@ -3,12 +3,13 @@ import pandas as pd
 from compval.codebook import Codebook
 from compval.io import write_json, write_table
 from compval.pipeline import step
-from compval.reliability import item_analysis_table, reliability_summary, reliability_table
+from compval.reliability import item_analysis_table, reliability_table
+from compval.report import reliability_section
 
 with step(snakemake) as log:
     p = snakemake.params
     cb = Codebook.from_structure(p.structure)
-    items = pd.read_csv(snakemake.input.items, index_col="pid")[cb.item_ids]
+    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
     missing = "listwise" if p.missing == "listwise" else "pairwise"
     levels = {
         "competency": cb.groups("competency"),
@@ -19,10 +20,10 @@ with step(snakemake) as log:
     for i, (level, groups) in enumerate(levels.items()):
         if groups:
             tables.append(reliability_table(items, groups, missing=missing, n_boot=p.n_boot, seed=p.seed + i,
-                                            level=level, ci=p.ci))
+                                            level=level, ci_level=p.ci))
             log.info("%s: %d groups", level, len(groups))
     table = pd.concat(tables, ignore_index=True)
     write_table(table, snakemake.output.table)
     write_table(item_analysis_table(items, cb.groups("competency"), cb.scale_min, cb.scale_max),
-                snakemake.output.items)
-    write_json({"reliability": reliability_summary(table[table["level"] == "competency"])}, snakemake.output.summary)
+                snakemake.output.item_table)
+    write_json({"reliability": reliability_section(table[table["level"] == "competency"])}, snakemake.output.summary)

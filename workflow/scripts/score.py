@@ -7,7 +7,7 @@ from compval.scoring import mean_scores, score_descriptives
 
 with step(snakemake) as log:
     cb = Codebook.from_structure(snakemake.params.structure)
-    items = pd.read_csv(snakemake.input.items, index_col="pid")[cb.item_ids]
+    items = pd.read_csv(snakemake.input.analysed, index_col="pid")[cb.item_ids]
     scored = cb.reverse_score(items)
     write_table(scored, snakemake.output.items_scored, index=True)
     tables = []

@@ -3,7 +3,7 @@ import pandas as pd
 from compval.clean import CleaningOptions, match_performance, screen_respondents
 from compval.codebook import Codebook
 from compval.io import read_json, write_json, write_table
-from compval.missingness import missingness_report
+from compval.missingness import item_missingness, little_mcar
 from compval.pipeline import step
 
 with step(snakemake) as log:
@@ -16,9 +16,12 @@ with step(snakemake) as log:
                              source=ingest_report["source"])
     perf_all = pd.read_csv(snakemake.input.performance, index_col="pid")
     perf, counts = match_performance(perf_all, analysed=res.items.index, surveyed=responses.index)
-    miss = missingness_report(responses[cb.item_ids])
-    report = {**res.report, "ingest": ingest_report, "performance": counts}
-    write_table(res.items, snakemake.output.items, index=True)
+    miss = item_missingness(responses[cb.item_ids])
+    mcar = little_mcar(responses[cb.item_ids])
+    report = {**res.report, "ingest": ingest_report, "performance": counts,
+              "little_mcar": {"chi2": mcar.chi2, "df": mcar.df, "p": mcar.p, "n_patterns": mcar.n_patterns,
+                              "n": mcar.n}}
+    write_table(res.items, snakemake.output.analysed, index=True)
     write_table(res.respondents, snakemake.output.respondents, index=True)
     write_table(res.careless, snakemake.output.careless, index=True)
     write_table(res.exclusions, snakemake.output.exclusions)
