@@ -13,6 +13,8 @@ include: "workflow/rules/codebook.smk"
 include: "workflow/rules/clean.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/reliability.smk"
+include: "workflow/rules/efa.smk"
+include: "workflow/rules/criterion.smk"
 include: "workflow/rules/summary.smk"
 
 

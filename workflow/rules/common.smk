@@ -55,6 +55,35 @@ def final_outputs():
     ]
 
 
+def criterion_settings():
+    c = config.get("criterion") or {}
+    perf = config.get("performance") or {}
+    return {
+        "controls": c.get("controls", []),
+        "log_criteria": perf.get("log_criteria", []),
+        "top_quantile": c.get("top_quantile", 0.25),
+        "n_boot": c.get("n_boot", 1000),
+        "reliability": c.get("reliability", "alpha"),
+    }
+
+
+def efa_settings():
+    e = config.get("efa") or {}
+    return {
+        "method": e.get("method", "minres"),
+        "rotation": e.get("rotation", "oblimin"),
+        "cor": e.get("cor", "pearson"),
+        "n_factors": e.get("n_factors"),
+        "n_iter": e.get("n_iter", 20),
+        "min_loading": e.get("min_loading", 0.40),
+        "cross_loading": e.get("cross_loading", 0.30),
+        "split_half": e.get("split_half", False),
+    }
+
+
 def summary_fragments():
     """Per-stage summary fragments merged into results/summary.json (each a dict keyed by its section)."""
-    return ["results/reliability/summary.json"]
+    frags = ["results/reliability/summary.json", "results/efa/summary.json"]
+    if config.get("performance"):
+        frags.append("results/criterion/summary.json")
+    return frags

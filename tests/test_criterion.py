@@ -1,0 +1,365 @@
+"""Tests for compval.criterion against R (tests/reference/criterion/make_reference.R -> reference.json).
+
+R functions reproduced: cor.test (Pearson, Spearman), p.adjust("BH"), lm + anova, sandwich::vcovHC("HC3") +
+lmtest::coeftest / waldtest, car::vif, an all-subsets dominance analysis written in R, t.test(var.equal =
+FALSE), pROC::auc / ci.auc(method = "delong").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compval import criterion as C
+
+HERE = Path(__file__).parent
+REF_DIR = HERE / "reference" / "criterion"
+DATA_DIR = HERE / "reference" / "data"
+
+TOL_COR = 1e-6  # r, rho, CIs, p
+TOL_REG = 1e-4  # R2, coefficients, HC3 SEs, F, p (the brief's tolerance; observed agreement ~1e-12)
+TOL_DOM = 1e-6
+TOL_KG = 1e-6
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return json.loads((REF_DIR / "reference.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def satact():
+    sa = pd.read_csv(DATA_DIR / "sat_act.csv", index_col="id")
+    scores = sa[["ACT", "SATV", "SATQ"]]
+    criteria = sa[["education"]]
+    controls = pd.DataFrame({"age": sa["age"], "gender": pd.Categorical(sa["gender"])}, index=sa.index)
+    return scores, criteria, controls
+
+
+@pytest.fixture(scope="module")
+def satact_result(satact):
+    scores, criteria, controls = satact
+    return C.run_criterion(
+        scores, criteria, controls,
+        reliabilities={"ACT": 0.90, "SATV": 0.85, "SATQ": 0.88},
+        criterion_reliabilities={"education": 0.80},
+        n_boot=30, seed=7,
+    )
+
+
+@pytest.fixture(scope="module")
+def bfi():
+    d = pd.read_csv(DATA_DIR / "bfi.csv", index_col="id")
+    keys = {"A": ["-A1", "A2", "A3", "A4", "A5"], "C": ["C1", "C2", "C3", "-C4", "-C5"],
+            "E": ["-E1", "-E2", "E3", "E4", "E5"], "N": ["N1", "N2", "N3", "N4", "N5"],
+            "O": ["O1", "-O2", "O3", "O4", "-O5"]}
+    scores = {}
+    for k, items in keys.items():
+        m = pd.DataFrame({i.lstrip("-"): (7 - d[i[1:]]) if i.startswith("-") else d[i] for i in items})
+        scores[k] = m.mean(axis=1, skipna=True)
+    scores = pd.DataFrame(scores)
+    criteria = d[["education", "age"]].astype(float)
+    controls = pd.DataFrame({"gender": pd.Categorical(d["gender"])}, index=d.index)
+    return scores, criteria, controls, d
+
+
+@pytest.fixture(scope="module")
+def bfi_result(bfi):
+    scores, criteria, controls, _ = bfi
+    return C.run_criterion(scores, criteria, controls, log_criteria=("age",), log_method="log1p",
+                           n_boot=10, seed=3)
+
+
+def _merge(py: pd.DataFrame, rows: list[dict], keys=("criterion", "competency")) -> pd.DataFrame:
+    r = pd.DataFrame(rows)
+    m = py.merge(r, on=list(keys), suffixes=("", "_R"), how="inner")
+    assert len(m) == len(r) == len(py), "Python and R tables do not cover the same rows"
+    return m
+
+
+def _assert_cols(m: pd.DataFrame, cols, tol):
+    for c in cols:
+        np.testing.assert_allclose(m[c].astype(float), m[c + "_R"].astype(float), rtol=0, atol=tol, err_msg=c)
+
+
+COR_COLS = ["r", "ci_lower", "ci_upper", "t", "p", "p_fdr", "rho", "rho_ci_lower", "rho_ci_upper", "rho_p",
+            "rho_p_fdr"]
+
+
+# ---------------------------------------------------------------------------- correlations
+def test_correlations_satact_match_cor_test(satact_result, ref):
+    m = _merge(satact_result.correlations, ref["satact"]["correlations"])
+    assert (m["n"] == m["n_R"]).all()
+    assert m.set_index("competency").loc["SATQ", "n"] == 687  # pairwise complete (13 SATQ missing)
+    _assert_cols(m, COR_COLS, TOL_COR)
+    np.testing.assert_allclose(m["rho_S"], m["rho_S_R"], rtol=1e-10)
+
+
+def test_correlations_bfi_family_fdr_log_and_missing(bfi_result, ref):
+    cors = bfi_result.correlations
+    m = _merge(cors, ref["bfi"]["correlations"])
+    assert (m["n"] == m["n_R"]).all()
+    _assert_cols(m, COR_COLS, TOL_COR)
+    # the BH family is all 10 criterion x competency pairs (not per criterion)
+    np.testing.assert_allclose(cors["p_fdr"], C.bh_adjust(cors["p"]), atol=0)
+    per_crit = cors.groupby("criterion")["p"].transform(lambda p: C.bh_adjust(p))
+    assert not np.allclose(per_crit, cors["p_fdr"])
+    # note column and missing counts
+    assert set(cors.loc[cors.criterion == "age", "transform"]) == {"log1p"}
+    assert set(cors.loc[cors.criterion == "education", "transform"]) == {"none"}
+    assert set(cors.loc[cors.criterion == "education", "n_missing"]) == {ref["bfi"]["n_missing"]["education"]}
+    assert ref["bfi"]["n_missing"]["education"] == 223
+
+
+def test_spearman_pvalue_exact_paths_without_ties(ref):
+    nt = pd.read_csv(REF_DIR / "noties.csv", index_col="id")
+    # n = 30: AS 89 Edgeworth series; n = 8: exact enumeration over 8! permutations
+    for key, data in (("correlations", nt), ("correlations_n8", nt.iloc[:8])):
+        py = C.correlate(data[["x1", "x2"]], data[["y"]])
+        m = _merge(py, ref["noties"][key])
+        _assert_cols(m, COR_COLS, TOL_COR)
+    # the exact and t-approximation p-values really differ at n = 8, so the exact path is exercised
+    rho = ref["noties"]["correlations_n8"][1]["rho"]
+    assert abs(C.spearman_pvalue(rho, 8, ties=True)[1] - C.spearman_pvalue(rho, 8, ties=False)[1]) > 1e-3
+
+
+def test_bh_adjust_matches_p_adjust_and_keeps_nan():
+    # R: p.adjust(c(0.01, 0.04, 0.03, 0.2, NA), "BH") = 0.04 0.0533333 0.0533333 0.20 NA (NA not counted)
+    out = C.bh_adjust([0.01, 0.04, 0.03, 0.2, np.nan])
+    np.testing.assert_allclose(out[:4], [0.04, 0.16 / 3, 0.16 / 3, 0.2], atol=1e-15)
+    assert np.isnan(out[4])
+
+
+def test_attenuation_correction(satact_result, ref):
+    m = _merge(satact_result.correlations, ref["satact"]["attenuation"])
+    _assert_cols(m, ["r_corrected", "ci_lower_corrected", "ci_upper_corrected"], TOL_COR)
+    act = satact_result.correlations.set_index("competency").loc["ACT"]
+    assert act["r_corrected"] == pytest.approx(act["r"] / math.sqrt(0.9 * 0.8), abs=1e-15)
+
+
+def test_attenuation_default_ryy_is_one_and_missing_rxx_is_nan(satact):
+    scores, criteria, _ = satact
+    cors = C.correct_attenuation(C.correlate(scores, criteria), {"ACT": 0.81})
+    act = cors.set_index("competency").loc["ACT"]
+    assert act["ryy"] == 1.0 and act["r_corrected"] == pytest.approx(act["r"] / 0.9, abs=1e-15)
+    assert cors.set_index("competency")["r_corrected"][["SATV", "SATQ"]].isna().all()
+    with pytest.raises(ValueError):
+        C.correct_attenuation(cors, {"ACT": 1.2})
+
+
+# ---------------------------------------------------------------------------- regression
+SUMMARY_KEYS = ["n", "r2_controls", "adj_r2_controls", "r2_full", "adj_r2_full", "delta_r2", "f_change", "df1",
+                "df2", "p_delta", "f_change_hc3", "p_delta_hc3", "f_full", "f_full_df1", "f_full_df2", "p_full"]
+COEF_COLS = ["b", "se", "t", "p", "se_hc3", "t_hc3", "p_hc3", "beta", "beta_se", "beta_ci_lower",
+             "beta_ci_upper", "beta_se_hc3", "beta_ci_lower_hc3", "beta_ci_upper_hc3"]
+
+
+def _r_term(term: str) -> str:
+    # "gender[T.2]" -> R's "gender2"
+    if "[T." in term:
+        col, lv = term.split("[T.")
+        return col + lv.rstrip("]")
+    return term
+
+
+def _check_regression(result, rref: dict, crit: str):
+    s = result.regression.set_index("criterion").loc[crit]
+    for k in SUMMARY_KEYS:
+        assert s[k] == pytest.approx(rref["summary"][k], abs=TOL_REG), k
+    co = result.coefficients[result.coefficients.criterion == crit].copy()
+    co["term"] = co["term"].map(_r_term)
+    rc = pd.DataFrame(rref["coefficients"])
+    assert co["term"].tolist() == rc["term"].tolist()
+    for c in COEF_COLS:
+        np.testing.assert_allclose(co[c].to_numpy(float), rc[c].to_numpy(float), rtol=0, atol=TOL_REG, err_msg=c)
+    if rref["vif"] is not None:
+        v = result.vif[result.vif.criterion == crit]
+        rv = pd.DataFrame(rref["vif"])
+        assert v["term"].tolist() == rv["term"].tolist()
+        assert v["df"].tolist() == rv["df"].astype(int).tolist()
+        for c in ("gvif", "gvif_adj"):
+            np.testing.assert_allclose(v[c].to_numpy(float), rv[c].to_numpy(float), rtol=0, atol=TOL_REG)
+
+
+def test_regression_satact_numeric_and_factor_controls(satact_result, ref):
+    _check_regression(satact_result, ref["satact"]["regression"]["education"], "education")
+    s = satact_result.regression.iloc[0]
+    assert s["delta_r2"] == pytest.approx(s["r2_full"] - s["r2_controls"], abs=1e-15)
+    # HC3 SEs are not the classical ones
+    co = satact_result.coefficients
+    assert np.max(np.abs(co["se_hc3"] - co["se"])) > 1e-3
+
+
+def test_regression_bfi_listwise_per_criterion(bfi_result, ref):
+    for crit in ("education", "age"):
+        _check_regression(bfi_result, ref["bfi"]["regression"][crit], crit)
+    miss = bfi_result.missing.set_index("criterion")
+    assert miss.loc["education", "n_missing"] == 223
+    assert miss.loc["education", "n_regression"] == ref["bfi"]["regression"]["education"]["summary"]["n"]
+    assert miss.loc["education", "n_excluded_regression"] == (
+        miss.loc["education", "n_valid"] - miss.loc["education", "n_regression"])
+
+
+def test_regression_factor_control_gvif(bfi, ref):
+    scores, criteria, _, d = bfi
+    controls = pd.DataFrame(
+        {"gender": pd.Categorical(d["gender"]), "education": pd.Categorical(d["education"].astype("Int64"))},
+        index=d.index)
+    y = np.log1p(criteria["age"]).rename("age")
+    res = C.hierarchical_regression(y, scores, controls)
+    out = C.CriterionResult(
+        correlations=pd.DataFrame(), regression=pd.DataFrame([{"criterion": "age", **res["summary"]}]),
+        coefficients=res["coefficients"].assign(criterion="age"), vif=res["vif"].assign(criterion="age"),
+        dominance=pd.DataFrame(), known_groups=pd.DataFrame(), missing=pd.DataFrame())
+    _check_regression(out, ref["bfi_gvif"]["regression"]["age"], "age")
+    v = res["vif"].set_index("term")
+    assert v.loc["education", "df"] == 4  # one GVIF for the 4 dummies of the 5-level factor
+
+
+def test_regression_without_controls_is_overall_test(ref):
+    nt = pd.read_csv(REF_DIR / "noties.csv", index_col="id")
+    res = C.run_criterion(nt[["x1", "x2"]], nt[["y"]], n_boot=0)
+    _check_regression(res, ref["noties"]["regression"]["y"], "y")
+    s = res.regression.iloc[0]
+    assert s["r2_controls"] == 0 and s["f_change"] == pytest.approx(s["f_full"], rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- dominance
+def test_dominance_weights_match_all_subsets_in_R(satact_result, bfi_result, ref):
+    cases = [(satact_result, ref["satact"]["regression"], "education"),
+             (bfi_result, ref["bfi"]["regression"], "education"),
+             (bfi_result, ref["bfi"]["regression"], "age")]
+    for res, rr, crit in cases:
+        dom = res.dominance[res.dominance.criterion == crit].set_index("competency")
+        want = rr[crit]["dominance"]["weights"]
+        for k, w in want.items():
+            assert dom.loc[k, "weight"] == pytest.approx(w, abs=TOL_DOM), (crit, k)
+        # general dominance weights sum to the R2 of the competency-only model
+        assert dom["weight"].sum() == pytest.approx(rr[crit]["dominance"]["r2_full"], abs=1e-10)
+        assert dom["standardized"].sum() == pytest.approx(1.0, abs=1e-12)
+        assert not dom["controls_partialled"].any()
+
+
+def test_dominance_with_controls_partialled(satact, ref):
+    scores, criteria, controls = satact
+    res = C.run_criterion(scores, criteria, controls, n_boot=0, dominance_controls=True)
+    dom = res.dominance.set_index("competency")
+    rr = ref["satact"]["regression"]["education"]["dominance_with_controls"]
+    for k, w in rr["weights"].items():
+        assert dom.loc[k, "weight"] == pytest.approx(w, abs=TOL_DOM)
+    assert dom["r2_total"].iloc[0] == pytest.approx(rr["r2_full"] - rr["r2_controls"], abs=1e-10)
+    assert dom["r2_base"].iloc[0] == pytest.approx(rr["r2_controls"], abs=1e-10)
+    assert dom["controls_partialled"].all()
+
+
+def test_general_dominance_from_R_all_subsets(ref):
+    d = ref["satact"]["regression"]["education"]["dominance"]
+    w = C.general_dominance(np.array(d["all_subsets_r2"]), 3)
+    np.testing.assert_allclose(w, [d["weights"][k] for k in ("ACT", "SATV", "SATQ")], atol=1e-12)
+
+
+def test_dominance_bootstrap_is_seeded(satact):
+    scores, criteria, _ = satact
+    ok = scores.notna().all(axis=1)
+    y, X = criteria.loc[ok, "education"], scores[ok]
+    a = C.dominance_analysis(y, X, n_boot=40, seed=11)
+    b = C.dominance_analysis(y, X, n_boot=40, seed=11)
+    c = C.dominance_analysis(y, X, n_boot=40, seed=12)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["weight_ci_lower"], c["weight_ci_lower"])
+    assert (a["weight_ci_lower"] <= a["weight_ci_upper"]).all()
+    # the dominant predictor's interval contains its estimate and excludes zero (ACT: w = .028, n = 687)
+    act = a.set_index("competency").loc["ACT"]
+    assert act["weight_ci_lower"] < act["weight"] < act["weight_ci_upper"] and act["weight_ci_lower"] > 0
+    assert (a["weight_ci_lower"] >= 0).all()  # R2 increments are non-negative
+
+
+# ---------------------------------------------------------------------------- known groups
+KG_COLS = ["threshold", "mean_top", "mean_rest", "sd_top", "sd_rest", "t", "df", "p", "d", "g", "g_se",
+           "g_ci_lower", "g_ci_upper", "auc", "auc_ci_lower", "auc_ci_upper"]
+
+
+@pytest.mark.parametrize("which", ["satact", "bfi"])
+def test_known_groups_match_t_test_and_proc(which, satact_result, bfi_result, ref):
+    res = satact_result if which == "satact" else bfi_result
+    m = _merge(res.known_groups, ref[which]["known_groups"])
+    assert (m["n_top"] == m["n_top_R"]).all() and (m["n_rest"] == m["n_rest_R"]).all()
+    _assert_cols(m, KG_COLS, TOL_KG)
+    # AUC is the Mann-Whitney U / (n1 n0)
+    np.testing.assert_allclose(m["auc"], m["auc_mw"], atol=1e-12)
+
+
+def test_known_groups_ties_at_threshold_go_to_top():
+    s = pd.DataFrame({"k": [1.0, 2, 3, 4, 5, 6, 7, 8]})
+    y = pd.DataFrame({"c": [0.0, 0, 0, 1, 1, 2, 2, 2]})
+    kg = C.known_groups(s, y, top_quantile=0.25)
+    # quantile(y, .75, type 7) = 2 -> the three 2s form the top group (37.5%)
+    assert kg.loc[0, "threshold"] == 2 and kg.loc[0, "n_top"] == 3 and kg.loc[0, "auc"] == 1.0
+
+
+# ---------------------------------------------------------------------------- driver, summary, missing
+def test_summary_dict_shape_and_json(satact_result, ref):
+    s = satact_result.summary_dict()
+    json.dumps(s)  # serialisable
+    assert set(s) == {"education", "regression", "dominance", "missing"}
+    assert set(s["education"]) == {"ACT", "SATV", "SATQ"}
+    assert set(s["education"]["ACT"]) == {"r", "ci_lower", "ci_upper", "p", "p_fdr", "rho"}
+    assert s["education"]["ACT"]["r"] == pytest.approx(ref["satact"]["correlations"][0]["r"], abs=TOL_COR)
+    assert set(s["regression"]["education"]) == {"r2_controls", "r2_full", "delta_r2", "p_delta"}
+    assert s["regression"]["education"]["p_delta"] == pytest.approx(
+        ref["satact"]["regression"]["education"]["summary"]["p_delta"], abs=TOL_REG)
+    assert s["dominance"]["education"]["ACT"] == pytest.approx(
+        ref["satact"]["regression"]["education"]["dominance"]["weights"]["ACT"], abs=TOL_DOM)
+    assert s["missing"]["education"] == {"n_missing": 0, "n_valid": 700}
+
+
+def test_respondents_without_criterion_are_counted():
+    rng = np.random.default_rng(0)
+    idx = pd.Index([f"r{i}" for i in range(40)], name="id")
+    scores = pd.DataFrame(rng.normal(size=(40, 2)), index=idx, columns=["a", "b"])
+    crit = pd.DataFrame({"perf": rng.normal(size=40)}, index=idx)
+    crit.iloc[:5, 0] = np.nan
+    crit = crit.drop(index=["r5", "r6"])  # absent from the criteria file
+    crit.loc["stranger"] = 1.0  # a criterion row without scores
+    res = C.run_criterion(scores, crit, n_boot=0)
+    miss = res.missing.iloc[0]
+    assert (miss["n_total"], miss["n_missing"], miss["n_absent"], miss["n_valid"]) == (40, 7, 2, 33)
+    assert miss["n_criteria_without_scores"] == 1
+    assert res.correlations["n"].tolist() == [33, 33] and res.regression.loc[0, "n"] == 33
+    assert res.summary_dict()["missing"]["perf"] == {"n_missing": 7, "n_valid": 33}
+
+
+def test_input_validation():
+    s = pd.DataFrame({"a": [1.0, 2, 3, 4, 5], "b": [2.0, 1, 4, 3, 5]})
+    with pytest.raises(ValueError, match="reserved"):
+        C.run_criterion(s, pd.DataFrame({"regression": [1.0, 2, 3, 4, 5]}), n_boot=0)
+    with pytest.raises(ValueError, match="domain"):
+        C.run_criterion(s, pd.DataFrame({"y": [0.0, 2, 3, 4, 5]}), log_criteria=("y",), log_method="log",
+                        n_boot=0)
+    with pytest.raises(ValueError, match="not among"):
+        C.transform_criteria(pd.DataFrame({"y": [1.0]}), ("z",))
+
+
+def test_log_methods():
+    y = pd.DataFrame({"y": [0.0, 1.0, 9.0], "z": [1.0, 2.0, 3.0]})
+    out, tf = C.transform_criteria(y, ("y",))
+    np.testing.assert_allclose(out["y"], np.log1p([0.0, 1.0, 9.0]))
+    np.testing.assert_allclose(out["z"], y["z"])
+    assert tf.set_index("criterion")["transform"].to_dict() == {"y": "log1p", "z": "none"}
+    out, tf = C.transform_criteria(y, ("z",), method="log")
+    np.testing.assert_allclose(out["z"], np.log([1.0, 2.0, 3.0]))
+
+
+def test_control_design_treatment_coding_first_level_reference():
+    c = pd.DataFrame({"dept": ["b", "a", "c", "a", None], "tenure": [1.0, 2, 3, 4, 5]})
+    X, terms = C.control_design(c)
+    assert terms == {"dept": ["dept[T.b]", "dept[T.c]"], "tenure": ["tenure"]}  # 'a' (sorted first) = reference
+    assert X["dept[T.b]"].tolist()[:4] == [1.0, 0.0, 0.0, 0.0] and np.isnan(X["dept[T.b]"].iloc[4])
+    cat = pd.DataFrame({"g": pd.Categorical(["x", "y", "x"], categories=["y", "x"])})
+    X, terms = C.control_design(cat)
+    assert terms == {"g": ["g[T.x]"]}  # Categorical: category order decides the reference

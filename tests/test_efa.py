@@ -1,0 +1,352 @@
+"""Tests for compval.efa against psych 2.2.9 / GPArotation reference values.
+
+Reference values: tests/reference/efa/{bfi,holzinger}.json written by tests/reference/efa/make_reference.R
+(psych::bfi 25 items with pairwise correlations, 5 factors; Holzinger-Swineford x1-x9, 3 factors).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compval import efa
+
+REF = Path(__file__).parent / "reference"
+DATA = REF / "data"
+HS_ITEMS = [f"x{i}" for i in range(1, 10)]
+HS_GROUPS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+ROT = {"oblimin": "oblimin", "promax": "promax", "varimax": "varimax", "geominQ": "geomin", "none": "none"}
+
+
+def _mat(d: dict) -> pd.DataFrame:
+    return pd.DataFrame(d["values"], index=d["rownames"], columns=d["colnames"])
+
+
+@pytest.fixture(scope="module", params=["bfi", "holzinger"])
+def ref(request):
+    return json.loads((REF / "efa" / f"{request.param}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bfi_ref():
+    return json.loads((REF / "efa" / "bfi.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def hs_ref():
+    return json.loads((REF / "efa" / "holzinger.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bfi_items(bfi_ref):
+    return pd.read_csv(DATA / "bfi.csv")[bfi_ref["items"]]
+
+
+@pytest.fixture(scope="module")
+def hs_items():
+    return pd.read_csv(DATA / "HolzingerSwineford1939.csv")[HS_ITEMS]
+
+
+# ------------------------------------------------------------------------------------------ correlations
+def test_pairwise_pearson_matches_r(bfi_ref, bfi_items):
+    r = efa.correlation_matrix(bfi_items)
+    np.testing.assert_allclose(r.to_numpy(), _mat(bfi_ref["r"]).to_numpy(), atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ suitability
+def test_kmo_matches_psych(ref):
+    k = efa.kmo(_mat(ref["r"]))
+    assert k.overall == pytest.approx(ref["kmo"]["MSA"], abs=1e-10)
+    np.testing.assert_allclose(k.per_item.to_numpy(), ref["kmo"]["MSAi"], atol=1e-10)
+    assert list(k.per_item.index) == ref["items"]
+
+
+def test_bartlett_matches_psych(ref):
+    b = efa.bartlett_sphericity(_mat(ref["r"]), ref["n"])
+    assert b.chi2 == pytest.approx(ref["bartlett"]["chisq"], rel=1e-10)
+    assert b.df == ref["bartlett"]["df"]
+    assert b.p == pytest.approx(ref["bartlett"]["p"], rel=1e-6, abs=1e-300)
+
+
+# ------------------------------------------------------------------------------------------ number of factors
+def test_map_matches_psych_vss(ref):
+    tab = efa.velicer_map(_mat(ref["r"]), n_max=8)
+    mine = tab.loc[tab["n_factors"] >= 1, "map"].to_numpy()
+    np.testing.assert_allclose(mine, np.array(ref["map"], dtype=float), atol=1e-10)
+    # suggestion = psych's which.min(map)
+    assert efa._map_suggestion(tab) == int(np.nanargmin(np.array(ref["map"], dtype=float))) + 1
+
+
+def test_map4_is_fourth_power_version(hs_ref):
+    tab = efa.velicer_map(_mat(hs_ref["r"]), n_max=3)
+    # row 0 is the raw correlations: mean r^2 and mean r^4 over off-diagonal cells
+    r = _mat(hs_ref["r"]).to_numpy()
+    off = r[~np.eye(9, dtype=bool)]
+    assert tab.loc[0, "map"] == pytest.approx(np.mean(off**2), abs=1e-12)
+    assert tab.loc[0, "map4"] == pytest.approx(np.mean(off**4), abs=1e-12)
+
+
+@pytest.mark.parametrize("use_smc,key", [(False, "parallel"), (True, "parallel_smc")])
+def test_parallel_observed_eigenvalues_match_psych(ref, use_smc, key):
+    obs = efa._fa_values(_mat(ref["r"]).to_numpy(), use_smc)
+    np.testing.assert_allclose(obs, ref[key]["fa_values"], atol=1e-6)
+
+
+def test_parallel_analysis_number_of_factors_matches_psych_hs(hs_ref, hs_items):
+    pa = efa.parallel_analysis(hs_items, n_iter=20, seed=11)
+    assert pa.n_factors == hs_ref["parallel"]["nfact"] == 3
+    assert pa.n_factors_resampled == 3
+    np.testing.assert_allclose(pa.table["observed"], hs_ref["parallel"]["fa_values"], atol=1e-6)
+    # psych's rule: leading observed eigenvalues above the 95th percentile of the simulated ones
+    above = (pa.table["observed"] > pa.table["simulated_quantile"]).to_numpy()
+    assert above[:3].all() and not above[3]
+    pa_smc = efa.parallel_analysis(hs_items, n_iter=20, seed=11, smc=True)
+    assert pa_smc.n_factors == hs_ref["parallel_smc"]["nfact"]
+
+
+def test_parallel_analysis_number_of_factors_matches_psych_bfi(bfi_ref, bfi_items):
+    pa = efa.parallel_analysis(bfi_items, n_iter=8, seed=5)
+    assert pa.n_factors == bfi_ref["parallel"]["nfact"] == 6
+    # psych's rule, as in fa.parallel: the 6th observed eigenvalue is above, the 7th below the 95th percentile
+    assert pa.table["above_simulated"].tolist()[:7] == [True] * 6 + [False]
+
+
+def test_number_of_factors_table_and_suggestions(hs_ref, hs_items):
+    table, sug = efa.number_of_factors(hs_items, n_iter=10, seed=1)
+    assert sug["parallel"] == hs_ref["parallel"]["nfact"]
+    assert sug["map"] == int(np.nanargmin(np.array(hs_ref["map"], dtype=float))) + 1
+    assert sug["kaiser"] == 3  # eigenvalues 3.22, 1.64, 1.37, 0.70, ...
+    np.testing.assert_allclose(table["map"].iloc[:8], np.array(hs_ref["map"], dtype=float), atol=1e-10)
+    assert len(table) == 9 and {"observed", "eigenvalue", "eigenvalue_smc", "map4"} <= set(table.columns)
+
+
+def test_parallel_analysis_is_seeded(hs_items):
+    a = efa.parallel_analysis(hs_items, n_iter=5, seed=3, resample="permute")
+    b = efa.parallel_analysis(hs_items, n_iter=5, seed=3, resample="permute")
+    c = efa.parallel_analysis(hs_items, n_iter=5, seed=4, resample="permute")
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert not np.allclose(a.table["simulated_mean"], c.table["simulated_mean"])
+    assert list(a.table.columns[:6]) == ["number", "observed", "simulated_mean", "simulated_quantile",
+                                         "resampled_mean", "resampled_quantile"]
+
+
+# ------------------------------------------------------------------------------------------ extraction + rotation
+SOLUTIONS = ["minres_oblimin", "ml_oblimin", "pa_oblimin", "minres_promax", "minres_varimax", "minres_geominQ",
+             "minres_none"]
+
+
+@pytest.mark.parametrize("key", SOLUTIONS)
+def test_fa_matches_psych(ref, key):
+    fm, rot = key.split("_")
+    sol = ref["fa"][key]
+    s = efa.fa(_mat(ref["r"]), ref["nfactors"], method=fm, rotation=ROT[rot], n_obs=ref["n"])
+    L = _mat(sol["loadings"]).to_numpy()
+    # same factor order and reflection as psych (psych orders by variance accounted for after rotation)
+    np.testing.assert_allclose(s.loadings.to_numpy(), L, atol=1e-5)
+    np.testing.assert_allclose(s.structure.to_numpy(), _mat(sol["Structure"]).to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(s.communalities.to_numpy(), sol["communality"], atol=1e-5)
+    np.testing.assert_allclose(s.uniquenesses.to_numpy(), sol["uniquenesses"], atol=1e-5)
+    if "Phi" in sol:
+        np.testing.assert_allclose(s.phi.to_numpy(), _mat(sol["Phi"]).to_numpy(), atol=1e-5)
+    else:
+        np.testing.assert_allclose(s.phi.to_numpy(), np.eye(ref["nfactors"]))
+    va = _mat(sol["Vaccounted"])
+    cols = {"SS loadings": "ss_loadings", "Proportion Var": "proportion_var", "Cumulative Var": "cumulative_var",
+            "Proportion Explained": "proportion_explained", "Cumulative Proportion": "cumulative_proportion"}
+    for rname, col in cols.items():
+        np.testing.assert_allclose(s.variance[col].to_numpy(), va.loc[rname].to_numpy(), atol=1e-5)
+    assert list(s.loadings.index) == ref["items"]
+
+
+@pytest.mark.parametrize("rot", ["oblimin", "promax", "varimax", "geominQ"])
+def test_rotation_of_psych_unrotated_loadings_matches_gparotation(ref, rot):
+    """factor_analyzer's Rotator applied to psych's own unrotated minres loadings gives psych's rotated ones."""
+    L0 = _mat(ref["fa"]["minres_none"]["loadings"]).to_numpy()
+    L, phi = efa.rotate(L0, ROT[rot])
+    signs = np.sign(L.sum(axis=0))
+    L = L * signs
+    phi = np.eye(L.shape[1]) if phi is None else phi * np.outer(signs, signs)
+    order = np.argsort(-np.diag(phi @ L.T @ L), kind="stable")
+    target = ref["fa"][f"minres_{rot}"]
+    np.testing.assert_allclose(L[:, order], _mat(target["loadings"]).to_numpy(), atol=1e-6)
+    if "Phi" in target:
+        np.testing.assert_allclose(phi[np.ix_(order, order)], _mat(target["Phi"]).to_numpy(), atol=1e-6)
+
+
+def test_loadings_agree_up_to_order_and_sign_with_simple_truth():
+    """Recovery of a known population structure (exact correlation matrix) up to column order and sign."""
+    lam = np.zeros((9, 3))
+    lam[0:3, 0], lam[3:6, 1], lam[6:9, 2] = 0.7, 0.6, 0.8
+    phi = np.array([[1, 0.3, 0.2], [0.3, 1, 0.4], [0.2, 0.4, 1]])
+    sigma = lam @ phi @ lam.T
+    np.fill_diagonal(sigma, 1.0)
+    s = efa.fa(sigma, 3, method="ml", rotation="oblimin")
+    c = efa.congruence(s.loadings, pd.DataFrame(lam, index=s.loadings.index, columns=["a", "b", "c"]))
+    assert np.allclose(np.sort(np.abs(c.to_numpy()).max(axis=0)), 1.0, atol=1e-3)
+
+
+def test_factor_analyzer_phi_is_not_reordered_hence_workaround(hs_ref):
+    """Documents why FactorAnalyzer.fit is not used: its phi_ does not follow its reordered loadings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from factor_analyzer import FactorAnalyzer
+
+        fa_ = FactorAnalyzer(n_factors=3, rotation="oblimin", method="minres", is_corr_matrix=True)
+        fa_.fit(_mat(hs_ref["r"]).to_numpy())
+    psych_phi = _mat(hs_ref["fa"]["minres_oblimin"]["Phi"]).to_numpy()
+    ours = efa.fa(_mat(hs_ref["r"]), 3).phi.to_numpy()
+    assert np.abs(fa_.phi_ - psych_phi).max() > 0.05
+    np.testing.assert_allclose(ours, psych_phi, atol=1e-6)
+
+
+def test_single_factor_and_bad_arguments(hs_ref):
+    r = _mat(hs_ref["r"])
+    s = efa.fa(r, 1)
+    assert s.loadings.shape == (9, 1) and s.loadings.to_numpy().sum() > 0
+    np.testing.assert_allclose(s.phi.to_numpy(), [[1.0]])
+    with pytest.raises(ValueError):
+        efa.fa(r, 3, rotation="quartimax")
+    with pytest.raises(ValueError):
+        efa.fa(r, 3, method="alpha")
+
+
+# ------------------------------------------------------------------------------------------ congruence / matching
+def test_congruence_matches_psych_factor_congruence(ref):
+    r = _mat(ref["r"])
+    a = efa.fa(r, ref["nfactors"], "minres").loadings
+    b = efa.fa(r, ref["nfactors"], "ml").loadings
+    np.testing.assert_allclose(efa.congruence(a, b).to_numpy(), _mat(ref["congruence_minres_ml"]).to_numpy(),
+                               atol=1e-5)
+    keys = efa.target_matrix(ref["groups"], ref["items"])
+    np.testing.assert_allclose(efa.congruence(a, keys).to_numpy(),
+                               _mat(ref["congruence_minres_keys"]).to_numpy(), atol=1e-5)
+
+
+def test_match_factors_hs(hs_ref):
+    s = efa.fa(_mat(hs_ref["r"]), 3)
+    m = efa.match_factors(s.loadings, efa.target_matrix(HS_GROUPS, HS_ITEMS))
+    got = dict(zip(m["factor"], m["efa_factor"]))
+    # psych order: MR1 (textual), MR3 (visual), MR2 (speed) -> F1, F2, F3
+    assert got == {"visual": "F2", "textual": "F1", "speed": "F3"}
+    ck = _mat(hs_ref["congruence_minres_keys"])
+    assert m.set_index("factor").loc["visual", "congruence"] == pytest.approx(ck.loc["MR3", "visual"], abs=1e-5)
+    assert m.set_index("factor").loc["speed", "congruence"] == pytest.approx(ck.loc["MR2", "speed"], abs=1e-5)
+
+
+def test_match_factors_handles_reflection_and_surplus_factors():
+    items = [f"i{k}" for k in range(6)]
+    L = pd.DataFrame([[-0.8, 0.1, 0.05], [-0.7, 0.0, 0.1], [-0.6, 0.1, 0.0],
+                      [0.1, 0.7, 0.0], [0.0, 0.8, 0.1], [0.1, 0.6, 0.2]], index=items, columns=["F1", "F2", "F3"])
+    groups = {"a": items[:3], "b": items[3:]}
+    m = efa.match_factors(L, efa.target_matrix(groups, items))
+    row = m.set_index("factor").loc["a"]
+    assert row["efa_factor"] == "F1" and row["sign"] == -1 and row["congruence"] > 0.9
+    assert m["efa_factor"].tolist()[-1] == "F3" and pd.isna(m["factor"].tolist()[-1])
+
+
+def test_problem_items_flags():
+    items = ["a1", "a2", "a3", "b1", "b2", "b3"]
+    L = pd.DataFrame(
+        [[0.70, 0.05], [0.35, 0.10], [0.10, 0.60],  # a2 weak, a3 on b's factor
+         [0.05, 0.75], [0.45, 0.50], [0.00, 0.65]],  # b2 cross-loads
+        index=items, columns=["F1", "F2"])
+    groups = {"a": items[:3], "b": items[3:]}
+    m = efa.match_factors(L, efa.target_matrix(groups, items))
+    p = efa.problem_items(L, groups, m).set_index("item")
+    assert set(p.index) == {"a2", "a3", "b2"}
+    assert p.loc["a2", "flags"] == "low_primary"
+    assert p.loc["a3", "flags"] == "wrong_factor" and p.loc["a3", "primary_matched_factor"] == "b"
+    assert p.loc["b2", "flags"] == "cross_loading" and p.loc["b2", "n_above_cross"] == 2
+    # thresholds are arguments
+    p2 = efa.problem_items(L, groups, m, min_loading=0.30, cross_loading=0.55)
+    assert set(p2["item"]) == {"a3"}
+
+
+# ------------------------------------------------------------------------------------------ split half
+def test_split_half_is_deterministic_and_partitions(hs_items):
+    a1, b1 = efa.split_half(hs_items, seed=7)
+    a2, b2 = efa.split_half(hs_items, seed=7)
+    a3, _ = efa.split_half(hs_items, seed=8)
+    assert a1.equals(a2) and b1.equals(b2) and not a1.equals(a3)
+    assert len(a1) == round(0.5 * len(hs_items)) and len(a1) + len(b1) == len(hs_items)
+    assert set(a1).isdisjoint(b1) and set(a1) | set(b1) == set(hs_items.index)
+    a4, b4 = efa.split_half(hs_items, seed=7, fraction=0.3)
+    assert len(a4) == round(0.3 * len(hs_items))
+
+
+# ------------------------------------------------------------------------------------------ polychoric
+def test_polychoric_matches_psych(bfi_ref):
+    items = bfi_ref["polychoric"]["items"]
+    x = pd.read_csv(DATA / "bfi.csv")[items]
+    pc = efa.polychoric(x)
+    assert pc["global"] and not pc["smoothed"]
+    np.testing.assert_allclose(pc["tau"].to_numpy(), _mat(bfi_ref["polychoric"]["tau"]).to_numpy(), atol=1e-10)
+    np.testing.assert_allclose(pc["rho"].to_numpy(), _mat(bfi_ref["polychoric"]["rho"]).to_numpy(), atol=1e-6)
+
+
+def test_polychoric_unequal_categories_matches_psych_nonglobal():
+    """psych sets global = FALSE when items differ in their highest category (here A1 capped at 5)."""
+    ref = json.loads((REF / "efa" / "polychoric_nonglobal.json").read_text())
+    x = pd.read_csv(DATA / "bfi.csv")[ref["items"]].copy()
+    x.loc[x["A1"] > 5, "A1"] = 5
+    pc = efa.polychoric(x)
+    assert not pc["global"]
+    tau_ref = np.array(ref["tau"]["values"], dtype=float)  # "Inf" (unused top category of A1) -> inf
+    np.testing.assert_array_equal(np.isinf(pc["tau"].to_numpy()), np.isinf(tau_ref))
+    fin = np.isfinite(tau_ref)
+    np.testing.assert_allclose(pc["tau"].to_numpy()[fin], tau_ref[fin], atol=1e-10)
+    np.testing.assert_allclose(pc["rho"].to_numpy(), np.array(ref["rho"]["values"]), atol=1e-6)
+
+
+def test_correlation_matrix_polychoric_option(bfi_ref):
+    items = bfi_ref["polychoric"]["items"]
+    x = pd.read_csv(DATA / "bfi.csv")[items]
+    r = efa.correlation_matrix(x, cor="polychoric")
+    np.testing.assert_allclose(r.to_numpy(), _mat(bfi_ref["polychoric"]["rho"]).to_numpy(), atol=1e-6)
+    with pytest.raises(ValueError):
+        efa.correlation_matrix(x, cor="spearman")
+
+
+def test_bivariate_normal_cdf_against_scipy():
+    from scipy import stats
+
+    h = np.array([-1.2, 0.3, 1.5, -0.2])
+    k = np.array([0.4, -0.7, 2.0, -2.5])
+    for r in (-0.97, -0.5, 0.0, 0.2, 0.6, 0.8, 0.95):
+        mine = efa._bvnu(-h, -k, r)
+        ref = [stats.multivariate_normal(cov=[[1, r], [r, 1]]).cdf([a, b]) for a, b in zip(h, k)]
+        np.testing.assert_allclose(mine, ref, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------ run_efa
+def test_run_efa_hs_headline_and_tables(hs_ref, hs_items):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = efa.run_efa(hs_items, HS_GROUPS, seed=1, n_iter=10)
+    assert not [w for w in caught if issubclass(w.category, FutureWarning)]
+    h = res.headline
+    assert h["kmo"] == pytest.approx(hs_ref["kmo"]["MSA"], abs=1e-10)
+    assert h["bartlett_chi2"] == pytest.approx(hs_ref["bartlett"]["chisq"], rel=1e-10)
+    assert h["bartlett_df"] == 36
+    assert h["n_factors_parallel"] == hs_ref["parallel"]["nfact"]
+    assert h["n_factors_map"] == int(np.nanargmin(np.array(hs_ref["map"], dtype=float))) + 1
+    ck = _mat(hs_ref["congruence_minres_keys"])
+    assert h["congruence"]["textual"] == pytest.approx(ck.loc["MR1", "textual"], abs=1e-5)
+    assert set(h["congruence"]) == set(HS_GROUPS)
+    # tidy tables
+    assert set(res.loadings.columns) == {"item", "factor", "loading", "structure"} and len(res.loadings) == 27
+    assert len(res.factor_correlations) == 9 and len(res.communalities) == 9
+    assert res.problems["item"].tolist() == ["x9"]  # x9 cross-loads on visual and speed
+    np.testing.assert_allclose(res.solution.loadings.to_numpy(),
+                               _mat(hs_ref["fa"]["minres_oblimin"]["loadings"]).to_numpy(), atol=1e-5)
+
+
+def test_run_efa_without_groups_uses_parallel_count(hs_items):
+    res = efa.run_efa(hs_items, None, seed=2, n_iter=5, method="pa", rotation="promax")
+    assert res.solution.n_factors == res.headline["n_factors_parallel"] == 3
+    assert res.headline["congruence"] == {} and res.problems.empty

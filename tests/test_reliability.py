@@ -1,0 +1,304 @@
+"""compval.reliability against psych 2.2.9 (values stored by tests/reference/reliability/make_reference.R).
+
+Tolerances: alpha and item statistics are closed form -> 1e-6; omega needs an iterative minres fit
+and an oblimin rotation -> 1e-4 (the implementation mirrors psych's optimiser and agrees to ~1e-12
+on this machine; the brief allows 1e-3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+
+from compval import reliability as rel
+
+HERE = Path(__file__).parent
+DATA = HERE / "reference" / "data"
+REF = HERE / "reference" / "reliability"
+
+TOL_ALPHA = 1e-6
+TOL_OMEGA = 1e-4
+
+BFI_REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
+BFI_GROUPS = {k: [f"{k}{i}" for i in range(1, 6)] for k in "ACENO"}
+HS_GROUPS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+
+
+@pytest.fixture(scope="module")
+def datasets() -> dict[str, pd.DataFrame]:
+    raw = pd.read_csv(DATA / "bfi.csv")
+    bfi = raw.copy()
+    bfi[BFI_REVERSED] = 7 - bfi[BFI_REVERSED]
+    hs = pd.read_csv(DATA / "HolzingerSwineford1939.csv")
+    return {"bfi": bfi, "bfi_raw": raw, "hs": hs}
+
+
+def _groups(dataset: str) -> dict[str, list[str]]:
+    return HS_GROUPS if dataset == "hs" else BFI_GROUPS
+
+
+def _ref(name: str) -> pd.DataFrame:
+    return pd.read_csv(REF / name)
+
+
+def _cases(df: pd.DataFrame, cols=("dataset", "scale", "missing")) -> list[tuple]:
+    return list(df[list(cols)].drop_duplicates().itertuples(index=False, name=None))
+
+
+ALPHA_TOTAL = _ref("alpha_total.csv")
+ITEM_STATS = _ref("item_stats.csv")
+ALPHA_DROP = _ref("alpha_drop.csv")
+OMEGA = _ref("omega.csv")
+OMEGA_SL = _ref("omega_sl.csv")
+
+
+def _select(ref: pd.DataFrame, dataset: str, scale: str, missing: str) -> pd.DataFrame:
+    return ref[(ref.dataset == dataset) & (ref.scale == scale) & (ref.missing == missing)]
+
+
+def _items_of(dataset: str, scale: str, missing: str) -> list[str]:
+    return _select(ITEM_STATS, dataset, scale, missing)["item"].tolist()
+
+
+# ----------------------------------------------------------------------------- alpha
+@pytest.mark.parametrize("dataset,scale,missing", _cases(ALPHA_TOTAL))
+def test_alpha_total_matches_psych(datasets, dataset, scale, missing):
+    ref = _select(ALPHA_TOTAL, dataset, scale, missing).iloc[0]
+    a = rel.cronbach_alpha(datasets[dataset][_items_of(dataset, scale, missing)], missing=missing)
+    got = {
+        "raw_alpha": a.alpha, "std_alpha": a.alpha_std, "G6": a.lambda6, "average_r": a.average_r,
+        "median_r": a.median_r, "ase": a.ase, "mean": a.mean_total, "sd": a.sd_total,
+        "feldt_lower": a.feldt_lower, "feldt_upper": a.feldt_upper,
+        "duhachek_lower": a.duhachek_lower, "duhachek_upper": a.duhachek_upper,
+    }  # fmt: skip
+    for key, value in got.items():
+        assert value == pytest.approx(ref[key], abs=TOL_ALPHA), key
+    assert a.signal_noise == pytest.approx(ref["s_n"], rel=TOL_ALPHA)
+    assert (a.k, a.n, a.n_complete) == (ref["nvar"], ref["n_obs"], ref["n_complete"])
+    assert a.feldt_lower < a.alpha < a.feldt_upper
+
+
+def test_pairwise_and_listwise_policies_differ_and_listwise_is_na_omit(datasets):
+    x = datasets["bfi"][BFI_GROUPS["A"]]
+    pw = rel.cronbach_alpha(x, missing="pairwise")
+    lw = rel.cronbach_alpha(x, missing="listwise")
+    assert pw.n == len(x) == 2800 and lw.n == lw.n_complete == 2709
+    assert abs(pw.alpha - lw.alpha) > 1e-4  # the policy matters on bfi
+    same = rel.cronbach_alpha(x.dropna(), missing="pairwise")
+    assert lw.alpha == pytest.approx(same.alpha, abs=1e-12) and lw.ase == pytest.approx(same.ase, abs=1e-12)
+    assert pw.n_pairwise_min < pw.n
+    with pytest.raises(ValueError):
+        rel.cronbach_alpha(x, missing="mean")
+
+
+@pytest.mark.parametrize("policy", ["pairwise", "listwise"])
+def test_alpha_equals_pingouin(datasets, policy):
+    x = datasets["bfi"][BFI_GROUPS["C"]]
+    assert rel.cronbach_alpha(x, missing=policy).alpha == pytest.approx(
+        pg.cronbach_alpha(x, nan_policy=policy)[0], abs=1e-12
+    )
+
+
+def test_alpha_needs_two_items(datasets):
+    with pytest.raises(ValueError):
+        rel.cronbach_alpha(datasets["hs"][["x1"]])
+
+
+# ----------------------------------------------------------------------------- item analysis
+@pytest.mark.parametrize("dataset,scale,missing", _cases(ITEM_STATS))
+def test_item_analysis_matches_psych(datasets, dataset, scale, missing):
+    items = _items_of(dataset, scale, missing)
+    got = rel.item_analysis(datasets[dataset][items], missing=missing, scale_min=1, scale_max=6)
+    assert got["item"].tolist() == items
+    stats_ref = _select(ITEM_STATS, dataset, scale, missing)
+    for col in ["n", "mean", "sd", "skew", "kurtosis", "raw_r", "std_r", "r_cor", "r_drop"]:
+        np.testing.assert_allclose(got[col], stats_ref[col], atol=TOL_ALPHA, err_msg=col)
+    drop_ref = _select(ALPHA_DROP, dataset, scale, missing)
+    pairs = {
+        "alpha_if_deleted": "raw_alpha", "alpha_std_if_deleted": "std_alpha", "lambda6_if_deleted": "G6",
+        "average_r_if_deleted": "average_r", "median_r_if_deleted": "med_r", "alpha_se_if_deleted": "alpha_se",
+    }  # fmt: skip
+    for mine, theirs in pairs.items():
+        np.testing.assert_allclose(got[mine], drop_ref[theirs], atol=TOL_ALPHA, err_msg=mine)
+
+
+def test_item_analysis_floor_ceiling_and_flags(datasets):
+    x = datasets["bfi"][BFI_GROUPS["O"]]
+    t = rel.item_analysis(x, scale_min=1, scale_max=6)
+    o5 = x["O5"].dropna()
+    row = t.set_index("item").loc["O5"]
+    assert row["floor"] == pytest.approx((o5 == 1).mean()) and row["ceiling"] == pytest.approx((o5 == 6).mean())
+    alpha = rel.cronbach_alpha(x).alpha
+    np.testing.assert_array_equal(t["flag_alpha"], t["alpha_if_deleted"] > alpha)
+    np.testing.assert_array_equal(t["flag_r_drop"], t["r_drop"] < 0.30)
+    np.testing.assert_array_equal(t["flag"], t["flag_alpha"] | t["flag_r_drop"])
+    # In psych's bfi Openness scale O4 has r.drop = .22 and alpha if deleted .61 > .60: flagged twice;
+    # the other items are not flagged.
+    flagged = t.set_index("item")
+    assert bool(flagged.loc["O4", "flag_r_drop"]) and bool(flagged.loc["O4", "flag_alpha"])
+    assert flagged["flag"].tolist() == [False, False, False, True, False]
+    assert not bool(row["flag"])
+    # thresholds are arguments
+    t0 = rel.item_analysis(x, r_drop_min=0.0, alpha_gain=1.0)
+    assert not t0["flag"].any()
+    assert t0["floor"].isna().all()
+
+
+# ----------------------------------------------------------------------------- omega
+@pytest.mark.parametrize(
+    "dataset,scale,missing,nfactors", _cases(OMEGA, ("dataset", "scale", "missing", "nfactors"))
+)
+def test_omega_matches_psych(datasets, dataset, scale, missing, nfactors):
+    ref = OMEGA[
+        (OMEGA.dataset == dataset) & (OMEGA.scale == scale) & (OMEGA.missing == missing) & (OMEGA.nfactors == nfactors)
+    ].iloc[0]
+    groups = _groups(dataset)
+    items = sum(groups.values(), []) if scale == "all" else groups[scale]
+    o = rel.omega(datasets[dataset][items], nfactors=int(nfactors), missing=missing)
+    assert o.omega_total == pytest.approx(ref["omega_tot"], abs=TOL_OMEGA)
+    assert o.omega_hierarchical == pytest.approx(ref["omega_h"], abs=TOL_OMEGA)
+    assert o.omega_limit == pytest.approx(ref["omega_lim"], abs=TOL_OMEGA)
+    assert o.alpha == pytest.approx(ref["alpha"], abs=TOL_ALPHA)
+    assert o.lambda6 == pytest.approx(ref["G6"], abs=TOL_ALPHA)
+    assert o.converged
+
+
+@pytest.mark.parametrize(
+    "dataset,missing,nfactors", _cases(OMEGA_SL, ("dataset", "missing", "nfactors"))
+)
+def test_schmid_leiman_loadings_match_psych(datasets, dataset, missing, nfactors):
+    ref = OMEGA_SL[(OMEGA_SL.dataset == dataset) & (OMEGA_SL.missing == missing) & (OMEGA_SL.nfactors == nfactors)]
+    items = sum(_groups(dataset).values(), [])
+    o = rel.omega(datasets[dataset][items], nfactors=int(nfactors), missing=missing)
+    got = o.loadings.set_index("item").loc[items]
+    # psych appends "-" to the names of flipped items; rows are in item order.
+    np.testing.assert_allclose(got["g"], ref["g"], atol=TOL_OMEGA)
+    np.testing.assert_allclose(got["h2"], ref["h2"], atol=TOL_OMEGA)
+    np.testing.assert_allclose(got["u2"], ref["u2"], atol=TOL_OMEGA)
+
+
+def test_omega_flips_negatively_keyed_items(datasets):
+    raw = rel.omega(datasets["bfi_raw"][BFI_GROUPS["A"]], nfactors=1)
+    rev = rel.omega(datasets["bfi"][BFI_GROUPS["A"]], nfactors=1)
+    assert raw.key.tolist() == [-1, 1, 1, 1, 1]
+    assert raw.omega_total == pytest.approx(rev.omega_total, abs=1e-10)
+
+
+def test_omega_needs_three_items(datasets):
+    with pytest.raises(ValueError):
+        rel.omega(datasets["hs"][["x1", "x2"]], nfactors=1)
+
+
+def test_minres_reproduces_a_known_one_factor_structure():
+    lam = np.array([0.8, 0.7, 0.6, 0.5, 0.4])
+    r = np.outer(lam, lam)
+    np.fill_diagonal(r, 1.0)
+    fit = rel._minres(r, 1)
+    np.testing.assert_allclose(np.abs(fit["loadings"][:, 0]), lam, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- bootstrap
+def test_bootstrap_is_seeded_and_brackets_estimate(datasets):
+    x = datasets["bfi"][BFI_GROUPS["N"]]
+    b1 = rel.bootstrap_ci(x, "alpha", B=60, seed=11)
+    b2 = rel.bootstrap_ci(x, "alpha", B=60, seed=11)
+    b3 = rel.bootstrap_ci(x, "alpha", B=60, seed=12)
+    assert (b1.lower, b1.upper) == (b2.lower, b2.upper)
+    assert (b1.lower, b1.upper) != (b3.lower, b3.upper)
+    assert b1.estimate == pytest.approx(rel.cronbach_alpha(x).alpha)
+    assert b1.lower < b1.estimate < b1.upper and b1.n_failed == 0
+    # the percentile interval is close to the analytic Feldt interval for n = 2800
+    a = rel.cronbach_alpha(x)
+    assert abs(b1.lower - a.feldt_lower) < 0.01 and abs(b1.upper - a.feldt_upper) < 0.01
+
+
+def test_bootstrap_omega_total_and_callable(datasets):
+    x = datasets["hs"][HS_GROUPS["visual"]]
+    b = rel.bootstrap_ci(x, "omega_total", B=25, seed=3)
+    assert b.estimate == pytest.approx(0.635071712917424, abs=TOL_OMEGA)
+    assert b.lower < b.estimate < b.upper
+    c = rel.bootstrap_ci(x, lambda d: float(d["x1"].mean()), B=40, seed=1, level=0.9)
+    assert c.lower < x["x1"].mean() < c.upper and c.level == 0.9
+
+
+# ----------------------------------------------------------------------------- tables
+def test_reliability_table_matches_psych_and_handles_small_groups(datasets):
+    bfi = datasets["bfi"]
+    groups = {"A": BFI_GROUPS["A"], "pair": ["C1", "C2"], "single": ["E1"]}
+    t = rel.reliability_table(bfi, groups, missing="pairwise", n_boot=20, seed=5)
+    assert t.columns.tolist() == rel.RELIABILITY_COLUMNS
+    assert t["key"].tolist() == ["A", "pair", "single"] and (t["level"] == "competency").all()
+    a = t.set_index("key").loc["A"]
+    ref = _select(ALPHA_TOTAL, "bfi", "A", "pairwise").iloc[0]
+    assert a["alpha"] == pytest.approx(ref["raw_alpha"], abs=TOL_ALPHA)
+    assert a["alpha_ci_lower"] == pytest.approx(ref["feldt_lower"], abs=TOL_ALPHA)
+    assert a["alpha_ci_upper"] == pytest.approx(ref["feldt_upper"], abs=TOL_ALPHA)
+    assert a["lambda6"] == pytest.approx(ref["G6"], abs=TOL_ALPHA)
+    om = OMEGA[(OMEGA.dataset == "bfi") & (OMEGA.scale == "A") & (OMEGA.missing == "pairwise")].iloc[0]
+    assert a["omega_total"] == pytest.approx(om["omega_tot"], abs=TOL_OMEGA)
+    assert a["alpha_boot_lower"] < a["alpha"] < a["alpha_boot_upper"]
+    assert a["omega_total_boot_lower"] < a["omega_total"] < a["omega_total_boot_upper"]
+    # 5 items cannot carry 3 group factors -> NaN omega_h with a note
+    assert np.isnan(a["omega_hierarchical"]) and "omega_h" in a["note"]
+    pair = t.set_index("key").loc["pair"]
+    assert np.isfinite(pair["alpha"]) and np.isnan(pair["omega_total"]) and "not identified" in pair["note"]
+    single = t.set_index("key").loc["single"]
+    assert np.isnan(single["alpha"]) and "fewer than 2 items" in single["note"]
+    assert t[["cr", "ave"]].isna().all().all()
+    # reproducible
+    t2 = rel.reliability_table(bfi, groups, missing="pairwise", n_boot=20, seed=5)
+    pd.testing.assert_frame_equal(t, t2)
+
+
+def test_reliability_table_listwise_and_omega_h(datasets):
+    hs = datasets["hs"]
+    groups = {"all": [f"x{i}" for i in range(1, 10)], "visual": HS_GROUPS["visual"]}
+    t = rel.reliability_table(hs, groups, missing="listwise", n_boot=0, level="module").set_index("key")
+    ref = OMEGA[(OMEGA.dataset == "hs") & (OMEGA.scale == "all") & (OMEGA.nfactors == 3)].iloc[0]
+    assert t.loc["all", "omega_hierarchical"] == pytest.approx(ref["omega_h"], abs=TOL_OMEGA)
+    assert t.loc["all", "omega_h_nfactors"] == 3
+    assert np.isnan(t.loc["all", "alpha_boot_lower"])  # n_boot = 0
+    vis = _select(ALPHA_TOTAL, "hs", "visual", "listwise").iloc[0]
+    assert t.loc["visual", "alpha"] == pytest.approx(vis["raw_alpha"], abs=TOL_ALPHA)
+    assert (t["level"] == "module").all() and (t["missing"] == "listwise").all()
+
+
+def test_item_analysis_table(datasets):
+    bfi = datasets["bfi"]
+    groups = {"A": BFI_GROUPS["A"], "single": ["E1"]}
+    t = rel.item_analysis_table(bfi, groups, 1, 6)
+    assert t.columns.tolist() == rel.ITEM_ANALYSIS_COLUMNS
+    assert len(t) == 6 and t["key"].tolist() == ["A"] * 5 + ["single"]
+    ref = _select(ITEM_STATS, "bfi", "A", "pairwise")
+    np.testing.assert_allclose(t["r_drop"].iloc[:5], ref["r_drop"], atol=TOL_ALPHA)
+    single = t.iloc[5]
+    assert np.isnan(single["r_drop"]) and single["n"] == bfi["E1"].notna().sum() and single["note"]
+
+
+def test_degenerate_groups_give_nan_and_notes_without_warnings(datasets, recwarn):
+    hs = datasets["hs"][["x1", "x2", "x3", "x4"]].copy()
+    hs["const"] = 1.0
+    hs["empty"] = np.nan
+    hs["early"] = hs["x4"].where(hs.index < 150)
+    hs["late"] = hs["x1"].where(hs.index >= 150)
+    groups = {"const": ["x1", "x2", "x3", "const"], "empty": ["x1", "x2", "empty"],
+              "disjoint": ["early", "late", "x3"], "none": []}
+    t = rel.reliability_table(hs, groups, n_boot=5, seed=0).set_index("key")
+    # psych::alpha drops items without variance: same alpha as without them
+    assert t.loc["const", "alpha"] == pytest.approx(rel.cronbach_alpha(hs[["x1", "x2", "x3"]]).alpha, abs=1e-12)
+    assert t.loc["const", "omega_total"] == pytest.approx(0.635071712917424, abs=TOL_OMEGA)
+    assert "no variance, left out: const" in t.loc["const", "note"]
+    assert np.isnan(t.loc["empty", "omega_total"]) and "left out: empty" in t.loc["empty", "note"]
+    assert np.isnan(t.loc["disjoint", "alpha"]) and "not computable" in t.loc["disjoint", "note"]
+    assert np.isnan(t.loc["none", "alpha"]) and t.loc["none", "n_items"] == 0
+    a = rel.cronbach_alpha(hs[["x1", "x2", "x3", "const"]])
+    assert a.dropped_items == ("const",) and a.k == 3
+    ia = rel.item_analysis_table(hs, groups, 0, 10).set_index("item")
+    assert bool(ia.loc["const", "flag"]) and ia.loc["const", "note"].startswith("no variance")
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    with pytest.raises(ValueError):
+        rel.omega(hs[["x1", "x2", "const"]], nfactors=1)

@@ -1,0 +1,27 @@
+rule criterion:
+    """Criterion validity of the competency scores against the performance records: correlations (BH-adjusted,
+    attenuation-corrected), hierarchical regression with HC3 SEs, dominance weights, known groups."""
+    input:
+        scores=rules.score.output.competency,
+        performance=rules.screen.output.performance,
+        respondents=rules.screen.output.respondents,
+        reliability=rules.reliability.output.table,
+    output:
+        correlations="results/criterion/correlations.csv",
+        regression="results/criterion/regression.csv",
+        coefficients="results/criterion/coefficients.csv",
+        vif="results/criterion/vif.csv",
+        dominance="results/criterion/dominance.csv",
+        known_groups="results/criterion/known_groups.csv",
+        missing="results/criterion/missing.csv",
+        summary="results/criterion/summary.json",
+    params:
+        settings=criterion_settings(),
+        seed=config["seed"],
+    log:
+        "logs/criterion.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/criterion.py"

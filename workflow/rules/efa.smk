@@ -1,0 +1,27 @@
+rule efa:
+    """Exploratory factor analysis: KMO/Bartlett, parallel analysis and MAP, extraction and rotation, matching to
+    the hypothesised competencies (Tucker congruence), problem items; optional seeded split half."""
+    input:
+        scored=rules.score.output.items_scored,
+    output:
+        suitability="results/efa/suitability.csv",
+        n_factors="results/efa/n_factors.csv",
+        loadings="results/efa/loadings.csv",
+        factor_correlations="results/efa/factor_correlations.csv",
+        variance="results/efa/variance.csv",
+        communalities="results/efa/communalities.csv",
+        matching="results/efa/matching.csv",
+        problems="results/efa/problems.csv",
+        split="data/processed/split_half.csv",
+        summary="results/efa/summary.json",
+    params:
+        structure=STRUCTURE,
+        settings=efa_settings(),
+        seed=config["seed"],
+    log:
+        "logs/efa.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/efa.py"
