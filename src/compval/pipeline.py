@@ -16,7 +16,17 @@ from typing import Iterator
 from .codebook import CodebookError
 from .io import InputError
 
-__all__ = ["step"]
+__all__ = ["step", "prepend_pythonpath"]
+
+
+def prepend_pythonpath(path) -> None:
+    """Put ``path`` first on PYTHONPATH (for the Snakemake jobs this process starts), once."""
+    import os
+
+    path = str(path)
+    current = os.environ.get("PYTHONPATH", "")
+    if path not in current.split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (path, current) if p)
 
 
 @contextmanager
@@ -35,8 +45,12 @@ def step(smk) -> Iterator[logging.Logger]:
     sh.setFormatter(logging.Formatter("%(message)s"))
     sh.setLevel(logging.WARNING)
     logger.addHandler(sh)
+    from threadpoolctl import threadpool_limits
+
     try:
-        yield logger
+        # BLAS threads = the rule's declared threads (oversubscription slows bootstraps several-fold)
+        with threadpool_limits(limits=max(1, int(getattr(smk, "threads", 1) or 1))):
+            yield logger
     except (InputError, CodebookError, RuntimeError) as exc:
         logger.error("ERROR in rule %s: %s", smk.rule, exc)
         sys.exit(1)

@@ -16,6 +16,8 @@ rule ingest:
         privacy=privacy_options(),
         survey_options=config.get("survey_options", {}),
         performance=config.get("performance"),
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/ingest.log",
     threads: 1
@@ -26,7 +28,8 @@ rule ingest:
 
 
 rule screen:
-    """Careless-responding screen, missing-data policy and item checks; conservation law; join with performance."""
+    """Careless-responding screen, missing-data policy and item checks; conservation law; join with performance
+    (matched / survey-only / performance-only counts); item and respondent missingness and Little's MCAR test."""
     input:
         responses=rules.ingest.output.responses,
         exclusions=rules.ingest.output.exclusions,
@@ -40,10 +43,13 @@ rule screen:
         performance="data/processed/performance.csv",
         log_table="results/cleaning/screen_log.csv",
         missingness="results/cleaning/item_missingness.csv",
+        respondent_missingness="results/cleaning/respondent_missingness.csv",
         report="results/cleaning_report.json",
     params:
         structure=STRUCTURE,
         options=cleaning_options(),
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/screen.log",
     threads: 1

@@ -4,6 +4,8 @@ rule codebook_table:
         config["codebook"],
     output:
         table="results/codebook/items.csv",
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/codebook_table.log",
     threads: 1

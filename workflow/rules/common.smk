@@ -1,13 +1,17 @@
 # Shared set-up: config validation, the codebook, and helpers used by the rules.
-import json
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from compval.codebook import CodebookError, load_codebook
+from compval.pipeline import prepend_pythonpath
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+
+# Jobs find the compval library in src/ even without an installed package (e.g. under --use-conda).
+prepend_pythonpath(Path(workflow.basedir) / "src")
 
 try:
     CODEBOOK = load_codebook(config["codebook"])

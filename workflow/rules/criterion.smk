@@ -18,6 +18,8 @@ rule criterion:
     params:
         settings=criterion_settings(),
         seed=config["seed"],
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/criterion.log",
     threads: 1

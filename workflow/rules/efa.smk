@@ -18,6 +18,8 @@ rule efa:
         structure=STRUCTURE,
         settings=efa_settings(),
         seed=config["seed"],
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/efa.log",
     threads: 1

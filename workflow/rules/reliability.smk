@@ -13,6 +13,8 @@ rule reliability:
         n_boot=config.get("reliability", {}).get("n_boot", 1000),
         ci=config.get("reliability", {}).get("ci", 0.95),
         seed=config["seed"],
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/reliability.log",
     threads: 1

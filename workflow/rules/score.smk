@@ -10,6 +10,8 @@ rule score:
         descriptives="results/scores/score_descriptives.csv",
     params:
         structure=STRUCTURE,
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/score.log",
     threads: 1
@@ -28,6 +30,8 @@ rule descriptives:
         distribution="results/descriptives/response_distribution.csv",
     params:
         scale=INGEST_SPEC["scale"],
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/descriptives.log",
     threads: 1

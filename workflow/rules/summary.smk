@@ -10,6 +10,8 @@ rule summary:
         "results/summary.json",
     params:
         config=config,
+    conda:
+        "../envs/compval.yaml"
     log:
         "logs/summary.log",
     threads: 1

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from compval.clean import CleaningOptions, ingest_survey, load_pseudonym_key, make_pseudonymizer, pseudonymize_performance
-from compval.codebook import Codebook
+from compval.clean import (CleaningOptions, ingest_survey, load_pseudonym_key, make_pseudonymizer,
+                           pseudonymize_performance)
 from compval.io import read_table, write_json, write_table
 from compval.pipeline import step
 
@@ -30,6 +30,9 @@ with step(snakemake) as log:
     write_table(res.responses, snakemake.output.responses, index=True)
     write_table(perf, snakemake.output.performance, index=True)
     write_table(res.exclusions, snakemake.output.exclusions)
-    write_table(res.log, snakemake.output.log_table)
+    # file-level repairs made while reading (BOM, CRLF, blank lines, ...) head the audit log
+    read_log = pd.DataFrame([{"step": "read", "column": "", "issue": r, "count": 0, "rows": "", "action": "repaired"}
+                             for r in meta.repairs], columns=res.log.columns)
+    write_table(pd.concat([read_log, res.log], ignore_index=True), snakemake.output.log_table)
     write_json(res.report, snakemake.output.report)
     log.info("ingested %d of %d rows", res.report["n_ingested"], res.report["n_raw"])

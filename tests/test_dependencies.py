@@ -1,0 +1,174 @@
+"""Every declared dependency imports at its pinned version and does one real thing.
+
+Guards the known traps: factor_analyzer 0.5.1 breaks with scikit-learn >= 1.8 (``force_all_finite``) and its
+CFA with pandas 3 (read-only arrays); pingouin's ``cronbach_alpha`` deletes pairwise by default.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines():
+        m = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", line)
+        if m:
+            pins[m.group(1).lower().replace("_", "-")] = m.group(2)
+    return pins
+
+
+def _declared() -> list[str]:
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    return [re.split(r"[<>=!~ ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in deps]
+
+
+def test_every_declared_dependency_is_pinned_and_installed_at_its_pin():
+    pins = _pins()
+    for name in _declared():
+        assert name in pins, f"{name} has no exact pin in requirements/constraints.txt"
+        assert metadata.version(name) == pins[name], f"{name} {metadata.version(name)} != pin {pins[name]}"
+
+
+def test_environment_yml_matches_constraints():
+    pins = _pins()
+    text = (ROOT / "environment.yml").read_text()
+    for name, ver in re.findall(r"^\s+- ([a-z0-9_.-]+)=([0-9][^\s#]*)", text, re.M):
+        key = "snakemake" if name == "snakemake-minimal" else name.replace("_", "-")
+        if key == "python":
+            continue
+        assert pins.get(key) == ver, f"environment.yml {name}={ver} but constraints pin {pins.get(key)}"
+
+
+def test_known_incompatibilities_are_excluded():
+    from packaging.version import Version
+
+    assert Version(metadata.version("scikit-learn")) < Version("1.8"), "factor_analyzer 0.5.1 needs sklearn < 1.8"
+    assert Version(pd.__version__) < Version("3"), "factor_analyzer's CFA needs pandas < 3"
+
+
+def _data(n=300, seed=1):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 2))
+    lam = np.array([[.8, 0], [.7, 0], [.6, 0], [0, .8], [0, .7], [0, .6]])
+    x = f @ lam.T + rng.normal(scale=.6, size=(n, 6))
+    return pd.DataFrame(x, columns=[f"x{i}" for i in range(1, 7)])
+
+
+def test_factor_analyzer_fits_without_error_or_sklearn_breakage():
+    from factor_analyzer import FactorAnalyzer, calculate_bartlett_sphericity, calculate_kmo
+    from factor_analyzer.confirmatory_factor_analyzer import ConfirmatoryFactorAnalyzer, ModelSpecificationParser
+
+    x = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # force_all_finite rename notice in sklearn 1.7
+        fa = FactorAnalyzer(n_factors=2, rotation="oblimin").fit(x)
+    assert fa.loadings_.shape == (6, 2)
+    assert np.sort(np.abs(fa.loadings_).max(axis=1))[0] > 0.4
+    chi2, p = calculate_bartlett_sphericity(x)
+    assert chi2 > 0 and p < 1e-10
+    assert 0.5 < calculate_kmo(x)[1] < 1
+    spec = ModelSpecificationParser.parse_model_specification_from_dict(
+        x, {"F1": ["x1", "x2", "x3"], "F2": ["x4", "x5", "x6"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        cfa = ConfirmatoryFactorAnalyzer(spec, disp=False).fit(x.values)  # fails on pandas 3 (read-only arrays)
+    assert cfa.loadings_.shape == (6, 2)
+
+
+def test_pingouin_alpha_pairwise_default_differs_from_listwise():
+    import pingouin as pg
+
+    x = _data()[["x1", "x2", "x3"]].copy()
+    x.iloc[:40, 0] = np.nan
+    a_pair, _ = pg.cronbach_alpha(x)  # pairwise deletion by default
+    a_list, _ = pg.cronbach_alpha(x, nan_policy="listwise")
+    a_complete, _ = pg.cronbach_alpha(x.dropna())
+    assert a_list == pytest.approx(a_complete, abs=1e-12)
+    assert a_pair != pytest.approx(a_list, abs=1e-6)
+
+
+def test_semopy_fits_a_cfa():
+    import semopy
+
+    m = semopy.Model("F1 =~ x1 + x2 + x3\nF2 =~ x4 + x5 + x6")
+    m.fit(_data())
+    est = m.inspect()
+    # semopy writes measurement rows as "x1 ~ F1" (lval indicator, rval factor)
+    assert ((est["op"] == "~") & (est["rval"] == "F1")).sum() == 3
+    assert semopy.calc_stats(m).loc["Value", "DoF"] == 8
+
+
+def test_scipy_statsmodels_sklearn_calls():
+    import scipy.stats
+    import sklearn.metrics
+    import statsmodels.api as sm
+
+    x = _data()
+    r, p = scipy.stats.pearsonr(x["x1"], x["x2"])
+    assert r > 0.3 and p < 1e-6
+    ols = sm.OLS(x["x1"], sm.add_constant(x[["x2", "x3"]])).fit(cov_type="HC3")
+    assert ols.rsquared > 0.1
+    assert sklearn.metrics.roc_auc_score([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+
+
+def test_io_libraries_round_trip(tmp_path):
+    import openpyxl  # noqa: F401
+    import pyreadstat
+
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    df.to_excel(tmp_path / "x.xlsx", index=False)
+    assert pd.read_excel(tmp_path / "x.xlsx").astype(float).equals(df)
+    pyreadstat.write_sav(df, str(tmp_path / "x.sav"), variable_value_labels={"a": {1.0: "low", 2.0: "high"}})
+    back, meta = pyreadstat.read_sav(str(tmp_path / "x.sav"))
+    assert back.equals(df) and meta.variable_value_labels["a"][2.0] == "high"
+
+
+def test_config_and_plotting_libraries(tmp_path):
+    import jsonschema
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    import yaml
+    from docx import Document
+
+    jsonschema.validate({"a": 1}, {"type": "object", "properties": {"a": {"type": "integer"}}})
+    assert yaml.safe_load("a: [1, 2]") == {"a": [1, 2]}
+    fig, ax = plt.subplots()
+    sns.barplot(x=["a", "b"], y=[1, 2], ax=ax)
+    fig.savefig(tmp_path / "f.png")
+    plt.close(fig)
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    doc = Document()
+    doc.add_table(rows=1, cols=2).cell(0, 0).text = "x"
+    doc.save(tmp_path / "t.docx")
+    assert Document(tmp_path / "t.docx").tables[0].cell(0, 0).text == "x"
+
+
+def test_notebook_tooling():
+    import jupytext
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+
+    nb = jupytext.reads("# %%\nx = 1\n", fmt="py:percent")
+    assert nb.cells[0].source == "x = 1"
+
+
+def test_snakemake_api_importable():
+    import snakemake
+    from snakemake.utils import validate  # noqa: F401
+
+    assert int(snakemake.__version__.split(".")[0]) == 9

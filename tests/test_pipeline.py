@@ -1,0 +1,131 @@
+"""End-to-end: the Snakemake pipeline on a tiny instrument that is not the seed's (5 factors, 1-6 scale).
+
+One module-scoped run serves the contract, conservation and determinism checks; a second copy is edited to show
+that only the affected rules rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline_fixtures import ROOT, SNAKEMAKE, run_snakemake, write_project
+
+pytestmark = pytest.mark.e2e
+
+
+def _jobs(dry_run_output: str) -> set[str]:
+    return set(re.findall(r"^(?:local)?rule (\w+):", dry_run_output, re.M)) - {"all"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    a = tmp / "a"
+    write_project(a)
+    b = tmp / "b"
+    shutil.copytree(a, b)
+    ra = run_snakemake(a)
+    assert ra.returncode == 0, ra.stderr[-4000:]
+    rb = run_snakemake(b)
+    assert rb.returncode == 0, rb.stderr[-4000:]
+    return a, b
+
+
+def test_summary_contract(project):
+    a, _ = project
+    s = json.loads((a / "results" / "summary.json").read_text())
+    for key in ("n_raw", "n_analyzed", "excluded", "reliability", "efa", "criterion", "provenance"):
+        assert key in s
+    assert set(s["reliability"]) == {"f1", "f2", "f3", "f4", "f5"}
+    for rec in s["reliability"].values():
+        assert rec["n_items"] == 4
+        lo, hi = rec["alpha_ci"]
+        assert lo < rec["alpha"] < hi
+        assert 0 < rec["omega_total"] <= 1
+    assert s["efa"]["n_factors_extracted"] == 5
+    assert set(s["criterion"]["sales"]) >= {"f1", "f2", "f3", "f4", "f5"}
+    assert s["provenance"]["seed"] == s["provenance"]["config"]["seed"]
+    assert len(s["provenance"]["inputs_sha256"]["survey"]) == 64
+
+
+def test_conservation_law_and_exclusion_log(project):
+    a, _ = project
+    s = json.loads((a / "results" / "summary.json").read_text())
+    assert s["n_raw"] == s["n_analyzed"] + sum(s["excluded"].values())
+    excl = pd.read_csv(a / "data" / "processed" / "exclusions.csv")
+    assert len(excl) == sum(s["excluded"].values())
+    assert excl["reason"].value_counts().to_dict() == s["excluded"]
+    raw = pd.read_csv(a / "data" / "raw" / "survey.csv", dtype=str)
+    assert len(raw) == s["n_raw"]
+
+
+def test_scale_and_items_of_the_other_instrument_were_used(project):
+    a, _ = project
+    dist = pd.read_csv(a / "results" / "descriptives" / "response_distribution.csv")
+    assert sorted(dist["category"].unique()) == [1, 2, 3, 4, 5, 6]
+    assert dist["item"].str.match(r"^Q\d_[ab]\d$").all()
+
+
+def test_two_runs_give_byte_identical_tables(project):
+    a, b = project
+    files = sorted(p.relative_to(a) for p in (a / "results").rglob("*") if p.is_file())
+    files += sorted(p.relative_to(a) for p in (a / "data" / "processed").rglob("*") if p.is_file())
+    assert len(files) > 20
+    for rel in files:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), f"{rel} differs between runs"
+
+
+def test_nothing_reruns_when_nothing_changed(project):
+    a, _ = project
+    r = run_snakemake(a, "-n")
+    assert r.returncode == 0, r.stderr
+    assert _jobs(r.stdout + r.stderr) == set()
+
+
+def test_codebook_edits_rerun_only_affected_rules(project):
+    _, b = project
+    cb_path = b / "config" / "codebook.yaml"
+    cb = yaml.safe_load(cb_path.read_text())
+    # 1. wording only: only the codebook table is rebuilt
+    cb["modules"][0]["competencies"][0]["dimensions"][0]["items"][0]["text"] = "A reworded item"
+    cb_path.write_text(yaml.safe_dump(cb, sort_keys=False))
+    r = run_snakemake(b, "-n")
+    assert r.returncode == 0, r.stderr
+    assert _jobs(r.stdout + r.stderr) == {"codebook_table", "summary"}
+    # summary carries the codebook hash (provenance), so it is rebuilt; analyses are not
+    # 2. move one item of f1 to f3: ingest is untouched, screening/scoring/analyses rerun
+    moved = cb["modules"][0]["competencies"][0]["dimensions"][1]["items"].pop()
+    target = next(c for m in cb["modules"] for c in m["competencies"] if c["key"] == "f3")
+    target["dimensions"][0]["items"].append(moved)
+    cb_path.write_text(yaml.safe_dump(cb, sort_keys=False))
+    r = run_snakemake(b, "-n")
+    jobs = _jobs(r.stdout + r.stderr)
+    assert "ingest" not in jobs
+    assert {"screen", "score", "reliability", "efa", "criterion", "summary"} <= jobs
+    r = run_snakemake(b)
+    assert r.returncode == 0, r.stderr[-4000:]
+    s = json.loads((b / "results" / "summary.json").read_text())
+    assert s["reliability"]["f1"]["n_items"] == 3
+    assert s["reliability"]["f3"]["n_items"] == 5
+
+
+def test_strict_privacy_without_key_fails_with_one_message(tmp_path):
+    write_project(tmp_path, n=60)
+    r = run_snakemake(tmp_path, "results/cleaning/ingest_report.json", env_key="")
+    assert r.returncode != 0
+    assert "no pseudonymisation key" in r.stderr
+    assert not (tmp_path / "data" / "processed" / "responses.csv").exists()
+
+
+def test_snakemake_lint_is_clean():
+    r = subprocess.run([SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    assert "Lints for" not in out, out
+    assert r.returncode == 0, out
