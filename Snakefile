@@ -14,6 +14,7 @@ include: "workflow/rules/clean.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/reliability.smk"
 include: "workflow/rules/efa.smk"
+include: "workflow/rules/cfa.smk"
 include: "workflow/rules/criterion.smk"
 include: "workflow/rules/summary.smk"
 

@@ -19,8 +19,12 @@ Order of steps (each one logged):
 5. respondents with no item answered excluded (``no_responses``);
 6. careless responding indices (:mod:`compval.careless`), flagged or excluded (``careless: flag|exclude``);
 7. missing-data policy (:mod:`compval.missingness`): ``max_missing`` share, then ``listwise`` or ``pairwise``;
-8. item checks on the analysed set: an item nobody answered or with zero variance stops the run (an analysis of
-   it is undefined), naming the column.
+8. item checks (on everyone who answered anything before step 6, and again on the analysed set): an item nobody
+   answered or with zero variance stops the run (an analysis of it, and the Mahalanobis distance of step 6, is
+   undefined), naming the column; so does an empty analysed set.
+
+Stray identifiers typed into a kept column (an e-mail address or phone number in a group or covariate column) are
+blanked cell by cell and logged; a declared column absent from the file is logged and ignored.
 """
 
 from __future__ import annotations
@@ -123,16 +127,38 @@ def _rows_text(rows: list[int], limit: int = 20) -> str:
     return s + (f";...(+{len(rows) - limit})" if len(rows) > limit else "")
 
 
-def _looks_like_pii(values: pd.Series) -> str | None:
+def _pii_cells(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Masks of cells that contain an e-mail address and of cells that are a phone number."""
+    v = values.astype(str).str.strip()
+    email = v.str.contains(EMAIL_PATTERN) & (v != "")
+    phone = v.str.match(PHONE_PATTERN) & (v != "") & ~email
+    return email.fillna(False).astype(bool), phone.fillna(False).astype(bool)
+
+
+def _looks_like_pii(values: pd.Series, share: float = 0.5) -> str | None:
+    """Why a whole column counts as a direct identifier: more than ``share`` of its non-empty cells are e-mail
+    addresses or phone numbers (``share=0``: any such cell)."""
     v = values.astype(str).str.strip()
     v = v[v != ""]
     if v.empty:
         return None
-    if v.str.contains(EMAIL_PATTERN).any():
+    email, phone = _pii_cells(v)
+    if email.mean() > share:
         return "e-mail addresses"
-    if v.str.match(PHONE_PATTERN).mean() > 0.5:
+    if phone.mean() > share:
         return "phone numbers"
     return None
+
+
+def _count_by_class(classes: dict) -> dict:
+    out: dict[str, int] = {}
+    for (_, cls), rows in classes.items():
+        out[cls] = out.get(cls, 0) + len(rows)
+    return dict(sorted(out.items()))
+
+
+def _nonempty(values: pd.Series) -> int:
+    return int((values.astype(str).str.strip() != "").sum())
 
 
 @dataclass
@@ -190,16 +216,16 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
     cols = list(raw.columns)
     header = raw.attrs.get("header", cols)
     # ---- 1. header
+    empty_names = [i + 1 for i, c in enumerate(header) if str(c).strip() == ""]
+    if empty_names:
+        raise InputError(source, f"header cell {empty_names[0]} is empty", row=1,
+                         expected="a name for every column")
     dups = [c for c in cols if ".__dup" in c]
     if dups:
         name = dups[0].split(".__dup")[0]
         positions = [i + 1 for i, h in enumerate(header) if h == name]
         raise InputError(source, f"column name appears {len(positions)} times (positions {positions})",
                          row=1, column=name, expected="each column name once")
-    empty_names = [i + 1 for i, c in enumerate(cols) if c == ""]
-    if empty_names:
-        raise InputError(source, f"header cell {empty_names[0]} is empty", row=1,
-                         expected="a name for every column")
     idc = codebook.id_column
     if idc not in cols:
         raise InputError(source, "id column missing from the header", row=1, column=idc,
@@ -216,7 +242,7 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         raise InputError(source, "column not described by the codebook", row=1, column=unknown[0],
                          expected="only the id, item and declared columns (unknown_columns: stop)")
     for c in unknown:
-        note("header", "column not in codebook", column=c, action="dropped")
+        note("header", "column not in codebook", column=c, count=_nonempty(raw[c]), action="dropped")
     # ---- 2. direct identifiers
     dropped_pii = []
     for c in cols:
@@ -228,15 +254,35 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         elif PII_HEADER_PATTERN.search(c):
             dropped_pii.append((c, "header looks like a direct identifier"))
         else:
-            why = _looks_like_pii(raw[c])
+            # an undeclared column goes anyway: any e-mail/phone cell marks it as an identifier in the audit log;
+            # a declared one is dropped when mostly identifiers, else its stray identifier cells are blanked below
+            why = _looks_like_pii(raw[c], share=0.5 if c in declared else 0.0)
             if why:
                 dropped_pii.append((c, f"cells look like {why}"))
     for c, why in dropped_pii:
-        note("privacy", why, column=c, action="dropped")
+        note("privacy", why, column=c, count=_nonempty(raw[c]), action="dropped")
     pii_cols = {c for c, _ in dropped_pii}
-    keep_cols = [c for c in cols if c not in pii_cols and c not in unknown or c in codebook.item_ids or c == idc]
-    keep_cols = [c for c in keep_cols if c not in pii_cols]
+    # declared non-item columns that carry data: everything else (unknown, pii, role ignore) is dropped here
+    keep_cols = [c for c in cols if c == idc or c in codebook.item_ids or
+                 (c in declared and c not in pii_cols and declared[c].get("role") not in ("pii", "ignore"))]
     df = raw[keep_cols].copy()
+    # a stray identifier in a kept column (an e-mail or phone number typed into a free field) is blanked
+    for c in keep_cols:
+        if c == idc or c in codebook.item_ids:
+            continue
+        email, phone = _pii_cells(df[c])
+        if declared[c].get("type", "categorical" if declared[c].get("role") == "group" else "numeric") == "numeric":
+            # a plain 7-10 digit number in a numeric column is a value, not a phone number
+            text = df[c].astype(str).str.strip()
+            phone &= text.str.match(r"^\s*1[3-9]\d{9}\s*$") | text.str.contains(r"[+()\s-]", regex=True)
+        for mask, what in ((email, "an e-mail address"), (phone, "a phone number")):
+            if mask.any():
+                note("privacy", f"cell looks like {what}", column=c, count=mask.sum(), rows=df.index[mask],
+                     action="set to missing")
+                df.loc[mask, c] = ""
+    absent = [c for c in declared if c not in cols]
+    for c in absent:
+        note("header", "declared column not in file", column=c, action="ignored")
 
     ids = df[idc].astype(str).str.strip()
     no_id = ids == ""
@@ -246,6 +292,9 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         note("ids", "respondent id empty", column=idc, count=no_id.sum(), rows=df.index[no_id], action="excluded")
         df = df.loc[~no_id]
         ids = ids.loc[~no_id]
+        if df.empty:
+            raise InputError(source, f"no row has a respondent id ({n_raw} rows, all empty in this column)",
+                             column=idc, expected="an id in every row")
     id_map = {rid: pseudonymize(rid) for rid in dict.fromkeys(ids)}
     pid = ids.map(id_map)
     if pid.nunique() != ids.nunique():
@@ -257,7 +306,8 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
     classes: dict[tuple[str, str], list[int]] = {}
     for c in codebook.item_ids:
         text = df[c].astype(str).str.strip()
-        num = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+        num = num.where(np.isfinite(num))  # 'inf', 'nan', 'NaN' typed into a cell are text, not numbers
         bad_text = (text != "") & num.isna()
         non_int = num.notna() & (num != np.round(num))
         out = num.notna() & ~non_int & ((num < lo) | (num > hi))
@@ -288,7 +338,8 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         typ = spec.get("type", "categorical" if role == "group" else "numeric")
         text = df[c].astype(str).str.strip()
         if typ == "numeric":
-            num = pd.to_numeric(text.where(text != "", None), errors="coerce")
+            num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+            num = num.where(np.isfinite(num))
             bad = (text != "") & num.isna()
             if bad.any():
                 note("covariates", "non-numeric value", column=c, count=bad.sum(), rows=df.index[bad],
@@ -336,6 +387,7 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         "columns_dropped_pii": [c for c, _ in dropped_pii],
         "columns_dropped_unknown": unknown,
         "cells_set_missing": int(n_cells_repaired),
+        "cells_set_missing_by_class": _count_by_class(classes),
         "duplicate_rows_dropped": len(drop_rows),
         "duplicates_policy": options.duplicates,
         "out_of_range_policy": options.out_of_range,
@@ -358,7 +410,15 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     ----------
     careless_fn : callable, optional
         ``f(raw_items, scored_items, duration) -> DataFrame`` of indices and boolean flags with columns
-        ``flag_any`` and ``flag_reasons``; defaults to :func:`compval.careless.screen`.
+        ``flag_any`` and ``flag_reasons``; defaults to :func:`careless_screen`.
+
+    Raises
+    ------
+    InputError
+        An item nobody answered or with a single value (before and after the exclusions, naming the column),
+        careless indices that cannot be computed, or nobody left to analyse.
+    RuntimeError
+        The conservation law is broken (a bug).
     """
     log: list[dict] = []
     excl: list[dict] = []
@@ -376,15 +436,28 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
         note("responses", "no item answered", count=empty.sum(), action="excluded")
     item_block = item_block.loc[~empty]
 
+    # items nobody answered / with one value only make the careless indices (Mahalanobis D2) and every later
+    # analysis undefined: stop here, naming the column
+    _check_items(item_block, codebook.item_ids, source, "respondent")
+
     # ---- 6. careless responding
-    duration = respondents.loc[item_block.index, codebook.columns_with_role("duration")[0]] \
-        if codebook.columns_with_role("duration") else None
+    dur_cols = [c for c in codebook.columns_with_role("duration") if c in respondents.columns]
+    duration = respondents.loc[item_block.index, dur_cols[0]].astype(float) if dur_cols else None
     scored = codebook.reverse_score(item_block)
-    if careless_fn is None:
-        careless = careless_screen(item_block, scored, duration, scales=codebook.groups("dimension"),
-                                   thresholds=options.careless_thresholds)
-    else:
-        careless = careless_fn(item_block, scored, duration)
+    try:
+        if careless_fn is None:
+            careless = careless_screen(item_block, scored, duration, scales=codebook.groups("dimension"),
+                                       thresholds=options.careless_thresholds)
+        else:
+            careless = careless_fn(item_block, scored, duration)
+    except np.linalg.LinAlgError:
+        raise InputError(source, "the items' covariance matrix is singular, so Mahalanobis distances are undefined "
+                                 f"({len(item_block)} respondents, {len(codebook.item_ids)} items)",
+                         expected="more respondents than items and no item that is a copy or sum of others") \
+            from None
+    except ValueError as exc:  # e.g. item pairs without two joint answers: the covariance is undefined
+        raise InputError(source, f"careless-responding indices cannot be computed: {exc}",
+                         expected="enough jointly answered items") from None
     careless.index.name = "pid"
     flagged = careless.index[careless["flag_any"].astype(bool)]
     if options.careless == "exclude":
@@ -408,17 +481,17 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     item_block = item_block.loc[kept]
 
     # ---- 8. item checks
-    for c in codebook.item_ids:
-        col = item_block[c]
-        if col.notna().sum() == 0:
-            raise InputError(source, "no analysed respondent answered this item", column=c,
-                             expected="at least some valid answers per item")
-        if col.nunique(dropna=True) < 2:
-            raise InputError(source, f"item has zero variance among analysed respondents (all {col.dropna().iloc[0]:g})",
-                             column=c, expected="at least two different answers per item")
+    if item_block.empty:
+        reasons = pd.Series([e["reason"] for e in excl]).value_counts().to_dict()
+        raise InputError(source, "no respondent is left for analysis: all screened respondents were excluded ("
+                         + ", ".join(f"{k}: {v}" for k, v in reasons.items()) + ")",
+                         expected="at least some respondents passing the screening")
+    _check_items(item_block, codebook.item_ids, source, "analysed respondent")
 
-    exclusions = pd.concat([prior_exclusions[_EXCLUSION_COLUMNS],
-                            pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS)], ignore_index=True)
+    parts = [t for t in (prior_exclusions[_EXCLUSION_COLUMNS].astype(object),
+                         pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS, dtype=object)) if len(t)]
+    exclusions = (pd.concat(parts, ignore_index=True) if parts
+                  else pd.DataFrame(columns=_EXCLUSION_COLUMNS, dtype=object))
     status = pd.Series("analysed", index=respondents.index, dtype=object)
     for p, stage in zip(exclusions["pid"], exclusions["stage"]):
         if p in status.index and p not in item_block.index:
@@ -441,6 +514,18 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     check_conservation(report)
     return ScreenResult(items=item_block, respondents=respondents, exclusions=exclusions,
                         log=pd.DataFrame(log, columns=_LOG_COLUMNS), careless=careless, report=report)
+
+
+def _check_items(items: pd.DataFrame, item_ids: list[str], source: str, who: str) -> None:
+    for c in item_ids:
+        col = items[c]
+        if col.notna().sum() == 0:
+            raise InputError(source, f"no {who} answered this item", column=c,
+                             expected="at least some valid answers per item")
+        if col.nunique(dropna=True) < 2:
+            raise InputError(source, f"item has zero variance among {who}s (every answer is "
+                                     f"{col.dropna().iloc[0]:g})",
+                             column=c, expected="at least two different answers per item")
 
 
 def careless_screen(raw_items: pd.DataFrame, scored_items: pd.DataFrame, duration: pd.Series | None, *,
@@ -497,7 +582,8 @@ def pseudonymize_performance(perf: pd.DataFrame, *, id_column: str, source: str,
         raise InputError(source, "employee id is empty", row=int(r), column=id_column, expected="an id in every row")
     if ids.duplicated().any():
         r = perf.index[ids.duplicated()][0]
-        raise InputError(source, "employee id appears twice", row=int(r), column=id_column,
+        first = perf.index[ids == ids.loc[r]][0]
+        raise InputError(source, f"employee id appears again (first in row {first})", row=int(r), column=id_column,
                          expected="one performance record per employee")
     if criteria is None:
         criteria = [c for c in perf.columns if c != id_column and not PII_HEADER_PATTERN.search(c)

@@ -6,9 +6,14 @@ data row, so that every later check can name the file, row and column of a bad c
 
 Supported inputs
 ----------------
-* CSV/TSV/TXT: delimiter sniffed among ``, ; \\t |``; encoding UTF-8 (with or without BOM), then GB18030 (a superset
-  of GBK and GB2312, the encodings Chinese survey tools export), unless ``encoding`` is given.
-* XLSX (openpyxl): the first sheet, or the named ``sheet``.
+* CSV/TSV/TXT: delimiter sniffed among ``, ; \\t |`` (the one that splits the header into most fields with the
+  first data lines agreeing); encoding UTF-8 (with or without BOM), then GB18030 (a superset of GBK and GB2312, the
+  encodings Chinese survey tools export), unless ``encoding`` is given; UTF-16 with a byte-order mark (Excel's
+  "Unicode text"). CRLF/CR line ends, blank lines and trailing empty lines are accepted and recorded in
+  :attr:`TableMeta.repairs`; a row with another number of fields than the header (ragged or truncated) is an
+  error naming its line.
+* XLSX (openpyxl): the first sheet, or the named (or 0-based numbered) ``sheet``; blank rows are skipped, a value in
+  a column without a header is an error.
 * SPSS ``.sav`` (pyreadstat): numeric codes are kept as values; value labels and variable labels are returned in
   :class:`TableMeta`.
 
@@ -92,8 +97,16 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     if encoding:
         try:
             return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            where = f" at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else ""
+            raise InputError(path, f"cannot be decoded as {encoding}{where}",
+                             expected="the encoding given in survey_options.encoding") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export: UTF-16 with BOM
+        try:
+            return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise InputError(path, f"cannot be decoded as {encoding} at byte {exc.start}") from None
+            raise InputError(path, f"has a UTF-16 byte-order mark but cannot be decoded at byte {exc.start}") \
+                from None
     for enc in _ENCODINGS:
         try:
             return raw.decode(enc), enc
@@ -103,25 +116,40 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str, path: Path, delimiter: str | None) -> str:
+    """Pick the delimiter among ``, ; \\t |`` that splits the header into the most fields while giving the
+    first data lines the same number of fields (quotes respected)."""
     if delimiter:
         return delimiter
-    header = text.split("\n", 1)[0]
-    counts = {d: header.count(d) for d in _DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    if counts[best] == 0:
-        # a single-column file: only sensible if there is one column; let the column checks report it
-        return ","
+    head = text.split("\n", 21)[:21]
+    best, best_key = ",", None
+    for d in _DELIMITERS:
+        try:
+            recs = [r for r in csv.reader(head, delimiter=d) if r]
+        except csv.Error:
+            continue
+        if not recs or len(recs[0]) < 2:
+            continue
+        width = len(recs[0])
+        body = recs[1:-1] if len(recs) > 2 else recs[1:]  # the last sampled line may be cut short
+        consistent = sum(len(r) == width for r in body)
+        key = (consistent, width)
+        if best_key is None or key > best_key:
+            best, best_key = d, key
     return best
 
 
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[pd.DataFrame, TableMeta]:
     raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError(path, "the file is empty", expected="a header row and at least one data row")
     text, enc = _decode(raw, path, encoding)
-    meta = TableMeta(path=str(path), format="csv", encoding=enc)
     if text.startswith("\ufeff"):
         text = text[1:]
+    if not text.strip():
+        raise InputError(path, "the file is empty", expected="a header row and at least one data row")
+    meta = TableMeta(path=str(path), format="csv", encoding=enc)
+    if raw.startswith(b"\xef\xbb\xbf") and enc == "utf-8-sig":
+        meta.repairs.append("UTF-8 byte-order mark removed")
+    if "\r\n" in text:
+        meta.repairs.append("CRLF line ends read as LF")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         meta.repairs.append("last line had no line terminator")
@@ -130,28 +158,47 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
     reader = csv.reader(_io.StringIO(text), delimiter=delim, strict=True)
     rows: list[list[str]] = []
     line_numbers: list[int] = []
+    blank: list[int] = []
+    header: list[str] | None = None
+    start = 1  # line on which the record being read began (a quoted field may span lines)
     try:
-        header = next(reader)
         for rec in reader:
-            line_numbers.append(reader.line_num)
+            line, start = start, reader.line_num + 1
+            if header is None:
+                if not rec or all(not c.strip() for c in rec):
+                    raise InputError(path, "the first line is empty", row=line,
+                                     expected="the header row on the first line")
+                header = rec
+                continue
+            if not rec:  # a blank line: no fields at all
+                blank.append(line)
+                continue
+            line_numbers.append(line)
             rows.append(rec)
     except csv.Error as exc:
-        raise InputError(path, f"malformed CSV ({exc})", row=reader.line_num) from None
+        where = "" if reader.line_num == start else f"; the record runs to line {reader.line_num}"
+        raise InputError(path, f"malformed CSV ({exc}{where})", row=start,
+                         expected="properly quoted fields (a quote opens and closes a whole field)") from None
     header = [h.strip() for h in header]
-    # drop trailing completely empty lines
+    # trailing lines with nothing but delimiters/whitespace are not respondents
     while rows and all(not c.strip() for c in rows[-1]):
+        blank.append(line_numbers.pop())
         rows.pop()
-        line_numbers.pop()
     if not rows:
         raise InputError(path, "has a header but no data rows", expected="at least one respondent")
+    if blank:
+        blank.sort()
+        meta.repairs.append(f"{len(blank)} empty line(s) skipped (rows {', '.join(map(str, blank[:20]))}"
+                            + (", ..." if len(blank) > 20 else "") + ")")
     width = len(header)
     for rec, ln in zip(rows, line_numbers):
         if len(rec) != width:
             what = "fewer" if len(rec) < width else "more"
+            truncated = len(rec) < width and ln == line_numbers[-1]
             raise InputError(
                 path,
                 f"has {len(rec)} fields, {what} than the header's {width}"
-                + (" (truncated line?)" if len(rec) < width else ""),
+                + (" (truncated line?)" if truncated else ""),
                 row=ln,
                 expected=f"{width} fields separated by {delim!r}",
             )
@@ -183,6 +230,9 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, Table
         if sheet is None:
             ws = wb.worksheets[0]
         elif isinstance(sheet, int):
+            if not 0 <= sheet < len(wb.worksheets):
+                raise InputError(path, f"has no sheet number {sheet} (counting from 0)",
+                                 expected="one of " + ", ".join(repr(s) for s in wb.sheetnames))
             ws = wb.worksheets[sheet]
         else:
             if sheet not in wb.sheetnames:
@@ -198,22 +248,49 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, Table
     header = ["" if v is None else str(v).strip() for v in values[0]]
     while header and header[-1] == "":
         header.pop()
-    rows, numbers = [], []
+    rows, numbers, blank = [], [], []
+    width = len(header)
     for i, rec in enumerate(values[1:], start=2):
-        rec = list(rec[: len(header)]) + [None] * max(0, len(header) - len(rec))
+        extra = [j for j, v in enumerate(rec[width:], start=width)
+                 if v is not None and not (isinstance(v, str) and not v.strip())]
+        if extra:
+            raise InputError(path, f"sheet '{ws.title}' has a value in a column without a header", row=i,
+                             column=_column_letter(extra[0] + 1), expected=f"data only in the {width} named columns")
+        rec = list(rec[:width]) + [None] * max(0, width - len(rec))
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
+            blank.append(i)
             continue
         rows.append(["" if v is None else _cell_text(v) for v in rec])
         numbers.append(i)
     if not rows:
         raise InputError(path, f"sheet '{ws.title}' has a header but no data rows", expected="at least one respondent")
+    blank = [b for b in blank if b < numbers[-1]]  # trailing empty rows are just the sheet's extent
+    if blank:
+        meta.repairs.append(f"{len(blank)} empty row(s) skipped (rows {', '.join(map(str, blank[:20]))}"
+                            + (", ..." if len(blank) > 20 else "") + ")")
     df = pd.DataFrame(rows, columns=_dedupe_names(header), dtype=object)
     df.attrs["header"] = header
     df.index = pd.Index(numbers, name="row")
     return df, meta
 
 
+def _column_letter(n: int) -> str:
+    """Spreadsheet column letter of the 1-based column number ``n`` (1 -> A, 27 -> AA)."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
 def _cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    try:
+        if pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
@@ -232,8 +309,7 @@ def _read_sav(path: Path) -> tuple[pd.DataFrame, TableMeta]:
     if df.shape[0] == 0:
         raise InputError(path, "has no cases", expected="at least one respondent")
     out = pd.DataFrame(
-        {c: ["" if (v is None or (isinstance(v, float) and math.isnan(v))) else _cell_text(v) for v in df[c]]
-         for c in df.columns},
+        {c: [_cell_text(v) for v in df[c]] for c in df.columns},
         dtype=object,
     )
     out.attrs["header"] = list(df.columns)
@@ -254,11 +330,12 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None, encod
     Raises
     ------
     InputError
-        Missing, empty or undecodable file, ragged rows, unknown format, missing sheet.
+        Missing, empty or undecodable file, header without data rows, ragged rows, malformed quoting, values
+        outside the named columns of a sheet, unknown format, missing sheet.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(p, "file not found")
+    if not p.is_file():
+        raise InputError(p, "file not found" if not p.exists() else "is not a file", expected="an existing file")
     suffix = p.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
         return _read_csv(p, encoding, "\t" if (suffix == ".tsv" and delimiter is None) else delimiter)

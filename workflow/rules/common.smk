@@ -85,9 +85,35 @@ def efa_settings():
     }
 
 
+def cfa_settings():
+    c = config.get("cfa") or {}
+    return {
+        "estimator": c.get("estimator", "ML"),
+        "identification": c.get("identification", "marker"),
+        "rivals": c.get("rivals", ["one_factor", "modules", "second_order", "orthogonal", "parcels"]),
+        "user_models": c.get("user_models", {}),
+        "cutoffs": c.get("cutoffs", {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08}),
+        "modindices_top": c.get("modindices_top", 20),
+        "sample": c.get("sample", "all"),
+        # lavaan's ML needs complete rows or FIML: listwise stays listwise, pairwise/fiml use FIML
+        "missing": "listwise" if config["missing"] == "listwise" else "ml",
+    }
+
+
+def validity_settings():
+    v = config.get("validity") or {}
+    return {
+        "htmt_boot": v.get("htmt_boot", 1000),
+        "invariance_group": v.get("invariance_group"),
+        "delta_cfi": v.get("delta_cfi", 0.010),
+        "delta_rmsea": v.get("delta_rmsea", 0.015),
+    }
+
+
 def summary_fragments():
     """Per-stage summary fragments merged into results/summary.json (each a dict keyed by its section)."""
-    frags = ["results/reliability/summary.json", "results/efa/summary.json"]
+    frags = ["results/reliability/summary.json", "results/efa/summary.json", "results/cfa/summary.json",
+             "results/validity/summary.json"]
     if config.get("performance"):
         frags.append("results/criterion/summary.json")
     return frags

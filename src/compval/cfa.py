@@ -1,0 +1,1114 @@
+"""Confirmatory factor analysis that reproduces lavaan 0.6.14 (``cfa()``), driven by plain dicts.
+
+Models are built from a dict factor -> indicators (:func:`hypothesized`, :func:`one_factor`, :func:`modules`,
+:func:`second_order`, :func:`orthogonal`, :func:`parcels`) or given as lavaan syntax (:func:`from_syntax`);
+each builder returns a :class:`ModelSpec` holding the lavaan syntax text and the structure.
+:func:`fit_cfa` estimates the model by normal-theory maximum likelihood (Joreskog 1969), as ``lavaan::cfa()``
+with its defaults (ML, marker-variable identification, expected information, ``likelihood = "normal"``), or
+with ``estimator="MLR"`` (Huber-White sandwich standard errors from the observed information and the
+Yuan-Bentler scaled chi-square, ``test = "yuan.bentler.mplus"``; Yuan & Bentler 2000), optionally with full
+information ML for missing data (``missing="ml"``; Arbuckle 1996) and multiple groups with ``group_equal``
+constraints (measurement invariance; Meredith 1993). Results: a tidy parameter table with lavaan naming,
+``fitMeasures()``-named fit indices, standardized solutions, R-squared, a status string (convergence,
+Heywood cases, non-positive-definite matrices, identification).
+
+Also: :func:`compare_models` (``lavTestLRT``, Satorra & Bentler 2001 scaled difference under MLR),
+:func:`fit_verdict` (cut-offs such as Hu & Bentler 1999), :func:`measurement_invariance` (Chen 2007 criteria),
+:func:`modification_indices` (``modindices()``), :func:`factor_scores` (``lavPredict(method="regression")``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .sem import fitindices as fi
+from .sem.engine import (
+    GroupData,
+    Model,
+    casewise_scores,
+    expected_information,
+    fit_ml,
+    gradient_info,
+    delta_in,
+    group_data,
+    h1_information_missing,
+    objective,
+    observed_information_analytic,
+)
+from .sem.partable import ModelStructure, ModelSyntaxError, build_partable, parse_syntax
+
+__all__ = [
+    "ModelSpec",
+    "ModelSyntaxError",
+    "CFAResult",
+    "hypothesized",
+    "one_factor",
+    "modules",
+    "second_order",
+    "orthogonal",
+    "parcels",
+    "make_parcels",
+    "from_syntax",
+    "fit_cfa",
+    "compare_models",
+    "fit_verdict",
+    "measurement_invariance",
+    "modification_indices",
+    "factor_scores",
+    "latent_covariance",
+    "PARAM_COLUMNS",
+    "INVARIANCE_STEPS",
+    "DEFAULT_CUTOFFS",
+]
+
+PARAM_COLUMNS = ["lhs", "op", "rhs", "group", "free", "est", "se", "z", "pvalue", "ci_lower", "ci_upper",
+                 "std_lv", "std_all"]
+
+
+# =============================================================================================== builders
+@dataclass(frozen=True)
+class ModelSpec:
+    """A CFA model: lavaan syntax text plus the structure the estimator needs.
+
+    Attributes
+    ----------
+    name : str
+        Short model name (``"hypothesized"``, ``"one_factor"``, ...).
+    syntax : str
+        lavaan model syntax (paste into ``lavaan::cfa()`` to reproduce).
+    factors : dict
+        First-order factor -> indicators.
+    higher : dict
+        Higher-order factor -> first-order factors (empty for first-order models).
+    orthogonal : bool
+        Whether exogenous factor covariances are fixed to zero (``cfa(..., orthogonal = TRUE)``).
+    identified : bool
+        False when the builder knows the model is not identified (fitting then reports it as the status).
+    notes : tuple of str
+        Remarks on identification choices (e.g. equality-constrained second-order loadings).
+    """
+
+    name: str
+    syntax: str
+    factors: dict
+    higher: dict = field(default_factory=dict)
+    orthogonal: bool = False
+    identified: bool = True
+    notes: tuple = ()
+
+
+def _clean(factors: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    out = {str(k): [str(i) for i in v] for k, v in factors.items()}
+    if not out:
+        raise ValueError("no factors given")
+    for k, v in out.items():
+        if not v:
+            raise ValueError(f"factor {k!r} has no indicators")
+    return out
+
+
+def _syntax(factors: dict[str, list[str]], extra: Sequence[str] = ()) -> str:
+    lines = [f"{f} =~ {' + '.join(items)}" for f, items in factors.items()]
+    return "\n".join(list(lines) + list(extra)) + "\n"
+
+
+def _first_order_notes(factors: dict[str, list[str]]) -> tuple[bool, list[str]]:
+    notes = []
+    identified = True
+    for f, items in factors.items():
+        if len(items) == 1:
+            notes.append(f"factor {f!r} has a single indicator: not identified without further constraints")
+            identified = False
+        elif len(items) == 2 and len(factors) == 1:
+            notes.append(f"factor {f!r} has two indicators and no other factor: not identified")
+            identified = False
+        elif len(items) == 2:
+            notes.append(f"factor {f!r} has two indicators: identified only through its covariances")
+    return identified, notes
+
+
+def hypothesized(factors: Mapping[str, Sequence[str]], name: str = "hypothesized") -> ModelSpec:
+    """Correlated first-order factors, one per key of ``factors`` (factor -> indicators)."""
+    f = _clean(factors)
+    ok, notes = _first_order_notes(f)
+    return ModelSpec(name=name, syntax=_syntax(f), factors=f, identified=ok, notes=tuple(notes))
+
+
+def orthogonal(factors: Mapping[str, Sequence[str]], name: str = "orthogonal") -> ModelSpec:
+    """Uncorrelated first-order factors (factor covariances fixed to 0, as ``orthogonal = TRUE``)."""
+    f = _clean(factors)
+    ok, notes = _first_order_notes(f)
+    extra = []
+    keys = list(f)
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            extra.append(f"{keys[i]} ~~ 0*{keys[j]}")
+    return ModelSpec(name=name, syntax=_syntax(f, extra), factors=f, orthogonal=True,
+                     identified=ok and all(len(v) >= 3 for v in f.values()), notes=tuple(notes))
+
+
+def one_factor(factors: Mapping[str, Sequence[str]], name: str = "one_factor",
+               factor_name: str = "general") -> ModelSpec:
+    """A single factor measured by all indicators of all factors (the Harman-type competitor model)."""
+    f = _clean(factors)
+    items = list(dict.fromkeys(i for v in f.values() for i in v))
+    g = {factor_name: items}
+    ok, notes = _first_order_notes(g)
+    return ModelSpec(name=name, syntax=_syntax(g), factors=g, identified=ok, notes=tuple(notes))
+
+
+def modules(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, str],
+            name: str = "modules") -> ModelSpec:
+    """One correlated factor per higher group (module), measured by the items of its factors."""
+    f = _clean(factors)
+    missing = [k for k in f if k not in factor_module]
+    if missing:
+        raise ValueError(f"factors without a module: {missing}")
+    g: dict[str, list[str]] = {}
+    for k, items in f.items():
+        g.setdefault(str(factor_module[k]), []).extend(items)
+    ok, notes = _first_order_notes(g)
+    return ModelSpec(name=name, syntax=_syntax(g), factors=g, identified=ok, notes=tuple(notes))
+
+
+def second_order(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, str] | None = None,
+                 name: str = "second_order", general_name: str = "general") -> ModelSpec:
+    """First-order factors loading on second-order factors (one per module, or one general factor).
+
+    Identification: a second-order factor with three or more first-order factors is identified with the
+    marker loading; with exactly two first-order factors its two loadings are constrained equal (label) --
+    then just-identified together with the other factors, noted in ``notes``; a module with a single first-order
+    factor gets no second-order factor (the first-order factor is kept and correlated with the second-order
+    factors), also noted. If only one second-order factor would have fewer than two first-order factors, the
+    model is flagged ``identified = False``.
+    """
+    f = _clean(factors)
+    if factor_module is not None and any(k not in factor_module for k in f):
+        raise ValueError(f"factors without a module: {[k for k in f if k not in factor_module]}")
+    if factor_module is None or len(set(factor_module[k] for k in f)) == 1:
+        groups = {general_name: list(f)}
+    else:
+        groups = {}
+        for k in f:
+            groups.setdefault(str(factor_module[k]), []).append(k)
+    ok, notes = _first_order_notes(f)
+    extra, higher = [], {}
+    for h, members in groups.items():
+        if len(members) >= 3:
+            extra.append(f"{h} =~ {' + '.join(members)}")
+            higher[h] = members
+        elif len(members) == 2:
+            lab = f"eq_{h}"
+            extra.append(f"{h} =~ {lab}*{members[0]} + {lab}*{members[1]}")
+            higher[h] = members
+            notes.append(f"second-order factor {h!r} has two first-order factors: loadings constrained equal")
+        else:
+            notes.append(f"module {h!r} has a single first-order factor: no second-order factor for it")
+    if not higher:
+        ok = False
+        notes.append("no second-order factor can be identified (each module has a single first-order factor)")
+    elif len(higher) == 1 and len(next(iter(higher.values()))) == 2 and len(groups) == 1:
+        notes.append("one second-order factor on two first-order factors is equivalent to correlated factors")
+    return ModelSpec(name=name, syntax=_syntax(f, extra), factors=f, higher=higher, identified=ok,
+                     notes=tuple(notes))
+
+
+def parcels(parcel_factors: Mapping[str, Sequence[str]], name: str = "parcels") -> ModelSpec:
+    """Factors measured by parcels (e.g. dimension means made with :func:`make_parcels`): factor -> parcels."""
+    f = _clean(parcel_factors)
+    ok, notes = _first_order_notes(f)
+    return ModelSpec(name=name, syntax=_syntax(f), factors=f, identified=ok, notes=tuple(notes))
+
+
+def make_parcels(data: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Parcel scores: the row mean of each group's items (parcel name -> items), NaN-aware."""
+    return pd.DataFrame({k: data[list(v)].mean(axis=1) for k, v in groups.items()}, index=data.index)
+
+
+def from_syntax(syntax: str, name: str = "user") -> ModelSpec:
+    """A user model in lavaan syntax (``=~``, ``~~``, ``~``, ``~ 1``, fixed values, labels)."""
+    stmts = parse_syntax(syntax)
+    factors: dict[str, list[str]] = {}
+    for s in stmts:
+        if s["op"] == "=~":
+            factors.setdefault(s["lhs"], []).append(s["rhs"])
+    lv = set(factors)
+    higher = {k: v for k, v in factors.items() if any(i in lv for i in v)}
+    first = {k: v for k, v in factors.items() if k not in higher}
+    return ModelSpec(name=name, syntax=syntax if syntax.endswith("\n") else syntax + "\n", factors=first,
+                     higher=higher)
+
+
+# =============================================================================================== results
+@dataclass
+class CFAResult:
+    """A fitted CFA model.
+
+    Attributes
+    ----------
+    converged : bool
+    status : str
+        ``"ok"`` or ``"; "``-joined problems: ``not converged``, ``not identified``, ``heywood case: ...``,
+        ``latent covariance matrix not positive definite``, ``residual covariance matrix not positive definite``.
+    params : DataFrame
+        One row per parameter: ``lhs, op, rhs, group, free, est, se, z, pvalue, ci_lower, ci_upper, std_lv,
+        std_all`` (lavaan ``parameterEstimates(standardized = TRUE)`` naming; ``group`` 1-based).
+    fit : dict
+        ``fitMeasures()`` names (chisq, df, pvalue, baseline.chisq, cfi, tli, rmsea, rmsea.ci.lower, srmr,
+        logl, aic, bic, npar, ntotal, ...; under MLR also chisq.scaled, chisq.scaling.factor, cfi.robust, ...).
+    implied_cov, sample_cov : DataFrame or dict of DataFrame
+        Model-implied and sample (divisor N; EM estimate with missing data) covariance matrices; a dict by
+        group label for multi-group models.
+    r2 : Series
+        R-squared of the indicators and endogenous latent variables (``lavInspect(fit, "r2")``); index
+        (group, name) for multi-group models.
+    warnings : list of str
+    """
+
+    converged: bool
+    status: str
+    params: pd.DataFrame
+    fit: dict
+    implied_cov: Any
+    sample_cov: Any
+    r2: pd.Series
+    warnings: list = field(default_factory=list)
+    model_name: str = ""
+    syntax: str = ""
+    estimator: str = "ML"
+    group_labels: list = field(default_factory=list)
+    ov_names: list = field(default_factory=list)
+    lv_names: list = field(default_factory=list)
+    vcov: np.ndarray | None = field(default=None, repr=False)
+    _model: Any = field(default=None, repr=False)
+    _groups: Any = field(default=None, repr=False)
+    _x: Any = field(default=None, repr=False)
+    _options: dict = field(default_factory=dict, repr=False)
+
+
+# =============================================================================================== fitting
+def _prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing: str):
+    missing_cols = [c for c in ov if c not in data.columns]
+    if missing_cols:
+        raise KeyError(f"indicators not in data: {missing_cols}")
+    if group is None:
+        labels = [None]
+        parts = [data]
+    else:
+        d = data[data[group].notna()]
+        labels = list(pd.unique(d[group]))
+        parts = [d[d[group] == lab] for lab in labels]
+    out = []
+    for part in parts:
+        y = part[ov].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        if missing == "listwise":
+            y = y[~np.isnan(y).any(axis=1)]
+        else:
+            y = y[~np.isnan(y).all(axis=1)]
+        out.append(y)
+    return labels, out
+
+
+def fit_cfa(
+    data: pd.DataFrame,
+    model: ModelSpec | str,
+    *,
+    std_lv: bool = False,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    meanstructure: bool | None = None,
+    orthogonal: bool | None = None,
+) -> CFAResult:
+    """Fit a CFA model by maximum likelihood, matching ``lavaan::cfa()`` (lavaan 0.6.14).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Raw item responses (one column per indicator; extra columns ignored).
+    model : ModelSpec or str
+        A model from a builder, or lavaan syntax.
+    std_lv : bool
+        False (default): marker-variable identification (first loading fixed to 1). True: factor variances
+        fixed to 1 (``std.lv = TRUE``).
+    estimator : {"ML", "MLR"}
+        ``"ML"``: expected-information standard errors, normal-theory chi-square. ``"MLR"``: Huber-White
+        sandwich standard errors (observed information) and Yuan-Bentler scaled test (``yuan.bentler.mplus``),
+        with robust CFI/TLI (Brosseau-Liard & Savalei 2014) and robust RMSEA (Brosseau-Liard, Savalei & Li 2012).
+    missing : {"listwise", "ml"}
+        Listwise deletion (lavaan default) or full-information ML (``missing = "ml"``: EM saturated model as h1,
+        observed-information SEs, mean structure added; robust CFI/TLI/RMSEA by FIML-C as lavaan). Works with
+        both estimators.
+    group : str, optional
+        Grouping column for a multi-group model (mean structure added, as lavaan).
+    group_equal : sequence of str
+        Cross-group equality constraints: "loadings", "intercepts", "residuals", "lv.variances",
+        "lv.covariances", "means", "residual.covariances" (``group.equal``).
+    meanstructure : bool, optional
+        Force a mean structure (default: only for multi-group or FIML models, as lavaan).
+    orthogonal : bool, optional
+        Override the model's orthogonality.
+
+    Returns
+    -------
+    CFAResult
+        Never raises for estimation problems: they are reported in ``status`` and ``warnings``.
+    """
+    if isinstance(model, str):
+        model = from_syntax(model)
+    estimator = estimator.upper()
+    if estimator not in ("ML", "MLR"):
+        raise ValueError("estimator must be 'ML' or 'MLR'")
+    if missing not in ("listwise", "ml"):
+        raise ValueError("missing must be 'listwise' or 'ml'")
+    if meanstructure is None:
+        meanstructure = group is not None or missing == "ml"
+    orth = model.orthogonal if orthogonal is None else orthogonal
+    warnings: list[str] = []
+    # groups first (need their number for the table)
+    _, probe_st = build_partable(model.syntax, std_lv=std_lv, orthogonal=orth)
+    labels, ys = _prepare_groups(data, probe_st.ov_names, group, missing)
+    pt, st = build_partable(model.syntax, ngroups=len(labels), std_lv=std_lv, orthogonal=orth,
+                            meanstructure=meanstructure, group_equal=tuple(group_equal))
+    groups = [group_data(y) for y in ys]
+    m = Model(pt, st)
+    opts = {"std_lv": std_lv, "estimator": estimator, "missing": missing, "group": group,
+            "group_equal": tuple(group_equal), "meanstructure": meanstructure, "orthogonal": orth}
+    status: list[str] = []
+    if not model.identified:
+        status.append("not identified (" + "; ".join(model.notes) + ")")
+    p_ = len(st.ov_names)
+    df_model = len(groups) * (p_ * (p_ + 1) // 2 + (p_ if meanstructure else 0)) - m.nfree
+    if df_model < 0:
+        status.append(f"not identified (df = {df_model} < 0)")
+        warnings.append(f"model has more free parameters than sample moments (df = {df_model})")
+    too_small = [str(g + 1 if labels[g] is None else labels[g]) for g, gd in enumerate(groups) if gd.n <= 1]
+    if too_small:
+        status.append("not estimable: fewer than 2 complete rows in group(s) " + ", ".join(too_small))
+        return _failed(model, st, labels, m, status, warnings, estimator, opts)
+    try:
+        res = fit_ml(m, groups)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        status.append(f"estimation failed ({exc})")
+        return _failed(model, st, labels, m, status, warnings, estimator, opts)
+    x = res.x
+    converged = res.converged
+    if not converged:
+        status.insert(0, f"not converged ({res.message})")
+    ntot = sum(g.n for g in groups)
+    # ------------------------------------------------------------------ information / vcov
+    vcov = None
+    info = None
+    try:
+        if estimator == "MLR" or missing == "ml":
+            info = observed_information_analytic(m, x, groups)
+        else:
+            info = expected_information(m, x, groups)
+        ev = np.linalg.eigvalsh(info)
+        if ev.min() <= 1e-9 * max(ev.max(), 1e-300):
+            raise np.linalg.LinAlgError("singular information matrix")
+        einv = np.linalg.inv(info)
+        if estimator == "MLR":
+            B0 = np.zeros_like(info)
+            for g, gd in enumerate(groups):
+                sc = casewise_scores(m, x, gd, g)
+                B0 += gd.n / ntot * (sc.T @ sc / gd.n)
+            vcov = einv @ B0 @ einv / ntot
+        else:
+            vcov = einv / ntot
+    except np.linalg.LinAlgError:
+        warnings.append("could not compute standard errors: the information matrix could not be inverted "
+                        "(the model may not be identified)")
+        if "not identified" not in " ".join(status):
+            status.append("not identified (singular information matrix)")
+    # ------------------------------------------------------------------ parameter table
+    params, std_extra = _param_table(m, x, vcov, groups)
+    out = CFAResult(converged=converged, status="ok", params=params, fit={}, implied_cov=None, sample_cov=None,
+                    r2=pd.Series(dtype=float), warnings=warnings, model_name=model.name, syntax=model.syntax,
+                    estimator=estimator, group_labels=labels, ov_names=st.ov_names, lv_names=st.lv_names,
+                    vcov=vcov, _model=m, _groups=groups, _x=x, _options=opts)
+    imp, samp, r2 = {}, {}, []
+    for g, gd in enumerate(groups):
+        sigma, mu = m.implied(x, g, gd.mean)
+        key = labels[g] if group is not None else None
+        imp[key] = pd.DataFrame(sigma, index=st.ov_names, columns=st.ov_names)
+        samp[key] = pd.DataFrame(gd.cov, index=st.ov_names, columns=st.ov_names)
+        r2.append(std_extra[g]["r2"])
+    if group is None:
+        out.implied_cov, out.sample_cov, out.r2 = imp[None], samp[None], r2[0]
+    else:
+        out.implied_cov, out.sample_cov = imp, samp
+        out.r2 = pd.concat(r2, keys=list(range(1, len(labels) + 1)), names=["group", "name"])
+    # ------------------------------------------------------------------ admissibility
+    status += _admissibility(m, x, params, std_extra, warnings)
+    if converged and df_model >= 0:
+        try:
+            out.fit = _fit_measures(m, x, groups, ntot, estimator, info, vcov is not None, st, opts)
+        except Exception as exc:  # pragma: no cover - reported, never raised
+            warnings.append(f"fit measures failed: {exc}")
+    out.status = "ok" if not status else "; ".join(status)
+    return out
+
+
+def _failed(model, st, labels, m, status, warnings, estimator, opts) -> CFAResult:
+    """Result for a model that could not be estimated at all (parameters as in the table, estimates NaN)."""
+    pt = m.pt
+    params = pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
+                           "free": pt["free"] > 0, "est": np.where(pt["free"] > 0, np.nan, pt["value"])})
+    for c in PARAM_COLUMNS[6:]:
+        params[c] = np.nan
+    return CFAResult(converged=False, status="; ".join(status), params=params[PARAM_COLUMNS], fit={},
+                     implied_cov=None, sample_cov=None, r2=pd.Series(dtype=float), warnings=warnings,
+                     model_name=model.name, syntax=model.syntax, estimator=estimator, group_labels=labels,
+                     ov_names=st.ov_names, lv_names=st.lv_names, _model=m, _options=opts)
+
+
+def _param_table(m: Model, x, vcov, groups):
+    pt = m.pt
+    est = np.where(m.free_idx >= 0, x[np.clip(m.free_idx, 0, None)] if len(x) else 0.0, m.fixed_val)
+    se = np.zeros(len(pt))
+    if vcov is not None:
+        sd = np.sqrt(np.clip(np.diag(vcov), 0, None))
+        se = np.where(m.free_idx >= 0, sd[np.clip(m.free_idx, 0, None)] if len(x) else 0.0, 0.0)
+    else:
+        se = np.where(m.free_idx >= 0, np.nan, 0.0)
+    free = m.free_idx >= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(free & (se > 0), est / se, np.nan)
+    pval = 2 * stats.norm.sf(np.abs(z))
+    q = stats.norm.ppf(0.975)
+    ci_l = np.where(free, est - q * se, est)
+    ci_u = np.where(free, est + q * se, est)
+    std_lv = np.full(len(pt), np.nan)
+    std_all = np.full(len(pt), np.nan)
+    extras = []
+    ovi = {v: i for i, v in enumerate(m.ov)}
+    lvi = {v: i for i, v in enumerate(m.lv)}
+    for g, gd in enumerate(groups):
+        M = m.matrices(x, g)
+        A = np.linalg.inv(np.eye(m.m) - M["B"])
+        veta = A @ M["P"] @ A.T
+        sigma, mu = m.implied(x, g, gd.mean)
+        with np.errstate(invalid="ignore"):
+            sd_lv = np.sqrt(np.diag(veta))
+            sd_ov = np.sqrt(np.diag(sigma))
+        rows = np.flatnonzero(pt["group"].to_numpy() == g + 1)
+        endo = m._endo()
+        for k in rows:
+            lhs, op, rhs = pt.at[k, "lhs"], pt.at[k, "op"], pt.at[k, "rhs"]
+            e = est[k]
+            if op == "=~":
+                if rhs in ovi:
+                    std_lv[k] = e * sd_lv[lvi[lhs]]
+                    std_all[k] = std_lv[k] / sd_ov[ovi[rhs]]
+                else:
+                    std_lv[k] = std_all[k] = e * sd_lv[lvi[lhs]] / sd_lv[lvi[rhs]]
+            elif op == "~":
+                std_lv[k] = std_all[k] = e * sd_lv[lvi[rhs]] / sd_lv[lvi[lhs]]
+            elif op == "~~":
+                # lavaan: a (residual) covariance is standardized by the residual variances (a residual
+                # correlation); a variance by the total variance
+                if lhs in ovi:
+                    std_lv[k] = e
+                    if lhs == rhs:
+                        std_all[k] = e / sd_ov[ovi[lhs]] ** 2
+                    else:
+                        th = M["T"]
+                        i, j = ovi[lhs], ovi[rhs]
+                        std_all[k] = e / np.sqrt(th[i, i] * th[j, j])
+                else:
+                    i, j = lvi[lhs], lvi[rhs]
+                    if lhs != rhs and lhs in endo and rhs in endo:
+                        std_lv[k] = std_all[k] = e / np.sqrt(M["P"][i, i] * M["P"][j, j])
+                    else:
+                        std_lv[k] = std_all[k] = e / (sd_lv[i] * sd_lv[j])
+            elif op == "~1":
+                if lhs in ovi:
+                    std_lv[k] = e
+                    std_all[k] = e / sd_ov[ovi[lhs]]
+                else:
+                    std_lv[k] = std_all[k] = e / sd_lv[lvi[lhs]]
+        # R-squared (lavInspect "r2"): indicators, then endogenous latent variables
+        r2 = {}
+        for i, v in enumerate(m.ov):
+            r2[v] = 1 - M["T"][i, i] / sigma[i, i]
+        for v in m.lv:
+            j = lvi[v]
+            if v in m._endo():
+                r2[v] = 1 - M["P"][j, j] / veta[j, j]
+        extras.append({"r2": pd.Series(r2, name="r2"), "veta": veta, "sigma": sigma, "M": M})
+    params = pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
+                           "free": free, "est": est, "se": se, "z": z, "pvalue": pval, "ci_lower": ci_l,
+                           "ci_upper": ci_u, "std_lv": std_lv, "std_all": std_all})
+    return params[PARAM_COLUMNS], extras
+
+
+def _admissibility(m: Model, x, params: pd.DataFrame, extras, warnings) -> list[str]:
+    status = []
+    heywood = []
+    var = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])]
+    for r in var.itertuples():
+        if r.est < 0:
+            heywood.append(f"negative variance {r.lhs} ~~ {r.rhs} = {r.est:.3f} (group {r.group})")
+    load = params[params["op"] == "=~"]
+    for r in load.itertuples():
+        if np.isfinite(r.std_all) and abs(r.std_all) > 1:
+            heywood.append(f"standardized loading {r.lhs} =~ {r.rhs} = {r.std_all:.3f} > 1 (group {r.group})")
+    if heywood:
+        status.append("heywood case: " + "; ".join(heywood))
+        warnings.extend(heywood)
+    for g, ex in enumerate(extras):
+        P = ex["M"]["P"]
+        if P.size and np.linalg.eigvalsh(P).min() < -1e-10 * max(1.0, np.abs(P).max()):
+            status.append(f"latent covariance matrix not positive definite (group {g + 1})")
+            warnings.append(status[-1])
+        T = ex["M"]["T"]
+        if np.linalg.eigvalsh(T).min() < 0 and not any("negative variance" in h for h in heywood):
+            status.append(f"residual covariance matrix (theta) not positive definite (group {g + 1})")
+            warnings.append(status[-1])
+    return status
+
+
+# =============================================================================================== fit measures
+def _logl(groups, m: Model, x) -> tuple[float, float]:
+    ll0 = ll1 = 0.0
+    for g, gd in enumerate(groups):
+        sigma, mu = m.implied(x, g, gd.mean)
+        for b in gd.blocks:
+            o = b.obs
+            k = len(o)
+            for s, mm, store in ((sigma, mu, 0), (gd.cov, gd.mean, 1)):
+                so = s[np.ix_(o, o)]
+                si = np.linalg.inv(so)
+                d = b.mean - mm[o]
+                val = -0.5 * b.n * (k * np.log(2 * np.pi) + np.linalg.slogdet(so)[1] + np.sum(si * b.cov)
+                                    + d @ si @ d)
+                if store == 0:
+                    ll0 += val
+                else:
+                    ll1 += val
+    return ll0, ll1
+
+
+def _rms(x):
+    return float(np.sqrt(np.sum(np.square(x)) / len(x))) if len(x) else 0.0
+
+
+def _residual_summaries(m: Model, x, groups, ntot) -> dict:
+    """rmr, srmr (Bentler), crmr, with and without means, as ``lav_residuals_summary`` (group-weighted)."""
+    acc = {k: 0.0 for k in ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean")}
+    p = m.p
+    il = np.tril_indices(p)
+    il_off = np.tril_indices(p, -1)
+    for g, gd in enumerate(groups):
+        sigma, mu = m.implied(x, g, gd.mean)
+        S, ybar = gd.cov, gd.mean
+        w = gd.n / ntot
+
+        def rescale(c, mvec, dcov, dmean):
+            scale_c = np.outer(1 / np.sqrt(dcov), 1 / np.sqrt(dcov))
+            scale_c = np.where(np.abs(c) < 1e-5, 1.0, scale_c)
+            scale_m = np.where(np.abs(mvec) < 1e-5, 1.0, 1 / np.sqrt(dmean))
+            return c * scale_c, mvec * scale_m
+
+        vo, ve = np.diag(S), np.diag(sigma)
+        raw_c, raw_m = S - sigma, ybar - mu
+        so_c, so_m = rescale(S, ybar, vo, vo)
+        se_c, se_m = rescale(sigma, mu, vo, vo)
+        b_c, b_m = so_c - se_c, so_m - se_m
+        eo_c, eo_m = rescale(S, ybar, vo, vo)
+        ee_c, ee_m = rescale(sigma, mu, ve, vo)
+        c_c, c_m = eo_c - ee_c, eo_m - ee_m
+        for name, rc, rm, idx in (("rmr", raw_c, raw_m, il), ("srmr_bentler", b_c, b_m, il),
+                                  ("crmr", c_c, c_m, il_off)):
+            cov_part = rc[idx]
+            acc[name + "_nomean"] += w * _rms(cov_part)
+            tot = np.concatenate([rm, cov_part]) if m.meanstructure else cov_part
+            acc[name] += w * _rms(tot)
+    acc["srmr"] = acc["srmr_bentler"]
+    return acc
+
+
+def _h1_mats(gd: GroupData, meanstructure: bool):
+    """A1 (expected = observed h1 information at the sample moments) and B1 (first-order) in vech coordinates."""
+    S, ybar = gd.cov, gd.mean
+    p = len(ybar)
+    Si = np.linalg.inv(S)
+    K, L = np.tril_indices(p)
+    # tr(Si E_kl Si E_mn) for symmetric basis matrices
+    t = (Si[L][:, K] * Si[K][:, L] + Si[L][:, L] * Si[K][:, K] + Si[K][:, K] * Si[L][:, L]
+         + Si[K][:, L] * Si[L][:, K])
+    dk = np.where(K == L, 2.0, 1.0)
+    t = t / np.outer(dk, dk)
+    A_cov = 0.5 * t
+    y = gd.blocks[0].y
+    z = y - ybar
+    u = z @ Si
+    # casewise score wrt vech(Sigma): 0.5*(u u' - Si)_kl * (2 if k != l)
+    mult = np.where(K == L, 1.0, 2.0)
+    sc_cov = 0.5 * (u[:, K] * u[:, L] - Si[K, L][None, :]) * mult[None, :]
+    if meanstructure:
+        A1 = np.block([[Si, np.zeros((p, len(K)))], [np.zeros((len(K), p)), A_cov]])
+        sc = np.hstack([u, sc_cov])
+    else:
+        A1, sc = A_cov, sc_cov
+    B1 = sc.T @ sc / gd.n
+    return A1, B1
+
+
+def _robust_test(m: Model, x, groups, ntot, info, df):
+    """Yuan-Bentler (Mplus variant) scaling: c = (tr(A1^-1 B1) - tr(B0 E^-1)) / df (lavaan's
+    ``lav_test_yuan_bentler_mplus_trace``); also returns the h1/h0 average traces and tr(U Gamma).
+
+    A1/B1: observed/first-order information of the unrestricted model (at the sample moments, or the EM
+    estimates with missing data), B0: first-order information of the model, E: its observed information.
+    """
+    einv = np.linalg.inv(info)
+    tr_h1 = tr_h0 = 0.0
+    ndat = 0
+    for g, gd in enumerate(groups):
+        if gd.complete:
+            A1, B1 = _h1_mats(gd, m.meanstructure)
+        else:
+            _, A1, B1, _ = h1_information_missing(m.ov, gd)
+        tr_h1 += np.sum(B1 * np.linalg.inv(A1).T)
+        ndat += A1.shape[0]
+        sc = casewise_scores(m, x, gd, g)
+        B0 = sc.T @ sc / gd.n
+        tr_h0 += gd.n / ntot * np.sum(B0 * einv.T)
+    c = (tr_h1 - tr_h0) / df if df > 0 else np.nan
+    # lavaan divides by nx.free: free parameters counted before equality constraints
+    n_unco = max(int((m.free_idx >= 0).sum()), 1)
+    return c, tr_h1 / ndat, tr_h0 / n_unco, tr_h1 - tr_h0
+
+
+def _independence_model(m: Model) -> Model:
+    syn_rows = []
+    for g in range(m.ngroups):
+        for v in m.ov:
+            syn_rows.append({"lhs": v, "op": "~~", "rhs": v, "group": g + 1})
+            if m.meanstructure:
+                syn_rows.append({"lhs": v, "op": "~1", "rhs": "", "group": g + 1})
+    bpt = pd.DataFrame(syn_rows)
+    bpt["user"] = True
+    bpt["free"] = np.arange(1, len(bpt) + 1)
+    bpt["value"] = np.nan
+    bpt["label"] = ""
+    bpt["start"] = np.nan
+    bst = ModelStructure(ov_names=list(m.ov), lv_names=[], ngroups=m.ngroups, meanstructure=m.meanstructure)
+    return Model(bpt, bst)
+
+
+def _baseline(m: Model, groups, estimator) -> dict:
+    """Independence model (variances, plus means with a mean structure), fitted like the model
+    (``lav_object_independence``): chisq, df, estimates and, under MLR, its scaling factor."""
+    bm = _independence_model(m)
+    ov = m.ov
+    x0 = np.zeros(bm.nfree)
+    for k, r in enumerate(bm.pt.itertuples()):
+        gd = groups[r.group - 1]
+        i = ov.index(r.lhs)
+        x0[k] = gd.cov[i, i] if r.op == "~~" else gd.mean[i]
+    complete = all(gd.complete for gd in groups)
+    if complete:
+        xb, f = x0, _obj(bm, x0, groups)
+    else:
+        res = fit_ml(bm, groups, x0=x0)
+        xb, f = res.x, res.f
+    ntot = sum(g.n for g in groups)
+    nmom = sum(len(ov) * (len(ov) + 1) // 2 + (len(ov) if m.meanstructure else 0) for _ in groups)
+    out = {"chisq": ntot * f, "df": nmom - bm.nfree, "model": bm, "x": xb}
+    if estimator == "MLR":
+        info = observed_information_analytic(bm, xb, groups)
+        out["c"] = _robust_test(bm, xb, groups, ntot, info, out["df"])[0]
+    return out
+
+
+def _complete_chisq(m: Model, x, groups) -> float:
+    """N * F_ML of the model at ``x`` against the EM (h1) moments treated as complete-data statistics."""
+    tot = 0.0
+    for g, gd in enumerate(groups):
+        sigma, mu = m.implied(x, g, gd.mean)
+        si = np.linalg.inv(sigma)
+        d = gd.mean - mu
+        p = len(d)
+        tot += gd.n * (np.linalg.slogdet(sigma)[1] + np.sum(si * gd.cov) + d @ si @ d
+                       - np.linalg.slogdet(gd.cov)[1] - p)
+    return tot
+
+
+def _fiml_corrected(m: Model, x, groups, ntot, base, version: str) -> dict:
+    """Robust CFI/TLI/RMSEA ingredients with missing data (FIML-C; Zhang & Savalei 2023), as
+    ``lavaan:::lav_fit_fiml_corrected`` (V3 for scaled tests, V6 otherwise)."""
+    fg = [gd.n / ntot for gd in groups]
+    h1 = [h1_information_missing(m.ov, gd) for gd in groups]
+    Wm_all = _bdiag([f * h[1] for f, h in zip(fg, h1)])
+    Wc_all = _bdiag([f * h[3] for f, h in zip(fg, h1)])
+    Wmi = [np.linalg.inv(h[1]) for h in h1]
+    Wmi_all = _bdiag([w / f for f, w in zip(fg, Wmi)])
+    Gamma_all = _bdiag([w @ h[2] @ w / f for f, w, h in zip(fg, Wmi, h1)])
+
+    def k_of(model, xx):
+        D = np.vstack([delta_in(h1[g][0], *model.derivatives(xx, g)) for g in range(len(groups))])
+        E = D.T @ Wm_all @ D
+        U = Wm_all - Wm_all @ D @ np.linalg.solve(E, D.T) @ Wm_all
+        if version == "V3":
+            return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gamma_all))
+        return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+
+    p = m.p
+    df = len(groups) * (p * (p + 1) // 2 + p) - m.nfree
+    XX3 = _complete_chisq(m, x, groups)
+    c3 = k_of(m, x) / df
+    bm, xb = base["model"], base["x"]
+    XX3n = _complete_chisq(bm, xb, groups)
+    c3n = k_of(bm, xb) / base["df"]
+    return {"XX3": XX3, "df3": df, "c3": c3, "XX3.scaled": XX3 / c3, "XX3.null": XX3n, "df3.null": base["df"],
+            "c3.null": c3n}
+
+
+def _bdiag(mats):
+    n = sum(a.shape[0] for a in mats)
+    out = np.zeros((n, n))
+    k = 0
+    for a in mats:
+        out[k:k + a.shape[0], k:k + a.shape[0]] = a
+        k += a.shape[0]
+    return out
+
+
+def _obj(model, x, groups):
+    return objective(model, x, groups)
+
+
+def _fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opts) -> dict:
+    """``fitMeasures()`` (lavaan 0.6.14 ``lav_fit_measures``) for a converged model."""
+    G = len(groups)
+    f = _obj(m, x, groups)
+    X2 = ntot * f
+    p = m.p
+    nmom = G * (p * (p + 1) // 2 + (p if m.meanstructure else 0))
+    npar = m.nfree
+    df = nmom - npar
+    fm: dict[str, float] = {"npar": npar, "fmin": f / 2, "chisq": X2, "df": df,
+                            "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan}
+    base = _baseline(m, groups, estimator)
+    X2n, dfn = base["chisq"], base["df"]
+    scaled = estimator == "MLR" and have_info and df > 0
+    fiml = opts.get("missing") == "ml"
+    if scaled:
+        c, sf_h1, sf_h0, trug = _robust_test(m, x, groups, ntot, info, df)
+        c0 = base["c"]
+        X2s, X2ns = X2 / c, X2n / c0
+        fm.update({"chisq.scaled": X2s, "df.scaled": df, "pvalue.scaled": float(stats.chi2.sf(X2s, df)),
+                   "chisq.scaling.factor": c})
+    # ingredients of the robust indices (lav_fit_cfi_lavobject / lav_fit_rmsea_lavobject)
+    robust = scaled or (fiml and df > 0)
+    if robust:
+        if fiml:
+            fc = _fiml_corrected(m, x, groups, ntot, base, "V3" if scaled else "V6")
+            XX3, df3, c3, XX3s = fc["XX3"], fc["df3"], fc["c3"], fc["XX3.scaled"]
+            XX3n, c3n = fc["XX3.null"], fc["c3.null"]
+        else:
+            XX3, df3, c3, XX3s, XX3n, c3n = X2, df, c, X2s, X2n, c0
+    fm.update({"baseline.chisq": X2n, "baseline.df": dfn, "baseline.pvalue": float(stats.chi2.sf(X2n, dfn))})
+    if scaled:
+        fm.update({"baseline.chisq.scaled": X2ns, "baseline.df.scaled": dfn,
+                   "baseline.pvalue.scaled": float(stats.chi2.sf(X2ns, dfn)), "baseline.chisq.scaling.factor": c0})
+    fm["cfi"] = fi.cfi(X2, df, X2n, dfn)
+    fm["tli"] = fi.tli(X2, df, X2n, dfn)
+    if scaled:
+        fm["cfi.scaled"] = fi.cfi(X2s, df, X2ns, dfn)
+        fm["tli.scaled"] = fi.tli(X2s, df, X2ns, dfn)
+    if robust:
+        fm["cfi.robust"] = fi.cfi(XX3, df, XX3n, dfn, c3, c3n)
+        fm["tli.robust"] = fi.tli(XX3, df, XX3n, dfn, c3, c3n)
+    fm.update({"nnfi": fm["tli"], "rfi": fi.rfi(X2, df, X2n, dfn), "nfi": fi.nfi(X2, df, X2n, dfn),
+               "pnfi": fi.pnfi(X2, df, X2n, dfn), "ifi": fi.ifi(X2, df, X2n, dfn), "rni": fi.rni(X2, df, X2n, dfn)})
+    if scaled:
+        fm.update({"nnfi.scaled": fm["tli.scaled"], "rfi.scaled": fi.rfi(X2s, df, X2ns, dfn),
+                   "nfi.scaled": fi.nfi(X2s, df, X2ns, dfn), "pnfi.scaled": fi.pnfi(X2s, df, X2ns, dfn),
+                   "ifi.scaled": fi.ifi(X2s, df, X2ns, dfn), "rni.scaled": fi.rni(X2s, df, X2ns, dfn)})
+    if robust:
+        fm.update({"nnfi.robust": fm["tli.robust"], "rni.robust": fi.rni(XX3, df, XX3n, dfn, c3, c3n)})
+    ll0, ll1 = _logl(groups, m, x)
+    fm.update({"logl": ll0, "unrestricted.logl": ll1, "aic": -2 * ll0 + 2 * npar,
+               "bic": -2 * ll0 + npar * np.log(ntot), "ntotal": ntot,
+               "bic2": -2 * ll0 + npar * np.log((ntot + 2) / 24)})
+    if scaled:
+        fm["scaling.factor.h1"] = sf_h1
+        fm["scaling.factor.h0"] = sf_h0
+    lo, hi = fi.rmsea_ci(X2, df, ntot, G)
+    fm.update({"rmsea": fi.rmsea(X2, df, ntot, G), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
+               "rmsea.ci.level": 0.90, "rmsea.pvalue": fi.rmsea_pvalue(X2, df, ntot, G), "rmsea.close.h0": 0.05,
+               "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, ntot, G), "rmsea.notclose.h0": 0.08})
+    if scaled:
+        lo_s, hi_s = fi.rmsea_ci(X2, trug, ntot, G)
+        fm.update({"rmsea.scaled": fi.rmsea(X2, trug, ntot, G), "rmsea.ci.lower.scaled": lo_s,
+                   "rmsea.ci.upper.scaled": hi_s, "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2, trug, ntot, G),
+                   "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2, trug, ntot, G)})
+    if robust:
+        lo_r, hi_r = fi.rmsea_ci(XX3s, df3, ntot, G, c=c3)
+        fm.update({"rmsea.robust": fi.rmsea(XX3, df3, ntot, G, c=c3), "rmsea.ci.lower.robust": lo_r,
+                   "rmsea.ci.upper.robust": hi_r, "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df3, ntot, G, c=c3),
+                   "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df3, ntot, G, c=c3)})
+    fm.update(_residual_summaries(m, x, groups, ntot))
+    fm["mfi"] = float(np.exp(-0.5 * (X2 - df) / ntot))
+    fm["ecvi"] = float(X2 / ntot + 2 * npar / ntot) if G == 1 else np.nan
+    return fm
+
+
+# =============================================================================================== comparison
+def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: str | None = None) -> pd.DataFrame:
+    """Chi-square difference tests of nested models, as ``lavaan::lavTestLRT`` (models sorted by df).
+
+    Under ML the difference of the chi-squares; under MLR the Satorra-Bentler (2001) scaled difference
+    ``(T0 - T1) / cd`` with ``cd = (df0 c0 - df1 c1) / (df0 - df1)``. Also delta CFI / RMSEA (later row minus
+    earlier row in the sorted order) and AIC/BIC ranks (1 = best).
+
+    Returns
+    -------
+    DataFrame with columns model, df, aic, bic, chisq, chisq_diff, df_diff, pvalue, cfi, rmsea, delta_cfi,
+    delta_rmsea, aic_rank, bic_rank.
+    """
+    items = list(fits.items()) if isinstance(fits, Mapping) else [(f.model_name or f"m{i + 1}", f)
+                                                                    for i, f in enumerate(fits)]
+    items = sorted(items, key=lambda kv: kv[1].fit.get("df", np.nan))
+    ests = {f.estimator for _, f in items}
+    if method is None:
+        method = "satorra.bentler.2001" if ests == {"MLR"} else "standard"
+    rows = []
+    prev = None
+    for name, f in items:
+        r = {"model": name, "df": f.fit["df"], "aic": f.fit["aic"], "bic": f.fit["bic"], "chisq": f.fit["chisq"],
+             "chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan,
+             "cfi": f.fit.get("cfi.robust", f.fit["cfi"]) if method != "standard" else f.fit["cfi"],
+             "rmsea": f.fit.get("rmsea.robust", f.fit["rmsea"]) if method != "standard" else f.fit["rmsea"]}
+        if prev is not None:
+            pf = prev.fit
+            ddf = f.fit["df"] - pf["df"]
+            if method == "standard":
+                d = f.fit["chisq"] - pf["chisq"]
+            else:
+                c1, c0 = pf["chisq.scaling.factor"], f.fit["chisq.scaling.factor"]
+                cd = (f.fit["df"] * c0 - pf["df"] * c1) / ddf
+                d = (f.fit["chisq"] - pf["chisq"]) / cd
+            r["chisq_diff"], r["df_diff"] = d, ddf
+            r["pvalue"] = float(stats.chi2.sf(d, ddf)) if ddf > 0 else np.nan
+            r["delta_cfi"] = r["cfi"] - rows[-1]["cfi"]
+            r["delta_rmsea"] = r["rmsea"] - rows[-1]["rmsea"]
+        rows.append(r)
+        prev = f
+    out = pd.DataFrame(rows)
+    for c in ("delta_cfi", "delta_rmsea"):
+        if c not in out:
+            out[c] = np.nan
+    out["aic_rank"] = out["aic"].rank(method="min").astype(int)
+    out["bic_rank"] = out["bic"].rank(method="min").astype(int)
+    return out
+
+
+DEFAULT_CUTOFFS = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
+
+
+def fit_verdict(fit: Mapping[str, float], cutoffs: Mapping[str, Any] | None = None,
+                robust: bool = False) -> pd.DataFrame:
+    """Compare fit indices with cut-offs (default: Hu & Bentler 1999: CFI/TLI >= .95, RMSEA <= .06, SRMR <= .08).
+
+    ``cutoffs`` maps an index name to ``(">=" or "<=", value)``, or to a bare number (then ``<=`` for
+    rmsea/srmr-like indices and ``>=`` otherwise). With ``robust=True`` the ``.robust`` versions are used when
+    present. Returns a DataFrame: index, value, rule, cutoff, ok.
+    """
+    cutoffs = DEFAULT_CUTOFFS if cutoffs is None else cutoffs
+    rows = []
+    for k, rule in cutoffs.items():
+        if isinstance(rule, (int, float)):
+            rule = ("<=" if any(s in k for s in ("rmsea", "srmr", "rmr")) else ">=", float(rule))
+        op, val = rule
+        key = f"{k}.robust" if robust and f"{k}.robust" in fit else k
+        v = fit.get(key, np.nan)
+        ok = bool(v >= val) if op == ">=" else bool(v <= val)
+        rows.append({"index": key, "value": v, "rule": op, "cutoff": val, "ok": ok if np.isfinite(v) else False})
+    return pd.DataFrame(rows)
+
+
+INVARIANCE_STEPS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts"),
+                    "strict": ("loadings", "intercepts", "residuals")}
+
+
+def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: str, *, std_lv: bool = False,
+                           estimator: str = "ML", steps: Sequence[str] = tuple(INVARIANCE_STEPS),
+                           delta_cfi: float = 0.010, delta_rmsea: float = 0.015):
+    """Configural -> metric -> scalar -> strict invariance across ``group`` (Meredith 1993; Chen 2007 criteria).
+
+    Each step is ``cfa(model, group=, group.equal=)``; consecutive steps are compared with
+    :func:`compare_models` (``lavTestLRT``). A step holds when CFI drops by at most ``delta_cfi`` and RMSEA rises
+    by at most ``delta_rmsea`` relative to the previous step (Chen 2007).
+
+    Returns
+    -------
+    (table, fits, first_failure)
+        table: DataFrame (step, df, chisq, cfi, rmsea, srmr, chisq_diff, df_diff, pvalue, delta_cfi,
+        delta_rmsea, holds); fits: dict step -> CFAResult; first_failure: name of the first failing step or None.
+    """
+    fits = {s: fit_cfa(data, model, std_lv=std_lv, estimator=estimator, group=group,
+                       group_equal=INVARIANCE_STEPS[s]) for s in steps}
+    rows = []
+    prev = None
+    first_fail = None
+    rob = estimator.upper() == "MLR"
+    for s in steps:
+        f = fits[s]
+        c = f.fit.get("cfi.robust" if rob else "cfi", np.nan)
+        r = f.fit.get("rmsea.robust" if rob else "rmsea", np.nan)
+        row = {"step": s, "df": f.fit.get("df"), "chisq": f.fit.get("chisq"), "cfi": c, "rmsea": r,
+               "srmr": f.fit.get("srmr"), "chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan,
+               "delta_cfi": np.nan, "delta_rmsea": np.nan, "holds": True, "status": f.status}
+        if prev is not None:
+            cmp = compare_models({prev: fits[prev], s: f})
+            last = cmp.iloc[-1]
+            row.update({"chisq_diff": last["chisq_diff"], "df_diff": last["df_diff"], "pvalue": last["pvalue"],
+                        "delta_cfi": c - rows[-1]["cfi"], "delta_rmsea": r - rows[-1]["rmsea"]})
+            row["holds"] = bool((-row["delta_cfi"]) <= delta_cfi and row["delta_rmsea"] <= delta_rmsea)
+            if not row["holds"] and first_fail is None:
+                first_fail = s
+        rows.append(row)
+        prev = s
+    return pd.DataFrame(rows), fits, first_fail
+
+
+# =============================================================================================== MI / scores
+def modification_indices(fit: CFAResult, top: int | None = None, minimum: float = 0.0) -> pd.DataFrame:
+    """Univariate score tests for fixed-to-zero parameters, as ``lavaan::modindices()`` (Sorbom 1989).
+
+    Candidates: cross-loadings (every factor -> every indicator it does not load on), residual covariances
+    among indicators and covariances among exogenous factors that are not free. ``mi = N * d^2 / v`` with d the
+    gradient of F_ML/2 and v the diagonal of I_22 - I_21 I_11^-1 I_12 (expected information, lavaan's default
+    also for MLR fits); ``epc`` the expected parameter change and ``sepc.lv``/``sepc.all`` its standardized
+    versions. Candidates with v < sqrt(machine eps) (not identified given the model) are dropped, as lavaan
+    does. Single-group models only.
+
+    Returns
+    -------
+    DataFrame with columns lhs, op, rhs, mi, epc, sepc.lv, sepc.all, sorted by decreasing mi (``top`` rows).
+    """
+    m, groups, x = fit._model, fit._groups, fit._x
+    if m.ngroups != 1:
+        raise NotImplementedError("modification indices are implemented for single-group models")
+    pt = m.pt
+    have = set(zip(pt["lhs"], pt["op"], pt["rhs"]))
+    have |= {(r, "~~", l) for l, o, r in zip(pt["lhs"], pt["op"], pt["rhs"]) if o == "~~"}
+    cand = []
+    first_lv = [f for f in m.lv if f not in m._endo()]
+    for f in m.lv:
+        for v in m.ov:
+            if (f, "=~", v) not in have:
+                cand.append((f, "=~", v))
+    for i, a in enumerate(m.ov):
+        for b in m.ov[i + 1:]:
+            if (a, "~~", b) not in have:
+                cand.append((a, "~~", b))
+    for i, a in enumerate(first_lv):
+        for b in first_lv[i + 1:]:
+            if (a, "~~", b) not in have or _is_fixed(pt, a, b):
+                cand.append((a, "~~", b))
+    if not cand:
+        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"])
+    # extended model: add candidates as free parameters (value 0)
+    ext = pt[~pt.apply(lambda r: (r["op"] == "~~" and r["lhs"] != r["rhs"] and r["free"] == 0 and
+                                  (r["lhs"], "~~", r["rhs"]) in cand), axis=1)].copy()
+    nq = m.nfree
+    add = pd.DataFrame([{"lhs": l, "op": o, "rhs": r, "group": 1, "user": False, "free": nq + k + 1,
+                         "value": np.nan, "label": "", "start": np.nan} for k, (l, o, r) in enumerate(cand)])
+    ext = pd.concat([ext, add], ignore_index=True)
+    em = Model(ext, m.st)
+    xe = np.concatenate([x, np.zeros(len(cand))])
+    grad, H = gradient_info(em, xe, groups)
+    g = 0.5 * grad
+    I = 0.5 * H
+    I11, I12, I22 = I[:nq, :nq], I[:nq, nq:], I[nq:, nq:]
+    V = I22 - I12.T @ np.linalg.solve(I11, I12)
+    v = np.diag(V).copy()
+    v[v < np.sqrt(np.finfo(float).eps)] = np.nan  # candidate not identified given the model: dropped (lavaan)
+    g2 = g[nq:]
+    n = fit.fit.get("ntotal", sum(gd.n for gd in groups))
+    mi = n * g2 ** 2 / v
+    epc = -g2 / v
+    # standardized EPCs
+    M = m.matrices(x, 0)
+    A = np.linalg.inv(np.eye(m.m) - M["B"])
+    veta = A @ M["P"] @ A.T
+    sd_lv = np.sqrt(np.diag(veta))
+    sigma, _ = m.implied(x, 0, groups[0].mean)
+    sd_ov = np.sqrt(np.diag(sigma))
+    sepc_lv, sepc_all = [], []
+    for (l, o, r), e in zip(cand, epc):
+        if o == "=~":
+            s_lv = e * sd_lv[m.lv.index(l)]
+            sepc_lv.append(s_lv)
+            sepc_all.append(s_lv / sd_ov[m.ov.index(r)])
+        elif l in m.ov:
+            sepc_lv.append(e)
+            th = M["T"]
+            i, j = m.ov.index(l), m.ov.index(r)
+            sepc_all.append(e / np.sqrt(th[i, i] * th[j, j]))
+        else:
+            i, j = m.lv.index(l), m.lv.index(r)
+            sepc_lv.append(e / (sd_lv[i] * sd_lv[j]))
+            sepc_all.append(e / (sd_lv[i] * sd_lv[j]))
+    out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand], "rhs": [c[2] for c in cand],
+                        "mi": mi, "epc": epc, "sepc.lv": sepc_lv, "sepc.all": sepc_all})
+    out = out[out["mi"].notna() & (out["mi"] >= minimum)].sort_values("mi", ascending=False, kind="mergesort").reset_index(drop=True)
+    return out.head(top) if top else out
+
+
+def _is_fixed(pt, a, b):
+    r = pt[(pt["op"] == "~~") & (((pt["lhs"] == a) & (pt["rhs"] == b)) | ((pt["lhs"] == b) & (pt["rhs"] == a)))]
+    return len(r) > 0 and (r["free"] == 0).all() and (r["value"].fillna(0) == 0).all()
+
+
+def latent_covariance(fit: CFAResult, group: int = 1, correlation: bool = True) -> pd.DataFrame:
+    """Model-implied covariance (or correlation) matrix of the latent variables, ``Var(eta) = A Psi A'``.
+
+    Matches ``lavInspect(fit, "cor.lv")`` (``correlation=True``) / ``"cov.lv"``; ``group`` is 1-based.
+    """
+    m, x = fit._model, fit._x
+    if x is None:
+        raise ValueError("the model was not estimated")
+    M = m.matrices(x, group - 1)
+    A = np.linalg.inv(np.eye(m.m) - M["B"])
+    veta = A @ M["P"] @ A.T
+    if correlation:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(np.diag(veta))
+            veta = veta / np.outer(sd, sd)
+    return pd.DataFrame(veta, index=m.lv, columns=m.lv)
+
+
+def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression") -> pd.DataFrame:
+    """Factor scores by the regression method (Thurstone 1935), as ``lavPredict(fit, method = "regression")``.
+
+    ``eta_hat = E(eta) + Var(eta) Lambda' Sigma^-1 (y - mu)`` with the model-implied moments (sample means when
+    the model has no mean structure). Rows with missing indicators get NaN. Single-group models only.
+    """
+    if method != "regression":
+        raise NotImplementedError("only method='regression' is implemented")
+    m, x = fit._model, fit._x
+    if m.ngroups != 1:
+        raise NotImplementedError("factor scores are implemented for single-group models")
+    gd = fit._groups[0]
+    M = m.matrices(x, 0)
+    A = np.linalg.inv(np.eye(m.m) - M["B"])
+    veta = A @ M["P"] @ A.T
+    sigma, mu = m.implied(x, 0, gd.mean)
+    eeta = A @ M["al"] if m.meanstructure else np.zeros(m.m)
+    y = data[m.ov].to_numpy(dtype=float)
+    W = veta @ M["L"].T @ np.linalg.inv(sigma)
+    fs = eeta[None, :] + (y - mu[None, :]) @ W.T
+    return pd.DataFrame(fs, index=data.index, columns=m.lv)

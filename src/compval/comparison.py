@@ -1,0 +1,185 @@
+"""The CFA stage's model set: the hypothesised structure and its rivals, and how they compare.
+
+:func:`build_models` derives every model from the codebook's structure (never hand-written per instrument):
+
+* ``hypothesized`` — competencies as correlated first-order factors, items as indicators;
+* ``one_factor`` — a single general factor;
+* ``modules`` — one factor per module (skipped when there is one module: it equals ``one_factor``);
+* ``second_order`` — competencies loading on their modules (or on one general factor when there is one module);
+* ``orthogonal`` — the hypothesised factors, uncorrelated;
+* ``parcels`` — dimension means as indicators, when every competency has at least three dimensions;
+* user models in lavaan syntax.
+
+:func:`comparison_tables` turns fitted models into tidy tables: fit indices (lavaan's ``fitMeasures`` names),
+chi-square difference tests of each nested rival against the reference model (``lavTestLRT``; Satorra–Bentler
+scaled under MLR), ΔCFI/ΔRMSEA, AIC/BIC ranks among models fitted to the same indicators, verdicts against
+cut-offs (Hu & Bentler 1999), and the ``summary.json`` section.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import cfa
+
+__all__ = ["build_models", "comparison_tables", "FIT_KEYS", "NESTED_IN_HYPOTHESIZED"]
+
+FIT_KEYS = ["npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
+            "rmsea.pvalue", "srmr", "logl", "aic", "bic", "chisq.scaled", "chisq.scaling.factor", "pvalue.scaled",
+            "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"]
+
+# rivals obtained from the hypothesised model by constraints (so a chi-square difference test applies)
+NESTED_IN_HYPOTHESIZED = ("one_factor", "modules", "second_order", "orthogonal")
+
+
+def build_models(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, str],
+                 dimensions: Mapping[str, Sequence[str]], dimension_factor: Mapping[str, str], *,
+                 rivals: Sequence[str] = ("one_factor", "modules", "second_order", "orthogonal", "parcels"),
+                 user_models: Mapping[str, str] | None = None
+                 ) -> dict[str, tuple[cfa.ModelSpec, Callable[[pd.DataFrame], pd.DataFrame] | None]]:
+    """Name -> (ModelSpec, data transform or None) for the hypothesised model, the requested rivals and user models.
+
+    The transform, when not None, maps item data to the model's indicators (dimension means for ``parcels``).
+    Rivals that do not apply to the structure are left out (``modules`` with one module; ``parcels`` when a
+    competency has fewer than three dimensions).
+    """
+    factors = {k: list(v) for k, v in factors.items()}
+    out: dict = {"hypothesized": (cfa.hypothesized(factors), None)}
+    n_modules = len(set(factor_module.values()))
+    for r in rivals:
+        if r == "one_factor":
+            out[r] = (cfa.one_factor(factors), None)
+        elif r == "modules":
+            if n_modules > 1:
+                out[r] = (cfa.modules(factors, factor_module), None)
+        elif r == "second_order":
+            out[r] = (cfa.second_order(factors, factor_module if n_modules > 1 else None), None)
+        elif r == "orthogonal":
+            out[r] = (cfa.orthogonal(factors), None)
+        elif r == "parcels":
+            per_factor: dict[str, list[str]] = {}
+            for dim, fac in dimension_factor.items():
+                per_factor.setdefault(fac, []).append(dim)
+            if per_factor and all(len(v) >= 3 for v in per_factor.values()):
+                dims = {d: list(dimensions[d]) for d in dimension_factor}
+                out[r] = (cfa.parcels(per_factor), lambda data, dims=dims: cfa.make_parcels(data, dims))
+        else:
+            raise ValueError(f"unknown rival model {r!r}")
+    for name, syntax in (user_models or {}).items():
+        if name in out:
+            raise ValueError(f"user model name {name!r} clashes with a built-in model")
+        out[name] = (cfa.from_syntax(syntax, name=name), None)
+    return out
+
+
+def _cutoff_rules(cutoffs: Mapping) -> dict:
+    rules = {}
+    for k, v in cutoffs.items():
+        if isinstance(v, (int, float)):
+            rules[k] = ("<=" if any(s in k for s in ("rmsea", "srmr", "rmr")) else ">=", float(v))
+        else:
+            rules[k] = (v[0], float(v[1]))
+    return rules
+
+
+def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hypothesized",
+                      cutoffs: Mapping | None = None, modindices_top: int = 20) -> dict:
+    """Tidy tables and the ``summary.json`` section for a set of fitted models.
+
+    Returns
+    -------
+    dict with DataFrames ``fit`` (one row per model), ``comparison`` (each rival against ``reference``),
+    ``parameters`` (all models, ``model`` column first), ``r2``, ``modindices`` (reference model, top N),
+    ``verdicts`` (model x index), and ``summary`` (dict).
+    """
+    rules = _cutoff_rules(cutoffs or {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08})
+    ref = fits[reference]
+    robust = ref.estimator == "MLR"
+    ref_ov = set(ref.ov_names)
+    fit_rows, verdict_rows, params, r2s = [], [], [], []
+    for name, f in fits.items():
+        usable = bool(f.converged and f.fit)
+        row = {"model": name, "estimator": f.estimator, "converged": bool(f.converged), "status": f.status,
+               "same_indicators": set(f.ov_names) == ref_ov}
+        row.update({k: f.fit.get(k, np.nan) for k in FIT_KEYS})
+        ok_all = usable
+        for idx, (op, val) in rules.items():
+            key = f"{idx}.robust" if robust and f"{idx}.robust" in f.fit else idx
+            v = f.fit.get(key, np.nan)
+            ok = bool(usable and np.isfinite(v) and (v >= val if op == ">=" else v <= val))
+            ok_all = ok_all and ok
+            verdict_rows.append({"model": name, "index": key, "value": v, "rule": op, "cutoff": val, "ok": ok})
+        row["meets_cutoffs"] = ok_all
+        fit_rows.append(row)
+        p = f.params.copy()
+        p.insert(0, "model", name)
+        params.append(p)
+        r2 = f.r2.rename("r2").reset_index()
+        r2.columns = ["name", "r2"] if r2.shape[1] == 2 else list(r2.columns[:-1]) + ["r2"]
+        r2.insert(0, "model", name)
+        r2s.append(r2)
+    fit = pd.DataFrame(fit_rows)
+    comparable = fit[fit["same_indicators"] & fit["converged"]].copy()
+    for crit in ("aic", "bic"):
+        fit[f"{crit}_rank"] = comparable[crit].rank(method="min").reindex(fit.index)
+    # each rival against the reference (only when both converged and share the indicators)
+    comp_rows = []
+    for name, f in fits.items():
+        if name == reference:
+            continue
+        row = {"model": name, "reference": reference, "nested": name in NESTED_IN_HYPOTHESIZED,
+               "comparable": bool(set(f.ov_names) == ref_ov and f.converged and ref.converged and f.fit
+                                  and ref.fit)}
+        if row["comparable"]:
+            c = cfa.compare_models({reference: ref, name: f})
+            last = c.iloc[-1]
+            row.update({"df": f.fit["df"], "chisq": f.fit["chisq"], "chisq_diff": last["chisq_diff"],
+                        "df_diff": last["df_diff"], "pvalue": last["pvalue"] if row["nested"] else np.nan,
+                        "delta_cfi": last["cfi"] - c.loc[c["model"] == reference, "cfi"].iloc[0],
+                        "delta_rmsea": last["rmsea"] - c.loc[c["model"] == reference, "rmsea"].iloc[0],
+                        "delta_aic": f.fit["aic"] - ref.fit["aic"], "delta_bic": f.fit["bic"] - ref.fit["bic"]})
+            if not row["nested"]:
+                row["chisq_diff"] = row["df_diff"] = np.nan
+            row["reference_preferred"] = bool(row["delta_bic"] > 0 and (not row["nested"] or row["pvalue"] < .05))
+        else:
+            row["reference_preferred"] = np.nan
+        comp_rows.append(row)
+    comparison = pd.DataFrame(comp_rows)
+    mi = cfa.modification_indices(ref, top=modindices_top) if ref.converged and ref.fit else pd.DataFrame()
+    parameters = pd.concat(params, ignore_index=True)
+    # summary section
+    summary: dict = {}
+    for name, f in fits.items():
+        fr = fit.set_index("model").loc[name]
+        rec = {"chisq": fr["chisq"], "df": fr["df"], "pvalue": fr["pvalue"], "cfi": fr["cfi"], "tli": fr["tli"],
+               "rmsea": fr["rmsea"], "rmsea_ci_lower": fr["rmsea.ci.lower"], "rmsea_ci_upper": fr["rmsea.ci.upper"],
+               "srmr": fr["srmr"], "aic": fr["aic"], "bic": fr["bic"], "loglik": f.fit.get("logl", np.nan),
+               "converged": bool(f.converged), "status": f.status, "meets_cutoffs": bool(fr["meets_cutoffs"])}
+        if robust:
+            rec.update({"chisq_scaled": f.fit.get("chisq.scaled"), "cfi_robust": f.fit.get("cfi.robust"),
+                        "tli_robust": f.fit.get("tli.robust"), "rmsea_robust": f.fit.get("rmsea.robust")})
+        p = f.params
+        load = p[(p["op"] == "=~")]
+        rec["loadings_std"] = {lv: dict(zip(g["rhs"], g["std_all"])) for lv, g in load.groupby("lhs", sort=False)}
+        lvs = set(load["lhs"])
+        cov = p[(p["op"] == "~~") & p["lhs"].isin(lvs) & p["rhs"].isin(lvs) & (p["lhs"] != p["rhs"])]
+        rec["factor_correlations"] = {f"{a}~~{b}": v for a, b, v in zip(cov["lhs"], cov["rhs"], cov["std_all"])}
+        summary[name] = rec
+    winner = None
+    if len(comparable):
+        winner = comparable.sort_values(["bic", "model"]).iloc[0]["model"]
+    ref_ok = bool(fit.set_index("model").loc[reference, "meets_cutoffs"])
+    rivals_beaten = comparison["reference_preferred"].fillna(False).astype(bool).all() if len(comparison) else True
+    summary["comparison"] = {
+        "reference": reference,
+        "best_bic": winner,
+        "reference_meets_cutoffs": ref_ok,
+        "reference_preferred_over_all_rivals": bool(rivals_beaten),
+        "verdict": ("supported" if (winner == reference and ref_ok and rivals_beaten) else "not supported"),
+        "cutoffs": {k: [op, v] for k, (op, v) in rules.items()},
+    }
+    return {"fit": fit, "comparison": comparison, "parameters": parameters, "r2": pd.concat(r2s, ignore_index=True),
+            "modindices": mi, "verdicts": pd.DataFrame(verdict_rows), "summary": summary}

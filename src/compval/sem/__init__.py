@@ -1,0 +1,1 @@
+"""Estimator internals for :mod:`compval.cfa` (lavaan-compatible ML/FIML for measurement models)."""

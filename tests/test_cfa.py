@@ -1,0 +1,346 @@
+"""compval.cfa against lavaan 0.6.14 (reference values from tests/reference/cfa/make_reference.R)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compval import cfa
+from compval.sem.partable import ModelSyntaxError, build_partable, parse_syntax
+
+REF = Path(__file__).parent / "reference" / "cfa"
+DATA = Path(__file__).parent / "reference" / "data"
+HS3 = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+BFI3 = {"agree": [f"A{i}" for i in range(1, 6)], "consc": [f"C{i}" for i in range(1, 6)],
+        "extra": [f"E{i}" for i in range(1, 6)]}
+TOL = 1e-3
+
+
+@lru_cache(maxsize=None)
+def hs() -> pd.DataFrame:
+    return pd.read_csv(DATA / "HolzingerSwineford1939.csv")
+
+
+@lru_cache(maxsize=None)
+def bfi() -> pd.DataFrame:
+    d = pd.read_csv(DATA / "bfi.csv")
+    rev = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]  # psych's reverse-keyed items
+    d[rev] = 7 - d[rev]
+    return d
+
+
+def hs_parcels() -> pd.DataFrame:
+    return cfa.make_parcels(hs(), {"p_vis": HS3["visual"], "p_tex": HS3["textual"], "p_spe": HS3["speed"]})
+
+
+CASES = {
+    "hs3_ml": (hs, lambda: cfa.hypothesized(HS3), {}),
+    "hs3_stdlv": (hs, lambda: cfa.hypothesized(HS3), {"std_lv": True}),
+    "hs1_ml": (hs, lambda: cfa.one_factor(HS3, factor_name="g"), {}),
+    "hs3_orth": (hs, lambda: cfa.orthogonal(HS3), {}),
+    "hs_2nd": (hs, lambda: cfa.second_order(HS3, general_name="g"), {}),
+    "hs_2nd_modules": (hs, lambda: cfa.second_order(HS3, {"visual": "m1", "textual": "m1", "speed": "m2"}), {}),
+    "hs3_rescov": (hs, lambda: cfa.from_syntax(cfa.hypothesized(HS3).syntax + "x7 ~~ x8"), {}),
+    "hs_parcels": (hs_parcels, lambda: cfa.parcels({"g": ["p_vis", "p_tex", "p_spe"]}), {}),
+    "hs3_heywood": (lambda: hs().iloc[:100], lambda: cfa.hypothesized(HS3), {}),
+    "hs3_mlr": (hs, lambda: cfa.hypothesized(HS3), {"estimator": "MLR"}),
+    "hs1_mlr": (hs, lambda: cfa.one_factor(HS3, factor_name="g"), {"estimator": "MLR"}),
+    "bfi3_mlr": (bfi, lambda: cfa.hypothesized(BFI3), {"estimator": "MLR"}),
+    "bfi3_fiml": (bfi, lambda: cfa.hypothesized(BFI3), {"missing": "ml"}),
+    "bfi2_fiml_mlr": (bfi, lambda: cfa.hypothesized({k: BFI3[k] for k in ("agree", "consc")}),
+                      {"missing": "ml", "estimator": "MLR"}),
+    **{f"mg_{s}": (hs, lambda: cfa.hypothesized(HS3), {"group": "school", "group_equal": ge})
+       for s, ge in cfa.INVARIANCE_STEPS.items()},
+    **{f"mg_{s}_mlr": (hs, lambda: cfa.hypothesized(HS3), {"group": "school", "group_equal": ge, "estimator": "MLR"})
+       for s, ge in cfa.INVARIANCE_STEPS.items()},
+}
+
+
+@lru_cache(maxsize=None)
+def fitted(name: str) -> cfa.CFAResult:
+    data, spec, kw = CASES[name]
+    return cfa.fit_cfa(data(), spec(), **kw)
+
+
+def ref_params(name: str) -> pd.DataFrame:
+    p = pd.read_csv(REF / f"{name}_params.csv", keep_default_na=False, na_values=[""])
+    p["rhs"] = p["rhs"].fillna("")
+    return p.rename(columns={"ci.lower": "ci_lower", "ci.upper": "ci_upper", "std.lv": "std_lv",
+                             "std.all": "std_all"})
+
+
+def ref_fit(name: str) -> dict:
+    return json.loads((REF / f"{name}_fit.json").read_text())
+
+
+# ------------------------------------------------------------------------------------------- estimates
+@pytest.mark.parametrize("name", list(CASES))
+def test_parameters_match_lavaan(name):
+    res = fitted(name)
+    assert list(res.params.columns) == cfa.PARAM_COLUMNS
+    ref = ref_params(name)
+    mine = res.params.copy()
+    mine["rhs"] = mine["rhs"].fillna("")
+    merged = ref.merge(mine, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""), how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both", ["lhs", "op", "rhs"]]
+    assert (merged["free_r"].astype(bool) == merged["free"]).all()
+    for col in ["est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_lv", "std_all"]:
+        a, b = merged[f"{col}_r"].to_numpy(float), merged[col].to_numpy(float)
+        both = ~np.isnan(a)
+        assert np.array_equal(np.isnan(a), np.isnan(b)), col
+        np.testing.assert_allclose(b[both], a[both], atol=TOL, rtol=0, err_msg=f"{name}: {col}")
+
+
+FIT_KEYS = ["npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli", "nnfi", "rfi", "nfi",
+            "pnfi", "ifi", "rni", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue",
+            "rmsea.notclose.pvalue", "srmr", "srmr_bentler", "srmr_bentler_nomean", "rmr", "rmr_nomean",
+            "crmr", "crmr_nomean", "logl", "unrestricted.logl", "aic", "bic", "bic2", "ntotal", "fmin", "mfi",
+            "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor", "baseline.chisq.scaled",
+            "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
+            "rfi.scaled", "nfi.scaled", "ifi.scaled", "rni.robust", "scaling.factor.h1", "scaling.factor.h0",
+            "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
+            "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust"]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_fit_measures_match_lavaan(name):
+    res = fitted(name)
+    ref = ref_fit(name)
+    assert res.converged is True and ref["converged"] is True
+    checked = 0
+    for k in FIT_KEYS:
+        if k not in ref or ref[k] is None:
+            continue
+        assert k in res.fit, k
+        # 1e-3 absolute; statistics in the thousands (chi-squares, logl, AIC) also pass at 1e-6 relative, the
+        # precision of lavaan's own estimates (its optimiser stops at ~1e-6 relative change)
+        assert res.fit[k] == pytest.approx(ref[k], abs=TOL, rel=1e-6), k
+        checked += 1
+    assert checked >= 25
+    # essential P1 fields always present
+    for k in ["chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+              "rmsea.ci.upper", "rmsea.pvalue", "srmr", "logl", "unrestricted.logl", "aic", "bic", "npar", "ntotal"]:
+        assert k in res.fit
+
+
+@pytest.mark.parametrize("name", ["hs3_ml", "hs_2nd", "hs3_mlr", "bfi3_fiml", "mg_scalar"])
+def test_r2_and_implied_covariance(name):
+    res = fitted(name)
+    r2 = pd.read_csv(REF / f"{name}_r2.csv")
+    mine = res.r2.xs(1, level="group") if isinstance(res.r2.index, pd.MultiIndex) else res.r2
+    assert list(mine.index) == list(r2["name"])
+    np.testing.assert_allclose(mine.to_numpy(), r2["r2"].to_numpy(), atol=TOL)
+    imp = pd.read_csv(REF / f"{name}_implied.csv", index_col=0)
+    cov = res.implied_cov if isinstance(res.implied_cov, pd.DataFrame) else next(iter(res.implied_cov.values()))
+    np.testing.assert_allclose(cov.loc[imp.index, imp.columns].to_numpy(), imp.to_numpy(), atol=TOL)
+
+
+def test_marker_and_unit_variance_identification_are_equivalent():
+    a, b = fitted("hs3_ml"), fitted("hs3_stdlv")
+    assert a.fit["chisq"] == pytest.approx(b.fit["chisq"], abs=1e-6)
+    sa = a.params.set_index(["lhs", "op", "rhs"])["std_all"]
+    sb = b.params.set_index(["lhs", "op", "rhs"])["std_all"]
+    np.testing.assert_allclose(sa.loc[sb.index], sb, atol=1e-5)
+    var = b.params[(b.params["op"] == "~~") & b.params["lhs"].isin(list(HS3))]
+    assert (var.loc[var["lhs"] == var["rhs"], "est"] == 1).all()
+
+
+# ------------------------------------------------------------------------------------------- robustness
+def test_heywood_case_is_reported_not_raised():
+    res = fitted("hs3_heywood")
+    assert res.converged
+    assert "heywood" in res.status and "x1 ~~ x1" in res.status
+    assert ref_fit("hs3_heywood")["post.check"] is False  # lavaan also flags the solution as inadmissible
+    assert res.warnings
+
+
+def test_non_convergence_is_reported_like_lavaan():
+    res = cfa.fit_cfa(hs().iloc[:30], cfa.hypothesized(HS3))
+    assert ref_fit("hs3_noconv")["converged"] is False
+    assert res.converged is False
+    assert res.status.startswith("not converged")
+    assert res.fit == {}
+    assert list(res.params.columns) == cfa.PARAM_COLUMNS
+
+
+def test_non_identified_models_are_statuses():
+    spec = cfa.hypothesized({"f": ["x1", "x2"]})
+    assert spec.identified is False
+    res = cfa.fit_cfa(hs(), spec)
+    assert "not identified" in res.status
+    so = cfa.second_order({"a": ["x1", "x2", "x3"], "b": ["x4", "x5", "x6"]}, {"a": "m1", "b": "m2"})
+    assert so.identified is False and "single first-order factor" in " ".join(so.notes)
+    res2 = cfa.fit_cfa(hs(), so)
+    assert "not identified" in res2.status
+
+
+def test_latent_covariance_not_positive_definite_detected():
+    # factor correlation fixed beyond 1 via user syntax: psi not positive definite
+    syn = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~~ 1*visual\ntextual ~~ 1*textual\n" \
+          "visual ~~ 1.2*textual\nvisual =~ NA*x1\ntextual =~ NA*x4\n"
+    res = cfa.fit_cfa(hs(), syn)
+    assert "latent covariance matrix not positive definite" in res.status
+
+
+# ------------------------------------------------------------------------------------------- builders
+def test_builders_produce_lavaan_syntax():
+    assert cfa.hypothesized(HS3).syntax == ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                                            "speed =~ x7 + x8 + x9\n")
+    assert cfa.one_factor(HS3, factor_name="g").syntax == "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9\n"
+    mods = cfa.modules(HS3, {"visual": "A", "textual": "A", "speed": "B"})
+    assert mods.factors == {"A": ["x1", "x2", "x3", "x4", "x5", "x6"], "B": ["x7", "x8", "x9"]}
+    assert "visual ~~ 0*textual" in cfa.orthogonal(HS3).syntax
+    so = cfa.second_order(HS3, general_name="g")
+    assert so.syntax.endswith("g =~ visual + textual + speed\n") and so.higher == {"g": list(HS3)}
+    so2 = cfa.second_order(HS3, {"visual": "m1", "textual": "m1", "speed": "m2"})
+    assert "m1 =~ eq_m1*visual + eq_m1*textual" in so2.syntax and so2.identified
+    spec = cfa.from_syntax(so.syntax)
+    assert spec.factors == HS3 and spec.higher == {"g": list(HS3)}
+
+
+def test_builders_and_fits_are_driven_by_the_dict():
+    four = {"a": ["x1", "x2"], "b": ["x3", "x4", "x5"], "c": ["x6", "x7"], "d": ["x8", "x9"]}
+    res = cfa.fit_cfa(hs(), cfa.hypothesized(four))
+    assert set(res.params.loc[res.params["op"] == "=~", "lhs"]) == set(four)
+    assert res.fit["df"] == 45 - res.fit["npar"]
+
+
+def test_parser_modifiers_and_partable():
+    stmts = parse_syntax("f =~ NA*a + 0.5*b + lab*c + start(0.3)*d # comment\n a ~~ b; f ~ 1")
+    assert [(s["rhs"], s["free"], s["fixed"], s["label"], s["start"]) for s in stmts[:4]] == [
+        ("a", True, None, "", None), ("b", False, 0.5, "", None), ("c", False, None, "lab", None),
+        ("d", False, None, "", 0.3)]
+    assert stmts[-1]["op"] == "~1"
+    pt, st = build_partable("f =~ a + b + c\ng =~ d + e + h", ngroups=2, meanstructure=True,
+                            group_equal=("loadings", "intercepts"))
+    load = pt[(pt["op"] == "=~") & (pt["rhs"] == "b")]
+    assert load["free"].nunique() == 1 and (load["free"] > 0).all()
+    means = pt[(pt["op"] == "~1") & (pt["lhs"] == "f")]
+    assert list(means["free"] > 0) == [False, True]  # latent means free in group 2 under scalar invariance
+    with pytest.raises(ModelSyntaxError):
+        parse_syntax("f = a + b")
+
+
+# ------------------------------------------------------------------------------------------- comparison
+def _lrt(file):
+    return pd.read_csv(REF / file)
+
+
+def test_chisq_difference_ml_matches_lavtestlrt():
+    tab = cfa.compare_models({"three": fitted("hs3_ml"), "one": fitted("hs1_ml")})
+    ref = _lrt("lrt_hs1_hs3_ml.csv")
+    assert list(tab["model"]) == ["three", "one"]
+    np.testing.assert_allclose(tab["chisq"], ref["Chisq"], atol=TOL)
+    np.testing.assert_allclose(tab["aic"], ref["AIC"], atol=TOL)
+    assert tab["chisq_diff"].iloc[1] == pytest.approx(ref["Chisq.diff"].iloc[1], abs=TOL)
+    assert tab["df_diff"].iloc[1] == 3
+    assert tab["aic_rank"].tolist() == [1, 2]
+    assert tab["delta_cfi"].iloc[1] == pytest.approx(fitted("hs1_ml").fit["cfi"] - fitted("hs3_ml").fit["cfi"])
+
+
+def test_satorra_bentler_2001_difference_matches_lavtestlrt():
+    tab = cfa.compare_models([fitted("hs3_mlr"), fitted("hs1_mlr")])
+    ref = _lrt("lrt_hs1_hs3_mlr.csv")
+    # the scaled difference amplifies the ~5e-7 numerical noise of both programs' scaling factors
+    # (numerical Hessians at estimates converged to ~1e-6) by df0*c0 - df1*c1 -> compare relatively
+    assert tab["chisq_diff"].iloc[1] == pytest.approx(ref["Chisq.diff"].iloc[1], rel=1e-5)
+    assert tab["pvalue"].iloc[1] == pytest.approx(ref["Pr"].iloc[1], rel=1e-3)
+
+
+def test_fit_verdict_hu_bentler():
+    v = cfa.fit_verdict(fitted("hs3_ml").fit)
+    assert list(v["index"]) == ["cfi", "tli", "rmsea", "srmr"]
+    assert list(v["ok"]) == [False, False, False, True]  # CFI .931, TLI .896, RMSEA .092, SRMR .065
+    v2 = cfa.fit_verdict(fitted("hs3_mlr").fit, {"cfi": 0.90, "rmsea": (">=", 0.0)}, robust=True)
+    assert list(v2["index"]) == ["cfi.robust", "rmsea.robust"] and v2["ok"].all()
+
+
+def test_measurement_invariance_matches_lavaan():
+    tab, fits, first_fail = cfa.measurement_invariance(hs(), cfa.hypothesized(HS3), "school")
+    ref = _lrt("lrt_mg.csv")
+    np.testing.assert_allclose(tab["chisq"], ref["Chisq"], atol=TOL)
+    np.testing.assert_allclose(tab["chisq_diff"].iloc[1:], ref["Chisq.diff"].iloc[1:], atol=TOL)
+    np.testing.assert_allclose(tab["pvalue"].iloc[1:], ref["Pr"].iloc[1:], atol=1e-6)
+    cfis = [ref_fit(f"mg_{s}")["cfi"] for s in cfa.INVARIANCE_STEPS]
+    np.testing.assert_allclose(tab["delta_cfi"].iloc[1:], np.diff(cfis), atol=TOL)
+    assert first_fail == "scalar"  # delta CFI = -.038 < -.010 (Chen 2007)
+    assert tab["holds"].tolist() == [True, True, False, True]
+
+
+# ------------------------------------------------------------------------------------------- MI / scores
+@pytest.mark.parametrize("name", ["hs3_ml", "hs3_orth"])
+def test_modification_indices_match_lavaan(name):
+    mi = cfa.modification_indices(fitted(name))
+    ref = pd.read_csv(REF / f"{name}_modindices.csv")
+    merged = ref.merge(mi, on=["lhs", "op", "rhs"], suffixes=("_r", ""), how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    for c in ["mi", "epc", "sepc.lv", "sepc.all"]:
+        np.testing.assert_allclose(merged[c], merged[c + "_r"], atol=TOL, err_msg=c)
+    top = cfa.modification_indices(fitted("hs3_ml"), top=2)
+    assert list(zip(top["lhs"], top["op"], top["rhs"])) == [("visual", "=~", "x9"), ("x7", "~~", "x8")]
+
+
+def test_factor_scores_match_lavpredict():
+    fs = cfa.factor_scores(fitted("hs3_ml"), hs())
+    ref = pd.read_csv(REF / "hs3_ml_fscores.csv")
+    assert list(fs.columns) == list(ref.columns)
+    np.testing.assert_allclose(fs.to_numpy(), ref.to_numpy(), atol=TOL)
+
+
+def test_measurement_invariance_mlr_uses_scaled_differences():
+    tab, fits, first_fail = cfa.measurement_invariance(hs(), cfa.hypothesized(HS3), "school", estimator="MLR")
+    ref = _lrt("lrt_mg_mlr.csv")
+    np.testing.assert_allclose(tab["chisq"], ref["Chisq"], atol=TOL)
+    np.testing.assert_allclose(tab["chisq_diff"].iloc[1:], ref["Chisq.diff"].iloc[1:], rtol=1e-5)
+    np.testing.assert_allclose(tab["pvalue"].iloc[1:], ref["Pr"].iloc[1:], rtol=1e-4)
+    robust_cfi = [ref_fit(f"mg_{s}_mlr")["cfi.robust"] for s in cfa.INVARIANCE_STEPS]
+    np.testing.assert_allclose(tab["cfi"], robust_cfi, atol=TOL)
+    assert first_fail == "scalar"
+
+
+def test_analytic_observed_information_equals_numerical_hessian():
+    # the chain-rule Hessian used for MLR/FIML standard errors equals lavaan's numerical Hessian of the gradient
+    from compval.sem.engine import observed_information, observed_information_analytic
+
+    for name in ("hs_2nd_modules", "bfi3_fiml", "mg_metric"):
+        res = fitted(name)
+        num = observed_information(res._model, res._x, res._groups)
+        ana = observed_information_analytic(res._model, res._x, res._groups)
+        np.testing.assert_allclose(ana, num, atol=1e-7)
+
+
+def test_parameter_table_format():
+    res = fitted("mg_scalar")
+    t = res.params
+    assert list(t.columns) == cfa.PARAM_COLUMNS
+    assert t["free"].dtype == bool and set(t["group"]) == {1, 2}
+    assert set(t["op"]) == {"=~", "~~", "~1"}
+    fixed = t[~t["free"]]
+    assert (fixed["se"] == 0).all() and fixed["z"].isna().all()
+    assert res.group_labels == ["Pasteur", "Grant-White"]
+    assert set(res.implied_cov) == {"Pasteur", "Grant-White"}
+
+
+def test_unestimable_inputs_give_a_status():
+    res = cfa.fit_cfa(hs().iloc[:1], cfa.hypothesized(HS3))
+    assert res.converged is False and "not estimable" in res.status
+    res = cfa.fit_cfa(hs(), cfa.hypothesized({"f": ["x1", "x2"]}))
+    assert "df = -1 < 0" in res.status and res.fit == {}
+
+
+@pytest.mark.parametrize("name", ["hs3_ml", "hs_2nd", "hs_2nd_modules", "bfi3_fiml"])
+def test_latent_correlations_match_lavinspect(name):
+    ref = pd.read_csv(REF / f"{name}_corlv.csv", index_col=0)
+    mine = cfa.latent_covariance(fitted(name))
+    np.testing.assert_allclose(mine.loc[ref.index, ref.columns].to_numpy(), ref.to_numpy(), atol=TOL)
+    # the factor correlations are the std_all of the factor covariances in the parameter table
+    t = fitted(name).params
+    cov = t[(t["op"] == "~~") & (t["lhs"] != t["rhs"]) & t["lhs"].isin(ref.index) & t["free"]]
+    for r in cov.itertuples():
+        if r.lhs in ref.index and r.rhs in ref.columns and "g" not in (r.lhs, r.rhs):
+            assert r.std_all == pytest.approx(ref.loc[r.lhs, r.rhs], abs=TOL)

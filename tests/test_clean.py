@@ -1,0 +1,361 @@
+"""compval.clean: the bad-input corpus (tests/corpus/manifest.yaml), cleaning policies, the conservation law,
+pseudonymisation keys and the careless-responding flags on the demo data.
+
+The corpus cases run the library functions exactly as workflow/scripts/ingest.py and screen.py call them
+(read_table -> ingest_survey -> screen_respondents, pseudonymize_performance -> match_performance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from compval.clean import (
+    CleaningOptions,
+    check_conservation,
+    ingest_survey,
+    load_pseudonym_key,
+    make_pseudonymizer,
+    match_performance,
+    pseudonymize_performance,
+    screen_respondents,
+)
+from compval.codebook import load_codebook
+from compval.io import InputError, read_table
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus"
+MANIFEST = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8"))
+CASES = MANIFEST["cases"]
+KEY = b"corpus-test-key"
+PSEUDO = make_pseudonymizer(KEY)
+# columns of the corpus exports holding direct identifiers (declared, undeclared or Chinese-labelled)
+PII_COLUMNS = {"name", "email", "phone", "contact", "姓名", "mobile"}
+
+
+@pytest.fixture(scope="module")
+def corpus_codebook():
+    return load_codebook(CORPUS / MANIFEST["defaults"]["codebook"])
+
+
+def _options(case) -> CleaningOptions:
+    return CleaningOptions(**{**MANIFEST["defaults"]["options"], **case.get("options", {})})
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_case(case, codebook) -> dict:
+    """Run one corpus case like the ingest and screen rules do; return every output (raises InputError)."""
+    perf_case = case.get("kind") == "performance"
+    survey = CORPUS / (MANIFEST["defaults"]["survey"] if perf_case else case["file"])
+    perf_file = CORPUS / (case["file"] if perf_case else MANIFEST["defaults"]["performance"])
+    opts = _options(case)
+    read_opts = {} if perf_case else case.get("read", {})
+    raw, meta = read_table(survey, **read_opts)
+    ing = ingest_survey(raw, codebook.ingest_spec(), opts, source=str(survey), pseudonymize=PSEUDO)
+    scr = screen_respondents(ing.responses, codebook, opts, prior_exclusions=ing.exclusions,
+                             n_raw=ing.report["n_raw"], source=str(survey))
+    perf_raw, _ = read_table(perf_file)
+    perf = pseudonymize_performance(perf_raw, id_column="employee_id", source=str(perf_file), pseudonymize=PSEUDO)
+    joined, counts = match_performance(perf, analysed=scr.items.index, surveyed=ing.responses.index)
+    return {"meta": meta, "ingest": ing, "screen": scr, "perf": perf, "joined": joined, "counts": counts,
+            "raw": raw, "perf_raw": perf_raw}
+
+
+def _written_text(out: dict) -> str:
+    """Everything the pipeline would write for this input, as text (CSV/JSON)."""
+    ing, scr = out["ingest"], out["screen"]
+    parts = [ing.responses.to_csv(), ing.exclusions.to_csv(), ing.log.to_csv(), json.dumps(ing.report),
+             scr.items.to_csv(), scr.respondents.to_csv(), scr.careless.to_csv(), scr.exclusions.to_csv(),
+             scr.log.to_csv(), json.dumps(scr.report), out["perf"].to_csv(), out["joined"].to_csv(),
+             json.dumps(out["counts"]), json.dumps(out["meta"].repairs)]
+    return "\n".join(parts)
+
+
+def _identifiers(raw: pd.DataFrame, id_column: str) -> set[str]:
+    vals = set()
+    for c in raw.columns:
+        if c in PII_COLUMNS or c == id_column:
+            vals |= {v.strip() for v in raw[c].astype(str) if v.strip()}
+    return vals
+
+
+def _corpus_files() -> list[str]:
+    return sorted(p.name for p in CORPUS.iterdir()
+                  if p.is_file() and p.name not in {"manifest.yaml", "codebook.yaml", "make_corpus.py"})
+
+
+# -------------------------------------------------------------------------------------------------- the corpus
+def test_corpus_is_complete():
+    """At least 30 malformed files; every corpus file has a documented outcome and every case has its file."""
+    files = _corpus_files()
+    named = [c["file"] for c in CASES]
+    assert len(named) == len(set(named))
+    assert set(named) <= set(files)
+    assert set(files) - set(named) == {"perf_base.csv"}  # the clean performance file every case reads
+    malformed = [c for c in CASES if c["defect"].split(" ")[0] != "none"]
+    assert len(malformed) >= 30
+    assert sum(c["outcome"] == "error" for c in CASES) >= 15
+    assert sum(c["outcome"] == "repair" for c in CASES) >= 15
+    for c in CASES:
+        assert c["outcome"] in ("error", "repair")
+        assert ("error" in c) == (c["outcome"] == "error") and ("expect" in c) == (c["outcome"] == "repair")
+
+
+def test_make_corpus_reproduces_text_files(tmp_path):
+    """The committed corpus is what make_corpus.py generates (byte for byte for text files)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    files = mod.build(tmp_path)
+    assert len(files) >= 50
+    for name, data in files.items():
+        assert (CORPUS / name).read_bytes() == data, name
+    # spreadsheets carry a timestamp: compare their content
+    for name in ["xlsx_ok.xlsx", "sav_value_labels.sav"]:
+        a, _ = read_table(CORPUS / name, **({"sheet": "Responses"} if name.endswith("xlsx") else {}))
+        b, _ = read_table(tmp_path / name, **({"sheet": "Responses"} if name.endswith("xlsx") else {}))
+        pd.testing.assert_frame_equal(a, b)
+
+
+def _match_log(log: pd.DataFrame, want: dict) -> bool:
+    for _, row in log.iterrows():
+        if all(str(row[k]) == str(v) for k, v in want.items()):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_corpus_case(case, corpus_codebook):
+    """Each corpus file gets its documented outcome: a named error or a logged repair (see manifest.yaml)."""
+    path = CORPUS / case["file"]
+    before = _sha(path)
+    if case["outcome"] == "error":
+        err = case["error"]
+        with pytest.raises(InputError) as info:
+            run_case(case, corpus_codebook)
+        exc = info.value
+        msg = str(exc)
+        assert Path(exc.file).name == case["file"]
+        assert msg.startswith(exc.file)
+        assert exc.row == err["row"], msg
+        assert exc.column == err["column"], msg
+        if err["row"] is not None:
+            assert f"row {err['row']}" in msg
+        if err["column"] is not None:
+            assert f"column '{err['column']}'" in msg
+        assert err["message"] in msg
+        assert "\n" not in msg  # one readable line
+    else:
+        exp = case["expect"]
+        out = run_case(case, corpus_codebook)
+        rep, ing = out["screen"].report, out["ingest"]
+        check_conservation(rep)
+        assert rep["n_raw"] == exp["n_raw"] == ing.report["n_raw"]
+        assert rep["n_analyzed"] + sum(rep["excluded"].values()) == rep["n_raw"]
+        assert rep["n_analyzed"] == exp["n_analyzed"] == len(out["screen"].items)
+        if "excluded" in exp:
+            assert rep["excluded"] == exp["excluded"]
+        assert len(out["screen"].exclusions) == sum(rep["excluded"].values())
+        log = pd.concat([ing.log, out["screen"].log], ignore_index=True)
+        for want in exp.get("log", []):
+            assert _match_log(log, want), f"log entry {want} not in\n{log.to_string()}"
+        for sub in exp.get("repairs", []):
+            assert any(sub in r for r in out["meta"].repairs), out["meta"].repairs
+        for k, v in exp.get("meta", {}).items():
+            assert getattr(out["meta"], k) == v, k
+        for k, v in exp.get("report", {}).items():
+            assert ing.report[k] == v, k
+        for k, v in exp.get("performance", {}).items():
+            assert out["counts"][k] == v, k
+        if "performance_columns" in exp:
+            assert list(out["perf"].columns) == exp["performance_columns"]
+        if "exclusion_values" in exp:
+            assert sorted(out["screen"].exclusions["value"]) == sorted(exp["exclusion_values"])
+        for c, values in exp.get("values", {}).items():
+            assert set(ing.responses[c].dropna()) == set(values)
+        for var, labels in exp.get("value_labels", {}).items():
+            got = out["meta"].value_labels[var]
+            for code, label in labels.items():
+                assert got[float(code)] == label
+        # the performance join accounts for every record
+        c = out["counts"]
+        assert c["matched"] + c["performance_only"] + c["performance_of_excluded"] == c["n_performance_records"]
+        assert c["matched"] + c["survey_only"] == rep["n_analyzed"]
+        # privacy: no name, e-mail, phone or raw id of the input reaches anything that would be written
+        text = _written_text(out)
+        secrets = _identifiers(out["raw"], corpus_codebook.id_column) | _identifiers(out["perf_raw"], "employee_id")
+        assert secrets
+        leaked = sorted(s for s in secrets if s in text)
+        assert not leaked, leaked
+        assert set(out["screen"].items.index) <= {PSEUDO(i) for i in out["raw"]["rid"].str.strip()}
+    assert _sha(path) == before  # inputs are only read
+
+
+# -------------------------------------------------------------------------------------------------- policies
+def _survey_with(cells: dict[tuple[int, str], str], extra_rows: list[list[str]] | None = None) -> pd.DataFrame:
+    raw, _ = read_table(CORPUS / "ok_base.csv")
+    raw = raw.copy()
+    for (row, col), v in cells.items():
+        raw.loc[row, col] = v
+    if extra_rows:
+        for k, r in enumerate(extra_rows):
+            raw.loc[raw.index.max() + 1] = r
+    return raw
+
+
+def test_out_of_range_missing_logs_one_entry_per_cell_class(corpus_codebook):
+    raw = _survey_with({(2, "D1"): "9", (3, "D1"): "9", (4, "D1"): "0", (5, "D1"): "x", (6, "D1"): "2.5",
+                        (7, "P4"): "9"})
+    res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(), source="s.csv", pseudonymize=PSEUDO)
+    log = res.log[res.log.step == "ranges"]
+    got = {(r.column, r.issue): (r["count"], r.rows) for _, r in log.iterrows()}
+    assert got == {("D1", "out-of-range code 0"): (1, "4"), ("D1", "out-of-range code 9"): (2, "2;3"),
+                   ("D1", "non-numeric text"): (1, "5"), ("D1", "non-integer number"): (1, "6"),
+                   ("P4", "out-of-range code 9"): (1, "7")}
+    assert res.responses["D1"].isna().sum() == 5 and res.responses["P4"].isna().sum() == 1
+    assert res.report["cells_set_missing"] == 6
+    # valid codes are untouched
+    base, _ = read_table(CORPUS / "ok_base.csv")
+    assert (res.responses["D2"].to_numpy() == base["D2"].astype(float).to_numpy()).all()
+
+
+def test_out_of_range_stop_names_file_row_column(corpus_codebook):
+    raw = _survey_with({(7, "P1"): "6", (9, "D1"): "0"})
+    with pytest.raises(InputError) as info:
+        ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(out_of_range="stop"), source="s.csv",
+                      pseudonymize=PSEUDO)
+    # items are checked in codebook order: D1 before P1
+    assert str(info.value) == ("s.csv, row 9, column 'D1': invalid response (code 0) "
+                               "(expected an integer from 1 to 5 or an empty cell)")
+
+
+@pytest.mark.parametrize("policy,kept_row", [("keep_first", 3), ("keep_most_complete", 26)])
+def test_duplicate_policies(corpus_codebook, policy, kept_row):
+    raw, _ = read_table(CORPUS / "ok_base.csv")
+    second = list(raw.loc[3])  # S002 again, complete; the first submission misses two answers
+    raw = raw.copy()
+    raw.loc[3, ["D1", "D2"]] = ""
+    raw.loc[26] = second
+    res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(duplicates=policy), source="s.csv",
+                        pseudonymize=PSEUDO)
+    dropped = 26 if kept_row == 3 else 3
+    assert res.exclusions.to_dict("records") == [
+        {"pid": PSEUDO("S002"), "stage": "duplicates", "reason": "duplicate_id",
+         "value": f"row {dropped} dropped, row {kept_row} kept ({policy})"}]
+    assert len(res.responses) == 24 and res.report["duplicate_rows_dropped"] == 1
+    assert res.responses.loc[PSEUDO("S002"), ["D1", "D2"]].isna().all() == (kept_row == 3)
+
+
+def test_stray_identifiers_in_kept_columns_are_blanked(corpus_codebook):
+    """A phone number or e-mail typed into a kept column is blanked and logged; a long plain number is a value."""
+    raw = _survey_with({(3, "duration"): "12345678", (4, "duration"): "13812345678",
+                        (5, "tenure"): "+86 138 1234 5678", (6, "地区"): "x@y.cn", (7, "地区"): "0755-8765 4321"})
+    res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(), source="s.csv", pseudonymize=PSEUDO)
+    got = {(r.column, r.issue, r.rows) for _, r in res.log[res.log.step == "privacy"].iterrows()
+           if r.action == "set to missing"}
+    phone, email = "cell looks like a phone number", "cell looks like an e-mail address"
+    assert got == {("duration", phone, "4"), ("tenure", phone, "5"), ("地区", email, "6"), ("地区", phone, "7")}
+    r = res.responses
+    assert r.loc[PSEUDO("S002"), "duration"] == 12345678 and pd.isna(r.loc[PSEUDO("S003"), "duration"])
+    assert r["地区"].isna().sum() == 2 and "x@y.cn" not in r.to_csv()
+    assert res.report["columns_dropped_pii"] == ["name", "email", "phone"]
+
+
+def test_conservation_law_is_enforced():
+    check_conservation({"n_raw": 10, "n_analyzed": 7, "excluded": {"a": 2, "b": 1}})
+    with pytest.raises(RuntimeError, match="conservation law broken: n_raw=10"):
+        check_conservation({"n_raw": 10, "n_analyzed": 7, "excluded": {"a": 2}})
+
+
+def test_match_performance_counts():
+    perf = pd.DataFrame({"sales": [1.0, 2.0, 3.0, 4.0]}, index=pd.Index(["a", "b", "x", "z"], name="pid"))
+    joined, counts = match_performance(perf, analysed=pd.Index(["a", "b", "c"]),
+                                       surveyed=pd.Index(["a", "b", "c", "x"]))
+    assert counts == {"n_performance_records": 4, "matched": 2, "survey_only": 1, "performance_only": 1,
+                      "performance_of_excluded": 1}
+    assert list(joined.index) == ["a", "b"]
+
+
+# -------------------------------------------------------------------------------------------------- keys
+def test_pseudonym_key_sources(tmp_path, monkeypatch):
+    monkeypatch.delenv("CV_TEST_KEY", raising=False)
+    missing_file = tmp_path / "nokey"
+    # strict: a missing key is an error naming where it was looked for
+    with pytest.raises(InputError, match=r"no pseudonymisation key: set \$CV_TEST_KEY"):
+        load_pseudonym_key("CV_TEST_KEY", missing_file, strict=True)
+    # not strict: a generated per-run key, different each run
+    k1, o1 = load_pseudonym_key("CV_TEST_KEY", missing_file, strict=False)
+    k2, o2 = load_pseudonym_key("CV_TEST_KEY", missing_file, strict=False)
+    assert o1 == o2 == "generated" and len(k1) >= 32 and k1 != k2
+    # a key file, then the environment variable (which wins)
+    missing_file.write_text("file-key\n")
+    assert load_pseudonym_key("CV_TEST_KEY", missing_file, strict=True) == (b"file-key", f"file:{missing_file}")
+    monkeypatch.setenv("CV_TEST_KEY", "env-key")
+    assert load_pseudonym_key("CV_TEST_KEY", missing_file, strict=True) == (b"env-key", "env:CV_TEST_KEY")
+    # an empty key file is an error, not an empty key
+    monkeypatch.delenv("CV_TEST_KEY")
+    missing_file.write_text("\n")
+    with pytest.raises(InputError, match="key file is empty"):
+        load_pseudonym_key("CV_TEST_KEY", missing_file)
+
+
+def test_pseudonymizer_is_keyed_and_stable():
+    p1, p2 = make_pseudonymizer(b"k1"), make_pseudonymizer(b"k2")
+    assert p1("AM00001") == p1(" AM00001 ") == make_pseudonymizer(b"k1")("AM00001")
+    assert p1("AM00001") != p2("AM00001") and p1("AM00001") != p1("AM00002")
+    assert p1("AM00001").startswith("P") and len(p1("AM00001")) == 17
+    assert "AM00001" not in p1("AM00001")
+
+
+# -------------------------------------------------------------------------------------------------- demo data
+@pytest.fixture(scope="module")
+def demo():
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cb = load_codebook(ROOT / cfg["codebook"])
+    opts = CleaningOptions(out_of_range=cfg["out_of_range"], duplicates=cfg["duplicates"], missing=cfg["missing"],
+                           max_missing=cfg["max_missing"], careless=cfg["careless"],
+                           careless_thresholds=cfg["careless_thresholds"], unknown_columns=cfg["unknown_columns"])
+    pseudo = make_pseudonymizer(b"demo-test-key")
+    raw, _ = read_table(ROOT / cfg["survey"])
+    ing = ingest_survey(raw, cb.ingest_spec(), opts, source=cfg["survey"], pseudonymize=pseudo)
+    scr = screen_respondents(ing.responses, cb, opts, prior_exclusions=ing.exclusions, n_raw=ing.report["n_raw"],
+                             source=cfg["survey"])
+    return {"cfg": cfg, "raw": raw, "ingest": ing, "screen": scr, "pseudo": pseudo}
+
+
+def test_demo_conservation(demo):
+    rep = demo["screen"].report
+    check_conservation(rep)
+    assert rep["n_raw"] == len(demo["raw"]) == 602
+    assert rep["n_analyzed"] + sum(rep["excluded"].values()) == rep["n_raw"]
+    # the exclusion table lists exactly the excluded rows; analysed + excluded pids cover every raw id
+    excl = demo["screen"].exclusions
+    assert len(excl) == sum(rep["excluded"].values())
+    ids = demo["raw"]["respondent_id"].str.strip()
+    assert set(demo["screen"].items.index) | set(excl["pid"]) == set(ids.map(demo["pseudo"]))
+    assert rep["excluded"]["duplicate_id"] == 2
+
+
+def test_demo_careless_flags_recover_planted_responders(demo):
+    """Recall and precision >= .8 against the simulator's truth, with the thresholds of config/config.yaml."""
+    truth = pd.read_csv(ROOT / "data" / "raw" / "truth.csv")
+    truth = truth[truth["in_survey"] == 1]
+    planted = set(truth.loc[truth["careless"] == 1, "respondent_id"].map(demo["pseudo"]))
+    car = demo["screen"].careless
+    flagged = set(car.index[car["flag_any"].astype(bool)])
+    assert set(planted) <= set(car.index)
+    tp = len(flagged & planted)
+    recall, precision = tp / len(planted), tp / len(flagged)
+    assert len(planted) == 24
+    assert recall >= 0.8, recall
+    assert precision >= 0.8, precision

@@ -1,0 +1,172 @@
+"""compval.io: readers (delimiters, encodings, row numbers, located errors) and deterministic atomic writers.
+
+File-level cases of the bad-input corpus are in tests/test_clean.py (tests/corpus/manifest.yaml); these tests pin
+the reader's behaviour on small inline files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compval.io import InputError, atomic_path, read_json, read_table, to_jsonable, write_json, write_table
+from compval.io import _column_letter
+
+
+def _write(tmp_path, name, data: bytes | str, encoding="utf-8"):
+    p = tmp_path / name
+    p.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
+    return p
+
+
+def test_input_error_message_names_file_row_column_expected():
+    e = InputError("data/x.csv", "invalid response (code 9)", row=7, column="Q1", expected="an integer from 1 to 5")
+    assert str(e) == "data/x.csv, row 7, column 'Q1': invalid response (code 9) (expected an integer from 1 to 5)"
+    assert (e.file, e.row, e.column) == ("data/x.csv", 7, "Q1")
+    assert str(InputError(None, "no key")) == "<input>: no key"
+
+
+def test_cells_are_text_and_index_is_the_file_row(tmp_path):
+    p = _write(tmp_path, "a.csv", "id,q1,q2\n A1 , 4,\nA2,5,3.0\n")
+    df, meta = read_table(p)
+    assert list(df.columns) == ["id", "q1", "q2"]
+    assert list(df.index) == [2, 3] and df.index.name == "row"
+    assert df.loc[2].tolist() == [" A1 ", " 4", ""]  # text as in the file: parsing is the cleaner's job
+    assert (meta.format, meta.encoding, meta.delimiter, meta.repairs) == ("csv", "utf-8-sig", ",", [])
+
+
+def test_delimiter_sniffing_respects_quotes(tmp_path):
+    # naive counting on the header sees as many commas as semicolons; only ';' gives consistent rows
+    p = _write(tmp_path, "s.csv", 'id;"a,b,c";score\n1;x;3\n2;"y, z";4\n')
+    df, meta = read_table(p)
+    assert meta.delimiter == ";"
+    assert list(df.columns) == ["id", "a,b,c", "score"] and df.loc[3, "a,b,c"] == "y, z"
+    # an explicit delimiter wins: here the file does not split into equal rows with it
+    with pytest.raises(InputError, match="row 2: has 1 fields, fewer than the header's 3"):
+        read_table(p, delimiter=",")
+
+
+def test_multiline_quoted_record_is_reported_at_its_first_line(tmp_path):
+    p = _write(tmp_path, "m.csv", 'id,comment,q\n1,"two\nlines",3\n2,ok,x,y\n')
+    with pytest.raises(InputError) as info:
+        read_table(p)
+    # the record of id 2 starts on line 4 (the quoted comment spans lines 2-3)
+    assert info.value.row == 4 and "has 4 fields, more than the header's 3" in str(info.value)
+    assert "truncated" not in str(info.value)
+    df, _ = read_table(_write(tmp_path, "m2.csv", 'id,comment,q\n1,"two\nlines",3\n2,ok,4\n'))
+    assert list(df.index) == [2, 4] and df.loc[2, "comment"] == "two\nlines"
+
+
+def test_unclosed_quote_names_where_the_record_starts(tmp_path):
+    p = _write(tmp_path, "u.csv", 'id,region,q\n1,East,3\n2,"West,4\n3,North,5\n')
+    with pytest.raises(InputError) as info:
+        read_table(p)
+    assert info.value.row == 3 and "malformed CSV" in str(info.value) and "runs to line" in str(info.value)
+
+
+def test_truncated_last_line_and_repairs(tmp_path):
+    with pytest.raises(InputError, match=r"row 3: has 2 fields, fewer than the header's 3 \(truncated line\?\)"):
+        read_table(_write(tmp_path, "t.csv", "id,q1,q2\n1,2,3\n2,4"))
+    df, meta = read_table(_write(tmp_path, "r.csv", b"\xef\xbb\xbfid,q1\r\n1,2\r\n\r\n2,3\r\n,\r\n\r\n"))
+    assert list(df.columns) == ["id", "q1"] and list(df.index) == [2, 4]
+    assert meta.repairs == ["UTF-8 byte-order mark removed", "CRLF line ends read as LF",
+                            "3 empty line(s) skipped (rows 3, 5, 6)"]
+
+
+def test_encodings(tmp_path):
+    text = "编号,地区,q1\nA1,华东,3\nA2,华南,4\n"
+    for enc, expect in [("gb18030", "gb18030"), ("gbk", "gb18030"), ("utf-8", "utf-8-sig"), ("utf-16", "utf-16")]:
+        df, meta = read_table(_write(tmp_path, f"{enc}.csv", text, encoding=enc))
+        assert meta.encoding == expect
+        assert list(df.columns) == ["编号", "地区", "q1"] and df["地区"].tolist() == ["华东", "华南"]
+    with pytest.raises(InputError, match="cannot be decoded as utf-8 at byte"):
+        read_table(_write(tmp_path, "g.csv", text, encoding="gbk"), encoding="utf-8")
+    with pytest.raises(InputError, match="cannot be decoded as no-such-codec"):
+        read_table(_write(tmp_path, "h.csv", text), encoding="no-such-codec")
+
+
+def test_empty_inputs(tmp_path):
+    for name, data in [("e.csv", b""), ("w.csv", b"  \n\n"), ("b.csv", b"\xef\xbb\xbf")]:
+        with pytest.raises(InputError, match="the file is empty"):
+            read_table(_write(tmp_path, name, data))
+    with pytest.raises(InputError, match="has a header but no data rows"):
+        read_table(_write(tmp_path, "h.csv", "id,q1\n\n"))
+    with pytest.raises(InputError, match="file not found"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="unsupported file type '.dat'"):
+        read_table(_write(tmp_path, "x.dat", "id\n1\n"))
+
+
+def test_duplicate_header_names_are_kept_apart(tmp_path):
+    df, _ = read_table(_write(tmp_path, "d.csv", "id,q,q,q\n1,2,3,4\n"))
+    assert list(df.columns) == ["id", "q", "q.__dup2", "q.__dup3"]
+    assert df.attrs["header"] == ["id", "q", "q", "q"]
+
+
+def test_xlsx_sheets_and_stray_cells(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Info"
+    ws.append(["not the data"])
+    ws2 = wb.create_sheet("Data")
+    ws2.append(["id", "q1", None])
+    ws2.append(["A1", 4.0, None])
+    ws2.append([None, None, None])  # blank row: skipped, numbering keeps the sheet's rows
+    ws2.append(["A2", 2.5, None])
+    p = tmp_path / "w.xlsx"
+    wb.save(p)
+    for sheet in ("Data", 1):
+        df, meta = read_table(p, sheet=sheet)
+        assert meta.sheet == "Data" and list(df.columns) == ["id", "q1"]
+        assert list(df.index) == [2, 4] and df["q1"].tolist() == ["4", "2.5"]
+        assert meta.repairs == ["1 empty row(s) skipped (rows 3)"]
+    with pytest.raises(InputError, match=r"has no sheet number 5 .*expected one of 'Info', 'Data'"):
+        read_table(p, sheet=5)
+    with pytest.raises(InputError, match="has no sheet named 'Responses'"):
+        read_table(p, sheet="Responses")
+    ws2.cell(row=3, column=28, value="note")
+    wb.save(p)
+    with pytest.raises(InputError) as info:
+        read_table(p, sheet="Data")
+    assert (info.value.row, info.value.column) == (3, "AB")
+    assert [_column_letter(n) for n in (1, 26, 27, 28, 702, 703)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_sav_keeps_codes_and_value_labels(tmp_path):
+    import pyreadstat
+
+    df = pd.DataFrame({"id": ["a", "b", "c"], "q1": [1.0, np.nan, 5.0]})
+    p = tmp_path / "s.sav"
+    pyreadstat.write_sav(df, str(p), variable_value_labels={"q1": {1.0: "low", 5.0: "high"}},
+                         column_labels={"q1": "Question one"})
+    out, meta = read_table(p)
+    assert out["q1"].tolist() == ["1", "", "5"] and list(out.index) == [2, 3, 4]
+    assert meta.value_labels["q1"] == {1.0: "low", 5.0: "high"}
+    assert meta.variable_labels == {"q1": "Question one"}
+
+
+def test_writers_are_deterministic_and_atomic(tmp_path):
+    df = pd.DataFrame({"a": [1.0 / 3, np.nan, 2.0], "b": ["x", None, "z"]})
+    p1, p2 = tmp_path / "t1.csv", tmp_path / "sub" / "t2.csv"
+    write_table(df, p1)
+    write_table(df, p2)
+    assert p1.read_bytes() == p2.read_bytes() == b"a,b\n0.3333333333,x\n,\n2,z\n"
+    write_json({"x": np.float64(math.nan), "y": np.int64(3), "z": [np.inf, 0.1 + 0.2], "w": np.bool_(True)},
+               tmp_path / "r.json")
+    assert read_json(tmp_path / "r.json") == {"x": None, "y": 3, "z": [None, 0.3], "w": True}
+    assert json.loads((tmp_path / "r.json").read_text())["z"][1] == 0.3
+    # a failure inside the block leaves neither the target nor a temporary file behind
+    target = tmp_path / "never.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("partial")
+            raise RuntimeError("boom")
+    assert not target.exists()
+    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
+    assert to_jsonable({1: (np.float32(0.5), pd.NA)}) == {"1": [0.5, None]}

@@ -1,0 +1,38 @@
+import pandas as pd
+
+from compval import cfa
+from compval.comparison import build_models, comparison_tables
+from compval.codebook import Codebook
+from compval.io import write_json, write_table
+from compval.pipeline import step
+
+with step(snakemake) as log:
+    s = snakemake.params.settings
+    cb = Codebook.from_structure(snakemake.params.structure)
+    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    if s["sample"] == "confirm":
+        half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
+        if not (half == "confirm").any():
+            raise RuntimeError("cfa.sample is 'confirm' but efa.split_half is false: no confirmation half")
+        items = items.loc[half[half == "confirm"].index]
+    models = build_models(cb.groups("competency"), cb.competency_module(), cb.groups("dimension"),
+                              cb.dimension_competency(), rivals=s["rivals"], user_models=s["user_models"])
+    fits = {}
+    for name, (spec, data) in models.items():
+        data = items if data is None else data(items)
+        fits[name] = cfa.fit_cfa(data, spec, std_lv=s["identification"] == "unit_variance",
+                                 estimator=s["estimator"], missing=s["missing"])
+        log.info("%s: status %s, chisq %s, df %s", name, fits[name].status, fits[name].fit.get("chisq"),
+                 fits[name].fit.get("df"))
+    tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"],
+                                   modindices_top=s["modindices_top"])
+    for name in ("fit", "comparison", "parameters", "r2", "modindices", "verdicts"):
+        write_table(tables[name], snakemake.output[name])
+    with open(snakemake.output.syntax, "w", encoding="utf-8") as f:
+        for name, (spec, _) in models.items():
+            f.write(f"# {name}\n{spec.syntax}\n\n")
+    write_table(fits["hypothesized"].sample_cov, snakemake.output.sample_cov, index=True)
+    scores = cfa.factor_scores(fits["hypothesized"], items)
+    scores.index = items.index
+    write_table(scores, snakemake.output.factor_scores, index=True)
+    write_json({"cfa": tables["summary"]}, snakemake.output.summary)

@@ -1,0 +1,56 @@
+import pandas as pd
+
+from compval import cfa
+from compval.codebook import Codebook
+from compval.io import write_json, write_table
+from compval.pipeline import step
+from compval.validity import (average_variance_extracted, composite_reliability, factor_correlations,
+                              fornell_larcker, htmt)
+
+with step(snakemake) as log:
+    p = snakemake.params
+    cb = Codebook.from_structure(p.structure)
+    factors = cb.groups("competency")
+    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    if p.cfa["sample"] == "confirm":
+        half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
+        items = items.loc[half[half == "confirm"].index]
+    params = pd.read_csv(snakemake.input.parameters)
+    params = params[params["model"] == "hypothesized"].drop(columns="model")
+    sample_cov = pd.read_csv(snakemake.input.sample_cov, index_col=0)
+    cr = composite_reliability(params, sample_cov)
+    ave = average_variance_extracted(params, sample_cov)
+    convergent = cr.merge(ave[["factor", "ave"]], on="factor")
+    convergent["sqrt_ave"] = convergent["ave"] ** 0.5
+    convergent["cr_ok"] = convergent["cr"] >= 0.70
+    convergent["ave_ok"] = convergent["ave"] >= 0.50
+    fl = fornell_larcker(params, sample_cov)
+    ht = htmt(items, factors, B=p.settings["htmt_boot"], seed=p.seed)
+    fc = factor_correlations(params, n=len(items))
+    write_table(convergent, snakemake.output.convergent)
+    write_table(fl.table, snakemake.output.fornell_larcker)
+    write_table(ht.table, snakemake.output.htmt)
+    write_table(fc, snakemake.output.factor_correlations)
+    summary = {k: {"cr": r["cr"], "ave": r["ave"]} for k, r in convergent.set_index("factor").iterrows()}
+    summary["htmt"] = dict(zip(ht.table["pair"], ht.table["htmt"]))
+    group = p.settings["invariance_group"]
+    inv_summary = {}
+    if group:
+        respondents = pd.read_csv(snakemake.input.respondents, index_col="pid")
+        data = items.join(respondents[[group]])
+        table, _, first_fail = cfa.measurement_invariance(
+            data, cfa.hypothesized(factors), group, estimator=p.cfa["estimator"],
+            std_lv=p.cfa["identification"] == "unit_variance",
+            delta_cfi=p.settings["delta_cfi"], delta_rmsea=p.settings["delta_rmsea"])
+        table.insert(0, "group", group)
+        inv_summary = {r["step"]: {k: r[k] for k in ("chisq", "df", "cfi", "rmsea", "srmr", "chisq_diff",
+                                                     "df_diff", "pvalue", "delta_cfi", "delta_rmsea", "holds",
+                                                     "status")} for _, r in table.iterrows()}
+        inv_summary["group"] = group
+        inv_summary["first_failing_step"] = first_fail
+        log.info("invariance across %s: first failing step %s", group, first_fail)
+    else:
+        table = pd.DataFrame(columns=["group", "step"])
+    write_table(table, snakemake.output.invariance)
+    summary["invariance"] = inv_summary
+    write_json({"validity": summary}, snakemake.output.summary)
