@@ -7,14 +7,28 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 
-.PHONY: setup run test lint demo-data clean-results report benchmark
+.PHONY: setup system-deps run test lint demo-data clean-results benchmark
+
+# Debian packages the pipeline uses: Graphviz (CFA path diagram) and Chromium (browser check of the report).
+# Installed when missing and we may (root, or passwordless sudo); otherwise a message says what to install.
+SYSTEM_PACKAGES := graphviz:dot chromium:chromium
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) system-deps
+
+system-deps:
+	@missing=""; for pc in $(SYSTEM_PACKAGES); do pkg=$${pc%%:*}; cmd=$${pc##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then echo "Please install the Debian packages:$$missing (apt-get install$$missing)"; \
+	  else echo "Installing$$missing"; $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends$$missing >/dev/null; fi; \
+	fi
 
 # A pseudonymisation key outside the repository, created once per machine, so that pseudonyms are stable
 # between runs (set COMPVAL_PSEUDONYM_KEY to use your organisation's key instead).

@@ -115,5 +115,5 @@ def summary_fragments():
     frags = ["results/reliability/summary.json", "results/efa/summary.json", "results/cfa/summary.json",
              "results/validity/summary.json"]
     if config.get("performance"):
-        frags.append("results/criterion/summary.json")
+        frags += ["results/criterion/summary.json", "results/criterion/factor_scores/summary.json"]
     return frags

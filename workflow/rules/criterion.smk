@@ -27,3 +27,25 @@ rule criterion:
         mem_mb=2000,
     script:
         "../scripts/criterion.py"
+
+use rule criterion as criterion_factor_scores with:
+    input:
+        scores=rules.cfa.output.factor_scores,
+        performance=rules.screen.output.performance,
+        respondents=rules.screen.output.respondents,
+        reliability=rules.reliability.output.table,
+    output:
+        correlations="results/criterion/factor_scores/correlations.csv",
+        regression="results/criterion/factor_scores/regression.csv",
+        coefficients="results/criterion/factor_scores/coefficients.csv",
+        vif="results/criterion/factor_scores/vif.csv",
+        dominance="results/criterion/factor_scores/dominance.csv",
+        known_groups="results/criterion/factor_scores/known_groups.csv",
+        missing="results/criterion/factor_scores/missing.csv",
+        summary="results/criterion/factor_scores/summary.json",
+    params:
+        settings=criterion_settings(),
+        seed=config["seed"],
+        score_type="factor_scores",
+    log:
+        "logs/criterion_factor_scores.log",
