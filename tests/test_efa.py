@@ -178,6 +178,47 @@ def test_rotation_of_psych_unrotated_loadings_matches_gparotation(ref, rot):
         np.testing.assert_allclose(phi[np.ix_(order, order)], _mat(target["Phi"]).to_numpy(), atol=1e-6)
 
 
+def test_building_blocks_used_by_reliability_match_psych(ref):
+    """minres / fa_loadings / varimax / oblimin (also used by compval.reliability's omega) give psych's numbers."""
+    r, nf = _mat(ref["r"]), ref["nfactors"]
+    none = ref["fa"]["minres_none"]
+    m = efa.minres(r, nf)
+    np.testing.assert_allclose(m["loadings"], _mat(none["loadings"]).to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(m["communality"], none["communality"], atol=1e-5)
+    assert m["converged"]
+    for rot in ("oblimin", "varimax"):
+        L, phi = efa.fa_loadings(r, nf, "minres", rot)
+        target = ref["fa"][f"minres_{rot}"]
+        np.testing.assert_allclose(L, _mat(target["loadings"]).to_numpy(), atol=1e-5)
+        np.testing.assert_allclose(phi, _mat(target["Phi"]).to_numpy() if "Phi" in target else np.eye(nf), atol=1e-5)
+    L0 = _mat(none["loadings"]).to_numpy()
+    pattern, phi, converged = efa.oblimin(L0)
+    rp, rphi = efa.rotate(L0, "oblimin")
+    assert converged
+    np.testing.assert_array_equal(pattern, rp)
+    np.testing.assert_array_equal(phi, rphi)
+    np.testing.assert_array_equal(efa.varimax(L0), efa.rotate(L0, "varimax")[0])
+    assert not efa.oblimin(L0, max_iter=1)[2]  # GPArotation's convergence flag
+    np.testing.assert_array_equal(efa.varimax(L0[:, :1]), L0[:, :1])
+
+
+def test_smc_uses_psych_pinv_tolerance_and_nan_policy(hs_items):
+    """psych::smc inverts with Pinv (singular values < sqrt(eps) * max dropped); a near-singular matrix shows it.
+
+    R: d <- HolzingerSwineford1939.csv; x <- d[, c("x1","x2","x3")]; x$s <- x$x1 + x$x2 + 1e-6 * (1:301 %% 7 - 3);
+    psych::smc(cor(x)) -> 0, 0, 0.242022673860477, 0 (numpy's default pinv tolerance would give 1, 1, .257, 1).
+    """
+    x = hs_items[["x1", "x2", "x3"]].copy()
+    x["s"] = x["x1"] + x["x2"] + 1e-6 * (np.arange(1, len(x) + 1) % 7 - 3)
+    np.testing.assert_allclose(efa.smc(x.corr()), [0.0, 0.0, 0.242022673860477, 0.0], atol=1e-8)
+    r = hs_items.corr().to_numpy()
+    np.testing.assert_allclose(efa.smc(r), 1 - 1 / np.diag(np.linalg.inv(r)), atol=1e-12)
+    r[0, 1] = r[1, 0] = np.nan
+    with pytest.raises(ValueError):
+        efa.smc(r)
+    assert np.isnan(efa.smc(r, nan_policy="propagate")).all()
+
+
 def test_loadings_agree_up_to_order_and_sign_with_simple_truth():
     """Recovery of a known population structure (exact correlation matrix) up to column order and sign."""
     lam = np.zeros((9, 3))

@@ -12,6 +12,10 @@ What is computed, and which R function each piece matches:
   (``psych::kaiser(rotate = "Promax")``, m = 4), geomin (``GPArotation::geominQ``, delta = .01), varimax
   (``stats::varimax``) and none.  Factors are reflected so that column sums are positive and ordered by
   the variance they account for after rotation, as ``psych::fac`` does.
+* Building blocks shared with :mod:`compval.reliability` (``psych::omega``/``schmid`` call ``psych::fa`` with
+  the same optimiser settings, so there is one implementation): :func:`smc` (``psych::smc`` with psych's
+  ``Pinv``), :func:`minres` (unrotated minres), :func:`varimax`, :func:`oblimin` and :func:`fa_loadings`
+  (the arrays of :func:`fa` without tables, cheap enough for bootstrap loops).
 * Agreement with a hypothesised structure: Tucker's congruence coefficient (``psych::factor.congruence``),
   Hungarian matching of EFA factors to hypothesised factors, and a list of problem items.
 * Cross-validation split and (optionally) polychoric correlations (``psych::polychoric``, global thresholds).
@@ -69,6 +73,7 @@ mean, less so the 95th percentile, of the first simulated eigenvalue.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
@@ -88,7 +93,11 @@ __all__ = [
     "scree",
     "number_of_factors",
     "fa",
+    "fa_loadings",
+    "minres",
     "rotate",
+    "varimax",
+    "oblimin",
     "FactorSolution",
     "ParallelAnalysis",
     "congruence",
@@ -139,7 +148,7 @@ def correlation_matrix(items: pd.DataFrame, cor: str = "pearson") -> pd.DataFram
     raise ValueError(f"unknown correlation type {cor!r}; use 'pearson' or 'polychoric'")
 
 
-def _as_corr(r) -> tuple[np.ndarray, list[str]]:
+def _as_corr(r, allow_nan: bool = False) -> tuple[np.ndarray, list[str]]:
     if isinstance(r, pd.DataFrame):
         names = [str(c) for c in r.columns]
         m = r.to_numpy(dtype=float)
@@ -148,21 +157,48 @@ def _as_corr(r) -> tuple[np.ndarray, list[str]]:
         names = [f"V{i + 1}" for i in range(m.shape[1])]
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError("expected a square correlation matrix")
-    if np.isnan(m).any():
+    if not allow_nan and np.isnan(m).any():
         raise ValueError("the correlation matrix has missing values (an item pair without joint observations?)")
-    d = np.sqrt(np.diag(m))
-    return m / np.outer(d, d), names
+    with np.errstate(invalid="ignore", divide="ignore") if allow_nan else contextlib.nullcontext():
+        d = np.sqrt(np.diag(m))
+        return m / np.outer(d, d), names
 
 
-def smc(r) -> np.ndarray:
+def _pinv(x: np.ndarray) -> np.ndarray:
+    """``psych::Pinv``: Moore-Penrose inverse with tolerance sqrt(eps) * largest singular value."""
+    u, d, vt = np.linalg.svd(x)
+    keep = d > max(np.sqrt(_EPS) * d[0], 0.0)
+    return (vt[keep].T / d[keep]) @ u[:, keep].T
+
+
+def _smc(m: np.ndarray) -> np.ndarray:
+    """:func:`smc` of a correlation matrix without input checks; NaN in ``m`` gives all-NaN SMCs."""
+    if not np.isfinite(m).all():
+        return np.full(m.shape[0], np.nan)
+    s = 1.0 - 1.0 / np.diag(_pinv(m))
+    return np.clip(s, 0.0, 1.0)
+
+
+def smc(r, *, nan_policy: str = "raise") -> np.ndarray:
     """Squared multiple correlations ``1 - 1/diag(R^-1)`` (Guttman 1956), as ``psych::smc``.
 
-    Uses the Moore-Penrose inverse as psych (``Pinv``) and clips to [0, 1].
+    The input is rescaled to a correlation matrix (``cov2cor``), inverted with psych's Moore-Penrose
+    inverse ``Pinv`` (singular values below sqrt(eps) times the largest are dropped) and the result is
+    clipped to [0, 1], as psych does.
+
+    Parameters
+    ----------
+    r : DataFrame or array
+        Correlation (or covariance) matrix.
+    nan_policy : {"raise", "propagate"}
+        A matrix with missing entries raises a ValueError (default) or gives all-NaN SMCs
+        (``"propagate"``; used for lambda-6 in :mod:`compval.reliability`).  psych instead estimates
+        SMCs from sub-matrices without NAs, with a warning.
     """
-    m, _ = _as_corr(r)
-    inv = np.linalg.pinv(m)
-    s = 1 - 1 / np.diag(inv)
-    return np.clip(s, 0.0, 1.0)
+    if nan_policy not in ("raise", "propagate"):
+        raise ValueError("nan_policy must be 'raise' or 'propagate'")
+    m, _ = _as_corr(r, allow_nan=nan_policy == "propagate")
+    return _smc(m)
 
 
 # ---------------------------------------------------------------------------------------------- suitability
@@ -556,6 +592,74 @@ def _extract(m: np.ndarray, nf: int, method: str, max_iter: int = 50, min_err: f
     return load, info
 
 
+def minres(r, nfactors: int) -> dict:
+    """Unrotated minres factor analysis, as ``psych::fa(r, nfactors, fm = "minres", rotate = "none")``.
+
+    Minres (Harman & Jones 1966) exactly as psych 2.2.9 fits it: uniquenesses psi start at 1 - SMC and
+    minimise the sum of squared lower-triangle residuals (``fit.residuals``) with psych's gradient
+    ``FAgr.minres`` and ``optim(method = "L-BFGS-B", lower = 0.005, upper = max(smc, 1),
+    control = list(parscale = 0.01))`` with optim's defaults (lmm = 5, factr = 1e7, pgtol = 0,
+    maxit = 100; scipy's L-BFGS-B is the same Fortran code); loadings from the eigen-decomposition of R
+    with 1 - psi on the diagonal, each column reflected to a positive sum, exact zeros set to 1e-15.
+    This is the extraction step of :func:`fa` (``method="minres"``) without rotation or tables; it
+    is cheap enough to be called inside bootstrap loops (used by :mod:`compval.reliability`).
+
+    Parameters
+    ----------
+    r : DataFrame or array
+        Correlation matrix (rescaled with ``cov2cor``); missing values raise a ValueError.
+    nfactors : int
+
+    Returns
+    -------
+    dict
+        ``loadings`` (p x nfactors array), ``communality`` (row sums of squared loadings),
+        ``converged``, ``iterations``, ``objective``, ``message`` (from the optimiser).
+    """
+    m, _ = _as_corr(r)
+    load, info = _extract(m, int(nfactors), "minres")
+    return {"loadings": load, "communality": (load**2).sum(axis=1), **info}
+
+
+def varimax(loadings: np.ndarray, normalize: bool = True, eps: float = 1e-5, max_iter: int = 1000) -> np.ndarray:
+    """Varimax rotation (Kaiser 1958), as ``stats::varimax(x, normalize, eps)``; returns the rotated loadings.
+
+    Computed by ``factor_analyzer.Rotator(method="varimax")``, which is a line-by-line port of R's
+    ``varimax`` (Kaiser row normalisation, stop when the criterion grows by less than a factor 1 + eps).
+    No reflection or reordering is done here.  One column is returned unchanged.
+    """
+    L = np.asarray(loadings, dtype=float)
+    if L.shape[1] < 2:
+        return L.copy()
+    rot = _rotator_class()(method="varimax", normalize=normalize, max_iter=max_iter, tol=eps)
+    return np.asarray(rot.fit_transform(L), dtype=float)
+
+
+def oblimin(loadings: np.ndarray, max_iter: int = 1000, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Oblimin rotation with gamma = 0 (quartimin), as ``GPArotation::oblimin(x)``: (pattern, Phi, converged).
+
+    Gradient projection algorithm ``GPFoblq`` (Jennrich 2002; Bernaards & Jennrich 2005): identity start,
+    unnormalised, at most ``max_iter`` iterations (GPArotation's ``maxit = 1000``), stop when the norm of
+    the projected gradient is below ``eps``.  Computed by ``factor_analyzer.Rotator(method="oblimin")``
+    (a port of ``GPFoblq``).  ``converged`` is GPArotation's ``convergence`` flag, recomputed from the
+    final rotation matrix because the Rotator does not report it (when the iteration limit is hit,
+    GPArotation tests the rotation before the last step instead).  No reflection or reordering here.
+    """
+    A = np.asarray(loadings, dtype=float)
+    k = A.shape[1]
+    if k < 2:
+        return A.copy(), np.eye(k), True
+    rot = _rotator_class()(method="oblimin", gamma=0, max_iter=max_iter, tol=eps)
+    lam = np.asarray(rot.fit_transform(A), dtype=float)
+    tmat = np.asarray(rot.rotation_, dtype=float)
+    # GPFoblq's projected gradient at the final T (vgQ.oblimin, gamma = 0)
+    gq = lam * ((lam**2) @ (1.0 - np.eye(k)))
+    g = -(lam.T @ gq @ np.linalg.inv(tmat)).T
+    gp = g - tmat @ np.diag((tmat * g).sum(axis=0))
+    converged = bool(np.sqrt((gp**2).sum()) < eps)
+    return lam, np.asarray(rot.phi_, dtype=float), converged
+
+
 def rotate(
     loadings: np.ndarray, method: str = "oblimin", max_iter: int = 1000
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -566,18 +670,20 @@ def rotate(
     ``varimax``: ``stats::varimax`` (Kaiser normalisation; Kaiser 1958).  ``promax``: psych's
     ``kaiser(rotate = "Promax")``, i.e. rows normalised, ``psych::Promax`` (varimax then power m = 4;
     Hendrickson & White 1964), rows de-normalised.  The computations are done by ``factor_analyzer.Rotator``
-    (see module note).  No reflection or reordering is done here.
+    (see module note; :func:`varimax` and :func:`oblimin` are the entry points for those two).  No
+    reflection or reordering is done here.
     """
     L = np.asarray(loadings, dtype=float)
     if method == "none" or L.shape[1] < 2:
         return L.copy(), None
-    Rotator = _rotator_class()
     if method == "oblimin":
-        rot = Rotator(method="oblimin", gamma=0, max_iter=max_iter, tol=1e-5)
-    elif method == "geomin":
+        out, phi, _ = oblimin(L, max_iter=max_iter)
+        return out, phi
+    if method == "varimax":
+        return varimax(L), None
+    Rotator = _rotator_class()
+    if method == "geomin":
         rot = Rotator(method="geomin_obl", delta=0.01, max_iter=max_iter, tol=1e-5)
-    elif method == "varimax":
-        rot = Rotator(method="varimax", normalize=True, max_iter=1000, tol=1e-5)
     elif method == "promax":
         rot = Rotator(method="promax", normalize=True, power=4, max_iter=1000, tol=1e-5)
     else:
@@ -639,6 +745,46 @@ class FactorSolution:
         return t.merge(s, on=["item", "factor"])
 
 
+def _fa_fit(m: np.ndarray, n_factors: int, method: str, rotation: str, max_iter: int = 50,
+            limit_threads: bool = True):
+    """Numbers of :func:`fa` for a correlation matrix: (unrotated L0, info, pattern L, Phi, ss loadings)."""
+    if not 1 <= n_factors <= m.shape[0]:
+        raise ValueError(f"n_factors must be between 1 and {m.shape[0]}")
+    if rotation not in ROTATIONS:
+        raise ValueError(f"unknown rotation {rotation!r}; use one of {ROTATIONS}")
+    # small matrices: threading only adds overhead (limit_threads=False when the caller already limits)
+    with threadpool_limits(limits=1, user_api="blas") if limit_threads else contextlib.nullcontext():
+        L0, info = _extract(m, n_factors, method, max_iter=max_iter)
+    L, phi = rotate(L0, rotation if n_factors > 1 else "none")
+    signs = np.sign(L.sum(axis=0))
+    signs[signs == 0] = 1
+    L = L * signs
+    if phi is not None:
+        phi = phi * np.outer(signs, signs)
+    k = n_factors
+    phi_m = np.eye(k) if phi is None else phi
+    ev = np.diag(phi_m @ L.T @ L)
+    if k > 1:
+        order = np.argsort(-ev, kind="stable")
+        L, phi_m, ev = L[:, order], phi_m[np.ix_(order, order)], ev[order]
+    return L0, info, L, phi_m, ev
+
+
+def fa_loadings(
+    r, n_factors: int, method: str = "minres", rotation: str = "oblimin", max_iter: int = 50
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotated pattern loadings and factor correlations of :func:`fa`, as plain arrays (pattern, Phi).
+
+    Same computation, reflection and ordering as :func:`fa` (``psych::fa(r, nfactors, fm, rotate)``)
+    without the tables and without limiting BLAS threads, for callers that fit many small models
+    (bootstrap loops; :mod:`compval.reliability` uses it for psych's ``schmid``).  Phi is the identity
+    for orthogonal and unrotated solutions.
+    """
+    m, _ = _as_corr(r)
+    _, _, L, phi_m, _ = _fa_fit(m, int(n_factors), method, rotation, max_iter, limit_threads=False)
+    return L, phi_m
+
+
 def fa(
     r,
     n_factors: int,
@@ -667,23 +813,8 @@ def fa(
         Stored for reference only.
     """
     m, names = _as_corr(r)
-    if not 1 <= n_factors <= m.shape[0]:
-        raise ValueError(f"n_factors must be between 1 and {m.shape[0]}")
-    if rotation not in ROTATIONS:
-        raise ValueError(f"unknown rotation {rotation!r}; use one of {ROTATIONS}")
-    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threading only adds overhead
-        L0, info = _extract(m, n_factors, method, max_iter=max_iter)
-    L, phi = rotate(L0, rotation if n_factors > 1 else "none")
-    signs = np.sign(L.sum(axis=0))
-    signs[signs == 0] = 1
-    L = L * signs
-    if phi is not None:
-        phi = phi * np.outer(signs, signs)
+    L0, info, L, phi_m, ev = _fa_fit(m, n_factors, method, rotation, max_iter)
     k = n_factors
-    phi_m = np.eye(k) if phi is None else phi
-    ev = np.diag(phi_m @ L.T @ L)
-    order = np.argsort(-ev, kind="stable") if k > 1 else np.arange(1)
-    L, phi_m, ev = L[:, order], phi_m[np.ix_(order, order)], ev[order]
     labels = [f"F{i + 1}" for i in range(k)]
     h2 = (L0**2).sum(axis=1)
     vtotal = float(np.sum(h2 + (np.diag(m) - h2)))

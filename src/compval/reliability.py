@@ -11,10 +11,13 @@ rotation); the reference values live in ``tests/reference/reliability/`` (``make
 * :func:`item_analysis` -- ``psych::alpha(...)$item.stats`` and ``$alpha.drop`` plus skew and kurtosis
   as ``psych::describe`` (type 3), floor/ceiling shares and a flag for items that hurt reliability.
 * :func:`omega` -- ``psych::omega(x, nfactors, fm = "minres", rotate = "oblimin")``: McDonald's (1999)
-  omega total and the Schmid & Leiman (1957) omega hierarchical (Zinbarg et al. 2005), with psych's
-  minres factor analysis (Harman & Jones 1966) re-implemented exactly (L-BFGS-B on the off-diagonal
-  residuals, SMC starts, psych's own gradient and ``optim`` settings), ``stats::varimax`` and
-  ``GPArotation::oblimin`` (Jennrich 2002, gradient projection).
+  omega total and the Schmid & Leiman (1957) omega hierarchical (Zinbarg et al. 2005). The factor
+  analysis is the one of :mod:`compval.efa` (single implementation): psych's minres (Harman & Jones
+  1966; L-BFGS-B on the off-diagonal residuals, SMC starts, psych's own gradient and ``optim``
+  settings -- the same settings in ``psych::fa`` and in ``psych::omega``/``schmid``, which call
+  ``fa``), ``stats::varimax`` and ``GPArotation::oblimin`` (Jennrich 2002, gradient projection);
+  squared multiple correlations are :func:`compval.efa.smc` and skew / kurtosis
+  :func:`compval.descriptives.skew_kurtosis`.
 * :func:`bootstrap_ci` -- seeded percentile bootstrap (Efron & Tibshirani 1993) for alpha / omega total.
 * :func:`reliability_table`, :func:`item_analysis_table` -- tidy per-group tables for the pipeline.
 
@@ -34,8 +37,11 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 from threadpoolctl import threadpool_limits
+
+from .descriptives import skew_kurtosis
+from .efa import fa_loadings, minres, oblimin, smc
 
 __all__ = [
     "AlphaResult",
@@ -52,7 +58,6 @@ __all__ = [
 ]
 
 _MISSING = ("pairwise", "listwise")
-_EPS = np.finfo(float).eps
 
 
 # ============================================================================ small helpers
@@ -86,22 +91,6 @@ def _no_variance(arr: np.ndarray) -> np.ndarray:
 
 def _listwise(arr: np.ndarray, missing: str) -> np.ndarray:
     return arr[~np.isnan(arr).any(axis=1)] if missing == "listwise" else arr
-
-
-def _pinv(x: np.ndarray) -> np.ndarray:
-    """``psych::Pinv``: Moore-Penrose inverse with tolerance sqrt(eps) * largest singular value."""
-    u, d, vt = np.linalg.svd(x)
-    keep = d > max(np.sqrt(_EPS) * d[0], 0.0)
-    return (vt[keep].T / d[keep]) @ u[:, keep].T
-
-
-def _smc(r: np.ndarray) -> np.ndarray:
-    """``psych::smc`` for a complete correlation matrix: 1 - 1/diag(R^-1), clipped to [0, 1]."""
-    r = _cov2cor(r)
-    if not np.isfinite(r).all():
-        return np.full(r.shape[0], np.nan)
-    s = 1.0 - 1.0 / np.diag(_pinv(r))
-    return np.clip(s, 0.0, 1.0)
 
 
 def _cov2cor(c: np.ndarray) -> np.ndarray:
@@ -163,7 +152,7 @@ def _alpha_1(c: np.ndarray, r: np.ndarray) -> dict:
     raw = (1.0 - tr_c / sum_c) * (n / (n - 1))
     sum_r = r.sum()
     std = (1.0 - n / sum_r) * (n / (n - 1))
-    g6 = 1.0 - (n - _smc(r).sum()) / sum_r
+    g6 = 1.0 - (n - smc(r, nan_policy="propagate").sum()) / sum_r
     av_r = (sum_r - n) / (n * (n - 1))
     low = r[np.tril_indices(n, -1)]
     med_r = float(np.median(low))
@@ -324,19 +313,6 @@ def _alpha_arr(arr: np.ndarray, missing: str, level: float = 0.95, full: bool = 
 
 
 # ============================================================================ item analysis
-def _skew_kurt(v: np.ndarray) -> tuple[float, float]:
-    """``psych::skew`` / ``psych::kurtosi`` type 3: b1 = m3 / s^3, b2 = m4 / s^4 - 3 with s the n-1 SD."""
-    v = v[~np.isnan(v)]
-    n = v.size
-    if n < 2:
-        return np.nan, np.nan
-    d = v - v.mean()
-    sd = v.std(ddof=1)
-    if sd == 0:
-        return np.nan, np.nan
-    return float((d**3).sum() / (n * sd**3)), float((d**4).sum() / (n * sd**4) - 3.0)
-
-
 def item_analysis(
     items: pd.DataFrame,
     missing: str = "pairwise",
@@ -402,7 +378,7 @@ def item_analysis(
 def _descriptives(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
     """item, n, mean, sd, skew, kurtosis (psych::describe, type 3), floor and ceiling shares."""
     cnt = x.notna().sum()
-    sk = np.array([_skew_kurt(x[c].to_numpy()) for c in x.columns]).reshape(-1, 2)
+    sk = np.array([skew_kurtosis(x[c].to_numpy()) for c in x.columns]).reshape(-1, 2)
     with np.errstate(all="ignore"):
         floor = ((x == scale_min).sum() / cnt).to_numpy(float) if scale_min is not None else np.nan
         ceiling = ((x == scale_max).sum() / cnt).to_numpy(float) if scale_max is not None else np.nan
@@ -425,7 +401,7 @@ def _item_analysis_core(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
             se = np.sqrt(a["q"] / n_rows) if n_rows > k else np.nan
             rows.append([a["raw"], a["std"], a["g6"], a["av_r"], a["med_r"], se])
     else:  # psych's special case for two items
-        s1 = _smc(r)[0]
+        s1 = smc(r, nan_policy="propagate")[0]
         r12 = r[0, 1]
         rows.append([c[0, 1] / c[1, 1], r12, s1, r12, r12, np.nan])
         rows.append([c[0, 1] / c[0, 0], r12, s1, r12, r12, np.nan])
@@ -433,7 +409,7 @@ def _item_analysis_core(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
 
     item_r = r.sum(axis=0) / np.sqrt(r.sum())
     rc = r.copy()
-    np.fill_diagonal(rc, _smc(r))
+    np.fill_diagonal(rc, smc(r, nan_policy="propagate"))
     item_rc = rc.sum(axis=0) / np.sqrt(rc.sum())
     r_drop = np.empty(k)
     for i in range(k):
@@ -458,139 +434,10 @@ def _item_analysis_core(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
     return out
 
 
-# ============================================================================ minres factor analysis
-def _minres_residual(psi: np.ndarray, s: np.ndarray, nf: int) -> float:
-    """psych's ``fit.residuals`` (fm = "minres"): sum of squared lower-triangle residuals."""
-    m = s.copy()
-    np.fill_diagonal(m, 1.0 - psi)
-    val, vec = np.linalg.eigh(m)
-    val, vec = val[::-1], vec[:, ::-1]
-    val = np.where(val < _EPS, 100.0 * _EPS, val)
-    load = vec[:, :nf] * np.sqrt(val[:nf])
-    resid = m - load @ load.T
-    low = resid[np.tril_indices(s.shape[0], -1)]
-    return float((low**2).sum())
-
-
-def _minres_gradient(psi: np.ndarray, s: np.ndarray, nf: int) -> np.ndarray:
-    """psych's ``FAgr.minres``: diag(L L' + Psi - S) with L from the eigen-decomposition of S - Psi."""
-    val, vec = np.linalg.eigh(s - np.diag(psi))
-    val, vec = val[::-1], vec[:, ::-1]
-    load = vec[:, :nf] * np.sqrt(np.maximum(val[:nf], 0.0))
-    return (load**2).sum(axis=1) + psi - np.diag(s)
-
-
-def _minres(r: np.ndarray, nfactors: int) -> dict:
-    """Unrotated minres factor analysis, as ``psych::fa(r, nfactors, fm = "minres", rotate = "none")``.
-
-    Mirrors psych: start = 1 - smc, ``optim(method = "L-BFGS-B", lower = 0.005, upper = max(smc, 1),
-    control = list(parscale = 0.01))`` with psych's (approximate) gradient and optim's defaults
-    (lmm = 5, factr = 1e7, pgtol = 0, maxit = 100); loadings from the eigen-decomposition of R with
-    1 - psi on the diagonal; column signs so that every column sums to a positive value.
-
-    Returns a dict with ``loadings`` (p x nf), ``communality`` (diag L L'), ``psi`` and ``converged``.
-    """
-    r = np.asarray(r, dtype=float)
-    if np.isnan(r).any():
-        raise ValueError("missing values in the correlation matrix")
-    smc = _smc(r)
-    upper = max(smc.max(), 1.0)
-    start = np.diag(r) - smc
-    scale = 0.01
-    res = optimize.minimize(
-        lambda z: _minres_residual(z * scale, r, nfactors),
-        start / scale,
-        jac=lambda z: _minres_gradient(z * scale, r, nfactors) * scale,
-        method="L-BFGS-B",
-        bounds=[(0.005 / scale, upper / scale)] * r.shape[0],
-        options={"maxcor": 5, "ftol": 1e7 * _EPS, "gtol": 0.0, "maxiter": 100, "maxls": 20},
-    )
-    psi = res.x * scale
-    m = r.copy()
-    np.fill_diagonal(m, np.diag(r) - psi)
-    val, vec = np.linalg.eigh(m)
-    val, vec = val[::-1], vec[:, ::-1]
-    load = vec[:, :nfactors] * np.sqrt(np.maximum(val[:nfactors], 0.0))
-    signs = np.sign(load.sum(axis=0))
-    signs[signs == 0] = 1.0
-    load = load * signs
-    return {"loadings": load, "communality": (load**2).sum(axis=1), "psi": psi, "converged": bool(res.success)}
-
-
-def _varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5) -> np.ndarray:
-    """``stats::varimax`` (Kaiser 1958) with Kaiser normalisation; returns the rotated loadings."""
-    nc = x.shape[1]
-    if nc < 2:
-        return x.copy()
-    sc = np.sqrt((x**2).sum(axis=1)) if normalize else np.ones(x.shape[0])
-    xn = x / sc[:, None]
-    p = xn.shape[0]
-    tt = np.eye(nc)
-    d = 0.0
-    for _ in range(1000):
-        z = xn @ tt
-        b = xn.T @ (z**3 - z @ np.diag((z**2).sum(axis=0)) / p)
-        u, s, vt = np.linalg.svd(b)
-        tt = u @ vt
-        dpast = d
-        d = s.sum()
-        if d < dpast * (1 + eps):
-            break
-    return (xn @ tt) * sc[:, None]
-
-
-def _oblimin(a: np.ndarray, gam: float = 0.0, eps: float = 1e-5, maxit: int = 1000) -> dict:
-    """``GPArotation::oblimin`` (GPFoblq, Jennrich 2002; Bernaards & Jennrich 2005), unnormalised, T0 = I.
-
-    Returns ``loadings``, ``phi`` (= T'T) and ``converged``.
-    """
-    p, k = a.shape
-
-    def vgq(lam):
-        xx = (lam**2) @ (1.0 - np.eye(k))
-        if gam != 0:
-            xx = (np.eye(p) - gam / p) @ xx
-        return lam * xx, float((lam**2 * xx).sum() / 4.0)
-
-    tmat = np.eye(k)
-    al = 1.0
-    lam = a @ np.linalg.inv(tmat).T
-    gq, f = vgq(lam)
-    g = -(lam.T @ gq @ np.linalg.inv(tmat)).T
-    s = np.inf
-    for _ in range(maxit + 1):
-        gp = g - tmat @ np.diag((tmat * g).sum(axis=0))
-        s = float(np.sqrt((gp**2).sum()))
-        if s < eps:
-            break
-        al *= 2.0
-        for _ls in range(11):
-            xm = tmat - al * gp
-            v = 1.0 / np.sqrt((xm**2).sum(axis=0))
-            tmatt = xm * v
-            lam = a @ np.linalg.inv(tmatt).T
-            gqt, ft = vgq(lam)
-            if f - ft > 0.5 * s**2 * al:
-                break
-            al /= 2.0
-        tmat = tmatt
-        f = ft
-        g = -(lam.T @ gqt @ np.linalg.inv(tmatt)).T
-    return {"loadings": lam, "phi": tmat.T @ tmat, "converged": s < eps}
-
-
-def _fa_varimax(r: np.ndarray, nfactors: int) -> np.ndarray:
-    """``psych::fa(r, nfactors, rotate = "varimax", fm = "minres")$loadings`` (signs and order as psych)."""
-    fit = _minres(r, nfactors)
-    load = fit["loadings"]
-    if nfactors > 1:
-        load = _varimax(load)
-        signs = np.sign(load.sum(axis=0))
-        signs[signs == 0] = 1.0
-        load = load * signs
-        order = np.argsort(-(load**2).sum(axis=0), kind="stable")
-        load = load[:, order]
-    return load
+# ============================================================================ omega (Schmid-Leiman)
+# psych's minres factor analysis, stats::varimax and GPArotation::oblimin live in compval.efa
+# (minres, fa_loadings, oblimin); ``_minres`` is kept as a name for existing callers.
+_minres = minres
 
 
 def _schmid(r: np.ndarray, nfactors: int) -> dict:
@@ -600,17 +447,16 @@ def _schmid(r: np.ndarray, nfactors: int) -> dict:
     correlations (nfactors > 2) or psych's ``option = "equal"`` general loadings sqrt(|phi12|)
     (nfactors = 2, not identified), g loadings = oblique pattern %*% g.
     """
-    orth = _fa_varimax(r, nfactors)
+    orth, _ = fa_loadings(r, nfactors, method="minres", rotation="varimax")
     if nfactors == 1:
         fload = orth
         gload = np.array([1.0])
         phi = np.array([[1.0]])
         converged = True
     else:
-        ob = _oblimin(orth)
-        fload, phi, converged = ob["loadings"], ob["phi"], ob["converged"]
-        if nfactors > 2:
-            gload = _minres(phi, 1)["loadings"][:, 0]
+        fload, phi, converged = oblimin(orth)
+        if nfactors > 2:  # psych: fa(phi, fm = "minres"), one factor
+            gload = minres(phi, 1)["loadings"][:, 0]
         else:
             g = np.sqrt(abs(phi[0, 1]))
             gload = np.array([g, np.sign(phi[0, 1]) * g])
@@ -677,7 +523,7 @@ def _omega_from_r(r: np.ndarray, nfactors: int) -> dict:
         "omega_h": gsq / vt,
         "omega_lim": gsq / (vt - uniq),
         "alpha": ((vt - tr) / vt) * (p / (p - 1)),
-        "g6": (vt + _smc(m).sum() - tr) / vt,
+        "g6": (vt + smc(m).sum() - tr) / vt,
         "sl": sl,
         "key": key,
         "g": g,
