@@ -17,6 +17,10 @@ include: "workflow/rules/efa.smk"
 include: "workflow/rules/cfa.smk"
 include: "workflow/rules/criterion.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/presentation.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -78,7 +78,8 @@ def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
 def run_snakemake(workdir: Path, *args: str, env_key: str = "e2e-test-key") -> subprocess.CompletedProcess:
     import os
 
-    env = dict(os.environ, COMPVAL_TEST_KEY=env_key)
+    # SOURCE_DATE_EPOCH fixes the report's run date, the one non-deterministic element of the outputs
+    env = dict(os.environ, COMPVAL_TEST_KEY=env_key, SOURCE_DATE_EPOCH="0")
     cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
            "--configfile", str(workdir / "config" / "config.yaml"), "--cores", "2", *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir)

@@ -344,3 +344,121 @@ def test_latent_correlations_match_lavinspect(name):
     for r in cov.itertuples():
         if r.lhs in ref.index and r.rhs in ref.columns and "g" not in (r.lhs, r.rhs):
             assert r.std_all == pytest.approx(ref.loc[r.lhs, r.rhs], abs=TOL)
+
+
+# ------------------------------------------------------------------------------------------- FIML internals
+def _saturated_information_by_pattern(gd, mean, cov):
+    """Reference: the saturated FIML Hessian accumulated pattern by pattern over coordinate pairs."""
+    p = len(mean)
+    iu = np.triu_indices(p)
+    nc = len(iu[0])
+    cov_id = np.full((p, p), -1)
+    cov_id[iu] = np.arange(nc)
+    H = np.zeros((nc + p, nc + p))
+    for b in gd.blocks:
+        o = b.obs
+        P = np.linalg.inv(cov[np.ix_(o, o)])
+        d = b.mean - mean[o]
+        R = P @ (b.cov + np.outer(d, d)) @ P - 0.5 * P
+        K, L = np.triu_indices(len(o))
+        gid = cov_id[o[K], o[L]]
+        T = (P[np.ix_(K, L)] * R[np.ix_(L, K)] + P[np.ix_(K, K)] * R[np.ix_(L, L)]
+             + P[np.ix_(L, L)] * R[np.ix_(K, K)] + P[np.ix_(L, K)] * R[np.ix_(K, L)])
+        T = T / np.outer(np.where(K == L, 2.0, 1.0), np.where(K == L, 2.0, 1.0))
+        Pd = P @ d
+        hms = (P[:, K] * Pd[L][None, :] + P[:, L] * Pd[K][None, :]) / np.where(K == L, 2.0, 1.0)[None, :]
+        H[np.ix_(gid, gid)] += b.n * T
+        H[np.ix_(nc + o, nc + o)] += b.n * P
+        H[np.ix_(nc + o, gid)] += b.n * hms
+        H[np.ix_(gid, nc + o)] += b.n * hms.T
+    return H / gd.n
+
+
+def test_saturated_fiml_information_equals_pattern_by_pattern_formula():
+    from compval.sem.engine import saturated_observed_information
+
+    res = fitted("bfi2_fiml_mlr")
+    gd = res._groups[0]
+    assert len(gd.blocks) > 10  # many missing-data patterns
+    sigma, mu = res._model.implied(res._x, 0, gd.mean)
+    for mean, cov in ((gd.mean, gd.cov), (mu, sigma)):
+        fast = saturated_observed_information(gd, mean, cov)
+        np.testing.assert_allclose(fast, _saturated_information_by_pattern(gd, mean, cov), rtol=0, atol=1e-12)
+        assert np.allclose(fast, fast.T, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("version", ["V3", "V6"])
+def test_fiml_corrected_traces_equal_lavaan_matrix_formula(version):
+    # lavaan's lav_fit_fiml_corrected builds U = Wm - Wm D (D'Wm D)^-1 D'Wm and takes
+    # tr(U Wm^-1 Wc Wm^-1 U Gamma) (V3) / tr(Wc Wm^-1 U Wm^-1) (V6); cfa uses a factorised form
+    from compval.sem.engine import delta_in, h1_information_missing
+
+    res = fitted("bfi2_fiml_mlr")
+    m, x, groups = res._model, res._x, res._groups
+    ntot = sum(gd.n for gd in groups)
+    base = cfa._baseline(m, groups, res.estimator)
+    got = cfa._fiml_corrected(m, x, groups, ntot, base, version)
+    coords, Wm, Jm, Wc = h1_information_missing(m.ov, groups[0])
+    Wmi = np.linalg.inv(Wm)
+    Gamma = Wmi @ Jm @ Wmi
+
+    def k_direct(model, xx):
+        D = delta_in(coords, *model.derivatives(xx, 0))
+        U = Wm - Wm @ D @ np.linalg.solve(D.T @ Wm @ D, D.T) @ Wm
+        if version == "V3":
+            return np.trace(U @ Wmi @ Wc @ Wmi @ U @ Gamma)
+        return np.trace(Wc @ Wmi @ U @ Wmi)
+
+    assert got["c3"] == pytest.approx(k_direct(m, x) / got["df3"], rel=1e-10)
+    assert got["c3.null"] == pytest.approx(k_direct(base["model"], base["x"]) / base["df"], rel=1e-10)
+
+
+def test_robust_fiml_false_skips_only_the_fiml_corrected_indices():
+    full = fitted("bfi3_fiml")
+    res = cfa.fit_cfa(bfi(), cfa.hypothesized(BFI3), missing="ml", robust_fiml=False)
+    assert "cfi.robust" in full.fit and "rmsea.robust" in full.fit
+    robust_keys = {k for k in full.fit if k.endswith(".robust")}
+    assert robust_keys and not robust_keys & set(res.fit)
+    assert set(full.fit) - robust_keys == set(res.fit)
+    for k in res.fit:
+        assert res.fit[k] == pytest.approx(full.fit[k], rel=1e-12, abs=1e-12, nan_ok=True), k
+    np.testing.assert_allclose(res.params["se"], full.params["se"], rtol=1e-12, atol=0)
+
+
+def test_compare_models_tolerates_models_without_fit_measures():
+    failed = cfa.fit_cfa(hs().iloc[:1], cfa.hypothesized(HS3))
+    assert failed.fit == {}
+    tab = cfa.compare_models({"three": fitted("hs3_ml"), "failed": failed, "one": fitted("hs1_ml")})
+    assert list(tab["model"]) == ["three", "one", "failed"]  # models without fit measures go last
+    assert tab.loc[2, ["df", "chisq", "chisq_diff", "cfi"]].isna().all()
+    assert tab["aic_rank"].isna().tolist() == [False, False, True]
+    ref = _lrt("lrt_hs1_hs3_ml.csv")
+    assert tab["chisq_diff"].iloc[1] == pytest.approx(ref["Chisq.diff"].iloc[1], abs=TOL)
+
+
+def test_measurement_invariance_reports_failing_steps_without_raising():
+    d = hs().copy()
+    d.loc[d.index[:5], "school"] = "tiny"  # 5 cases, 9 indicators: singular sample covariance matrix
+    tab, fits, first_fail = cfa.measurement_invariance(d, cfa.hypothesized(HS3), "school")
+    assert list(tab["step"]) == list(cfa.INVARIANCE_STEPS)
+    assert tab["status"].str.contains("not estimable").all()
+    assert tab[["df", "chisq", "cfi", "rmsea", "srmr"]].isna().all().all()
+    assert tab["holds"].isna().all() and first_fail is None
+
+
+def test_measurement_invariance_passes_missing_to_every_fit():
+    d = hs().copy()
+    cols = [c for v in HS3.values() for c in v]
+    rng = np.random.default_rng(3)
+    vals = d[cols].to_numpy()
+    vals[rng.random(vals.shape) < 0.04] = np.nan
+    d[cols] = vals
+    tab, fits, _ = cfa.measurement_invariance(d, cfa.hypothesized(HS3), "school", missing="ml",
+                                              steps=("configural", "metric"))
+    assert all(f._options["missing"] == "ml" for f in fits.values())
+    direct = cfa.fit_cfa(d, cfa.hypothesized(HS3), group="school", missing="ml", group_equal=("loadings",))
+    assert tab["chisq"].iloc[1] == pytest.approx(direct.fit["chisq"], rel=1e-10)
+    listwise = cfa.fit_cfa(d, cfa.hypothesized(HS3), group="school", group_equal=("loadings",))
+    assert direct.fit["ntotal"] == len(d) > listwise.fit["ntotal"]
+    assert tab["holds"].tolist() == [True, bool(-tab["delta_cfi"].iloc[1] <= 0.01
+                                                and tab["delta_rmsea"].iloc[1] <= 0.015)]

@@ -98,8 +98,9 @@ def test_codebook_edits_rerun_only_affected_rules(project):
     cb_path.write_text(yaml.safe_dump(cb, sort_keys=False))
     r = run_snakemake(b, "-n")
     assert r.returncode == 0, r.stderr
-    assert _jobs(r.stdout + r.stderr) == {"codebook_table", "summary"}
-    # summary carries the codebook hash (provenance), so it is rebuilt; analyses are not
+    # summary carries the codebook hash (provenance), so it and what reads it (report, notebook) are rebuilt;
+    # no analysis, figure or table is
+    assert _jobs(r.stdout + r.stderr) == {"codebook_table", "summary", "report_html", "notebook"}
     # 2. move one item of f1 to f3: ingest is untouched, screening/scoring/analyses rerun
     moved = cb["modules"][0]["competencies"][0]["dimensions"][1]["items"].pop()
     target = next(c for m in cb["modules"] for c in m["competencies"] if c["key"] == "f3")

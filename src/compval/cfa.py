@@ -37,6 +37,8 @@ from .sem.engine import (
     delta_in,
     group_data,
     h1_information_missing,
+    h1_inverse_missing,
+    loglik,
     objective,
     observed_information_analytic,
 )
@@ -325,6 +327,7 @@ def fit_cfa(
     group_equal: Sequence[str] = (),
     meanstructure: bool | None = None,
     orthogonal: bool | None = None,
+    robust_fiml: bool | None = None,
 ) -> CFAResult:
     """Fit a CFA model by maximum likelihood, matching ``lavaan::cfa()`` (lavaan 0.6.14).
 
@@ -354,6 +357,14 @@ def fit_cfa(
         Force a mean structure (default: only for multi-group or FIML models, as lavaan).
     orthogonal : bool, optional
         Override the model's orthogonality.
+    robust_fiml : bool, optional
+        Only with ``missing="ml"``. None (default, as lavaan) or True: compute the robust CFI/TLI/RNI/RMSEA
+        (``cfi.robust``, ``rmsea.robust``, ...) with the FIML-corrected test (FIML-C; Zhang & Savalei 2023;
+        ``lavaan:::lav_fit_fiml_corrected``), which needs the saturated-model information matrices
+        (dimension p(p+3)/2) and is the most expensive part of a FIML fit with many items. False: skip them
+        (the ``*.robust`` keys are then absent from ``fit``; all other fit measures, the estimates, standard
+        errors and, under MLR, the scaled test are unchanged) -- e.g. under ``estimator="ML"`` when robust
+        indices are not reported.
 
     Returns
     -------
@@ -376,21 +387,35 @@ def fit_cfa(
     labels, ys = _prepare_groups(data, probe_st.ov_names, group, missing)
     pt, st = build_partable(model.syntax, ngroups=len(labels), std_lv=std_lv, orthogonal=orth,
                             meanstructure=meanstructure, group_equal=tuple(group_equal))
-    groups = [group_data(y) for y in ys]
     m = Model(pt, st)
     opts = {"std_lv": std_lv, "estimator": estimator, "missing": missing, "group": group,
-            "group_equal": tuple(group_equal), "meanstructure": meanstructure, "orthogonal": orth}
+            "group_equal": tuple(group_equal), "meanstructure": meanstructure, "orthogonal": orth,
+            "robust_fiml": robust_fiml}
     status: list[str] = []
     if not model.identified:
         status.append("not identified (" + "; ".join(model.notes) + ")")
     p_ = len(st.ov_names)
-    df_model = len(groups) * (p_ * (p_ + 1) // 2 + (p_ if meanstructure else 0)) - m.nfree
+    df_model = len(ys) * (p_ * (p_ + 1) // 2 + (p_ if meanstructure else 0)) - m.nfree
     if df_model < 0:
         status.append(f"not identified (df = {df_model} < 0)")
         warnings.append(f"model has more free parameters than sample moments (df = {df_model})")
-    too_small = [str(g + 1 if labels[g] is None else labels[g]) for g, gd in enumerate(groups) if gd.n <= 1]
+    too_small = [str(g + 1 if labels[g] is None else labels[g]) for g, y in enumerate(ys) if len(y) <= 1]
     if too_small:
         status.append("not estimable: fewer than 2 complete rows in group(s) " + ", ".join(too_small))
+        return _failed(model, st, labels, m, status, warnings, estimator, opts)
+    try:
+        groups = [group_data(y) for y in ys]
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        status.append(f"not estimable: the saturated (h1) model could not be estimated ({exc})")
+        return _failed(model, st, labels, m, status, warnings, estimator, opts)
+    singular = [str(g + 1 if labels[g] is None else labels[g]) for g, gd in enumerate(groups)
+                if not _positive_definite(gd.cov)]
+    if singular:
+        # lavaan stops here ("sample covariance matrix is not positive-definite")
+        what = "sample" if missing == "listwise" else "EM-estimated (h1)"
+        status.append(f"not estimable: {what} covariance matrix not positive definite in group(s) "
+                      + ", ".join(singular) + " (fewer cases than indicators, or linearly dependent indicators)")
+        warnings.append(status[-1])
         return _failed(model, st, labels, m, status, warnings, estimator, opts)
     try:
         res = fit_ml(m, groups)
@@ -452,8 +477,18 @@ def fit_cfa(
             out.fit = _fit_measures(m, x, groups, ntot, estimator, info, vcov is not None, st, opts)
         except Exception as exc:  # pragma: no cover - reported, never raised
             warnings.append(f"fit measures failed: {exc}")
+    for gd in groups:  # saturated-model information matrices ((p(p+3)/2)^2 each): not kept with the result
+        gd.__dict__.pop("_h1", None)
     out.status = "ok" if not status else "; ".join(status)
     return out
+
+
+def _positive_definite(cov: np.ndarray) -> bool:
+    """Whether a covariance matrix is numerically positive definite (eigenvalues above p * eps * largest)."""
+    if not np.all(np.isfinite(cov)):
+        return False
+    ev = np.linalg.eigvalsh(cov)
+    return bool(ev.min() > cov.shape[0] * np.finfo(float).eps * max(ev.max(), 0.0) and ev.min() > 0)
 
 
 def _failed(model, st, labels, m, status, warnings, estimator, opts) -> CFAResult:
@@ -577,22 +612,13 @@ def _admissibility(m: Model, x, params: pd.DataFrame, extras, warnings) -> list[
 
 # =============================================================================================== fit measures
 def _logl(groups, m: Model, x) -> tuple[float, float]:
+    """Log-likelihood of the model and of the unrestricted (h1) model, summed over groups (casewise FIML with
+    missing data)."""
     ll0 = ll1 = 0.0
     for g, gd in enumerate(groups):
         sigma, mu = m.implied(x, g, gd.mean)
-        for b in gd.blocks:
-            o = b.obs
-            k = len(o)
-            for s, mm, store in ((sigma, mu, 0), (gd.cov, gd.mean, 1)):
-                so = s[np.ix_(o, o)]
-                si = np.linalg.inv(so)
-                d = b.mean - mm[o]
-                val = -0.5 * b.n * (k * np.log(2 * np.pi) + np.linalg.slogdet(so)[1] + np.sum(si * b.cov)
-                                    + d @ si @ d)
-                if store == 0:
-                    ll0 += val
-                else:
-                    ll1 += val
+        ll0 += loglik(gd, mu, sigma)
+        ll1 += loglik(gd, gd.mean, gd.cov)
     return ll0, ll1
 
 
@@ -677,7 +703,8 @@ def _robust_test(m: Model, x, groups, ntot, info, df):
             A1, B1 = _h1_mats(gd, m.meanstructure)
         else:
             _, A1, B1, _ = h1_information_missing(m.ov, gd)
-        tr_h1 += np.sum(B1 * np.linalg.inv(A1).T)
+        A1i = np.linalg.inv(A1) if gd.complete else h1_inverse_missing(m.ov, gd)
+        tr_h1 += np.sum(B1 * A1i.T)
         ndat += A1.shape[0]
         sc = casewise_scores(m, x, gd, g)
         B0 = sc.T @ sc / gd.n
@@ -745,22 +772,51 @@ def _complete_chisq(m: Model, x, groups) -> float:
 
 def _fiml_corrected(m: Model, x, groups, ntot, base, version: str) -> dict:
     """Robust CFI/TLI/RMSEA ingredients with missing data (FIML-C; Zhang & Savalei 2023), as
-    ``lavaan:::lav_fit_fiml_corrected`` (V3 for scaled tests, V6 otherwise)."""
+    ``lavaan:::lav_fit_fiml_corrected`` (V3 for scaled tests, V6 otherwise).
+
+    lavaan's k = tr(U Wm^-1 Wc Wm^-1 U Gamma) (V3) or tr(Wc Wm^-1 U Wm^-1) (V6), with U = Wm - Wm D E^-1 D' Wm,
+    E = D' Wm D, Gamma = Wm^-1 Jm Wm^-1 (block-diagonal over groups, weighted by N_g/N), is evaluated in
+    factorised form: Wm^-1 U Wm^-1 = Wm^-1 - D E^-1 D', hence
+    V3: k = tr(Wm^-1 Wc Wm^-1 Jm) - 2 tr(E^-1 D' Wc Wm^-1 Jm D) + tr(E^-1 D'Wc D E^-1 D'Jm D),
+    V6: k = tr(Wc Wm^-1) - tr(E^-1 D' Wc D);
+    the saturated-space products are computed once per group and cached, so the model and the baseline model
+    only need q-dimensional products.
+    """
     fg = [gd.n / ntot for gd in groups]
-    h1 = [h1_information_missing(m.ov, gd) for gd in groups]
-    Wm_all = _bdiag([f * h[1] for f, h in zip(fg, h1)])
-    Wc_all = _bdiag([f * h[3] for f, h in zip(fg, h1)])
-    Wmi = [np.linalg.inv(h[1]) for h in h1]
-    Wmi_all = _bdiag([w / f for f, w in zip(fg, Wmi)])
-    Gamma_all = _bdiag([w @ h[2] @ w / f for f, w, h in zip(fg, Wmi, h1)])
+    v3 = version == "V3"
+    parts = []
+    for gd in groups:
+        coords, Wm, Jm, Wc = h1_information_missing(m.ov, gd, scores=v3)
+        Wmi = h1_inverse_missing(m.ov, gd)
+        cache = gd.__dict__.setdefault("_h1", {})
+        if v3 and "G1" not in cache:
+            cache["G1"] = Wc @ Wmi @ Jm
+            cache["t0_V3"] = float(np.sum(Wmi * cache["G1"].T))
+        if "t0_V6" not in cache:
+            cache["t0_V6"] = float(np.sum(Wc * Wmi.T))
+        parts.append((coords, Wm, Jm, Wc, cache))
 
     def k_of(model, xx):
-        D = np.vstack([delta_in(h1[g][0], *model.derivatives(xx, g)) for g in range(len(groups))])
-        E = D.T @ Wm_all @ D
-        U = Wm_all - Wm_all @ D @ np.linalg.solve(E, D.T) @ Wm_all
-        if version == "V3":
-            return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gamma_all))
-        return float(np.trace(Wc_all @ Wmi_all @ U @ Wmi_all))
+        q = model.nfree
+        E, DcD, DjD, DgD = (np.zeros((q, q)) for _ in range(4))
+        t0 = 0.0
+        for g, (coords, Wm, Jm, Wc, cache) in enumerate(parts):
+            act = model.active(g)  # only group g's parameters have non-zero columns in its Jacobian
+            ix = np.ix_(act, act)
+            D = delta_in(coords, *model.derivatives(xx, g))[:, act]
+            f = fg[g]
+            E[ix] += f * (D.T @ (Wm @ D))
+            DcD[ix] += f * (D.T @ (Wc @ D))
+            if v3:
+                DjD[ix] += f * (D.T @ (Jm @ D))
+                DgD[ix] += f * (D.T @ (cache["G1"] @ D))
+                t0 += cache["t0_V3"]
+            else:
+                t0 += cache["t0_V6"]
+        Ei = np.linalg.inv(E)
+        if v3:
+            return float(t0 - 2.0 * np.sum(Ei * DgD.T) + np.sum((Ei @ DcD) * (Ei @ DjD).T))
+        return float(t0 - np.sum(Ei * DcD.T))
 
     p = m.p
     df = len(groups) * (p * (p + 1) // 2 + p) - m.nfree
@@ -771,16 +827,6 @@ def _fiml_corrected(m: Model, x, groups, ntot, base, version: str) -> dict:
     c3n = k_of(bm, xb) / base["df"]
     return {"XX3": XX3, "df3": df, "c3": c3, "XX3.scaled": XX3 / c3, "XX3.null": XX3n, "df3.null": base["df"],
             "c3.null": c3n}
-
-
-def _bdiag(mats):
-    n = sum(a.shape[0] for a in mats)
-    out = np.zeros((n, n))
-    k = 0
-    for a in mats:
-        out[k:k + a.shape[0], k:k + a.shape[0]] = a
-        k += a.shape[0]
-    return out
 
 
 def _obj(model, x, groups):
@@ -810,6 +856,8 @@ def _fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opt
                    "chisq.scaling.factor": c})
     # ingredients of the robust indices (lav_fit_cfi_lavobject / lav_fit_rmsea_lavobject)
     robust = scaled or (fiml and df > 0)
+    if fiml and opts.get("robust_fiml") is False:
+        robust = False
     if robust:
         if fiml:
             fc = _fiml_corrected(m, x, groups, ntot, base, "V3" if scaled else "V6")
@@ -865,6 +913,15 @@ def _fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opt
 
 
 # =============================================================================================== comparison
+def _fitval(f: CFAResult, key: str) -> float:
+    """A fit measure as float, NaN when absent (model not estimated, not converged, ...)."""
+    v = f.fit.get(key) if isinstance(f.fit, Mapping) else None
+    try:
+        return float(v) if v is not None else np.nan
+    except (TypeError, ValueError):
+        return np.nan
+
+
 def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: str | None = None) -> pd.DataFrame:
     """Chi-square difference tests of nested models, as ``lavaan::lavTestLRT`` (models sorted by df).
 
@@ -872,45 +929,55 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
     ``(T0 - T1) / cd`` with ``cd = (df0 c0 - df1 c1) / (df0 - df1)``. Also delta CFI / RMSEA (later row minus
     earlier row in the sorted order) and AIC/BIC ranks (1 = best).
 
+    Models without fit measures (not estimated, not converged) never raise: they are sorted last and get a row
+    of NaN (the model name kept), and are left out of the differences and ranks.
+
     Returns
     -------
     DataFrame with columns model, df, aic, bic, chisq, chisq_diff, df_diff, pvalue, cfi, rmsea, delta_cfi,
-    delta_rmsea, aic_rank, bic_rank.
+    delta_rmsea, aic_rank, bic_rank (ranks as nullable integers, <NA> for models without fit measures).
     """
     items = list(fits.items()) if isinstance(fits, Mapping) else [(f.model_name or f"m{i + 1}", f)
                                                                     for i, f in enumerate(fits)]
-    items = sorted(items, key=lambda kv: kv[1].fit.get("df", np.nan))
+
+    def has_fit(f):
+        return np.isfinite(_fitval(f, "df")) and np.isfinite(_fitval(f, "chisq"))
+
+    items = sorted(items, key=lambda kv: (not has_fit(kv[1]), _fitval(kv[1], "df") if has_fit(kv[1]) else 0.0))
     ests = {f.estimator for _, f in items}
     if method is None:
         method = "satorra.bentler.2001" if ests == {"MLR"} else "standard"
     rows = []
     prev = None
     for name, f in items:
-        r = {"model": name, "df": f.fit["df"], "aic": f.fit["aic"], "bic": f.fit["bic"], "chisq": f.fit["chisq"],
+        v = {k: _fitval(f, k) for k in ("df", "aic", "bic", "chisq", "cfi", "rmsea", "cfi.robust",
+                                        "rmsea.robust", "chisq.scaling.factor")}
+        robust_ok = method != "standard" and np.isfinite(v["cfi.robust"])
+        r = {"model": name, "df": v["df"], "aic": v["aic"], "bic": v["bic"], "chisq": v["chisq"],
              "chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan,
-             "cfi": f.fit.get("cfi.robust", f.fit["cfi"]) if method != "standard" else f.fit["cfi"],
-             "rmsea": f.fit.get("rmsea.robust", f.fit["rmsea"]) if method != "standard" else f.fit["rmsea"]}
-        if prev is not None:
-            pf = prev.fit
-            ddf = f.fit["df"] - pf["df"]
+             "cfi": v["cfi.robust"] if robust_ok else v["cfi"],
+             "rmsea": v["rmsea.robust"] if method != "standard" and np.isfinite(v["rmsea.robust"]) else v["rmsea"],
+             "delta_cfi": np.nan, "delta_rmsea": np.nan}
+        if prev is not None and has_fit(f):
+            pv = prev[1]
+            ddf = v["df"] - pv["df"]
             if method == "standard":
-                d = f.fit["chisq"] - pf["chisq"]
+                d = v["chisq"] - pv["chisq"]
             else:
-                c1, c0 = pf["chisq.scaling.factor"], f.fit["chisq.scaling.factor"]
-                cd = (f.fit["df"] * c0 - pf["df"] * c1) / ddf
-                d = (f.fit["chisq"] - pf["chisq"]) / cd
+                c1, c0 = pv["chisq.scaling.factor"], v["chisq.scaling.factor"]
+                cd = (v["df"] * c0 - pv["df"] * c1) / ddf if ddf != 0 else np.nan
+                d = (v["chisq"] - pv["chisq"]) / cd
             r["chisq_diff"], r["df_diff"] = d, ddf
-            r["pvalue"] = float(stats.chi2.sf(d, ddf)) if ddf > 0 else np.nan
-            r["delta_cfi"] = r["cfi"] - rows[-1]["cfi"]
-            r["delta_rmsea"] = r["rmsea"] - rows[-1]["rmsea"]
+            r["pvalue"] = float(stats.chi2.sf(d, ddf)) if ddf > 0 and np.isfinite(d) else np.nan
+            r["delta_cfi"] = r["cfi"] - prev[0]["cfi"]
+            r["delta_rmsea"] = r["rmsea"] - prev[0]["rmsea"]
         rows.append(r)
-        prev = f
-    out = pd.DataFrame(rows)
-    for c in ("delta_cfi", "delta_rmsea"):
-        if c not in out:
-            out[c] = np.nan
-    out["aic_rank"] = out["aic"].rank(method="min").astype(int)
-    out["bic_rank"] = out["bic"].rank(method="min").astype(int)
+        if has_fit(f):
+            prev = (r, v)
+    out = pd.DataFrame(rows, columns=["model", "df", "aic", "bic", "chisq", "chisq_diff", "df_diff", "pvalue",
+                                      "cfi", "rmsea", "delta_cfi", "delta_rmsea"])
+    for crit in ("aic", "bic"):
+        out[f"{crit}_rank"] = out[crit].rank(method="min").astype("Int64")
     return out
 
 
@@ -943,44 +1010,97 @@ INVARIANCE_STEPS = {"configural": (), "metric": ("loadings",), "scalar": ("loadi
 
 
 def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: str, *, std_lv: bool = False,
-                           estimator: str = "ML", steps: Sequence[str] = tuple(INVARIANCE_STEPS),
-                           delta_cfi: float = 0.010, delta_rmsea: float = 0.015):
+                           estimator: str = "ML", missing: str = "listwise",
+                           steps: Sequence[str] = tuple(INVARIANCE_STEPS), delta_cfi: float = 0.010,
+                           delta_rmsea: float = 0.015, robust_fiml: bool | None = None):
     """Configural -> metric -> scalar -> strict invariance across ``group`` (Meredith 1993; Chen 2007 criteria).
 
-    Each step is ``cfa(model, group=, group.equal=)``; consecutive steps are compared with
+    Each step is ``cfa(model, group=, group.equal=, missing=)``; consecutive steps are compared with
     :func:`compare_models` (``lavTestLRT``). A step holds when CFI drops by at most ``delta_cfi`` and RMSEA rises
-    by at most ``delta_rmsea`` relative to the previous step (Chen 2007).
+    by at most ``delta_rmsea`` relative to the previous step (Chen 2007); under MLR the robust CFI/RMSEA and the
+    Satorra-Bentler (2001) scaled difference test are used.
+
+    Parameters
+    ----------
+    missing : {"listwise", "ml"}
+        Passed to every :func:`fit_cfa` call (``"ml"``: FIML).
+    robust_fiml : bool, optional
+        Passed to :func:`fit_cfa` (with ``missing="ml"``: False skips the FIML-corrected robust indices; under
+        MLR the steps are then compared on the normal-theory CFI/RMSEA). Default None: computed under MLR
+        (the table uses them), skipped under ML (the table uses the normal-theory CFI/RMSEA).
+
+    Never raises for a step that cannot be estimated (e.g. a group too small, non-convergence): that row keeps
+    its ``status``, its fit values are NaN, ``holds`` is NaN, and the next steps are still fitted (a step
+    following one without fit measures has NaN differences and ``holds`` NaN). The configural step holds
+    (True) when it has fit measures.
 
     Returns
     -------
     (table, fits, first_failure)
         table: DataFrame (step, df, chisq, cfi, rmsea, srmr, chisq_diff, df_diff, pvalue, delta_cfi,
-        delta_rmsea, holds); fits: dict step -> CFAResult; first_failure: name of the first failing step or None.
+        delta_rmsea, holds, status); fits: dict step -> CFAResult (None if fitting raised);
+        first_failure: name of the first step whose comparison with the previous step fails Chen's criteria,
+        or None (steps with ``holds`` NaN are not failures).
     """
-    fits = {s: fit_cfa(data, model, std_lv=std_lv, estimator=estimator, group=group,
-                       group_equal=INVARIANCE_STEPS[s]) for s in steps}
+    if missing not in ("listwise", "ml"):
+        raise ValueError("missing must be 'listwise' or 'ml'")
+    if estimator.upper() not in ("ML", "MLR"):
+        raise ValueError("estimator must be 'ML' or 'MLR'")
+    unknown = [s for s in steps if s not in INVARIANCE_STEPS]
+    if unknown:
+        raise ValueError(f"unknown invariance steps {unknown}; known: {list(INVARIANCE_STEPS)}")
+    if group not in data.columns:
+        raise KeyError(f"grouping column {group!r} not in data")
+    rob = estimator.upper() == "MLR"
+    if robust_fiml is None:
+        robust_fiml = None if rob else False
+    fits: dict[str, CFAResult | None] = {}
+    errors: dict[str, str] = {}
+    for s in steps:
+        try:
+            fits[s] = fit_cfa(data, model, std_lv=std_lv, estimator=estimator, missing=missing, group=group,
+                              group_equal=INVARIANCE_STEPS[s], robust_fiml=robust_fiml)
+        except Exception as exc:  # a step that cannot be set up is reported, never raised
+            fits[s] = None
+            errors[s] = f"estimation failed ({type(exc).__name__}: {exc})"
     rows = []
     prev = None
     first_fail = None
-    rob = estimator.upper() == "MLR"
     for s in steps:
         f = fits[s]
-        c = f.fit.get("cfi.robust" if rob else "cfi", np.nan)
-        r = f.fit.get("rmsea.robust" if rob else "rmsea", np.nan)
-        row = {"step": s, "df": f.fit.get("df"), "chisq": f.fit.get("chisq"), "cfi": c, "rmsea": r,
-               "srmr": f.fit.get("srmr"), "chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan,
-               "delta_cfi": np.nan, "delta_rmsea": np.nan, "holds": True, "status": f.status}
+        fm = f.fit if f is not None else {}
+        ok = bool(fm) and np.isfinite(_fitval(f, "chisq")) and np.isfinite(_fitval(f, "df"))
+        c = _fitval(f, "cfi.robust") if f is not None and rob and "cfi.robust" in fm else (
+            _fitval(f, "cfi") if f is not None else np.nan)
+        r = _fitval(f, "rmsea.robust") if f is not None and rob and "rmsea.robust" in fm else (
+            _fitval(f, "rmsea") if f is not None else np.nan)
+        row = {"step": s, "df": _fitval(f, "df") if f is not None else np.nan,
+               "chisq": _fitval(f, "chisq") if f is not None else np.nan, "cfi": c, "rmsea": r,
+               "srmr": _fitval(f, "srmr") if f is not None else np.nan, "chisq_diff": np.nan, "df_diff": np.nan,
+               "pvalue": np.nan, "delta_cfi": np.nan, "delta_rmsea": np.nan, "holds": True if ok else np.nan,
+               "status": f.status if f is not None else errors[s]}
         if prev is not None:
-            cmp = compare_models({prev: fits[prev], s: f})
-            last = cmp.iloc[-1]
-            row.update({"chisq_diff": last["chisq_diff"], "df_diff": last["df_diff"], "pvalue": last["pvalue"],
-                        "delta_cfi": c - rows[-1]["cfi"], "delta_rmsea": r - rows[-1]["rmsea"]})
-            row["holds"] = bool((-row["delta_cfi"]) <= delta_cfi and row["delta_rmsea"] <= delta_rmsea)
-            if not row["holds"] and first_fail is None:
-                first_fail = s
+            pf = fits[prev]
+            prev_ok = rows[-1]["_ok"]
+            if ok and prev_ok:
+                cmp = compare_models({prev: pf, s: f})
+                last = cmp.loc[cmp["model"] == s].iloc[0]
+                row.update({"chisq_diff": last["chisq_diff"], "df_diff": last["df_diff"],
+                            "pvalue": last["pvalue"], "delta_cfi": c - rows[-1]["cfi"],
+                            "delta_rmsea": r - rows[-1]["rmsea"]})
+                if np.isfinite(row["delta_cfi"]) and np.isfinite(row["delta_rmsea"]):
+                    row["holds"] = bool((-row["delta_cfi"]) <= delta_cfi and row["delta_rmsea"] <= delta_rmsea)
+                else:
+                    row["holds"] = np.nan
+                if row["holds"] is False and first_fail is None:
+                    first_fail = s
+            else:
+                row["holds"] = np.nan
+        row["_ok"] = ok
         rows.append(row)
         prev = s
-    return pd.DataFrame(rows), fits, first_fail
+    table = pd.DataFrame(rows).drop(columns="_ok")
+    return table, fits, first_fail
 
 
 # =============================================================================================== MI / scores

@@ -53,6 +53,7 @@ def build_summary(cleaning_report: dict, fragments: list[dict], prov: dict) -> d
         "n_analyzed": cleaning_report["n_analyzed"],
         "excluded": cleaning_report["excluded"],
         "performance": cleaning_report.get("performance"),
+        "little_mcar": cleaning_report.get("little_mcar"),
     }
     for frag in fragments:
         for key, value in frag.items():

@@ -807,7 +807,8 @@ def invariance_table(
     out = inv[cols].copy()
     out["step"] = [str(s).capitalize() for s in out["step"]]
     if "holds" in out:
-        out["holds"] = ["yes" if bool(h) else "no" for h in out["holds"]]
+        out["holds"] = ["n/a" if h is None or (isinstance(h, float) and np.isnan(h)) else ("yes" if bool(h) else "no")
+                        for h in out["holds"]]
     labels = {**_FIT_LABELS, "step": "Step", "pvalue": "p (Δχ²)", "holds": "Holds"}
     formats = {"step": "text", "chisq": "f2", "df": "int", "cfi": "r3", "rmsea": "r3", "srmr": "r3",
                "chisq_diff": "f2", "df_diff": "int", "pvalue": "p", "delta_cfi": "r3", "delta_rmsea": "r3",

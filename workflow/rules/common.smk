@@ -56,6 +56,7 @@ def final_outputs():
         "results/summary.json",
         "results/codebook/items.csv",
         "results/descriptives/items.csv",
+        *presentation_outputs(),
     ]
 
 

@@ -18,6 +18,7 @@ rule criterion:
     params:
         settings=criterion_settings(),
         seed=config["seed"],
+        score_type="mean_scores",
     conda:
         "../envs/compval.yaml"
     log:
@@ -27,6 +28,7 @@ rule criterion:
         mem_mb=2000,
     script:
         "../scripts/criterion.py"
+
 
 use rule criterion as criterion_factor_scores with:
     input:

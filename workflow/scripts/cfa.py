@@ -21,7 +21,8 @@ with step(snakemake) as log:
     for name, (spec, data) in models.items():
         data = items if data is None else data(items)
         fits[name] = cfa.fit_cfa(data, spec, std_lv=s["identification"] == "unit_variance",
-                                 estimator=s["estimator"], missing=s["missing"])
+                                 estimator=s["estimator"], missing=s["missing"],
+                                 robust_fiml=s["estimator"] == "MLR")
         log.info("%s: status %s, chisq %s, df %s", name, fits[name].status, fits[name].fit.get("chisq"),
                  fits[name].fit.get("df"))
     tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"],

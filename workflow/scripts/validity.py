@@ -39,7 +39,7 @@ with step(snakemake) as log:
         respondents = pd.read_csv(snakemake.input.respondents, index_col="pid")
         data = items.join(respondents[[group]])
         table, _, first_fail = cfa.measurement_invariance(
-            data, cfa.hypothesized(factors), group, estimator=p.cfa["estimator"],
+            data, cfa.hypothesized(factors), group, estimator=p.cfa["estimator"], missing=p.cfa["missing"],
             std_lv=p.cfa["identification"] == "unit_variance",
             delta_cfi=p.settings["delta_cfi"], delta_rmsea=p.settings["delta_rmsea"])
         table.insert(0, "group", group)

@@ -1,0 +1,28 @@
+# Publication figures (results/figures/<stem>.{png,svg,pdf}; PNG at 300 dpi) drawn by one thin rule with
+# compval.figures (one Python start-up for all figures); the CFA path diagram is rendered by Graphviz. Each PNG
+# is marked for `snakemake --report` with its caption in workflow/report/<stem>.rst.
+
+
+rule figures:
+    """The publication figures: sample flow, response distributions, reliability forest, scree, EFA loadings,
+    CFA path diagram, model comparison, discriminant validity, criterion forest, known groups, dominance,
+    invariance - each as PNG (300 dpi), SVG and PDF."""
+    input:
+        unpack(figure_inputs),
+    output:
+        **figure_outputs(),
+    params:
+        structure=STRUCTURE,
+        stems=figure_stems(),
+        cutoffs=cfa_settings()["cutoffs"],
+        delta_cfi=validity_settings()["delta_cfi"],
+        delta_rmsea=validity_settings()["delta_rmsea"],
+    log:
+        "logs/figures.log",
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/figures.py"

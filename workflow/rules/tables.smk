@@ -1,0 +1,27 @@
+# APA tables (results/tables/<name>.{csv,md,tex,docx}) from the result tables: one thin rule, built by
+# compval.htmlreport.build_tables with compval.tables (the same tables the HTML report shows).
+
+
+rule tables:
+    """APA-style tables (descriptives, reliability, EFA loadings, fit comparison, CFA loadings, validity,
+    invariance, criterion correlations, incremental validity) as CSV, Markdown, LaTeX (booktabs) and DOCX."""
+    input:
+        unpack(table_inputs),
+    output:
+        csv=report(expand("results/tables/{name}.csv", name=table_names()), caption="../report/tables.rst",
+                   category="Tables"),
+        md=expand("results/tables/{name}.md", name=table_names()),
+        tex=expand("results/tables/{name}.tex", name=table_names()),
+        docx=expand("results/tables/{name}.docx", name=table_names()),
+    params:
+        structure=STRUCTURE,
+        names=table_names(),
+    log:
+        "logs/tables.log",
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/tables.py"

@@ -1,0 +1,115 @@
+"""The publication figures: read the result tables, draw each figure with compval.figures and write PNG
+(300 dpi), SVG and PDF; the CFA path diagram is rendered by Graphviz. Progress is logged per figure."""
+from pathlib import Path
+
+import pandas as pd
+
+from compval import figures as F
+from compval.codebook import Codebook
+from compval.htmlreport import pretty
+from compval.io import read_json
+from compval.pipeline import step
+
+
+def names(cb):
+    return {**cb.names("competency"), **cb.names("module")}
+
+
+def sample_flow(i, p, cb):
+    return F.sample_flow(read_json(i.cleaning_report))
+
+
+def response_distribution(i, p, cb):
+    labels = cb.scale_labels
+    cats = {cb.scale_min + k: lab for k, lab in enumerate(labels)} if labels else None
+    return F.response_distribution(pd.read_csv(i.distribution), cb.items, category_labels=cats)
+
+
+def reliability(i, p, cb):
+    return F.reliability_forest(pd.read_csv(i.reliability), names=names(cb))
+
+
+def scree(i, p, cb):
+    s = read_json(i.efa_summary)["efa"]
+    suggested = {k: s.get(f"n_factors_{k}") for k in ("parallel", "map")}
+    return F.scree_plot(pd.read_csv(i.n_factors), suggested)
+
+
+def efa_loadings(i, p, cb):
+    lo = pd.read_csv(i.loadings)
+    m = pd.read_csv(i.matching)
+    order = [f for f in m["efa_factor"] if isinstance(f, str)]
+    order += [f for f in pd.unique(lo["factor"]) if f not in order]
+    return F.loading_heatmap(lo[["item", "factor", "loading"]], cb.groups("competency"), factor_order=order,
+                             group_labels=names(cb))
+
+
+def model_comparison(i, p, cb):
+    fits = pd.read_csv(i.fit)
+    return F.model_comparison(fits, p.cutoffs, acceptable={"cfi": 0.90, "tli": 0.90, "rmsea": 0.08},
+                              model_labels={m: pretty(m) for m in fits["model"]})
+
+
+def discriminant(i, p, cb):
+    conv = pd.read_csv(i.convergent)
+    return F.discriminant_matrix(pd.read_csv(i.factor_correlations), pd.read_csv(i.htmt),
+                                 factors=list(conv["factor"]), diagonal=dict(zip(conv["factor"], conv["sqrt_ave"])),
+                                 labels=names(cb))
+
+
+def criterion_forest(i, p, cb):
+    c = pd.read_csv(i.correlations)
+    return F.criterion_forest(c, predictor_labels=names(cb), criterion_labels={k: pretty(k) for k in c["criterion"]})
+
+
+def known_groups(i, p, cb):
+    k = pd.read_csv(i.known_groups)
+    return F.known_groups_profile(k, predictor_labels=names(cb), scale=(cb.scale_min, cb.scale_max),
+                                  criterion_labels={c: "Top vs rest: " + pretty(c) for c in k["criterion"]})
+
+
+def dominance(i, p, cb):
+    d = pd.read_csv(i.dominance)
+    return F.dominance_plot(d, predictor_labels=names(cb), criterion_labels={k: pretty(k) for k in d["criterion"]})
+
+
+def invariance(i, p, cb):
+    inv = pd.read_csv(i.invariance)
+    if inv.empty:
+        raise RuntimeError(f"{i.invariance} is empty: set validity.invariance_group to draw the invariance figure")
+    cut = {k: v for k, v in p.cutoffs.items() if k in ("cfi", "rmsea")}
+    return F.invariance_plot(inv, delta_cfi=p.delta_cfi, delta_rmsea=p.delta_rmsea, cutoffs=cut)
+
+
+BUILDERS = {
+    "fig01_sample_flow": sample_flow,
+    "fig02_response_distribution": response_distribution,
+    "fig03_reliability": reliability,
+    "fig04_scree": scree,
+    "fig05_efa_loadings": efa_loadings,
+    "fig07_model_comparison": model_comparison,
+    "fig08_discriminant_validity": discriminant,
+    "fig09_criterion_validity": criterion_forest,
+    "fig10_known_groups": known_groups,
+    "fig11_dominance": dominance,
+    "fig12_invariance": invariance,
+}
+
+
+def cfa_path(i, p, cb, stem):
+    params = pd.read_csv(i.parameters)
+    params = params[params["model"] == "hypothesized"].drop(columns="model")
+    return F.render_dot(F.cfa_path_dot(params, labels=names(cb)), stem)
+
+
+with step(snakemake) as log:
+    cb = Codebook.from_structure(snakemake.params.structure)
+    stems = snakemake.params.stems
+    for k, name in enumerate(stems, start=1):
+        stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
+        if name == "fig06_cfa_path":
+            paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
+        else:
+            paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
+        log.info("figure %d/%d %s: %s", k, len(stems), name,
+                 ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths))

@@ -1,0 +1,50 @@
+"""Execute the narrative notebook (jupytext percent .py) with papermill-style parameters, log progress per
+cell, and write the executed .ipynb and its HTML export under results/notebooks/.
+
+Execution timestamps (nbclient's per-cell timing) are not recorded, so the outputs depend only on the inputs;
+the HTML export loads nothing from the network (the template's CDN scripts for require.js/MathJax/mermaid,
+unused by this notebook, are removed)."""
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+from compval.pipeline import step
+
+with step(snakemake) as log:
+    nb = jupytext.read(snakemake.input.notebook)
+    params = dict(snakemake.params.parameters)
+    # papermill convention: an "injected-parameters" cell right after the cell tagged "parameters"
+    tagged = [k for k, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    if not tagged:
+        raise RuntimeError(f"{snakemake.input.notebook} has no cell tagged 'parameters'")
+    source = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in params.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(tagged[0] + 1, cell)
+    for k, c in enumerate(nb.cells):
+        c["id"] = f"cell-{k:03d}"  # stable ids (nbformat would draw random ones)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    done = {"n": 0}
+
+    def on_cell_executed(cell, cell_index, execute_reply, **_):
+        if cell.cell_type == "code":
+            done["n"] += 1
+            log.info("executed cell %d/%d (notebook cell %d)", done["n"], len(code), cell_index)
+
+    log.info("executing %s with %s on kernel %s: %d code cells", snakemake.input.notebook, params,
+             snakemake.params.kernel, len(code))
+    # no per-cell timestamps, and stream chunks merged (their split depends on flush timing): reproducible
+    client = NotebookClient(nb, kernel_name=snakemake.params.kernel, timeout=snakemake.params.timeout,
+                            record_timing=False, coalesce_streams=True,
+                            resources={"metadata": {"path": str(Path.cwd())}}, on_cell_executed=on_cell_executed)
+    client.execute()
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, snakemake.output.ipynb)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, n_cdn = re.subn(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", body)
+    log.info("removed %d CDN script tags from the HTML export", n_cdn)
+    Path(snakemake.output.html).write_text(body, encoding="utf-8")
+    log.info("wrote %s and %s", snakemake.output.ipynb, snakemake.output.html)
