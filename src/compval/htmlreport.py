@@ -528,6 +528,17 @@ def _section_cfa(s: Mapping, names: Mapping) -> list[str]:
             f"{'preferred over every rival' if pref else 'not preferred over every rival'}; "
             f"overall verdict: <b>{_e(comp.get('verdict'))}</b>.", bool(pref) if pref is not None else None)
             + "</ul>")
+        for m, hrec in (comp.get("higher_order") or {}).items():
+            if not hrec.get("comparable"):
+                continue
+            t = hrec.get("target_coefficient")
+            out.append(
+                f"<p>The {_e(pretty(m).lower())} model keeps the hypothesised factors and explains their "
+                f"correlations by higher-order factors: Δχ²({fmt_num(hrec.get('df_diff'), 0)}) = "
+                f"{fmt_num(hrec.get('chisq_diff'))}, {_fmt_p(hrec.get('pvalue'))}, ΔBIC = "
+                f"{fmt_num(hrec.get('delta_bic'), 1)}; target coefficient T = {fmt_r(t, 3)} (Marsh &amp; Hocevar, "
+                f"1985: the share of the first-order factors' covariation the higher-order factors account for)."
+                "</p>")
     return out
 
 
