@@ -16,7 +16,23 @@ from typing import Iterator
 from .codebook import CodebookError
 from .io import InputError
 
-__all__ = ["step", "prepend_pythonpath"]
+__all__ = ["step", "prepend_pythonpath", "module_digest"]
+
+
+def module_digest(modules) -> str:
+    """SHA-256 (first 16 hex digits) over the source of the named compval modules or subpackages."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in sorted(modules):
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [root / f"{name}.py"]
+        for f in files:
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def prepend_pythonpath(path) -> None:

@@ -11,6 +11,7 @@ rule ingest:
         log_table="results/cleaning/ingest_log.csv",
         report="results/cleaning/ingest_report.json",
     params:
+        code=code_version("io", "clean", "codebook"),
         spec=INGEST_SPEC,
         options=cleaning_options(),
         privacy=privacy_options(),
@@ -46,6 +47,7 @@ rule screen:
         respondent_missingness="results/cleaning/respondent_missingness.csv",
         report="results/cleaning_report.json",
     params:
+        code=code_version("clean", "careless", "missingness", "codebook"),
         structure=STRUCTURE,
         options=cleaning_options(),
     conda:

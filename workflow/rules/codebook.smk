@@ -4,6 +4,8 @@ rule codebook_table:
         config["codebook"],
     output:
         table="results/codebook/items.csv",
+    params:
+        code=code_version("codebook"),
     conda:
         "../envs/compval.yaml"
     log:

@@ -5,7 +5,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from compval.codebook import CodebookError, load_codebook
-from compval.pipeline import prepend_pythonpath
+from compval.pipeline import module_digest, prepend_pythonpath
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -22,6 +22,12 @@ except CodebookError as exc:
 # item's text is edited.
 STRUCTURE = CODEBOOK.structure()
 INGEST_SPEC = CODEBOOK.ingest_spec()
+
+
+def code_version(*modules):
+    """Digest of the library modules a rule's script calls: a params value, so that changing the statistics
+    code reruns the affected rules (Snakemake's code trigger only sees the script file itself)."""
+    return module_digest(modules)
 
 
 def performance_inputs():

@@ -16,6 +16,7 @@ rule criterion:
         missing="results/criterion/missing.csv",
         summary="results/criterion/summary.json",
     params:
+        code=code_version("criterion"),
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="mean_scores",
@@ -46,6 +47,7 @@ use rule criterion as criterion_factor_scores with:
         missing="results/criterion/factor_scores/missing.csv",
         summary="results/criterion/factor_scores/summary.json",
     params:
+        code=code_version("criterion"),
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="factor_scores",

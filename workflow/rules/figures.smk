@@ -12,6 +12,7 @@ rule figures:
     output:
         **figure_outputs(),
     params:
+        code=code_version("figures", "htmlreport"),
         structure=STRUCTURE,
         stems=figure_stems(),
         cutoffs=cfa_settings()["cutoffs"],

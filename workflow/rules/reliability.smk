@@ -8,6 +8,7 @@ rule reliability:
         item_table="results/reliability/item_analysis.csv",
         summary="results/reliability/summary.json",
     params:
+        code=code_version("reliability", "efa", "descriptives", "report"),
         structure=STRUCTURE,
         missing=config["missing"],
         n_boot=config.get("reliability", {}).get("n_boot", 1000),

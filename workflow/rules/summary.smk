@@ -9,6 +9,7 @@ rule summary:
     output:
         "results/summary.json",
     params:
+        code=code_version("report", "codebook"),
         config=config,
     conda:
         "../envs/compval.yaml"

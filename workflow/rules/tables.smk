@@ -14,6 +14,7 @@ rule tables:
         tex=expand("results/tables/{name}.tex", name=table_names()),
         docx=expand("results/tables/{name}.docx", name=table_names()),
     params:
+        code=code_version("tables", "htmlreport"),
         structure=STRUCTURE,
         names=table_names(),
     log:
