@@ -111,7 +111,9 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     ref_ov = set(ref.ov_names)
     fit_rows, verdict_rows, params, r2s = [], [], [], []
     for name, f in fits.items():
-        usable = bool(f.converged and f.fit)
+        # an improper solution (Heywood case, non-positive-definite matrix, not identified) is reported with its
+        # indices but never "meets the cut-offs"
+        usable = bool(f.converged and f.fit and f.status == "ok")
         row = {"model": name, "estimator": f.estimator, "converged": bool(f.converged), "status": f.status,
                "same_indicators": set(f.ov_names) == ref_ov}
         row.update({k: f.fit.get(k, np.nan) for k in FIT_KEYS})
@@ -187,7 +189,7 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     ref_ok = bool(fit.set_index("model").loc[reference, "meets_cutoffs"])
     # only rivals fitted to the same indicators can be compared (parcels use dimension means: reported apart)
     rivals = comparison[(comparison["role"] == "rival") & comparison["comparable"]] if len(comparison) else comparison
-    rivals_beaten = rivals["reference_preferred"].fillna(False).astype(bool).all() if len(rivals) else True
+    rivals_beaten = bool(all(v is True for v in rivals["reference_preferred"])) if len(rivals) else True
     higher = {}
     if len(comparison):
         for _, r in comparison[comparison["role"] == "higher_order"].iterrows():
