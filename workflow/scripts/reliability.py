@@ -1,3 +1,5 @@
+import time
+
 import pandas as pd
 
 from compval.codebook import Codebook
@@ -18,10 +20,15 @@ with step(snakemake) as log:
     }
     tables = []
     for i, (level, groups) in enumerate(levels.items()):
-        if groups:
-            tables.append(reliability_table(items, groups, missing=missing, n_boot=p.n_boot, seed=p.seed + i,
-                                            level=level, ci_level=p.ci))
-            log.info("%s: %d groups", level, len(groups))
+        for j, (key, cols) in enumerate(groups.items()):
+            t0 = time.perf_counter()
+            # one call per group so the log shows the bootstrap's progress; seed distinct per level and group
+            row = reliability_table(items, {key: cols}, missing=missing, n_boot=p.n_boot,
+                                    seed=p.seed + 1000 * i + j, level=level, ci_level=p.ci)
+            tables.append(row)
+            log.info("%s %d/%d %s: alpha %.3f, omega_total %.3f (%d bootstrap resamples, %.1f s)", level, j + 1,
+                     len(groups), key, row["alpha"].iloc[0], row["omega_total"].iloc[0], p.n_boot,
+                     time.perf_counter() - t0)
     table = pd.concat(tables, ignore_index=True)
     write_table(table, snakemake.output.table)
     write_table(item_analysis_table(items, cb.groups("competency"), cb.scale_min, cb.scale_max),

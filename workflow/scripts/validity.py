@@ -1,3 +1,5 @@
+import time
+
 import pandas as pd
 
 from compval import cfa
@@ -25,7 +27,10 @@ with step(snakemake) as log:
     convergent["cr_ok"] = convergent["cr"] >= 0.70
     convergent["ave_ok"] = convergent["ave"] >= 0.50
     fl = fornell_larcker(params, sample_cov)
+    log.info("HTMT: %d bootstrap resamples of %d respondents ...", p.settings["htmt_boot"], len(items))
+    t0 = time.perf_counter()
     ht = htmt(items, factors, B=p.settings["htmt_boot"], seed=p.seed)
+    log.info("HTMT done in %.1f s (%d of %d resamples valid)", time.perf_counter() - t0, ht.n_boot_valid, ht.B)
     fc = factor_correlations(params, n=len(items))
     write_table(convergent, snakemake.output.convergent)
     write_table(fl.table, snakemake.output.fornell_larcker)
@@ -38,6 +43,7 @@ with step(snakemake) as log:
     if group:
         respondents = pd.read_csv(snakemake.input.respondents, index_col="pid")
         data = items.join(respondents[[group]])
+        log.info("measurement invariance across %s: configural -> metric -> scalar -> strict ...", group)
         table, _, first_fail = cfa.measurement_invariance(
             data, cfa.hypothesized(factors), group, estimator=p.cfa["estimator"], missing=p.cfa["missing"],
             std_lv=p.cfa["identification"] == "unit_variance",
