@@ -363,3 +363,132 @@ def test_control_design_treatment_coding_first_level_reference():
     cat = pd.DataFrame({"g": pd.Categorical(["x", "y", "x"], categories=["y", "x"])})
     X, terms = C.control_design(cat)
     assert terms == {"g": ["g[T.x]"]}  # Categorical: category order decides the reference
+
+
+# ---------------------------------------------------------------------------- latent regression (SEM)
+# Reference: tests/reference/criterion/make_latent_reference.R -> latent_reference.json (lavaan::sem 0.6.14 with
+# the syntax latent_regression_syntax() builds). Observed agreement: ~1e-5 for FIML estimates (optimizer stopping
+# rules; chi-square agrees to 2e-6), ~1e-7 under MLR/listwise; fit indices ~1e-8.
+TOL_LATENT = 1e-3
+BFI_REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
+HS_FACTORS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+LATENT_FIT = {"chisq": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
+              "srmr": "srmr", "ntotal": "n", "chisq.scaled": "chisq_scaled", "cfi.robust": "cfi_robust",
+              "rmsea.robust": "rmsea_robust"}
+
+
+@pytest.fixture(scope="module")
+def latent_ref():
+    return json.loads((REF_DIR / "latent_reference.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bfi_items():
+    d = pd.read_csv(DATA_DIR / "bfi.csv", index_col="id")
+    for c in BFI_REVERSED:
+        d[c] = 7 - d[c]
+    factors = {k: [f"{k}{i}" for i in range(1, 6)] for k in "ACENO"}
+    return d, factors
+
+
+@pytest.fixture(scope="module")
+def latent_bfi(bfi_items):
+    d, factors = bfi_items
+    return C.latent_regression(d, factors, d["education"], controls=d[["gender"]].astype(float))
+
+
+@pytest.fixture(scope="module")
+def hs():
+    return pd.read_csv(DATA_DIR / "HolzingerSwineford1939.csv", index_col="id")
+
+
+@pytest.fixture(scope="module")
+def latent_hs(hs):
+    return C.latent_regression(hs, HS_FACTORS, hs[["ageyr", "grade"]], controls=hs[["school"]],
+                               estimator="MLR", missing="listwise")
+
+
+def _assert_latent(table: pd.DataFrame, ref: dict, term_map: dict | None = None):
+    for cr, r in ref.items():
+        sub = table[table["criterion"] == cr].set_index("term")
+        reg = pd.DataFrame(r["regression"]).set_index("rhs")
+        terms = [(term_map or {}).get(t, t) for t in sub.index]
+        assert terms == list(reg.index), f"{cr}: predictors differ from lavaan's"
+        for py, rr in [("b", "est"), ("se", "se"), ("z", "z"), ("p", "pvalue"), ("ci_lower", "ci_lower"),
+                       ("ci_upper", "ci_upper"), ("std_all", "std_all")]:
+            np.testing.assert_allclose(sub[py].to_numpy(float), reg[rr].to_numpy(float), rtol=0, atol=TOL_LATENT,
+                                       err_msg=f"{cr} {py}")
+        assert abs(sub["r2"].iloc[0] - r["r2"]) < TOL_LATENT
+        for key, val in r["fit"].items():
+            col = LATENT_FIT[key]
+            tol = 0 if key in ("df", "ntotal") else TOL_LATENT
+            assert abs(sub[col].iloc[0] - val) <= tol, f"{cr} {key}: {sub[col].iloc[0]} vs lavaan {val}"
+        assert bool(sub["converged"].iloc[0]) is r["converged"] is True
+        assert (sub["status"] == "ok").all()
+
+
+def test_latent_regression_fiml_bfi_matches_lavaan_sem(latent_bfi, latent_ref):
+    """bfi: 5 latent factors (+ gender) -> education, ML with FIML; the 223 respondents without education
+    still inform the measurement model (n = 2800, 2577 with the criterion)."""
+    _assert_latent(latent_bfi, latent_ref["bfi_fiml"], {"gender": "gender_lv"})
+    assert set(latent_bfi["n"]) == {2800} and set(latent_bfi["n_criterion"]) == {2800 - 223}
+    assert latent_bfi["term_type"].tolist() == ["competency"] * 5 + ["control"]
+    # openness predicts education, beyond the other four factors (as in lavaan: z = 5.26)
+    o = latent_bfi.set_index("term").loc["O"]
+    assert o["p"] < 1e-6 and o["ci_lower"] > 0
+
+
+def test_latent_regression_mlr_listwise_dummy_control_matches_lavaan(latent_hs, latent_ref):
+    """Holzinger-Swineford: MLR (Huber-White SEs, Yuan-Bentler scaled test), listwise; school treatment-coded
+    (Grant-White reference) and entered as a single-indicator latent variable."""
+    _assert_latent(latent_hs, latent_ref["hs_mlr"], {"school[T.Pasteur]": "school_T.Pasteur__lv"})
+    n = latent_hs.groupby("criterion")["n"].first().to_dict()
+    assert n == {"ageyr": 301, "grade": 300}  # grade has one missing value -> listwise per criterion
+    assert set(latent_hs["estimator"]) == {"MLR"} and set(latent_hs["missing"]) == {"listwise"}
+
+
+def test_latent_regression_syntax_is_the_r_reference_syntax(latent_ref):
+    bfi_f = {k: [f"{k}{i}" for i in range(1, 6)] for k in "ACENO"}
+    assert C.latent_regression_syntax(bfi_f, "education", ["gender"]) == \
+        latent_ref["bfi_fiml"]["education"]["syntax"]
+    for cr in ("ageyr", "grade"):
+        assert C.latent_regression_syntax(HS_FACTORS, cr, ["school_T.Pasteur_"]) == \
+            latent_ref["hs_mlr"][cr]["syntax"]
+
+
+def test_latent_regression_names_are_mapped_not_assumed(hs, latent_hs):
+    """Competency keys, item and criterion names that are not lavaan names are handled internally and reported
+    under their own names; the estimates are those of the plain-named model."""
+    ren = {"x1": "item 1", "x2": "item-2"}
+    items = hs.rename(columns=ren)
+    factors = {"Visual ability": ["item 1", "item-2", "x3"], "textual": HS_FACTORS["textual"],
+               "speed (timed)": HS_FACTORS["speed"]}
+    y = hs[["ageyr"]].rename(columns={"ageyr": "age (years)"})
+    out = C.latent_regression(items, factors, y, controls=hs[["school"]], estimator="MLR", missing="listwise")
+    assert out["term"].tolist() == ["Visual ability", "textual", "speed (timed)", "school[T.Pasteur]"]
+    assert set(out["criterion"]) == {"age (years)"}
+    ref = latent_hs[latent_hs["criterion"] == "ageyr"]
+    np.testing.assert_allclose(out["b"], ref["b"], rtol=1e-8)
+    np.testing.assert_allclose(out["std_all"], ref["std_all"], rtol=1e-8)
+    with pytest.raises(KeyError, match="not in the data"):
+        C.latent_regression(hs, {"f": ["x1", "nope", "x3"]}, hs["ageyr"])
+
+
+def test_latent_summary_and_unestimable_criterion(hs, latent_hs, latent_ref):
+    summ = C.latent_summary(latent_hs)
+    assert set(summ) == {"ageyr", "grade"}
+    g = summ["grade"]
+    assert list(g["betas"]) == list(HS_FACTORS)  # competencies only, controls left out
+    ref_std = dict(zip(latent_ref["hs_mlr"]["grade"]["regression"]["rhs"],
+                       latent_ref["hs_mlr"]["grade"]["regression"]["std_all"]))
+    for k, v in g["betas"].items():
+        assert abs(v - ref_std[k]) < TOL_LATENT
+    assert abs(g["r2"] - latent_ref["hs_mlr"]["grade"]["r2"]) < TOL_LATENT
+    assert set(g["fit"]) == {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"} and g["status"] == "ok"
+    json.dumps(summ)  # JSON-ready
+    # a criterion without values is reported, not raised, and gets missing estimates
+    y = pd.DataFrame({"empty": np.nan, "constant": 1.0}, index=hs.index)
+    out = C.latent_regression(hs, HS_FACTORS, y)
+    assert out["b"].isna().all() and out["status"].str.startswith("not estimable").all()
+    assert out.groupby("criterion")["n_criterion"].first().to_dict() == {"empty": 0, "constant": 301}
+    assert C.latent_summary(out)["empty"]["r2"] is None

@@ -75,6 +75,7 @@ def criterion_settings():
         "top_quantile": c.get("top_quantile", 0.25),
         "n_boot": c.get("n_boot", 1000),
         "reliability": c.get("reliability", "alpha"),
+        "latent": bool(c.get("latent", False)),
     }
 
 

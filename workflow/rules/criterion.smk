@@ -6,6 +6,7 @@ rule criterion:
         performance=rules.screen.output.performance,
         respondents=rules.screen.output.respondents,
         reliability=rules.reliability.output.table,
+        **({"items_scored": rules.score.output.items_scored} if criterion_settings()["latent"] else {}),
     output:
         correlations="results/criterion/correlations.csv",
         regression="results/criterion/regression.csv",
@@ -15,11 +16,15 @@ rule criterion:
         known_groups="results/criterion/known_groups.csv",
         missing="results/criterion/missing.csv",
         summary="results/criterion/summary.json",
+        # criterion.latent: structural regression on the latent competencies (mean-score variant only)
+        **({"latent_regression": "results/criterion/latent_regression.csv"} if criterion_settings()["latent"] else {}),
     params:
-        code=code_version("criterion"),
+        code=code_version("criterion", "cfa", "sem"),
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="mean_scores",
+        structure=STRUCTURE,
+        cfa=cfa_settings(),
     conda:
         "../envs/compval.yaml"
     log:

@@ -1,6 +1,9 @@
+import time
+
 import pandas as pd
 
-from compval.criterion import run_criterion
+from compval.codebook import Codebook
+from compval.criterion import latent_regression, latent_summary, run_criterion, transform_criteria
 from compval.io import write_json, write_table
 from compval.pipeline import step
 
@@ -15,12 +18,32 @@ with step(snakemake) as log:
         rel = rel[rel["level"] == "competency"].set_index("key")[s["reliability"]].to_dict()
     else:
         rel = None  # factor scores are not corrected for attenuation (their reliability is not alpha)
+    log.info("criterion validity of %s on %s (%d dominance bootstrap resamples per criterion) ...",
+             snakemake.params.score_type, list(criteria.columns), s["n_boot"])
+    t0 = time.perf_counter()
     res = run_criterion(scores, criteria, controls, reliabilities=rel, log_criteria=s["log_criteria"],
                         top_quantile=s["top_quantile"], n_boot=s["n_boot"], seed=snakemake.params.seed)
+    log.info("done in %.1f s", time.perf_counter() - t0)
     for name in ("correlations", "regression", "coefficients", "vif", "dominance", "known_groups", "missing"):
         write_table(getattr(res, name), snakemake.output[name])
     key = "criterion" if snakemake.params.score_type == "mean_scores" else "criterion_factor_scores"
     section = res.summary_dict()
     section["score_type"] = snakemake.params.score_type
+    if snakemake.params.score_type == "mean_scores" and s["latent"]:
+        # structural regression on the latent competencies (hypothesised CFA model, criteria one at a time),
+        # estimator and missing-data treatment as the CFA stage
+        c = snakemake.params.cfa
+        cb = Codebook.from_structure(snakemake.params.structure)
+        items = pd.read_csv(snakemake.input.items_scored, index_col="pid").reindex(scores.index)[cb.item_ids]
+        crit, _ = transform_criteria(criteria, s["log_criteria"])
+        t0 = time.perf_counter()
+        latent = latent_regression(items, cb.groups("competency"), crit, controls=controls,
+                                   estimator=c["estimator"], missing=c["missing"])
+        log.info("latent regression (%s, missing=%s) done in %.1f s; status %s", c["estimator"], c["missing"],
+                 time.perf_counter() - t0, latent.groupby("criterion", sort=False)["status"].first().to_dict())
+        write_table(latent, snakemake.output.latent_regression)
+        if "latent_regression" in section:
+            raise ValueError("a criterion named 'latent_regression' clashes with the summary section")
+        section["latent_regression"] = latent_summary(latent)
     write_json({key: section}, snakemake.output.summary)
     log.info("criterion validity: %d respondents, criteria %s", len(scores), list(criteria.columns))
