@@ -617,7 +617,8 @@ def _section_validity(s: Mapping, names: Mapping) -> list[str]:
 
 def _section_criterion(s: Mapping, names: Mapping) -> list[str]:
     c = s.get("criterion") or {}
-    crits = {k: x for k, x in c.items() if k not in ("regression", "dominance", "missing") and isinstance(x, Mapping)}
+    crits = {k: x for k, x in c.items()
+             if k not in ("regression", "dominance", "missing", "latent_regression") and isinstance(x, Mapping)}
     if not crits:
         return ["<p class='missing'>No criterion-validity results (no performance data configured).</p>"]
     out = []
@@ -648,6 +649,15 @@ def _section_criterion(s: Mapping, names: Mapping) -> list[str]:
             top = max(d, key=lambda k: d[k])
             items.append(_verdict_li(f"Most important competency by general dominance: {_e(_name(names, top))} "
                                      f"(weight = {fmt_r(d[top], 3)}).", None))
+        lat = (c.get("latent_regression") or {}).get(crit) or {}
+        if lat and _finite(lat.get("r2")):
+            betas = {k: v for k, v in (lat.get("betas") or {}).items() if _finite(v)}
+            top_b = max(betas, key=lambda k: abs(betas[k])) if betas else None
+            items.append(_verdict_li(
+                f"Latent structural regression (measurement error removed): R² = {fmt_r(lat.get('r2'))}"
+                + (f"; largest standardized β: {_e(_name(names, top_b))} = {fmt_r(betas[top_b])}" if top_b else "")
+                + ("" if lat.get("status") in (None, "ok") else f" (status: {_e(str(lat.get('status')))})") + ".",
+                None))
         m = miss.get(crit) or {}
         n_txt = f" (n = {m.get('n_valid')}" + (f"; {m.get('n_missing')} without a value)" if m.get("n_missing")
                                                else ")") if m else ""
