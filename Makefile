@@ -51,8 +51,9 @@ lint: setup
 demo-data: setup
 	$(BIN)/python -m compval.simulate --codebook config/codebook.yaml --params config/simulation.yaml --out data/raw
 
+# Timings, run on demand (never part of the tests)
 benchmark: setup
-	$(BIN)/python -m pytest benchmarks -p no:cacheprovider
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean-results:
 	rm -rf results/* data/processed/* logs .snakemake
