@@ -130,3 +130,27 @@ def test_snakemake_lint_is_clean():
     out = r.stdout + r.stderr
     assert "Lints for" not in out, out
     assert r.returncode == 0, out
+
+
+def test_split_half_cross_validation(tmp_path):
+    """efa.split_half + cfa.sample: confirm -> EFA on one seeded half, CFA and validity on the other."""
+    cfg_path = write_project(tmp_path, n=200)
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["efa"]["split_half"] = True
+    cfg["cfa"]["sample"] = "confirm"
+    cfg["cfa"]["rivals"] = ["one_factor"]
+    cfg["validity"]["invariance_group"] = None
+    cfg["validity"]["htmt_boot"] = 20
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r = run_snakemake(tmp_path, "results/efa/summary.json", "results/cfa/fit.csv", "results/validity/summary.json")
+    assert r.returncode == 0, r.stderr[-4000:]
+    split = pd.read_csv(tmp_path / "data" / "processed" / "split_half.csv")
+    assert set(split["half"]) == {"explore", "confirm"}
+    n_explore = int((split["half"] == "explore").sum())
+    n_confirm = int((split["half"] == "confirm").sum())
+    assert abs(n_explore - n_confirm) <= 1
+    efa = json.loads((tmp_path / "results" / "efa" / "summary.json").read_text())["efa"]
+    assert efa["n"] == n_explore and efa["split_half"] is True
+    fit = pd.read_csv(tmp_path / "results" / "cfa" / "fit.csv").set_index("model")
+    # FIML keeps every confirm-half respondent with at least one answer
+    assert fit.loc["hypothesized", "ntotal"] == n_confirm
