@@ -21,6 +21,8 @@ import json
 import math
 from collections.abc import Mapping
 
+from pathlib import Path
+
 import pandas as pd
 
 from compval import tables as T
@@ -308,6 +310,27 @@ def _name(names: Mapping[str, str], key) -> str:
 
 
 # ============================================================================ the APA tables
+# Snakemake input name -> key of the tables mapping that build_tables / render_report read
+RESULT_TABLE_KEYS = {
+    "descriptives": "descriptives", "reliability": "reliability", "loadings": "efa_loadings",
+    "communalities": "efa_communalities", "matching": "efa_matching", "fit": "cfa_fit",
+    "parameters": "cfa_parameters", "convergent": "convergent", "factor_correlations": "factor_correlations",
+    "htmt": "htmt", "invariance": "invariance", "correlations": "criterion_correlations",
+    "regression": "regression", "item_missingness": "item_missingness",
+}
+
+
+def read_result_tables(paths: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """Read the result CSVs named in ``paths`` (input name -> file) into the keys of :data:`RESULT_TABLE_KEYS`;
+    an empty file gives an empty table. The one I/O helper of this module, shared by the tables and report rules."""
+    out = {}
+    for name, key in RESULT_TABLE_KEYS.items():
+        if name in paths:
+            path = Path(paths[name])
+            out[key] = pd.read_csv(path) if path.stat().st_size else pd.DataFrame()
+    return out
+
+
 def build_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, ApaTable]:
     """The publication tables, in :data:`TABLES` order, from the result tables that are present.
 

@@ -30,12 +30,7 @@ __all__ = [
 ]
 
 
-def _numeric(items: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(items, pd.DataFrame):
-        raise TypeError("items must be a pandas DataFrame (respondents x items)")
-    if items.shape[1] == 0:
-        raise ValueError("items has no columns")
-    return items.apply(pd.to_numeric, errors="raise").astype(float)
+from .careless import _as_frame as _numeric  # noqa: E402  (one checked numeric conversion for both modules)
 
 
 # --------------------------------------------------------------------------------------------- descriptives

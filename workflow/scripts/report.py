@@ -4,19 +4,11 @@ import datetime as dt
 import os
 from pathlib import Path
 
-import pandas as pd
-
 from compval.codebook import Codebook
-from compval.htmlreport import render_report
+from compval.htmlreport import read_result_tables, render_report
 from compval.io import read_json
 from compval.pipeline import step
 
-# input name -> key of render_report's tables
-KEYS = {"descriptives": "descriptives", "reliability": "reliability", "loadings": "efa_loadings",
-        "communalities": "efa_communalities", "matching": "efa_matching", "fit": "cfa_fit",
-        "parameters": "cfa_parameters", "convergent": "convergent", "factor_correlations": "factor_correlations",
-        "htmt": "htmt", "invariance": "invariance", "correlations": "criterion_correlations",
-        "regression": "regression", "item_missingness": "item_missingness"}
 
 
 def run_date() -> str:
@@ -29,11 +21,8 @@ def run_date() -> str:
 with step(snakemake) as log:
     summary = read_json(snakemake.input.summary)
     cb = Codebook.from_structure(snakemake.params.structure)
-    tables = {"codebook": cb.items}
-    for name, key in KEYS.items():
-        if name in snakemake.input.keys():
-            path = snakemake.input[name]
-            tables[key] = pd.read_csv(path) if Path(path).stat().st_size else pd.DataFrame()
+    tables = {"codebook": cb.items,
+              **read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})}
     figures = {}
     for f in snakemake.input.figures:
         p = Path(f)

@@ -3,18 +3,9 @@ compval.htmlreport.build_tables (the same objects the HTML report renders)."""
 import zipfile
 from pathlib import Path
 
-import pandas as pd
-
 from compval.codebook import Codebook
-from compval.htmlreport import build_tables
+from compval.htmlreport import build_tables, read_result_tables
 from compval.pipeline import step
-
-# input name -> key of build_tables
-KEYS = {"descriptives": "descriptives", "reliability": "reliability", "loadings": "efa_loadings",
-        "communalities": "efa_communalities", "matching": "efa_matching", "fit": "cfa_fit",
-        "parameters": "cfa_parameters", "convergent": "convergent", "factor_correlations": "factor_correlations",
-        "htmt": "htmt", "invariance": "invariance", "correlations": "criterion_correlations",
-        "regression": "regression"}
 
 
 def normalize_docx(path: Path) -> None:
@@ -31,11 +22,8 @@ def normalize_docx(path: Path) -> None:
 
 with step(snakemake) as log:
     cb = Codebook.from_structure(snakemake.params.structure)
-    frames = {"codebook": cb.items}
-    for name, key in KEYS.items():
-        if name in snakemake.input.keys():
-            path = snakemake.input[name]
-            frames[key] = pd.read_csv(path) if Path(path).stat().st_size else pd.DataFrame()
+    frames = {"codebook": cb.items,
+              **read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})}
     apa = build_tables(frames)
     stems = {Path(f).stem: Path(f).with_suffix("") for f in snakemake.output.csv}
     for stem in snakemake.params.names:
