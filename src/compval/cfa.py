@@ -428,7 +428,7 @@ def fit_cfa(
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         status.append(f"estimation failed ({exc})")
         return _failed(model, st, labels, m, status, warnings, estimator, opts)
-    x = res.x
+    x = _reflect(m, res.x) if std_lv else res.x
     converged = res.converged
     if not converged:
         status.insert(0, f"not converged ({res.message})")
@@ -487,6 +487,36 @@ def fit_cfa(
         gd.__dict__.pop("_h1", None)
     out.status = "ok" if not status else "; ".join(status)
     return out
+
+
+def _reflect(m: Model, x: np.ndarray) -> np.ndarray:
+    """Sign convention of lavaan for factors identified by a fixed variance (std.lv): the first loading is
+    positive. A factor whose first free loading (group 1) is negative is reflected: its loadings, its covariances
+    with other variables and its regression weights change sign (an equivalent solution). Factors with a fixed
+    loading or a parameter shared with another factor's are left alone."""
+    x = np.asarray(x, dtype=float).copy()
+    pt = m.pt
+    fidx = m.free_idx
+    for f in m.lv:
+        load = pt.index[(pt["op"] == "=~") & (pt["lhs"] == f)]
+        if not len(load) or (fidx[load] < 0).any():
+            continue
+        first = load[pt.loc[load, "group"].to_numpy() == pt.loc[load, "group"].min()][0]
+        if x[fidx[first]] >= 0:
+            continue
+        rows = list(load)
+        rows += list(pt.index[(pt["op"] == "~~") & (pt["lhs"] != pt["rhs"]) & ((pt["lhs"] == f) | (pt["rhs"] == f))])
+        rows += list(pt.index[(pt["op"] == "~") & ((pt["rhs"] == f) | (pt["lhs"] == f))])
+        rows += list(pt.index[(pt["op"] == "~1") & (pt["lhs"] == f)])
+        idx = fidx[rows]
+        if (idx < 0).any() and np.any(pt.loc[rows, "value"].fillna(0).to_numpy()[idx < 0] != 0):
+            continue
+        idx = np.unique(idx[idx >= 0])
+        others = set(fidx[[k for k in range(len(pt)) if k not in set(rows)]])
+        if any(a in others for a in idx):
+            continue
+        x[idx] = -x[idx]
+    return x
 
 
 def _positive_definite(cov: np.ndarray) -> bool:
@@ -1302,6 +1332,8 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
     try:
         x0 = m.start([gd])
         res = ordm.dwls_fit(m, samp, x0)
+        if std_lv:
+            res = ordm.reflected(m, samp, res, _reflect(m, res.x))
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         status.append(f"estimation failed ({exc})")
         return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
@@ -1403,14 +1435,17 @@ def _fit_measures_wlsmv(samp, res, npar: int, df: int) -> dict:
                "ifi.scaled": fi.ifi(X2s, df, X2ns, dfn), "rni.scaled": fi.rni(X2s, df, X2ns, dfn)})
     fm.update({"logl": np.nan, "unrestricted.logl": np.nan, "aic": np.nan, "bic": np.nan, "bic2": np.nan,
                "ntotal": n})
-    lo, hi = fi.rmsea_ci(X2, df, n)
-    fm.update({"rmsea": fi.rmsea(X2, df, n), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.90,
-               "rmsea.pvalue": fi.rmsea_pvalue(X2, df, n), "rmsea.close.h0": 0.05,
-               "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, n), "rmsea.notclose.h0": 0.08})
-    lo_s, hi_s = fi.rmsea_ci(X2s, df, n)
-    fm.update({"rmsea.scaled": fi.rmsea(X2s, df, n), "rmsea.ci.lower.scaled": lo_s, "rmsea.ci.upper.scaled": hi_s,
-               "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, n),
-               "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2s, df, n)})
+    # RMSEA: lavaan uses N - 1 (ntotal minus the number of groups) for DWLS
+    nr = n - 1
+    lo, hi = fi.rmsea_ci(X2, df, nr)
+    fm.update({"rmsea": fi.rmsea(X2, df, nr), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.90,
+               "rmsea.pvalue": fi.rmsea_pvalue(X2, df, nr), "rmsea.close.h0": 0.05,
+               "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, nr), "rmsea.notclose.h0": 0.08})
+    lo_s, hi_s = fi.rmsea_ci(X2s, df, nr)
+    fm.update({"rmsea.scaled": fi.rmsea(X2s, df, nr), "rmsea.ci.lower.scaled": lo_s, "rmsea.ci.upper.scaled": hi_s,
+               "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, nr),
+               "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2s, df, nr)})
+    fm.update(_catml_robust(samp, res, df, nr))
     # residuals on the correlation scale: the diagonal (fixed at 1) and the thresholds fit exactly
     p = len(samp.ov)
     ss_r = float(np.sum(e[nth:] ** 2))
@@ -1422,3 +1457,42 @@ def _fit_measures_wlsmv(samp, res, npar: int, df: int) -> dict:
                "crmr": np.sqrt((ss_r + ss_t) / (len(r) + nth)), "crmr_nomean": np.sqrt(ss_r / len(r))})
     fm["srmr"] = fm["srmr_bentler_nomean"]
     return fm
+
+
+def _catml_robust(samp, res, df: int, nr: int) -> dict:
+    """Robust CFI/TLI/RNI/RMSEA for categorical data (Savalei 2021), as ``lavaan:::lav_fit_catml_dwls``.
+
+    The DWLS solution is evaluated with the normal-theory ML discrepancy on the polychoric correlation matrix R
+    (no re-estimation): XX3 = N [log|Sigma| - log|R| + tr(R Sigma^-1) - p], baseline XX3.null = -N log|R| on
+    p(p-1)/2 df. Scaling: c = tr(WiU' V WiU Gamma_r) / df with V the expected ML information of the correlations
+    at Sigma (V_(ij),(kl) = s^ik s^jl + s^il s^jk, s = Sigma^-1), WiU = I - D_r (D'WD)^-1 D_r' W_r, and
+    c0 = tr(Gamma_r) / (p(p-1)/2); the indices then follow Brosseau-Liard & Savalei (2014) with N - 1 in the
+    RMSEA. Empty (lavaan: NA) when R is not positive definite (an eigenvalue below sqrt(machine eps)).
+    """
+    R = samp.cor
+    if np.linalg.eigvalsh(R).min() < np.sqrt(np.finfo(float).eps) or df <= 0:
+        return {}
+    n, nth = samp.n, samp.nth
+    p = R.shape[0]
+    pi_, pj_ = samp.pair_i, samp.pair_j
+    sigma = np.eye(p)
+    sigma[pi_, pj_] = sigma[pj_, pi_] = res.est_stats[nth:]
+    si = np.linalg.inv(sigma)
+    XX3 = n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(R)[1] + np.sum(R * si) - p)
+    dfn = len(pi_)
+    XX3n = -n * np.linalg.slogdet(R)[1]
+    V = si[np.ix_(pi_, pi_)] * si[np.ix_(pj_, pj_)] + si[np.ix_(pi_, pj_)] * si[np.ix_(pj_, pi_)]
+    w = 1.0 / np.diag(samp.gamma)
+    D = res.delta
+    Ei = np.linalg.inv(D.T @ (w[:, None] * D))
+    Dr, wr, Gr = D[nth:], w[nth:], samp.gamma[nth:, nth:]
+    WiU = np.eye(dfn) - Dr @ Ei @ Dr.T * wr[None, :]
+    c = float(np.sum((WiU.T @ V @ WiU) * Gr.T)) / df
+    c0 = float(np.trace(Gr)) / dfn
+    XX3s = XX3 / c
+    lo, hi = fi.rmsea_ci(XX3s, df, nr, c=c)
+    return {"cfi.robust": fi.cfi(XX3, df, XX3n, dfn, c, c0), "tli.robust": fi.tli(XX3, df, XX3n, dfn, c, c0),
+            "nnfi.robust": fi.tli(XX3, df, XX3n, dfn, c, c0), "rni.robust": fi.rni(XX3, df, XX3n, dfn, c, c0),
+            "rmsea.robust": fi.rmsea(XX3, df, nr, c=c), "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
+            "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df, nr, c=c),
+            "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df, nr, c=c)}

@@ -444,3 +444,15 @@ def scaled_shifted(gamma: np.ndarray, delta: np.ndarray, w: np.ndarray, stat: fl
            "trace.UGamma": tr1, "trace.UGamma2": tr2, "pvalue": float(stats.chi2.sf(a * stat + shift, df)),
            "mean.scaling.factor": tr1 / df if df > 0 else np.nan}
     return out
+
+
+def reflected(model, sample: OrdinalSample, res: DWLSResult, x: np.ndarray) -> DWLSResult:
+    """The same solution with some factors reflected (``x``, equivalent): Delta recomputed, fit unchanged."""
+    if np.array_equal(x, res.x):
+        return res
+    dS, _ = model.derivatives(x, 0)
+    delta = res.delta.copy()
+    nth = sample.nth
+    delta[nth:, nth:] = dS[res.par][:, sample.pair_i, sample.pair_j].T
+    return DWLSResult(x=x, th=res.th, f=res.f, converged=res.converged, iterations=res.iterations, par=res.par,
+                      delta=delta, est_stats=res.est_stats, message=res.message)

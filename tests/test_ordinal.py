@@ -1,0 +1,160 @@
+"""Ordinal CFA (``estimator="WLSMV"``) against lavaan 0.6.14 ``cfa(..., ordered = TRUE, estimator = "WLSMV")``.
+
+References: tests/reference/ordinal/make_reference.R (psych::bfi items, not reverse-scored, listwise and pairwise
+missing data). Agreement is limited by lavaan's optimiser tolerances (polychoric correlations ~1e-8, estimates
+~1e-6), so estimates, SEs and fit indices are compared to 1e-5 and chi-squares to a relative 1e-6.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from compval import cfa
+from compval.sem.ordinal import lower_pairs, ordinal_sample, polychoric_pair
+
+REF = Path(__file__).parent / "reference" / "ordinal"
+DATA = Path(__file__).parent / "reference" / "data"
+
+AC = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
+ONE = "G =~ A1 + A2 + A3 + A4 + A5 + C1 + C2 + C3 + C4 + C5"
+BIG5 = "\n".join(f"{f} =~ " + " + ".join(f"{f}{i}" for i in range(1, 6)) for f in "ACENO")
+CASES = {
+    "bfi_ac_lw": dict(model=AC, missing="listwise"),
+    "bfi_ac_pw": dict(model=AC, missing="pairwise"),
+    "bfi_ac_stdlv": dict(model=AC, missing="listwise", std_lv=True),
+    "bfi_ac_orth": dict(model=AC, missing="listwise", orthogonal=True),
+    "bfi_ac_1f": dict(model=ONE, missing="listwise"),
+    "bfi_ac_pw_1f": dict(model=ONE, missing="pairwise"),
+    "bfi5_lw": dict(model=BIG5, missing="listwise"),
+}
+CHISQ_KEYS = ["chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"]
+INDEX_KEYS = ["df", "npar", "fmin", "pvalue", "chisq.scaling.factor", "baseline.df",
+              "baseline.chisq.scaling.factor", "cfi", "tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "cfi.scaled",
+              "tli.scaled", "rfi.scaled", "nfi.scaled", "ifi.scaled", "rni.scaled", "cfi.robust", "tli.robust",
+              "rni.robust", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "rmsea.notclose.pvalue",
+              "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
+              "rmsea.notclose.pvalue.scaled", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
+              "rmsea.notclose.pvalue.robust", "srmr", "srmr_bentler", "srmr_bentler_nomean", "rmr", "rmr_nomean",
+              "crmr", "crmr_nomean"]
+
+
+@pytest.fixture(scope="module")
+def bfi():
+    return pd.read_csv(DATA / "bfi.csv")
+
+
+@pytest.fixture(scope="module")
+def fits(bfi):
+    out = {}
+    for name, c in CASES.items():
+        kw = {k: v for k, v in c.items() if k != "model"}
+        out[name] = cfa.fit_cfa(bfi, c["model"], estimator="WLSMV", **kw)
+    return out
+
+
+def _ref_fit(name):
+    return json.loads((REF / f"{name}_fit.json").read_text())
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_sample_statistics_match_lavaan(bfi, name):
+    """Thresholds and polychoric correlations (lavInspect "wls.obs") and Gamma (lavInspect "gamma")."""
+    ref = json.loads((REF / f"{name}_sample.json").read_text())
+    c = CASES[name]
+    ov = cfa.from_syntax(c["model"]).factors
+    items = [i for v in ov.values() for i in v]
+    y = bfi[items]
+    y = y.dropna() if c["missing"] == "listwise" else y[y.notna().any(axis=1)]
+    s = ordinal_sample(y.to_numpy(float), items)
+    assert s.n == ref["nobs"]
+    assert s.names == ref["wls.names"]
+    np.testing.assert_allclose(s.wls_obs, ref["wls.obs"], atol=1e-7)
+    gfile = REF / f"{name}_gamma.csv"
+    if gfile.exists():
+        g = pd.read_csv(gfile, index_col=0)
+        assert list(g.index) == s.names
+        np.testing.assert_allclose(s.gamma, g.to_numpy(), atol=1e-6 * np.abs(g.to_numpy()).max())
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_estimates_and_standard_errors_match_lavaan(fits, name):
+    f = fits[name]
+    assert f.status == "ok" and f.converged
+    ref = pd.read_csv(REF / f"{name}_params.csv")
+    ref = ref[ref["op"].isin(["=~", "~~", "|"])]
+    got = f.params
+    m = ref.merge(got, on=["lhs", "op", "rhs"], suffixes=("_r", ""), how="outer", indicator=True)
+    assert (m["_merge"] == "both").all(), m[m["_merge"] != "both"][["lhs", "op", "rhs", "_merge"]]
+    np.testing.assert_allclose(m["est"], m["est_r"], atol=1e-5)
+    np.testing.assert_allclose(m["se"], m["se_r"], atol=1e-5)
+    np.testing.assert_allclose(m["std_all"], m["std.all"], atol=1e-5)
+    np.testing.assert_allclose(m["std_lv"], m["std.lv"], atol=1e-5)
+    assert (m["free"] == m["free_r"]).all()
+    r2 = pd.read_csv(REF / f"{name}_r2.csv").set_index("name")["r2"]
+    np.testing.assert_allclose(f.r2[r2.index], r2, atol=1e-5)
+    imp = pd.read_csv(REF / f"{name}_implied.csv", index_col=0)
+    np.testing.assert_allclose(f.implied_cov.loc[imp.index, imp.columns], imp, atol=1e-5)
+    corlv = pd.read_csv(REF / f"{name}_corlv.csv", index_col=0)
+    if corlv.shape == (1, 1):  # lavaan 0.6.14 returns the 1 x 1 latent covariance, not correlation, here
+        assert cfa.latent_covariance(f, correlation=False).iloc[0, 0] == pytest.approx(corlv.iloc[0, 0], abs=1e-5)
+        return
+    np.testing.assert_allclose(cfa.latent_covariance(f).loc[corlv.index, corlv.columns], corlv, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_fit_measures_match_lavaan(fits, name):
+    f, ref = fits[name], _ref_fit(name)
+    for k in CHISQ_KEYS:
+        assert f.fit[k] == pytest.approx(ref[k], rel=1e-6), k
+    for k in INDEX_KEYS:
+        assert f.fit[k] == pytest.approx(ref[k], abs=1e-5), k
+    # no likelihood under DWLS
+    assert ref.get("logl") is None and np.isnan(f.fit["logl"]) and np.isnan(f.fit["bic"])
+
+
+@pytest.mark.parametrize("name", ["bfi_ac_lw", "bfi_ac_pw", "bfi5_lw"])
+def test_scaled_shifted_test_parts_match_lavaan(fits, name):
+    ref = json.loads((REF / f"{name}_sample.json").read_text())
+    t = {e["test"]: e for e in ref["test"]}["scaled.shifted"]
+    f = fits[name]
+    assert f.fit["chisq.shift.parameter"] == pytest.approx(t["shift.parameter"], abs=1e-5)
+    assert f.fit["trace.UGamma"] == pytest.approx(t["trace.UGamma"], rel=1e-6)
+    assert f.fit["trace.UGamma2"] == pytest.approx(t["trace.UGamma2"], rel=1e-6)
+
+
+def test_polychoric_pair_is_the_two_step_ml_estimate():
+    """A 3 x 3 table: the estimate is a stationary point of the log-likelihood (score zero to 1e-9) and it
+    matches the full-data estimate produced by ordinal_sample."""
+    rng = np.random.default_rng(1)
+    z = rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], size=400)
+    y = np.digitize(z, [-0.5, 0.6]) + 1.0
+    s = ordinal_sample(y, ["a", "b"])
+    freq = np.zeros((3, 3))
+    np.add.at(freq, (y[:, 0].astype(int) - 1, y[:, 1].astype(int) - 1), 1)
+    t1, t2 = s.th[:2], s.th[2:]
+    rho = polychoric_pair(freq, t1, t2)
+    assert rho == pytest.approx(s.cor[1, 0], abs=1e-12)
+    assert 0.35 < rho < 0.65
+    from compval.sem.ordinal import _dll
+    assert abs(_dll(freq, t1, t2, rho)) < 1e-6
+
+
+def test_lower_pairs_follow_lavaan_order():
+    i, j = lower_pairs(4)
+    assert list(zip(j, i)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+
+
+def test_multigroup_ordinal_model_is_reported_not_raised(bfi):
+    d = bfi.assign(g=np.where(bfi.index % 2, "a", "b"))
+    f = cfa.fit_cfa(d, AC, estimator="WLSMV", group="g")
+    assert not f.converged and "multi-group" in f.status
+
+
+def test_item_with_one_category_is_reported(bfi):
+    d = bfi[["A1", "A2", "A3"]].dropna().copy()
+    d["A3"] = 4.0
+    f = cfa.fit_cfa(d, "F =~ A1 + A2 + A3", estimator="WLSMV")
+    assert not f.converged and "fewer than two observed categories" in f.status
