@@ -158,3 +158,30 @@ def test_item_with_one_category_is_reported(bfi):
     d["A3"] = 4.0
     f = cfa.fit_cfa(d, "F =~ A1 + A2 + A3", estimator="WLSMV")
     assert not f.converged and "fewer than two observed categories" in f.status
+
+
+EQLOAD = "A =~ A1 + a*A2 + a*A3 + a*A4 + a*A5\nC =~ C1 + c*C2 + c*C3 + C4 + C5"
+
+
+@pytest.mark.parametrize("rival", ["bfi_ac_1f", "bfi_ac_orth", "bfi_ac_eqload"])
+def test_difftest_matches_lavtestlrt(bfi, fits, rival):
+    """lavTestLRT(fit, rival) for WLSMV (satorra.2000; scaled-shifted and Satterthwaite variants)."""
+    lrt = pd.read_csv(REF / "lrt.csv")
+    f1 = fits["bfi_ac_lw"]
+    f0 = fits[rival] if rival in fits else cfa.fit_cfa(bfi, EQLOAD, estimator="WLSMV")
+    assert f0.status == "ok"
+    rows = lrt[(lrt["model"] == rival)]
+    ss = rows[rows["method"].str.startswith("default")].iloc[0]
+    sat = rows[rows["method"].str.contains("FALSE")].iloc[0]
+    got = cfa.difftest(f0, f1)  # argument order does not matter: sorted by df
+    assert got["df_diff"] == ss["Df.diff"]
+    assert got["chisq_diff"] == pytest.approx(ss["Chisq.diff"], rel=1e-6)
+    assert got["scale"] == pytest.approx(ss["scale"], rel=1e-6)
+    assert got["shift"] == pytest.approx(ss["shift"], abs=1e-6)
+    got2 = cfa.difftest(f1, f0, scaled_shifted=False)
+    assert got2["chisq_diff"] == pytest.approx(sat["Chisq.diff"], rel=1e-6)
+    assert got2["df_diff"] == pytest.approx(sat["Df.diff"], rel=1e-6)
+    assert got2["pvalue"] == pytest.approx(sat["Pr.Chisq"], rel=1e-4)
+    table = cfa.compare_models({"two": f1, "rival": f0})
+    assert table["chisq_diff"].iloc[1] == pytest.approx(ss["Chisq.diff"], rel=1e-6)
+    assert table["pvalue"].iloc[1] == pytest.approx(ss["Pr.Chisq"], rel=1e-4)

@@ -58,6 +58,7 @@ __all__ = [
     "from_syntax",
     "fit_cfa",
     "compare_models",
+    "difftest",
     "fit_verdict",
     "measurement_invariance",
     "modification_indices",
@@ -962,7 +963,9 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
     """Chi-square difference tests of nested models, as ``lavaan::lavTestLRT`` (models sorted by df).
 
     Under ML the difference of the chi-squares; under MLR the Satorra-Bentler (2001) scaled difference
-    ``(T0 - T1) / cd`` with ``cd = (df0 c0 - df1 c1) / (df0 - df1)``. Also delta CFI / RMSEA (later row minus
+    ``(T0 - T1) / cd`` with ``cd = (df0 c0 - df1 c1) / (df0 - df1)``; under WLSMV the scaled-and-shifted
+    difference test of Satorra (2000) / Asparouhov & Muthen (2006) (:func:`difftest`, lavaan's
+    ``method = "satorra.2000"``). Also delta CFI / RMSEA (later row minus
     earlier row in the sorted order) and AIC/BIC ranks (1 = best).
 
     Models without fit measures (not estimated, not converged) never raise: they are sorted last and get a row
@@ -982,7 +985,8 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
     items = sorted(items, key=lambda kv: (not has_fit(kv[1]), _fitval(kv[1], "df") if has_fit(kv[1]) else 0.0))
     ests = {f.estimator for _, f in items}
     if method is None:
-        method = "satorra.bentler.2001" if ests == {"MLR"} else "standard"
+        method = {frozenset({"MLR"}): "satorra.bentler.2001",
+                  frozenset({"WLSMV"}): "satorra.2000"}.get(frozenset(ests), "standard")
     rows = []
     prev = None
     for name, f in items:
@@ -999,6 +1003,9 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
             ddf = v["df"] - pv["df"]
             if method == "standard":
                 d = v["chisq"] - pv["chisq"]
+            elif method == "satorra.2000":
+                dt = difftest(prev[2], f)
+                d, ddf = dt["chisq_diff"], dt["df_diff"]
             else:
                 c1, c0 = pv["chisq.scaling.factor"], v["chisq.scaling.factor"]
                 cd = (v["df"] * c0 - pv["df"] * c1) / ddf if ddf != 0 else np.nan
@@ -1009,12 +1016,69 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
             r["delta_rmsea"] = r["rmsea"] - prev[0]["rmsea"]
         rows.append(r)
         if has_fit(f):
-            prev = (r, v)
+            prev = (r, v, f)
     out = pd.DataFrame(rows, columns=["model", "df", "aic", "bic", "chisq", "chisq_diff", "df_diff", "pvalue",
                                       "cfi", "rmsea", "delta_cfi", "delta_rmsea"])
     for crit in ("aic", "bic"):
         out[f"{crit}_rank"] = out[crit].rank(method="min").astype("Int64")
     return out
+
+
+def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> dict:
+    """Chi-square difference test of two nested ordinal (WLSMV) models, as ``lavTestLRT(fit1, fit0)`` for DWLS
+    (``lavaan:::lav_test_diff_Satorra2000``, ``A.method = "delta"``; Satorra 2000; Asparouhov & Muthen 2006,
+    Mplus DIFFTEST).
+
+    With m1 the less restricted model (smaller df) and m0 the other: H = Delta1^+ Delta0, A the orthogonal
+    complement of the columns of H (transposed), P = Delta1' W Delta1 (W = 1/diag(Gamma)),
+    U = W Delta1 P^-1 A' (A P^-1 A')^+ A P^-1 Delta1' W; with tr1 = tr(U Gamma), tr2 = tr((U Gamma)^2) and
+    m = df0 - df1: scaled-and-shifted (default) T = a (T0 - T1) + b, a = sqrt(m / tr2), b = m - a tr1, on m df;
+    otherwise (Satterthwaite) T = (T0 - T1) tr1 / tr2 on tr1^2 / tr2 df. T0, T1 are the unscaled DWLS
+    chi-squares; Delta0 is evaluated at m0's estimates, everything else at m1's.
+
+    Returns a dict: chisq_diff, df_diff, pvalue, scale (a), shift (b), trace_ugamma, trace_ugamma2.
+    """
+    from scipy.linalg import null_space
+
+    if fit1.fit.get("df", np.inf) > fit0.fit.get("df", np.inf):
+        fit1, fit0 = fit0, fit1
+    o1, o0 = fit1._options.get("ordinal"), fit0._options.get("ordinal")
+    if o1 is None or o0 is None:
+        raise ValueError("difftest needs two WLSMV fits")
+    s1, s0 = o1["sample"], o0["sample"]
+    if set(s1.names) != set(s0.names):
+        raise ValueError("the two models are not fitted to the same thresholds and correlations")
+    pos = {nm: k for k, nm in enumerate(s0.names)}
+    D1 = o1["dwls"].delta
+    D0 = o0["dwls"].delta[[pos[nm] for nm in s1.names]]
+    G = s1.gamma
+    w = 1.0 / np.diag(G)
+    T1, T0 = fit1.fit["chisq"], fit0.fit["chisq"]
+    m = int(round(fit0.fit["df"] - fit1.fit["df"]))
+    if m == 0:
+        return {"chisq_diff": T0 - T1, "df_diff": 0, "pvalue": np.nan, "scale": np.nan, "shift": np.nan,
+                "trace_ugamma": np.nan, "trace_ugamma2": np.nan}
+    H = np.linalg.pinv(D1) @ D0
+    A = null_space(H.T).T
+    P = D1.T @ (w[:, None] * D1)
+    Pi = np.linalg.inv(P)
+    APA = A @ Pi @ A.T
+    keep = ~((np.abs(APA.sum(axis=1)) < np.sqrt(np.finfo(float).eps))
+             & (np.abs(APA.sum(axis=0)) < np.sqrt(np.finfo(float).eps)))
+    A = A[keep]
+    PAAPAAP = Pi @ A.T @ np.linalg.pinv(A @ Pi @ A.T) @ A @ Pi
+    WD = w[:, None] * D1
+    UG = WD @ PAAPAAP @ WD.T @ G
+    tr1, tr2 = float(np.trace(UG)), float(np.sum(UG * UG.T))
+    if scaled_shifted:
+        a = np.sqrt(m / tr2)
+        b = m - a * tr1
+        T, ddf = (T0 - T1) * a + b, m
+    else:
+        a, b = tr2 / tr1, np.nan
+        T, ddf = (T0 - T1) / a, tr1 ** 2 / tr2
+    return {"chisq_diff": float(T), "df_diff": ddf, "pvalue": float(stats.chi2.sf(T, ddf)), "scale": float(a),
+            "shift": float(b), "trace_ugamma": tr1, "trace_ugamma2": tr2}
 
 
 DEFAULT_CUTOFFS = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
