@@ -185,3 +185,22 @@ def test_difftest_matches_lavtestlrt(bfi, fits, rival):
     table = cfa.compare_models({"two": f1, "rival": f0})
     assert table["chisq_diff"].iloc[1] == pytest.approx(ss["Chisq.diff"], rel=1e-6)
     assert table["pvalue"].iloc[1] == pytest.approx(ss["Pr.Chisq"], rel=1e-4)
+
+
+@pytest.mark.parametrize("name", ["bfi_ac_lw", "bfi_ac_pw", "bfi5_lw"])
+def test_composite_reliability_and_ave_match_semtools(fits, name):
+    """semTools 0.5-6 compRelSEM (Green & Yang 2009 for ordinal items; ord.scale = FALSE) and AVE on the
+    WLSMV fits (raw bfi items: mixed-sign loadings make some unit-weighted omegas small, as in semTools)."""
+    from compval.validity import average_variance_extracted, composite_reliability
+
+    ref = json.loads((REF / f"{name}_semtools.json").read_text())
+    f = fits[name]
+    cr = composite_reliability(f.params, f.sample_cov).set_index("factor")["cr"]
+    for k, v in ref["compRelSEM"].items():
+        assert cr[k] == pytest.approx(v, abs=1e-6), k
+    cr2 = composite_reliability(f.params, f.sample_cov, ord_scale=False).set_index("factor")["cr"]
+    for k, v in ref["compRelSEM_ord.scale_FALSE"].items():
+        assert cr2[k] == pytest.approx(v, abs=1e-6), k
+    ave = average_variance_extracted(f.params, f.sample_cov).set_index("factor")["ave"]
+    for k, v in ref["AVE"].items():
+        assert ave[k] == pytest.approx(v, abs=1e-6), k

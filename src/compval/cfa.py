@@ -991,12 +991,14 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
     prev = None
     for name, f in items:
         v = {k: _fitval(f, k) for k in ("df", "aic", "bic", "chisq", "cfi", "rmsea", "cfi.robust",
-                                        "rmsea.robust", "chisq.scaling.factor")}
-        robust_ok = method != "standard" and np.isfinite(v["cfi.robust"])
+                                        "rmsea.robust", "cfi.scaled", "rmsea.scaled", "chisq.scaling.factor")}
+
+        def pick(idx):  # robust version under MLR/WLSMV, else scaled (WLSMV), else standard
+            order = [f"{idx}.robust", f"{idx}.scaled"] if method != "standard" else []
+            return next((v[k] for k in order if np.isfinite(v[k])), v[idx])
+
         r = {"model": name, "df": v["df"], "aic": v["aic"], "bic": v["bic"], "chisq": v["chisq"],
-             "chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan,
-             "cfi": v["cfi.robust"] if robust_ok else v["cfi"],
-             "rmsea": v["rmsea.robust"] if method != "standard" and np.isfinite(v["rmsea.robust"]) else v["rmsea"],
+             "chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan, "cfi": pick("cfi"), "rmsea": pick("rmsea"),
              "delta_cfi": np.nan, "delta_rmsea": np.nan}
         if prev is not None and has_fit(f):
             pv = prev[1]

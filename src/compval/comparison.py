@@ -12,7 +12,9 @@
 
 The verdict (:func:`comparison_tables`): the hypothesised structure is *supported* when it meets the fit cut-offs
 and is preferred over every competing rival (lower BIC and, for nested rivals, a significant chi-square
-difference). The second-order model is not a competitor: it keeps the same first-order factors and explains their
+difference). Under the ordinal estimator (WLSMV) there is no likelihood, so no AIC/BIC: a rival is beaten when
+its (robust, else scaled) CFI is lower and, if nested, the DIFFTEST (Asparouhov & Muthen 2006) is significant;
+the best model is the one with the highest CFI. The second-order model is not a competitor: it keeps the same first-order factors and explains their
 correlations by higher-order factors, so it is reported as a test of that organisation, with Marsh and Hocevar's
 (1985) target coefficient ``T = chisq(first order) / chisq(second order)`` (1 = the higher-order factors account
 for all covariation among the first-order factors).
@@ -32,11 +34,12 @@ import pandas as pd
 
 from . import cfa
 
-__all__ = ["build_models", "comparison_tables", "FIT_KEYS", "NESTED_IN_HYPOTHESIZED"]
+__all__ = ["build_models", "comparison_tables", "model_estimator", "FIT_KEYS", "NESTED_IN_HYPOTHESIZED"]
 
 FIT_KEYS = ["npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
             "rmsea.pvalue", "srmr", "logl", "aic", "bic", "chisq.scaled", "chisq.scaling.factor", "pvalue.scaled",
-            "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"]
+            "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
+            "cfi.scaled", "tli.scaled", "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled"]
 
 # rivals obtained from the hypothesised model by constraints (so a chi-square difference test applies)
 NESTED_IN_HYPOTHESIZED = ("one_factor", "modules", "second_order", "orthogonal")
@@ -85,6 +88,29 @@ def build_models(factors: Mapping[str, Sequence[str]], factor_module: Mapping[st
     return out
 
 
+def _fitval(fit, key: str) -> float:
+    try:
+        v = float(fit.get(key, np.nan))
+    except (TypeError, ValueError):
+        return np.nan
+    return v
+
+
+def _index_key(fit: Mapping, idx: str, robust: bool) -> str:
+    """The version of a fit index judged against the cut-offs: the robust one when the estimator is robust
+    (MLR, WLSMV) and it is available, else the scaled one (WLSMV), else the standard one."""
+    for key in ([f"{idx}.robust", f"{idx}.scaled"] if robust else []) + [idx]:
+        if key in fit and np.isfinite(_fitval(fit, key)):
+            return key
+    return idx
+
+
+def model_estimator(name: str, estimator: str) -> str:
+    """Estimator for one model of the set: parcels (dimension means) are not ordinal, so under WLSMV they are
+    fitted by MLR (robust ML); every other model uses the configured estimator."""
+    return "MLR" if name == "parcels" and estimator.upper() == "WLSMV" else estimator
+
+
 def _cutoff_rules(cutoffs: Mapping) -> dict:
     rules = {}
     for k, v in cutoffs.items():
@@ -107,7 +133,8 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     """
     rules = _cutoff_rules(cutoffs or {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08})
     ref = fits[reference]
-    robust = ref.estimator == "MLR"
+    robust = ref.estimator in ("MLR", "WLSMV")
+    ordinal = ref.estimator == "WLSMV"
     ref_ov = set(ref.ov_names)
     fit_rows, verdict_rows, params, r2s = [], [], [], []
     for name, f in fits.items():
@@ -119,7 +146,7 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
         row.update({k: f.fit.get(k, np.nan) for k in FIT_KEYS})
         ok_all = usable
         for idx, (op, val) in rules.items():
-            key = f"{idx}.robust" if robust and f"{idx}.robust" in f.fit else idx
+            key = _index_key(f.fit, idx, robust)
             v = f.fit.get(key, np.nan)
             ok = bool(usable and np.isfinite(v) and (v >= val if op == ">=" else v <= val))
             ok_all = ok_all and ok
@@ -156,7 +183,11 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
                         "delta_aic": f.fit["aic"] - ref.fit["aic"], "delta_bic": f.fit["bic"] - ref.fit["bic"]})
             if not row["nested"]:
                 row["chisq_diff"] = row["df_diff"] = np.nan
-            row["reference_preferred"] = bool(row["delta_bic"] > 0 and (not row["nested"] or row["pvalue"] < .05))
+            if ordinal:  # no likelihood under DWLS: the (robust) CFI and the DIFFTEST decide
+                better = np.isfinite(row["delta_cfi"]) and row["delta_cfi"] < 0
+            else:
+                better = row["delta_bic"] > 0
+            row["reference_preferred"] = bool(better and (not row["nested"] or row["pvalue"] < .05))
             if row["role"] == "higher_order":
                 row["target_coefficient"] = ref.fit["chisq"] / f.fit["chisq"] if f.fit["chisq"] > 0 else np.nan
         else:
@@ -176,6 +207,10 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
         if robust:
             rec.update({"chisq_scaled": f.fit.get("chisq.scaled"), "cfi_robust": f.fit.get("cfi.robust"),
                         "tli_robust": f.fit.get("tli.robust"), "rmsea_robust": f.fit.get("rmsea.robust")})
+        if f.estimator == "WLSMV":
+            rec.update({"estimator": "WLSMV", "pvalue_scaled": f.fit.get("pvalue.scaled"),
+                        "cfi_scaled": f.fit.get("cfi.scaled"), "tli_scaled": f.fit.get("tli.scaled"),
+                        "rmsea_scaled": f.fit.get("rmsea.scaled")})
         p = f.params
         load = p[(p["op"] == "=~")]
         rec["loadings_std"] = {lv: dict(zip(g["rhs"], g["std_all"])) for lv, g in load.groupby("lhs", sort=False)}
@@ -184,8 +219,18 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
         rec["factor_correlations"] = {f"{a}~~{b}": v for a, b, v in zip(cov["lhs"], cov["rhs"], cov["std_all"])}
         summary[name] = rec
     competing = comparable[~comparable["model"].isin(HIGHER_ORDER)]
-    winner = competing.sort_values(["bic", "model"]).iloc[0]["model"] if len(competing) else None
-    best_overall = comparable.sort_values(["bic", "model"]).iloc[0]["model"] if len(comparable) else None
+    if ordinal:
+        # DWLS has no likelihood (no AIC/BIC): the best model is the one with the highest (robust) CFI
+        comparable = comparable.assign(_cfi=[_fitval(fits[mn], _index_key(fits[mn].fit, "cfi", True))
+                                            for mn in comparable["model"]])
+        competing = comparable[~comparable["model"].isin(HIGHER_ORDER)]
+        order = (["_cfi", "model"], [False, True])
+        criterion = "cfi"
+    else:
+        order = (["bic", "model"], [True, True])
+        criterion = "bic"
+    winner = competing.sort_values(order[0], ascending=order[1]).iloc[0]["model"] if len(competing) else None
+    best_overall = comparable.sort_values(order[0], ascending=order[1]).iloc[0]["model"] if len(comparable) else None
     ref_ok = bool(fit.set_index("model").loc[reference, "meets_cutoffs"])
     # only rivals fitted to the same indicators can be compared (parcels use dimension means: reported apart)
     rivals = comparison[(comparison["role"] == "rival") & comparison["comparable"]] if len(comparison) else comparison
@@ -198,8 +243,11 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
                                   "delta_bic": r.get("delta_bic"), "target_coefficient": r.get("target_coefficient")}
     summary["comparison"] = {
         "reference": reference,
-        "best_bic": winner,
-        "best_bic_including_higher_order": best_overall,
+        "selection_criterion": criterion,
+        "best_bic": winner if criterion == "bic" else None,
+        "best_bic_including_higher_order": best_overall if criterion == "bic" else None,
+        "best_model": winner,
+        "best_model_including_higher_order": best_overall,
         "reference_meets_cutoffs": ref_ok,
         "reference_preferred_over_all_rivals": bool(rivals_beaten),
         "verdict": ("supported" if (winner == reference and ref_ok and rivals_beaten) else "not supported"),

@@ -270,6 +270,7 @@ def composite_reliability(
     tau_eq: bool = False,
     drop_single: bool = True,
     group=None,
+    ord_scale: bool = True,
 ) -> pd.DataFrame:
     """Composite reliability (omega) of each factor's unit-weighted sum score.
 
@@ -285,8 +286,18 @@ def composite_reliability(
     not). With ``tau_eq=True`` coefficient alpha of the same indicators is returned instead
     (``k/(k-1) * (1 - tr(S)/sum(S))``).
 
-    Matches ``semTools::compRelSEM(fit, obs.var = !implied, tau.eq = tau_eq, dropSingle = drop_single)``
-    (semTools 0.5-6) for single-level models with continuous indicators (reproduced to < 1e-6 when
+    Ordinal indicators (a parameter table with thresholds, ``op == "|"``, from an ordinal/WLSMV fit, and the
+    polychoric correlation matrix as ``sample_cov``): with ``ord_scale=True`` (default, as semTools) omega of
+    the sum of the observed item scores, not of the latent responses (Green & Yang 2009)::
+
+        omega = sum_jj' [sum_cc' Phi2(tau_jc, tau_j'c'; lambda_j lambda_j' phi) - P_j P_j']
+                / sum_jj' [sum_cc' Phi2(tau_jc, tau_j'c'; R_jj') - P_j P_j'],   P_j = sum_c Phi(tau_jc)
+
+    over all item pairs including j = j' (``semTools:::omegaCat``); ``ord_scale=False`` gives the formula
+    above on the latent-response scale.
+
+    Matches ``semTools::compRelSEM(fit, obs.var = !implied, tau.eq = tau_eq, dropSingle = drop_single,
+    ord.scale = ord_scale)`` (semTools 0.5-6) for single-level models with continuous indicators (reproduced to < 1e-6 when
     ``sample_cov`` is ``lavInspect(fit, "sampstat")$cov``, which for ML is divided by N; see
     :func:`sample_covariance`). Higher-order factors (no observed indicators) are not reported
     (semTools' ``higher =`` argument is not implemented).
@@ -316,6 +327,7 @@ def composite_reliability(
     lam = mm.lambda_
     sigma = _sigma(mm, sample_cov, implied)
     phi = mm.cov_lv()
+    thresholds = _thresholds(params, group)
     rows = []
     for fn in _measured_factors(lam, drop_single):
         ind = [i for i in lam.index if lam.loc[i, fn] != 0]
@@ -323,10 +335,49 @@ def composite_reliability(
         if tau_eq:
             k = len(ind)
             value = k / (k - 1) * (1.0 - np.trace(total) / total.sum()) if k > 1 else np.nan
+        elif ord_scale and thresholds:
+            value = _omega_categorical(lam.loc[ind, fn].to_numpy(), float(phi.loc[fn, fn]),
+                                       [thresholds[i] for i in ind], total)
         else:
             value = lam.loc[ind, fn].sum() ** 2 * phi.loc[fn, fn] / total.sum()
         rows.append({"factor": fn, "n_items": len(ind), "cr": float(value)})
     return pd.DataFrame(rows, columns=["factor", "n_items", "cr"])
+
+
+def _thresholds(params: pd.DataFrame, group=None) -> dict[str, np.ndarray]:
+    """Item -> thresholds (in order t1, t2, ...) from the ``|`` rows of a parameter table (empty if none)."""
+    p = _select_group(params, group)
+    th = p[p["op"] == "|"]
+    out = {}
+    for item, g in th.groupby("lhs", sort=False):
+        k = g["rhs"].str.lstrip("t").astype(int)
+        out[item] = g["est"].to_numpy(dtype=float)[np.argsort(k.to_numpy())]
+    return out
+
+
+def _omega_categorical(lam: np.ndarray, phi: float, taus: list, r: np.ndarray) -> float:
+    """Green & Yang (2009) omega for ordinal items (``semTools:::omegaCat``): see :func:`composite_reliability`."""
+    from scipy import stats
+
+    from .efa import _bvnu
+
+    def phi2(a, b, rho):
+        if rho >= 1.0:
+            return stats.norm.cdf(np.minimum(a, b))
+        return _bvnu(-a, -b, rho)
+
+    true = np.outer(lam, lam) * phi
+    d = np.sqrt(np.diag(r))
+    rd = r / np.outer(d, d)
+    k = len(lam)
+    p1 = [stats.norm.cdf(t).sum() for t in taus]
+    num = den = 0.0
+    for j in range(k):
+        for jj in range(k):
+            A, B = np.meshgrid(taus[j], taus[jj], indexing="ij")
+            num += phi2(A.ravel(), B.ravel(), true[j, jj]).sum() - p1[j] * p1[jj]
+            den += phi2(A.ravel(), B.ravel(), rd[j, jj]).sum() - p1[j] * p1[jj]
+    return float(num / den)
 
 
 # --------------------------------------------------------------------------------------------------- AVE
