@@ -178,3 +178,14 @@ lrt <- do.call(rbind, lapply(names(pairs), function(p) {
 write.csv(lrt, file.path(out, "lrt.csv"), row.names = FALSE, na = "")
 
 writeLines(capture.output(sessionInfo()), file.path(out, "sessionInfo.txt"))
+
+# Factor scores (lavPredict default for categorical indicators: empirical Bayes modal, EBM), the first 300
+# analysed cases, with their row numbers in bfi (lavInspect "case.idx"); pairwise: cases with missing items too.
+write_scores <- function(name, fit) {
+  fs <- lavPredict(fit)
+  idx <- lavInspect(fit, "case.idx")
+  d <- data.frame(row = idx, fs)[seq_len(300), ]
+  write.csv(d, file.path(out, paste0(name, "_scores.csv")), row.names = FALSE)
+}
+write_scores("bfi_ac_lw", f_lw)
+write_scores("bfi_ac_pw", f_pw)
