@@ -218,3 +218,24 @@ def test_ebm_factor_scores_match_lavpredict(bfi, fits, name):
         items = [f"{f}{i}" for f in "AC" for i in range(1, 6)]
         some_missing = rows[items].isna().any(axis=1)
         assert some_missing.any() and got.loc[some_missing].notna().all().all()
+
+
+def test_comparison_under_wlsmv_uses_difftest_and_robust_cfi(fits):
+    """No likelihood under DWLS: rivals are judged by the DIFFTEST and the robust CFI; the best model is the one
+    with the highest robust CFI; cut-offs are judged on the robust indices."""
+    from compval.comparison import comparison_tables
+
+    tabs = comparison_tables({"hypothesized": fits["bfi_ac_lw"], "one_factor": fits["bfi_ac_1f"],
+                              "orthogonal": fits["bfi_ac_orth"]}, reference="hypothesized")
+    comp = tabs["comparison"].set_index("model")
+    lrt = pd.read_csv(REF / "lrt.csv")
+    ss = lrt[lrt["method"].str.startswith("default") & lrt["Chisq.diff"].notna()].set_index("model")
+    assert comp.loc["one_factor", "chisq_diff"] == pytest.approx(ss.loc["bfi_ac_1f", "Chisq.diff"], rel=1e-6)
+    assert comp.loc["orthogonal", "chisq_diff"] == pytest.approx(ss.loc["bfi_ac_orth", "Chisq.diff"], rel=1e-6)
+    assert comp["reference_preferred"].all()
+    s = tabs["summary"]["comparison"]
+    assert s["selection_criterion"] == "cfi" and s["best_model"] == "hypothesized" and s["best_bic"] is None
+    ref_fit = _ref_fit("bfi_ac_lw")
+    assert tabs["summary"]["hypothesized"]["cutoff_values"]["cfi"] == pytest.approx(ref_fit["cfi.robust"], abs=1e-5)
+    # robust CFI .905 < .95: preferred over its rivals, but the cut-offs are not met
+    assert not s["reference_meets_cutoffs"] and s["verdict"] == "not supported"

@@ -154,3 +154,36 @@ def test_split_half_cross_validation(tmp_path):
     fit = pd.read_csv(tmp_path / "results" / "cfa" / "fit.csv").set_index("model")
     # FIML keeps every confirm-half respondent with at least one answer
     assert fit.loc["hypothesized", "ntotal"] == n_confirm
+
+
+def test_ordinal_estimator_end_to_end(tmp_path):
+    """cfa.estimator: WLSMV -> ordinal CFA of every item model (pairwise polychorics), parcels/invariance/latent
+    regression by MLR, EBM factor scores for every respondent, and a report that says how models were chosen."""
+    cfg_path = write_project(tmp_path, n=200)
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["cfa"]["estimator"] = "WLSMV"
+    cfg["validity"]["htmt_boot"] = 20
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r = run_snakemake(tmp_path, "results/report.html")
+    assert r.returncode == 0, r.stderr[-4000:]
+    fit = pd.read_csv(tmp_path / "results" / "cfa" / "fit.csv").set_index("model")
+    item_models = [m for m in fit.index if m != "parcels"]
+    assert (fit.loc[item_models, "estimator"] == "WLSMV").all()
+    if "parcels" in fit.index:
+        assert fit.loc["parcels", "estimator"] == "MLR"
+    assert fit.loc["hypothesized", "status"] == "ok"
+    assert fit.loc["hypothesized", "chisq.scaled"] > 0 and pd.isna(fit.loc["hypothesized", "bic"])
+    params = pd.read_csv(tmp_path / "results" / "cfa" / "parameters.csv")
+    hyp = params[params["model"] == "hypothesized"]
+    assert (hyp["op"] == "|").sum() == 20 * 5  # 20 items, 6 categories
+    s = json.loads((tmp_path / "results" / "summary.json").read_text())
+    comp = s["cfa"]["comparison"]
+    assert comp["selection_criterion"] == "cfi" and comp["best_bic"] is None and comp["best_model"]
+    assert s["cfa"]["hypothesized"]["cutoff_keys"]["cfi"] in ("cfi.robust", "cfi.scaled")
+    assert s["validity"]["invariance"]["estimator"] == "MLR"
+    for rec in (v for k, v in s["validity"].items() if k.startswith("f")):
+        assert 0 < rec["cr"] < 1
+    scores = pd.read_csv(tmp_path / "data" / "processed" / "factor_scores.csv", index_col=0)
+    assert scores.notna().all().all()  # EBM scores every respondent, missing answers or not
+    html = (tmp_path / "results" / "report.html").read_text()
+    assert "Highest CFI (no likelihood under WLSMV)" in html

@@ -137,6 +137,7 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     ordinal = ref.estimator == "WLSMV"
     ref_ov = set(ref.ov_names)
     fit_rows, verdict_rows, params, r2s = [], [], [], []
+    judged: dict[str, dict[str, str]] = {}
     for name, f in fits.items():
         # an improper solution (Heywood case, non-positive-definite matrix, not identified) is reported with its
         # indices but never "meets the cut-offs"
@@ -145,8 +146,10 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
                "same_indicators": set(f.ov_names) == ref_ov}
         row.update({k: f.fit.get(k, np.nan) for k in FIT_KEYS})
         ok_all = usable
+        judged[name] = {}
         for idx, (op, val) in rules.items():
             key = _index_key(f.fit, idx, robust)
+            judged[name][idx] = key
             v = f.fit.get(key, np.nan)
             ok = bool(usable and np.isfinite(v) and (v >= val if op == ">=" else v <= val))
             ok_all = ok_all and ok
@@ -207,6 +210,8 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
         if robust:
             rec.update({"chisq_scaled": f.fit.get("chisq.scaled"), "cfi_robust": f.fit.get("cfi.robust"),
                         "tli_robust": f.fit.get("tli.robust"), "rmsea_robust": f.fit.get("rmsea.robust")})
+        rec["cutoff_keys"] = judged[name]
+        rec["cutoff_values"] = {idx: f.fit.get(key, np.nan) for idx, key in judged[name].items()}
         if f.estimator == "WLSMV":
             rec.update({"estimator": "WLSMV", "pvalue_scaled": f.fit.get("pvalue.scaled"),
                         "cfi_scaled": f.fit.get("cfi.scaled"), "tli_scaled": f.fit.get("tli.scaled"),
@@ -221,7 +226,7 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     competing = comparable[~comparable["model"].isin(HIGHER_ORDER)]
     if ordinal:
         # DWLS has no likelihood (no AIC/BIC): the best model is the one with the highest (robust) CFI
-        comparable = comparable.assign(_cfi=[_fitval(fits[mn], _index_key(fits[mn].fit, "cfi", True))
+        comparable = comparable.assign(_cfi=[_fitval(fits[mn].fit, _index_key(fits[mn].fit, "cfi", True))
                                             for mn in comparable["model"]])
         competing = comparable[~comparable["model"].isin(HIGHER_ORDER)]
         order = (["_cfi", "model"], [False, True])

@@ -132,11 +132,23 @@ def _cutoff(rule, index: str) -> tuple[str, float]:
     return ("<=" if any(s in index for s in _LOWER_IS_BETTER) else ">="), float(rule)
 
 
+def _judged(rec: Mapping, idx: str) -> tuple[str, object]:
+    """(name, value) of the version of a fit index the verdict used (robust/scaled under MLR/WLSMV)."""
+    key = (rec.get("cutoff_keys") or {}).get(idx, idx)
+    return key, rec.get("cutoff_values", {}).get(idx, rec.get(idx))
+
+
+def _best_label(comp: Mapping) -> str:
+    """How the best model was chosen: lowest BIC, or highest CFI under WLSMV (no likelihood)."""
+    return "Highest CFI (no likelihood under WLSMV)" if comp.get("selection_criterion") == "cfi" else "Lowest BIC"
+
+
 def index_verdict(index: str, value, rule, digits: int = 3) -> tuple[str, bool | None]:
     """``("CFI = .998 meets the ≥ .95 criterion", True)``; ``rule`` is ``(">=", .95)`` or a bare number (the
     direction then follows the index: RMSEA/SRMR lower is better). ``None`` when the value is missing."""
     op, cut = _cutoff(rule, index)
-    name = _INDEX_LABELS.get(index, index.upper())
+    base, _, version = index.partition(".")
+    name = _INDEX_LABELS.get(base, base.upper()) + (f" ({version})" if version else "")
     sym = "≥" if op == ">=" else "≤"
     if not _finite(value):
         return f"{name} not available", None
@@ -522,7 +534,7 @@ def _section_cfa(s: Mapping, names: Mapping) -> list[str]:
                    f"{'' if h.get('status') in (None, 'ok') else ' (' + _e(h.get('status')) + ')'}.</p>")
         items = []
         for idx, rule in cut.items():
-            text, ok = index_verdict(idx, h.get(idx), rule)
+            text, ok = index_verdict(*_judged(h, idx), rule)
             items.append(_verdict_li(_e(text) + ".", ok))
         out.append("<ul class='verdicts'>" + "".join(items) + "</ul>")
         loads = [v for f in (h.get("loadings_std") or {}).values() for v in f.values() if _finite(v)]
@@ -546,7 +558,8 @@ def _section_cfa(s: Mapping, names: Mapping) -> list[str]:
     if comp:
         pref = comp.get("reference_preferred_over_all_rivals")
         out.append("<ul class='verdicts'>" + _verdict_li(
-            f"Lowest BIC: <b>{_e(pretty(comp.get('best_bic')))}</b>. The hypothesised model "
+            f"{_best_label(comp)}: <b>{_e(pretty(comp.get('best_model', comp.get('best_bic'))))}</b>. "
+            "The hypothesised model "
             f"{'meets' if comp.get('reference_meets_cutoffs') else 'does not meet'} the cut-offs and is "
             f"{'preferred over every rival' if pref else 'not preferred over every rival'}; "
             f"overall verdict: <b>{_e(comp.get('verdict'))}</b>.", bool(pref) if pref is not None else None)
@@ -736,12 +749,13 @@ def _glance(s: Mapping, names: Mapping) -> list[str]:
     h = cfa.get(comp.get("reference", "hypothesized")) or {}
     if h:
         cut = comp.get("cutoffs") or {"cfi": [">=", 0.95], "rmsea": ["<=", 0.06]}
-        parts = [index_verdict(k, h.get(k), r) for k, r in cut.items()]
+        parts = [index_verdict(*_judged(h, k), r) for k, r in cut.items()]
         items.append(_verdict_li("CFA: " + "; ".join(_e(t) for t, _ in parts) + ".",
                                  all(ok for _, ok in parts) if parts else None))
     if comp.get("verdict"):
-        items.append(_verdict_li(f"Model comparison verdict: <b>{_e(comp['verdict'])}</b> (lowest BIC: "
-                                 f"{_e(pretty(comp.get('best_bic')))}).",
+        items.append(_verdict_li(f"Model comparison verdict: <b>{_e(comp['verdict'])}</b> "
+                                 f"({_best_label(comp).lower()}: "
+                                 f"{_e(pretty(comp.get('best_model', comp.get('best_bic'))))}).",
                                  comp.get("reference_preferred_over_all_rivals")))
     ht = [x for x in ((s.get("validity") or {}).get("htmt") or {}).values() if _finite(x)]
     if ht:

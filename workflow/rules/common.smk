@@ -103,9 +103,20 @@ def cfa_settings():
         "cutoffs": c.get("cutoffs", {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08}),
         "modindices_top": c.get("modindices_top", 20),
         "sample": c.get("sample", "all"),
-        # lavaan's ML needs complete rows or FIML: listwise stays listwise, pairwise/fiml use FIML
-        "missing": "listwise" if config["missing"] == "listwise" else "ml",
+        # lavaan's ML needs complete rows or FIML: listwise stays listwise, pairwise/fiml use FIML;
+        # the ordinal estimator (WLSMV) uses pairwise-present polychoric correlations instead of FIML
+        "missing": missing_for(c.get("estimator", "ML")),
+        # analyses that stay continuous under WLSMV (parcels, invariance, latent regression) use ML/MLR
+        "continuous_estimator": "MLR" if c.get("estimator", "ML") == "WLSMV" else c.get("estimator", "ML"),
+        "continuous_missing": missing_for("ML"),
     }
+
+
+def missing_for(estimator):
+    """lavaan's missing-data option for the configured missing policy and a CFA estimator."""
+    if config["missing"] == "listwise":
+        return "listwise"
+    return "pairwise" if estimator == "WLSMV" else "ml"
 
 
 def validity_settings():

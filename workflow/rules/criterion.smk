@@ -19,7 +19,7 @@ rule criterion:
         # criterion.latent: structural regression on the latent competencies (mean-score variant only)
         **({"latent_regression": "results/criterion/latent_regression.csv"} if criterion_settings()["latent"] else {}),
     params:
-        code=code_version("criterion", "cfa", "sem"),
+        code=code_version("criterion", "cfa", "sem", "efa"),
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="mean_scores",

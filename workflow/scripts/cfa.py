@@ -1,7 +1,7 @@
 import pandas as pd
 
 from compval import cfa
-from compval.comparison import build_models, comparison_tables
+from compval.comparison import build_models, comparison_tables, model_estimator
 from compval.codebook import Codebook
 from compval.io import write_json, write_table
 from compval.pipeline import step
@@ -20,9 +20,10 @@ with step(snakemake) as log:
     fits = {}
     for name, (spec, data) in models.items():
         data = items if data is None else data(items)
-        fits[name] = cfa.fit_cfa(data, spec, std_lv=s["identification"] == "unit_variance",
-                                 estimator=s["estimator"], missing=s["missing"],
-                                 robust_fiml=s["estimator"] == "MLR")
+        est = model_estimator(name, s["estimator"])
+        fits[name] = cfa.fit_cfa(data, spec, std_lv=s["identification"] == "unit_variance", estimator=est,
+                                 missing=s["missing"] if est == s["estimator"] else s["continuous_missing"],
+                                 robust_fiml=est == "MLR")
         log.info("%s: status %s, chisq %s, df %s", name, fits[name].status, fits[name].fit.get("chisq"),
                  fits[name].fit.get("df"))
     tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"],

@@ -31,15 +31,17 @@ with step(snakemake) as log:
     section["score_type"] = snakemake.params.score_type
     if snakemake.params.score_type == "mean_scores" and s["latent"]:
         # structural regression on the latent competencies (hypothesised CFA model, criteria one at a time),
-        # estimator and missing-data treatment as the CFA stage
+        # estimator and missing-data treatment as the CFA stage (MLR/FIML when the CFA is ordinal: the
+        # structural regression with continuous criteria is fitted by ML)
         c = snakemake.params.cfa
         cb = Codebook.from_structure(snakemake.params.structure)
         items = pd.read_csv(snakemake.input.items_scored, index_col="pid").reindex(scores.index)[cb.item_ids]
         crit, _ = transform_criteria(criteria, s["log_criteria"])
         t0 = time.perf_counter()
         latent = latent_regression(items, cb.groups("competency"), crit, controls=controls,
-                                   estimator=c["estimator"], missing=c["missing"])
-        log.info("latent regression (%s, missing=%s) done in %.1f s; status %s", c["estimator"], c["missing"],
+                                   estimator=c["continuous_estimator"], missing=c["continuous_missing"])
+        log.info("latent regression (%s, missing=%s) done in %.1f s; status %s", c["continuous_estimator"],
+                 c["continuous_missing"],
                  time.perf_counter() - t0, latent.groupby("criterion", sort=False)["status"].first().to_dict())
         write_table(latent, snakemake.output.latent_regression)
         if "latent_regression" in section:
