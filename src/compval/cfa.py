@@ -19,6 +19,7 @@ Also: :func:`compare_models` (``lavTestLRT``, Satorra & Bentler 2001 scaled diff
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -1385,7 +1386,7 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
         status.append("not estimable: fewer than 2 rows")
         return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
     try:
-        samp = ordm.ordinal_sample(y, ov)
+        samp = _ordinal_sample_cached(y.tobytes(), y.shape, tuple(ov))
     except ValueError as exc:
         status.append(f"not estimable: {exc}")
         return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
@@ -1467,6 +1468,15 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
             warnings.append(f"fit measures failed: {exc}")
     out.status = "ok" if not status else "; ".join(status)
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _ordinal_sample_cached(data: bytes, shape: tuple, ov: tuple):
+    """Memoised :func:`compval.sem.ordinal.ordinal_sample`: the rival models of a comparison share the same
+    items and rows, so thresholds, polychorics and Gamma are computed once (the result is never modified)."""
+    from .sem import ordinal as ordm
+
+    return ordm.ordinal_sample(np.frombuffer(data, dtype=float).reshape(shape), list(ov))
 
 
 def _fit_measures_wlsmv(samp, res, npar: int, df: int) -> dict:
