@@ -462,3 +462,19 @@ def test_measurement_invariance_passes_missing_to_every_fit():
     assert direct.fit["ntotal"] == len(d) > listwise.fit["ntotal"]
     assert tab["holds"].tolist() == [True, bool(-tab["delta_cfi"].iloc[1] <= 0.01
                                                 and tab["delta_rmsea"].iloc[1] <= 0.015)]
+
+
+def test_fiml_factor_scores_use_each_respondents_observed_items():
+    """lavPredict() on a FIML fit scores respondents with missing answers from the items they answered
+    (bfi, three factors; make_fiml_scores.R). Listwise fits still give NaN for such rows."""
+    fit = fitted("bfi3_fiml")
+    ref = pd.read_csv(REF / "bfi3_fiml_fscores.csv")
+    data = CASES["bfi3_fiml"][0]()
+    rows = data.iloc[ref["row"].to_numpy() - 1]
+    fs = cfa.factor_scores(fit, rows)
+    assert (ref["n_missing"] > 0).sum() >= 20
+    np.testing.assert_allclose(fs[["agree", "consc", "extra"]].to_numpy(), ref[["agree", "consc", "extra"]].to_numpy(),
+                               atol=TOL)
+    lw = cfa.fit_cfa(data, CASES["bfi3_fiml"][1]())
+    lw_scores = cfa.factor_scores(lw, rows)
+    assert lw_scores[(ref["n_missing"] > 0).to_numpy()].isna().all().all()

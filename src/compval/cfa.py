@@ -1318,7 +1318,9 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
     """Factor scores by the regression method (Thurstone 1935), as ``lavPredict(fit, method = "regression")``.
 
     ``eta_hat = E(eta) + Var(eta) Lambda' Sigma^-1 (y - mu)`` with the model-implied moments (sample means when
-    the model has no mean structure). Rows with missing indicators get NaN. Single-group models only.
+    the model has no mean structure). For a FIML fit (``missing="ml"``) a respondent with missing answers is
+    scored from the items they answered, ``Var(eta) Lambda_o' Sigma_oo^-1 (y_o - mu_o)`` (lavaan does the same
+    for FIML fits); otherwise rows with missing indicators get NaN. Single-group models only.
 
     For an ordinal (WLSMV) fit the scores are empirical Bayes modal (EBM) estimates, lavaan's default for
     categorical indicators (``lavPredict(fit)``; Skrondal & Rabe-Hesketh 2004): per respondent the mode of the
@@ -1340,8 +1342,19 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
     sigma, mu = m.implied(x, 0, gd.mean)
     eeta = A @ M["al"] if m.meanstructure else np.zeros(m.m)
     y = data[m.ov].to_numpy(dtype=float)
-    W = veta @ M["L"].T @ np.linalg.inv(sigma)
-    fs = eeta[None, :] + (y - mu[None, :]) @ W.T
+    LV = M["L"] @ A @ M["P"] @ A.T  # Cov(y, eta)' = Lambda Var(eta)
+    fs = np.full((len(y), m.m), np.nan)
+    obs = ~np.isnan(y)
+    fiml = fit._options.get("missing") == "ml"
+    pats, inv = np.unique(obs, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    for k, pat in enumerate(pats):
+        if not pat.any() or (not pat.all() and not fiml):
+            continue
+        rows = inv == k
+        o = np.flatnonzero(pat)
+        W = np.linalg.solve(sigma[np.ix_(o, o)], LV[o]).T  # Var(eta) Lambda_o' Sigma_oo^-1
+        fs[rows] = eeta[None, :] + (y[rows][:, o] - mu[o][None, :]) @ W.T
     return pd.DataFrame(fs, index=data.index, columns=m.lv)
 
 
