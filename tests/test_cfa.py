@@ -45,6 +45,8 @@ CASES = {
     "hs3_orth": (hs, lambda: cfa.orthogonal(HS3), {}),
     "hs_2nd": (hs, lambda: cfa.second_order(HS3, general_name="g"), {}),
     "hs_2nd_modules": (hs, lambda: cfa.second_order(HS3, {"visual": "m1", "textual": "m1", "speed": "m2"}), {}),
+    "bfi_2nd_2x2": (bfi, lambda: cfa.second_order({f: [f"{f}{i}" for i in range(1, 6)] for f in "AECO"},
+                                                  {"A": "m1", "E": "m1", "C": "m2", "O": "m2"}), {}),
     "hs3_rescov": (hs, lambda: cfa.from_syntax(cfa.hypothesized(HS3).syntax + "x7 ~~ x8"), {}),
     "hs_parcels": (hs_parcels, lambda: cfa.parcels({"g": ["p_vis", "p_tex", "p_spe"]}), {}),
     "hs3_heywood": (lambda: hs().iloc[:100], lambda: cfa.hypothesized(HS3), {}),
@@ -198,7 +200,10 @@ def test_builders_produce_lavaan_syntax():
     so = cfa.second_order(HS3, general_name="g")
     assert so.syntax.endswith("g =~ visual + textual + speed\n") and so.higher == {"g": list(HS3)}
     so2 = cfa.second_order(HS3, {"visual": "m1", "textual": "m1", "speed": "m2"})
-    assert "m1 =~ eq_m1*visual + eq_m1*textual" in so2.syntax and so2.identified
+    assert "m1 =~ NA*visual + eq_m1*visual + eq_m1*textual\nm1 ~~ 1*m1" in so2.syntax and so2.identified
+    assert "visual =~ NA*x1 + x2 + x3\nvisual ~~ 1*visual" in so2.syntax and "speed =~ x7 + x8 + x9" in so2.syntax
+    parsed = cfa.from_syntax(so2.syntax)
+    assert parsed.higher == {"m1": ["visual", "textual"]}
     spec = cfa.from_syntax(so.syntax)
     assert spec.factors == HS3 and spec.higher == {"g": list(HS3)}
 
@@ -478,3 +483,20 @@ def test_fiml_factor_scores_use_each_respondents_observed_items():
     lw = cfa.fit_cfa(data, CASES["bfi3_fiml"][1]())
     lw_scores = cfa.factor_scores(lw, rows)
     assert lw_scores[(ref["n_missing"] > 0).to_numpy()].isna().all().all()
+
+
+def test_two_member_second_order_fit_does_not_depend_on_the_marker():
+    """Second-order model with two modules of two first-order factors each (bfi A, E | C, O): chi-square and
+    standardized second-order loadings are the same whichever item comes first (the equality constraint is in
+    the standardized metric), and they match lavaan (tests/reference/cfa/make_second_order.R)."""
+    items = {f: [f"{f}{i}" for i in range(1, 6)] for f in "AECO"}
+    mods = {"A": "m1", "E": "m1", "C": "m2", "O": "m2"}
+    a = cfa.fit_cfa(bfi(), cfa.second_order(items, mods))
+    items2 = {f: v[1:] + v[:1] for f, v in items.items()}
+    b = cfa.fit_cfa(bfi(), cfa.second_order(items2, mods))
+    assert a.status == "ok" and b.status == "ok"
+    assert a.fit["chisq"] == pytest.approx(b.fit["chisq"], rel=1e-7)
+    key = ["lhs", "op", "rhs"]
+    sa = a.params[a.params["lhs"].isin(["m1", "m2"]) & (a.params["op"] == "=~")].set_index(key)["std_all"]
+    sb = b.params[b.params["lhs"].isin(["m1", "m2"]) & (b.params["op"] == "=~")].set_index(key)["std_all"]
+    np.testing.assert_allclose(sa.sort_index(), sb.sort_index(), atol=1e-6)

@@ -302,3 +302,23 @@ def test_degenerate_groups_give_nan_and_notes_without_warnings(datasets, recwarn
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     with pytest.raises(ValueError):
         rel.omega(hs[["x1", "x2", "const"]], nfactors=1)
+
+
+def test_omega_hierarchical_bootstrap_ci_is_seeded_and_brackets_the_resamples():
+    """n_boot_omega_h > 0: percentile CI of omega_h from resampled Schmid-Leiman solutions (psych::omega(n.iter)
+    style); same seed, same interval; 0 resamples leave the columns empty."""
+    from compval.reliability import reliability_table
+
+    d = pd.read_csv(DATA / "bfi.csv")
+    items = d[[f"C{i}" for i in range(1, 6)] + [f"E{i}" for i in range(1, 6)]].copy()
+    items[["C4", "C5", "E1", "E2"]] = 7 - items[["C4", "C5", "E1", "E2"]]
+    groups = {"ce": list(items.columns)}
+    a = reliability_table(items, groups, n_boot=0, n_boot_omega_h=40, seed=3)
+    b = reliability_table(items, groups, n_boot=0, n_boot_omega_h=40, seed=3)
+    lo, hi = a.loc[0, "omega_hierarchical_boot_lower"], a.loc[0, "omega_hierarchical_boot_upper"]
+    assert 0 < lo < hi < 1
+    assert (lo, hi) == (b.loc[0, "omega_hierarchical_boot_lower"], b.loc[0, "omega_hierarchical_boot_upper"])
+    assert lo - 0.1 < a.loc[0, "omega_hierarchical"] < hi + 0.1
+    c = reliability_table(items, groups, n_boot=0, seed=3)
+    assert c[["omega_hierarchical_boot_lower", "omega_hierarchical_boot_upper"]].isna().all().all()
+    assert np.isfinite(c.loc[0, "omega_hierarchical"])

@@ -185,8 +185,11 @@ def second_order(factors: Mapping[str, Sequence[str]], factor_module: Mapping[st
     """First-order factors loading on second-order factors (one per module, or one general factor).
 
     Identification: a second-order factor with three or more first-order factors is identified with the
-    marker loading; with exactly two first-order factors its two loadings are constrained equal (label) --
-    then just-identified together with the other factors, noted in ``notes``; a module with a single first-order
+    marker loading. One with exactly two first-order factors has its two loadings constrained equal in the
+    standardized metric (Kline 2016, ch. 12): the two first-order factors get unit disturbance variances and
+    free loadings, the second-order factor unit variance, and its two loadings one label -- so the constraint
+    does not depend on which item is a marker (an equality of unstandardized loadings under marker
+    identification would), noted in ``notes``; a module with a single first-order
     factor gets no second-order factor (the first-order factor is kept and correlated with the second-order
     factors), also noted. If only one second-order factor would have fewer than two first-order factors, the
     model is flagged ``identified = False``.
@@ -202,15 +205,20 @@ def second_order(factors: Mapping[str, Sequence[str]], factor_module: Mapping[st
             groups.setdefault(str(factor_module[k]), []).append(k)
     ok, notes = _first_order_notes(f)
     extra, higher = [], {}
+    standardized: set[str] = set()
     for h, members in groups.items():
         if len(members) >= 3:
             extra.append(f"{h} =~ {' + '.join(members)}")
             higher[h] = members
         elif len(members) == 2:
             lab = f"eq_{h}"
-            extra.append(f"{h} =~ {lab}*{members[0]} + {lab}*{members[1]}")
+            a, b = members
+            extra.append(f"{h} =~ NA*{a} + {lab}*{a} + {lab}*{b}")
+            extra.append(f"{h} ~~ 1*{h}")
+            standardized.update(members)
             higher[h] = members
-            notes.append(f"second-order factor {h!r} has two first-order factors: loadings constrained equal")
+            notes.append(f"second-order factor {h!r} has two first-order factors: their loadings are constrained "
+                         f"equal in the standardized metric (first-order factors and {h!r} with unit variance)")
         else:
             notes.append(f"module {h!r} has a single first-order factor: no second-order factor for it")
     if not higher:
@@ -218,8 +226,15 @@ def second_order(factors: Mapping[str, Sequence[str]], factor_module: Mapping[st
         notes.append("no second-order factor can be identified (each module has a single first-order factor)")
     elif len(higher) == 1 and len(next(iter(higher.values()))) == 2 and len(groups) == 1:
         notes.append("one second-order factor on two first-order factors is equivalent to correlated factors")
-    return ModelSpec(name=name, syntax=_syntax(f, extra), factors=f, higher=higher, identified=ok,
-                     notes=tuple(notes))
+    lines = []
+    for k, items in f.items():
+        if k in standardized:  # unit (disturbance) variance, every loading free
+            lines.append(f"{k} =~ NA*{items[0]}" + "".join(f" + {i}" for i in items[1:]))
+            lines.append(f"{k} ~~ 1*{k}")
+        else:
+            lines.append(f"{k} =~ {' + '.join(items)}")
+    syntax = "\n".join(lines + extra) + "\n"
+    return ModelSpec(name=name, syntax=syntax, factors=f, higher=higher, identified=ok, notes=tuple(notes))
 
 
 def parcels(parcel_factors: Mapping[str, Sequence[str]], name: str = "parcels") -> ModelSpec:

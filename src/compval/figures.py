@@ -379,7 +379,7 @@ def response_distribution(
 def reliability_forest(
     reliability: pd.DataFrame,
     *,
-    coefficients: Sequence[str] = ("alpha", "omega_total"),
+    coefficients: Sequence[str] = ("alpha", "omega_total", "omega_hierarchical"),
     levels: Sequence[str] = ("competency", "module"),
     names: Mapping[str, str] | None = None,
     alpha_ci: str = "feldt",
@@ -391,10 +391,13 @@ def reliability_forest(
     ``reliability``: ``results/reliability/reliability.csv`` (level, key, alpha, alpha_ci_lower/upper
     (Feldt), alpha_boot_lower/upper, omega_total, omega_total_boot_lower/upper). For each coefficient ``c``
     the interval is ``c_ci_lower/upper`` (alpha: Feldt, unless ``alpha_ci="boot"``) or else
-    ``c_boot_lower/upper``; rows without an interval show the point only. Reference lines at ``references``.
+    ``c_boot_lower/upper``; rows without an interval show the point only; coefficients that were not computed
+    (all NaN) are left out. Reference lines at ``references``.
     """
-    _require(reliability, ["level", "key", *coefficients], "reliability_forest")
+    _require(reliability, ["level", "key", *coefficients[:1]], "reliability_forest")
     rel = reliability[reliability["level"].isin(levels)]
+    # coefficients not computed (absent or all NaN, e.g. omega hierarchical) are left out
+    coefficients = [c for c in coefficients if c in rel and rel[c].notna().any()]
     lv = [lvl for lvl in levels if (rel["level"] == lvl).any()]
     if not lv:
         raise ValueError(f"no rows for levels {list(levels)}")
@@ -417,7 +420,7 @@ def reliability_forest(
             if c == "alpha" and alpha_ci == "boot" or lo_col not in sub:
                 lo_col, hi_col = f"{c}_boot_lower", f"{c}_boot_upper"
             est = sub[c].to_numpy(dtype=float)
-            if lo_col in sub and hi_col in sub:
+            if lo_col in sub and hi_col in sub and sub[[lo_col, hi_col]].notna().any().all():
                 lo, hi = sub[lo_col].to_numpy(dtype=float), sub[hi_col].to_numpy(dtype=float)
                 err = np.vstack([est - lo, hi - est])
                 xmin = min(xmin, np.nanmin(lo))

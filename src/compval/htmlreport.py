@@ -132,6 +132,12 @@ def _cutoff(rule, index: str) -> tuple[str, float]:
     return ("<=" if any(s in index for s in _LOWER_IS_BETTER) else ">="), float(rule)
 
 
+def _boot_ci(ci) -> str:
+    """", 95% CI [lo, hi]" for a bootstrap interval, or "" when there is none."""
+    lo, hi = (list(ci or []) + [None, None])[:2]
+    return f" (95% CI {format_ci(lo, hi)})" if _finite(lo) and _finite(hi) else ""
+
+
 def _judged(rec: Mapping, idx: str) -> tuple[str, object]:
     """(name, value) of the version of a fit index the verdict used (robust/scaled under MLR/WLSMV)."""
     key = (rec.get("cutoff_keys") or {}).get(idx, idx)
@@ -471,7 +477,8 @@ def _section_reliability(s: Mapping, names: Mapping) -> list[str]:
         items.append(_verdict_li(
             f"<b>{_e(_name(names, key))}</b> ({r.get('n_items')} items): α = {fmt_r(r.get('alpha'))}, 95% CI "
             f"{format_ci(lo, hi, na='n/a')}, ω<sub>t</sub> = {fmt_r(r.get('omega_total'))}, "
-            f"ω<sub>h</sub> = {fmt_r(r.get('omega_hierarchical'))} — α {text}", ok))
+            f"ω<sub>h</sub> = {fmt_r(r.get('omega_hierarchical'))}{_boot_ci(r.get('omega_hierarchical_ci'))} — "
+            f"α {text}", ok))
     n_ok = sum(1 for r in rel.values() if _finite(r.get("alpha")) and float(r["alpha"]) >= 0.70)
     return [f"<p>{n_ok} of {len(rel)} competency scales reach Cronbach's α ≥ .70.</p>",
             "<ul class='verdicts'>" + "".join(items) + "</ul>"]

@@ -66,7 +66,7 @@ def build_summary(cleaning_report: dict, fragments: list[dict], prov: dict) -> d
 
 def reliability_section(table) -> dict:
     """``summary.json`` -> ``reliability``: key -> alpha, alpha_ci [lo, hi] (Feldt), alpha_std, lambda6,
-    omega_total, omega_hierarchical, n_items, from a :func:`compval.reliability.reliability_table`."""
+    omega_total, omega_hierarchical, omega_hierarchical_ci [lo, hi] (bootstrap; NaN if not computed), n_items, from a :func:`compval.reliability.reliability_table`."""
     out = {}
     for _, r in table.iterrows():
         out[r["key"]] = {
@@ -76,6 +76,8 @@ def reliability_section(table) -> dict:
             "lambda6": r["lambda6"],
             "omega_total": r["omega_total"],
             "omega_hierarchical": r["omega_hierarchical"],
+            "omega_hierarchical_ci": [r.get("omega_hierarchical_boot_lower", float("nan")),
+                                      r.get("omega_hierarchical_boot_upper", float("nan"))],
             "n_items": int(r["n_items"]),
         }
     return out

@@ -542,16 +542,20 @@ def reliability_table(
     })
     if "omega_hierarchical" in rel:
         out["omega_h"] = rel["omega_hierarchical"].to_numpy()
+        boot = ["omega_hierarchical_boot_lower", "omega_hierarchical_boot_upper"]
+        if set(boot) <= set(rel.columns) and rel[boot].notna().all(axis=1).any():
+            out["omega_h_ci"] = _ci_col(rel, *boot)
     if "average_r" in rel:
         out["average_r"] = rel["average_r"].to_numpy()
     labels = {"scale": "Scale", "n_items": "Items", "alpha": "α", "alpha_ci": "α 95% CI", "omega_total": "ω",
-              "omega_ci": "ω 95% CI", "omega_h": "ωh", "average_r": "Mean r"}
+              "omega_ci": "ω 95% CI", "omega_h": "ωh", "omega_h_ci": "ωh 95% CI", "average_r": "Mean r"}
     formats = {"scale": "text", "n_items": "int", "alpha": "r", "alpha_ci": "text", "omega_total": "r",
-               "omega_ci": "text", "omega_h": "r", "average_r": "r"}
+               "omega_ci": "text", "omega_h": "r", "omega_h_ci": "text", "average_r": "r"}
     if note is None:
         ci = "Feldt (1965)" if alpha_ci == "feldt" else "percentile bootstrap"
         note = (f"α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
-                "percentile bootstrap 95% CI; ωh = omega hierarchical; Mean r = mean inter-item correlation. "
+                "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
+                "95% CI where computed); Mean r = mean inter-item correlation. "
                 "Values of .70 and .80 are conventional minimums for group comparisons and for decisions.")
     labels["level"] = "Level"
     return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "level",

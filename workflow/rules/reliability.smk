@@ -13,6 +13,7 @@ rule reliability:
         missing=config["missing"],
         n_boot=config.get("reliability", {}).get("n_boot", 1000),
         ci=config.get("reliability", {}).get("ci", 0.95),
+        omega_h_boot=config.get("reliability", {}).get("omega_h_boot", 0),
         seed=config["seed"],
     conda:
         "../envs/compval.yaml"

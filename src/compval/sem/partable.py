@@ -68,7 +68,8 @@ def _parse_term(term: str) -> _Term:
 def parse_syntax(syntax: str) -> list[dict]:
     """Parse lavaan model syntax into a list of statements ``{lhs, op, rhs, fixed, free, label, start}``.
 
-    One statement per right-hand-side term, in the order written. ``y ~ 1`` becomes op ``"~1"``.
+    One statement per right-hand-side term, in the order written. ``y ~ 1`` becomes op ``"~1"``. A parameter
+    written twice (``f =~ NA*x1 + a*x1``: free and labelled) is one statement with the modifiers merged.
     """
     rows: list[dict] = []
     text = re.sub(r"[#!][^\n]*", "", syntax)
@@ -92,10 +93,19 @@ def parse_syntax(syntax: str) -> list[dict]:
             rhs_name = t.name
             if op == "~" and t.name == "1":
                 this_op, rhs_name = "~1", ""
-            rows.append(
-                {"lhs": lhs, "op": this_op, "rhs": rhs_name, "fixed": t.fixed, "free": t.free,
-                 "label": t.label, "start": t.start}
-            )
+            new = {"lhs": lhs, "op": this_op, "rhs": rhs_name, "fixed": t.fixed, "free": t.free,
+                   "label": t.label, "start": t.start}
+            prev = next((r for r in rows if (r["lhs"], r["op"], r["rhs"]) == (lhs, this_op, rhs_name)
+                         or (this_op == "~~" and (r["lhs"], r["op"], r["rhs"]) == (rhs_name, "~~", lhs))), None)
+            if prev is None:
+                rows.append(new)
+            else:  # the same parameter written twice (e.g. "f =~ NA*x1 + a*x1"): modifiers are merged, as lavaan
+                prev["free"] = prev["free"] or t.free
+                for k in ("fixed", "label", "start"):
+                    if new[k] not in (None, ""):
+                        prev[k] = new[k]
+                if t.free and t.fixed is None:
+                    prev["fixed"] = None
     if not rows:
         raise ModelSyntaxError("empty model")
     return rows

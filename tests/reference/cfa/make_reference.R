@@ -67,7 +67,10 @@ f1 <- ref_fit("hs1_ml", hs, hs1)
 ref_fit("hs3_orth", hs, hs3, orthogonal = TRUE)
 ref_fit("hs_2nd", hs, paste0(hs3, "g =~ visual + textual + speed\n"))
 # second order per module: module m1 = {visual, textual} (two first-order factors: equal loadings), speed alone
-ref_fit("hs_2nd_modules", hs, paste0(hs3, "m1 =~ eq_m1*visual + eq_m1*textual\n"))
+# two first-order factors on one second-order factor: loadings equal in the standardized metric
+ref_fit("hs_2nd_modules", hs, paste0("visual =~ NA*x1 + x2 + x3\nvisual ~~ 1*visual\n",
+                                     "textual =~ NA*x4 + x5 + x6\ntextual ~~ 1*textual\nspeed =~ x7 + x8 + x9\n",
+                                     "m1 =~ NA*visual + eq_m1*visual + eq_m1*textual\nm1 ~~ 1*m1\n"))
 # parcels: one indicator per dimension mean (here: x1..x3 -> p1 etc.), one factor on the parcels
 hsp <- data.frame(p_vis = rowMeans(hs[, c("x1", "x2", "x3")]), p_tex = rowMeans(hs[, c("x4", "x5", "x6")]),
                   p_spe = rowMeans(hs[, c("x7", "x8", "x9")]))
@@ -87,6 +90,11 @@ rev_items <- c("A1", "C4", "C5", "E1", "E2", "O2", "O5")
 bfi[rev_items] <- 7 - bfi[rev_items]
 bfi3 <- "agree =~ A1 + A2 + A3 + A4 + A5\nconsc =~ C1 + C2 + C3 + C4 + C5\nextra =~ E1 + E2 + E3 + E4 + E5\n"
 ref_fit("bfi3_mlr", bfi, bfi3, estimator = "MLR")   # listwise deletion (lavaan default)
+# two modules of two first-order factors each (compval.cfa.second_order), listwise
+so22 <- paste0("A =~ NA*A1 + A2 + A3 + A4 + A5\nA ~~ 1*A\nE =~ NA*E1 + E2 + E3 + E4 + E5\nE ~~ 1*E\n",
+               "C =~ NA*C1 + C2 + C3 + C4 + C5\nC ~~ 1*C\nO =~ NA*O1 + O2 + O3 + O4 + O5\nO ~~ 1*O\n",
+               "m1 =~ NA*A + eq_m1*A + eq_m1*E\nm1 ~~ 1*m1\nm2 =~ NA*C + eq_m2*C + eq_m2*O\nm2 ~~ 1*m2\n")
+ref_fit("bfi_2nd_2x2", bfi, so22)
 
 # --- P5: model comparison -----------------------------------------------------------------------------
 write.csv(lrt_table(f1, f3), file.path(out, "lrt_hs1_hs3_ml.csv"), row.names = FALSE)
