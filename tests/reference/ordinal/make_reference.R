@@ -189,3 +189,12 @@ write_scores <- function(name, fit) {
 }
 write_scores("bfi_ac_lw", f_lw)
 write_scores("bfi_ac_pw", f_pw)
+
+# Modification indices (modindices(fit), lavaan's defaults: expected information of the DWLS fit), all rows.
+write_mi <- function(name, fit) {
+  mi <- modindices(fit)
+  write.csv(mi[, c("lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all")],
+            file.path(out, paste0(name, "_modindices.csv")), row.names = FALSE)
+}
+write_mi("bfi_ac_lw", f_lw)
+write_mi("bfi_ac_orth", f_or)
