@@ -263,7 +263,7 @@ def cfa_params() -> pd.DataFrame:
 
 
 def test_cfa_path_dot_content():
-    dot = F.cfa_path_dot(cfa_params(), min_correlation=0.2)
+    dot = F.cfa_path_dot(cfa_params(), correlations="arcs", min_correlation=0.2)
     assert dot.startswith("digraph cfa {") and dot.rstrip().endswith("}")
     assert dot.count("shape=box") == len(ITEMS)
     assert dot.count("shape=ellipse") == len(GROUPS)
@@ -273,6 +273,21 @@ def test_cfa_path_dot_content():
     assert 'label=".12"' not in dot  # below min_correlation
     assert dot.count("style=dotted") == 1  # the residual covariance
     assert "style=dashed" not in F.cfa_path_dot(cfa_params(), show_correlations=False)
+
+
+def test_cfa_path_dot_puts_factor_correlations_in_a_table():
+    """Default: no correlation arcs across the loadings; a lower-triangular table beside the numbered factors."""
+    dot = F.cfa_path_dot(cfa_params())
+    assert "style=dashed" not in dot and "factor_correlations [shape=plaintext" in dot
+    assert "<I>Factor correlations</I>" in dot
+    table = dot[dot.index("<TABLE"):dot.index("</TABLE>")]
+    assert table.count("<TR>") == 1 + 1 + 2  # title, header, rows 2 and 3
+    assert ">.45<" in table and ">.12<" in table and "-.31<" in table
+    assert 'label="1. alpha"' in dot and 'label="3. gamma"' in dot
+    # factors stacked top-down in model order
+    assert '{ rank=same; "alpha" -> "beta" -> "gamma" [style=invis]; }' in dot
+    assert dot.count("style=dotted") == 1  # the residual covariance is still an arc
+    assert "factor_correlations" not in F.cfa_path_dot(cfa_params(), correlations="none")
 
 
 def test_render_dot_missing_binary_raises(tmp_path):
@@ -290,7 +305,7 @@ def test_render_dot_outputs_are_deterministic(tmp_path):
     assert round(_png_dpi(a[0].read_bytes())) == 300
     assert a[2].read_bytes().startswith(b"%PDF-")
     svg = a[1].read_text(encoding="utf-8")
-    assert svg.count('class="node"') == len(ITEMS) + len(GROUPS)
+    assert svg.count('class="node"') == len(ITEMS) + len(GROUPS) + 1  # + the factor-correlation table
 
 
 # ---------------------------------------------------------------------------- 7 model comparison

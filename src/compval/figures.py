@@ -590,6 +590,7 @@ def cfa_path_dot(
     *,
     group=None,
     value: str = "std_all",
+    correlations: str = "table",
     show_correlations: bool = True,
     min_correlation: float = 0.0,
     labels: Mapping[str, str] | None = None,
@@ -599,12 +600,20 @@ def cfa_path_dot(
 
     ``params``: lavaan-style parameter table (``lhs, op, rhs, std_all``; optional ``group``; e.g.
     ``CFAResult.params``). Latent variables are the ``lhs`` of ``=~`` rows (ellipses), indicators are boxes;
-    loadings are arrows labelled with ``value``; ``~~`` rows between two latent variables are dashed
-    two-headed arcs labelled with the correlation (shown when ``|r| >= min_correlation``); residual
-    covariances between indicators are dotted arcs; ``~`` rows are structural arrows. Higher-order factors
-    are placed further right automatically (layout left to right: items, factors, higher-order factors).
+    loadings are arrows labelled with ``value``; residual covariances between indicators are dotted arcs;
+    ``~`` rows are structural arrows. Higher-order factors are placed further right automatically (layout left
+    to right: items, factors, higher-order factors).
+
+    Correlations between latent variables (``~~`` rows): ``correlations="table"`` (default) puts them in a
+    lower-triangular table to the right of the factors (factors numbered as in the table), so that with many
+    factors no arcs cross the loadings; ``"arcs"`` draws dashed two-headed arcs labelled with the correlation
+    (shown when ``|r| >= min_correlation``); ``"none"`` (or ``show_correlations=False``) leaves them out.
     """
     _require(params, ["lhs", "op", "rhs", value], "cfa_path_dot")
+    if correlations not in ("table", "arcs", "none"):
+        raise ValueError("correlations must be 'table', 'arcs' or 'none'")
+    if not show_correlations:
+        correlations = "none"
     p = params
     if "group" in p.columns and p["group"].nunique() > 1:
         p = p[p["group"] == (p["group"].iloc[0] if group is None else group)]
@@ -612,6 +621,11 @@ def cfa_path_dot(
     latent = list(pd.unique(meas["lhs"]))
     lat_set = set(latent)
     indicators = [v for v in pd.unique(meas["rhs"]) if v not in lat_set]
+    cov = p[(p["op"] == "~~") & (p["lhs"] != p["rhs"])]
+    lat_cov = cov[cov["lhs"].isin(lat_set) & cov["rhs"].isin(lat_set)]
+    in_table = correlations == "table" and len(lat_cov) > 0
+    order = [f for f in latent if f in set(lat_cov["lhs"]) | set(lat_cov["rhs"])] if in_table else []
+    number = {f: k + 1 for k, f in enumerate(order)}
     lines = [
         "digraph cfa {",
         f'  graph [rankdir=LR, splines=true, nodesep=0.06, ranksep=1.1, fontname="{font}", bgcolor="white"];',
@@ -622,8 +636,15 @@ def cfa_path_dot(
         lines.append(f"  {_dot_id(v)} [shape=box, height=0.22, width=0.7, margin=\"0.04,0.01\", "
                      f"label={_dot_id(_label(labels, v))}];")
     for f in latent:
+        name = _label(labels, f)
+        if f in number:
+            name = f"{number[f]}. {name}"
         lines.append(f"  {_dot_id(f)} [shape=ellipse, style=filled, fillcolor=\"#DCEBF5\", "
-                     f"label={_dot_id(_label(labels, f))}];")
+                     f"label={_dot_id(name)}];")
+    first = [f for f in latent if not (meas["rhs"] == f).any()]  # first-order factors (not indicators)
+    if len(first) > 1:
+        # same rank, chained by invisible edges: stacked top-down in model order (items follow their factors)
+        lines.append("  { rank=same; " + " -> ".join(_dot_id(f) for f in first) + " [style=invis]; }")
     for _, r in meas.iterrows():
         lab = _apa(r[value])
         # drawn indicator -> factor with the arrow head reversed so factors rank to the right of their items
@@ -631,19 +652,39 @@ def cfa_path_dot(
     for _, r in p[p["op"] == "~"].iterrows():
         lines.append(f"  {_dot_id(r['rhs'])} -> {_dot_id(r['lhs'])} [label={_dot_id(_apa(r[value]))}, "
                      "color=\"#0072B2\"];")
-    cov = p[(p["op"] == "~~") & (p["lhs"] != p["rhs"])]
     for _, r in cov.iterrows():
         a, b, v = r["lhs"], r["rhs"], r[value]
         both_latent = a in lat_set and b in lat_set
-        if both_latent and not show_correlations:
+        if both_latent and correlations != "arcs":
             continue
         if both_latent and np.isfinite(v) and abs(v) < min_correlation:
             continue
         style_ = "dashed" if both_latent else "dotted"
         lines.append(f"  {_dot_id(a)} -> {_dot_id(b)} [dir=both, style={style_}, constraint=false, "
                      f"color=\"#555555\", fontcolor=\"#555555\", label={_dot_id(_apa(v))}];")
+    if in_table:
+        lines.append(f"  factor_correlations [shape=plaintext, margin=0, label=<{_correlation_table(lat_cov, order, value)}>];")
+        lines.append("  { rank=sink; factor_correlations; }")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _correlation_table(cov: pd.DataFrame, order: list, value: str) -> str:
+    """Graphviz HTML-like table: lower triangle of the latent correlations, factors numbered 1..k."""
+    k = len(order)
+    r = {}
+    for _, row in cov.iterrows():
+        r[(row["lhs"], row["rhs"])] = r[(row["rhs"], row["lhs"])] = row[value]
+    cell = '<TD ALIGN="RIGHT">{}</TD>'
+    head = "<TR><TD></TD>" + "".join(f"<TD><B>{j + 1}</B></TD>" for j in range(k - 1)) + "</TR>"
+    rows = []
+    for i in range(1, k):
+        cells = "".join(cell.format(_apa(r.get((order[i], order[j]), np.nan))) for j in range(i))
+        cells += "<TD></TD>" * (k - 1 - i)
+        rows.append(f"<TR><TD><B>{i + 1}</B></TD>{cells}</TR>")
+    title = f'<TR><TD COLSPAN="{k}"><I>Factor correlations</I></TD></TR>'
+    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">' + title + head + "".join(rows)
+            + "</TABLE>")
 
 
 def _fix_pdf_dates(path: Path) -> None:
