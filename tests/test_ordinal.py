@@ -253,3 +253,12 @@ def test_modification_indices_match_lavaan(fits, name):
     np.testing.assert_allclose(m["mi"], m["mi_r"], rtol=2e-4, atol=1e-3)
     for c in ("epc", "sepc.lv", "sepc.all"):
         np.testing.assert_allclose(m[c], m[c + "_r"], atol=5e-5, err_msg=c)
+
+
+def test_heywood_case_is_reported_not_raised(bfi):
+    """An implied residual variance below zero (a loading fixed too high) is reported in the status, with the
+    fit measures still computed (delta parameterisation: residual variance = 1 - communality)."""
+    f = cfa.fit_cfa(bfi, "A =~ NA*A2 + 1.2*A3 + A4 + A5\nA ~~ 1*A", estimator="WLSMV")
+    assert f.converged and "heywood case" in f.status and "A3 ~~ A3" in f.status
+    rv = f.params[(f.params["lhs"] == "A3") & (f.params["op"] == "~~")]["est"].iloc[0]
+    assert rv < 0 and np.isfinite(f.fit["chisq.scaled"])
