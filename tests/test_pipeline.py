@@ -158,13 +158,13 @@ def test_split_half_cross_validation(tmp_path):
 
 def test_ordinal_estimator_end_to_end(tmp_path):
     """cfa.estimator: WLSMV -> ordinal CFA of every item model (pairwise polychorics), parcels/invariance/latent
-    regression by MLR, EBM factor scores for every respondent, and a report that says how models were chosen."""
+    regression by MLR, EBM factor scores for every respondent, and a report and notebook that run with it."""
     cfg_path = write_project(tmp_path, n=200)
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["cfa"]["estimator"] = "WLSMV"
     cfg["validity"]["htmt_boot"] = 20
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    r = run_snakemake(tmp_path, "results/report.html")
+    r = run_snakemake(tmp_path, "results/report.html", "results/notebooks/validation_report.html")
     assert r.returncode == 0, r.stderr[-4000:]
     fit = pd.read_csv(tmp_path / "results" / "cfa" / "fit.csv").set_index("model")
     item_models = [m for m in fit.index if m != "parcels"]
