@@ -1284,7 +1284,8 @@ def modification_indices(fit: CFAResult, top: int | None = None, minimum: float 
             sepc_lv.append(e)
             th = M["T"]
             i, j = m.ov.index(l), m.ov.index(r)
-            sepc_all.append(e / np.sqrt(th[i, i] * th[j, j]))
+            with np.errstate(invalid="ignore"):  # a negative residual variance (Heywood case): NaN, as lavaan
+                sepc_all.append(e / np.sqrt(th[i, i] * th[j, j]))
         else:
             i, j = m.lv.index(l), m.lv.index(r)
             sepc_lv.append(e / (sd_lv[i] * sd_lv[j]))
