@@ -147,10 +147,11 @@ def test_lower_pairs_follow_lavaan_order():
     assert list(zip(j, i)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
 
 
-def test_multigroup_ordinal_model_is_reported_not_raised(bfi):
+def test_unsupported_multigroup_ordinal_setup_is_reported_not_raised(bfi):
+    """Unit-variance identification is not implemented for multi-group ordinal models: a status, no crash."""
     d = bfi.assign(g=np.where(bfi.index % 2, "a", "b"))
-    f = cfa.fit_cfa(d, AC, estimator="WLSMV", group="g")
-    assert not f.converged and "multi-group" in f.status
+    f = cfa.fit_cfa(d, AC, estimator="WLSMV", group="g", std_lv=True)
+    assert not f.converged and "not implemented for multi-group ordinal models" in f.status
 
 
 def test_item_with_one_category_is_reported(bfi):
@@ -262,3 +263,82 @@ def test_heywood_case_is_reported_not_raised(bfi):
     assert f.converged and "heywood case" in f.status and "A3 ~~ A3" in f.status
     rv = f.params[(f.params["lhs"] == "A3") & (f.params["op"] == "~~")]["est"].iloc[0]
     assert rv < 0 and np.isfinite(f.fit["chisq.scaled"])
+
+
+MG_CASES = {"mg_configural": (), "mg_loadings": ("loadings",), "mg_thresholds": ("thresholds",),
+            "mg_scalar": ("thresholds", "loadings")}
+
+
+@pytest.fixture(scope="module")
+def bfi_mg(bfi):
+    items = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+    d = bfi[items + ["gender"]].copy()
+    d[["A1", "C4", "C5"]] = 7 - d[["A1", "C4", "C5"]]
+    return d
+
+
+@pytest.fixture(scope="module")
+def mg_fits(bfi_mg):
+    return {n: cfa.fit_cfa(bfi_mg, AC, estimator="WLSMV", group="gender", group_equal=ge) for n, ge in MG_CASES.items()}
+
+
+@pytest.mark.parametrize("name", list(MG_CASES))
+def test_multigroup_ordinal_matches_lavaan(mg_fits, name):
+    """Multi-group WLSMV (bfi by gender): configural, equal loadings, equal thresholds (scale factors and latent
+    means free in group 2), both -- estimates, SEs, standardized values of every row lavaan reports
+    (loadings, (co)variances, implied residual variances, thresholds, scale factors, latent means) and the fit
+    measures (robust ones where lavaan has them)."""
+    f = mg_fits[name]
+    assert f.status == "ok"
+    ref = pd.read_csv(REF / f"{name}_params.csv", keep_default_na=False, na_values=[""])
+    ref["rhs"] = ref["rhs"].fillna("")
+    ref = ref[ref["op"].isin(["=~", "~~", "|", "~*~"]) | ((ref["op"] == "~1") & ref["lhs"].isin(["A", "C"]))]
+    got = f.params.assign(rhs=f.params["rhs"].fillna(""))
+    m = ref.merge(got, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""), how="inner")
+    assert len(m) == len(ref)
+    np.testing.assert_allclose(m["est"], m["est_r"], atol=1e-5)
+    np.testing.assert_allclose(m["se"], m["se_r"], atol=1e-5)
+    sub = m[m["op"] != "~*~"]
+    np.testing.assert_allclose(sub["std_all"], sub["std.all"], atol=1e-5)
+    assert (m["free"] == m["free_r"]).all()
+    fm = _ref_fit(name)
+    for k in ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"):
+        assert f.fit[k] == pytest.approx(fm[k], rel=1e-6), k
+    for k in ("df", "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea", "rmsea.scaled", "rmsea.ci.lower.scaled",
+              "rmsea.ci.upper.scaled", "srmr", "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.upper.robust"):
+        if fm.get(k) is None:
+            assert k not in f.fit or not np.isfinite(f.fit[k]), k
+        else:
+            assert f.fit[k] == pytest.approx(fm[k], abs=1e-5), k
+
+
+def test_multigroup_difftest_and_invariance_sequence(bfi_mg, mg_fits):
+    lrt = pd.read_csv(REF / "mg_lrt.csv")
+    for _, r in lrt.iterrows():
+        d = cfa.difftest(mg_fits[r["model1"]], mg_fits[r["model0"]])
+        assert d["df_diff"] == r["df_diff"]
+        assert d["chisq_diff"] == pytest.approx(r["chisq_diff"], rel=1e-5)
+    tab, fits, first_fail = cfa.measurement_invariance(bfi_mg, cfa.from_syntax(AC), "gender", estimator="WLSMV")
+    t = tab.set_index("step")
+    ref_fm = {n: _ref_fit(n) for n in MG_CASES}
+    assert t.loc["metric", "chisq"] == pytest.approx(ref_fm["mg_loadings"]["chisq"], rel=1e-6)
+    assert t.loc["scalar", "chisq"] == pytest.approx(ref_fm["mg_scalar"]["chisq"], rel=1e-6)
+    assert t.loc["scalar", "cfi"] == pytest.approx(ref_fm["mg_scalar"]["cfi.scaled"], abs=1e-5)
+    row = lrt[(lrt["model1"] == "mg_loadings") & (lrt["model0"] == "mg_scalar")].iloc[0]
+    assert t.loc["scalar", "chisq_diff"] == pytest.approx(row["chisq_diff"], rel=1e-5)
+    assert "not applicable" in t.loc["strict", "status"] and pd.isna(t.loc["strict", "holds"])
+    # delta CFI (scaled) metric: +.005, scalar: -.007 -> both hold by Chen's .010
+    assert t.loc["metric", "holds"] and t.loc["scalar", "holds"] and first_fail is None
+
+
+def test_empty_category_in_a_group_is_reported_and_invariance_falls_back(bfi_mg):
+    """A category observed overall but empty in one group: lavaan stops; we report the item and group, and
+    measurement_invariance(..., fallback=("MLR", "listwise")) fits the sequence by MLR with a note."""
+    d = bfi_mg.dropna().copy()
+    d = d[~((d["gender"] == 1) & (d["A2"] == 1))]
+    f = cfa.fit_cfa(d, AC, estimator="WLSMV", group="gender")
+    assert not f.converged and "category 1 of item 'A2' is empty in group 1" in f.status
+    tab, _, _ = cfa.measurement_invariance(d, cfa.from_syntax(AC), "gender", estimator="WLSMV",
+                                           fallback=("MLR", "listwise"))
+    assert (tab["estimator"] == "MLR").all() and tab["note"].str.contains("is empty in group 1").all()
+    assert tab.set_index("step").loc["strict", "status"] == "ok"

@@ -1042,6 +1042,18 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
     return out
 
 
+def _ordinal_parts(fit: CFAResult) -> tuple[list, list]:
+    """Per group: the ordinal sample statistics and the Jacobian of the model statistics with respect to the
+    estimated parameters (thresholds and structural parameters), of a WLSMV fit."""
+    if "ordinal_mg" in fit._options:
+        o = fit._options["ordinal_mg"]
+        return o["samples"], o["fit"].jac
+    if "ordinal" in fit._options:
+        o = fit._options["ordinal"]
+        return [o["sample"]], [o["dwls"].delta]
+    raise ValueError("difftest needs two WLSMV fits")
+
+
 def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> dict:
     """Chi-square difference test of two nested ordinal (WLSMV) models, as ``lavTestLRT(fit1, fit0)`` for DWLS
     (``lavaan:::lav_test_diff_Satorra2000``, ``A.method = "delta"``; Satorra 2000; Asparouhov & Muthen 2006,
@@ -1054,23 +1066,30 @@ def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> d
     otherwise (Satterthwaite) T = (T0 - T1) tr1 / tr2 on tr1^2 / tr2 df. T0, T1 are the unscaled DWLS
     chi-squares; Delta0 is evaluated at m0's estimates, everything else at m1's.
 
+    Multiple groups: Gamma = blockdiag(Gamma_g / f_g), W = blockdiag(f_g W_g), Delta stacked over the groups
+    (f_g = N_g / N), as lavaan.
+
     Returns a dict: chisq_diff, df_diff, pvalue, scale (a), shift (b), trace_ugamma, trace_ugamma2.
     """
     from scipy.linalg import null_space
 
     if fit1.fit.get("df", np.inf) > fit0.fit.get("df", np.inf):
         fit1, fit0 = fit0, fit1
-    o1, o0 = fit1._options.get("ordinal"), fit0._options.get("ordinal")
-    if o1 is None or o0 is None:
-        raise ValueError("difftest needs two WLSMV fits")
-    s1, s0 = o1["sample"], o0["sample"]
-    if set(s1.names) != set(s0.names):
-        raise ValueError("the two models are not fitted to the same thresholds and correlations")
-    pos = {nm: k for k, nm in enumerate(s0.names)}
-    D1 = o1["dwls"].delta
-    D0 = o0["dwls"].delta[[pos[nm] for nm in s1.names]]
-    G = s1.gamma
-    w = 1.0 / np.diag(G)
+    s1, j1 = _ordinal_parts(fit1)
+    s0, j0 = _ordinal_parts(fit0)
+    if len(s1) != len(s0) or any(set(a.names) != set(b.names) or a.n != b.n for a, b in zip(s1, s0)):
+        raise ValueError("the two models are not fitted to the same groups, thresholds and correlations")
+    d0 = []
+    for a, b, J in zip(s1, s0, j0):
+        pos = {nm: k for k, nm in enumerate(b.names)}
+        d0.append(J[[pos[nm] for nm in a.names]])
+    ntot = sum(a.n for a in s1)
+    fg = [a.n / ntot for a in s1]
+    from scipy.linalg import block_diag
+
+    D1, D0 = np.vstack(j1), np.vstack(d0)
+    G = block_diag(*[a.gamma / f for a, f in zip(s1, fg)])
+    w = np.concatenate([f / np.diag(a.gamma) for a, f in zip(s1, fg)])
     T1, T0 = fit1.fit["chisq"], fit0.fit["chisq"]
     m = int(round(fit0.fit["df"] - fit1.fit["df"]))
     if m == 0:
@@ -1130,13 +1149,17 @@ INVARIANCE_STEPS = {"configural": (), "metric": ("loadings",), "scalar": ("loadi
 def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: str, *, std_lv: bool = False,
                            estimator: str = "ML", missing: str = "listwise",
                            steps: Sequence[str] = tuple(INVARIANCE_STEPS), delta_cfi: float = 0.010,
-                           delta_rmsea: float = 0.015, robust_fiml: bool | None = None):
+                           delta_rmsea: float = 0.015, robust_fiml: bool | None = None,
+                           fallback: tuple[str, str] | None = None):
     """Configural -> metric -> scalar -> strict invariance across ``group`` (Meredith 1993; Chen 2007 criteria).
 
     Each step is ``cfa(model, group=, group.equal=, missing=)``; consecutive steps are compared with
     :func:`compare_models` (``lavTestLRT``). A step holds when CFI drops by at most ``delta_cfi`` and RMSEA rises
     by at most ``delta_rmsea`` relative to the previous step (Chen 2007); under MLR the robust CFI/RMSEA and the
-    Satorra-Bentler (2001) scaled difference test are used.
+    Satorra-Bentler (2001) scaled difference test are used. Under WLSMV (ordinal items, delta parameterisation):
+    metric = equal loadings, scalar = equal loadings and thresholds (scale factors and latent means then free in
+    the other groups, as lavaan), compared by the DIFFTEST and the scaled CFI/RMSEA; strict is reported as not
+    applicable (residual variances are not parameters under the delta parameterisation).
 
     Parameters
     ----------
@@ -1147,6 +1170,11 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
         MLR the steps are then compared on the normal-theory CFI/RMSEA). Default None: computed under MLR
         (the table uses them), skipped under ML (the table uses the normal-theory CFI/RMSEA).
 
+    fallback : (estimator, missing), optional
+        Under WLSMV: when the configural model cannot be estimated because a category is empty in a group (lavaan
+        stops there), the whole sequence is fitted with this continuous estimator instead (e.g. ("MLR", "ml")),
+        and ``note`` says why.
+
     Never raises for a step that cannot be estimated (e.g. a group too small, non-convergence): that row keeps
     its ``status``, its fit values are NaN, ``holds`` is NaN, and the next steps are still fitted (a step
     following one without fit measures has NaN differences and ``holds`` NaN). The configural step holds
@@ -1155,15 +1183,16 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
     Returns
     -------
     (table, fits, first_failure)
-        table: DataFrame (step, df, chisq, cfi, rmsea, srmr, chisq_diff, df_diff, pvalue, delta_cfi,
-        delta_rmsea, holds, status); fits: dict step -> CFAResult (None if fitting raised);
+        table: DataFrame (step, estimator, df, chisq, cfi, rmsea, srmr, chisq_diff, df_diff, pvalue, delta_cfi,
+        delta_rmsea, holds, status, note); fits: dict step -> CFAResult (None if fitting raised);
         first_failure: name of the first step whose comparison with the previous step fails Chen's criteria,
         or None (steps with ``holds`` NaN are not failures).
     """
-    if missing not in ("listwise", "ml"):
-        raise ValueError("missing must be 'listwise' or 'ml'")
-    if estimator.upper() not in ("ML", "MLR"):
-        raise ValueError("estimator must be 'ML' or 'MLR'")
+    ordinal = estimator.upper() == "WLSMV"
+    if missing not in (("listwise", "pairwise", "ml") if ordinal else ("listwise", "ml")):
+        raise ValueError("missing must be 'listwise' or 'ml' ('pairwise' with WLSMV)")
+    if estimator.upper() not in ("ML", "MLR", "WLSMV"):
+        raise ValueError("estimator must be 'ML', 'MLR' or 'WLSMV'")
     unknown = [s for s in steps if s not in INVARIANCE_STEPS]
     if unknown:
         raise ValueError(f"unknown invariance steps {unknown}; known: {list(INVARIANCE_STEPS)}")
@@ -1175,6 +1204,11 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
     fits: dict[str, CFAResult | None] = {}
     errors: dict[str, str] = {}
     for s in steps:
+        if ordinal and "residuals" in INVARIANCE_STEPS[s]:
+            fits[s] = None
+            errors[s] = ("not applicable: under the delta parameterisation of ordinal items the residual variances "
+                         "are not parameters (strict invariance needs the theta parameterisation)")
+            continue
         try:
             fits[s] = fit_cfa(data, model, std_lv=std_lv, estimator=estimator, missing=missing, group=group,
                               group_equal=INVARIANCE_STEPS[s], robust_fiml=robust_fiml)
@@ -1188,10 +1222,14 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
         f = fits[s]
         fm = f.fit if f is not None else {}
         ok = bool(fm) and np.isfinite(_fitval(f, "chisq")) and np.isfinite(_fitval(f, "df"))
-        c = _fitval(f, "cfi.robust") if f is not None and rob and "cfi.robust" in fm else (
-            _fitval(f, "cfi") if f is not None else np.nan)
-        r = _fitval(f, "rmsea.robust") if f is not None and rob and "rmsea.robust" in fm else (
-            _fitval(f, "rmsea") if f is not None else np.nan)
+        if ordinal:  # the scaled indices exist for every step (lavaan has no robust ones with free scales)
+            c = _fitval(f, "cfi.scaled") if f is not None else np.nan
+            r = _fitval(f, "rmsea.scaled") if f is not None else np.nan
+        else:
+            c = _fitval(f, "cfi.robust") if f is not None and rob and "cfi.robust" in fm else (
+                _fitval(f, "cfi") if f is not None else np.nan)
+            r = _fitval(f, "rmsea.robust") if f is not None and rob and "rmsea.robust" in fm else (
+                _fitval(f, "rmsea") if f is not None else np.nan)
         row = {"step": s, "df": _fitval(f, "df") if f is not None else np.nan,
                "chisq": _fitval(f, "chisq") if f is not None else np.nan, "cfi": c, "rmsea": r,
                "srmr": _fitval(f, "srmr") if f is not None else np.nan, "chisq_diff": np.nan, "df_diff": np.nan,
@@ -1218,6 +1256,15 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
         rows.append(row)
         prev = s
     table = pd.DataFrame(rows).drop(columns="_ok")
+    table.insert(1, "estimator", estimator.upper())
+    table["note"] = ""
+    conf = table.loc[table["step"] == "configural", "status"]
+    if ordinal and fallback is not None and len(conf) and "is empty in group" in str(conf.iloc[0]):
+        fb_table, fb_fits, fb_fail = measurement_invariance(
+            data, model, group, std_lv=std_lv, estimator=fallback[0], missing=fallback[1], steps=steps,
+            delta_cfi=delta_cfi, delta_rmsea=delta_rmsea)
+        fb_table["note"] = f"WLSMV not estimable ({conf.iloc[0].removeprefix('not estimable: ')}); fitted by {fallback[0]}"
+        return fb_table, fb_fits, fb_fail
     return table, fits, first_fail
 
 
@@ -1443,12 +1490,12 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
     pt, st = build_partable(model.syntax, std_lv=std_lv, orthogonal=orth)
     m = Model(pt, st)
     labels = [None]
-    if group is not None:
-        status.append("not estimable: multi-group models are not implemented for the ordinal (WLSMV) estimator")
-        return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
     if missing not in ("listwise", "pairwise", "ml"):
         raise ValueError("missing must be 'listwise' or 'pairwise' with estimator='WLSMV'")
     opts["missing"] = "listwise" if missing == "listwise" else "pairwise"
+    if group is not None:
+        return _fit_wlsmv_mg(data, model, std_lv=std_lv, missing=opts["missing"], group=group,
+                             group_equal=tuple(group_equal), orth=orth, opts=opts)
     if not model.identified:
         status.append("not identified (" + "; ".join(model.notes) + ")")
     ov = st.ov_names
@@ -1717,3 +1764,240 @@ def _factor_scores_ebm(fit: CFAResult, data: pd.DataFrame, maxit: int = 100, tol
             break
     eta[~active] = np.nan
     return pd.DataFrame(eta, index=data.index, columns=m.lv)
+
+
+def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: str, group: str,
+                  group_equal: tuple, orth: bool, opts: dict) -> CFAResult:
+    """Multi-group ordinal CFA (WLSMV), as ``lavaan::cfa(model, data, ordered = TRUE, estimator = "WLSMV",
+    group = group, group.equal = group_equal)`` with the delta parameterisation and marker identification
+    (:class:`compval.sem.ordinal.MGOrdinal`). ``group_equal``: "loadings" and "thresholds" ("intercepts" is read
+    as "thresholds": for ordinal items the thresholds take the intercepts' place; "residuals" is not
+    applicable under the delta parameterisation -- the residual variances are not parameters -- and is
+    ignored with a warning, as lavaan does). Equal thresholds free the scale factors and latent means of
+    groups 2..G. Test: sum_g (N_g - 1) F_g, scaled and shifted over the groups (weights N_g / N); RMSEA with
+    N - G; robust (catML) indices when no scale factor is free (lavaan reports none otherwise).
+    """
+    from .sem import ordinal as ordm
+
+    warnings: list[str] = []
+    status: list[str] = []
+    eq = set(group_equal)
+    if "intercepts" in eq:
+        eq = (eq - {"intercepts"}) | {"thresholds"}
+    if "residuals" in eq:
+        warnings.append("group_equal 'residuals' has no effect under the delta parameterisation (ordinal items)")
+    unsupported = eq - {"loadings", "thresholds", "residuals"}
+    eng_equal = tuple(e for e in ("loadings",) if e in eq)
+    _, probe_st = build_partable(model.syntax, std_lv=std_lv, orthogonal=orth)
+    labels, ys = _prepare_groups(data, probe_st.ov_names, group, "listwise" if missing == "listwise" else "ml")
+    pt, st = build_partable(model.syntax, ngroups=len(labels), std_lv=std_lv, orthogonal=orth,
+                            group_equal=eng_equal)
+    m = Model(pt, st)
+    opts = dict(opts, group_equal=tuple(group_equal))
+    if std_lv or unsupported:
+        what = "unit-variance identification" if std_lv else f"group_equal {sorted(unsupported)}"
+        status.append(f"not estimable: {what} is not implemented for multi-group ordinal models")
+        return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
+    ov = st.ov_names
+    try:
+        samples = [ordm.ordinal_sample(y, ov) for y in ys]
+    except ValueError as exc:
+        status.append(f"not estimable: {exc}")
+        return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
+    # lavaan stops when a category observed in the data is empty in a group (thresholds are defined on the
+    # categories of the whole sample): report which item and group
+    for i, v in enumerate(ov):
+        cats = sorted(set().union(*[s.levels[i] for s in samples]))
+        for lab, s in zip(labels, samples):
+            if s.levels[i] != cats:
+                empty = [c for c in cats if c not in s.levels[i]]
+                status.append(f"not estimable: category {', '.join(f'{c:g}' for c in empty)} of item {v!r} is "
+                              f"empty in group {lab} (as lavaan: collapse categories, or use a continuous "
+                              "estimator for the invariance analysis)")
+                return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
+    mg = ordm.MGOrdinal(m, samples, "thresholds" in eq)
+    nstat = sum(len(s.wls_obs) for s in samples)
+    df = nstat - mg.nz
+    if df < 0:
+        status.append(f"not identified (df = {df} < 0)")
+    try:
+        res = mg.fit()
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        status.append(f"estimation failed ({exc})")
+        return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
+    if not res.converged:
+        status.insert(0, f"not converged ({res.message})")
+    ntot = sum(s.n for s in samples)
+    fg = [s.n / ntot for s in samples]
+    ws = [1.0 / np.diag(s.gamma) for s in samples]
+    vz = None
+    try:
+        E = sum(f * J.T @ (w[:, None] * J) for f, J, w in zip(fg, res.jac, ws))
+        B = sum(f * (w[:, None] * J).T @ s.gamma @ (w[:, None] * J) for f, J, w, s in zip(fg, res.jac, ws, samples))
+        Ei = np.linalg.inv(E)
+        vz = Ei @ B @ Ei / (ntot - len(samples))
+    except np.linalg.LinAlgError:
+        warnings.append("could not compute standard errors: singular information matrix")
+    # parameter table: the engine's rows per group (x with that group's implied residual variances), then
+    # thresholds, scale factors and latent means
+    tables, extras, imp, samp_cov, r2 = [], [], {}, {}, []
+    for g in range(len(samples)):
+        x, th, scales, means, C, LA = res.groups[g]
+        vcov = None
+        if vz is not None:
+            vcov = np.full((m.nfree, m.nfree), np.nan)
+            k = len(mg.par)
+            vcov[np.ix_(mg.par, mg.par)] = vz[:k, :k]
+        gd = GroupData(n=samples[g].n, blocks=[], complete=True, mean=np.zeros(len(ov)), cov=samples[g].cor)
+        gds = [gd] * len(samples)
+        ptab, ext = _param_table(m, x, vcov, gds)
+        ptab = ptab[ptab["group"] == g + 1].copy()
+        rv = ptab["op"].eq("~~") & ptab["lhs"].eq(ptab["rhs"]) & ptab["lhs"].isin(ov)
+        ptab.loc[rv, "free"] = False
+        ptab.loc[rv, ["se", "z", "pvalue"]] = [0.0, np.nan, np.nan]
+        ptab.loc[rv, "ci_lower"] = ptab.loc[rv, "est"]
+        ptab.loc[rv, "ci_upper"] = ptab.loc[rv, "est"]
+        s = samples[g]
+        sd_z = np.sqrt(np.clip(np.diag(vz), 0, None)) if vz is not None else np.full(mg.nz, np.nan)
+        veta = ext[g]["veta"]
+        rows = []
+        for k_, (i, nm) in enumerate(zip(s.th_var, s.names[:s.nth])):
+            zi = mg.th_index[g][k_]
+            rows.append((ov[i], "|", nm.split("|")[1], True, th[k_], sd_z[zi], th[k_] * scales[i]))
+        for i, v in enumerate(ov):
+            zi = mg.scale_index[g][i]
+            rows.append((v, "~*~", v, zi >= 0, scales[i], sd_z[zi] if zi >= 0 else 0.0, 1.0))
+        for j, lv in enumerate(st.lv_names):
+            zi = mg.mean_index[g][j]
+            rows.append((lv, "~1", "", zi >= 0, means[j], sd_z[zi] if zi >= 0 else 0.0,
+                         means[j] / np.sqrt(veta[j, j])))
+        q = stats.norm.ppf(0.975)
+        extra = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "free", "est", "se", "std_all"])
+        extra["group"] = g + 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra["z"] = np.where(extra["free"], extra["est"] / extra["se"], np.nan)
+        extra["pvalue"] = 2 * stats.norm.sf(np.abs(extra["z"]))
+        extra["ci_lower"] = extra["est"] - q * extra["se"]
+        extra["ci_upper"] = extra["est"] + q * extra["se"]
+        extra["std_lv"] = np.where(extra["op"] == "~1", extra["std_all"], extra["est"])
+        tables += [ptab, extra[PARAM_COLUMNS]]
+        extras.append(ext[g])
+        key = labels[g]
+        sigma = C + np.diag(1.0 / scales ** 2 - np.diag(C))
+        imp[key] = pd.DataFrame(sigma, index=ov, columns=ov)
+        samp_cov[key] = pd.DataFrame(s.cor, index=ov, columns=ov)
+        r2.append(ext[g]["r2"])
+    params = pd.concat(tables, ignore_index=True)
+    x_last = res.groups[-1][0]
+    out = CFAResult(converged=res.converged, status="ok", params=params, fit={}, implied_cov=imp,
+                    sample_cov=samp_cov, r2=pd.concat(r2, keys=list(range(1, len(labels) + 1)), names=["group", "name"]),
+                    warnings=warnings, model_name=model.name, syntax=model.syntax, estimator="WLSMV",
+                    group_labels=labels, ov_names=ov, lv_names=st.lv_names, vcov=vz, _model=m, _groups=None,
+                    _x=x_last, _options=opts)
+    out._options["ordinal_mg"] = {"samples": samples, "fit": res, "model": mg}
+    adm = []
+    for g in range(len(samples)):
+        pg = params[(params["group"] == g + 1) & ~params["op"].isin(["|", "~*~", "~1"])]
+        adm += [a.replace("(group 1)", f"(group {g + 1})") for a in
+                _admissibility(m, res.groups[g][0], pg, [extras[g]], warnings)]
+    status += list(dict.fromkeys(adm))
+    if res.converged and df >= 0 and vz is not None:
+        try:
+            out.fit = _fit_measures_wlsmv_mg(mg, res, df)
+        except Exception as exc:  # pragma: no cover - reported, never raised
+            warnings.append(f"fit measures failed: {exc}")
+    out.status = "ok" if not status else "; ".join(status)
+    return out
+
+
+def _fit_measures_wlsmv_mg(mg, res, df: int) -> dict:
+    """``fitMeasures()`` of a multi-group ordinal DWLS fit (see :func:`_fit_wlsmv_mg`)."""
+    from .sem.ordinal import mg_scaled_shifted
+
+    samples = mg.samples
+    G = len(samples)
+    ntot = sum(s.n for s in samples)
+    ws = [1.0 / np.diag(s.gamma) for s in samples]
+    es = [s.wls_obs - e for s, e in zip(samples, res.est)]
+    X2 = float(sum((s.n - 1) * np.sum(w * e * e) for s, w, e in zip(samples, ws, es)))
+    ss = mg_scaled_shifted(samples, res.jac, X2, df)
+    # baseline: thresholds free per group, correlations zero
+    X2n = float(sum((s.n - 1) * np.sum(w[s.nth:] * s.wls_obs[s.nth:] ** 2) for s, w in zip(samples, ws)))
+    dfn = sum(len(s.pair_i) for s in samples)
+    jb, off = [], 0
+    nth_tot = sum(s.nth for s in samples)
+    for s in samples:
+        J = np.zeros((len(s.wls_obs), nth_tot))
+        J[:s.nth, off:off + s.nth] = np.eye(s.nth)
+        off += s.nth
+        jb.append(J)
+    ssn = mg_scaled_shifted(samples, jb, X2n, dfn)
+    X2s, X2ns = ss["stat"], ssn["stat"]
+    fm: dict[str, float] = {"npar": mg.nz, "chisq": X2, "df": df, "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
+                            "chisq.scaled": X2s, "df.scaled": df,
+                            "pvalue.scaled": float(stats.chi2.sf(X2s, df)) if df > 0 else np.nan,
+                            "chisq.scaling.factor": ss["scaling.factor"], "chisq.shift.parameter": ss["shift.parameter"],
+                            "baseline.chisq": X2n, "baseline.df": dfn, "baseline.chisq.scaled": X2ns,
+                            "cfi": fi.cfi(X2, df, X2n, dfn), "tli": fi.tli(X2, df, X2n, dfn),
+                            "cfi.scaled": fi.cfi(X2s, df, X2ns, dfn), "tli.scaled": fi.tli(X2s, df, X2ns, dfn),
+                            "logl": np.nan, "aic": np.nan, "bic": np.nan, "ntotal": ntot}
+    nr = ntot - G
+    lo, hi = fi.rmsea_ci(X2, df, nr, G)
+    fm.update({"rmsea": fi.rmsea(X2, df, nr, G), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
+               "rmsea.pvalue": fi.rmsea_pvalue(X2, df, nr, G)})
+    lo_s, hi_s = fi.rmsea_ci(X2s, df, nr, G)
+    fm.update({"rmsea.scaled": fi.rmsea(X2s, df, nr, G), "rmsea.ci.lower.scaled": lo_s,
+               "rmsea.ci.upper.scaled": hi_s, "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, nr, G)})
+    if all((si < 0).all() for si in mg.scale_index):
+        fm.update(_catml_robust_mg(mg, res, df, nr))
+    # SRMR: correlation residuals, group-weighted by N_g / N (lav_residuals_summary)
+    srmr = 0.0
+    for s, e in zip(samples, es):
+        p = len(s.ov)
+        srmr += s.n / ntot * np.sqrt(np.sum(e[s.nth:] ** 2) / (p * (p + 1) // 2))
+    fm["srmr"] = float(srmr)
+    return fm
+
+
+def _catml_robust_mg(mg, res, df: int, nr: int) -> dict:
+    """Robust CFI/TLI/RMSEA (catML; :func:`_catml_robust`) of a multi-group ordinal fit: XX3 = sum_g N_g
+    F_ML,g, XX3.null = -sum_g N_g log|R_g|; the traces over the stacked groups with V_g, W_g weighted by
+    f_g = N_g/N and Gamma_g divided by f_g (``lav_fit_catml_dwls``). Only computed when no scale factor is free
+    (lavaan reports none otherwise)."""
+    samples = mg.samples
+    G = len(samples)
+    ntot = sum(s.n for s in samples)
+    fg = [s.n / ntot for s in samples]
+    if df <= 0 or any(np.linalg.eigvalsh(s.cor).min() < np.sqrt(np.finfo(float).eps) for s in samples):
+        return {}
+    E = sum(f * J.T @ ((1.0 / np.diag(s.gamma))[:, None] * J) for f, J, s in zip(fg, res.jac, samples))
+    Ei = np.linalg.inv(E)
+    XX3 = XX3n = 0.0
+    Vb, Wb, Gb, Db = [], [], [], []
+    for f, s, J, est in zip(fg, samples, res.jac, res.est):
+        p = s.cor.shape[0]
+        nth = s.nth
+        sigma = np.eye(p)
+        sigma[s.pair_i, s.pair_j] = sigma[s.pair_j, s.pair_i] = est[nth:]
+        si = np.linalg.inv(sigma)
+        XX3 += s.n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(s.cor)[1] + np.sum(s.cor * si) - p)
+        XX3n += -s.n * np.linalg.slogdet(s.cor)[1]
+        i, j = s.pair_i, s.pair_j
+        Vb.append(f * (si[np.ix_(i, i)] * si[np.ix_(j, j)] + si[np.ix_(i, j)] * si[np.ix_(j, i)]))
+        Wb.append(f / np.diag(s.gamma)[nth:])
+        Gb.append(s.gamma[nth:, nth:] / f)
+        Db.append(J[nth:])
+    from scipy.linalg import block_diag
+
+    V, Gm = block_diag(*Vb), block_diag(*Gb)
+    W = np.concatenate(Wb)
+    D = np.vstack(Db)
+    WiU = np.eye(len(W)) - D @ Ei @ D.T * W[None, :]
+    c = float(np.sum((WiU.T @ V @ WiU) * Gm.T)) / df
+    dfn = sum(len(s.pair_i) for s in samples)
+    c0 = float(np.trace(Gm)) / dfn
+    XX3s = XX3 / c
+    lo, hi = fi.rmsea_ci(XX3s, df, nr, G, c=c)
+    return {"cfi.robust": fi.cfi(XX3, df, XX3n, dfn, c, c0), "tli.robust": fi.tli(XX3, df, XX3n, dfn, c, c0),
+            "rmsea.robust": fi.rmsea(XX3, df, nr, G, c=c), "rmsea.ci.lower.robust": lo,
+            "rmsea.ci.upper.robust": hi}

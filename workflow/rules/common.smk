@@ -106,7 +106,7 @@ def cfa_settings():
         # lavaan's ML needs complete rows or FIML: listwise stays listwise, pairwise/fiml use FIML;
         # the ordinal estimator (WLSMV) uses pairwise-present polychoric correlations instead of FIML
         "missing": missing_for(c.get("estimator", "ML")),
-        # analyses that stay continuous under WLSMV (parcels, invariance, latent regression) use ML/MLR
+        # analyses that stay continuous under WLSMV (parcels, latent regression on the criteria) use MLR
         "continuous_estimator": "MLR" if c.get("estimator", "ML") == "WLSMV" else c.get("estimator", "ML"),
         "continuous_missing": missing_for("ML"),
     }

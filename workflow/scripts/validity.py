@@ -45,17 +45,17 @@ with step(snakemake) as log:
         data = items.join(respondents[[group]])
         log.info("measurement invariance across %s: configural -> metric -> scalar -> strict ...", group)
         table, _, first_fail = cfa.measurement_invariance(
-            data, cfa.hypothesized(factors), group, estimator=p.cfa["continuous_estimator"],
-            missing=p.cfa["continuous_missing"],
+            data, cfa.hypothesized(factors), group, estimator=p.cfa["estimator"], missing=p.cfa["missing"],
+            fallback=(p.cfa["continuous_estimator"], p.cfa["continuous_missing"]),
             std_lv=p.cfa["identification"] == "unit_variance",
             delta_cfi=p.settings["delta_cfi"], delta_rmsea=p.settings["delta_rmsea"])
         table.insert(0, "group", group)
-        table.insert(1, "estimator", p.cfa["continuous_estimator"])
         inv_summary = {r["step"]: {k: r[k] for k in ("chisq", "df", "cfi", "rmsea", "srmr", "chisq_diff",
                                                      "df_diff", "pvalue", "delta_cfi", "delta_rmsea", "holds",
                                                      "status")} for _, r in table.iterrows()}
         inv_summary["group"] = group
-        inv_summary["estimator"] = p.cfa["continuous_estimator"]
+        inv_summary["estimator"] = str(table["estimator"].iloc[0])
+        inv_summary["note"] = str(table["note"].iloc[0])
         inv_summary["first_failing_step"] = first_fail
         log.info("invariance across %s: first failing step %s", group, first_fail)
     else:

@@ -69,7 +69,7 @@ ref_fit <- function(name, data, model, ...) {
   cl <- lavInspect(fit, "cor.lv")
   if (is.list(cl)) cl <- cl[[1]]
   write.csv(as.data.frame(unclass(cl)), file.path(out, paste0(name, "_corlv.csv")))
-  ord_extras(name, fit)
+  if (lavInspect(fit, "ngroups") == 1) ord_extras(name, fit)  # sample.json etc.: single-group cases only
   invisible(fit)
 }
 
@@ -198,3 +198,25 @@ write_mi <- function(name, fit) {
 }
 write_mi("bfi_ac_lw", f_lw)
 write_mi("bfi_ac_orth", f_or)
+
+# Multiple groups (bfi by gender; A1, C4, C5 reverse-scored; listwise): the invariance sequence for ordinal
+# items under the delta parameterisation, as lavaan builds it from group.equal: configural; loadings;
+# thresholds; thresholds + loadings (then the scale factors and latent means are free in group 2).
+bfi_mg <- read.csv(file.path(dat, "bfi.csv"))[, c(ac_items, "gender")]
+bfi_mg[c("A1", "C4", "C5")] <- 7 - bfi_mg[c("A1", "C4", "C5")]
+mg_fits <- list(
+  mg_configural = ref_fit("mg_configural", bfi_mg, ac, ordered = ac_items, estimator = "WLSMV", group = "gender"),
+  mg_loadings = ref_fit("mg_loadings", bfi_mg, ac, ordered = ac_items, estimator = "WLSMV", group = "gender",
+                        group.equal = "loadings"),
+  mg_thresholds = ref_fit("mg_thresholds", bfi_mg, ac, ordered = ac_items, estimator = "WLSMV", group = "gender",
+                          group.equal = "thresholds"),
+  mg_scalar = ref_fit("mg_scalar", bfi_mg, ac, ordered = ac_items, estimator = "WLSMV", group = "gender",
+                      group.equal = c("thresholds", "loadings")))
+mg_lrt <- do.call(rbind, lapply(list(c("mg_configural", "mg_loadings"), c("mg_loadings", "mg_scalar"),
+                                     c("mg_configural", "mg_thresholds"), c("mg_thresholds", "mg_scalar")),
+                                function(p) {
+  a <- suppressWarnings(lavTestLRT(mg_fits[[p[1]]], mg_fits[[p[2]]]))
+  data.frame(model1 = p[1], model0 = p[2], chisq_diff = a[["Chisq diff"]][2], df_diff = a[["Df diff"]][2],
+             pvalue = a[["Pr(>Chisq)"]][2])
+}))
+write.csv(mg_lrt, file.path(out, "mg_lrt.csv"), row.names = FALSE)
