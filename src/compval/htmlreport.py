@@ -50,15 +50,15 @@ FIGURES: dict[str, tuple[str, str]] = {
                                     "every exclusion step and the match with the performance records."),
     "fig02_response_distribution": ("descriptives", "Response distributions per item (diverging stacked bars), "
                                                     "grouped by competency; (R) marks reverse-keyed items."),
-    "fig03_reliability": ("reliability", "Cronbach's alpha (Feldt 95% CI) and McDonald's omega total "
-                                         "(bootstrap 95% CI) per competency and module; reference lines at "
-                                         ".70 and .80."),
+    "fig03_reliability": ("reliability", "Cronbach's alpha (Feldt 95% CI), McDonald's omega total and omega "
+                                         "hierarchical (bootstrap 95% CIs) per competency and module; reference "
+                                         "lines at .70 and .80."),
     "fig04_scree": ("efa", "Scree plot of the observed eigenvalues with the parallel-analysis reference "
                            "(95th percentiles) and the numbers of factors suggested by parallel analysis and MAP."),
     "fig05_efa_loadings": ("efa", "EFA pattern loadings, items ordered by hypothesised competency; loadings "
                                   "of at least .30 printed, so cross-loadings stand out."),
     "fig06_cfa_path": ("cfa", "Path diagram of the hypothesised CFA model with completely standardized "
-                              "loadings and factor correlations."),
+                              "loadings; the factor correlations in the table beside the numbered factors."),
     "fig07_model_comparison": ("cfa", "Fit indices of the hypothesised and the rival models; shaded: the region "
                                       "meeting the Hu and Bentler (1999) cut-off."),
     "fig08_discriminant_validity": ("validity", "Latent factor correlations (below the diagonal), HTMT ratios "
