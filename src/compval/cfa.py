@@ -1554,12 +1554,7 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
         if "not identified" not in " ".join(status):
             status.append("not identified (singular information matrix)")
     params, std_extra = _param_table(m, x, vcov, [gd])
-    # residual variances are implied by the delta parameterisation (fixed, as lavaan reports them)
-    rv = params["op"].eq("~~") & params["lhs"].eq(params["rhs"]) & params["lhs"].isin(ov)
-    params.loc[rv, "free"] = False
-    params.loc[rv, ["se", "z", "pvalue"]] = [0.0, np.nan, np.nan]
-    params.loc[rv, "ci_lower"] = params.loc[rv, "est"]
-    params.loc[rv, "ci_upper"] = params.loc[rv, "est"]
+    _implied_residual_variances(params, ov)
     # thresholds
     th_se = np.sqrt(np.clip(np.diag(vcov_th)[:nth], 0, None)) if vcov_th is not None else np.full(nth, np.nan)
     q = stats.norm.ppf(0.975)
@@ -1582,7 +1577,7 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
     status += _admissibility(m, x, params[params["op"] != "|"], std_extra, warnings)
     if converged and df_model >= 0 and vcov_th is not None:
         try:
-            out.fit = _fit_measures_wlsmv(samp, res, npar, df_model)
+            out.fit = _fit_measures_wlsmv([samp], [res.delta], [res.est_stats], npar, df_model)
         except Exception as exc:  # pragma: no cover - reported, never raised
             warnings.append(f"fit measures failed: {exc}")
     out.status = "ok" if not status else "; ".join(status)
@@ -1598,26 +1593,46 @@ def _ordinal_sample_cached(data: bytes, shape: tuple, ov: tuple):
     return ordm.ordinal_sample(np.frombuffer(data, dtype=float).reshape(shape), list(ov))
 
 
-def _fit_measures_wlsmv(samp, res, npar: int, df: int) -> dict:
-    """``fitMeasures()`` of an ordinal DWLS fit (lavaan 0.6.14 conventions; see :func:`_fit_wlsmv`)."""
-    from .sem.ordinal import scaled_shifted
+def _implied_residual_variances(params: pd.DataFrame, ov: list) -> None:
+    """Mark the indicators' residual variances as fixed (se 0, no test), in place: under the delta
+    parameterisation they are implied (1/delta^2 - communality), and lavaan reports them so."""
+    rv = params["op"].eq("~~") & params["lhs"].eq(params["rhs"]) & params["lhs"].isin(ov)
+    params.loc[rv, "free"] = False
+    params.loc[rv, ["se", "z", "pvalue"]] = [0.0, np.nan, np.nan]
+    params.loc[rv, "ci_lower"] = params.loc[rv, "est"]
+    params.loc[rv, "ci_upper"] = params.loc[rv, "est"]
 
-    n = samp.n
-    nth = samp.nth
-    w = 1.0 / np.diag(samp.gamma)
-    e = samp.wls_obs - res.est_stats
-    F = float(np.sum(w * e * e))
-    X2 = (n - 1) * F
-    ss = scaled_shifted(samp.gamma, res.delta, w, X2, df)
-    # baseline: thresholds free, correlations zero
-    r = samp.wls_obs[nth:]
-    X2n = (n - 1) * float(np.sum(w[nth:] * r * r))
-    dfn = len(r)
-    Db = np.zeros((len(w), nth))
-    Db[:nth, :nth] = np.eye(nth)
-    ssn = scaled_shifted(samp.gamma, Db, w, X2n, dfn)
+
+def _fit_measures_wlsmv(samples: list, jacs: list, ests: list, npar: int, df: int, robust: bool = True) -> dict:
+    """``fitMeasures()`` of an ordinal DWLS fit, one or more groups (lavaan 0.6.14 conventions; see
+    :func:`_fit_wlsmv`, :func:`_fit_wlsmv_mg`): T = sum_g (N_g - 1) F_g, the scaled-and-shifted test over the
+    stacked groups, the baseline (thresholds free, correlations zero), CFI/TLI/... from T and from T_ss, RMSEA
+    with N - G, the robust (catML) indices when ``robust``, and residual summaries on the correlation scale
+    (group-weighted by N_g / N; the diagonal is fixed at 1 and free thresholds fit exactly).
+
+    ``samples``, ``jacs``, ``ests``: per group the ordinal sample statistics, the Jacobian of the model
+    statistics with respect to the estimated parameters, and the model statistics.
+    """
+    from .sem.ordinal import mg_scaled_shifted
+
+    G = len(samples)
+    ntot = sum(s.n for s in samples)
+    ws = [1.0 / np.diag(s.gamma) for s in samples]
+    es = [s.wls_obs - e for s, e in zip(samples, ests)]
+    X2 = float(sum((s.n - 1) * np.sum(w * e * e) for s, w, e in zip(samples, ws, es)))
+    ss = mg_scaled_shifted(samples, jacs, X2, df)
+    X2n = float(sum((s.n - 1) * np.sum(w[s.nth:] * s.wls_obs[s.nth:] ** 2) for s, w in zip(samples, ws)))
+    dfn = sum(len(s.pair_i) for s in samples)
+    nth_tot = sum(s.nth for s in samples)
+    jb, off = [], 0
+    for s in samples:
+        J = np.zeros((len(s.wls_obs), nth_tot))
+        J[:s.nth, off:off + s.nth] = np.eye(s.nth)
+        off += s.nth
+        jb.append(J)
+    ssn = mg_scaled_shifted(samples, jb, X2n, dfn)
     X2s, X2ns = ss["stat"], ssn["stat"]
-    fm: dict[str, float] = {"npar": npar, "fmin": 0.5 * (n - 1) / n * F, "chisq": X2, "df": df,
+    fm: dict[str, float] = {"npar": npar, "fmin": X2 / (2 * ntot), "chisq": X2, "df": df,
                             "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
                             "chisq.scaled": X2s, "df.scaled": df,
                             "pvalue.scaled": float(stats.chi2.sf(X2s, df)) if df > 0 else np.nan,
@@ -1637,68 +1652,87 @@ def _fit_measures_wlsmv(samp, res, npar: int, df: int) -> dict:
                "nfi.scaled": fi.nfi(X2s, df, X2ns, dfn), "pnfi.scaled": fi.pnfi(X2s, df, X2ns, dfn),
                "ifi.scaled": fi.ifi(X2s, df, X2ns, dfn), "rni.scaled": fi.rni(X2s, df, X2ns, dfn)})
     fm.update({"logl": np.nan, "unrestricted.logl": np.nan, "aic": np.nan, "bic": np.nan, "bic2": np.nan,
-               "ntotal": n})
-    # RMSEA: lavaan uses N - 1 (ntotal minus the number of groups) for DWLS
-    nr = n - 1
-    lo, hi = fi.rmsea_ci(X2, df, nr)
-    fm.update({"rmsea": fi.rmsea(X2, df, nr), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.90,
-               "rmsea.pvalue": fi.rmsea_pvalue(X2, df, nr), "rmsea.close.h0": 0.05,
-               "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, nr), "rmsea.notclose.h0": 0.08})
-    lo_s, hi_s = fi.rmsea_ci(X2s, df, nr)
-    fm.update({"rmsea.scaled": fi.rmsea(X2s, df, nr), "rmsea.ci.lower.scaled": lo_s, "rmsea.ci.upper.scaled": hi_s,
-               "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, nr),
-               "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2s, df, nr)})
-    fm.update(_catml_robust(samp, res, df, nr))
-    # residuals on the correlation scale: the diagonal (fixed at 1) and the thresholds fit exactly
-    p = len(samp.ov)
-    ss_r = float(np.sum(e[nth:] ** 2))
-    ss_t = float(np.sum(e[:nth] ** 2))
-    nvech = p * (p + 1) // 2
-    fm.update({"rmr": np.sqrt((ss_r + ss_t) / (nvech + nth)), "rmr_nomean": np.sqrt(ss_r / nvech),
-               "srmr_bentler": np.sqrt((ss_r + ss_t) / (nvech + nth)),
-               "srmr_bentler_nomean": np.sqrt(ss_r / nvech),
-               "crmr": np.sqrt((ss_r + ss_t) / (len(r) + nth)), "crmr_nomean": np.sqrt(ss_r / len(r))})
-    fm["srmr"] = fm["srmr_bentler_nomean"]
+               "ntotal": ntot})
+    # RMSEA: lavaan uses ntotal minus the number of groups for DWLS
+    nr = ntot - G
+    lo, hi = fi.rmsea_ci(X2, df, nr, G)
+    fm.update({"rmsea": fi.rmsea(X2, df, nr, G), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.90,
+               "rmsea.pvalue": fi.rmsea_pvalue(X2, df, nr, G), "rmsea.close.h0": 0.05,
+               "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, nr, G), "rmsea.notclose.h0": 0.08})
+    lo_s, hi_s = fi.rmsea_ci(X2s, df, nr, G)
+    fm.update({"rmsea.scaled": fi.rmsea(X2s, df, nr, G), "rmsea.ci.lower.scaled": lo_s,
+               "rmsea.ci.upper.scaled": hi_s, "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, nr, G),
+               "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2s, df, nr, G)})
+    if robust:
+        fm.update(_catml_robust(samples, jacs, ests, df, nr))
+    acc = dict.fromkeys(("rmr", "rmr_nomean", "crmr", "crmr_nomean"), 0.0)
+    for s, e in zip(samples, es):
+        p, nth, npair = len(s.ov), s.nth, len(s.pair_i)
+        ss_r, ss_t = float(np.sum(e[nth:] ** 2)), float(np.sum(e[:nth] ** 2))
+        nvech = p * (p + 1) // 2
+        f = s.n / ntot
+        acc["rmr"] += f * np.sqrt((ss_r + ss_t) / (nvech + nth))
+        acc["rmr_nomean"] += f * np.sqrt(ss_r / nvech)
+        acc["crmr"] += f * np.sqrt((ss_r + ss_t) / (npair + nth))
+        acc["crmr_nomean"] += f * np.sqrt(ss_r / npair)
+    fm.update(acc)
+    fm.update({"srmr_bentler": acc["rmr"], "srmr_bentler_nomean": acc["rmr_nomean"], "srmr": acc["rmr_nomean"]})
     return fm
 
 
-def _catml_robust(samp, res, df: int, nr: int) -> dict:
+def _catml_robust(samples: list, jacs: list, ests: list, df: int, nr: int) -> dict:
     """Robust CFI/TLI/RNI/RMSEA for categorical data (Savalei 2021), as ``lavaan:::lav_fit_catml_dwls``.
 
     The DWLS solution is evaluated with the normal-theory ML discrepancy on the polychoric correlation matrix R
-    (no re-estimation): XX3 = N [log|Sigma| - log|R| + tr(R Sigma^-1) - p], baseline XX3.null = -N log|R| on
-    p(p-1)/2 df. Scaling: c = tr(WiU' V WiU Gamma_r) / df with V the expected ML information of the correlations
-    at Sigma (V_(ij),(kl) = s^ik s^jl + s^il s^jk, s = Sigma^-1), WiU = I - D_r (D'WD)^-1 D_r' W_r, and
-    c0 = tr(Gamma_r) / (p(p-1)/2); the indices then follow Brosseau-Liard & Savalei (2014) with N - 1 in the
-    RMSEA. Empty (lavaan: NA) when R is not positive definite (an eigenvalue below sqrt(machine eps)).
+    (no re-estimation): XX3 = sum_g N_g [log|Sigma_g| - log|R_g| + tr(R_g Sigma_g^-1) - p], baseline
+    XX3.null = -sum_g N_g log|R_g| on G p(p-1)/2 df. Scaling: c = tr(WiU' V WiU Gamma_r) / df with V the expected
+    ML information of the correlations at Sigma (V_(ij),(kl) = s^ik s^jl + s^il s^jk, s = Sigma^-1),
+    WiU = I - D_r (D'WD)^-1 D_r' W_r, and c0 = tr(Gamma_r) / (G p(p-1)/2), the groups stacked with V_g, W_g
+    weighted by f_g = N_g/N and Gamma_g divided by f_g; the indices then follow Brosseau-Liard & Savalei (2014)
+    with ``nr`` (N - G) in the RMSEA. Empty (lavaan: NA) when an R_g is not positive definite (an eigenvalue
+    below sqrt(machine eps)).
+
+    ``samples``, ``jacs``, ``ests``: per group the ordinal sample statistics, the Jacobian of the model
+    statistics with respect to the estimated parameters, and the model statistics.
     """
-    R = samp.cor
-    if np.linalg.eigvalsh(R).min() < np.sqrt(np.finfo(float).eps) or df <= 0:
+    from scipy.linalg import block_diag
+
+    G = len(samples)
+    ntot = sum(s.n for s in samples)
+    fg = [s.n / ntot for s in samples]
+    if df <= 0 or any(np.linalg.eigvalsh(s.cor).min() < np.sqrt(np.finfo(float).eps) for s in samples):
         return {}
-    n, nth = samp.n, samp.nth
-    p = R.shape[0]
-    pi_, pj_ = samp.pair_i, samp.pair_j
-    sigma = np.eye(p)
-    sigma[pi_, pj_] = sigma[pj_, pi_] = res.est_stats[nth:]
-    si = np.linalg.inv(sigma)
-    XX3 = n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(R)[1] + np.sum(R * si) - p)
-    dfn = len(pi_)
-    XX3n = -n * np.linalg.slogdet(R)[1]
-    V = si[np.ix_(pi_, pi_)] * si[np.ix_(pj_, pj_)] + si[np.ix_(pi_, pj_)] * si[np.ix_(pj_, pi_)]
-    w = 1.0 / np.diag(samp.gamma)
-    D = res.delta
-    Ei = np.linalg.inv(D.T @ (w[:, None] * D))
-    Dr, wr, Gr = D[nth:], w[nth:], samp.gamma[nth:, nth:]
-    WiU = np.eye(dfn) - Dr @ Ei @ Dr.T * wr[None, :]
-    c = float(np.sum((WiU.T @ V @ WiU) * Gr.T)) / df
-    c0 = float(np.trace(Gr)) / dfn
+    E = sum(f * J.T @ ((1.0 / np.diag(s.gamma))[:, None] * J) for f, J, s in zip(fg, jacs, samples))
+    Ei = np.linalg.inv(E)
+    XX3 = XX3n = 0.0
+    Vb, Wb, Gb, Db = [], [], [], []
+    for f, s, J, est in zip(fg, samples, jacs, ests):
+        p = s.cor.shape[0]
+        nth = s.nth
+        sigma = np.eye(p)
+        sigma[s.pair_i, s.pair_j] = sigma[s.pair_j, s.pair_i] = est[nth:]
+        si = np.linalg.inv(sigma)
+        XX3 += s.n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(s.cor)[1] + np.sum(s.cor * si) - p)
+        XX3n += -s.n * np.linalg.slogdet(s.cor)[1]
+        i, j = s.pair_i, s.pair_j
+        Vb.append(f * (si[np.ix_(i, i)] * si[np.ix_(j, j)] + si[np.ix_(i, j)] * si[np.ix_(j, i)]))
+        Wb.append(f / np.diag(s.gamma)[nth:])
+        Gb.append(s.gamma[nth:, nth:] / f)
+        Db.append(J[nth:])
+    V, Gm = block_diag(*Vb), block_diag(*Gb)
+    W = np.concatenate(Wb)
+    D = np.vstack(Db)
+    WiU = np.eye(len(W)) - D @ Ei @ D.T * W[None, :]
+    c = float(np.sum((WiU.T @ V @ WiU) * Gm.T)) / df
+    dfn = sum(len(s.pair_i) for s in samples)
+    c0 = float(np.trace(Gm)) / dfn
     XX3s = XX3 / c
-    lo, hi = fi.rmsea_ci(XX3s, df, nr, c=c)
+    lo, hi = fi.rmsea_ci(XX3s, df, nr, G, c=c)
     return {"cfi.robust": fi.cfi(XX3, df, XX3n, dfn, c, c0), "tli.robust": fi.tli(XX3, df, XX3n, dfn, c, c0),
             "nnfi.robust": fi.tli(XX3, df, XX3n, dfn, c, c0), "rni.robust": fi.rni(XX3, df, XX3n, dfn, c, c0),
-            "rmsea.robust": fi.rmsea(XX3, df, nr, c=c), "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
-            "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df, nr, c=c),
-            "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df, nr, c=c)}
+            "rmsea.robust": fi.rmsea(XX3, df, nr, G, c=c), "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
+            "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df, nr, G, c=c),
+            "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df, nr, G, c=c)}
 
 
 def _factor_scores_ebm(fit: CFAResult, data: pd.DataFrame, maxit: int = 100, tol: float = 1e-10) -> pd.DataFrame:
@@ -1852,11 +1886,7 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
         gds = [gd] * len(samples)
         ptab, ext = _param_table(m, x, vcov, gds)
         ptab = ptab[ptab["group"] == g + 1].copy()
-        rv = ptab["op"].eq("~~") & ptab["lhs"].eq(ptab["rhs"]) & ptab["lhs"].isin(ov)
-        ptab.loc[rv, "free"] = False
-        ptab.loc[rv, ["se", "z", "pvalue"]] = [0.0, np.nan, np.nan]
-        ptab.loc[rv, "ci_lower"] = ptab.loc[rv, "est"]
-        ptab.loc[rv, "ci_upper"] = ptab.loc[rv, "est"]
+        _implied_residual_variances(ptab, ov)
         s = samples[g]
         sd_z = np.sqrt(np.clip(np.diag(vz), 0, None)) if vz is not None else np.full(mg.nz, np.nan)
         veta = ext[g]["veta"]
@@ -1903,101 +1933,9 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
     status += list(dict.fromkeys(adm))
     if res.converged and df >= 0 and vz is not None:
         try:
-            out.fit = _fit_measures_wlsmv_mg(mg, res, df)
+            out.fit = _fit_measures_wlsmv(samples, res.jac, res.est, mg.nz, df,
+                                          robust=all((si < 0).all() for si in mg.scale_index))
         except Exception as exc:  # pragma: no cover - reported, never raised
             warnings.append(f"fit measures failed: {exc}")
     out.status = "ok" if not status else "; ".join(status)
     return out
-
-
-def _fit_measures_wlsmv_mg(mg, res, df: int) -> dict:
-    """``fitMeasures()`` of a multi-group ordinal DWLS fit (see :func:`_fit_wlsmv_mg`)."""
-    from .sem.ordinal import mg_scaled_shifted
-
-    samples = mg.samples
-    G = len(samples)
-    ntot = sum(s.n for s in samples)
-    ws = [1.0 / np.diag(s.gamma) for s in samples]
-    es = [s.wls_obs - e for s, e in zip(samples, res.est)]
-    X2 = float(sum((s.n - 1) * np.sum(w * e * e) for s, w, e in zip(samples, ws, es)))
-    ss = mg_scaled_shifted(samples, res.jac, X2, df)
-    # baseline: thresholds free per group, correlations zero
-    X2n = float(sum((s.n - 1) * np.sum(w[s.nth:] * s.wls_obs[s.nth:] ** 2) for s, w in zip(samples, ws)))
-    dfn = sum(len(s.pair_i) for s in samples)
-    jb, off = [], 0
-    nth_tot = sum(s.nth for s in samples)
-    for s in samples:
-        J = np.zeros((len(s.wls_obs), nth_tot))
-        J[:s.nth, off:off + s.nth] = np.eye(s.nth)
-        off += s.nth
-        jb.append(J)
-    ssn = mg_scaled_shifted(samples, jb, X2n, dfn)
-    X2s, X2ns = ss["stat"], ssn["stat"]
-    fm: dict[str, float] = {"npar": mg.nz, "chisq": X2, "df": df, "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
-                            "chisq.scaled": X2s, "df.scaled": df,
-                            "pvalue.scaled": float(stats.chi2.sf(X2s, df)) if df > 0 else np.nan,
-                            "chisq.scaling.factor": ss["scaling.factor"], "chisq.shift.parameter": ss["shift.parameter"],
-                            "baseline.chisq": X2n, "baseline.df": dfn, "baseline.chisq.scaled": X2ns,
-                            "cfi": fi.cfi(X2, df, X2n, dfn), "tli": fi.tli(X2, df, X2n, dfn),
-                            "cfi.scaled": fi.cfi(X2s, df, X2ns, dfn), "tli.scaled": fi.tli(X2s, df, X2ns, dfn),
-                            "logl": np.nan, "aic": np.nan, "bic": np.nan, "ntotal": ntot}
-    nr = ntot - G
-    lo, hi = fi.rmsea_ci(X2, df, nr, G)
-    fm.update({"rmsea": fi.rmsea(X2, df, nr, G), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
-               "rmsea.pvalue": fi.rmsea_pvalue(X2, df, nr, G)})
-    lo_s, hi_s = fi.rmsea_ci(X2s, df, nr, G)
-    fm.update({"rmsea.scaled": fi.rmsea(X2s, df, nr, G), "rmsea.ci.lower.scaled": lo_s,
-               "rmsea.ci.upper.scaled": hi_s, "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, nr, G)})
-    if all((si < 0).all() for si in mg.scale_index):
-        fm.update(_catml_robust_mg(mg, res, df, nr))
-    # SRMR: correlation residuals, group-weighted by N_g / N (lav_residuals_summary)
-    srmr = 0.0
-    for s, e in zip(samples, es):
-        p = len(s.ov)
-        srmr += s.n / ntot * np.sqrt(np.sum(e[s.nth:] ** 2) / (p * (p + 1) // 2))
-    fm["srmr"] = float(srmr)
-    return fm
-
-
-def _catml_robust_mg(mg, res, df: int, nr: int) -> dict:
-    """Robust CFI/TLI/RMSEA (catML; :func:`_catml_robust`) of a multi-group ordinal fit: XX3 = sum_g N_g
-    F_ML,g, XX3.null = -sum_g N_g log|R_g|; the traces over the stacked groups with V_g, W_g weighted by
-    f_g = N_g/N and Gamma_g divided by f_g (``lav_fit_catml_dwls``). Only computed when no scale factor is free
-    (lavaan reports none otherwise)."""
-    samples = mg.samples
-    G = len(samples)
-    ntot = sum(s.n for s in samples)
-    fg = [s.n / ntot for s in samples]
-    if df <= 0 or any(np.linalg.eigvalsh(s.cor).min() < np.sqrt(np.finfo(float).eps) for s in samples):
-        return {}
-    E = sum(f * J.T @ ((1.0 / np.diag(s.gamma))[:, None] * J) for f, J, s in zip(fg, res.jac, samples))
-    Ei = np.linalg.inv(E)
-    XX3 = XX3n = 0.0
-    Vb, Wb, Gb, Db = [], [], [], []
-    for f, s, J, est in zip(fg, samples, res.jac, res.est):
-        p = s.cor.shape[0]
-        nth = s.nth
-        sigma = np.eye(p)
-        sigma[s.pair_i, s.pair_j] = sigma[s.pair_j, s.pair_i] = est[nth:]
-        si = np.linalg.inv(sigma)
-        XX3 += s.n * (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(s.cor)[1] + np.sum(s.cor * si) - p)
-        XX3n += -s.n * np.linalg.slogdet(s.cor)[1]
-        i, j = s.pair_i, s.pair_j
-        Vb.append(f * (si[np.ix_(i, i)] * si[np.ix_(j, j)] + si[np.ix_(i, j)] * si[np.ix_(j, i)]))
-        Wb.append(f / np.diag(s.gamma)[nth:])
-        Gb.append(s.gamma[nth:, nth:] / f)
-        Db.append(J[nth:])
-    from scipy.linalg import block_diag
-
-    V, Gm = block_diag(*Vb), block_diag(*Gb)
-    W = np.concatenate(Wb)
-    D = np.vstack(Db)
-    WiU = np.eye(len(W)) - D @ Ei @ D.T * W[None, :]
-    c = float(np.sum((WiU.T @ V @ WiU) * Gm.T)) / df
-    dfn = sum(len(s.pair_i) for s in samples)
-    c0 = float(np.trace(Gm)) / dfn
-    XX3s = XX3 / c
-    lo, hi = fi.rmsea_ci(XX3s, df, nr, G, c=c)
-    return {"cfi.robust": fi.cfi(XX3, df, XX3n, dfn, c, c0), "tli.robust": fi.tli(XX3, df, XX3n, dfn, c, c0),
-            "rmsea.robust": fi.rmsea(XX3, df, nr, G, c=c), "rmsea.ci.lower.robust": lo,
-            "rmsea.ci.upper.robust": hi}

@@ -394,14 +394,17 @@ class Model:
                         for k, v in acc.items()}
         return cache[g]
 
+    def _pieces(self, x: np.ndarray, g: int):
+        """Matrices of group g and the products the derivatives need: M, A = (I - B)^-1, Lambda A,
+        C = A Psi A' Lambda' (m x p), A alpha."""
+        M = self.matrices(x, g)
+        A = np.linalg.inv(np.eye(self.m) - M["B"])
+        return M, A, M["L"] @ A, A @ M["P"] @ A.T @ M["L"].T, A @ M["al"]
+
     def derivatives(self, x: np.ndarray, g: int):
         """dSigma/dx (q x p x p) and dmu/dx (q x p) for group g (columns of equal parameters summed)."""
-        p, m, q = self.p, self.m, self.nfree
-        M = self.matrices(x, g)
-        A = np.linalg.inv(np.eye(m) - M["B"])
-        LA = M["L"] @ A
-        C = A @ M["P"] @ A.T @ M["L"].T  # m x p
-        Aal = A @ M["al"]
+        p, q = self.p, self.nfree
+        M, A, LA, C, Aal = self._pieces(x, g)
         dS = np.zeros((q, p, p))
         dm = np.zeros((q, p))
         ix = self._deriv_index(g)
@@ -441,12 +444,8 @@ class Model:
     def contract(self, x: np.ndarray, g: int, G: np.ndarray, gm: np.ndarray | None = None) -> np.ndarray:
         """tr(G dSigma/dx_a) + gm' dmu/dx_a for every free parameter a (G symmetric), without forming the
         derivative arrays of :meth:`derivatives` (same terms, contracted)."""
-        p, m, q = self.p, self.m, self.nfree
-        M = self.matrices(x, g)
-        A = np.linalg.inv(np.eye(m) - M["B"])
-        LA = M["L"] @ A
-        C = A @ M["P"] @ A.T @ M["L"].T  # m x p
-        Aal = A @ M["al"]
+        p, q = self.p, self.nfree
+        M, A, LA, C, Aal = self._pieces(x, g)
         out = np.zeros(q)
         ix = self._deriv_index(g)
         use_m = gm is not None

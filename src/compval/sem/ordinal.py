@@ -333,13 +333,8 @@ def _structural(model) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _resvar_rows(model) -> list[tuple[int, int]]:
-    """(free index, indicator index) of each free residual variance."""
-    out = []
-    for k, r in enumerate(model.pt.itertuples()):
-        a = model.free_idx[k]
-        if a >= 0 and r.op == "~~" and r.lhs == r.rhs and r.lhs in model.ov:
-            out.append((a, model.ov.index(r.lhs)))
-    return out
+    """(free index, indicator index) of each free residual variance (one group)."""
+    return _resvar_rows_group(model, 0)
 
 
 def _with_resvar(model, x: np.ndarray) -> np.ndarray:
@@ -522,7 +517,7 @@ class MGOrdinal:
                 self.scale_index.append(np.full(p, -1))
                 self.mean_index.append(np.full(m, -1))
         self.nz = k
-        self._resvar = [[(a, i) for a, i in _resvar_rows_group(model, g)] for g in range(self.G)]
+        self._resvar = [_resvar_rows_group(model, g) for g in range(self.G)]
 
     def unpack(self, z: np.ndarray, g: int):
         """(x, thresholds, scales, means) of group g; x has the group's residual variances implied."""
