@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 
-.PHONY: setup system-deps run test lint demo-data clean-results benchmark
+.PHONY: setup system-deps run test test-fast lint demo-data clean-results benchmark
 
 # Debian packages the pipeline uses: Graphviz (CFA path diagram) and Chromium (browser check of the report).
 # Installed when missing and we may (root, or passwordless sudo); otherwise a message says what to install.
@@ -43,6 +43,10 @@ run: setup $(KEY_FILE)
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The edit loop: everything but whole-pipeline runs and demo-wide computations (`make test` runs everything)
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not e2e"
 
 lint: setup
 	$(BIN)/snakemake --lint

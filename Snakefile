@@ -5,7 +5,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The bundled demo's config, unless the command line names one (`--configfile my.yaml`): then that file alone is
+# the configuration, with the tool's neutral defaults (src/compval/schemas/config.schema.yaml) for every key it
+# leaves out, never the demo's choices.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

@@ -11,6 +11,15 @@ ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"
 
 
+def demo_config() -> dict:
+    """The bundled demo's config/config.yaml with the schema's defaults filled in (as the workflow reads it)."""
+    import yaml
+
+    from compval.config import validate_config
+
+    return validate_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8")))
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

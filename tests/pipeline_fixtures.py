@@ -16,7 +16,7 @@ import yaml
 from compval.codebook import Codebook
 from compval.simulate import simulate, write_outputs
 
-from conftest import ROOT, small_codebook_dict
+from conftest import ROOT, demo_config, small_codebook_dict
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
@@ -60,7 +60,7 @@ def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
     (tmp / "config" / "codebook.yaml").write_text(yaml.safe_dump(cb_dict, sort_keys=False))
     res = simulate(Codebook.from_dict(cb_dict), tiny_simulation_params(n))
     write_outputs(res, tmp / "data" / "raw")
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = demo_config()
     config.update({
         "survey": "data/raw/survey.csv",
         "codebook": "config/codebook.yaml",

@@ -11,6 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -27,6 +28,8 @@ from compval.clean import (
 )
 from compval.codebook import load_codebook
 from compval.io import InputError, read_table
+
+from conftest import demo_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
@@ -216,7 +219,9 @@ def _survey_with(cells: dict[tuple[int, str], str], extra_rows: list[list[str]] 
 def test_out_of_range_missing_logs_one_entry_per_cell_class(corpus_codebook):
     raw = _survey_with({(2, "D1"): "9", (3, "D1"): "9", (4, "D1"): "0", (5, "D1"): "x", (6, "D1"): "2.5",
                         (7, "P4"): "9"})
-    res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(), source="s.csv", pseudonymize=PSEUDO)
+    # 5 of D1's 24 cells are invalid: over the loss guard's 20% (tested on its own below); switched off here
+    opts = CleaningOptions(loss_guard={"item": None, "total": None})
+    res = ingest_survey(raw, corpus_codebook.ingest_spec(), opts, source="s.csv", pseudonymize=PSEUDO)
     log = res.log[res.log.step == "ranges"]
     got = {(r.column, r.issue): (r["count"], r.rows) for _, r in log.iterrows()}
     assert got == {("D1", "out-of-range code 0"): (1, "4"), ("D1", "out-of-range code 9"): (2, "2;3"),
@@ -320,11 +325,12 @@ def test_pseudonymizer_is_keyed_and_stable():
 # -------------------------------------------------------------------------------------------------- demo data
 @pytest.fixture(scope="module")
 def demo():
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = demo_config()
     cb = load_codebook(ROOT / cfg["codebook"])
     opts = CleaningOptions(out_of_range=cfg["out_of_range"], duplicates=cfg["duplicates"], missing=cfg["missing"],
                            max_missing=cfg["max_missing"], careless=cfg["careless"],
-                           careless_thresholds=cfg["careless_thresholds"], unknown_columns=cfg["unknown_columns"])
+                           careless_thresholds=cfg["careless_thresholds"], unknown_columns=cfg["unknown_columns"],
+                           loss_guard=cfg["loss_guard"])
     pseudo = make_pseudonymizer(b"demo-test-key")
     raw, _ = read_table(ROOT / cfg["survey"])
     ing = ingest_survey(raw, cb.ingest_spec(), opts, source=cfg["survey"], pseudonymize=pseudo)
@@ -359,3 +365,69 @@ def test_demo_careless_flags_recover_planted_responders(demo):
     assert len(planted) == 24
     assert recall >= 0.8, recall
     assert precision >= 0.8, precision
+
+
+# ------------------------------------------------------------------------------------------ loss guard, scale types
+def _scale_codebook(corpus_codebook, **scale):
+    from compval.codebook import Codebook
+
+    d = corpus_codebook.to_dict()
+    d["scale"] = {k: v for k, v in {**d["scale"], **scale}.items() if v is not None}
+    return Codebook.from_dict(d)
+
+
+def test_loss_guard_stops_with_items_shares_values_and_the_likely_fix(corpus_codebook):
+    """A 0-10 scale exported against a 1-5 codebook: most answers are 'out of range'."""
+    raw, _ = read_table(CORPUS / "ok_base.csv")
+    raw = raw.copy()
+    for c in ["D1", "D2", "D3", "P1"]:
+        raw[c] = [str(v) for v in (np.arange(len(raw)) % 11)]
+    with pytest.raises(InputError) as info:
+        ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(), source="s.csv", pseudonymize=PSEUDO)
+    msg = str(info.value)
+    assert msg.startswith("s.csv, column 'D1': cleaning would set 27% of all item cells (52 of 192; "
+                          "loss_guard.total is 10%) and over 20% of the cells of 4 item(s) (loss_guard.item): "
+                          "D1 54%, D2 54%, D3 54%, P1 54% to missing; commonest rejected values: '0' (12), "), msg
+    assert "likely fix: the answers run from 0 to 10: if the scale is 0-10, not 1-5, set `scale: {min: 0, max: 10}`" \
+        in msg
+    # each check can be switched off; under the limits the run goes on and logs every cell
+    res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(loss_guard={"item": 0.6, "total": 0.3}),
+                        source="s.csv", pseudonymize=PSEUDO)
+    assert res.report["cells_set_missing"] == 52
+
+
+def test_continuous_scale_keeps_decimals_and_logs_numbers_out_of_range(corpus_codebook):
+    cb = _scale_codebook(corpus_codebook, type="continuous", min=0, max=10, labels=None)
+    raw = _survey_with({(2, "D1"): "7.25", (3, "D1"): "0.5", (4, "D1"): "10.5", (5, "D1"): "x"})
+    res = ingest_survey(raw, cb.ingest_spec(), CleaningOptions(), source="s.csv", pseudonymize=PSEUDO)
+    d1 = res.responses["D1"]
+    assert d1.iloc[0] == 7.25 and d1.iloc[1] == 0.5 and d1.isna().sum() == 2
+    issues = set(res.log.loc[res.log.step == "ranges", "issue"])
+    assert issues == {"out-of-range number", "non-numeric text"}
+
+
+def test_likert_scale_with_decimal_bounds_is_refused_with_the_fix(corpus_codebook):
+    from compval.codebook import CodebookError
+
+    with pytest.raises(CodebookError, match=r"scale.min: 0.5 is not a whole number.*declare `scale: \{type: "
+                                            r"continuous\}`"):
+        _scale_codebook(corpus_codebook, min=0.5, labels=None)
+
+
+def test_careless_index_that_cannot_be_computed_is_reported_not_raised(corpus_codebook):
+    """Mahalanobis distances need every item pair answered jointly by two respondents; without it the index is
+    reported as not computed (with the reason) and the run goes on."""
+    raw, _ = read_table(CORPUS / "ok_base.csv")
+    raw = raw.copy()
+    half = len(raw) // 2
+    raw.loc[raw.index[:half], "D1"] = ""   # D1 and P1 never answered by the same respondent
+    raw.loc[raw.index[half:], "P1"] = ""
+    opts = CleaningOptions(loss_guard={"item": None, "total": None}, max_missing=0.5)
+    ing = ingest_survey(raw, corpus_codebook.ingest_spec(), opts, source="s.csv", pseudonymize=PSEUDO)
+    scr = screen_respondents(ing.responses, corpus_codebook, opts, prior_exclusions=ing.exclusions,
+                             n_raw=ing.report["n_raw"], source="s.csv")
+    assert scr.report["careless_not_computed"] == {
+        "mahad": "not computable on these data: some item pairs have fewer than two joint answers; the covariance "
+                 "is undefined"}
+    assert scr.careless["mahad"].isna().all() and not scr.careless["flag_mahad"].any()
+    assert "index mahad not computed" in set(scr.log["issue"].str.split(":").str[0])

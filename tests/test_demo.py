@@ -38,6 +38,8 @@ from compval.comparison import comparison_tables
 from compval.criterion import run_criterion
 from compval.simulate import bivariate_normal_cdf
 
+from conftest import demo_config
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests" / "reference" / "demo"
 TOL = 1e-3
@@ -66,7 +68,7 @@ def built(builder) -> dict:
 
 @pytest.fixture(scope="module")
 def config() -> dict:
-    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    return demo_config()
 
 
 @pytest.fixture(scope="module")

@@ -191,3 +191,81 @@ def test_ordinal_estimator_end_to_end(tmp_path):
     assert scores.notna().all().all()  # EBM scores every respondent, missing answers or not
     html = (tmp_path / "results" / "report.html").read_text()
     assert "Highest CFI (no likelihood under WLSMV)" in html
+
+
+def _params_jobs(dry_run_output: str) -> set[str]:
+    """Rules a dry run plans because their params changed (not those that only follow updated inputs)."""
+    jobs, rule = set(), None
+    for line in dry_run_output.splitlines():
+        m = re.match(r"^(?:local)?rule (\w+):", line)
+        if m:
+            rule = m.group(1)
+        elif rule and line.strip().startswith("reason:") and "Params have changed" in line:
+            jobs.add(rule)
+    return jobs - {"all"}
+
+
+def _rule_sources() -> dict[str, list[str]]:
+    """rule -> the sources its code_version digest covers, read from workflow/rules/*.smk."""
+    out = {}
+    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"(?m)^(?=rule |use rule )", path.read_text()):
+            m = re.match(r"(?:use rule \w+ as (\w+)|rule (\w+))", block)
+            code = re.search(r"code=code_version\(([^)]*)\)", block)
+            if m and code:
+                out[m.group(1) or m.group(2)] = re.findall(r'"([^"]+)"', code.group(1))
+    return out
+
+
+def _runtime_imports(script) -> set[str]:
+    """compval modules a script's top-level imports load at run time (an independent check of the closure)."""
+    import ast
+    import sys
+
+    tree = ast.parse(script.read_text())
+    imports = "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+    code = f"{imports}\nimport sys\nprint(' '.join(sorted(m for m in sys.modules if m.startswith('compval'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return {m.replace("compval.", "").replace(".", "/") if m != "compval" else "__init__" for m in out}
+
+
+@pytest.mark.slow
+def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_path):
+    """code_version digests the compval modules each rule's script imports (transitively): touching one module
+    plans (by a params change) exactly the rules whose scripts import it."""
+    import os
+
+    from compval.pipeline import import_closure
+
+    a, _ = project
+    repo = tmp_path / "repo"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for part in ("workflow", "notebooks"):
+        shutil.copytree(ROOT / part, repo / part, ignore=ignore)
+    shutil.copytree(ROOT / "src" / "compval", repo / "src" / "compval", ignore=ignore)
+    shutil.copy(ROOT / "Snakefile", repo / "Snakefile")
+    env = dict(os.environ, COMPVAL_TEST_KEY="e2e-test-key", SOURCE_DATE_EPOCH="0", PYTHONPATH=str(repo / "src"))
+
+    def planned() -> set[str]:
+        r = subprocess.run([SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(a), "--configfile",
+                            str(a / "config" / "config.yaml"), "-n"], capture_output=True, text=True, env=env, cwd=a)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return _params_jobs(r.stdout + r.stderr)
+
+    assert planned() == set()  # the copy is the same code
+    sources = _rule_sources()
+    closures = {rule: set(import_closure([ROOT / s for s in srcs])) for rule, srcs in sources.items()}
+    for rule, srcs in sources.items():  # the static closure covers what the script really loads
+        assert _runtime_imports(ROOT / srcs[0]) <= closures[rule], rule
+    modules = sorted(p.relative_to(repo / "src" / "compval").with_suffix("").as_posix()
+                     for p in (repo / "src" / "compval").rglob("*.py"))
+    assert {"cfa", "sem/engine", "tables", "config"} <= set(modules)
+    for mod in modules:
+        path = repo / "src" / "compval" / f"{mod}.py"
+        original = path.read_text()
+        path.write_text(original + "\n# touched by the test\n")
+        try:
+            expected = {rule for rule, mods in closures.items() if mod in mods}
+            assert planned() == expected, mod
+        finally:
+            path.write_text(original)

@@ -21,6 +21,8 @@ import yaml
 from compval.clean import make_pseudonymizer
 from compval.io import read_json
 
+from conftest import demo_config
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 KEY = "e2e-test-key"
@@ -47,7 +49,7 @@ def _run(workdir: Path, config: dict, targets: list[str]) -> subprocess.Complete
 
 
 def _demo_config(workdir: Path) -> dict:
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = demo_config()
     cfg["survey"] = str(workdir / "data" / "raw" / "survey.csv")
     cfg["performance"]["path"] = str(workdir / "data" / "raw" / "sales.csv")
     cfg["codebook"] = str(ROOT / "config" / "codebook.yaml")

@@ -432,6 +432,8 @@ def careless_indices(
     psychsyn_critval: float = 0.60,
     psychant_critval: float = 0.60,
     irv_split: int | None = None,
+    categorical: bool = True,
+    not_computed: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """All careless-responding indices per respondent, in one tidy table (Curran 2016).
 
@@ -455,6 +457,13 @@ def careless_indices(
         careless' critical |r| for empirical synonym / antonym pairs (default .60).
     irv_split : int, optional
         Also compute the IRV in this many consecutive chunks (``irv1`` ...).
+    categorical : bool
+        The answers are categories (a likert scale). ``False`` (continuous scores) leaves out the indices that
+        count identical answers (``longstring``, ``avgstr``): NaN, with the reason in ``not_computed``.
+    not_computed : dict, optional
+        When given, an index that cannot be computed on these data (e.g. Mahalanobis distances when some item
+        pairs have fewer than two joint answers, or a singular covariance matrix) is NaN and ``not_computed``
+        receives ``{index: reason}``; without it such a failure raises, as the R functions stop.
 
     Returns
     -------
@@ -471,18 +480,35 @@ def careless_indices(
     out = pd.DataFrame(index=items.index)
     out["n_items"] = p
     out["n_answered"] = raw.notna().sum(axis=1).astype(int)
-    out = out.join(longstring(raw)).join(irv(raw, irv_split))
-    if raw.notna().any(axis=1).sum() > p:
-        out["mahad"] = mahad(sc)
-        out["mahad_p"] = stats.chi2.sf(out["mahad"], df=p)
+    if categorical:
+        out = out.join(longstring(raw))
     else:
-        out["mahad"] = np.nan
-        out["mahad_p"] = np.nan
+        out["longstring"] = np.nan
+        out["avgstr"] = np.nan
+        if not_computed is not None:
+            not_computed["longstring"] = "not applicable: the scale is continuous (runs of identical answers need " \
+                                         "answer categories)"
+    out = out.join(irv(raw, irv_split))
+    out["mahad"] = np.nan
+    out["mahad_p"] = np.nan
+    if raw.notna().any(axis=1).sum() > p:
+        try:
+            out["mahad"] = mahad(sc)
+            out["mahad_p"] = stats.chi2.sf(out["mahad"], df=p)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            if not_computed is None:
+                raise
+            not_computed["mahad"] = f"not computable on these data: {exc}"
+    elif not_computed is not None:
+        not_computed["mahad"] = (f"not computable: {raw.notna().any(axis=1).sum()} respondents for {p} items "
+                                 "(Mahalanobis distances need more respondents than items)")
     if len(scales) >= 2:
         out = out.join(evenodd(sc, scales))
     else:
         out["evenodd"] = np.nan
         out["evenodd_n"] = 0
+        if not_computed is not None:
+            not_computed["evenodd"] = f"not computable: even-odd consistency needs at least two scales ({len(scales)} given)"
     out = out.join(psychsyn(sc, psychsyn_critval, pairs=synonym_pairs))
     out = out.join(psychant(raw, psychant_critval))
     out["seconds_per_item"] = np.nan if duration is None else seconds_per_item(raw, duration)

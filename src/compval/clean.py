@@ -56,6 +56,7 @@ __all__ = [
     "careless_screen",
     "make_pseudonymizer",
     "load_pseudonym_key",
+    "looks_like_pii",
     "PII_HEADER_PATTERN",
     "EMAIL_PATTERN",
     "PHONE_PATTERN",
@@ -72,17 +73,25 @@ PHONE_PATTERN = re.compile(r"^\s*(\+?\d{1,3}[\s-]?)?(\(?\d{2,4}\)?[\s-]?)?\d{3,4
 _EXCLUSION_COLUMNS = ["pid", "stage", "reason", "value"]
 
 
+def _schema_default(key: str):
+    """A field whose default is the config schema's (the one place a default lives)."""
+    from .config import config_defaults
+
+    return field(default_factory=lambda: config_defaults()[key])
+
+
 @dataclass(frozen=True)
 class CleaningOptions:
-    """Cleaning policies (all from config)."""
+    """Cleaning policies (all from config; defaults from ``schemas/config.schema.yaml``)."""
 
-    out_of_range: str = "missing"  # missing | stop
-    duplicates: str = "keep_first"  # keep_first | keep_most_complete | stop
-    missing: str = "listwise"  # listwise | pairwise (fiml later: treated as pairwise here)
-    max_missing: float = 0.2
-    careless: str = "flag"  # flag | exclude
-    careless_thresholds: dict = field(default_factory=dict)
-    unknown_columns: str = "drop"  # drop | stop
+    out_of_range: str = _schema_default("out_of_range")  # missing | stop
+    duplicates: str = _schema_default("duplicates")  # keep_first | keep_most_complete | stop
+    missing: str = _schema_default("missing")  # listwise | pairwise | fiml (fiml: treated as pairwise here)
+    max_missing: float = _schema_default("max_missing")
+    careless: str = _schema_default("careless")  # flag | exclude
+    careless_thresholds: dict = _schema_default("careless_thresholds")
+    unknown_columns: str = _schema_default("unknown_columns")  # drop | stop
+    loss_guard: dict = _schema_default("loss_guard")  # {item: share, total: share}; None switches one off
 
 
 def load_pseudonym_key(env_var: str = "COMPVAL_PSEUDONYM_KEY", key_file: str | os.PathLike | None = None,
@@ -135,7 +144,7 @@ def _pii_cells(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return email.fillna(False).astype(bool), phone.fillna(False).astype(bool)
 
 
-def _looks_like_pii(values: pd.Series, share: float = 0.5) -> str | None:
+def looks_like_pii(values: pd.Series, share: float = 0.5) -> str | None:
     """Why a whole column counts as a direct identifier: more than ``share`` of its non-empty cells are e-mail
     addresses or phone numbers (``share=0``: any such cell)."""
     v = values.astype(str).str.strip()
@@ -256,7 +265,7 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         else:
             # an undeclared column goes anyway: any e-mail/phone cell marks it as an identifier in the audit log;
             # a declared one is dropped when mostly identifiers, else its stray identifier cells are blanked below
-            why = _looks_like_pii(raw[c], share=0.5 if c in declared else 0.0)
+            why = looks_like_pii(raw[c], share=0.5 if c in declared else 0.0)
             if why:
                 dropped_pii.append((c, f"cells look like {why}"))
     for c, why in dropped_pii:
@@ -304,30 +313,34 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
     lo, hi = codebook.scale_min, codebook.scale_max
     items = pd.DataFrame(index=df.index, columns=codebook.item_ids, dtype=float)
     classes: dict[tuple[str, str], list[int]] = {}
+    lost = pd.DataFrame(False, index=df.index, columns=codebook.item_ids)
+    whole = codebook.scale_type == "likert"
     for c in codebook.item_ids:
         text = df[c].astype(str).str.strip()
         num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
         num = num.where(np.isfinite(num))  # 'inf', 'nan', 'NaN' typed into a cell are text, not numbers
         bad_text = (text != "") & num.isna()
-        non_int = num.notna() & (num != np.round(num))
+        non_int = num.notna() & (num != np.round(num)) if whole else pd.Series(False, index=num.index)
         out = num.notna() & ~non_int & ((num < lo) | (num > hi))
         for r in df.index[bad_text]:
             classes.setdefault((c, "non-numeric text"), []).append(r)
         for r in df.index[non_int]:
             classes.setdefault((c, "non-integer number"), []).append(r)
         for r, v in zip(df.index[out], num[out]):
-            classes.setdefault((c, f"out-of-range code {int(v)}"), []).append(r)
+            classes.setdefault((c, f"out-of-range code {int(v)}" if whole else "out-of-range number"), []).append(r)
         bad = bad_text | non_int | out
         if bad.any() and options.out_of_range == "stop":
             r = df.index[bad][0]
             kind = "text" if bad_text.loc[r] else ("a non-integer number" if non_int.loc[r] else
-                                                    f"code {int(num.loc[r])}")
+                                                    f"code {int(num.loc[r])}" if whole else f"{num.loc[r]:g}")
             raise InputError(source, f"invalid response ({kind})", row=int(r), column=c,
-                             expected=f"an integer from {lo} to {hi} or an empty cell")
+                             expected=f"{'an integer' if whole else 'a number'} from {lo} to {hi} or an empty cell")
+        lost[c] = bad
         items[c] = num.where(~bad)
     for (c, cls), rows in sorted(classes.items(), key=lambda kv: (codebook.item_ids.index(kv[0][0]), kv[0][1])):
         note("ranges", cls, column=c, count=len(rows), rows=rows, action="set to missing")
     n_cells_repaired = sum(len(v) for v in classes.values())
+    check_cell_loss(df[codebook.item_ids], lost, codebook, options.loss_guard, source)
 
     # non-item declared columns
     other = pd.DataFrame(index=df.index)
@@ -398,6 +411,80 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
                         report=report, id_map=id_map)
 
 
+def _share(x: float) -> str:
+    return f"{100 * x:.0f}%" if x >= 0.01 else f"{100 * x:.1g}%"
+
+
+def check_cell_loss(text: pd.DataFrame, lost: pd.DataFrame, codebook: Codebook | IngestSpec,
+                    guard: dict | None, source: str) -> None:
+    """Stop before analysis when cleaning would blank too many item cells (the loss guard).
+
+    A cell is lost when it holds something (not empty) that is not a valid answer: text, a number with decimals on
+    a likert scale, or a number outside [min, max]. When the lost share of one item's cells exceeds
+    ``guard["item"]`` or the lost share of all item cells exceeds ``guard["total"]`` (``None`` switches a check
+    off), the export and the codebook disagree about what the answers are, and analysing what is left would be
+    silently wrong.
+
+    Parameters
+    ----------
+    text : DataFrame
+        The item cells as read (text), rows = data rows.
+    lost : DataFrame of bool
+        The cells cleaning sets to missing (given, but not a valid answer).
+
+    Raises
+    ------
+    InputError
+        One message naming the item(s) over the limit with their shares, the commonest rejected values and the
+        likely fix (e.g. declare ``scale: {type: continuous}``, or the scale's real range).
+    """
+    guard = guard or {}
+    n_cells = text.shape[0] * text.shape[1]
+    if n_cells == 0 or not lost.to_numpy().any():
+        return
+    per_item = lost.sum() / max(text.shape[0], 1)
+    total = float(lost.to_numpy().sum()) / n_cells
+    over_items = per_item[per_item > guard["item"]] if guard.get("item") is not None else per_item.iloc[:0]
+    over_total = guard.get("total") is not None and total > guard["total"]
+    if over_items.empty and not over_total:
+        return
+    values = pd.Series(text.to_numpy()[lost.to_numpy()]).astype(str).str.strip()
+    common = values.value_counts().head(5)
+    num = pd.to_numeric(values, errors="coerce")
+    lo, hi = codebook.scale_min, codebook.scale_max
+    n_text, n_frac = int(num.isna().sum()), int((num.notna() & (num != np.round(num))).sum())
+    n_range = len(values) - n_text - n_frac
+    valid_num = pd.to_numeric(text.stack(), errors="coerce").dropna()
+    obs_lo, obs_hi = float(valid_num.min()) if len(valid_num) else lo, float(valid_num.max()) if len(valid_num) else hi
+    fmt = "{:g}".format
+    if n_frac >= max(n_text, n_range) and codebook.scale_type == "likert":
+        fix = (f"the answers are numbers with decimals: if that is what the items are (sliders, test scores, averaged "
+               f"ratings), declare `scale: {{type: continuous, min: {fmt(min(lo, np.floor(obs_lo)))}, "
+               f"max: {fmt(max(hi, np.ceil(obs_hi)))}}}` in the codebook")
+    elif n_range >= max(n_text, n_frac):
+        fix = (f"the answers run from {fmt(obs_lo)} to {fmt(obs_hi)}: if the scale is {fmt(obs_lo)}-{fmt(obs_hi)}, "
+               f"not {fmt(lo)}-{fmt(hi)}, set `scale: {{min: {fmt(obs_lo)}, max: {fmt(obs_hi)}}}` in the codebook; "
+               "if codes such as 9 or 99 mean 'no answer', export them as empty cells")
+    else:
+        fix = ("the cells hold text: export the answers as numeric codes, not their labels, and empty cells for "
+               "no answer")
+    where = []
+    if over_total:
+        where.append(f"{_share(total)} of all item cells ({int(lost.to_numpy().sum())} of {n_cells}; "
+                     f"loss_guard.total is {_share(guard['total'])})")
+    if not over_items.empty:
+        shown = ", ".join(f"{c} {_share(v)}" for c, v in over_items.sort_values(ascending=False).head(8).items())
+        more = f" and {len(over_items) - 8} more" if len(over_items) > 8 else ""
+        where.append(f"over {_share(guard['item'])} of the cells of {len(over_items)} item(s) "
+                     f"(loss_guard.item): {shown}{more}")
+    commonest = ", ".join(f"{v!r} ({n})" for v, n in common.items())
+    kind = (f"numbers from {fmt(lo)} to {fmt(hi)}" if codebook.scale_type == "continuous"
+            else f"whole numbers from {fmt(lo)} to {fmt(hi)}")
+    raise InputError(source, f"cleaning would set {' and '.join(where)} to missing; commonest rejected values: "
+                             f"{commonest}; likely fix: {fix}", column=str(over_items.index[0]) if len(over_items)
+                     else None, expected=f"item answers that are {kind} (codebook scale) or empty cells")
+
+
 def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: CleaningOptions, *,
                        prior_exclusions: pd.DataFrame, n_raw: int, source: str = "survey",
                        careless_fn: Callable | None = None) -> ScreenResult:
@@ -444,20 +531,15 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     dur_cols = [c for c in codebook.columns_with_role("duration") if c in respondents.columns]
     duration = respondents.loc[item_block.index, dur_cols[0]].astype(float) if dur_cols else None
     scored = codebook.reverse_score(item_block)
-    try:
-        if careless_fn is None:
-            careless = careless_screen(item_block, scored, duration, scales=codebook.groups("dimension"),
-                                       thresholds=options.careless_thresholds)
-        else:
-            careless = careless_fn(item_block, scored, duration)
-    except np.linalg.LinAlgError:
-        raise InputError(source, "the items' covariance matrix is singular, so Mahalanobis distances are undefined "
-                                 f"({len(item_block)} respondents, {len(codebook.item_ids)} items)",
-                         expected="more respondents than items and no item that is a copy or sum of others") \
-            from None
-    except ValueError as exc:  # e.g. item pairs without two joint answers: the covariance is undefined
-        raise InputError(source, f"careless-responding indices cannot be computed: {exc}",
-                         expected="enough jointly answered items") from None
+    not_computed: dict[str, str] = {}
+    if careless_fn is None:
+        careless = careless_screen(item_block, scored, duration, scales=codebook.groups("dimension"),
+                                   thresholds=options.careless_thresholds,
+                                   categorical=codebook.scale_type == "likert", not_computed=not_computed)
+    else:
+        careless = careless_fn(item_block, scored, duration)
+    for index, reason in not_computed.items():
+        note("careless", f"index {index} not computed: {reason}", action="not used for flags")
     careless.index.name = "pid"
     flagged = careless.index[careless["flag_any"].astype(bool)]
     if options.careless == "exclude":
@@ -508,6 +590,7 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
         "excluded_by_stage": {k: int(v) for k, v in by_stage.items()},
         "careless_flagged": int(len(flagged)),
         "careless_policy": options.careless,
+        "careless_not_computed": not_computed,
         "missing_policy": options.missing,
         "max_missing": options.max_missing,
     }
@@ -529,13 +612,16 @@ def _check_items(items: pd.DataFrame, item_ids: list[str], source: str, who: str
 
 
 def careless_screen(raw_items: pd.DataFrame, scored_items: pd.DataFrame, duration: pd.Series | None, *,
-                    scales: dict[str, list[str]], thresholds: dict | None = None) -> pd.DataFrame:
+                    scales: dict[str, list[str]], thresholds: dict | None = None, categorical: bool = True,
+                    not_computed: dict[str, str] | None = None) -> pd.DataFrame:
     """Careless-responding indices (:func:`compval.careless.careless_indices`) with their flags
     (:func:`compval.careless.flag_careless`): one row per respondent, flag columns prefixed ``flag_``,
-    ``flag_any`` and ``flag_reasons``."""
+    ``flag_any`` and ``flag_reasons``. An index that cannot be computed on the data is NaN (it raises no flag)
+    and its reason goes into ``not_computed``."""
     from .careless import careless_indices, flag_careless
 
-    idx = careless_indices(raw_items, scales, duration, scored=scored_items)
+    idx = careless_indices(raw_items, scales, duration, scored=scored_items, categorical=categorical,
+                           not_computed=not_computed)
     flags = flag_careless(idx, thresholds or {})
     return idx.join(flags.add_prefix("flag_"))
 
@@ -587,7 +673,7 @@ def pseudonymize_performance(perf: pd.DataFrame, *, id_column: str, source: str,
                          expected="one performance record per employee")
     if criteria is None:
         criteria = [c for c in perf.columns if c != id_column and not PII_HEADER_PATTERN.search(c)
-                    and _looks_like_pii(perf[c]) is None]
+                    and looks_like_pii(perf[c]) is None]
     missing = [c for c in criteria if c not in perf.columns]
     if missing:
         raise InputError(source, "criterion column missing", row=1, column=missing[0],

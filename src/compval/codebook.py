@@ -33,6 +33,7 @@ __all__ = [
     "codebook_schema",
     "slugify",
     "IngestSpec",
+    "key_path",
 ]
 
 
@@ -60,7 +61,8 @@ def codebook_schema() -> dict:
     return yaml.safe_load(text)
 
 
-def _path_str(path) -> str:
+def key_path(path) -> str:
+    """A JSON-schema error path as a config or codebook key path: ``modules[0].competencies[2].key``."""
     out = ""
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -142,12 +144,17 @@ class Codebook:
         return self.data["instrument"]
 
     @property
-    def scale_min(self) -> int:
-        return int(self.data["scale"]["min"])
+    def scale_min(self) -> int | float:
+        return _scale_number(self.data["scale"]["min"])
 
     @property
-    def scale_max(self) -> int:
-        return int(self.data["scale"]["max"])
+    def scale_max(self) -> int | float:
+        return _scale_number(self.data["scale"]["max"])
+
+    @property
+    def scale_type(self) -> str:
+        """``likert`` (whole numbers from min to max, the default) or ``continuous`` (any number in [min, max])."""
+        return self.data["scale"].get("type", "likert")
 
     @property
     def scale_labels(self) -> list[str]:
@@ -246,7 +253,7 @@ class Codebook:
         """What reading and cleaning the export depends on: ids, item ids, scale, non-item columns."""
         return {
             "id_column": self.id_column,
-            "scale": {"min": self.scale_min, "max": self.scale_max},
+            "scale": {"min": self.scale_min, "max": self.scale_max, "type": self.scale_type},
             "items": sorted(self.item_ids),  # order-free: moving an item must not change it
             "columns": self.columns,
         }
@@ -272,14 +279,16 @@ class IngestSpec:
 
     id_column: str
     item_ids: list
-    scale_min: int
-    scale_max: int
+    scale_min: int | float
+    scale_max: int | float
     columns: list
+    scale_type: str = "likert"
 
     @classmethod
     def from_dict(cls, d: dict) -> "IngestSpec":
-        return cls(id_column=d["id_column"], item_ids=list(d["items"]), scale_min=int(d["scale"]["min"]),
-                   scale_max=int(d["scale"]["max"]), columns=list(d.get("columns", [])))
+        return cls(id_column=d["id_column"], item_ids=list(d["items"]), scale_min=_scale_number(d["scale"]["min"]),
+                   scale_max=_scale_number(d["scale"]["max"]), columns=list(d.get("columns", [])),
+                   scale_type=d["scale"].get("type", "likert"))
 
     def pii_columns(self) -> list[str]:
         return [c["name"] for c in self.columns if c.get("pii") or c.get("role") == "pii"]
@@ -288,12 +297,17 @@ class IngestSpec:
         return [c["name"] for c in self.columns if c.get("role") == role]
 
 
+def _scale_number(v) -> int | float:
+    """A scale bound as written: whole numbers as int (Likert points), others as float."""
+    return int(v) if float(v).is_integer() else float(v)
+
+
 def _validate(data: Any) -> list[str]:
     if not isinstance(data, dict):
         return [f"<root>: expected a mapping, got {type(data).__name__}"]
     validator = Draft202012Validator(codebook_schema())
     problems = [
-        f"{_path_str(e.absolute_path)}: {e.message}"
+        f"{key_path(e.absolute_path)}: {e.message}"
         for e in sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     ]
     if problems:
@@ -302,6 +316,15 @@ def _validate(data: Any) -> list[str]:
     if scale["max"] <= scale["min"]:
         problems.append(f"scale: max ({scale['max']}) must be greater than min ({scale['min']})")
     labels = scale.get("labels")
+    if scale.get("type", "likert") == "likert":
+        for bound in ("min", "max"):
+            if not float(scale[bound]).is_integer():
+                problems.append(f"scale.{bound}: {scale[bound]} is not a whole number, but a likert scale has "
+                                "whole-number points; declare `scale: {type: continuous}` for scores with decimals")
+        if problems:
+            return problems
+    elif labels is not None:
+        problems.append("scale.labels: labels name the points of a likert scale; a continuous scale has none")
     if labels is not None and len(labels) != scale["max"] - scale["min"] + 1:
         problems.append(
             f"scale.labels: {len(labels)} labels given for a {scale['max'] - scale['min'] + 1}-point scale"

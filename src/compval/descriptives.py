@@ -53,15 +53,26 @@ def item_descriptives(items: pd.DataFrame, scale_min: int, scale_max: int, *,
     return out
 
 
-def response_distribution(items: pd.DataFrame, scale_min: int, scale_max: int) -> pd.DataFrame:
-    """Long table: item, category, count, share (of valid answers) for every scale point."""
+def response_distribution(items: pd.DataFrame, scale_min: float, scale_max: float,
+                          scale_type: str = "likert", n_bins: int = 10) -> pd.DataFrame:
+    """Long table: item, category, count, share (of valid answers) for every scale point.
+
+    On a continuous scale the categories are ``n_bins`` equal-width intervals of [min, max] (one per whole
+    number when the range is a whole number of at most ``n_bins`` units, e.g. 0-10), each labelled by its lower
+    edge; the last interval includes max (``numpy.histogram``'s convention).
+    """
     rows = []
-    cats = list(range(scale_min, scale_max + 1))
     for c in items.columns:
         v = items[c].dropna()
         n = v.size
-        counts = v.value_counts()
-        for k in cats:
-            cnt = int(counts.get(float(k), 0))
+        if scale_type == "continuous":
+            width = scale_max - scale_min
+            bins = int(width) if float(width).is_integer() and width <= n_bins else n_bins
+            counts_arr, edges = np.histogram(v.to_numpy(float), bins=bins, range=(scale_min, scale_max))
+            pairs = [(float(e), int(k)) for e, k in zip(edges[:-1], counts_arr)]
+        else:
+            counts = v.value_counts()
+            pairs = [(k, int(counts.get(float(k), 0))) for k in range(int(scale_min), int(scale_max) + 1)]
+        for k, cnt in pairs:
             rows.append({"item": c, "category": k, "count": cnt, "share": cnt / n if n else np.nan})
     return pd.DataFrame(rows)

@@ -16,7 +16,7 @@ from typing import Iterator
 from .codebook import CodebookError
 from .io import InputError
 
-__all__ = ["step", "prepend_pythonpath", "module_digest"]
+__all__ = ["step", "prepend_pythonpath", "module_digest", "import_closure"]
 
 
 def module_digest(modules) -> str:
@@ -33,6 +33,65 @@ def module_digest(modules) -> str:
             h.update(f.relative_to(root).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _compval_imports(path, dotted: str) -> set[str]:
+    """The compval modules one source file imports (anywhere in it, lazy imports included), as dotted names."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    package = dotted.rsplit(".", 1)[0] if not str(path).endswith("__init__.py") else dotted
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "compval")
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.split(".")[0] != "compval":
+                continue
+            found.add(mod)
+            found.update(f"{mod}.{a.name}" for a in node.names)  # kept below only when it is a module
+    return found
+
+
+def import_closure(files) -> list[str]:
+    """The compval modules that the given source files import, transitively within compval.
+
+    Returns module paths relative to the package without ``.py`` (``cfa``, ``sem/engine``, ``__init__``), as
+    :func:`module_digest` takes them; packages count with their ``__init__``. Lazy imports inside functions count
+    too, so the set may be larger than what a run executes, never smaller.
+    """
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent
+
+    def file_of(dotted: str):
+        rel = Path(*dotted.split(".")[1:])
+        for cand in (root / rel / "__init__.py", (root / rel).with_suffix(".py")):
+            if dotted != "compval" and cand.is_file():
+                return cand
+        return root / "__init__.py" if dotted == "compval" else None
+
+    todo = set()
+    for f in files:
+        todo |= _compval_imports(f, "__main__")
+    seen: dict[str, Path] = {}
+    while todo:
+        dotted = todo.pop()
+        path = file_of(dotted)
+        if path is None or dotted in seen:
+            continue
+        seen[dotted] = path
+        parts = dotted.split(".")
+        todo |= {".".join(parts[:k]) for k in range(1, len(parts))}  # importing a.b.c runs a and a.b first
+        todo |= _compval_imports(path, dotted)
+    return sorted({p.relative_to(root).with_suffix("").as_posix() for p in seen.values()})
 
 
 def prepend_pythonpath(path) -> None:

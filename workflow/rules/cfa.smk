@@ -16,7 +16,7 @@ rule cfa:
         factor_scores="data/processed/factor_scores.csv",
         summary="results/cfa/summary.json",
     params:
-        code=code_version("cfa", "comparison", "sem", "efa"),
+        code=code_version("workflow/scripts/cfa.py"),
         structure=STRUCTURE,
         settings=cfa_settings(),
     log:
@@ -47,7 +47,7 @@ rule validity:
         invariance="results/validity/invariance.csv",
         summary="results/validity/summary.json",
     params:
-        code=code_version("validity", "cfa", "sem", "efa"),
+        code=code_version("workflow/scripts/validity.py"),
         structure=STRUCTURE,
         cfa=cfa_settings(),
         settings=validity_settings(),

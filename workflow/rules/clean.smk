@@ -11,12 +11,12 @@ rule ingest:
         log_table="results/cleaning/ingest_log.csv",
         report="results/cleaning/ingest_report.json",
     params:
-        code=code_version("io", "clean", "codebook"),
+        code=code_version("workflow/scripts/ingest.py"),
         spec=INGEST_SPEC,
         options=cleaning_options(),
         privacy=privacy_options(),
-        survey_options=config.get("survey_options", {}),
-        performance=config.get("performance"),
+        survey_options=config["survey_options"],
+        performance=config["performance"],
     conda:
         "../envs/compval.yaml"
     log:
@@ -47,7 +47,7 @@ rule screen:
         respondent_missingness="results/cleaning/respondent_missingness.csv",
         report="results/cleaning_report.json",
     params:
-        code=code_version("clean", "careless", "missingness", "codebook"),
+        code=code_version("workflow/scripts/screen.py"),
         structure=STRUCTURE,
         options=cleaning_options(),
     conda:

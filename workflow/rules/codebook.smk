@@ -5,7 +5,7 @@ rule codebook_table:
     output:
         table="results/codebook/items.csv",
     params:
-        code=code_version("codebook"),
+        code=code_version("workflow/scripts/codebook_table.py"),
     conda:
         "../envs/compval.yaml"
     log:

@@ -19,7 +19,7 @@ rule criterion:
         # criterion.latent: structural regression on the latent competencies (mean-score variant only)
         **({"latent_regression": "results/criterion/latent_regression.csv"} if criterion_settings()["latent"] else {}),
     params:
-        code=code_version("criterion", "cfa", "sem", "efa"),
+        code=code_version("workflow/scripts/criterion.py"),
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="mean_scores",
@@ -52,7 +52,7 @@ use rule criterion as criterion_factor_scores with:
         missing="results/criterion/factor_scores/missing.csv",
         summary="results/criterion/factor_scores/summary.json",
     params:
-        code=code_version("criterion"),
+        code=code_version("workflow/scripts/criterion.py"),
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="factor_scores",

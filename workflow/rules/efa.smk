@@ -15,7 +15,7 @@ rule efa:
         split="data/processed/split_half.csv",
         summary="results/efa/summary.json",
     params:
-        code=code_version("efa"),
+        code=code_version("workflow/scripts/efa.py"),
         structure=STRUCTURE,
         settings=efa_settings(),
         seed=config["seed"],

@@ -12,7 +12,7 @@ rule figures:
     output:
         **figure_outputs(),
     params:
-        code=code_version("figures", "htmlreport"),
+        code=code_version("workflow/scripts/figures.py"),
         structure=STRUCTURE,
         stems=figure_stems(),
         cutoffs=cfa_settings()["cutoffs"],

@@ -7,7 +7,7 @@ def figure_stems():
     figure an invariance group)."""
     stems = ["fig01_sample_flow", "fig02_response_distribution", "fig03_reliability", "fig04_scree",
              "fig05_efa_loadings", "fig06_cfa_path", "fig07_model_comparison", "fig08_discriminant_validity"]
-    if config.get("performance"):
+    if config["performance"]:
         stems += ["fig09_criterion_validity", "fig10_known_groups", "fig11_dominance"]
     if validity_settings()["invariance_group"]:
         stems.append("fig12_invariance")
@@ -41,7 +41,7 @@ def figure_inputs(wildcards):
         "htmt": rules.validity.output.htmt,
         "invariance": rules.validity.output.invariance,
     }
-    if config.get("performance"):
+    if config["performance"]:
         files["correlations"] = rules.criterion.output.correlations
         files["known_groups"] = rules.criterion.output.known_groups
         files["dominance"] = rules.criterion.output.dominance
@@ -53,7 +53,7 @@ def table_names():
     names = ["descriptives", "reliability", "efa_loadings", "model_fit", "cfa_loadings", "validity"]
     if validity_settings()["invariance_group"]:
         names.append("invariance")
-    if config.get("performance"):
+    if config["performance"]:
         names += ["criterion", "regression"]
     return names
 
@@ -72,7 +72,7 @@ def table_inputs(wildcards):
         "htmt": rules.validity.output.htmt,
         "invariance": rules.validity.output.invariance,
     }
-    if config.get("performance"):
+    if config["performance"]:
         files["correlations"] = rules.criterion.output.correlations
         files["regression"] = rules.criterion.output.regression
     return files
@@ -94,7 +94,7 @@ def result_tables():
         "htmt": rules.validity.output.htmt,
         "invariance": rules.validity.output.invariance,
     }
-    if config.get("performance"):
+    if config["performance"]:
         files["correlations"] = rules.criterion.output.correlations
         files["regression"] = rules.criterion.output.regression
     return files

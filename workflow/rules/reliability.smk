@@ -8,12 +8,12 @@ rule reliability:
         item_table="results/reliability/item_analysis.csv",
         summary="results/reliability/summary.json",
     params:
-        code=code_version("reliability", "efa", "descriptives", "report"),
+        code=code_version("workflow/scripts/reliability.py"),
         structure=STRUCTURE,
         missing=config["missing"],
-        n_boot=config.get("reliability", {}).get("n_boot", 1000),
-        ci=config.get("reliability", {}).get("ci", 0.95),
-        omega_h_boot=config.get("reliability", {}).get("omega_h_boot", 0),
+        n_boot=config["reliability"]["n_boot"],
+        ci=config["reliability"]["ci"],
+        omega_h_boot=config["reliability"]["omega_h_boot"],
         seed=config["seed"],
     conda:
         "../envs/compval.yaml"

@@ -11,7 +11,7 @@ rule report_html:
     output:
         html=report("results/report.html", caption="../report/report.rst", category="Report"),
     params:
-        code=code_version("htmlreport", "figures", "tables", "report"),
+        code=code_version("workflow/scripts/report.py"),
         structure=STRUCTURE,
     log:
         "logs/report_html.log",
@@ -41,7 +41,7 @@ rule notebook:
         html=report("results/notebooks/validation_report.html", caption="../report/notebook.rst",
                     category="Report"),
     params:
-        code=code_version("htmlreport", "reliability", "efa", "validity", "criterion"),
+        code=code_version("workflow/scripts/notebook.py", "notebooks/validation_report.py"),
         parameters={"results_dir": "results", "processed_dir": "data/processed"},
         kernel="python3",
         timeout=600,

@@ -9,7 +9,7 @@ rule score:
         module="data/processed/scores_module.csv",
         descriptives="results/scores/score_descriptives.csv",
     params:
-        code=code_version("scoring", "codebook"),
+        code=code_version("workflow/scripts/score.py"),
         structure=STRUCTURE,
     conda:
         "../envs/compval.yaml"
@@ -30,7 +30,7 @@ rule descriptives:
         table="results/descriptives/items.csv",
         distribution="results/descriptives/response_distribution.csv",
     params:
-        code=code_version("descriptives"),
+        code=code_version("workflow/scripts/descriptives.py"),
         scale=INGEST_SPEC["scale"],
     conda:
         "../envs/compval.yaml"

@@ -9,7 +9,7 @@ rule summary:
     output:
         "results/summary.json",
     params:
-        code=code_version("report", "codebook"),
+        code=code_version("workflow/scripts/summary.py"),
         config=config,
     conda:
         "../envs/compval.yaml"

@@ -14,7 +14,7 @@ rule tables:
         tex=expand("results/tables/{name}.tex", name=table_names()),
         docx=expand("results/tables/{name}.docx", name=table_names()),
     params:
-        code=code_version("tables", "htmlreport"),
+        code=code_version("workflow/scripts/tables.py"),
         structure=STRUCTURE,
         names=table_names(),
     log:

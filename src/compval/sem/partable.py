@@ -144,6 +144,12 @@ def _names(stmts: list[dict]) -> tuple[list[str], list[str]]:
     return ov, lv
 
 
+def model_names(syntax: str) -> tuple[list[str], list[str]]:
+    """Observed and latent variable names of a model in lavaan syntax, in order of appearance
+    (lavaan's ``lavNames(model, "ov")`` and ``lavNames(model, "lv")``)."""
+    return _names(parse_syntax(syntax))
+
+
 def build_partable(
     syntax: str,
     *,

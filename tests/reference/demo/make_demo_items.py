@@ -8,7 +8,7 @@ The steps are those of the Snakemake rules ``ingest`` -> ``screen`` -> ``score``
 screen.py, score.py): ``compval.io.read_table`` -> ``compval.clean.ingest_survey`` (+ ``pseudonymize_performance``)
 -> CSV round trip of the ingested responses as the pipeline writes and reads them -> ``screen_respondents`` (+
 ``match_performance``) -> ``Codebook.reverse_score`` -> ``compval.scoring.mean_scores``, with the cleaning options
-of ``config/config.yaml`` (same defaults as ``workflow/rules/common.smk::cleaning_options``) and a fixed
+of ``config/config.yaml`` (defaults filled in from the config schema, as ``workflow/rules/common.smk``) and a fixed
 pseudonymisation key (:data:`TEST_KEY`, so that the result does not depend on the machine's key; pseudonyms are not
 written anyway).
 
@@ -39,9 +39,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+
 from compval.clean import (CleaningOptions, ingest_survey, make_pseudonymizer, match_performance,
                            pseudonymize_performance, screen_respondents)
 from compval.codebook import Codebook, load_codebook
+from compval.config import validate_config
 from compval.io import FLOAT_FORMAT, read_table
 from compval.scoring import mean_scores
 
@@ -52,16 +54,10 @@ MERGED = ("team", "communication")  # two competencies of the module managing_ot
 
 
 def cleaning_options(config: dict) -> dict:
-    """The cleaning policies from config with the schema defaults (as workflow/rules/common.smk)."""
-    return {
-        "out_of_range": config.get("out_of_range", "missing"),
-        "duplicates": config.get("duplicates", "keep_first"),
-        "missing": config["missing"],
-        "max_missing": config.get("max_missing", 0.2),
-        "careless": config["careless"],
-        "careless_thresholds": config.get("careless_thresholds", {}),
-        "unknown_columns": config.get("unknown_columns", "drop"),
-    }
+    """The cleaning policies from a validated config (as workflow/rules/common.smk)."""
+    keys = ("out_of_range", "duplicates", "missing", "max_missing", "careless", "careless_thresholds",
+            "unknown_columns", "loss_guard")
+    return {k: config[k] for k in keys}
 
 
 def _roundtrip(df: pd.DataFrame, **read_kw) -> pd.DataFrame:
@@ -78,7 +74,7 @@ def build(root: Path = ROOT, key: bytes = TEST_KEY) -> dict:
     Returns a dict with DataFrames ``items_scored``, ``scores_competency``, ``performance``, ``controls`` (all
     indexed by pid, same row order), the ``codebook`` and a ``meta`` dict.
     """
-    config = yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config = validate_config(yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8")))
     cb_full = load_codebook(root / config["codebook"])
     options = CleaningOptions(**cleaning_options(config))
     pseudo = make_pseudonymizer(key)
@@ -147,7 +143,7 @@ def demo_models(cb: Codebook, config: dict | None = None) -> dict:
     from compval.comparison import build_models
 
     if config is None:
-        config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+        config = validate_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8")))
     c = config.get("cfa") or {}
     models = build_models(cb.groups("competency"), cb.competency_module(), cb.groups("dimension"),
                           cb.dimension_competency(),
