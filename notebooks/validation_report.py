@@ -36,6 +36,7 @@ import pandas as pd
 from compval.codebook import load_codebook
 from compval.efa import correlation_matrix, kmo
 from compval.reliability import cronbach_alpha
+from compval.report import check_summary
 from compval.tables import format_ci, format_number
 from compval.validity import htmt
 
@@ -45,7 +46,7 @@ pd.set_option("display.precision", 3)
 
 results = Path(results_dir)
 processed = Path(processed_dir)
-summary = json.loads((results / "summary.json").read_text(encoding="utf-8"))
+summary = check_summary(json.loads((results / "summary.json").read_text(encoding="utf-8")))
 config = summary["provenance"]["config"]
 codebook = load_codebook(config["codebook"])
 groups = codebook.groups("competency")

@@ -269,3 +269,20 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
             assert planned() == expected, mod
         finally:
             path.write_text(original)
+
+
+@pytest.mark.slow
+def test_a_fragment_missing_a_required_key_fails_the_summary_rule_with_its_key_path(project, tmp_path):
+    a, _ = project
+    c = tmp_path / "c"
+    shutil.copytree(a, c, symlinks=True)
+    frag = c / "results" / "efa" / "summary.json"
+    data = json.loads(frag.read_text())
+    del data["efa"]["kmo"]
+    frag.write_text(json.dumps(data))
+    r = run_snakemake(c, "results/summary.json")
+    assert r.returncode != 0
+    assert "BUG in rule summary: SummaryContractError:" in r.stderr
+    assert "efa: 'kmo' is a required property" in r.stderr
+    assert not (c / "results" / "summary.json").exists()  # no half-written result
+    assert "Traceback" in (c / "logs" / "summary.log").read_text()

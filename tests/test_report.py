@@ -433,3 +433,37 @@ def test_figures_tables_report_and_notebook_rules_on_the_tiny_project(tmp_path):
     r = run_snakemake(tmp_path)
     assert r.returncode == 0, r.stderr[-4000:]
     check_presentation_outputs(tmp_path)
+
+
+def test_summary_contract_names_each_missing_key_and_allows_sections_absent_by_design():
+    from compval.report import SummaryContractError, check_summary
+
+    base = {"n_raw": 3, "n_analyzed": 2, "excluded": {"careless_responding": 1},
+            "performance": {"matched": 0, "survey_only": 0, "performance_only": 0, "performance_of_excluded": 0},
+            "little_mcar": {"chi2": None, "df": None, "p": None, "n_patterns": None, "n": 2},
+            "reliability": {"f1": {"alpha": 0.8, "alpha_ci": [0.7, 0.9], "alpha_std": 0.8, "lambda6": 0.8,
+                                   "omega_total": 0.8, "omega_hierarchical": None,
+                                   "omega_hierarchical_ci": [None, None], "n_items": 4}},
+            "efa": {"kmo": 0.8, "bartlett_chi2": 1.0, "bartlett_df": 6, "bartlett_p": 0.1, "n_factors_parallel": 1,
+                    "n_factors_map": 1, "n_factors_extracted": 1, "congruence": {"f1": 0.9}, "n": 2,
+                    "method": "minres", "rotation": "oblimin", "cor": "pearson", "split_half": False},
+            "cfa": {"hypothesized": {k: None for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+                                                      "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic", "bic",
+                                                      "loglik")}
+                    | {"converged": True, "status": "ok", "meets_cutoffs": False, "cutoff_keys": {},
+                       "cutoff_values": {}, "loadings_std": {}, "factor_correlations": {}},
+                    "comparison": {"reference": "hypothesized", "selection_criterion": "bic", "best_model": None,
+                                   "best_model_including_higher_order": None, "reference_meets_cutoffs": False,
+                                   "reference_preferred_over_all_rivals": True, "verdict": "not supported",
+                                   "higher_order": {}, "cutoffs": {}}},
+            "validity": {"f1": {"cr": 0.8, "ave": 0.5}, "htmt": {}, "invariance": {}},
+            "provenance": {"python": "3", "platform": "x", "packages": {}, "seed": 1, "config": {},
+                           "codebook_sha256": "0", "inputs_sha256": {}}}
+    assert check_summary(base) is base  # no criterion sections: absent by design without performance data
+    broken = json.loads(json.dumps(base))
+    del broken["cfa"]["hypothesized"]["cfi"]
+    broken["validity"]["f1"].pop("ave")
+    with pytest.raises(SummaryContractError) as info:
+        check_summary(broken, "x/summary.json")
+    assert str(info.value) == ("x/summary.json breaks its contract (schemas/summary.schema.yaml): cfa.hypothesized: "
+                               "'cfi' is a required property; validity.f1: 'ave' is a required property")

@@ -1,9 +1,13 @@
 """Glue for the Snakemake scripts: logging to the rule's log file and one readable message per failure.
 
-Scripts in ``workflow/scripts/`` wrap their body in :func:`step`. A known input problem
-(:class:`compval.io.InputError`, :class:`compval.codebook.CodebookError`) or a broken invariant (RuntimeError) ends
-the job with exit status 1 and a single message naming file, row and column; Snakemake then deletes the job's
-outputs, so no partial result is left behind. Anything else is a bug and keeps its traceback.
+Scripts in ``workflow/scripts/`` wrap their body in :func:`step`. Two kinds of failure end a job (exit status 1;
+Snakemake then deletes the job's outputs, so no partial result is left behind):
+
+* an input problem (:class:`compval.io.InputError`, :class:`compval.codebook.CodebookError`): one readable
+  message naming file, row and column, no traceback (configuration problems stop the run earlier, when the
+  workflow is parsed: :func:`compval.config.prepare_config`);
+* anything else is a bug (a broken invariant, a violated summary contract, an unexpected exception): a one-line
+  message on the console and the full traceback in the rule's log.
 """
 
 from __future__ import annotations
@@ -112,6 +116,7 @@ def step(smk) -> Iterator[logging.Logger]:
     logger.setLevel(logging.INFO)
     logger.handlers.clear()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fh = None
     if log_file:
         fh = logging.FileHandler(log_file, mode="w", encoding="utf-8")
         fh.setFormatter(fmt)
@@ -126,6 +131,12 @@ def step(smk) -> Iterator[logging.Logger]:
         # BLAS threads = the rule's declared threads (oversubscription slows bootstraps several-fold)
         with threadpool_limits(limits=max(1, int(getattr(smk, "threads", 1) or 1))):
             yield logger
-    except (InputError, CodebookError, RuntimeError) as exc:
+    except (InputError, CodebookError) as exc:
         logger.error("ERROR in rule %s: %s", smk.rule, exc)
+        sys.exit(1)
+    except Exception as exc:  # a bug: one line on the console, the traceback in the rule's log, the job fails
+        logger.error("BUG in rule %s: %s: %s%s", smk.rule, type(exc).__name__, exc,
+                     f" (traceback in {log_file})" if log_file else "")
+        record = logger.makeRecord(logger.name, logging.ERROR, __file__, 0, "traceback", None, sys.exc_info())
+        (fh or sh).handle(record)
         sys.exit(1)

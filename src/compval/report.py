@@ -12,7 +12,39 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["build_summary", "provenance", "file_sha256", "reliability_section", "PACKAGES"]
+__all__ = ["build_summary", "provenance", "file_sha256", "reliability_section", "summary_schema", "check_summary",
+           "SummaryContractError", "PACKAGES"]
+
+
+class SummaryContractError(ValueError):
+    """``summary.json`` does not satisfy its schema: a stage wrote (or a reader expects) something else. A bug of
+    the pipeline, not of the input; the message names every key path."""
+
+
+def summary_schema() -> dict:
+    """The JSON schema of ``results/summary.json`` (``schemas/summary.schema.yaml`` in the package)."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("compval").joinpath("schemas/summary.schema.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def check_summary(summary: dict, source: str = "summary.json") -> dict:
+    """Check ``summary`` against its schema and return it; raise :class:`SummaryContractError` naming each problem
+    by its key path (e.g. ``cfa.hypothesized: 'cfi' is a required property``)."""
+    from jsonschema import Draft202012Validator
+
+    from .codebook import key_path
+
+    errors = sorted(Draft202012Validator(summary_schema()).iter_errors(summary),
+                    key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        lines = "; ".join(f"{key_path(e.absolute_path)}: {e.message}" for e in errors[:10])
+        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+        raise SummaryContractError(f"{source} breaks its contract (schemas/summary.schema.yaml): {lines}{more}")
+    return summary
 
 PACKAGES = ["compval", "numpy", "pandas", "scipy", "scikit-learn", "factor_analyzer", "pingouin", "semopy",
             "statsmodels", "snakemake", "matplotlib"]

@@ -8,6 +8,7 @@ from compval.codebook import Codebook
 from compval.htmlreport import read_result_tables, render_report
 from compval.io import read_json
 from compval.pipeline import step
+from compval.report import check_summary
 
 
 
@@ -19,7 +20,7 @@ def run_date() -> str:
 
 
 with step(snakemake) as log:
-    summary = read_json(snakemake.input.summary)
+    summary = check_summary(read_json(snakemake.input.summary), snakemake.input.summary)
     cb = Codebook.from_structure(snakemake.params.structure)
     tables = {"codebook": cb.items,
               **read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})}
