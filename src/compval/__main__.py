@@ -1,7 +1,9 @@
-"""Command line of the compval library: ``python -m compval init --survey export.xlsx --out studies/my_study/``.
+"""Command line of the compval library.
 
-``init`` drafts ``codebook.yaml`` and ``config.yaml`` for a questionnaire export (CSV/TSV/TXT in UTF-8 or
-GBK/GB18030, XLSX, SPSS SAV) with every guess commented (:mod:`compval.scaffold`); it never overwrites a file.
+``python -m compval init --survey export.xlsx --out studies/my_study/`` drafts ``codebook.yaml`` and
+``config.yaml`` for a questionnaire export (CSV/TSV/TXT in UTF-8 or GBK/GB18030, XLSX, SPSS SAV) with every guess
+commented (:mod:`compval.scaffold`); it never overwrites a file.
+``python -m compval diff A.yaml B.yaml`` lists what changed between two codebooks (:mod:`compval.revision`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,24 @@ def _init(args) -> int:
     return 0
 
 
+def _diff(args) -> int:
+    from .codebook import CodebookError, load_codebook
+    from .revision import diff_codebooks
+
+    try:
+        old, new = load_codebook(args.old), load_codebook(args.new)
+    except CodebookError as exc:
+        print(f"compval diff: {exc}", file=sys.stderr)
+        return 2
+    diff = diff_codebooks(old, new)
+    if diff.empty:
+        print(f"{args.old} and {args.new} define the same instrument")
+        return 0
+    print(diff.to_markdown(index=False) if args.format == "md" else diff.to_csv(index=False), end="")
+    print()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m compval", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,9 +85,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--instrument", help="the instrument's title (default: the export's file name)")
     p.add_argument("--sheet", help="XLSX sheet (default: the first)")
     p.add_argument("--encoding", help="CSV encoding (default: detected; UTF-8, GBK/GB18030)")
+    d = sub.add_parser("diff", help="what changed between two codebooks (items added, dropped, moved, reverse-keying; "
+                                     "competencies and dimensions renamed, split or merged)")
+    d.add_argument("old", help="the codebook before the revision")
+    d.add_argument("new", help="the codebook after it")
+    d.add_argument("--format", choices=["md", "csv"], default="md")
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(args)
+    if args.command == "diff":
+        return _diff(args)
     return 2  # argparse rejects unknown commands before this
 
 

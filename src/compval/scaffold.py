@@ -36,8 +36,9 @@ from .io import TableMeta
 __all__ = ["ColumnGuess", "Draft", "draft_study", "item_prefix"]
 
 ITEM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
-ID_HEADER = re.compile(r"(^|[_\s.-])(id|code|no|nr|number|key)$|^(id|uid|respondent|employee|staff)|工号|编号|员工号|序号|学号",
-                       re.IGNORECASE)
+ID_HEADER = re.compile(
+    r"(^|[_\s.-])(id|code|no|nr|number|key)$|^(id|uid|respondent|employee|staff)|工号|编号|员工号|序号|学号",
+    re.IGNORECASE)
 DURATION_HEADER = re.compile(r"duration|seconds|secs?\b|time_?taken|completion_?time|用时|时长|秒", re.IGNORECASE)
 MAX_LIKERT_POINTS = 11
 
