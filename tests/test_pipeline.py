@@ -224,9 +224,11 @@ def _runtime_imports(script) -> set[str]:
 
     tree = ast.parse(script.read_text())
     imports = "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
-    code = f"{imports}\nimport sys\nprint(' '.join(sorted(m for m in sys.modules if m.startswith('compval'))))"
+    code = (f"{imports}\nimport sys\n"
+            "print(' '.join(sorted(m.replace('.', '/') + ('/__init__' if hasattr(mod, '__path__') else '')\n"
+            "                      for m, mod in sys.modules.items() if m.split('.')[0] == 'compval')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    return {m.replace("compval.", "").replace(".", "/") if m != "compval" else "__init__" for m in out}
+    return {m.removeprefix("compval/") for m in out}
 
 
 @pytest.mark.slow

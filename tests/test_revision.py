@@ -87,3 +87,64 @@ def test_cli_prints_the_diff(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[:2] == ["level,change,name,from,to,detail",
                                          "competency,renamed,Teams,team (Team management),team (Teams),"]
+
+
+# ------------------------------------------------------------------------------------------------- holdout guard
+def test_holdout_split_is_disjoint_covering_stratified_and_order_free():
+    import numpy as np
+    import pandas as pd
+
+    from compval.revision import holdout_split
+
+    ids = pd.Index([f"P{k:04d}" for k in range(1, 501)])
+    strata = pd.Series(np.where(np.arange(500) < 100, "senior", "junior"), index=ids)
+    strata.iloc[7] = None
+    split = holdout_split(ids, 0.3, seed=11, strata=strata)
+    assert list(split.index) == list(ids) and set(split) == {"training", "holdout"}
+    hold, train = set(split.index[split == "holdout"]), set(split.index[split == "training"])
+    assert not hold & train and hold | train == set(ids)
+    assert (split[strata == "senior"] == "holdout").sum() == 30  # round(.3 * 100), stratum by stratum
+    assert (split[strata == "junior"] == "holdout").sum() == round(0.3 * 399)
+    shuffled = ids[np.random.default_rng(0).permutation(500)]
+    again = holdout_split(shuffled, 0.3, seed=11, strata=strata)
+    assert again.reindex(ids).equals(split)  # the same respondents, whatever the row order
+    assert (holdout_split(ids, 0.0, seed=11) == "training").all()
+
+
+def test_a_spurious_residual_covariance_planted_in_training_only_does_not_hold_out():
+    """A revision (freeing a residual covariance) that helps only because of a quirk of the training rows: its
+    gain in CFI does not hold out, and the guard flags it; a real one holds."""
+    import numpy as np
+    import pandas as pd
+
+    from compval import cfa
+    from compval.revision import holdout_split, holds_out
+
+    rng = np.random.default_rng(5)
+    n, lam = 1200, 0.7
+    eta = rng.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=n)
+    e = rng.standard_normal((n, 8)) * np.sqrt(1 - lam ** 2)
+    x = np.column_stack([lam * eta[:, k // 4] for k in range(8)]) + e
+    ids = pd.Index([f"P{k:05d}" for k in range(n)])
+    data = pd.DataFrame(x, index=ids, columns=[f"x{k + 1}" for k in range(8)])
+    split = holdout_split(ids, 0.5, seed=3)
+    train = split == "training"
+    shared = rng.standard_normal(n) * 0.6  # planted: x1 and x2 share a quirk, in the training rows only
+    data.loc[train, "x1"] += shared[train.to_numpy()]
+    data.loc[train, "x2"] += shared[train.to_numpy()]
+    base = "f1 =~ x1 + x2 + x3 + x4\nf2 =~ x5 + x6 + x7 + x8"
+
+    def gain(extra: str, rows) -> float:
+        d = data.loc[rows]
+        f0 = cfa.fit_cfa(d, cfa.from_syntax(base))
+        f1 = cfa.fit_cfa(d, cfa.from_syntax(base + "\n" + extra))
+        return f1.fit["cfi"] - f0.fit["cfi"]
+
+    spurious = (gain("x1 ~~ x2", train), gain("x1 ~~ x2", ~train))
+    assert spurious[0] > 0.02 and not holds_out(*spurious)
+    # a residual covariance present in every row holds out
+    other = rng.standard_normal(n) * 0.6
+    data["x6"] += other
+    data["x7"] += other
+    real = (gain("x6 ~~ x7", train), gain("x6 ~~ x7", ~train))
+    assert real[0] > 0.01 and holds_out(*real)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .codebook import Codebook
 
-__all__ = ["diff_codebooks", "DIFF_COLUMNS"]
+__all__ = ["diff_codebooks", "DIFF_COLUMNS", "holdout_split", "holds_out"]
 
 DIFF_COLUMNS = ["level", "change", "name", "from", "to", "detail"]
 
@@ -153,3 +153,56 @@ def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
                               "to": in_.loc[i, "competency"], "detail": ""})
     rows += comp_rows + dim_rows + item_rows
     return pd.DataFrame(rows, columns=DIFF_COLUMNS)
+
+
+# ------------------------------------------------------------------------------------------------- holdout guard
+def holdout_split(ids: pd.Index, fraction: float, seed: int, strata: pd.Series | None = None) -> pd.Series:
+    """Split respondents once into ``training`` and ``holdout`` (seeded, optionally stratified).
+
+    Suggestions and every data-driven choice are made on the training part; each variant is also evaluated on the
+    holdout part, so that a revision that only capitalises on chance shows up (MacCallum, Roznowski & Necowitz
+    1992; Cudeck & Browne 1983 on cross-validating covariance structures).
+
+    Parameters
+    ----------
+    ids : Index
+        Respondent ids (pseudonyms). The split does not depend on their order.
+    fraction : float
+        Share of respondents in the holdout part, in [0, 1); 0 puts everyone in training.
+    seed : int
+    strata : Series, optional
+        A grouping (e.g. the invariance group) indexed by id: each stratum is split in the same proportion
+        (``round(fraction * n_stratum)`` to the holdout); missing values form a stratum of their own.
+
+    Returns
+    -------
+    Series of ``"training"`` / ``"holdout"`` indexed by ``ids`` (in the given order).
+    """
+    import numpy as np
+
+    if not 0 <= fraction < 1:
+        raise ValueError(f"holdout fraction must be in [0, 1), got {fraction}")
+    order = pd.Index(sorted(map(str, ids)))
+    out = pd.Series("training", index=order, dtype=object)
+    if fraction == 0:
+        return out.reindex(pd.Index(map(str, ids))).set_axis(ids)
+    rng = np.random.default_rng(seed)
+    groups = (pd.Series("all", index=order) if strata is None else
+              strata.reindex(ids).set_axis(pd.Index(map(str, ids))).reindex(order).astype(object)
+              .where(lambda s: s.notna(), "<missing>").astype(str))
+    for _, members in sorted(groups.groupby(groups).groups.items()):
+        members = pd.Index(sorted(members))
+        k = int(round(fraction * len(members)))
+        out.loc[members[rng.permutation(len(members))[:k]]] = "holdout"
+    return out.reindex(pd.Index(map(str, ids))).set_axis(ids)
+
+
+def holds_out(gain_training: float, gain_holdout: float, min_ratio: float = 0.5) -> bool:
+    """Whether a revision's gain on the training part holds out: same sign and at least ``min_ratio`` of it.
+
+    A gain is a change in the good direction (e.g. delta CFI of the revised over the original model, or minus
+    delta BIC). A revision that gains nothing on training (gain <= 0) has nothing to hold out and passes.
+    """
+    if not (gain_training > 0):
+        return True
+    return gain_holdout > 0 and gain_holdout >= min_ratio * gain_training
