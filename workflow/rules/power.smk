@@ -1,0 +1,129 @@
+# Sample-size planning by Monte Carlo (`snakemake power`; not part of the default target): a population model,
+# one job per sample size and chunk of replications (results/power/chunks/), and the tables, figure and report
+# section aggregated from them (results/power/). Every replication is seeded from config seed, N and its number,
+# so results are identical on 1 core, 2 cores or a cluster.
+import math
+
+
+def power_settings():
+    """The power section of the config (defaults from the schema) with the rivals resolved."""
+    p = dict(config["power"])
+    if p["rivals"] is None:
+        p["rivals"] = [r for r in cfa_settings()["rivals"] if r in ("one_factor", "modules", "second_order",
+                                                                    "orthogonal")]
+    return p
+
+
+def power_run_settings():
+    """What one replication needs: the pipeline's CFA settings, cleaning policies and the test level."""
+    c = cfa_settings()
+    return {"estimator": c["estimator"], "identification": c["identification"], "missing": c["missing"],
+            "continuous_missing": c["continuous_missing"], "cutoffs": c["cutoffs"],
+            "alpha": config["power"]["alpha"], "cleaning": cleaning_options()}
+
+
+def power_chunks():
+    p = config["power"]
+    return range(math.ceil(p["replications"] / p["chunk_size"]))
+
+
+def power_population_inputs(wildcards):
+    if config["power"]["population"] == "fitted":
+        return {"parameters": rules.cfa.output.parameters, "scored": rules.score.output.items_scored}
+    return {}
+
+
+POWER_TABLES = ["power", "cutoffs", "parameters", "convergence", "smallest_n"]
+
+
+rule power_population:
+    """The population model (from config, or the hypothesised model fitted to the current data) and the
+    estimator's population values of the loadings and factor covariances."""
+    input:
+        unpack(power_population_inputs),
+    output:
+        population="results/power/population.json",
+        truth="results/power/population_values.csv",
+    params:
+        code=code_version("power", "simulate", "cfa", "comparison", "sem"),
+        structure=STRUCTURE,
+        settings=power_settings(),
+        run=power_run_settings(),
+    log:
+        "logs/power/population.log",
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/power_population.py"
+
+
+rule power_chunk:
+    """One chunk of replications at one sample size: simulate, screen, fit the hypothesised model and the
+    nested rivals, test, record estimates."""
+    input:
+        population=rules.power_population.output.population,
+    output:
+        outcomes="results/power/chunks/n{n}_c{chunk}_outcomes.csv",
+        estimates="results/power/chunks/n{n}_c{chunk}_estimates.csv",
+    wildcard_constraints:
+        n=r"\d+",
+        chunk=r"\d+",
+    params:
+        code=code_version("power", "simulate", "cfa", "comparison", "sem", "clean", "careless", "missingness"),
+        structure=STRUCTURE,
+        settings=power_settings(),
+        run=power_run_settings(),
+        seed=config["seed"],
+    log:
+        "logs/power/n{n}_c{chunk}.log",
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    script:
+        "../scripts/power_chunk.py"
+
+
+rule power_tables:
+    """Power, cut-off attainment, bias/coverage and convergence by N; the smallest N reaching each target;
+    the figure and the report section."""
+    input:
+        outcomes=expand("results/power/chunks/n{n}_c{chunk}_outcomes.csv", n=config["power"]["n"],
+                        chunk=power_chunks()),
+        estimates=expand("results/power/chunks/n{n}_c{chunk}_estimates.csv", n=config["power"]["n"],
+                         chunk=power_chunks()),
+        truth=rules.power_population.output.truth,
+    output:
+        **{name: f"results/power/{name}.csv" for name in POWER_TABLES},
+        replications="results/power/replications.csv",
+        summary="results/power/summary.json",
+        png=report("results/power/power.png", caption="../report/power.rst", category="Sample size"),
+        svg="results/power/power.svg",
+        section="results/power/report_section.html",
+    params:
+        code=code_version("power", "htmlreport"),
+        settings=power_settings(),
+        run=power_run_settings(),
+    log:
+        "logs/power/tables.log",
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/power_tables.py"
+
+
+rule power:
+    """Target: sample-size planning (results/power/)."""
+    input:
+        rules.power_tables.output,
+    localrule: True
