@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 
-.PHONY: setup system-deps run test lint demo-data clean-results benchmark
+.PHONY: setup system-deps run test test-cluster lint demo-data clean-results benchmark
 
 # Debian packages the pipeline uses: Graphviz (CFA path diagram) and Chromium (browser check of the report).
 # Installed when missing and we may (root, or passwordless sudo); otherwise a message says what to install.
@@ -43,6 +43,11 @@ run: setup $(KEY_FILE)
 
 test: setup
 	$(BIN)/python -m pytest
+
+# A single-node SLURM on localhost (Debian's munge/slurmctld/slurmd, installed when missing; needs root): a small
+# `power` grid through Snakemake's SLURM executor, compared with a local run; every daemon stopped by its pid.
+test-cluster: setup
+	bash tests/cluster/test_cluster.sh
 
 lint: setup
 	$(BIN)/snakemake --lint

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 
 from compval import power
 from compval.codebook import Codebook
@@ -65,6 +66,24 @@ def test_ordinal_population_covariance_matches_a_large_sample(cb):
     std_loadings = ml.filter(like="=~").to_numpy() / np.sqrt(np.diag(sigma))
     assert np.all((std_loadings > 0.45) & (std_loadings < 0.6))
     assert ml["f1~~f2"] == pytest.approx(0.7, abs=0.01)
+
+
+def test_population_from_the_fitted_model(cb):
+    """population: fitted takes the hypothesised model's standardized loadings and factor correlations and
+    thresholds from the observed category proportions (qnorm of the cumulative shares)."""
+    from compval import cfa
+
+    st = settings(response="ordinal")
+    pop = power.population_from_config(cb, st)
+    x = cb.reverse_score(power.draw_responses(pop, 4000, np.random.default_rng(3)))
+    fit = cfa.fit_cfa(x, power.power_models(cb, [])["hypothesized"], std_lv=True)
+    got = power.population_from_fit(cb, fit.params.assign(model="hypothesized"), x, st)
+    assert np.allclose(got.thresholds, pop.thresholds, atol=0.1)
+    assert np.all((got.loadings > 0.45) & (got.loadings < 0.62))  # Pearson-metric loadings: attenuated
+    assert got.phi[0, 1] == pytest.approx(0.7, abs=0.06)
+    for it in cb.item_ids:
+        cum = (x[it].value_counts(normalize=True).sort_index().cumsum().to_numpy()[:-1])
+        assert np.allclose(got.thresholds[cb.item_ids.index(it)], stats.norm.ppf(cum), atol=1e-12)
 
 
 def test_missing_answers_at_the_stated_rate(cb):

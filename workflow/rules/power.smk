@@ -1,7 +1,8 @@
 # Sample-size planning by Monte Carlo (`snakemake power`; not part of the default target): a population model,
 # one job per sample size and chunk of replications (results/power/chunks/), and the tables, figure and report
 # section aggregated from them (results/power/). Every replication is seeded from config seed, N and its number,
-# so results are identical on 1 core, 2 cores or a cluster.
+# so results are identical on 1 core, 2 cores or a cluster. The benchmark files (logs/power/benchmark/) give the
+# time and memory of each job, from which the threads/resources below were set.
 import math
 
 
@@ -51,6 +52,8 @@ rule power_population:
         run=power_run_settings(),
     log:
         "logs/power/population.log",
+    benchmark:
+        "logs/power/benchmark/population.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -80,6 +83,8 @@ rule power_chunk:
         seed=config["seed"],
     log:
         "logs/power/n{n}_c{chunk}.log",
+    benchmark:
+        "logs/power/benchmark/n{n}_c{chunk}.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -112,6 +117,8 @@ rule power_tables:
         run=power_run_settings(),
     log:
         "logs/power/tables.log",
+    benchmark:
+        "logs/power/benchmark/tables.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
