@@ -3,38 +3,6 @@
 # section aggregated from them (results/power/). Every replication is seeded from config seed, N and its number,
 # so results are identical on 1 core, 2 cores or a cluster. The benchmark files (logs/power/benchmark/) give the
 # time and memory of each job, from which the threads/resources below were set.
-import math
-
-
-def power_settings():
-    """The power section of the config (defaults from the schema) with the rivals resolved."""
-    p = dict(config["power"])
-    if p["rivals"] is None:
-        p["rivals"] = [r for r in cfa_settings()["rivals"] if r in ("one_factor", "modules", "second_order",
-                                                                    "orthogonal")]
-    return p
-
-
-def power_run_settings():
-    """What one replication needs: the pipeline's CFA settings, cleaning policies and the test level."""
-    c = cfa_settings()
-    return {"estimator": c["estimator"], "identification": c["identification"], "missing": c["missing"],
-            "continuous_missing": c["continuous_missing"], "cutoffs": c["cutoffs"],
-            "alpha": config["power"]["alpha"], "cleaning": cleaning_options()}
-
-
-def power_chunks():
-    p = config["power"]
-    return range(math.ceil(p["replications"] / p["chunk_size"]))
-
-
-def power_population_inputs(wildcards):
-    if config["power"]["population"] == "fitted":
-        return {"parameters": rules.cfa.output.parameters, "scored": rules.score.output.items_scored}
-    return {}
-
-
-POWER_TABLES = ["power", "cutoffs", "parameters", "convergence", "smallest_n"]
 
 
 rule power_population:
@@ -58,8 +26,8 @@ rule power_population:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=1000,  # demo benchmark: max RSS 167 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 17 s wall (x3, at least 5)
     script:
         "../scripts/power_population.py"
 
@@ -89,8 +57,8 @@ rule power_chunk:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=30,
+        mem_mb=1000,  # demo benchmark: max RSS 313 MB (x2, at least 1000)
+        runtime=power_chunk_runtime,  # minutes; scales with power.chunk_size (see the helper)
     script:
         "../scripts/power_chunk.py"
 
@@ -123,8 +91,8 @@ rule power_tables:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=1000,  # demo benchmark: max RSS 205 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 9 s wall (x3, at least 5)
     script:
         "../scripts/power_tables.py"
 
