@@ -82,11 +82,8 @@ __all__ = [
     "summarise",
     "smallest_n",
     "plot_power",
-    "PARAMETER_OPS",
 ]
 
-# parameters whose bias and coverage are evaluated: loadings and factor (co)variances between different factors
-PARAMETER_OPS = ("=~", "~~")
 _EXCLUSION_COLUMNS = ["pid", "stage", "reason", "value"]
 
 
@@ -315,6 +312,9 @@ def population_values(pop: Population, spec: cfa.ModelSpec, *, estimator: str, s
     Returns
     -------
     DataFrame with columns ``parameter`` (lavaan-style ``lhs op rhs``), ``lhs``, ``op``, ``rhs``, ``true``.
+
+    In R: ``parameterEstimates(cfa(model, sample.cov = Sigma, sample.nobs = 1e6, std.lv = TRUE))$est`` with
+    ``Sigma`` the population covariance matrix.
     """
     lvs = set(spec.factors)
     if estimator.upper() == "WLSMV" and pop.thresholds is not None:
@@ -431,6 +431,9 @@ def run_replication(pop: Population, codebook: Codebook, models: Mapping[str, cf
         judged fit indices and ``ok_<index>``, ``meets_cutoffs``; rivals: ``chisq_diff, df_diff, pvalue,
         reject``); ``estimates``: one row per evaluated parameter of the hypothesised model (``est, se,
         ci_lower, ci_upper``).
+
+    In R: one iteration of ``simsem::sim(model = ..., generate = ..., n = n)`` followed by
+    ``lavTestLRT(fit_hypothesized, fit_rival)``.
     """
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(n), int(replication)]))
     raw = draw_responses(pop, n, rng)
@@ -519,6 +522,9 @@ def summarise(outcomes: pd.DataFrame, estimates: pd.DataFrame, truth: pd.DataFra
         mc_se; index ``all`` = every cut-off), ``parameters`` (n, parameter: true, mean_est, bias,
         relative_bias, standardized_bias, sd_est, mean_se, se_ratio, relative_se_bias, coverage, coverage_mc_se,
         valid), ``convergence`` (n: replications, converged, not_converged, improper, mean_n_analysed).
+
+    In R: ``simsem::summaryParam(sim, detail = TRUE)`` ("Estimate Average", "Average Bias", "Coverage", "Rel Bias",
+    "Std Bias", "Rel SE Bias") and ``simsem::getPower``; ``tests/reference/power/simsem_style.R`` computes them.
     """
     hyp = outcomes[outcomes["model"] == "hypothesized"].sort_values(["n", "replication"])
     conv_rows, cut_rows = [], []
