@@ -24,8 +24,16 @@ for pc in munge:munged slurmctld:slurmctld slurmd:slurmd slurm-client:sbatch; do
 done
 if [ -n "$missing" ]; then
   say "installing$missing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # no service starts from the packages' install scripts (policy-rc.d 101): the only daemons are the ones below
+  POLICY=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && POLICY=1
+  fi
+  rc=0
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends $missing >/dev/null; } || rc=$?
+  [ -z "$POLICY" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$rc" = 0 ] || { echo "test-cluster: apt-get install$missing failed"; exit "$rc"; }
 fi
 export PATH="/usr/sbin:$PATH"
 
