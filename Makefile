@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 
-.PHONY: setup system-deps run test test-fast lint demo-data clean-results benchmark
+.PHONY: setup system-deps run test test-fast test-cluster lint demo-data clean-results benchmark
 
 # Debian packages the pipeline uses: Graphviz (CFA path diagram) and Chromium (browser check of the report).
 # Installed when missing and we may (root, or passwordless sudo); otherwise a message says what to install.
@@ -47,6 +47,11 @@ test: setup
 # The edit loop: everything but whole-pipeline runs and demo-wide computations (`make test` runs everything)
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not e2e"
+
+# A single-node SLURM on localhost (Debian's munge/slurmctld/slurmd, installed when missing; needs root): a small
+# `power` grid through Snakemake's SLURM executor, compared with a local run; every daemon stopped by its pid.
+test-cluster: setup
+	bash tests/cluster/test_cluster.sh
 
 lint: setup
 	$(BIN)/snakemake --lint

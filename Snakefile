@@ -26,6 +26,8 @@ include: "workflow/rules/presentation.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/power_helpers.smk"
+include: "workflow/rules/power.smk"
 
 
 rule all:

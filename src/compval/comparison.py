@@ -34,7 +34,8 @@ import pandas as pd
 
 from . import cfa
 
-__all__ = ["build_models", "comparison_tables", "model_estimator", "FIT_KEYS", "NESTED_IN_HYPOTHESIZED"]
+__all__ = ["build_models", "comparison_tables", "model_estimator", "cutoff_rules", "judge_cutoffs", "FIT_KEYS",
+           "NESTED_IN_HYPOTHESIZED"]
 
 FIT_KEYS = ["npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
             "rmsea.pvalue", "srmr", "logl", "aic", "bic", "chisq.scaled", "chisq.scaling.factor", "pvalue.scaled",
@@ -111,7 +112,8 @@ def model_estimator(name: str, estimator: str) -> str:
     return "MLR" if name == "parcels" and estimator.upper() == "WLSMV" else estimator
 
 
-def _cutoff_rules(cutoffs: Mapping) -> dict:
+def cutoff_rules(cutoffs: Mapping) -> dict:
+    """Index -> (rule, value): a bare number means ``<=`` for rmsea/srmr-like indices and ``>=`` otherwise."""
     rules = {}
     for k, v in cutoffs.items():
         if isinstance(v, (int, float)):
@@ -119,6 +121,19 @@ def _cutoff_rules(cutoffs: Mapping) -> dict:
         else:
             rules[k] = (v[0], float(v[1]))
     return rules
+
+
+def judge_cutoffs(fit: Mapping, rules: Mapping, *, robust: bool, usable: bool = True) -> list[dict]:
+    """One verdict per cut-off rule (from :func:`cutoff_rules`): ``index`` (the version judged: robust when
+    ``robust`` and available, else scaled, else standard), ``value``, ``rule``, ``cutoff``, ``ok``. An unusable
+    solution (not converged, improper) never meets a cut-off."""
+    rows = []
+    for idx, (op, val) in rules.items():
+        key = _index_key(fit, idx, robust)
+        v = fit.get(key, np.nan)
+        ok = bool(usable and np.isfinite(v) and (v >= val if op == ">=" else v <= val))
+        rows.append({"index": key, "value": v, "rule": op, "cutoff": val, "ok": ok})
+    return rows
 
 
 def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hypothesized",
@@ -131,7 +146,7 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     ``parameters`` (all models, ``model`` column first), ``r2``, ``modindices`` (reference model, top N),
     ``verdicts`` (model x index), and ``summary`` (dict).
     """
-    rules = _cutoff_rules(cutoffs or {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08})
+    rules = cutoff_rules(cutoffs or {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08})
     ref = fits[reference]
     robust = ref.estimator in ("MLR", "WLSMV")
     ordinal = ref.estimator == "WLSMV"
@@ -147,13 +162,10 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
         row.update({k: f.fit.get(k, np.nan) for k in FIT_KEYS})
         ok_all = usable
         judged[name] = {}
-        for idx, (op, val) in rules.items():
-            key = _index_key(f.fit, idx, robust)
-            judged[name][idx] = key
-            v = f.fit.get(key, np.nan)
-            ok = bool(usable and np.isfinite(v) and (v >= val if op == ">=" else v <= val))
-            ok_all = ok_all and ok
-            verdict_rows.append({"model": name, "index": key, "value": v, "rule": op, "cutoff": val, "ok": ok})
+        for idx, v in zip(rules, judge_cutoffs(f.fit, rules, robust=robust, usable=usable)):
+            judged[name][idx] = v["index"]
+            ok_all = ok_all and v["ok"]
+            verdict_rows.append({"model": name, **v})
         row["meets_cutoffs"] = ok_all
         fit_rows.append(row)
         p = f.params.copy()

@@ -46,6 +46,7 @@ __all__ = [
     "item_thresholds",
     "bivariate_normal_cdf",
     "implied_score_correlations",
+    "implied_item_covariance",
     "write_outputs",
     "main",
 ]
@@ -187,6 +188,58 @@ def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray
     return base + integral
 
 
+def implied_item_covariance(
+    loadings: np.ndarray, thresholds: np.ndarray, item_competency: np.ndarray, phi: np.ndarray
+) -> np.ndarray:
+    """Population covariance matrix of the category codes of ordinal items under the ordinal factor model.
+
+    With ``x_i = sum_a 1(y*_i > tau_ia)`` (the code in the trait direction, up to a constant) and
+    ``y*_i = lambda_i eta_c(i) + e_i`` standardized:
+
+    * ``Var(x_i) = sum_a sum_b P(y*_i > max(tau_ia, tau_ib)) - P(y*_i > tau_ia) P(y*_i > tau_ib)``;
+    * ``Cov(x_i, x_j) = sum_a sum_b [Phi2(-tau_ia, -tau_jb; lambda_i lambda_j phi_{c(i)c(j)}) -
+      Phi(-tau_ia) Phi(-tau_jb)]`` (Olsson 1979, the polychoric model run forwards).
+
+    This is the covariance matrix a continuous (ML) CFA of the items estimates, so fitting the model to it gives
+    the estimator's large-sample (pseudo-true) values.
+
+    Parameters
+    ----------
+    loadings : (p,) array
+        Standardized loadings on the latent response scale.
+    thresholds : (p, m) array
+        Thresholds of each item's latent response (trait direction).
+    item_competency : (p,) int array
+        Index of each item's factor into ``phi``.
+    phi : (K, K) array
+        Latent correlation matrix.
+
+    Returns
+    -------
+    (p, p) ndarray
+
+    In R: ``cov(x)`` of a very large sample from ``simsem``/``lavaan::simulateData`` with ``ordered`` items
+    approaches this matrix.
+    """
+    lam = np.asarray(loadings, float)
+    tau = np.asarray(thresholds, float)
+    comp = np.asarray(item_competency, int)
+    p = lam.size
+    upper = ndtr(-tau)  # P(y* > tau)
+    cov_x = np.empty((p, p))
+    for i in range(p):
+        ti = tau[i]
+        # variance: P(y > max(ta, tb)) - P(y > ta) P(y > tb)
+        mx = np.maximum.outer(ti, ti)
+        cov_x[i, i] = (ndtr(-mx) - np.outer(upper[i], upper[i])).sum()
+        for j in range(i + 1, p):
+            rho = lam[i] * lam[j] * phi[comp[i], comp[j]]
+            hh, kk2 = np.meshgrid(-ti, -tau[j], indexing="ij")
+            c = (bivariate_normal_cdf(hh, kk2, rho) - np.outer(upper[i], upper[j])).sum()
+            cov_x[i, j] = cov_x[j, i] = c
+    return cov_x
+
+
 def implied_score_correlations(
     loadings: np.ndarray,
     thresholds: np.ndarray,
@@ -229,19 +282,7 @@ def implied_score_correlations(
     p = lam.size
     kk = phi.shape[0]
     dens = np.exp(-0.5 * tau**2) / math.sqrt(2.0 * math.pi)
-    upper = ndtr(-tau)  # P(y* > tau)
-    # item x item covariance of the category counts
-    cov_x = np.empty((p, p))
-    for i in range(p):
-        ti = tau[i]
-        # variance: P(y > max(ta, tb)) - P(y > ta) P(y > tb)
-        mx = np.maximum.outer(ti, ti)
-        cov_x[i, i] = (ndtr(-mx) - np.outer(upper[i], upper[i])).sum()
-        for j in range(i + 1, p):
-            rho = lam[i] * lam[j] * phi[comp[i], comp[j]]
-            hh, kk2 = np.meshgrid(-ti, -tau[j], indexing="ij")
-            c = (bivariate_normal_cdf(hh, kk2, rho) - np.outer(upper[i], upper[j])).sum()
-            cov_x[i, j] = cov_x[j, i] = c
+    cov_x = implied_item_covariance(lam, tau, comp, phi)
     # item x latent covariance
     cov_xe = (lam * dens.sum(axis=1))[:, None] * phi[comp, :]
     w = np.zeros((kk, p))

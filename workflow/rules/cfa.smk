@@ -25,7 +25,8 @@ rule cfa:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=1000,  # demo benchmark: max RSS 274 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 44 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/cfa.py"
 
@@ -58,6 +59,7 @@ rule validity:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=1000,  # demo benchmark: max RSS 368 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 88 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/validity.py"

@@ -12,6 +12,7 @@ rule codebook_table:
         "logs/codebook_table.log",
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=1000,  # demo benchmark: max RSS 99 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 12 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/codebook_table.py"

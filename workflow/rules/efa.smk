@@ -25,6 +25,7 @@ rule efa:
         "logs/efa.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,  # demo benchmark: max RSS 172 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 16 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/efa.py"

@@ -24,6 +24,7 @@ rule figures:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,  # demo benchmark: max RSS 243 MB (x2, at least 1000)
+        runtime=12,  # minutes; demo benchmark: 233 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/figures.py"

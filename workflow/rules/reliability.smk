@@ -21,6 +21,7 @@ rule reliability:
         "logs/reliability.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,  # demo benchmark: max RSS 171 MB (x2, at least 1000)
+        runtime=14,  # minutes; demo benchmark: 280 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/reliability.py"

@@ -17,6 +17,7 @@ rule summary:
         "logs/summary.log",
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=1000,  # demo benchmark: max RSS 100 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 19 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/summary.py"

@@ -23,6 +23,7 @@ rule tables:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=1000,  # demo benchmark: max RSS 115 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 34 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/tables.py"
