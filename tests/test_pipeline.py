@@ -260,7 +260,8 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
                         "notebook"], capture_output=True, text=True, env=env, cwd=a)
     assert r.returncode == 0, r.stderr[-3000:]
     assert planned() == set()  # the copy is the same code
-    sources = _rule_sources()
+    in_dag = planned("--forceall")  # the rules of the default target (power rules are a target of their own)
+    sources = {rule: srcs for rule, srcs in _rule_sources().items() if rule in in_dag}
     closures = {rule: set(import_closure([ROOT / s for s in srcs])) for rule, srcs in sources.items()}
     for rule, srcs in sources.items():  # the static closure covers what the script really loads
         assert _runtime_imports(ROOT / srcs[0]) <= closures[rule], rule
