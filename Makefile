@@ -53,13 +53,14 @@ lint: setup
 demo-data: setup
 	$(BIN)/python -m compval.simulate --codebook config/codebook.yaml --params config/simulation.yaml --out data/raw
 
-# Message catalogue (compval.i18n): extract the marked strings of the library and the workflow scripts, merge
-# them into each language's .po (translate the new entries there), and compile the .mo files shipped beside them
-# (tests/test_i18n.py checks that every message is translated and that the .mo files are up to date).
+# Message catalogue (compval.i18n): extract the messages babel.cfg names (_() / N_() in the library and the
+# workflow scripts, the notebook's markdown cells), merge them into each language's .po (translate the new
+# entries there), and compile the .mo files shipped beside them (tests/test_i18n.py checks that every message
+# is translated and that the .mo files are up to date).
 LOCALES := src/compval/locales
 i18n: setup
-	$(BIN)/pybabel extract --no-location --sort-output --project=compval --copyright-holder="compval authors" \
-	  -o $(LOCALES)/compval.pot src/compval workflow/scripts
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=compval \
+	  --copyright-holder="compval authors" -o $(LOCALES)/compval.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 120 -D compval \
 	  -i $(LOCALES)/compval.pot -d $(LOCALES)
 	$(BIN)/python -m compval.i18n compile

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from compval import figures as F
@@ -24,7 +25,7 @@ from compval import htmlreport as H
 from compval import tables as T
 from compval.codebook import Codebook, CodebookError, load_codebook
 from compval.i18n import (LANGUAGES, N_, SOURCE_LANGUAGE, active_language, catalogue_path, compile_catalogue,
-                          gettext, language, output_suffix, resolve)
+                          extract_notebook, gettext, language, output_suffix, resolve, translate_markdown)
 
 from conftest import ROOT
 from test_figures import (CRITERIA, GROUPS, ITEMS, cfa_params, correlations, factor_pairs, known_groups_table,
@@ -37,12 +38,14 @@ TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE]
 
 # ============================================================================ the catalogue
 def _source_messages() -> set[str]:
-    """Every message marked with _()/N_() in the library and the workflow scripts (as ``make i18n`` extracts)."""
-    out = set()
-    for folder in (ROOT / "src" / "compval", ROOT / "workflow" / "scripts"):
-        for _file, _line, msg, _comments, _ctx in extract_from_dir(str(folder)):
-            out.add(msg if isinstance(msg, str) else msg[0])
-    return out
+    """Every message ``make i18n`` extracts (babel.cfg: _() / N_() in the library and the workflow scripts,
+    the notebook's markdown cells)."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    msgs = {msg if isinstance(msg, str) else msg[0]
+            for _file, _line, msg, _comments, _ctx in extract_from_dir(str(ROOT), method_map, options_map)}
+    assert "Reliability" in msgs and "## 7. Provenance" in {m[:16] for m in msgs}
+    return msgs
 
 
 def _catalogue(lang: str):
@@ -333,3 +336,22 @@ def test_english_report_is_unchanged_by_the_catalogue():
     html = H.render_report(synthetic_summary(), synthetic_tables(), synthetic_figures())
     assert '<html lang="en">' in html and not CJK.search(html)
     assert "<h2>At a glance</h2>" in html and "<b>Figure 1.</b>" in html
+
+
+# ============================================================================ Chinese notebook
+def test_notebook_markdown_is_translated_and_code_kept():
+    import jupytext
+
+    nb = jupytext.read(ROOT / "notebooks" / "validation_report.py")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert translate_markdown(nb) == 0  # English: the notebook as written
+    with language("zh"):
+        assert translate_markdown(nb) == len(markdown) == 8
+    assert [c.source for c in nb.cells if c.cell_type == "code"] == code
+    headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
+    assert headings[0] == "# 关键数字是如何得出的" and headings[-1] == "## 7. 数据来源与运行信息"
+    assert all(CJK.search(h) for h in headings)
+    with open(ROOT / "notebooks" / "validation_report.py", "rb") as f:
+        extracted = [msg for _line, _fn, msg, _c in extract_notebook(f, (), (), {})]
+    assert extracted == markdown

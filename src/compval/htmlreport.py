@@ -157,9 +157,12 @@ def _judged(rec: Mapping, idx: str) -> tuple[str, object]:
     return key, rec.get("cutoff_values", {}).get(idx, rec.get(idx))
 
 
-def _best_label(comp: Mapping) -> str:
-    """How the best model was chosen: lowest BIC, or highest CFI under WLSMV (no likelihood)."""
-    return _("Highest CFI (no likelihood under WLSMV)") if comp.get("selection_criterion") == "cfi" else _("Lowest BIC")
+def _best_label(comp: Mapping, lower: bool = False) -> str:
+    """How the best model was chosen: lowest BIC, or highest CFI under WLSMV (no likelihood); ``lower``: the
+    run-in form (English lower case, index names kept in other languages)."""
+    if comp.get("selection_criterion") == "cfi":
+        return _("highest cfi (no likelihood under wlsmv)") if lower else _("Highest CFI (no likelihood under WLSMV)")
+    return _("lowest bic") if lower else _("Lowest BIC")
 
 
 def index_verdict(index: str, value, rule, digits: int = 3) -> tuple[str, bool | None]:
@@ -819,7 +822,7 @@ def _glance(s: Mapping, names: Mapping) -> list[str]:
                                  all(ok for _t, ok in parts) if parts else None))
     if comp.get("verdict"):
         items.append(_verdict_li(_("Model comparison verdict: <b>{verdict}</b> ({criterion}: {best}).").format(
-            verdict=_e(_verdict_word(comp["verdict"])), criterion=_best_label(comp).lower(),
+            verdict=_e(_verdict_word(comp["verdict"])), criterion=_best_label(comp, lower=True),
             best=_e(pretty(comp.get("best_model", comp.get("best_bic"))))),
             comp.get("reference_preferred_over_all_rivals")))
     ht = [x for x in ((s.get("validity") or {}).get("htmt") or {}).values() if _finite(x)]

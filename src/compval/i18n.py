@@ -38,7 +38,7 @@ from importlib import resources
 
 __all__ = ["LANGUAGES", "SOURCE_LANGUAGE", "DOMAIN", "gettext", "ngettext", "N_", "language", "active_language",
            "translations", "resolve", "check_language", "output_suffix", "locale_dir", "catalogue_path",
-           "compile_catalogue", "catalogue_digest"]
+           "compile_catalogue", "catalogue_digest", "translate_markdown", "extract_notebook"]
 
 #: The languages the catalogue covers; the first is the language of the source strings.
 LANGUAGES = ("en", "zh")
@@ -158,6 +158,34 @@ def _main(argv: list[str] | None = None) -> int:
         Path(catalogue_path(lang, "mo")).write_bytes(mo)
         print(f"compiled {catalogue_path(lang, 'mo')} ({len(mo)} bytes)")
     return 0
+
+
+def translate_markdown(notebook) -> int:
+    """Translate the markdown cells of an ``nbformat`` notebook in place into the active language (each cell's
+    whole text is one catalogue message, see :func:`extract_notebook`); returns the number of cells changed."""
+    n = 0
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            text = gettext(cell.source)
+            n += text != cell.source
+            cell.source = text
+    return n
+
+
+def extract_notebook(fileobj, keywords, comment_tags, options):
+    """Babel extraction method for a jupytext percent-format notebook (``notebooks/*.py``): every markdown
+    cell is one message (mapped in ``babel.cfg`` as ``[compval.i18n:extract_notebook: notebooks/*.py]``)."""
+    import jupytext
+
+    text = fileobj.read().decode(options.get("encoding", "utf-8"))
+    line = 1
+    starts = {}
+    for k, raw in enumerate(text.splitlines(), start=1):
+        if raw.startswith("# %% [markdown]"):
+            starts[len(starts)] = k
+    for j, cell in enumerate(c for c in jupytext.reads(text, fmt="py:percent").cells if c.cell_type == "markdown"):
+        line = starts.get(j, line)
+        yield line, None, cell.source, []
 
 
 def catalogue_digest() -> str:

@@ -12,9 +12,11 @@ rule figures:
     output:
         **figure_outputs(),
     params:
-        code=code_version("figures", "htmlreport"),
+        code=code_version("figures", "htmlreport", "i18n"),
         structure=STRUCTURE,
         stems=figure_stems(),
+        languages=output_languages(),
+        catalogue=catalogue_digest(),
         cutoffs=cfa_settings()["cutoffs"],
         delta_cfi=validity_settings()["delta_cfi"],
         delta_rmsea=validity_settings()["delta_rmsea"],
