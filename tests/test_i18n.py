@@ -80,6 +80,22 @@ def test_compiled_catalogue_is_up_to_date(lang):
     assert Path(catalogue_path(lang, "mo")).read_bytes() == compile_catalogue(po), "run: make i18n"
 
 
+def test_catalogue_digest_follows_translations_not_header_dates(tmp_path, monkeypatch):
+    import compval.i18n as I
+
+    po = Path(catalogue_path("zh", "po")).read_text(encoding="utf-8")
+    copy = tmp_path / "compval.po"
+    monkeypatch.setattr(I, "catalogue_path", lambda lang, ext="po": str(copy))
+    copy.write_text(po, encoding="utf-8")
+    base = I.catalogue_digest()
+    redated = re.sub(r"POT-Creation-Date: [^\\]*", "POT-Creation-Date: 1999-01-01 00:00+0000", po)
+    assert redated != po
+    copy.write_text(redated, encoding="utf-8")
+    assert I.catalogue_digest() == base
+    copy.write_text(po.replace('msgstr "信度"', 'msgstr "可靠性"'), encoding="utf-8")
+    assert I.catalogue_digest() != base
+
+
 def test_language_context_and_english_identity():
     assert active_language() == "en"
     assert gettext("Reliability") == "Reliability"

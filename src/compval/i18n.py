@@ -189,15 +189,21 @@ def extract_notebook(fileobj, keywords, comment_tags, options):
 
 
 def catalogue_digest() -> str:
-    """SHA-256 (16 hex digits) of the compiled catalogues: a Snakemake params value, so that editing a
-    translation reruns the rules that write translated outputs."""
+    """SHA-256 (16 hex digits) of the translations (msgid, msgstr pairs of every ``.po``; the header with its
+    dates left out): a Snakemake params value, so that editing a translation reruns the rules that write
+    translated outputs and re-extracting an unchanged catalogue does not."""
     import hashlib
+    import io
     from pathlib import Path
+
+    from babel.messages.pofile import read_po
 
     h = hashlib.sha256()
     for lang in LANGUAGES:
         if lang != SOURCE_LANGUAGE:
-            h.update(Path(catalogue_path(lang, "mo")).read_bytes())
+            catalog = read_po(io.BytesIO(Path(catalogue_path(lang, "po")).read_bytes()))
+            for m in sorted((m for m in catalog if m.id), key=lambda m: str(m.id)):
+                h.update(repr((lang, m.id, m.string, "fuzzy" in m.flags)).encode("utf-8"))
     return h.hexdigest()[:16]
 
 
