@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 
-.PHONY: setup system-deps run test test-fast test-cluster lint demo-data clean-results benchmark
+.PHONY: setup system-deps run test test-fast test-cluster lint demo-data clean-results benchmark i18n
 
-# Debian packages the pipeline uses: Graphviz (CFA path diagram) and Chromium (browser check of the report).
+# Debian packages the pipeline uses: Graphviz (CFA path diagram), Chromium (browser check of the report) and
+# the Noto CJK fonts (Chinese figures and reports; checked with fc-list) - package:command, or package:fc:family.
 # Installed when missing and we may (root, or passwordless sudo); otherwise a message says what to install.
-SYSTEM_PACKAGES := graphviz:dot chromium:chromium
+SYSTEM_PACKAGES := graphviz:dot chromium:chromium fonts-noto-cjk:fc:Noto?Sans?CJK?SC
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +23,8 @@ setup: $(STAMP) system-deps
 
 system-deps:
 	@missing=""; for pc in $(SYSTEM_PACKAGES); do pkg=$${pc%%:*}; cmd=$${pc##*:}; \
-	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	  case $$pc in *:fc:*) fc-list 2>/dev/null | grep -q "$${cmd//\?/ }" || missing="$$missing $$pkg";; \
+	  *) command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg";; esac; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
 	  if [ "$$SUDO" = none ]; then echo "Please install the Debian packages:$$missing (apt-get install$$missing)"; \
@@ -59,6 +61,18 @@ lint: setup
 # Re-draw the bundled demo data from the population model (writes data/raw/; normally never needed)
 demo-data: setup
 	$(BIN)/python -m compval.simulate --codebook config/codebook.yaml --params config/simulation.yaml --out data/raw
+
+# Message catalogue (compval.i18n): extract the messages babel.cfg names (_() / N_() in the library and the
+# workflow scripts, the notebook's markdown cells), merge them into each language's .po (translate the new
+# entries there), and compile the .mo files shipped beside them (tests/test_i18n.py checks that every message
+# is translated and that the .mo files are up to date).
+LOCALES := src/compval/locales
+i18n: setup
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project=compval \
+	  --copyright-holder="compval authors" -o $(LOCALES)/compval.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 120 -D compval \
+	  -i $(LOCALES)/compval.pot -d $(LOCALES)
+	$(BIN)/python -m compval.i18n compile
 
 # Timings, run on demand (never part of the tests)
 benchmark: setup

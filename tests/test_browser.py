@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from compval.htmlreport import render_report
+from compval.i18n import language
 
 from conftest import ROOT
 from test_report import synthetic_figures, synthetic_summary, synthetic_tables
@@ -44,7 +45,10 @@ SELFTEST = """<script>
         return i.closest("figure") ? i.closest("figure").id : i.alt; }),
       errors: errors,
       sections: document.querySelectorAll("section").length,
-      tables: document.querySelectorAll("table").length
+      tables: document.querySelectorAll("table").length,
+      lang: document.documentElement.lang,
+      headings: Array.prototype.map.call(document.querySelectorAll("h1, h2"), function (h) {
+        return h.textContent; })
     };
     var pre = document.createElement("pre");
     pre.id = "selftest";
@@ -122,12 +126,37 @@ def test_console_error_is_detected(tmp_path):
     assert any("undefinedFunction" in line for line in record["console"]), record["console"]
 
 
-def test_pipeline_report_renders_in_chromium(tmp_path):
-    report = ROOT / "results" / "report.html"
+def _assert_chinese(record: dict) -> None:
+    """Chinese headings in the DOM Chromium built: the contents and every numbered section heading."""
+    assert record["lang"] == "zh-Hans"
+    headings = record["headings"]
+    assert "目录" in headings and "结果概览" in headings, headings
+    numbered = [h for h in headings if re.match(r"\d+\. ", h)]
+    assert len(numbered) == 8 and all(re.search(r"[\u4e00-\u9fff]", h) for h in numbered), numbered
+    assert numbered[0] == "1. 样本与数据清理" and numbered[-1] == "8. 附录：数据来源与运行信息"
+
+
+def test_chinese_report_renders_in_chromium(tmp_path):
+    figures = synthetic_figures()
+    report = tmp_path / "report.zh.html"
+    with language("zh"):
+        html = render_report(synthetic_summary(), synthetic_tables(), figures, run_date="test")
+    report.write_text(html, encoding="utf-8")
+    record = check_in_browser(report, tmp_path / "report_zh.png", tmp_path)
+    _assert_clean(record, len(figures))
+    _assert_chinese(record)
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.zh.html"])
+def test_pipeline_report_renders_in_chromium(tmp_path, name):
+    """The pipeline's report, and its Chinese copy (config languages: [zh, en], as the demo config sets)."""
+    report = ROOT / "results" / name
     if not report.exists():
-        pytest.skip("results/report.html not built yet (run the pipeline: make run)")
+        pytest.skip(f"results/{name} not built yet (run the pipeline: make run)")
     html = report.read_text(encoding="utf-8")
     n_figures = len(re.findall(r"<img ", html))
     assert n_figures >= 8
-    record = check_in_browser(report, ROOT / "results" / "report_screenshot.png", tmp_path)
+    record = check_in_browser(report, ROOT / "results" / f"{name.removesuffix('.html')}_screenshot.png", tmp_path)
     _assert_clean(record, n_figures)
+    if name == "report.zh.html":
+        _assert_chinese(record)

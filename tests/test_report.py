@@ -376,11 +376,15 @@ TABLE_NAMES = ["descriptives", "reliability", "efa_loadings", "model_fit", "cfa_
 
 def check_presentation_outputs(project) -> None:
     """Every figure as PNG (300 dpi, not blank), SVG and PDF; every table in four formats; the report and the
-    executed notebook - in a project run with performance data and an invariance group."""
+    executed notebook - in a project run with performance data and an invariance group; the same set again for
+    every further output language of the project's config (``languages``, e.g. report.zh.html)."""
+    import yaml
     from PIL import Image
 
     res = project / "results"
-    stems = list(H.FIGURES)  # performance data and an invariance group: all twelve figures
+    cfg = yaml.safe_load((project / "config" / "config.yaml").read_text(encoding="utf-8"))
+    suffixes = [""] + [f".{lang}" for lang in cfg.get("languages") or [] if lang != cfg.get("language", "en")]
+    stems = [f"{stem}{sfx}" for stem in H.FIGURES for sfx in suffixes]  # all twelve figures per language
     assert sorted(p.stem for p in (res / "figures").glob("*.png")) == sorted(stems)
     for stem in stems:
         png = res / "figures" / f"{stem}.png"
@@ -393,7 +397,7 @@ def check_presentation_outputs(project) -> None:
         assert "<svg" in svg and (svg.count("<text") + svg.count("<path")) > 5, stem
         pdf = (res / "figures" / f"{stem}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 3000, stem
-    for name in TABLE_NAMES:
+    for name in [f"{name}{sfx}" for name in TABLE_NAMES for sfx in suffixes]:
         csv = pd.read_csv(res / "tables" / f"{name}.csv")
         assert len(csv) > 0
         assert (res / "tables" / f"{name}.md").read_text(encoding="utf-8").count("|") > 10
@@ -402,11 +406,17 @@ def check_presentation_outputs(project) -> None:
         with zipfile.ZipFile(res / "tables" / f"{name}.docx") as z:
             assert "<w:tbl>" in z.read("word/document.xml").decode("utf-8")
             assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}  # reproducible bytes
-    html = (res / "report.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"<img ", html)) == len(stems)
-    assert not re.search(r"https?://", html)
     summary = json.loads((res / "summary.json").read_text())
-    assert f"Of {summary['n_raw']} survey records received, {summary['n_analyzed']}" in _text(html)
+    for sfx in suffixes:
+        html = (res / f"report{sfx}.html").read_text(encoding="utf-8")
+        assert len(re.findall(r"<img ", html)) == len(H.FIGURES)
+        assert not re.search(r"https?://", html)
+    assert f"Of {summary['n_raw']} survey records received, {summary['n_analyzed']}" in _text(
+        (res / "report.html").read_text(encoding="utf-8"))
+    if ".zh" in suffixes:
+        assert f"共收到 {summary['n_raw']} 份问卷记录，其中 {summary['n_analyzed']} 份" in _text(
+            (res / "report.zh.html").read_text(encoding="utf-8"))
+        assert "关键数字是如何得出的" in (res / "notebooks" / "validation_report.zh.html").read_text(encoding="utf-8")
     nb = json.loads((res / "notebooks" / "validation_report.ipynb").read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert not [o for c in code for o in c["outputs"] if o["output_type"] == "error"]

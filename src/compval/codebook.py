@@ -9,6 +9,12 @@ The codebook is validated against ``schemas/codebook.schema.yaml`` (JSON Schema,
 against the rules a schema cannot express (unique ids and keys, a scale with at least two points, ...).
 All problems are collected and reported together, each with its key path, e.g.
 ``modules[0].competencies[1].dimensions[2].items[0].id: 'ACH 1' does not match ...``.
+
+Every human-readable field (instrument, notes, scale labels, column descriptions, module / competency /
+dimension names and descriptions, item texts) is either a plain string or a language map
+``{zh: 成就导向, en: Achievement orientation}``. The codebook's ``language`` (default ``en``) is the language
+of :attr:`Codebook.items` and :meth:`Codebook.names`; :meth:`Codebook.localized` resolves every field to another
+language, falling back to the codebook's language (listed in :attr:`Codebook.fallbacks`) where a map lacks it.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import yaml
 from jsonschema import Draft202012Validator
+
+from compval.i18n import SOURCE_LANGUAGE, resolve
 
 __all__ = [
     "Codebook",
@@ -84,10 +93,12 @@ class Codebook:
 
     data: dict
     source: str = "<dict>"
+    fallbacks: tuple = field(default=(), compare=False)
     _items: pd.DataFrame = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         rows = []
+        t = self.label
         for m in self.data["modules"]:
             for c in m["competencies"]:
                 for d in c["dimensions"]:
@@ -95,14 +106,14 @@ class Codebook:
                         rows.append(
                             {
                                 "item": it["id"],
-                                "text": it["text"],
+                                "text": t(it["text"]),
                                 "reverse": bool(it.get("reverse", False)),
                                 "dimension": d["key"],
-                                "dimension_name": d["name"],
+                                "dimension_name": t(d["name"]),
                                 "competency": c["key"],
-                                "competency_name": c["name"],
+                                "competency_name": t(c["name"]),
                                 "module": m["key"],
-                                "module_name": m["name"],
+                                "module_name": t(m["name"]),
                             }
                         )
         object.__setattr__(self, "_items", pd.DataFrame(rows))
@@ -115,11 +126,12 @@ class Codebook:
         problems = _validate(data)
         if problems:
             raise CodebookError(source, problems)
+        lang = _default_language(data)
         for m in data["modules"]:
-            m.setdefault("key", slugify(m["name"]))
+            m.setdefault("key", slugify(resolve(m["name"], lang)[0]))
             for c in m["competencies"]:
                 for d in c["dimensions"]:
-                    d.setdefault("key", f"{c['key']}__{slugify(d['name'])}")
+                    d.setdefault("key", f"{c['key']}__{slugify(resolve(d['name'], lang)[0])}")
                     for it in d["items"]:
                         it.setdefault("reverse", False)
         problems = _validate_derived_keys(data)
@@ -138,10 +150,48 @@ class Codebook:
                         it.setdefault("text", it["id"])
         return cls.from_dict(data, source="<structure>")
 
+    # ------------------------------------------------------------------ languages
+    @property
+    def language(self) -> str:
+        """The codebook's own language (its ``language`` field, English when absent): the language of
+        :attr:`items`, :meth:`names`, :attr:`instrument` and :attr:`scale_labels`."""
+        return _default_language(self.data)
+
+    def label(self, value, lang: str | None = None) -> str:
+        """The text of a codebook field (plain string or language map) in ``lang`` (default: the codebook's
+        language); a map without ``lang`` falls back to the codebook's language, then to its first entry."""
+        return resolve(value, lang or self.language, self.language)[0]
+
+    def languages(self) -> list[str]:
+        """Languages used by the language maps of the codebook, in order of first appearance."""
+        out: list[str] = []
+        for _path, value in _text_fields(self.data):
+            if isinstance(value, dict):
+                out += [k for k in value if k not in out]
+        return out
+
+    def localized(self, lang: str) -> "Codebook":
+        """This codebook with every human-readable field resolved to ``lang`` (plain strings throughout).
+
+        Where a language map lacks ``lang`` the codebook's language is used instead and the field is listed
+        in the result's :attr:`fallbacks` as ``"<key path> (<language used>)"``, e.g.
+        ``"modules[0].competencies[1].dimensions[0].items[1].text (en)"``, for the report to mention.
+        Keys, ids and the structure are unchanged, so analyses give the same results in every language.
+        """
+        data = copy.deepcopy(self.data)
+        fallbacks = []
+        for path, value in _text_fields(data):
+            text, used = resolve(value, lang, self.language)
+            if used is not None and used != lang:
+                fallbacks.append(f"{key_path(path)} ({used})")
+            _set_path(data, path, text)
+        data["language"] = lang
+        return Codebook(data=data, source=self.source, fallbacks=tuple(fallbacks))
+
     # ------------------------------------------------------------------ basic facts
     @property
     def instrument(self) -> str:
-        return self.data["instrument"]
+        return self.label(self.data["instrument"])
 
     @property
     def scale_min(self) -> int | float:
@@ -158,7 +208,7 @@ class Codebook:
 
     @property
     def scale_labels(self) -> list[str]:
-        return list(self.data["scale"].get("labels", []))
+        return [self.label(x) for x in self.data["scale"].get("labels", [])]
 
     @property
     def id_column(self) -> str:
@@ -302,6 +352,47 @@ def _scale_number(v) -> int | float:
     return int(v) if float(v).is_integer() else float(v)
 
 
+def _default_language(data: dict) -> str:
+    lang = data.get("language")
+    return lang if isinstance(lang, str) and lang else SOURCE_LANGUAGE
+
+
+#: Key paths of the human-readable fields under a module (relative), a competency and a dimension.
+_MODULE_TEXT = ("name", "description")
+_COMPETENCY_TEXT = ("name", "definition")
+_DIMENSION_TEXT = ("name", "description")
+
+
+def _text_fields(data: dict) -> Iterator[tuple[tuple, Any]]:
+    """(key path, value) of every human-readable field present in a codebook dict."""
+    for key in ("instrument", "notes"):
+        if key in data:
+            yield (key,), data[key]
+    for i, lab in enumerate((data.get("scale") or {}).get("labels", [])):
+        yield ("scale", "labels", i), lab
+    for i, col in enumerate(data.get("columns", [])):
+        if "description" in col:
+            yield ("columns", i, "description"), col["description"]
+    for i, m in enumerate(data.get("modules", [])):
+        mp = ("modules", i)
+        yield from (((*mp, k), m[k]) for k in _MODULE_TEXT if k in m)
+        for j, c in enumerate(m.get("competencies", [])):
+            cp = (*mp, "competencies", j)
+            yield from (((*cp, k), c[k]) for k in _COMPETENCY_TEXT if k in c)
+            for k, d in enumerate(c.get("dimensions", [])):
+                dp = (*cp, "dimensions", k)
+                yield from (((*dp, f), d[f]) for f in _DIMENSION_TEXT if f in d)
+                for n, it in enumerate(d.get("items", [])):
+                    if "text" in it:
+                        yield (*dp, "items", n, "text"), it["text"]
+
+
+def _set_path(data, path: tuple, value) -> None:
+    for p in path[:-1]:
+        data = data[p]
+    data[path[-1]] = value
+
+
 def _validate(data: Any) -> list[str]:
     if not isinstance(data, dict):
         return [f"<root>: expected a mapping, got {type(data).__name__}"]
@@ -332,9 +423,10 @@ def _validate(data: Any) -> list[str]:
     seen_items: dict[str, str] = {}
     seen_comp: dict[str, str] = {}
     seen_mod: dict[str, str] = {}
+    lang = _default_language(data)
     for i, m in enumerate(data["modules"]):
         mpath = f"modules[{i}]"
-        mname = m["name"]
+        mname = resolve(m["name"], lang)[0]
         if mname in seen_mod:
             problems.append(f"{mpath}.name: module '{mname}' already defined at {seen_mod[mname]}")
         seen_mod[mname] = mpath

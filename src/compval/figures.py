@@ -17,6 +17,7 @@ Nothing here knows item names or the number of factors: groups, orders and label
 from __future__ import annotations
 
 import contextlib
+import html
 import math
 import os
 import re
@@ -35,6 +36,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from compval.i18n import N_, active_language
+from compval.i18n import gettext as _
 from compval.tables import format_number
 
 __all__ = [
@@ -94,10 +97,22 @@ STYLE: dict = {
 }
 
 
+#: Style additions per output language (the active :func:`compval.i18n.language`). Chinese: Noto Sans CJK SC
+#: (Debian fonts-noto-cjk) after Liberation Sans, so Latin letters and digits keep the English look and every
+#: CJK glyph comes from the CJK font (matplotlib's per-glyph font fall-back); the PDF embeds it as TrueType/CID
+#: (fonttype 42) and the SVG keeps the glyphs as paths, so the figure shows the same on a machine without it.
+LANGUAGE_STYLE: dict[str, dict] = {
+    "zh": {"font.sans-serif": ["Liberation Sans", "Noto Sans CJK SC", "DejaVu Sans"], "svg.fonttype": "path"},
+}
+#: Graphviz font list per output language (fontconfig falls back per glyph in the same way).
+DOT_FONTS = {"zh": "Liberation Sans,Noto Sans CJK SC"}
+
+
 @contextlib.contextmanager
 def style() -> Iterator[None]:
-    """Temporarily apply :data:`STYLE` (``matplotlib.rc_context``); global rcParams are restored after."""
-    with mpl.rc_context(STYLE):
+    """Temporarily apply :data:`STYLE` (``matplotlib.rc_context``), with the :data:`LANGUAGE_STYLE` of the
+    active output language; global rcParams are restored after."""
+    with mpl.rc_context({**STYLE, **LANGUAGE_STYLE.get(active_language(), {})}):
         yield
 
 
@@ -185,6 +200,11 @@ def _ordered(values, order: Sequence | None) -> list:
 
 
 # ============================================================================ 1. sample flow
+#: Exclusion reasons of :func:`compval.clean.clean` as the sample-flow boxes show them (catalogue entries).
+_REASONS = (N_("missing id"), N_("duplicate id"), N_("no responses"), N_("careless responding"),
+            N_("too many missing"), N_("all missing"), N_("incomplete"))
+
+
 def _flow_box(ax, x, y, text, *, fc="white", ec="black", weight="normal"):
     return ax.text(x, y, text, ha="center", va="center", fontsize=7.5, fontweight=weight,
                    bbox=dict(boxstyle="square,pad=0.45", fc=fc, ec=ec, lw=0.7))
@@ -232,16 +252,18 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None,
     ax.set_ylim(-0.55, top + 0.55)
     xm, xs = 0.27, 0.76
     y = top
-    box = _flow_box(ax, xm, y, f"Survey records received\n(n = {n_raw})", weight="bold")
+    box = _flow_box(ax, xm, y, _("Survey records received\n(n = {n})").format(n=n_raw), weight="bold")
     remaining = n_raw
     for k, (reason, count) in enumerate(steps):
         remaining -= count
         ym = y - 0.5
-        text = (labels or {}).get(reason, str(reason).replace("_", " "))
-        side = _flow_box(ax, xs, ym, f"Excluded: {text}\n(n = {count})", fc=_mix(OKABE_ITO["vermillion"], 0.12))
+        text = (labels or {}).get(reason, _(str(reason).replace("_", " ")))
+        side = _flow_box(ax, xs, ym, _("Excluded: {reason}\n(n = {n})").format(reason=text, n=count),
+                         fc=_mix(OKABE_ITO["vermillion"], 0.12))
         y -= 1
         last = k == len(steps) - 1
-        nxt = _flow_box(ax, xm, y, f"Analysed\n(n = {n_an})" if last else f"Remaining\n(n = {remaining})",
+        nxt = _flow_box(ax, xm, y, _("Analysed\n(n = {n})").format(n=n_an) if last
+                        else _("Remaining\n(n = {n})").format(n=remaining),
                         weight="bold" if last else "normal",
                         fc=_mix(OKABE_ITO["bluish_green"], 0.15) if last else "white")
         _connect(ax, box, nxt)
@@ -249,25 +271,28 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None,
         box = nxt
     if not steps:
         y -= 1
-        nxt = _flow_box(ax, xm, y, f"Analysed\n(n = {n_an})", weight="bold", fc=_mix(OKABE_ITO["bluish_green"], 0.15))
+        nxt = _flow_box(ax, xm, y, _("Analysed\n(n = {n})").format(n=n_an), weight="bold",
+                        fc=_mix(OKABE_ITO["bluish_green"], 0.15))
         _connect(ax, box, nxt)
         box = nxt
     if perf:
         y_match = y - 1.3
-        mbox = _flow_box(ax, xm, y_match, f"Survey and performance\nmatched (n = {perf.get('matched')})",
+        mbox = _flow_box(ax, xm, y_match, _("Survey and performance\nmatched (n = {n})").format(n=perf.get("matched")),
                          weight="bold", fc=_mix(OKABE_ITO["blue"], 0.15))
-        pbox = _flow_box(ax, xs, y_match, f"Performance records\n(n = {perf.get('n_performance_records')})",
+        pbox = _flow_box(ax, xs, y_match,
+                         _("Performance records\n(n = {n})").format(n=perf.get("n_performance_records")),
                          weight="bold")
         _connect(ax, box, mbox)
         _connect(ax, pbox, mbox, src_xy=(0.0, 0.5), dst_xy=(1.0, 0.5))
         extra = []
-        for key, text in (("survey_only", "survey only"), ("performance_only", "performance only"),
-                          ("performance_of_excluded", "of excluded respondents")):
+        for key, text in (("survey_only", _("survey only")), ("performance_only", _("performance only")),
+                          ("performance_of_excluded", _("of excluded respondents"))):
             if perf.get(key) is not None:
                 extra.append(f"{text} n = {perf[key]}")
         if extra:
-            _flow_box(ax, 0.5, y_match - 1.0, "Not matched: " + "; ".join(extra[:2]) +
-                      ("\n" + "; ".join(extra[2:]) if extra[2:] else ""), ec=GREY)
+            sep = _("; ")
+            _flow_box(ax, 0.5, y_match - 1.0, _("Not matched: ") + sep.join(extra[:2]) +
+                      ("\n" + sep.join(extra[2:]) if extra[2:] else ""), ec=GREY)
     return fig
 
 
@@ -326,7 +351,7 @@ def response_distribution(
     unassigned = [i for i in wide.index if i not in set(codebook["item"])]
     panels = [(g, list(codebook.loc[codebook[group] == g, "item"])) for g in groups]
     if unassigned:
-        panels.append(("(unassigned)", unassigned))
+        panels.append((_("(unassigned)"), unassigned))
     names = dict(zip(codebook[group], codebook[group_label])) if group_label in codebook else {}
     rev = dict(zip(codebook["item"], codebook["reverse"].astype(str).str.lower().isin(["true", "1"]))) \
         if "reverse" in codebook else {}
@@ -356,7 +381,7 @@ def response_distribution(
             right = right + w
         hi_max = max(hi_max, float(np.max(right)) if len(its) else 0)
         ax.axvline(0, color="black", lw=0.6)
-        ax.set_yticks(ypos, [str(label_of.get(i, i)) + (" (R)" if rev.get(i) else "") for i in its])
+        ax.set_yticks(ypos, [str(label_of.get(i, i)) + (_(" (R)") if rev.get(i) else "") for i in its])
         ax.set_ylim(-0.6, len(its) - 0.4)
         _panel_label(ax, str(names.get(g, g)))
         ax.tick_params(axis="y", length=0)
@@ -367,10 +392,10 @@ def response_distribution(
     edge = math.floor(lim / step) * step
     ticks = np.arange(-edge, edge + 1, step)
     axes[-1].set_xticks(ticks, [f"{abs(t):g}" for t in ticks])
-    axes[-1].set_xlabel("Share of valid responses (%): lower categories left, higher right")
-    fig.supylabel("Item", fontsize=8)
+    axes[-1].set_xlabel(_("Share of valid responses (%): lower categories left, higher right"))
+    fig.supylabel(_("Item"), fontsize=8)
     handles = [Patch(facecolor=c, label=lab) for c, lab in zip(colors, cat_lab)]
-    fig.legend(handles=handles, loc="outside upper center", ncols=min(k, 7), title="Response category")
+    fig.legend(handles=handles, loc="outside upper center", ncols=min(k, 7), title=_("Response category"))
     return fig
 
 
@@ -405,8 +430,8 @@ def reliability_forest(
     fig = new_figure(width, 0.8 + 0.24 * sum(sizes) + 0.3 * len(lv))
     axes = fig.subplots(len(lv), 1, sharex=True, squeeze=False,
                         gridspec_kw={"height_ratios": [s + 0.8 for s in sizes]})[:, 0]
-    sym = {"alpha": "α (Cronbach)", "omega_total": "ω total (McDonald)", "omega_hierarchical": "ω hierarchical",
-           "alpha_std": "standardized α", "lambda6": "λ6 (Guttman)"}
+    sym = {"alpha": _("α (Cronbach)"), "omega_total": _("ω total (McDonald)"),
+           "omega_hierarchical": _("ω hierarchical"), "alpha_std": _("standardized α"), "lambda6": _("λ6 (Guttman)")}
     markers = ["o", "s", "D", "^"]
     off = np.linspace(-0.17, 0.17, len(coefficients)) if len(coefficients) > 1 else [0.0]
     xmin = 1.0
@@ -431,10 +456,10 @@ def reliability_forest(
                         elinewidth=0.8, capsize=1.5, label=sym.get(c, c))
         ax.set_yticks(ypos, [_label(names, k) for k in sub["key"]])
         ax.set_ylim(-0.7, len(sub) - 0.3)
-        _panel_label(ax, str(lvl).capitalize())
+        _panel_label(ax, _(str(lvl).capitalize()))
     lo_lim = max(0.0, math.floor((min(xmin, min(references)) - 0.03) * 20) / 20)
     axes[-1].set_xlim(lo_lim, 1.0)
-    axes[-1].set_xlabel("Reliability coefficient with 95% CI (0–1)")
+    axes[-1].set_xlabel(_("Reliability coefficient with 95% CI (0–1)"))
     _apa_axis(axes[-1].xaxis)
     handles, labs = axes[0].get_legend_handles_labels()
     fig.legend(handles, labs, loc="outside lower center", ncols=len(coefficients))
@@ -455,7 +480,7 @@ def scree_plot(
     suggested: Mapping[str, int] | None = None,
     *,
     max_factors: int | None = None,
-    ylabel: str = "Eigenvalue (reduced correlation matrix)",
+    ylabel: str | None = None,
     width: float = ONE_COLUMN,
 ) -> Figure:
     """Scree plot with Horn's (1965) parallel-analysis reference and the suggested numbers of factors.
@@ -477,14 +502,14 @@ def scree_plot(
     fig = new_figure(width, 2.5)
     ax = fig.add_subplot()
     x = t[num].to_numpy()
-    ax.plot(x, t[obs], "-o", color=PALETTE[0], ms=3, label="Observed data", zorder=3)
+    ax.plot(x, t[obs], "-o", color=PALETTE[0], ms=3, label=_("Observed data"), zorder=3)
     if sim:
-        ax.plot(x, t[sim], "--", color=PALETTE[1], label="Simulated, 95th percentile")
+        ax.plot(x, t[sim], "--", color=PALETTE[1], label=_("Simulated, 95th percentile"))
     if res:
-        ax.plot(x, t[res], ":", color=PALETTE[2], lw=1.2, label="Resampled, 95th percentile")
+        ax.plot(x, t[res], ":", color=PALETTE[2], lw=1.2, label=_("Resampled, 95th percentile"))
     ax.axhline(0, color="0.6", lw=0.5)
     by_count: dict[int, list[str]] = {}
-    names = {"parallel": "PA", "parallel_resampled": "PA (resampled)", "map": "MAP", "map4": "MAP (r⁴)",
+    names = {"parallel": "PA", "parallel_resampled": _("PA (resampled)"), "map": "MAP", "map4": "MAP (r⁴)",
              "kaiser": "Kaiser"}
     for key, n in dict(suggested or {}).items():
         if n is None or (isinstance(n, float) and math.isnan(n)):
@@ -495,8 +520,8 @@ def scree_plot(
         ax.axvline(n, color="0.3", lw=0.7, ls="-.", zorder=1)
         ax.annotate(f"{', '.join(crit)}: {n}", xy=(n, ymax * (0.95 - 0.12 * j)), xytext=(3, 0),
                     textcoords="offset points", fontsize=7, va="center")
-    ax.set_xlabel("Factor number (count)")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(_("Factor number (count)"))
+    ax.set_ylabel(_("Eigenvalue (reduced correlation matrix)") if ylabel is None else ylabel)
     step = max(1, int(math.ceil(len(x) / 12)))
     ax.set_xticks(x[::step])
     ax.legend(loc="center right")
@@ -555,10 +580,10 @@ def loading_heatmap(
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
-    ax.set_xlabel("EFA factor")
-    ax.set_ylabel("Item, grouped by hypothesised competency")
+    ax.set_xlabel(_("EFA factor"))
+    ax.set_ylabel(_("Item, grouped by hypothesised competency"))
     # group separators and labels
-    grp = [gmap.get(i, "(unassigned)") for i in items]
+    grp = [gmap.get(i, _("(unassigned)")) for i in items]
     start = 0
     for k in range(1, len(items) + 1):
         if k == len(items) or grp[k] != grp[start]:
@@ -571,7 +596,7 @@ def loading_heatmap(
     for spine in ax.spines.values():
         spine.set_visible(False)
     cb = fig.colorbar(im, ax=ax, location="bottom", shrink=0.7, aspect=30, pad=0.02)
-    cb.set_label(f"Pattern loading (standardized); |loading| ≥ {_apa(threshold)} printed")
+    cb.set_label(_("Pattern loading (standardized); |loading| ≥ {threshold} printed").format(threshold=_apa(threshold)))
     _apa_axis(cb.ax.xaxis)
     return fig
 
@@ -594,7 +619,7 @@ def cfa_path_dot(
     show_correlations: bool = True,
     min_correlation: float = 0.0,
     labels: Mapping[str, str] | None = None,
-    font: str = "Liberation Sans",
+    font: str | None = None,
 ) -> str:
     """DOT source of the CFA path diagram (pure; render it with :func:`render_dot`).
 
@@ -610,6 +635,7 @@ def cfa_path_dot(
     (shown when ``|r| >= min_correlation``); ``"none"`` (or ``show_correlations=False``) leaves them out.
     """
     _require(params, ["lhs", "op", "rhs", value], "cfa_path_dot")
+    font = DOT_FONTS.get(active_language(), "Liberation Sans") if font is None else font
     if correlations not in ("table", "arcs", "none"):
         raise ValueError("correlations must be 'table', 'arcs' or 'none'")
     if not show_correlations:
@@ -645,14 +671,14 @@ def cfa_path_dot(
     if len(first) > 1:
         # same rank, chained by invisible edges: stacked top-down in model order (items follow their factors)
         lines.append("  { rank=same; " + " -> ".join(_dot_id(f) for f in first) + " [style=invis]; }")
-    for _, r in meas.iterrows():
+    for _i, r in meas.iterrows():
         lab = _apa(r[value])
         # drawn indicator -> factor with the arrow head reversed so factors rank to the right of their items
         lines.append(f"  {_dot_id(r['rhs'])} -> {_dot_id(r['lhs'])} [dir=back, label={_dot_id(lab)}];")
-    for _, r in p[p["op"] == "~"].iterrows():
+    for _i, r in p[p["op"] == "~"].iterrows():
         lines.append(f"  {_dot_id(r['rhs'])} -> {_dot_id(r['lhs'])} [label={_dot_id(_apa(r[value]))}, "
                      "color=\"#0072B2\"];")
-    for _, r in cov.iterrows():
+    for _i, r in cov.iterrows():
         a, b, v = r["lhs"], r["rhs"], r[value]
         both_latent = a in lat_set and b in lat_set
         if both_latent and correlations != "arcs":
@@ -673,7 +699,7 @@ def _correlation_table(cov: pd.DataFrame, order: list, value: str) -> str:
     """Graphviz HTML-like table: lower triangle of the latent correlations, factors numbered 1..k."""
     k = len(order)
     r = {}
-    for _, row in cov.iterrows():
+    for _i, row in cov.iterrows():
         r[(row["lhs"], row["rhs"])] = r[(row["rhs"], row["lhs"])] = row[value]
     cell = '<TD ALIGN="RIGHT">{}</TD>'
     head = "<TR><TD></TD>" + "".join(f"<TD><B>{j + 1}</B></TD>" for j in range(k - 1)) + "</TR>"
@@ -682,7 +708,7 @@ def _correlation_table(cov: pd.DataFrame, order: list, value: str) -> str:
         cells = "".join(cell.format(_apa(r.get((order[i], order[j]), np.nan))) for j in range(i))
         cells += "<TD></TD>" * (k - 1 - i)
         rows.append(f"<TR><TD><B>{i + 1}</B></TD>{cells}</TR>")
-    title = f'<TR><TD COLSPAN="{k}"><I>Factor correlations</I></TD></TR>'
+    title = f'<TR><TD COLSPAN="{k}"><I>' + html.escape(_("Factor correlations")) + "</I></TD></TR>"
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">' + title + head + "".join(rows)
             + "</TABLE>")
 
@@ -818,7 +844,7 @@ def model_comparison(
         _panel_label(ax, f"{_INDEX_NAMES.get(k, k.upper())} {'≥' if op == '>=' else '≤'} {_apa(cut)}")
         ax.set_ylim(-0.6, len(models) - 0.4)
     axes[0].set_yticks(ypos, [_label(model_labels, m) for m in models])
-    axes[0].set_ylabel("Model")
+    axes[0].set_ylabel(_("Model"))
     return fig
 
 
@@ -885,10 +911,10 @@ def discriminant_matrix(
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_xlabel("Factor (above diagonal: HTMT ratio)")
-    ax.set_ylabel("Factor (below diagonal: latent correlation r)")
+    ax.set_xlabel(_("Factor (above diagonal: HTMT ratio)"))
+    ax.set_ylabel(_("Factor (below diagonal: latent correlation r)"))
     cb = fig.colorbar(im, ax=ax, shrink=0.75)
-    cb.set_label(f"Absolute value (0–1); framed: HTMT ≥ {_apa(threshold)}")
+    cb.set_label(_("Absolute value (0–1); framed: HTMT ≥ {threshold}").format(threshold=_apa(threshold)))
     _apa_axis(cb.ax.yaxis)
     return fig
 
@@ -927,7 +953,7 @@ def criterion_forest(
         err = np.vstack([est - sub[lower].to_numpy(dtype=float), sub[upper].to_numpy(dtype=float) - est])
         ax.axvline(0, color="0.5", lw=0.7)
         ax.errorbar(est, y, xerr=err, fmt="o", color=PALETTE[0], ms=3.5, elinewidth=0.9, capsize=1.5)
-        ax.set_xlabel("r with 95% CI")
+        ax.set_xlabel(_("r with 95% CI"))
         _panel_label(ax, _label(criterion_labels, c))
     axes[0].set_yticks(ypos, [_label(predictor_labels, k) for k in preds])
     axes[0].set_ylim(-0.6, len(preds) - 0.4)
@@ -947,7 +973,7 @@ def known_groups_profile(
     predictor_labels: Mapping[str, str] | None = None,
     criterion_labels: Mapping[str, str] | None = None,
     scale: tuple[float, float] | None = None,
-    ylabel: str = "Mean competency score (scale points)",
+    ylabel: str | None = None,
     width: float = TWO_COLUMN,
 ) -> Figure:
     """Competency profile of the top group vs the rest on each criterion, means with t-based CIs
@@ -969,7 +995,7 @@ def known_groups_profile(
         xs = np.array([pos[k] for k in sub["competency"]])
         o = np.argsort(xs)
         sub, xs = sub.iloc[o], xs[o]
-        for g_i, (grp, name, dx, mk) in enumerate((("top", "Top group", 0.1, "o"), ("rest", "Rest", -0.1, "s"))):
+        for g_i, (grp, name, dx, mk) in enumerate((("top", _("Top group"), 0.1, "o"), ("rest", _("Rest"), -0.1, "s"))):
             n = sub[f"n_{grp}"].to_numpy(dtype=float)
             mean = sub[f"mean_{grp}"].to_numpy(dtype=float)
             sd = sub[f"sd_{grp}"].to_numpy(dtype=float)
@@ -983,12 +1009,13 @@ def known_groups_profile(
                             ha="center", va="top", fontsize=6)
         ax.set_xticks(x, [_label(predictor_labels, k) for k in preds], rotation=40, ha="right",
                       rotation_mode="anchor")
-        ax.set_xlabel("Competency")
+        ax.set_xlabel(_("Competency"))
         _panel_label(ax, _label(criterion_labels, c))
         ax.set_xlim(-0.5, len(preds) - 0.5)
     if scale is not None:
         axes[0].set_ylim(*scale)
-    axes[0].set_ylabel(f"{ylabel}\nwith {round(conf * 100)}% CI")
+    ylabel = _("Mean competency score (scale points)") if ylabel is None else ylabel
+    axes[0].set_ylabel(_("{label}\nwith {level}% CI").format(label=ylabel, level=round(conf * 100)))
     handles, labs = axes[0].get_legend_handles_labels()
     fig.legend(handles, labs, loc="outside upper right", ncols=2)
     return fig
@@ -1030,7 +1057,7 @@ def dominance_plot(
         if "r2_total" in sub:
             title += f" (R² = {_apa(sub['r2_total'].iloc[0])})"
         _panel_label(ax, title)
-        ax.set_xlabel("General dominance weight (ΔR², 0–1)")
+        ax.set_xlabel(_("General dominance weight (ΔR², 0–1)"))
         _apa_axis(ax.xaxis)
     axes[0].set_yticks(ypos, [_label(predictor_labels, k) for k in preds])
     axes[0].set_ylim(-0.6, len(preds) - 0.4)
@@ -1052,7 +1079,7 @@ def invariance_plot(
     ``cfa.measurement_invariance`` table (step, cfi, rmsea, delta_cfi, delta_rmsea). Four axes."""
     _require(invariance, ["step", "cfi", "rmsea", "delta_cfi", "delta_rmsea"], "invariance_plot")
     cutoffs = dict(cutoffs or {"cfi": (">=", 0.95), "rmsea": ("<=", 0.06)})
-    steps = [str(s).capitalize() for s in invariance["step"]]
+    steps = [_(str(s).capitalize()) for s in invariance["step"]]
     x = np.arange(len(steps))
     fig = new_figure(width, 3.6)
     axes = fig.subplots(2, 2, sharex=True)
@@ -1074,9 +1101,9 @@ def invariance_plot(
                 ax.axhspan(lo, cut, color=BAND, lw=0, zorder=0)
         ax.set_ylabel(lab)
         _apa_axis(ax.yaxis, 3 if k == "rmsea" else 2)
-        _panel_label(ax, lab.split(" ")[0] + " per step")
-    for k, lab, lim, ax in (("delta_cfi", "ΔCFI (CFI units)", -delta_cfi, axes[1, 0]),
-                            ("delta_rmsea", "ΔRMSEA (RMSEA units)", delta_rmsea, axes[1, 1])):
+        _panel_label(ax, _("{index} per step").format(index=lab.split(" ")[0]))
+    for k, lab, lim, ax in (("delta_cfi", _("ΔCFI (CFI units)"), -delta_cfi, axes[1, 0]),
+                            ("delta_rmsea", _("ΔRMSEA (RMSEA units)"), delta_rmsea, axes[1, 1])):
         v = invariance[k].to_numpy(dtype=float)
         ok = np.isfinite(v)
         holds = (v >= lim) if lim < 0 else (v <= lim)
@@ -1084,12 +1111,12 @@ def invariance_plot(
         ax.bar(x[ok], v[ok], color=[c for c, o in zip(colors, ok) if o], width=0.5)
         ax.axhline(0, color="black", lw=0.6)
         ax.axhline(lim, color=OKABE_ITO["vermillion"], ls="--", lw=0.9)
-        ax.annotate(f"limit {format_number(lim, 3, leading_zero=False)}", (1.0, lim), xycoords=("axes fraction", "data"),
+        ax.annotate(_("limit {value}").format(value=format_number(lim, 3, leading_zero=False)), (1.0, lim), xycoords=("axes fraction", "data"),
                     xytext=(-2, 3 if lim > 0 else -8), textcoords="offset points", ha="right", fontsize=6.5,
                     color=OKABE_ITO["vermillion"])
         ax.set_ylabel(lab)
-        ax.set_xlabel("Invariance step (constraints added)")
-        _panel_label(ax, lab.split(" ")[0] + " vs previous step")
+        ax.set_xlabel(_("Invariance step (constraints added)"))
+        _panel_label(ax, _("{index} vs previous step").format(index=lab.split(" ")[0]))
         lo = min(np.nanmin(np.append(v[ok], 0)), lim) * 1.3 if lim < 0 else min(np.nanmin(np.append(v[ok], 0)), 0) * 1.3
         hi = max(np.nanmax(np.append(v[ok], 0)), lim) * 1.3 if lim > 0 else max(np.nanmax(np.append(v[ok], 0)), 0) * 1.3
         ax.set_ylim(lo - 1e-4, hi + 1e-4)

@@ -19,59 +19,61 @@ import base64
 import html
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pathlib import Path
 
 import pandas as pd
 
 from compval import tables as T
+from compval.i18n import N_, active_language
+from compval.i18n import gettext as _
 from compval.tables import ApaTable, format_ci, format_number, format_p
 
 __all__ = ["FIGURES", "TABLES", "SECTIONS", "render_report", "build_tables", "apa_table_html", "figure_src",
            "figure_width_px", "index_verdict", "reliability_verdict", "kmo_verdict", "congruence_verdict",
-           "htmt_verdict", "pretty", "fmt_r", "fmt_num", "render_power_section"]
+           "htmt_verdict", "pretty", "fmt_r", "fmt_num", "report_title", "HTML_LANG", "render_power_section"]
 
-#: Report sections: (anchor id, heading), in order.
+#: Report sections: (anchor id, heading), in order (English; translated when the report is rendered).
 SECTIONS = [
-    ("sample", "Sample and data cleaning"),
-    ("descriptives", "Item descriptives"),
-    ("reliability", "Reliability"),
-    ("efa", "Exploratory factor analysis"),
-    ("cfa", "Confirmatory factor analysis and model comparison"),
-    ("validity", "Construct validity"),
-    ("criterion", "Criterion validity"),
-    ("appendix", "Appendix: provenance"),
+    ("sample", N_("Sample and data cleaning")),
+    ("descriptives", N_("Item descriptives")),
+    ("reliability", N_("Reliability")),
+    ("efa", N_("Exploratory factor analysis")),
+    ("cfa", N_("Confirmatory factor analysis and model comparison")),
+    ("validity", N_("Construct validity")),
+    ("criterion", N_("Criterion validity")),
+    ("appendix", N_("Appendix: provenance")),
 ]
 
 #: Figures: file stem -> (section, short caption). The stems are the file names in ``results/figures/``.
 FIGURES: dict[str, tuple[str, str]] = {
-    "fig01_sample_flow": ("sample", "Flow of respondents from the survey export to the analysed sample, with "
-                                    "every exclusion step and the match with the performance records."),
-    "fig02_response_distribution": ("descriptives", "Response distributions per item (diverging stacked bars), "
-                                                    "grouped by competency; (R) marks reverse-keyed items."),
-    "fig03_reliability": ("reliability", "Cronbach's alpha (Feldt 95% CI), McDonald's omega total and omega "
+    "fig01_sample_flow": ("sample", N_("Flow of respondents from the survey export to the analysed sample, with "
+                                    "every exclusion step and the match with the performance records.")),
+    "fig02_response_distribution": ("descriptives", N_("Response distributions per item (diverging stacked bars), "
+                                                    "grouped by competency; (R) marks reverse-keyed items.")),
+    "fig03_reliability": ("reliability", N_("Cronbach's alpha (Feldt 95% CI), McDonald's omega total and omega "
                                          "hierarchical (bootstrap 95% CIs) per competency and module; reference "
-                                         "lines at .70 and .80."),
-    "fig04_scree": ("efa", "Scree plot of the observed eigenvalues with the parallel-analysis reference "
-                           "(95th percentiles) and the numbers of factors suggested by parallel analysis and MAP."),
-    "fig05_efa_loadings": ("efa", "EFA pattern loadings, items ordered by hypothesised competency; loadings "
-                                  "of at least .30 printed, so cross-loadings stand out."),
-    "fig06_cfa_path": ("cfa", "Path diagram of the hypothesised CFA model with completely standardized "
-                              "loadings; the factor correlations in the table beside the numbered factors."),
-    "fig07_model_comparison": ("cfa", "Fit indices of the hypothesised and the rival models; shaded: the region "
-                                      "meeting the Hu and Bentler (1999) cut-off."),
-    "fig08_discriminant_validity": ("validity", "Latent factor correlations (below the diagonal), HTMT ratios "
+                                         "lines at .70 and .80.")),
+    "fig04_scree": ("efa", N_("Scree plot of the observed eigenvalues with the parallel-analysis reference "
+                           "(95th percentiles) and the numbers of factors suggested by parallel analysis and MAP.")),
+    "fig05_efa_loadings": ("efa", N_("EFA pattern loadings, items ordered by hypothesised competency; loadings "
+                                  "of at least .30 printed, so cross-loadings stand out.")),
+    "fig06_cfa_path": ("cfa", N_("Path diagram of the hypothesised CFA model with completely standardized "
+                              "loadings; the factor correlations in the table beside the numbered factors.")),
+    "fig07_model_comparison": ("cfa", N_("Fit indices of the hypothesised and the rival models; shaded: the region "
+                                      "meeting the Hu and Bentler (1999) cut-off.")),
+    "fig08_discriminant_validity": ("validity", N_("Latent factor correlations (below the diagonal), HTMT ratios "
                                                 "(above) and the square root of AVE (diagonal); framed: HTMT "
-                                                "≥ .85."),
-    "fig12_invariance": ("validity", "Measurement invariance: CFI and RMSEA per step and their change from "
-                                     "the previous step with Chen's (2007) limits."),
-    "fig09_criterion_validity": ("criterion", "Correlations of the competency scores with each performance "
-                                              "criterion, with 95% confidence intervals."),
-    "fig10_known_groups": ("criterion", "Competency profile of the top performers versus the rest on each "
-                                        "criterion (means with 95% CIs, Hedges' g)."),
-    "fig11_dominance": ("criterion", "General dominance weights (share of R² attributable to each "
-                                     "competency) with bootstrap 95% CIs."),
+                                                "≥ .85.")),
+    "fig12_invariance": ("validity", N_("Measurement invariance: CFI and RMSEA per step and their change from "
+                                     "the previous step with Chen's (2007) limits.")),
+    "fig09_criterion_validity": ("criterion", N_("Correlations of the competency scores with each performance "
+                                              "criterion, with 95% confidence intervals.")),
+    "fig10_known_groups": ("criterion", N_("Competency profile of the top performers versus the rest on each "
+                                        "criterion (means with 95% CIs, Hedges' g).")),
+    "fig11_dominance": ("criterion", N_("General dominance weights (share of R² attributable to each "
+                                     "competency) with bootstrap 95% CIs.")),
 }
 
 #: APA tables: name -> section. The names are the file stems in ``results/tables/``.
@@ -98,28 +100,39 @@ def _finite(x) -> bool:
 
 def fmt_r(x, digits: int = 2) -> str:
     """A quantity bounded by 1, APA style (no leading zero): ``0.8443 -> ".84"``; "n/a" when missing."""
-    return format_number(x, digits, leading_zero=False, na="n/a")
+    return format_number(x, digits, leading_zero=False, na=_("n/a"))
 
 
 def fmt_num(x, digits: int = 2) -> str:
     """Any other number with a leading zero; "n/a" when missing."""
-    return format_number(x, digits, na="n/a")
+    return format_number(x, digits, na=_("n/a"))
 
 
 def _fmt_p(p) -> str:
     """``p = .012`` or ``p &lt; .001`` (APA; HTML-escaped, for the report's text)."""
-    s = format_p(p, na="n/a")
+    s = format_p(p, na=_("n/a"))
     return html.escape(f"p {s}" if s.startswith("<") else f"p = {s}")
 
 
 def _pct(part, whole, digits: int = 1) -> str:
-    return format_number(100.0 * float(part) / float(whole), digits) if _finite(part) and whole else "n/a"
+    return format_number(100.0 * float(part) / float(whole), digits) if _finite(part) and whole else _("n/a")
+
+
+#: Pipeline keys shown through :func:`pretty` (exclusion reasons, CFA models, invariance steps, reliability
+#: levels), marked for the catalogue.
+_DISPLAY_KEYS = (
+    N_("Missing id"), N_("Duplicate id"), N_("No responses"), N_("Careless responding"), N_("Too many missing"),
+    N_("All missing"), N_("Incomplete"),
+    N_("Hypothesized"), N_("One factor"), N_("Modules"), N_("Second order"), N_("Orthogonal"), N_("Parcels"),
+    N_("Configural"), N_("Metric"), N_("Scalar"), N_("Strict"), N_("Competency"), N_("Module"),
+)
 
 
 def pretty(key) -> str:
-    """A key as display text: ``"card_sales_volume" -> "Card sales volume"``."""
+    """A key as display text: ``"card_sales_volume" -> "Card sales volume"``, translated when the catalogue
+    has the text (model names, invariance steps, exclusion reasons); data keys without an entry stay as they are."""
     s = str(key).replace("_", " ").strip()
-    return s[:1].upper() + s[1:]
+    return _(s[:1].upper() + s[1:])
 
 
 _LOWER_IS_BETTER = ("rmsea", "srmr", "rmr")
@@ -135,7 +148,7 @@ def _cutoff(rule, index: str) -> tuple[str, float]:
 def _boot_ci(ci) -> str:
     """", 95% CI [lo, hi]" for a bootstrap interval, or "" when there is none."""
     lo, hi = (list(ci or []) + [None, None])[:2]
-    return f" (95% CI {format_ci(lo, hi)})" if _finite(lo) and _finite(hi) else ""
+    return _(" (95% CI {ci})").format(ci=format_ci(lo, hi)) if _finite(lo) and _finite(hi) else ""
 
 
 def _judged(rec: Mapping, idx: str) -> tuple[str, object]:
@@ -144,73 +157,78 @@ def _judged(rec: Mapping, idx: str) -> tuple[str, object]:
     return key, rec.get("cutoff_values", {}).get(idx, rec.get(idx))
 
 
-def _best_label(comp: Mapping) -> str:
-    """How the best model was chosen: lowest BIC, or highest CFI under WLSMV (no likelihood)."""
-    return "Highest CFI (no likelihood under WLSMV)" if comp.get("selection_criterion") == "cfi" else "Lowest BIC"
+def _best_label(comp: Mapping, lower: bool = False) -> str:
+    """How the best model was chosen: lowest BIC, or highest CFI under WLSMV (no likelihood); ``lower``: the
+    run-in form (English lower case, index names kept in other languages)."""
+    if comp.get("selection_criterion") == "cfi":
+        return _("highest cfi (no likelihood under wlsmv)") if lower else _("Highest CFI (no likelihood under WLSMV)")
+    return _("lowest bic") if lower else _("Lowest BIC")
 
 
 def index_verdict(index: str, value, rule, digits: int = 3) -> tuple[str, bool | None]:
     """``("CFI = .998 meets the ≥ .95 criterion", True)``; ``rule`` is ``(">=", .95)`` or a bare number (the
     direction then follows the index: RMSEA/SRMR lower is better). ``None`` when the value is missing."""
     op, cut = _cutoff(rule, index)
-    base, _, version = index.partition(".")
+    base, _sep, version = index.partition(".")
     name = _INDEX_LABELS.get(base, base.upper()) + (f" ({version})" if version else "")
     sym = "≥" if op == ">=" else "≤"
     if not _finite(value):
-        return f"{name} not available", None
+        return _("{index} not available").format(index=name), None
     v = float(value)
     ok = v >= cut if op == ">=" else v <= cut
-    word = "meets" if ok else "does not meet"
-    return f"{name} = {fmt_r(v, digits)} {word} the {sym} {fmt_r(cut, 2)} criterion", ok
+    text = (_("{index} = {value} meets the {sym} {cutoff} criterion") if ok else
+            _("{index} = {value} does not meet the {sym} {cutoff} criterion"))
+    return text.format(index=name, value=fmt_r(v, digits), sym=sym, cutoff=fmt_r(cut, 2)), ok
 
 
 def reliability_verdict(value) -> tuple[str, bool | None]:
     """Nunnally (1978) conventions: ≥ .80 good (decisions about groups and research), ≥ .70 acceptable,
     below .70 insufficient."""
     if not _finite(value):
-        return "not available", None
+        return _("not available"), None
     v = float(value)
     if v >= 0.80:
-        return "meets the .80 criterion (good)", True
+        return _("meets the .80 criterion (good)"), True
     if v >= 0.70:
-        return "meets the .70 criterion (acceptable) but not .80", True
-    return "does not meet the .70 criterion", False
+        return _("meets the .70 criterion (acceptable) but not .80"), True
+    return _("does not meet the .70 criterion"), False
 
 
 def kmo_verdict(value) -> tuple[str, bool | None]:
     """Kaiser (1974) labels for the Kaiser-Meyer-Olkin measure of sampling adequacy."""
     if not _finite(value):
-        return "not available", None
+        return _("not available"), None
     v = float(value)
-    for cut, label in ((0.9, "marvelous"), (0.8, "meritorious"), (0.7, "middling"), (0.6, "mediocre"),
-                       (0.5, "miserable")):
+    for cut, label in ((0.9, N_("marvelous")), (0.8, N_("meritorious")), (0.7, N_("middling")),
+                       (0.6, N_("mediocre")), (0.5, N_("miserable"))):
         if v >= cut:
-            return f"{label} (Kaiser, 1974); the data are suitable for factor analysis", v >= 0.6
-    return "unacceptable (Kaiser, 1974); the data are not suitable for factor analysis", False
+            return _("{label} (Kaiser, 1974); the data are suitable for factor analysis").format(label=_(label)), \
+                v >= 0.6
+    return _("unacceptable (Kaiser, 1974); the data are not suitable for factor analysis"), False
 
 
 def congruence_verdict(value) -> tuple[str, bool | None]:
     """Tucker congruence (Lorenzo-Seva & ten Berge 2006): ≥ .95 equal, .85-.94 fair similarity, else not."""
     if not _finite(value):
-        return "not available", None
+        return _("not available"), None
     v = float(value)
     if v >= 0.95:
-        return "the factors can be considered equal (≥ .95)", True
+        return _("the factors can be considered equal (≥ .95)"), True
     if v >= 0.85:
-        return "fair similarity (.85–.94)", True
-    return "not similar (< .85)", False
+        return _("fair similarity (.85–.94)"), True
+    return _("not similar (< .85)"), False
 
 
 def htmt_verdict(value) -> tuple[str, bool | None]:
     """Henseler et al. (2015): below .85 discriminant, .85-.90 questionable, from .90 not discriminant."""
     if not _finite(value):
-        return "not available", None
+        return _("not available"), None
     v = float(value)
     if v < 0.85:
-        return "below .85: discriminant", True
+        return _("below .85: discriminant"), True
     if v < 0.90:
-        return "between .85 and .90: questionable", False
-    return "at least .90: not discriminant", False
+        return _("between .85 and .90: questionable"), False
+    return _("at least .90: not discriminant"), False
 
 
 # ============================================================================ HTML pieces
@@ -220,8 +238,13 @@ def _e(x) -> str:
 
 def _badge(ok: bool | None) -> str:
     if ok is None:
-        return '<span class="badge na">info</span>'
-    return '<span class="badge ok">✓ meets</span>' if ok else '<span class="badge fail">✗ fails</span>'
+        return '<span class="badge na">' + _("info") + "</span>"
+    return ('<span class="badge ok">' + _("✓ meets") + "</span>") if ok else \
+        ('<span class="badge fail">' + _("✗ fails") + "</span>")
+
+
+def _missing(text: str) -> str:
+    return f"<p class='missing'>{text}</p>"
 
 
 def _verdict_li(text_html: str, ok: bool | None) -> str:
@@ -235,7 +258,7 @@ def apa_table_html(table: ApaTable, number: int | None = None) -> str:
     num = number if number is not None else table.number
     out = ['<div class="apa">']
     if num is not None:
-        out.append(f'<p class="tabnum">Table {num}</p>')
+        out.append(f'<p class="tabnum">{_e(_("Table {number}").format(number=num))}</p>')
     out.append(f'<p class="tabtitle">{_e(table.title)}</p>')
     out.append("<table><thead><tr>")
     for c in cols:
@@ -254,7 +277,7 @@ def apa_table_html(table: ApaTable, number: int | None = None) -> str:
             out.append("</tr>")
     out.append("</tbody></table>")
     if table.note:
-        out.append(f'<p class="note"><i>Note.</i> {_e(table.note)}</p>')
+        out.append('<p class="note"><i>' + _("Note.") + f"</i> {_e(table.note)}</p>")
     out.append("</div>")
     return "".join(out)
 
@@ -396,7 +419,7 @@ def build_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, ApaTable]:
     inv = tables.get("invariance")
     if inv is not None and len(inv) and "step" in inv:
         grp = inv["group"].iloc[0] if "group" in inv else None
-        title = "Measurement Invariance Across Groups" + (f" ({pretty(grp)})" if grp else "")
+        title = _("Measurement Invariance Across Groups") + (f" ({pretty(grp)})" if grp else "")
         out["invariance"] = T.invariance_table(inv.drop(columns=["group", "status"], errors="ignore"), title=title)
     c = tables.get("criterion_correlations")
     if c is not None and len(c):
@@ -415,15 +438,15 @@ def _regression_table(reg: pd.DataFrame) -> ApaTable:
                         "p_delta", "p_delta_hc3"] if c in reg.columns]
     df = reg[cols].copy()
     df["criterion"] = [pretty(c) for c in df["criterion"]]
-    labels = {"criterion": "Criterion", "n": "n", "r2_controls": "R² (controls)", "r2_full": "R² (full)",
-              "delta_r2": "ΔR²", "f_change": "F change", "df1": "df1", "df2": "df2", "p_delta": "p",
+    labels = {"criterion": _("Criterion"), "n": "n", "r2_controls": _("R² (controls)"), "r2_full": _("R² (full)"),
+              "delta_r2": "ΔR²", "f_change": _("F change"), "df1": "df1", "df2": "df2", "p_delta": "p",
               "p_delta_hc3": "p (HC3)"}
     formats = {"criterion": "text", "n": "int", "r2_controls": "r", "r2_full": "r", "delta_r2": "r",
                "f_change": "f2", "df1": "int", "df2": "int", "p_delta": "p", "p_delta_hc3": "p"}
-    note = ("Hierarchical regression: step 1 the control variables, step 2 adds the competency scores. ΔR² is "
-            "the variance the competencies explain beyond the controls, tested with the F change; p (HC3) uses "
-            "heteroscedasticity-consistent standard errors (MacKinnon & White, 1985).")
-    return ApaTable("Incremental Validity of the Competency Scores", df, formats, note, labels=labels,
+    note = _("Hierarchical regression: step 1 the control variables, step 2 adds the competency scores. ΔR² is "
+             "the variance the competencies explain beyond the controls, tested with the F change; p (HC3) uses "
+             "heteroscedasticity-consistent standard errors (MacKinnon & White, 1985).")
+    return ApaTable(_("Incremental Validity of the Competency Scores"), df, formats, note, labels=labels,
                     label="tab:regression")
 
 
@@ -433,35 +456,39 @@ def _section_sample(s: Mapping, tables: Mapping) -> list[str]:
     n_raw, n_an = s.get("n_raw"), s.get("n_analyzed")
     excl = dict(s.get("excluded") or {})
     n_ex = sum(int(v) for v in excl.values())
-    parts = ", ".join(f"{_e(pretty(k).lower())} (n = {int(v)})" for k, v in excl.items()) or "none"
-    out.append(f"<p>Of <b>{n_raw}</b> survey records received, <b>{n_an}</b> ({_pct(n_an, n_raw)}%) were analysed "
-               f"and {n_ex} were excluded: {parts}.</p>")
+    parts = _(", ").join(f"{_e(pretty(k).lower())} (n = {int(v)})" for k, v in excl.items()) or _("none")
+    out.append(_("<p>Of <b>{n_raw}</b> survey records received, <b>{n_analyzed}</b> ({pct}%) were analysed "
+                 "and {n_excluded} were excluded: {reasons}.</p>").format(
+        n_raw=n_raw, n_analyzed=n_an, pct=_pct(n_an, n_raw), n_excluded=n_ex, reasons=parts))
     ok = n_raw is not None and n_an is not None and int(n_raw) == int(n_an) + n_ex
-    items = [_verdict_li(f"Conservation: received = analysed + excluded ({n_raw} = {n_an} + {n_ex})"
-                         + ("" if ok else " does <b>not</b> hold"), ok)]
+    items = [_verdict_li(_("Conservation: received = analysed + excluded ({n_raw} = {n_analyzed} + {n_excluded})"
+                           ).format(n_raw=n_raw, n_analyzed=n_an, n_excluded=n_ex)
+                         + ("" if ok else _(" does <b>not</b> hold")), ok)]
     perf = s.get("performance")
     if perf:
         items.append(_verdict_li(
-            f"{perf.get('matched')} analysed respondents were matched to one of {perf.get('n_performance_records')} "
-            f"performance records; {perf.get('survey_only')} analysed respondents have no performance record and "
-            f"{perf.get('performance_only')} performance records have no analysed survey"
-            + (f" ({perf.get('performance_of_excluded')} of them belong to excluded respondents)"
-               if perf.get("performance_of_excluded") is not None else "") + ".", None))
+            _("{matched} analysed respondents were matched to one of {n_records} performance records; "
+              "{survey_only} analysed respondents have no performance record and {performance_only} performance "
+              "records have no analysed survey").format(
+                matched=perf.get("matched"), n_records=perf.get("n_performance_records"),
+                survey_only=perf.get("survey_only"), performance_only=perf.get("performance_only"))
+            + (_(" ({n} of them belong to excluded respondents)").format(n=perf.get("performance_of_excluded"))
+               if perf.get("performance_of_excluded") is not None else "") + _("."), None))
     out.append("<ul class='verdicts'>" + "".join(items) + "</ul>")
     mcar = s.get("little_mcar") or (s.get("missingness") or {}).get("little_mcar")
     if mcar:
         sig = _finite(mcar.get("p")) and float(mcar["p"]) < 0.05
-        out.append(f"<p>Little's (1988) MCAR test: χ²({mcar.get('df')}) = {fmt_num(mcar.get('chi2'))}, "
-                   f"{_fmt_p(mcar.get('p'))}; the data are "
-                   f"{'<b>not</b> missing completely at random' if sig else 'consistent with MCAR'}.</p>")
+        out.append(_("<p>Little's (1988) MCAR test: χ²({df}) = {chi2}, {p}; the data are {verdict}.</p>").format(
+            df=mcar.get("df"), chi2=fmt_num(mcar.get("chi2")), p=_fmt_p(mcar.get("p")),
+            verdict=_("<b>not</b> missing completely at random") if sig else _("consistent with MCAR")))
     miss = tables.get("item_missingness")
     if miss is not None and len(miss) and "share_missing" in miss:
         top = miss.sort_values(["share_missing", "item"], ascending=[False, True]).head(10)
-        t = ApaTable("Items With the Most Missing Answers", top[["item", "n_missing", "share_missing"]].reset_index(
+        t = ApaTable(_("Items With the Most Missing Answers"), top[["item", "n_missing", "share_missing"]].reset_index(
             drop=True), {"item": "text", "n_missing": "int", "share_missing": "pct1"},
-            note="Missing answers among respondents after ingest, before the careless-responding screen; the "
-                 "ten items with the highest share.",
-            labels={"item": "Item", "n_missing": "Missing (n)", "share_missing": "Missing %"})
+            note=_("Missing answers among respondents after ingest, before the careless-responding screen; the "
+                   "ten items with the highest share."),
+            labels={"item": _("Item"), "n_missing": _("Missing (n)"), "share_missing": _("Missing %")})
         out.append(apa_table_html(t))
     return out
 
@@ -469,54 +496,68 @@ def _section_sample(s: Mapping, tables: Mapping) -> list[str]:
 def _section_reliability(s: Mapping, names: Mapping) -> list[str]:
     rel = s.get("reliability") or {}
     if not rel:
-        return ["<p class='missing'>No reliability results.</p>"]
+        return [_missing(_("No reliability results."))]
     items = []
     for key, r in rel.items():
         lo, hi = (r.get("alpha_ci") or [None, None])[:2]
         text, ok = reliability_verdict(r.get("alpha"))
         items.append(_verdict_li(
-            f"<b>{_e(_name(names, key))}</b> ({r.get('n_items')} items): α = {fmt_r(r.get('alpha'))}, 95% CI "
-            f"{format_ci(lo, hi, na='n/a')}, ω<sub>t</sub> = {fmt_r(r.get('omega_total'))}, "
-            f"ω<sub>h</sub> = {fmt_r(r.get('omega_hierarchical'))}{_boot_ci(r.get('omega_hierarchical_ci'))} — "
-            f"α {text}", ok))
+            _("<b>{name}</b> ({n_items} items): α = {alpha}, 95% CI {ci}, ω<sub>t</sub> = {omega_t}, "
+              "ω<sub>h</sub> = {omega_h}{omega_h_ci} — α {verdict}").format(
+                name=_e(_name(names, key)), n_items=r.get("n_items"), alpha=fmt_r(r.get("alpha")),
+                ci=format_ci(lo, hi, na=_("n/a")), omega_t=fmt_r(r.get("omega_total")),
+                omega_h=fmt_r(r.get("omega_hierarchical")), omega_h_ci=_boot_ci(r.get("omega_hierarchical_ci")),
+                verdict=text), ok))
     n_ok = sum(1 for r in rel.values() if _finite(r.get("alpha")) and float(r["alpha"]) >= 0.70)
-    return [f"<p>{n_ok} of {len(rel)} competency scales reach Cronbach's α ≥ .70.</p>",
+    return [_("<p>{n_ok} of {n} competency scales reach Cronbach's α ≥ .70.</p>").format(n_ok=n_ok, n=len(rel)),
             "<ul class='verdicts'>" + "".join(items) + "</ul>"]
 
 
 def _section_efa(s: Mapping, names: Mapping) -> list[str]:
     e = s.get("efa") or {}
     if not e:
-        return ["<p class='missing'>No EFA results.</p>"]
+        return [_missing(_("No EFA results."))]
     out = []
     kmo_text, kmo_ok = kmo_verdict(e.get("kmo"))
     bart_ok = _finite(e.get("bartlett_p")) and float(e["bartlett_p"]) < 0.05
     cong = dict(e.get("congruence") or {})
     k_hyp = len(cong) or None
     items = [
-        _verdict_li(f"KMO = {fmt_r(e.get('kmo'))}: {kmo_text}.", kmo_ok),
-        _verdict_li(f"Bartlett's test of sphericity: χ²({e.get('bartlett_df')}) = {fmt_num(e.get('bartlett_chi2'))}, "
-                    f"{_fmt_p(e.get('bartlett_p'))} — the correlation matrix "
-                    f"{'differs' if bart_ok else 'does not differ'} from an identity matrix.", bart_ok),
+        _verdict_li(_("KMO = {kmo}: {verdict}.").format(kmo=fmt_r(e.get("kmo")), verdict=kmo_text), kmo_ok),
+        _verdict_li((_("Bartlett's test of sphericity: χ²({df}) = {chi2}, {p} — the correlation matrix differs "
+                       "from an identity matrix.") if bart_ok else
+                     _("Bartlett's test of sphericity: χ²({df}) = {chi2}, {p} — the correlation matrix does not "
+                       "differ from an identity matrix.")).format(
+            df=e.get("bartlett_df"), chi2=fmt_num(e.get("bartlett_chi2")), p=_fmt_p(e.get("bartlett_p"))), bart_ok),
     ]
-    for key, label in (("n_factors_parallel", "Parallel analysis (Horn, 1965)"),
-                       ("n_factors_map", "Velicer's MAP"), ("n_factors_map4", "MAP (r⁴)")):
+    for key, label in (("n_factors_parallel", _("Parallel analysis (Horn, 1965)")),
+                       ("n_factors_map", _("Velicer's MAP")), ("n_factors_map4", "MAP (r⁴)")):
         if key in e:
             n = e.get(key)
             ok = None if k_hyp is None or n is None else int(n) == k_hyp
-            items.append(_verdict_li(f"{label} suggests <b>{n}</b> factors"
-                                     + (f"; the codebook hypothesises {k_hyp}" if k_hyp else "") + ".", ok))
-    out.append(f"<p>{_e(str(e.get('method', '')).upper() or 'The')} extraction of "
-               f"<b>{e.get('n_factors_extracted')}</b> factors on n = {e.get('n')} respondents; each hypothesised "
-               "competency is matched to the EFA factor with the highest Tucker congruence.</p>")
+            items.append(_verdict_li(_("{criterion} suggests <b>{n}</b> factors").format(criterion=label, n=n)
+                                     + (_("; the codebook hypothesises {k}").format(k=k_hyp) if k_hyp else "")
+                                     + _("."), ok))
+    out.append(_("<p>{method} extraction of <b>{k}</b> factors on n = {n} respondents; each hypothesised "
+                 "competency is matched to the EFA factor with the highest Tucker congruence.</p>").format(
+        method=_e(str(e.get("method", "")).upper() or _("The")), k=e.get("n_factors_extracted"), n=e.get("n")))
     out.append("<ul class='verdicts'>" + "".join(items) + "</ul>")
     if cong:
         ci = []
         for key, v in cong.items():
             text, ok = congruence_verdict(v)
-            ci.append(_verdict_li(f"<b>{_e(_name(names, key))}</b>: congruence = {fmt_r(v)} — {text}", ok))
+            ci.append(_verdict_li(_("<b>{name}</b>: congruence = {value} — {verdict}").format(
+                name=_e(_name(names, key)), value=fmt_r(v), verdict=text), ok))
         out.append("<ul class='verdicts'>" + "".join(ci) + "</ul>")
     return out
+
+
+#: The model-comparison verdicts of :func:`compval.comparison.comparison_tables` (translated for display).
+_VERDICTS = (N_("supported"), N_("not supported"))
+
+
+def _verdict_word(verdict) -> str:
+    return _(verdict) if verdict in _VERDICTS else str(verdict)
 
 
 def _cfa_models(cfa: Mapping) -> list[str]:
@@ -526,7 +567,7 @@ def _cfa_models(cfa: Mapping) -> list[str]:
 def _section_cfa(s: Mapping, names: Mapping) -> list[str]:
     cfa = s.get("cfa") or {}
     if not cfa:
-        return ["<p class='missing'>No CFA results.</p>"]
+        return [_missing(_("No CFA results."))]
     comp = cfa.get("comparison") or {}
     ref = comp.get("reference", "hypothesized")
     cut = comp.get("cutoffs") or {"cfi": [">=", 0.95], "tli": [">=", 0.95], "rmsea": ["<=", 0.06],
@@ -534,22 +575,24 @@ def _section_cfa(s: Mapping, names: Mapping) -> list[str]:
     h = cfa.get(ref) or {}
     out = []
     if h:
-        out.append(f"<p>The hypothesised model ({_e(pretty(ref))}): χ²({h.get('df')}) = {fmt_num(h.get('chisq'))}, "
-                   f"{_fmt_p(h.get('pvalue'))}; RMSEA 90% CI "
-                   f"{format_ci(h.get('rmsea_ci_lower'), h.get('rmsea_ci_upper'), 3, na='n/a')}; "
-                   f"{'converged' if h.get('converged') else '<b>did not converge</b>'}"
-                   f"{'' if h.get('status') in (None, 'ok') else ' (' + _e(h.get('status')) + ')'}.</p>")
+        out.append(_("<p>The hypothesised model ({model}): χ²({df}) = {chi2}, {p}; RMSEA 90% CI {ci}; "
+                     "{converged}{status}.</p>").format(
+            model=_e(pretty(ref)), df=h.get("df"), chi2=fmt_num(h.get("chisq")), p=_fmt_p(h.get("pvalue")),
+            ci=format_ci(h.get("rmsea_ci_lower"), h.get("rmsea_ci_upper"), 3, na=_("n/a")),
+            converged=_("converged") if h.get("converged") else _("<b>did not converge</b>"),
+            status="" if h.get("status") in (None, "ok") else " (" + _e(h.get("status")) + ")"))
         items = []
         for idx, rule in cut.items():
             text, ok = index_verdict(*_judged(h, idx), rule)
-            items.append(_verdict_li(_e(text) + ".", ok))
+            items.append(_verdict_li(_e(text) + _("."), ok))
         out.append("<ul class='verdicts'>" + "".join(items) + "</ul>")
         loads = [v for f in (h.get("loadings_std") or {}).values() for v in f.values() if _finite(v)]
         if loads:
             n_low = sum(1 for v in loads if abs(v) < 0.50)
-            out.append(f"<p>Standardized loadings range from {fmt_r(min(loads))} to {fmt_r(max(loads))}; "
-                       f"{len(loads) - n_low} of {len(loads)} reach .50 "
-                       f"({'all' if n_low == 0 else str(n_low) + ' below'}; Hair et al., 2019).</p>")
+            out.append(_("<p>Standardized loadings range from {low} to {high}; {n_ok} of {n} reach .50 "
+                         "({which}; Hair et al., 2019).</p>").format(
+                low=fmt_r(min(loads)), high=fmt_r(max(loads)), n_ok=len(loads) - n_low, n=len(loads),
+                which=_("all") if n_low == 0 else _("{n} below").format(n=n_low)))
     rivals = [m for m in _cfa_models(cfa) if m != ref]
     if rivals:
         rows = []
@@ -558,42 +601,44 @@ def _section_cfa(s: Mapping, names: Mapping) -> list[str]:
             rows.append(f"<tr><td>{_e(pretty(m))}</td><td class='num'>{fmt_r(v.get('cfi'), 3)}</td>"
                         f"<td class='num'>{fmt_r(v.get('rmsea'), 3)}</td><td class='num'>{fmt_r(v.get('srmr'), 3)}</td>"
                         f"<td class='num'>{fmt_num(v.get('bic'), 1)}</td>"
-                        f"<td>{'yes' if v.get('meets_cutoffs') else 'no'}</td></tr>")
-        out.append("<table class='compact'><thead><tr><th>Model</th><th class='num'>CFI</th>"
+                        "<td>" + (_("yes") if v.get("meets_cutoffs") else _("no")) + "</td></tr>")
+        out.append("<table class='compact'><thead><tr><th>" + _("Model") + "</th><th class='num'>CFI</th>"
                    "<th class='num'>RMSEA</th><th class='num'>SRMR</th><th class='num'>BIC</th>"
-                   "<th>Meets cut-offs</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+                   "<th>" + _("Meets cut-offs") + "</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
     if comp:
         pref = comp.get("reference_preferred_over_all_rivals")
+        meets = comp.get("reference_meets_cutoffs")
         out.append("<ul class='verdicts'>" + _verdict_li(
-            f"{_best_label(comp)}: <b>{_e(pretty(comp.get('best_model', comp.get('best_bic'))))}</b>. "
-            "The hypothesised model "
-            f"{'meets' if comp.get('reference_meets_cutoffs') else 'does not meet'} the cut-offs and is "
-            f"{'preferred over every rival' if pref else 'not preferred over every rival'}; "
-            f"overall verdict: <b>{_e(comp.get('verdict'))}</b>.", bool(pref) if pref is not None else None)
+            _("{criterion}: <b>{best}</b>. The hypothesised model {meets} the cut-offs and is {preferred}; "
+              "overall verdict: <b>{verdict}</b>.").format(
+                criterion=_best_label(comp), best=_e(pretty(comp.get("best_model", comp.get("best_bic")))),
+                meets=_("meets") if meets else _("does not meet"),
+                preferred=_("preferred over every rival") if pref else _("not preferred over every rival"),
+                verdict=_e(_verdict_word(comp.get("verdict")))), bool(pref) if pref is not None else None)
             + "</ul>")
         for m, hrec in (comp.get("higher_order") or {}).items():
             if not hrec.get("comparable"):
                 continue
             t = hrec.get("target_coefficient")
-            out.append(
-                f"<p>The {_e(pretty(m).lower())} model keeps the hypothesised factors and explains their "
-                f"correlations by higher-order factors: Δχ²({fmt_num(hrec.get('df_diff'), 0)}) = "
-                f"{fmt_num(hrec.get('chisq_diff'))}, {_fmt_p(hrec.get('pvalue'))}, ΔBIC = "
-                f"{fmt_num(hrec.get('delta_bic'), 1)}; target coefficient T = {fmt_r(t, 3)} (Marsh &amp; Hocevar, "
-                f"1985: the share of the first-order factors' covariation the higher-order factors account for)."
-                "</p>")
+            out.append(_(
+                "<p>The {model} model keeps the hypothesised factors and explains their correlations by "
+                "higher-order factors: Δχ²({df}) = {chi2}, {p}, ΔBIC = {delta_bic}; target coefficient T = {t} "
+                "(Marsh &amp; Hocevar, 1985: the share of the first-order factors' covariation the higher-order "
+                "factors account for).</p>").format(
+                model=_e(pretty(m).lower()), df=fmt_num(hrec.get("df_diff"), 0), chi2=fmt_num(hrec.get("chisq_diff")),
+                p=_fmt_p(hrec.get("pvalue")), delta_bic=fmt_num(hrec.get("delta_bic"), 1), t=fmt_r(t, 3)))
     return out
 
 
 def _pair(key: str) -> tuple[str, str]:
-    a, _, b = str(key).partition("~~")
+    a, _sep, b = str(key).partition("~~")
     return a, b
 
 
 def _section_validity(s: Mapping, names: Mapping) -> list[str]:
     v = s.get("validity") or {}
     if not v:
-        return ["<p class='missing'>No construct-validity results.</p>"]
+        return [_missing(_("No construct-validity results."))]
     out = []
     facs = {k: r for k, r in v.items() if k not in ("htmt", "invariance") and isinstance(r, Mapping)}
     items = []
@@ -602,11 +647,12 @@ def _section_validity(s: Mapping, names: Mapping) -> list[str]:
         ok_cr = _finite(cr) and float(cr) >= 0.70
         ok_ave = _finite(ave) and float(ave) >= 0.50
         items.append(_verdict_li(
-            f"<b>{_e(_name(names, k))}</b>: CR = {fmt_r(cr)} {'meets' if ok_cr else 'does not meet'} the ≥ .70 "
-            f"criterion; AVE = {fmt_r(ave)} {'meets' if ok_ave else 'does not meet'} the ≥ .50 criterion "
-            "(Fornell & Larcker, 1981)", ok_cr and ok_ave))
+            _("<b>{name}</b>: CR = {cr} {meets_cr} the ≥ .70 criterion; AVE = {ave} {meets_ave} the ≥ .50 criterion "
+              "(Fornell & Larcker, 1981)").format(
+                name=_e(_name(names, k)), cr=fmt_r(cr), meets_cr=_("meets") if ok_cr else _("does not meet"),
+                ave=fmt_r(ave), meets_ave=_("meets") if ok_ave else _("does not meet")), ok_cr and ok_ave))
     if items:
-        out.append("<h3>Convergent validity</h3><ul class='verdicts'>" + "".join(items) + "</ul>")
+        out.append("<h3>" + _("Convergent validity") + "</h3><ul class='verdicts'>" + "".join(items) + "</ul>")
     # Fornell-Larcker from the CFA factor correlations and the AVEs, both in the summary
     cors = ((s.get("cfa") or {}).get("hypothesized") or {}).get("factor_correlations") or {}
     fl = []
@@ -616,9 +662,10 @@ def _section_validity(s: Mapping, names: Mapping) -> list[str]:
             fl.append((a, b, float(r), min(float(facs[a]["ave"]), float(facs[b]["ave"])) > float(r) ** 2))
     if fl:
         bad = [f"{_e(_name(names, a))}–{_e(_name(names, b))} (r = {fmt_r(r)})" for a, b, r, ok in fl if not ok]
-        out.append("<h3>Discriminant validity</h3><ul class='verdicts'>" + _verdict_li(
-            f"Fornell–Larcker: {len(fl) - len(bad)} of {len(fl)} factor pairs have both AVEs above the squared "
-            f"latent correlation" + (f"; fails for {', '.join(bad)}" if bad else "") + ".", not bad) + "</ul>")
+        out.append("<h3>" + _("Discriminant validity") + "</h3><ul class='verdicts'>" + _verdict_li(
+            _("Fornell–Larcker: {n_ok} of {n} factor pairs have both AVEs above the squared latent correlation"
+              ).format(n_ok=len(fl) - len(bad), n=len(fl))
+            + (_("; fails for {pairs}").format(pairs=_(", ").join(bad)) if bad else "") + _("."), not bad) + "</ul>")
     ht = {k: x for k, x in (v.get("htmt") or {}).items() if _finite(x)}
     if ht:
         worst = max(ht, key=lambda k: ht[k])
@@ -626,35 +673,40 @@ def _section_validity(s: Mapping, names: Mapping) -> list[str]:
         a, b = _pair(worst)
         text, ok = htmt_verdict(ht[worst])
         if not fl:
-            out.append("<h3>Discriminant validity</h3>")
+            out.append("<h3>" + _("Discriminant validity") + "</h3>")
         out.append("<ul class='verdicts'>" + _verdict_li(
-            f"HTMT (Henseler et al., 2015): {n_ok} of {len(ht)} pairs below .85; the largest is "
-            f"{_e(_name(names, a))}–{_e(_name(names, b))} with HTMT = {fmt_r(ht[worst])}, {text}.", ok) + "</ul>")
+            _("HTMT (Henseler et al., 2015): {n_ok} of {n} pairs below .85; the largest is {a}–{b} with HTMT = "
+              "{value}, {verdict}.").format(n_ok=n_ok, n=len(ht), a=_e(_name(names, a)), b=_e(_name(names, b)),
+                                            value=fmt_r(ht[worst]), verdict=text), ok) + "</ul>")
     inv = v.get("invariance") or {}
     steps = [(k, r) for k, r in inv.items() if isinstance(r, Mapping)]
     if steps:
         vcfg = ((s.get("provenance") or {}).get("config") or {}).get("validity") or {}
-        chen = (f"Chen, 2007: ΔCFI ≥ −{fmt_r(vcfg.get('delta_cfi', 0.010), 3)}, "
-                f"ΔRMSEA ≤ {fmt_r(vcfg.get('delta_rmsea', 0.015), 3)}")
+        chen = _("Chen, 2007: ΔCFI ≥ −{delta_cfi}, ΔRMSEA ≤ {delta_rmsea}").format(
+            delta_cfi=fmt_r(vcfg.get("delta_cfi", 0.010), 3), delta_rmsea=fmt_r(vcfg.get("delta_rmsea", 0.015), 3))
         it = []
         for k, r in steps:
             if r.get("status") not in (None, "ok") and not _finite(r.get("cfi")):
-                it.append(_verdict_li(f"<b>{_e(pretty(k))}</b>: could not be estimated ({_e(str(r.get('status')))})",
-                                      False))
+                it.append(_verdict_li(_("<b>{step}</b>: could not be estimated ({status})").format(
+                    step=_e(pretty(k)), status=_e(str(r.get("status")))), False))
             elif not _finite(r.get("delta_cfi")):
-                it.append(_verdict_li(f"<b>{_e(pretty(k))}</b>: CFI = {fmt_r(r.get('cfi'), 3)}, RMSEA = "
-                                      f"{fmt_r(r.get('rmsea'), 3)} (baseline)", None))
+                it.append(_verdict_li(_("<b>{step}</b>: CFI = {cfi}, RMSEA = {rmsea} (baseline)").format(
+                    step=_e(pretty(k)), cfi=fmt_r(r.get("cfi"), 3), rmsea=fmt_r(r.get("rmsea"), 3)), None))
             else:
                 it.append(_verdict_li(
-                    f"<b>{_e(pretty(k))}</b>: CFI = {fmt_r(r.get('cfi'), 3)}, ΔCFI = {fmt_r(r.get('delta_cfi'), 3)}, "
-                    f"RMSEA = {fmt_r(r.get('rmsea'), 3)}, ΔRMSEA = {fmt_r(r.get('delta_rmsea'), 3)} — invariance "
-                    f"{'holds' if r.get('holds') else 'does not hold'} ({chen})",
+                    (_("<b>{step}</b>: CFI = {cfi}, ΔCFI = {delta_cfi}, RMSEA = {rmsea}, ΔRMSEA = {delta_rmsea} — "
+                       "invariance holds ({rule})") if r.get("holds") else
+                     _("<b>{step}</b>: CFI = {cfi}, ΔCFI = {delta_cfi}, RMSEA = {rmsea}, ΔRMSEA = {delta_rmsea} — "
+                       "invariance does not hold ({rule})")).format(
+                        step=_e(pretty(k)), cfi=fmt_r(r.get("cfi"), 3), delta_cfi=fmt_r(r.get("delta_cfi"), 3),
+                        rmsea=fmt_r(r.get("rmsea"), 3), delta_rmsea=fmt_r(r.get("delta_rmsea"), 3), rule=chen),
                     bool(r.get("holds"))))
         ff = inv.get("first_failing_step")
-        out.append(f"<h3>Measurement invariance across {_e(pretty(inv.get('group', 'groups')).lower())}</h3>"
-                   "<ul class='verdicts'>" + "".join(it) + "</ul>"
-                   + f"<p>{'All steps hold.' if not ff else 'First failing step: <b>' + _e(pretty(ff)) + '</b>.'}"
-                   "</p>")
+        out.append(_("<h3>Measurement invariance across {group}</h3>").format(
+                       group=_e(pretty(inv.get("group", "groups")).lower()))
+                   + "<ul class='verdicts'>" + "".join(it) + "</ul>"
+                   + "<p>" + (_("All steps hold.") if not ff else
+                              _("First failing step: <b>{step}</b>.").format(step=_e(pretty(ff)))) + "</p>")
     return out
 
 
@@ -663,7 +715,7 @@ def _section_criterion(s: Mapping, names: Mapping) -> list[str]:
     crits = {k: x for k, x in c.items()
              if k not in ("regression", "dominance", "missing", "latent_regression") and isinstance(x, Mapping)}
     if not crits:
-        return ["<p class='missing'>No criterion-validity results (no performance data configured).</p>"]
+        return [_missing(_("No criterion-validity results (no performance data configured)."))]
     out = []
     reg = c.get("regression") or {}
     dom = c.get("dominance") or {}
@@ -676,34 +728,38 @@ def _section_criterion(s: Mapping, names: Mapping) -> list[str]:
             n_sig = sum(1 for x in rs.values() if _finite(x.get("p_fdr")) and float(x["p_fdr"]) < 0.05)
             b = rs[best]
             items.append(_verdict_li(
-                f"{n_sig} of {len(rs)} competencies correlate significantly with the criterion (Benjamini–Hochberg "
-                f"adjusted p &lt; .05); strongest: {_e(_name(names, best))}, r = {fmt_r(b['r'])}, 95% CI "
-                f"{format_ci(b.get('ci_lower'), b.get('ci_upper'), na='n/a')}, "
-                f"{_fmt_p(b.get('p_fdr'))} (adjusted).", n_sig > 0))
+                _("{n_sig} of {n} competencies correlate significantly with the criterion (Benjamini–Hochberg "
+                  "adjusted p &lt; .05); strongest: {name}, r = {r}, 95% CI {ci}, {p} (adjusted).").format(
+                    n_sig=n_sig, n=len(rs), name=_e(_name(names, best)), r=fmt_r(b["r"]),
+                    ci=format_ci(b.get("ci_lower"), b.get("ci_upper"), na=_("n/a")), p=_fmt_p(b.get("p_fdr"))),
+                n_sig > 0))
         g = reg.get(crit)
         if g:
             sig = _finite(g.get("p_delta")) and float(g["p_delta"]) < 0.05
             items.append(_verdict_li(
-                f"Incremental validity: the competencies add ΔR² = {fmt_r(g.get('delta_r2'))} beyond the controls "
-                f"(R² from {fmt_r(g.get('r2_controls'))} to {fmt_r(g.get('r2_full'))}), {_fmt_p(g.get('p_delta'))}.",
-                sig))
+                _("Incremental validity: the competencies add ΔR² = {delta_r2} beyond the controls (R² from "
+                  "{r2_controls} to {r2_full}), {p}.").format(
+                    delta_r2=fmt_r(g.get("delta_r2")), r2_controls=fmt_r(g.get("r2_controls")),
+                    r2_full=fmt_r(g.get("r2_full")), p=_fmt_p(g.get("p_delta"))), sig))
         d = {k: x for k, x in (dom.get(crit) or {}).items() if _finite(x)}
         if d:
             top = max(d, key=lambda k: d[k])
-            items.append(_verdict_li(f"Most important competency by general dominance: {_e(_name(names, top))} "
-                                     f"(weight = {fmt_r(d[top], 3)}).", None))
+            items.append(_verdict_li(_("Most important competency by general dominance: {name} (weight = {w})."
+                                       ).format(name=_e(_name(names, top)), w=fmt_r(d[top], 3)), None))
         lat = (c.get("latent_regression") or {}).get(crit) or {}
         if lat and _finite(lat.get("r2")):
             betas = {k: v for k, v in (lat.get("betas") or {}).items() if _finite(v)}
             top_b = max(betas, key=lambda k: abs(betas[k])) if betas else None
             items.append(_verdict_li(
-                f"Latent structural regression (measurement error removed): R² = {fmt_r(lat.get('r2'))}"
-                + (f"; largest standardized β: {_e(_name(names, top_b))} = {fmt_r(betas[top_b])}" if top_b else "")
-                + ("" if lat.get("status") in (None, "ok") else f" (status: {_e(str(lat.get('status')))})") + ".",
+                _("Latent structural regression (measurement error removed): R² = {r2}").format(r2=fmt_r(lat.get("r2")))
+                + (_("; largest standardized β: {name} = {beta}").format(name=_e(_name(names, top_b)),
+                                                                          beta=fmt_r(betas[top_b])) if top_b else "")
+                + ("" if lat.get("status") in (None, "ok") else
+                   _(" (status: {status})").format(status=_e(str(lat.get("status"))))) + _("."),
                 None))
         m = miss.get(crit) or {}
-        n_txt = f" (n = {m.get('n_valid')}" + (f"; {m.get('n_missing')} without a value)" if m.get("n_missing")
-                                               else ")") if m else ""
+        n_txt = f" (n = {m.get('n_valid')}" + (_("; {n} without a value)").format(n=m.get("n_missing"))
+                                               if m.get("n_missing") else ")") if m else ""
         out.append(f"<h3>{_e(pretty(crit))}{n_txt}</h3><ul class='verdicts'>" + "".join(items) + "</ul>")
     fs = s.get("criterion_factor_scores") or {}
     fs_reg = {k: g for k, g in (fs.get("regression") or {}).items() if isinstance(g, Mapping)}
@@ -711,31 +767,34 @@ def _section_criterion(s: Mapping, names: Mapping) -> list[str]:
         rows = []
         for crit, g in fs_reg.items():
             mean_dr2 = (reg.get(crit) or {}).get("delta_r2")
-            rows.append(f"{_e(pretty(crit))}: ΔR² = {fmt_r(g.get('delta_r2'))}, {_fmt_p(g.get('p_delta'))} "
-                        f"(mean scores: {fmt_r(mean_dr2)})")
-        out.append("<p>Robustness with CFA factor scores instead of mean scores: " + "; ".join(rows) + ".</p>")
+            rows.append(_("{criterion}: ΔR² = {delta_r2}, {p} (mean scores: {mean_delta_r2})").format(
+                criterion=_e(pretty(crit)), delta_r2=fmt_r(g.get("delta_r2")), p=_fmt_p(g.get("p_delta")),
+                mean_delta_r2=fmt_r(mean_dr2)))
+        out.append(_("<p>Robustness with CFA factor scores instead of mean scores: {results}.</p>").format(
+            results=_("; ").join(rows)))
     return out
 
 
 def _section_appendix(s: Mapping, run_date: str | None) -> list[str]:
     p = s.get("provenance") or {}
-    rows = [("Run date", run_date or "not recorded"), ("Python", p.get("python")), ("Platform", p.get("platform")),
-            ("Seed", p.get("seed")), ("Codebook SHA-256", p.get("codebook_sha256"))]
+    rows = [(_("Run date"), run_date or _("not recorded")), ("Python", p.get("python")),
+            (_("Platform"), p.get("platform")), (_("Seed"), p.get("seed")),
+            (_("Codebook SHA-256"), p.get("codebook_sha256"))]
     for k, h in (p.get("inputs_sha256") or {}).items():
-        rows.append((f"Raw data SHA-256 ({k})", h))
+        rows.append((_("Raw data SHA-256 ({name})").format(name=k), h))
     out = ["<table class='compact prov'><tbody>" + "".join(
         f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in rows) + "</tbody></table>"]
     pk = p.get("packages") or {}
     if pk:
-        out.append("<h3>Software versions</h3><table class='compact'><thead><tr><th>Package</th><th>Version</th>"
-                   "</tr></thead><tbody>" + "".join(f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>"
+        out.append("<h3>" + _("Software versions") + "</h3><table class='compact'><thead><tr><th>" + _("Package")
+                   + "</th><th>" + _("Version") + "</th></tr></thead><tbody>" + "".join(f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>"
                                                     for k, v in pk.items()) + "</tbody></table>")
     if p.get("config") is not None:
-        out.append("<h3>Configuration</h3><pre>" + _e(json.dumps(p["config"], indent=2, ensure_ascii=False,
+        out.append("<h3>" + _("Configuration") + "</h3><pre>" + _e(json.dumps(p["config"], indent=2, ensure_ascii=False,
                                                                  default=str)) + "</pre>")
-    out.append("<p>Every headline number in this report is read from <code>results/summary.json</code>; the "
-               "tables come from the CSV files under <code>results/</code>. The run date above is the only "
-               "element that differs between two runs on the same inputs.</p>")
+    out.append(_("<p>Every headline number in this report is read from <code>results/summary.json</code>; the "
+                 "tables come from the CSV files under <code>results/</code>. The run date above is the only "
+                 "element that differs between two runs on the same inputs.</p>"))
     return out
 
 
@@ -743,37 +802,40 @@ def _section_appendix(s: Mapping, run_date: str | None) -> list[str]:
 def _glance(s: Mapping, names: Mapping) -> list[str]:
     items = []
     if s.get("n_raw") is not None:
-        items.append(_verdict_li(f"Analysed sample: n = {s.get('n_analyzed')} of {s.get('n_raw')} records.", None))
+        items.append(_verdict_li(_("Analysed sample: n = {n_analyzed} of {n_raw} records.").format(
+            n_analyzed=s.get("n_analyzed"), n_raw=s.get("n_raw")), None))
     rel = s.get("reliability") or {}
     if rel:
         alphas = [r.get("alpha") for r in rel.values() if _finite(r.get("alpha"))]
         if alphas:
             ok = min(alphas) >= 0.70
-            items.append(_verdict_li(f"Reliability: α from {fmt_r(min(alphas))} to {fmt_r(max(alphas))} across "
-                                     f"{len(alphas)} competencies ({'all' if ok else 'not all'} ≥ .70).", ok))
+            items.append(_verdict_li(_("Reliability: α from {low} to {high} across {n} competencies ({which} ≥ .70)."
+                                       ).format(low=fmt_r(min(alphas)), high=fmt_r(max(alphas)), n=len(alphas),
+                                                which=_("all") if ok else _("not all")), ok))
     cfa = s.get("cfa") or {}
     comp = cfa.get("comparison") or {}
     h = cfa.get(comp.get("reference", "hypothesized")) or {}
     if h:
         cut = comp.get("cutoffs") or {"cfi": [">=", 0.95], "rmsea": ["<=", 0.06]}
         parts = [index_verdict(*_judged(h, k), r) for k, r in cut.items()]
-        items.append(_verdict_li("CFA: " + "; ".join(_e(t) for t, _ in parts) + ".",
-                                 all(ok for _, ok in parts) if parts else None))
+        items.append(_verdict_li("CFA: " + _("; ").join(_e(t) for t, _ok in parts) + _("."),
+                                 all(ok for _t, ok in parts) if parts else None))
     if comp.get("verdict"):
-        items.append(_verdict_li(f"Model comparison verdict: <b>{_e(comp['verdict'])}</b> "
-                                 f"({_best_label(comp).lower()}: "
-                                 f"{_e(pretty(comp.get('best_model', comp.get('best_bic'))))}).",
-                                 comp.get("reference_preferred_over_all_rivals")))
+        items.append(_verdict_li(_("Model comparison verdict: <b>{verdict}</b> ({criterion}: {best}).").format(
+            verdict=_e(_verdict_word(comp["verdict"])), criterion=_best_label(comp, lower=True),
+            best=_e(pretty(comp.get("best_model", comp.get("best_bic"))))),
+            comp.get("reference_preferred_over_all_rivals")))
     ht = [x for x in ((s.get("validity") or {}).get("htmt") or {}).values() if _finite(x)]
     if ht:
         text, ok = htmt_verdict(max(ht))
-        items.append(_verdict_li(f"Discriminant validity: largest HTMT = {fmt_r(max(ht))}, {text}.", ok))
+        items.append(_verdict_li(_("Discriminant validity: largest HTMT = {value}, {verdict}.").format(
+            value=fmt_r(max(ht)), verdict=text), ok))
     reg = (s.get("criterion") or {}).get("regression") or {}
     if reg:
         d = {k: g.get("delta_r2") for k, g in reg.items() if _finite(g.get("delta_r2"))}
         if d:
-            items.append(_verdict_li("Criterion validity: ΔR² beyond controls " + ", ".join(
-                f"{_e(pretty(k))} {fmt_r(v)}" for k, v in d.items()) + ".", None))
+            items.append(_verdict_li(_("Criterion validity: ΔR² beyond controls {results}.").format(
+                results=_(", ").join(f"{_e(pretty(k))} {fmt_r(v)}" for k, v in d.items())), None))
     return ["<ul class='verdicts glance'>" + "".join(items) + "</ul>"] if items else []
 
 
@@ -807,8 +869,15 @@ pre{background:#F6F8FA;padding:.8em;overflow-x:auto;font-size:.8em}
 @media print{nav{display:none}h2{page-break-before:auto}figure{page-break-inside:avoid}}
 """
 
+#: ``<html lang>`` per output language (BCP 47; zh-Hans: simplified Chinese script).
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+#: Extra CSS per output language: CJK fonts after the Latin ones (Noto Sans CJK SC from Debian fonts-noto-cjk,
+#: then the usual Windows/macOS Chinese UI fonts).
+_CSS_LANG = {"zh": 'body{font-family:"Liberation Sans",Arial,"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",'
+                   'sans-serif}'}
+
 _TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{{ lang }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -820,23 +889,28 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>{{ title }}</h1>
 <p class="sub">{{ subtitle }}</p>
 </header>
-<nav><h2 id="contents">Contents</h2><ol>
+<nav><h2 id="contents">{{ words.contents }}</h2><ol>
 {% for sec in sections %}<li><a href="#{{ sec.id }}">{{ sec.heading }}</a></li>
 {% endfor %}</ol></nav>
-{% if glance %}<section id="glance"><h2>At a glance</h2>{{ glance }}</section>{% endif %}
+{% if glance %}<section id="glance"><h2>{{ words.glance }}</h2>{{ glance }}</section>{% endif %}
 {% for sec in sections %}<section id="{{ sec.id }}">
 <h2>{{ loop.index }}. {{ sec.heading }}</h2>
 {{ sec.body }}
 {% for fig in sec.figures %}<figure id="{{ fig.id }}"><img src="{{ fig.src }}" alt="{{ fig.alt }}"
 {%- if fig.width %} style="width:{{ fig.width }}px"{% endif %}>
-<figcaption><b>Figure {{ fig.number }}.</b> {{ fig.caption }}</figcaption></figure>
+<figcaption><b>{{ fig.label }}</b> {{ fig.caption }}</figcaption></figure>
 {% endfor %}{% for tab in sec.tables %}{{ tab }}
 {% endfor %}</section>
 {% endfor %}
-<footer><p class="sub">Generated by compval.</p></footer>
+<footer><p class="sub">{{ words.footer }}</p></footer>
 </body>
 </html>
 """
+
+
+def report_title(instrument: str | None) -> str | None:
+    """The report title for an instrument name ("Validation report: <instrument>"; None without a name)."""
+    return _("Validation report: {instrument}").format(instrument=instrument) if instrument else None
 
 
 def render_report(
@@ -846,6 +920,7 @@ def render_report(
     *,
     run_date: str | None = None,
     title: str | None = None,
+    fallbacks: Sequence[str] = (),
 ) -> str:
     """The validation report as one self-contained HTML document (pure: no file or network access).
 
@@ -866,6 +941,12 @@ def render_report(
         reproducible document).
     title : str, optional
         Document title (default: "Validation report" with the instrument or codebook path).
+    fallbacks : sequence of str, optional
+        Codebook fields shown in another language than the report's (:attr:`compval.codebook.Codebook.fallbacks`
+        of the localized codebook); listed under the title.
+
+    The language is the active :func:`compval.i18n.language` (English by default): headings, verdicts,
+    captions and table titles come from the message catalogue, ``<html lang>`` is set accordingly.
 
     Returns
     -------
@@ -878,15 +959,19 @@ def render_report(
     names = _names(tables)
     apa = build_tables(tables)
     codebook = ((summary.get("provenance") or {}).get("config") or {}).get("codebook")
-    title = title or "Validation report of the competency model"
-    subtitle = (f"Codebook: {codebook}. " if codebook else "") + \
-        f"n = {summary.get('n_analyzed')} analysed respondents. Numbers follow APA style; verdicts use the " \
-        "conventional cut-offs named beside them."
+    title = title or _("Validation report of the competency model")
+    subtitle = (_("Codebook: {path}. ").format(path=codebook) if codebook else "") + \
+        _("n = {n} analysed respondents. Numbers follow APA style; verdicts use the conventional cut-offs named "
+          "beside them.").format(n=summary.get("n_analyzed"))
+    if fallbacks:
+        subtitle += " " + _("Codebook texts not available in this language are shown in their original "
+                            "language: {fields}.").format(fields=_(", ").join(fallbacks))
+    rel = summary.get("reliability") or {}
     bodies = {
         "sample": _section_sample(summary, tables),
-        "descriptives": [f"<p>{sum(int(r.get('n_items', 0)) for r in (summary.get('reliability') or {}).values())} "
-                         f"items in {len(summary.get('reliability') or {})} competencies; descriptives of the "
-                         "analysed sample (reverse-keyed items as answered).</p>"],
+        "descriptives": [_("<p>{n_items} items in {n_scales} competencies; descriptives of the analysed sample "
+                           "(reverse-keyed items as answered).</p>").format(
+            n_items=sum(int(r.get("n_items", 0)) for r in rel.values()), n_scales=len(rel))],
         "reliability": _section_reliability(summary, names),
         "efa": _section_efa(summary, names),
         "cfa": _section_cfa(summary, names),
@@ -902,21 +987,24 @@ def render_report(
         for stem, (sec, cap) in FIGURES.items():
             if sec == sid and stem in figures:
                 fig_number += 1
-                figs.append({"id": stem, "src": figure_src(figures[stem]), "alt": cap, "caption": cap,
-                             "number": fig_number, "width": figure_width_px(figures[stem])})
+                figs.append({"id": stem, "src": figure_src(figures[stem]), "alt": _(cap), "caption": _(cap),
+                             "label": _("Figure {number}.").format(number=fig_number),
+                             "width": figure_width_px(figures[stem])})
         if sid == "appendix":
             for stem in figures:
                 if stem not in known:
                     fig_number += 1
                     figs.append({"id": stem, "src": figure_src(figures[stem]), "alt": pretty(stem),
-                                 "caption": pretty(stem), "number": fig_number,
+                                 "caption": pretty(stem), "label": _("Figure {number}.").format(number=fig_number),
                                  "width": figure_width_px(figures[stem])})
         tabs = [Markup(apa_table_html(t)) for name, t in apa.items() if TABLES.get(name) == sid]
-        sections.append({"id": sid, "heading": heading, "body": Markup("\n".join(bodies[sid])),
+        sections.append({"id": sid, "heading": _(heading), "body": Markup("\n".join(bodies[sid])),
                          "figures": figs, "tables": tabs})
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    words = {"contents": _("Contents"), "glance": _("At a glance"), "footer": _("Generated by compval.")}
     return env.from_string(_TEMPLATE).render(
-        title=title, subtitle=subtitle, css=Markup(_CSS), sections=sections,
+        lang=HTML_LANG.get(active_language(), active_language()), words=words,
+        title=title, subtitle=subtitle, css=Markup(_CSS + _CSS_LANG.get(active_language(), "")), sections=sections,
         glance=Markup("".join(_glance(summary, names))))
 
 

@@ -25,6 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from compval.i18n import active_language
+from compval.i18n import gettext as _
+
 __all__ = [
     "ApaTable",
     "format_number",
@@ -158,6 +161,9 @@ def _latex_cell(text: str) -> str:
     return s
 
 
+_XECJK_LANGUAGES = ("zh",)
+
+
 def _md_escape(text: str) -> str:
     return str(text).replace("|", r"\|").replace("\n", " ")
 
@@ -215,7 +221,7 @@ class ApaTable:
             return self.formats[col]
         s = self.df[col]
         if pd.api.types.is_bool_dtype(s):
-            return lambda v: "yes" if bool(v) else "no"
+            return lambda v: _("yes") if bool(v) else _("no")
         if pd.api.types.is_integer_dtype(s):
             return "int"
         if pd.api.types.is_float_dtype(s):
@@ -255,7 +261,7 @@ class ApaTable:
         return blocks
 
     def caption(self) -> str:
-        return f"Table {self.number}" if self.number is not None else ""
+        return _("Table {number}").format(number=self.number) if self.number is not None else ""
 
     # ------------------------------------------------------------------ renderers
     def to_csv(self, path: str | Path | None = None) -> str:
@@ -298,7 +304,7 @@ class ApaTable:
                     cells.append(f"**{v}**" if v and self._bold(idx, c) else v)
                 lines.append("| " + " | ".join(cells) + " |")
         if self.note:
-            lines += ["", f"*Note.* {self.note}"]
+            lines += ["", "*" + _("Note.") + f"* {self.note}"]
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
@@ -307,6 +313,8 @@ class ApaTable:
         cols = self.columns
         align = "".join("r" if self._is_numeric(c) else "l" for c in cols)
         out = ["\\begin{table}[htbp]", "\\centering"]
+        if active_language() in _XECJK_LANGUAGES:
+            out.insert(0, "% CJK text: compile with XeLaTeX and \\usepackage{xeCJK} (e.g. \\setCJKmainfont{Noto Serif CJK SC})")
         cap = latex_escape(self.title)
         out.append(f"\\caption{{{cap}}}")
         if self.label:
@@ -328,7 +336,7 @@ class ApaTable:
         out.append("\\end{tabular}")
         if self.note:
             out.append("\\par\\smallskip")
-            out.append(f"{{\\footnotesize\\textit{{Note.}} {latex_escape(self.note)}\\par}}")
+            out.append("{\\footnotesize\\textit{" + _("Note.") + f"}} {latex_escape(self.note)}\\par}}")
         out.append("\\end{table}")
         return "\n".join(out) + "\n"
 
@@ -346,7 +354,7 @@ class ApaTable:
             p.add_run(self.caption()).bold = True
         p = document.add_paragraph()
         p.add_run(self.title).italic = True
-        n_rows = 1 + len(self.df) + sum(1 for g, _ in self._blocks() if g is not None)
+        n_rows = 1 + len(self.df) + sum(1 for g, _rows in self._blocks() if g is not None)
         table = document.add_table(rows=n_rows, cols=len(cols))
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         _docx_borders(table, {"top": "single", "bottom": "single", "left": "nil", "right": "nil",
@@ -383,7 +391,7 @@ class ApaTable:
                 r += 1
         if self.note:
             p = document.add_paragraph()
-            p.add_run("Note.").italic = True
+            p.add_run(_("Note.")).italic = True
             p.add_run(" " + self.note)
         return table
 
@@ -392,6 +400,9 @@ class ApaTable:
         from docx import Document
 
         doc = Document()
+        font = EAST_ASIAN_FONTS.get(active_language())
+        if font:
+            set_east_asian_font(doc, font)
         self.add_to_document(doc)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -417,6 +428,25 @@ class ApaTable:
                 raise ValueError(f"unknown table format {fmt!r}")
             out.append(p)
         return out
+
+
+#: Word's East Asian font per output language (``w:rFonts/@w:eastAsia`` of the Normal style): SimSun (宋体),
+#: the body font of Chinese journals and present on every Chinese Windows/Office installation.
+EAST_ASIAN_FONTS = {"zh": "SimSun"}
+
+
+def set_east_asian_font(document, font: str) -> None:
+    """Set the East Asian font of a ``docx.Document``'s Normal style (``w:eastAsia``; Latin text keeps the
+    style's ASCII font), so that Word renders CJK table text in ``font`` instead of its fallback."""
+    from docx.oxml.ns import qn
+
+    rpr = document.styles["Normal"].element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(0, rfonts)
+    rfonts.set(qn("w:eastAsia"), font)
+    rfonts.attrib.pop(qn("w:eastAsiaTheme"), None)
 
 
 def _docx_borders(table, spec: Mapping[str, str]) -> None:
@@ -479,7 +509,7 @@ def descriptives_table(
     item_groups: Mapping | None = None,
     *,
     group_labels: Mapping[str, str] | None = None,
-    title: str = "Item Descriptive Statistics",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -494,20 +524,21 @@ def descriptives_table(
     group_by = None
     if gmap:
         order = {i: k for k, i in enumerate(gmap)}
-        out["_g"] = [_label(group_labels, gmap.get(i, "Unassigned")) for i in out["item"]]
+        out["_g"] = [_label(group_labels, gmap.get(i, _("Unassigned"))) for i in out["item"]]
         out["_o"] = [order.get(i, len(order)) for i in out["item"]]
         out = out.sort_values("_o", kind="stable").drop(columns="_o")
         out = out[["_g"] + cols]
         group_by = "_g"
-    labels = {"item": "Item", "n": "n", "mean": "M", "sd": "SD", "median": "Mdn", "skew": "Skew",
-              "kurtosis": "Kurtosis", "floor": "Floor %", "ceiling": "Ceiling %", "share_missing": "Missing %",
-              "_g": "Competency"}
+    labels = {"item": _("Item"), "n": "n", "mean": "M", "sd": "SD", "median": "Mdn", "skew": _("Skew"),
+              "kurtosis": _("Kurtosis"), "floor": _("Floor %"), "ceiling": _("Ceiling %"),
+              "share_missing": _("Missing %"), "_g": _("Competency")}
     formats = {"item": "text", "n": "int", "mean": "f2", "sd": "f2", "median": "f1", "skew": "f2",
                "kurtosis": "f2", "floor": "pct1", "ceiling": "pct1", "share_missing": "pct1"}
+    title = _("Item Descriptive Statistics") if title is None else title
     if note is None:
-        note = ("Skew and excess kurtosis as psych::describe (type 3). Floor and ceiling: percentage of valid "
-                "answers at the lowest and highest scale point. Missing: percentage of respondents without an "
-                "answer.")
+        note = _("Skew and excess kurtosis as psych::describe (type 3). Floor and ceiling: percentage of valid "
+                 "answers at the lowest and highest scale point. Missing: percentage of respondents without an "
+                 "answer.")
     return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, group_by,
                     label="tab:descriptives")
 
@@ -518,7 +549,7 @@ def reliability_table(
     levels: Sequence[str] | None = ("competency", "module"),
     names: Mapping[str, str] | None = None,
     alpha_ci: str = "feldt",
-    title: str = "Internal Consistency Reliability",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -532,7 +563,7 @@ def reliability_table(
             "_lo", kind="stable").drop(columns="_lo")
     lo, hi = ("alpha_ci_lower", "alpha_ci_upper") if alpha_ci == "feldt" else ("alpha_boot_lower", "alpha_boot_upper")
     out = pd.DataFrame({
-        "level": [str(v).capitalize() for v in rel["level"]],
+        "level": [_(str(v).capitalize()) for v in rel["level"]],
         "scale": [_label(names, k) for k in rel["key"]],
         "n_items": rel["n_items"].astype(int).to_numpy(),
         "alpha": rel["alpha"].to_numpy(),
@@ -547,17 +578,18 @@ def reliability_table(
             out["omega_h_ci"] = _ci_col(rel, *boot)
     if "average_r" in rel:
         out["average_r"] = rel["average_r"].to_numpy()
-    labels = {"scale": "Scale", "n_items": "Items", "alpha": "α", "alpha_ci": "α 95% CI", "omega_total": "ω",
-              "omega_ci": "ω 95% CI", "omega_h": "ωh", "omega_h_ci": "ωh 95% CI", "average_r": "Mean r"}
+    labels = {"scale": _("Scale"), "n_items": _("Items"), "alpha": "α", "alpha_ci": "α 95% CI", "omega_total": "ω",
+              "omega_ci": "ω 95% CI", "omega_h": "ωh", "omega_h_ci": "ωh 95% CI", "average_r": _("Mean r")}
     formats = {"scale": "text", "n_items": "int", "alpha": "r", "alpha_ci": "text", "omega_total": "r",
                "omega_ci": "text", "omega_h": "r", "omega_h_ci": "text", "average_r": "r"}
+    title = _("Internal Consistency Reliability") if title is None else title
     if note is None:
-        ci = "Feldt (1965)" if alpha_ci == "feldt" else "percentile bootstrap"
-        note = (f"α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
-                "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
-                "95% CI where computed); Mean r = mean inter-item correlation. "
-                "Values of .70 and .80 are conventional minimums for group comparisons and for decisions.")
-    labels["level"] = "Level"
+        ci = "Feldt (1965)" if alpha_ci == "feldt" else _("percentile bootstrap")
+        note = _("α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
+                 "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
+                 "95% CI where computed); Mean r = mean inter-item correlation. "
+                 "Values of .70 and .80 are conventional minimums for group comparisons and for decisions.").format(ci=ci)
+    labels["level"] = _("Level")
     return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "level",
                     label="tab:reliability")
 
@@ -582,7 +614,7 @@ def efa_loadings_table(
     communalities: Mapping[str, float] | pd.Series | None = None,
     salient: float = 0.30,
     group_labels: Mapping[str, str] | None = None,
-    title: str = "Exploratory Factor Analysis: Pattern Loadings",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -606,30 +638,32 @@ def efa_loadings_table(
         out["h2"] = [h.get(i, np.nan) for i in items]
     group_by = None
     if gmap:
-        out.insert(0, "_g", [_label(group_labels, gmap.get(i, "Unassigned")) for i in items])
+        out.insert(0, "_g", [_label(group_labels, gmap.get(i, _("Unassigned"))) for i in items])
         group_by = "_g"
     emph = pd.DataFrame(False, index=out.index, columns=out.columns)
     for f in factors:
         emph[f] = out[f].abs() >= salient
     formats = {"item": "text", **{f: "r" for f in factors}, "h2": "r"}
-    labels = {"item": "Item", "h2": "h²", "_g": "Competency"}
+    labels = {"item": _("Item"), "h2": "h²", "_g": _("Competency")}
+    title = _("Exploratory Factor Analysis: Pattern Loadings") if title is None else title
     if note is None:
-        note = (f"Loadings with an absolute value of at least {format_number(salient, 2, leading_zero=False)} "
-                "are printed in bold. h² = communality.")
+        note = _("Loadings with an absolute value of at least {salient} are printed in bold. h² = communality."
+                 ).format(salient=format_number(salient, 2, leading_zero=False))
     return ApaTable(title, out, formats, note, number, labels, group_by, emph, label="tab:efa-loadings")
 
 
-_FIT_LABELS = {"model": "Model", "chisq": "χ²", "df": "df", "pvalue": "p", "cfi": "CFI", "tli": "TLI",
-               "rmsea": "RMSEA", "rmsea_ci": "90% CI", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
-               "chisq_diff": "Δχ²", "df_diff": "Δdf", "pvalue_diff": "p (Δχ²)", "delta_cfi": "ΔCFI",
-               "delta_rmsea": "ΔRMSEA"}
+def _fit_labels() -> dict[str, str]:
+    return {"model": _("Model"), "chisq": "χ²", "df": "df", "pvalue": "p", "cfi": "CFI", "tli": "TLI",
+            "rmsea": "RMSEA", "rmsea_ci": "90% CI", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
+            "chisq_diff": "Δχ²", "df_diff": "Δdf", "pvalue_diff": "p (Δχ²)", "delta_cfi": "ΔCFI",
+            "delta_rmsea": "ΔRMSEA"}
 
 
 def fit_table(
     fits: pd.DataFrame,
     *,
     model_labels: Mapping[str, str] | None = None,
-    title: str = "Fit of the Competing Measurement Models",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -649,11 +683,12 @@ def fit_table(
     formats = {"model": "text", "chisq": "f2", "df": "int", "pvalue": "p", "cfi": "r3", "tli": "r3",
                "rmsea": "r3", "rmsea_ci": "text", "srmr": "r3", "aic": "f1", "bic": "f1", "chisq_diff": "f2",
                "df_diff": "int", "pvalue_diff": "p", "delta_cfi": "r3", "delta_rmsea": "r3"}
+    title = _("Fit of the Competing Measurement Models") if title is None else title
     if note is None:
-        note = ("CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
-                "approximation with 90% CI; SRMR = standardized root mean square residual. Hu and Bentler (1999) "
-                "cut-offs: CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08.")
-    return ApaTable(title, out, formats, note, number, _FIT_LABELS, label="tab:fit")
+        note = _("CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
+                 "approximation with 90% CI; SRMR = standardized root mean square residual. Hu and Bentler (1999) "
+                 "cut-offs: CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08.")
+    return ApaTable(title, out, formats, note, number, _fit_labels(), label="tab:fit")
 
 
 def cfa_loadings_table(
@@ -661,7 +696,7 @@ def cfa_loadings_table(
     *,
     group=None,
     factor_labels: Mapping[str, str] | None = None,
-    title: str = "Confirmatory Factor Analysis: Factor Loadings",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -687,11 +722,12 @@ def cfa_loadings_table(
             out.loc[fixed, "pvalue"] = np.nan
     cols = ["factor", "item", "est"] + [c for c in ("se", "std_all", "pvalue") if c in out]
     out = out[cols]
-    labels = {"factor": "Factor", "item": "Item", "est": "b", "se": "SE", "std_all": "β", "pvalue": "p"}
+    labels = {"factor": _("Factor"), "item": _("Item"), "est": "b", "se": "SE", "std_all": "β", "pvalue": "p"}
     formats = {"item": "text", "est": "f2", "se": "f2", "std_all": "r", "pvalue": "p"}
+    title = _("Confirmatory Factor Analysis: Factor Loadings") if title is None else title
     if note is None:
-        note = ("b = unstandardized loading; SE = standard error; β = completely standardized loading "
-                "(lavaan std.all). Loadings without SE are fixed to identify the scale of the factor.")
+        note = _("b = unstandardized loading; SE = standard error; β = completely standardized loading "
+                 "(lavaan std.all). Loadings without SE are fixed to identify the scale of the factor.")
     return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "factor",
                     label="tab:cfa-loadings")
 
@@ -708,7 +744,7 @@ def validity_table(
     htmt: pd.DataFrame | None = None,
     *,
     factor_labels: Mapping[str, str] | None = None,
-    title: str = "Convergent and Discriminant Validity",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -740,12 +776,13 @@ def validity_table(
     for j in range(len(factors)):
         emph.iloc[j, 3 + j] = True  # sqrt(AVE) diagonal in bold
     formats = {"factor": "text", "cr": "r", "ave": "r", **{c: "r" for c in colnames}}
-    labels = {"factor": "Factor", "cr": "CR", "ave": "AVE"}
+    labels = {"factor": _("Factor"), "cr": "CR", "ave": "AVE"}
+    title = _("Convergent and Discriminant Validity") if title is None else title
     if note is None:
-        note = ("CR = composite reliability; AVE = average variance extracted. Diagonal (bold): square root of "
-                "AVE; below the diagonal: latent factor correlations; above the diagonal: heterotrait-monotrait "
-                "ratio (HTMT; Henseler et al., 2015). Discriminant validity (Fornell & Larcker, 1981) holds when "
-                "the diagonal exceeds the correlations in its row and column; HTMT should stay below .85.")
+        note = _("CR = composite reliability; AVE = average variance extracted. Diagonal (bold): square root of "
+                 "AVE; below the diagonal: latent factor correlations; above the diagonal: heterotrait-monotrait "
+                 "ratio (HTMT; Henseler et al., 2015). Discriminant validity (Fornell & Larcker, 1981) holds when "
+                 "the diagonal exceeds the correlations in its row and column; HTMT should stay below .85.")
     return ApaTable(title, out, formats, note, number, labels, emphasis=emph, label="tab:validity")
 
 
@@ -761,7 +798,7 @@ def criterion_table(
     alpha: float = 0.05,
     predictor_labels: Mapping[str, str] | None = None,
     criterion_labels: Mapping[str, str] | None = None,
-    title: str = "Correlations of Competency Scores With Performance Criteria",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -773,7 +810,7 @@ def criterion_table(
     idx = correlations.set_index([predictor, criterion])
     out = pd.DataFrame({"predictor": [_label(predictor_labels, k) for k in preds]})
     formats: dict = {"predictor": "text"}
-    labels = {"predictor": "Competency"}
+    labels = {"predictor": _("Competency")}
     emph = pd.DataFrame(False, index=out.index, columns=["predictor"])
     for c in crits:
         rc, cc = f"r::{c}", f"ci::{c}"
@@ -787,19 +824,21 @@ def criterion_table(
         emph[rc], emph[cc] = sig, False
         formats[rc], formats[cc] = "r", "text"
         name = _label(criterion_labels, c)
-        labels[rc], labels[cc] = f"{name} r", f"{name} 95% CI"
+        labels[rc], labels[cc] = _("{name} r").format(name=name), _("{name} 95% CI").format(name=name)
+    title = _("Correlations of Competency Scores With Performance Criteria") if title is None else title
     if note is None:
-        note = "Pearson correlations with Fisher-z 95% confidence intervals (pairwise complete cases)."
+        note = _("Pearson correlations with Fisher-z 95% confidence intervals (pairwise complete cases).")
         if p is not None:
-            adj = " (Benjamini-Hochberg adjusted)" if "fdr" in p else ""
-            note += f" Bold: p{adj} < {format_number(alpha, 2, leading_zero=False)}."
+            adj = _(" (Benjamini-Hochberg adjusted)") if "fdr" in p else ""
+            note += _(" Bold: p{adjusted} < {alpha}.").format(adjusted=adj,
+                                                              alpha=format_number(alpha, 2, leading_zero=False))
     return ApaTable(title, out, formats, note, number, labels, emphasis=emph, label="tab:criterion")
 
 
 def invariance_table(
     invariance: pd.DataFrame,
     *,
-    title: str = "Measurement Invariance Across Groups",
+    title: str | None = None,
     number: int | None = None,
     note: str | None = None,
 ) -> ApaTable:
@@ -809,15 +848,16 @@ def invariance_table(
     cols = [c for c in ["step", "chisq", "df", "cfi", "rmsea", "srmr", "chisq_diff", "df_diff", "pvalue",
                         "delta_cfi", "delta_rmsea", "holds"] if c in inv.columns]
     out = inv[cols].copy()
-    out["step"] = [str(s).capitalize() for s in out["step"]]
+    out["step"] = [_(str(s).capitalize()) for s in out["step"]]
     if "holds" in out:
-        out["holds"] = ["n/a" if h is None or (isinstance(h, float) and np.isnan(h)) else ("yes" if bool(h) else "no")
-                        for h in out["holds"]]
-    labels = {**_FIT_LABELS, "step": "Step", "pvalue": "p (Δχ²)", "holds": "Holds"}
+        out["holds"] = [_("n/a") if h is None or (isinstance(h, float) and np.isnan(h)) else
+                        (_("yes") if bool(h) else _("no")) for h in out["holds"]]
+    labels = {**_fit_labels(), "step": _("Step"), "pvalue": "p (Δχ²)", "holds": _("Holds")}
     formats = {"step": "text", "chisq": "f2", "df": "int", "cfi": "r3", "rmsea": "r3", "srmr": "r3",
                "chisq_diff": "f2", "df_diff": "int", "pvalue": "p", "delta_cfi": "r3", "delta_rmsea": "r3",
                "holds": "text"}
+    title = _("Measurement Invariance Across Groups") if title is None else title
     if note is None:
-        note = ("Each step adds equality constraints to the previous one. A step holds when CFI drops by at most "
-                ".010 and RMSEA rises by at most .015 (Chen, 2007).")
+        note = _("Each step adds equality constraints to the previous one. A step holds when CFI drops by at most "
+                 ".010 and RMSEA rises by at most .015 (Chen, 2007).")
     return ApaTable(title, out, formats, note, number, labels, label="tab:invariance")

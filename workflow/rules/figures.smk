@@ -15,6 +15,8 @@ rule figures:
         code=code_version("workflow/scripts/figures.py"),
         structure=STRUCTURE,
         stems=figure_stems(),
+        languages=output_languages(),
+        catalogue=catalogue_digest(),
         cutoffs=cfa_settings()["cutoffs"],
         delta_cfi=validity_settings()["delta_cfi"],
         delta_rmsea=validity_settings()["delta_rmsea"],

@@ -1,5 +1,19 @@
 # Helpers of the presentation rules (figures.smk, tables.smk, report.smk): which figures and tables this
 # configuration produces, their inputs, and the final outputs added to rule all.
+from compval.i18n import catalogue_digest, output_suffix
+
+
+def output_languages():
+    """[(language, file-name infix)] of the outputs: config `language` first without an infix (report.html),
+    then every other entry of config `languages` with one (report.zh.html)."""
+    primary = config["language"]
+    langs = [primary] + [lang for lang in config["languages"] if lang != primary]
+    return [(lang, output_suffix(lang, primary)) for lang in langs]
+
+
+def extra_languages():
+    """The output languages other than the primary one."""
+    return [(lang, sfx) for lang, sfx in output_languages() if sfx]
 
 
 def figure_stems():
@@ -22,6 +36,9 @@ def figure_outputs():
                                     category="Figures", labels={"figure": stem})
         out[f"{stem}_svg"] = f"results/figures/{stem}.svg"
         out[f"{stem}_pdf"] = f"results/figures/{stem}.pdf"
+        for lang, sfx in extra_languages():
+            for ext in ("png", "svg", "pdf"):
+                out[f"{stem}_{lang}_{ext}"] = f"results/figures/{stem}{sfx}.{ext}"
     return out
 
 
@@ -104,16 +121,18 @@ def report_inputs(wildcards):
     return {
         "summary": rules.summary.output[0],
         "figures": expand("results/figures/{stem}.svg", stem=figure_stems()),
+        **{f"figures_{lang}": expand("results/figures/{stem}{sfx}.svg", stem=figure_stems(), sfx=sfx)
+           for lang, sfx in extra_languages()},
         **result_tables(),
     }
 
 
 def presentation_outputs():
     """Figures, tables, the HTML report and the executed notebook (added to the pipeline's final outputs)."""
+    sfx = [s for _lang, s in output_languages()]
     return [
-        *expand("results/figures/{stem}.{ext}", stem=figure_stems(), ext=["png", "svg", "pdf"]),
-        *expand("results/tables/{name}.{ext}", name=table_names(), ext=["csv", "md", "tex", "docx"]),
-        "results/report.html",
-        "results/notebooks/validation_report.ipynb",
-        "results/notebooks/validation_report.html",
+        *expand("results/figures/{stem}{sfx}.{ext}", stem=figure_stems(), sfx=sfx, ext=["png", "svg", "pdf"]),
+        *expand("results/tables/{name}{sfx}.{ext}", name=table_names(), sfx=sfx, ext=["csv", "md", "tex", "docx"]),
+        *expand("results/report{sfx}.html", sfx=sfx),
+        *expand("results/notebooks/validation_report{sfx}.{ext}", sfx=sfx, ext=["ipynb", "html"]),
     ]

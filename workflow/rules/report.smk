@@ -10,9 +10,12 @@ rule report_html:
         unpack(report_inputs),
     output:
         html=report("results/report.html", caption="../report/report.rst", category="Report"),
+        translated=expand("results/report{sfx}.html", sfx=[sfx for _lang, sfx in extra_languages()]),
     params:
         code=code_version("workflow/scripts/report.py"),
         structure=STRUCTURE,
+        languages=output_languages(),
+        catalogue=catalogue_digest(),
     log:
         "logs/report_html.log",
     conda:
@@ -41,9 +44,13 @@ rule notebook:
         ipynb="results/notebooks/validation_report.ipynb",
         html=report("results/notebooks/validation_report.html", caption="../report/notebook.rst",
                     category="Report"),
+        translated=expand("results/notebooks/validation_report{sfx}.{ext}",
+                          sfx=[sfx for _lang, sfx in extra_languages()], ext=["ipynb", "html"]),
     params:
         code=code_version("workflow/scripts/notebook.py", "notebooks/validation_report.py"),
         parameters={"results_dir": "results", "processed_dir": "data/processed"},
+        languages=output_languages(),
+        catalogue=catalogue_digest(),
         kernel="python3",
         timeout=600,
     log:

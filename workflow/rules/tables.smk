@@ -13,10 +13,14 @@ rule tables:
         md=expand("results/tables/{name}.md", name=table_names()),
         tex=expand("results/tables/{name}.tex", name=table_names()),
         docx=expand("results/tables/{name}.docx", name=table_names()),
+        translated=expand("results/tables/{name}{sfx}.{ext}", name=table_names(),
+                          sfx=[sfx for _lang, sfx in extra_languages()], ext=["csv", "md", "tex", "docx"]),
     params:
         code=code_version("workflow/scripts/tables.py"),
         structure=STRUCTURE,
         names=table_names(),
+        languages=output_languages(),
+        catalogue=catalogue_digest(),
     log:
         "logs/tables.log",
     conda:

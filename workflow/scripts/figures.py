@@ -1,5 +1,7 @@
 """The publication figures: read the result tables, draw each figure with compval.figures and write PNG
-(300 dpi), SVG and PDF; the CFA path diagram is rendered by Graphviz. Progress is logged per figure."""
+(300 dpi), SVG and PDF; the CFA path diagram is rendered by Graphviz. Progress is logged per figure.
+Each output language (params.languages: [(language, file-name infix)]) gets its own set, drawn with the
+codebook localized to it and the message catalogue of compval.i18n active."""
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +9,8 @@ import pandas as pd
 from compval import figures as F
 from compval.codebook import Codebook
 from compval.htmlreport import pretty
+from compval.i18n import gettext as _
+from compval.i18n import language
 from compval.io import read_json
 from compval.pipeline import step
 
@@ -65,7 +69,8 @@ def criterion_forest(i, p, cb):
 def known_groups(i, p, cb):
     k = pd.read_csv(i.known_groups)
     return F.known_groups_profile(k, predictor_labels=names(cb), scale=(cb.scale_min, cb.scale_max),
-                                  criterion_labels={c: "Top vs rest: " + pretty(c) for c in k["criterion"]})
+                                  criterion_labels={c: _("Top vs rest: {criterion}").format(criterion=pretty(c))
+                                                    for c in k["criterion"]})
 
 
 def dominance(i, p, cb):
@@ -103,13 +108,17 @@ def cfa_path(i, p, cb, stem):
 
 
 with step(snakemake) as log:
-    cb = Codebook.from_structure(snakemake.params.structure)
+    codebook = Codebook.from_structure(snakemake.params.structure)
     stems = snakemake.params.stems
-    for k, name in enumerate(stems, start=1):
-        stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
-        if name == "fig06_cfa_path":
-            paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
-        else:
-            paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
-        log.info("figure %d/%d %s: %s", k, len(stems), name,
-                 ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths))
+    for lang, sfx in snakemake.params.languages:
+        cb = codebook.localized(lang)
+        with language(lang):
+            for k, name in enumerate(stems, start=1):
+                stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
+                stem = stem.with_name(stem.name + sfx)
+                if name == "fig06_cfa_path":
+                    paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
+                else:
+                    paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
+                log.info("figure %d/%d %s (%s): %s", k, len(stems), name, lang,
+                         ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths))

@@ -1,9 +1,12 @@
 """Execute the narrative notebook (jupytext percent .py) with papermill-style parameters, log progress per
-cell, and write the executed .ipynb and its HTML export under results/notebooks/.
+cell, and write the executed .ipynb and its HTML export under results/notebooks/; one copy per output language
+(params.languages) with the markdown cells translated by compval.i18n (the code and its output are the same
+in every language, so the notebook is executed once).
 
 Execution timestamps (nbclient's per-cell timing) are not recorded, so the outputs depend only on the inputs;
 the HTML export loads nothing from the network (the template's CDN scripts for require.js/MathJax/mermaid,
 unused by this notebook, are removed)."""
+import copy
 import re
 from pathlib import Path
 
@@ -12,9 +15,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
+from compval.i18n import language, translate_markdown
 from compval.pipeline import step
 
-with step(snakemake) as log:
+
+def execute(log):
+    """The notebook executed with the injected parameters."""
     nb = jupytext.read(snakemake.input.notebook)
     params = dict(snakemake.params.parameters)
     # papermill convention: an "injected-parameters" cell right after the cell tagged "parameters"
@@ -42,9 +48,26 @@ with step(snakemake) as log:
                             resources={"metadata": {"path": str(Path.cwd())}}, on_cell_executed=on_cell_executed)
     client.execute()
     nb.metadata.pop("widgets", None)
-    nbformat.write(nb, snakemake.output.ipynb)
+    return nb
+
+
+def write(nb, lang, sfx, log):
+    """Write the executed notebook with its markdown in ``lang`` as results/notebooks/validation_report<sfx>.*"""
+    nb = copy.deepcopy(nb)
+    with language(lang):
+        n_translated = translate_markdown(nb)
+    log.info("language %s: %d markdown cells translated", lang, n_translated)
+    ipynb, html = (Path(snakemake.output[k]) for k in ("ipynb", "html"))
+    ipynb, html = (p.with_name(f"{p.stem}{sfx}{p.suffix}") for p in (ipynb, html))
+    nbformat.write(nb, ipynb)
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     body, n_cdn = re.subn(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", body)
     log.info("removed %d CDN script tags from the HTML export", n_cdn)
-    Path(snakemake.output.html).write_text(body, encoding="utf-8")
-    log.info("wrote %s and %s", snakemake.output.ipynb, snakemake.output.html)
+    html.write_text(body, encoding="utf-8")
+    log.info("wrote %s and %s", ipynb, html)
+
+
+with step(snakemake) as log:
+    executed = execute(log)
+    for lang, sfx in snakemake.params.languages:
+        write(executed, lang, sfx, log)

@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 
 from compval.codebook import Codebook
-from compval.htmlreport import read_result_tables, render_report
+from compval.htmlreport import read_result_tables, render_report, report_title
+from compval.i18n import language
 from compval.io import read_json
 from compval.pipeline import step
 from compval.report import check_summary
@@ -21,15 +22,22 @@ def run_date() -> str:
 
 with step(snakemake) as log:
     summary = check_summary(read_json(snakemake.input.summary), snakemake.input.summary)
-    cb = Codebook.from_structure(snakemake.params.structure)
-    tables = {"codebook": cb.items,
-              **read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})}
-    figures = {}
-    for f in snakemake.input.figures:
-        p = Path(f)
-        figures[p.stem] = p.read_text(encoding="utf-8") if p.suffix == ".svg" else p.read_bytes()
-    log.info("rendering the report: %d tables, %d figures", len(tables), len(figures))
-    html = render_report(summary, tables, figures, run_date=run_date(),
-                         title=f"Validation report: {cb.instrument}" if cb.instrument else None)
-    Path(snakemake.output.html).write_text(html, encoding="utf-8")
-    log.info("wrote %s (%d bytes)", snakemake.output.html, len(html.encode("utf-8")))
+    codebook = Codebook.from_structure(snakemake.params.structure)
+    results = read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})
+    for lang, sfx in snakemake.params.languages:
+        cb = codebook.localized(lang)
+        tables = {"codebook": cb.items, **results}
+        figures = {}
+        for f in snakemake.input["figures" if not sfx else f"figures_{lang}"]:
+            p = Path(f)
+            stem = p.name[: -len(sfx + p.suffix)]  # fig01_sample_flow.zh.svg -> fig01_sample_flow
+            figures[stem] = p.read_text(encoding="utf-8") if p.suffix == ".svg" else p.read_bytes()
+        log.info("rendering the report (%s): %d tables, %d figures, %d codebook texts in another language",
+                 lang, len(tables), len(figures), len(cb.fallbacks))
+        with language(lang):
+            html = render_report(summary, tables, figures, run_date=run_date(), title=report_title(cb.instrument),
+                                 fallbacks=cb.fallbacks)
+        out = Path(snakemake.output.html)
+        out = out.with_name(f"{out.stem}{sfx}{out.suffix}")
+        out.write_text(html, encoding="utf-8")
+        log.info("wrote %s (%d bytes)", out, len(html.encode("utf-8")))

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from compval.codebook import Codebook
 from compval.htmlreport import build_tables, read_result_tables
+from compval.i18n import language
 from compval.pipeline import step
 
 
@@ -21,17 +22,19 @@ def normalize_docx(path: Path) -> None:
 
 
 with step(snakemake) as log:
-    cb = Codebook.from_structure(snakemake.params.structure)
-    frames = {"codebook": cb.items,
-              **read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})}
-    apa = build_tables(frames)
+    codebook = Codebook.from_structure(snakemake.params.structure)
+    results = read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})
     stems = {Path(f).stem: Path(f).with_suffix("") for f in snakemake.output.csv}
-    for stem in snakemake.params.names:
-        if stem not in apa:
-            raise RuntimeError(f"table {stem!r} cannot be built: its result table is missing or empty")
-        paths = apa[stem].write(stems[stem])
-        for p in paths:
-            if p.suffix == ".docx":
-                normalize_docx(p)
-        log.info("table %d %s: %d rows -> %s", apa[stem].number, stem, len(apa[stem].df),
-                 ", ".join(p.name for p in paths))
+    for lang, sfx in snakemake.params.languages:
+        with language(lang):
+            apa = build_tables({"codebook": codebook.localized(lang).items, **results})
+        for stem in snakemake.params.names:
+            if stem not in apa:
+                raise RuntimeError(f"table {stem!r} cannot be built: its result table is missing or empty")
+            with language(lang):
+                paths = apa[stem].write(stems[stem].with_name(stems[stem].name + sfx))
+            for p in paths:
+                if p.suffix == ".docx":
+                    normalize_docx(p)
+            log.info("table %d %s (%s): %d rows -> %s", apa[stem].number, stem, lang, len(apa[stem].df),
+                     ", ".join(p.name for p in paths))
