@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 
-.PHONY: setup system-deps run test test-fast test-cluster lint demo-data clean-results benchmark i18n
+.PHONY: setup system-deps run test test-fast test-cluster lint format demo-data clean-results benchmark i18n
 
 # Debian packages the pipeline uses: Graphviz (CFA path diagram), Chromium (browser check of the report) and
 # the Noto CJK fonts (Chinese figures and reports; checked with fc-list) - package:command, or package:fc:family.
@@ -55,8 +55,18 @@ test-fast: setup
 test-cluster: setup
 	bash tests/cluster/test_cluster.sh
 
+# Lint and format checks (ruff, snakefmt, Snakemake's linter, mypy on the SEM engine); `.ci/run` runs it.
+# `make format` applies the formatters.
 lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
+	$(BIN)/mypy src/compval/sem
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile workflow/rules
 
 # Re-draw the bundled demo data from the population model (writes data/raw/; normally never needed)
 demo-data: setup
