@@ -51,9 +51,13 @@ lint: setup
 demo-data: setup
 	$(BIN)/python -m compval.simulate --codebook config/codebook.yaml --params config/simulation.yaml --out data/raw
 
-# Timings, run on demand (never part of the tests)
+# Timings, run on demand (never part of the tests): CFA against lavaan (skipped where R is absent) and the
+# whole pipeline at the demo size and 10^4 respondents; CSV and plots in benchmarks/results/.
+# BENCH_PIPELINE=--large adds 10^5 and 10^6 respondents (slow).
+BENCH_PIPELINE ?=
 benchmark: setup
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/bench_cfa.py
+	$(BIN)/python benchmarks/bench_pipeline.py $(BENCH_PIPELINE)
 
 clean-results:
 	rm -rf results/* data/processed/* logs .snakemake

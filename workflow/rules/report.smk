@@ -13,6 +13,8 @@ rule report_html:
     params:
         code=code_version("htmlreport", "figures", "tables", "report"),
         structure=STRUCTURE,
+    benchmark:
+        "logs/benchmarks/report_html.tsv"
     log:
         "logs/report_html.log",
     conda:
@@ -45,6 +47,8 @@ rule notebook:
         parameters={"results_dir": "results", "processed_dir": "data/processed"},
         kernel="python3",
         timeout=600,
+    benchmark:
+        "logs/benchmarks/notebook.tsv"
     log:
         "logs/notebook.log",
     conda:

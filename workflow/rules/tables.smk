@@ -17,6 +17,8 @@ rule tables:
         code=code_version("tables", "htmlreport"),
         structure=STRUCTURE,
         names=table_names(),
+    benchmark:
+        "logs/benchmarks/tables.tsv"
     log:
         "logs/tables.log",
     conda:
