@@ -10,8 +10,9 @@ MLR (listwise), FIML (``missing = "ml"``) and WLSMV (ordered items, pairwise). W
 absent, the lavaan columns stay empty and a message says so. lavaan's time is measured inside R (R start-up
 and ``library(lavaan)`` excluded); ours includes everything ``fit_cfa`` does.
 
-**Simulated** (``--simulated``): simulates a 6-factor, 50-item, 5-point Likert data set (correlated factors, standardized loadings .5-.8) with
-3% of the responses missing completely at random and three groups of equal size, then times
+**Simulated** (``--simulated``): simulates a 6-factor, 50-item, 5-point Likert data set (correlated factors,
+standardized loadings .5-.8) with 3% of the responses missing completely at random and three groups of equal
+size, then times
 
 * ML and MLR fits with listwise deletion,
 * FIML fits (``missing="ml"``) under ML and MLR, with and without the FIML-corrected robust indices
