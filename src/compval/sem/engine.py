@@ -304,29 +304,29 @@ class Model:
         ovi = {v: i for i, v in enumerate(self.ov)}
         lvi = {v: i for i, v in enumerate(self.lv)}
         self.loc: list[tuple[int, str, int, int]] = []  # per row: group, matrix, i, j
-        for r in self.pt.itertuples():
-            g = int(r.group) - 1
-            if r.op == "=~":
-                if r.rhs in ovi:
-                    self.loc.append((g, "L", ovi[r.rhs], lvi[r.lhs]))
+        for grp, op, lhs, rhs in zip(*(self.pt[c].tolist() for c in ("group", "op", "lhs", "rhs"))):
+            g = int(grp) - 1
+            if op == "=~":
+                if rhs in ovi:
+                    self.loc.append((g, "L", ovi[rhs], lvi[lhs]))
                 else:
-                    self.loc.append((g, "B", lvi[r.rhs], lvi[r.lhs]))
-            elif r.op == "~":
-                self.loc.append((g, "B", lvi[r.lhs], lvi[r.rhs]))
-            elif r.op == "~~":
-                if r.lhs in ovi and r.rhs in ovi:
-                    self.loc.append((g, "T", ovi[r.lhs], ovi[r.rhs]))
-                elif r.lhs in lvi and r.rhs in lvi:
-                    self.loc.append((g, "P", lvi[r.lhs], lvi[r.rhs]))
+                    self.loc.append((g, "B", lvi[rhs], lvi[lhs]))
+            elif op == "~":
+                self.loc.append((g, "B", lvi[lhs], lvi[rhs]))
+            elif op == "~~":
+                if lhs in ovi and rhs in ovi:
+                    self.loc.append((g, "T", ovi[lhs], ovi[rhs]))
+                elif lhs in lvi and rhs in lvi:
+                    self.loc.append((g, "P", lvi[lhs], lvi[rhs]))
                 else:
-                    raise ValueError(f"covariance between an observed and a latent variable: {r.lhs} ~~ {r.rhs}")
-            elif r.op == "~1":
-                if r.lhs in ovi:
-                    self.loc.append((g, "nu", ovi[r.lhs], 0))
+                    raise ValueError(f"covariance between an observed and a latent variable: {lhs} ~~ {rhs}")
+            elif op == "~1":
+                if lhs in ovi:
+                    self.loc.append((g, "nu", ovi[lhs], 0))
                 else:
-                    self.loc.append((g, "al", lvi[r.lhs], 0))
+                    self.loc.append((g, "al", lvi[lhs], 0))
             else:
-                raise ValueError(f"unsupported operator {r.op!r}")
+                raise ValueError(f"unsupported operator {op!r}")
         self.free_idx = self.pt["free"].to_numpy() - 1  # -1 = fixed
         self.fixed_val = self.pt["value"].to_numpy()
 
