@@ -84,9 +84,15 @@ i18n: setup
 	  -i $(LOCALES)/compval.pot -d $(LOCALES)
 	$(BIN)/python -m compval.i18n compile
 
-# Timings, run on demand (never part of the tests)
+# Timings, run on demand (never part of the tests): CFA against lavaan (skipped where R is absent) and the
+# whole pipeline at the demo size and 10^4 respondents, the power study's replications per second against an R
+# lavaan loop; CSV and plots in benchmarks/results/.
+# BENCH_PIPELINE=--large adds 10^5 and 10^6 respondents (slow).
+BENCH_PIPELINE ?=
 benchmark: setup
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/bench_cfa.py
+	$(BIN)/python benchmarks/bench_pipeline.py $(BENCH_PIPELINE)
+	$(BIN)/python benchmarks/bench_power.py
 
 clean-results:
 	rm -rf results/* data/processed/* logs .snakemake

@@ -279,6 +279,31 @@ def test_dominance_bootstrap_is_seeded(satact):
     assert (a["weight_ci_lower"] >= 0).all()  # R2 increments are non-negative
 
 
+@pytest.mark.parametrize("with_rare_dummy", [False, True])
+def test_dominance_bootstrap_equals_resampling_rows(satact, with_rare_dummy):
+    """The batched bootstrap (row counts times per-row cross-products, all subset models of all resamples
+    solved together) draws the same resamples as resampling rows and gives the same intervals, to rounding --
+    also when a control dummy that only 3 respondents have is constant in a resample (singular subsets,
+    solved by least squares as before)."""
+    scores, criteria, _ = satact
+    ok = scores.notna().all(axis=1)
+    y, X = criteria.loc[ok, "education"], scores[ok]
+    always = None
+    if with_rare_dummy:
+        always = pd.DataFrame({"rare": np.r_[np.ones(3), np.zeros(len(X) - 3)]}, index=X.index)
+    B = 60
+    a = C.dominance_analysis(y, X, always, n_boot=B, seed=9)
+    rng = np.random.default_rng(9)
+    reps = []
+    for _ in range(B):
+        idx = rng.integers(0, len(X), len(X))
+        ab = None if always is None else always.iloc[idx]
+        reps.append(C.dominance_analysis(y.iloc[idx], X.iloc[idx], ab, n_boot=0)["weight"].to_numpy())
+    lo, hi = np.quantile(np.array(reps), [0.025, 0.975], axis=0)
+    np.testing.assert_allclose(a["weight_ci_lower"], lo, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(a["weight_ci_upper"], hi, rtol=0, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------- known groups
 KG_COLS = ["threshold", "mean_top", "mean_rest", "sd_top", "sd_rest", "t", "df", "p", "d", "g", "g_se",
            "g_ci_lower", "g_ci_upper", "auc", "auc_ci_lower", "auc_ci_upper"]

@@ -297,6 +297,24 @@ def test_htmt_bootstrap_is_seeded_and_brackets_estimate(cases, datasets):
     assert (w["ci_lower"] <= t["ci_lower"]).all() and (w["ci_upper"] >= t["ci_upper"]).all()
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"htmt2": False}, {"htmt2": False, "absolute": False}])
+def test_htmt_bootstrap_replicates_equal_resampling_rows(cases, datasets, kwargs):
+    """The batched bootstrap (row counts times per-row cross-products) draws the same resamples as resampling
+    the complete rows and gives the same HTMT replicates, to rounding."""
+    factors = V.factor_items(cases["bfi"].params)
+    data = datasets["bfi"]
+    a = V.htmt(data, factors, B=30, seed=4, **kwargs)
+    items = [i for v in factors.values() for i in v]
+    x = data[items].dropna().to_numpy(dtype=float)
+    rng = np.random.default_rng(4)
+    for b in range(30):
+        xb = x[rng.integers(0, len(x), size=len(x))]
+        m = V.htmt_from_correlation(pd.DataFrame(np.corrcoef(xb, rowvar=False), index=items, columns=items),
+                                    factors, **kwargs)
+        want = [m.loc[r.factor_a, r.factor_b] for r in a.table.itertuples()]
+        np.testing.assert_allclose(a.boot[b], want, rtol=0, atol=1e-12)
+
+
 def test_htmt_verdicts_and_no_ci_without_bootstrap(datasets):
     # splitting neuroticism makes a pair of near-identical "constructs"
     res = V.htmt(datasets["bfi"], {"n12": ["N1", "N2"], "n345": ["N3", "N4", "N5"], "o": ["O1", "O3"]})

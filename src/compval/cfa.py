@@ -43,7 +43,7 @@ from .sem.engine import (
     objective,
     observed_information_analytic,
 )
-from .sem.partable import ModelStructure, ModelSyntaxError, build_partable, parse_syntax
+from .sem.partable import ModelStructure, ModelSyntaxError, build_partable, observed_names, parse_syntax
 
 __all__ = [
     "ModelSpec",
@@ -324,7 +324,10 @@ def _prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missin
         parts = [d[d[group] == lab] for lab in labels]
     out = []
     for part in parts:
-        y = part[ov].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        sub = part[ov]
+        if not all(pd.api.types.is_numeric_dtype(t) for t in sub.dtypes):
+            sub = sub.apply(pd.to_numeric, errors="coerce")
+        y = sub.to_numpy(dtype=float)
         if missing == "listwise":
             y = y[~np.isnan(y).any(axis=1)]
         else:
@@ -406,8 +409,7 @@ def fit_cfa(
     orth = model.orthogonal if orthogonal is None else orthogonal
     warnings: list[str] = []
     # groups first (need their number for the table)
-    _, probe_st = build_partable(model.syntax, std_lv=std_lv, orthogonal=orth)
-    labels, ys = _prepare_groups(data, probe_st.ov_names, group, missing)
+    labels, ys = _prepare_groups(data, observed_names(model.syntax), group, missing)
     pt, st = build_partable(model.syntax, ngroups=len(labels), std_lv=std_lv, orthogonal=orth,
                             meanstructure=meanstructure, group_equal=tuple(group_equal))
     m = Model(pt, st)
@@ -640,14 +642,12 @@ def _param_table(m: Model, x, vcov, groups):
 def _admissibility(m: Model, x, params: pd.DataFrame, extras, warnings) -> list[str]:
     status = []
     heywood = []
-    var = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])]
-    for r in var.itertuples():
-        if r.est < 0:
-            heywood.append(f"negative variance {r.lhs} ~~ {r.rhs} = {r.est:.3f} (group {r.group})")
-    load = params[params["op"] == "=~"]
-    for r in load.itertuples():
-        if np.isfinite(r.std_all) and abs(r.std_all) > 1:
-            heywood.append(f"standardized loading {r.lhs} =~ {r.rhs} = {r.std_all:.3f} > 1 (group {r.group})")
+    neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"]) & (params["est"] < 0)]
+    for lhs, rhs, est, grp in zip(neg["lhs"], neg["rhs"], neg["est"], neg["group"]):
+        heywood.append(f"negative variance {lhs} ~~ {rhs} = {est:.3f} (group {grp})")
+    big = params[(params["op"] == "=~") & np.isfinite(params["std_all"]) & (params["std_all"].abs() > 1)]
+    for lhs, rhs, std, grp in zip(big["lhs"], big["rhs"], big["std_all"], big["group"]):
+        heywood.append(f"standardized loading {lhs} =~ {rhs} = {std:.3f} > 1 (group {grp})")
     if heywood:
         status.append("heywood case: " + "; ".join(heywood))
         warnings.extend(heywood)

@@ -40,6 +40,9 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from threadpoolctl import threadpool_limits
+
+from .resampling import crossproducts, resample_counts
 
 __all__ = [
     "CriterionResult",
@@ -587,26 +590,42 @@ def _subset_plan(p: int, n_always: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return plan
 
 
+def _solve_subsets(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """OLS coefficients of a batch of equal-size subsets (``A`` subsets x k x k, ``b`` subsets x k); a singular
+    batch is solved subset by subset by minimum-norm least squares (the R2 of the projection)."""
+    try:
+        coef = np.linalg.solve(A, b[..., None])[..., 0]
+        if not np.all(np.isfinite(coef)):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        coef = np.stack([np.linalg.lstsq(Ai, bi, rcond=None)[0] for Ai, bi in zip(A, b)])
+    return coef
+
+
 def _all_subsets_r2(C: np.ndarray, p: int, plan: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """R2 of y on every predictor subset (index = bit mask), from the centered cross-product matrix ``C``.
 
     ``R2(S) = s_yS' S_SS^-1 s_yS / s_yy`` (OLS with intercept). Subsets of equal size are solved in one
     batch; if a batch is singular (e.g. a constant dummy in a bootstrap resample) it is solved subset by
-    subset by minimum-norm least squares, which still gives the R2 of the projection.
+    subset by minimum-norm least squares, which still gives the R2 of the projection. ``C`` may be a stack
+    of matrices (resamples x q x q; the result is then resamples x 2^p): all resamples are solved at once,
+    and a resample is solved on its own (as above) only when the stacked solve fails.
     """
-    syy = C[0, 0]
-    r2 = np.zeros(2**p)
+    single = C.ndim == 2
+    Cs = C[None] if single else C
+    syy = Cs[:, 0, 0]
+    r2 = np.zeros((Cs.shape[0], 2**p))
     for sub, cols in plan:
-        A = C[cols[:, :, None], cols[:, None, :]]
-        b = C[cols, 0]
+        A = Cs[:, cols[:, :, None], cols[:, None, :]]
+        b = Cs[:, cols, 0]
         try:
             coef = np.linalg.solve(A, b[..., None])[..., 0]
             if not np.all(np.isfinite(coef)):
                 raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
-            coef = np.stack([np.linalg.lstsq(Ai, bi, rcond=None)[0] for Ai, bi in zip(A, b)])
-        r2[sub] = np.einsum("ij,ij->i", b, coef) / syy
-    return r2
+            coef = np.stack([_solve_subsets(Ai, bi) for Ai, bi in zip(A, b)])
+        r2[:, sub] = np.einsum("rij,rij->ri", b, coef) / syy[:, None]
+    return r2[0] if single else r2
 
 
 def _dominance_matrix(p: int) -> np.ndarray:
@@ -649,7 +668,9 @@ def dominance_analysis(
     controls) is given, these columns enter every subset model (as ``domir``'s ``.all``): the weights then
     decompose ``R2(controls + all predictors) - R2(controls)``, i.e. the controls are partialled out.
     Percentile bootstrap intervals (rows resampled with replacement, ``n_boot`` times, quantiles as R's
-    ``quantile`` type 7) use ``rng`` or ``numpy.random.default_rng(seed)``.
+    ``quantile`` type 7) use ``rng`` or ``numpy.random.default_rng(seed)``; resample b is
+    ``rng.integers(0, n, n)``, computed from row counts (:mod:`compval.resampling`: one matrix product per
+    batch of resamples, BLAS on one thread so that the result does not depend on the number of cores).
 
     Returns
     -------
@@ -681,9 +702,14 @@ def dominance_analysis(
     gen = rng if rng is not None else np.random.default_rng(seed)
     lo = hi = np.full(p, np.nan)
     if n_boot and n_boot > 0:
+        # resample b = rows gen.integers(0, n, n), as row counts: the centred cross-products of a batch of
+        # resamples are one matrix product, and all their subset models are solved together
         boot = np.empty((n_boot, p))
-        for b in range(n_boot):
-            boot[b] = weights(M[gen.integers(0, n, n)])[0]
+        b0 = 0
+        with threadpool_limits(limits=1, user_api="blas"):
+            for wts in resample_counts(gen, n, n_boot):
+                boot[b0:b0 + len(wts)] = _all_subsets_r2(crossproducts(M, wts), p, plan) @ G.T
+                b0 += len(wts)
         a = (1 - conf) / 2
         lo, hi = np.quantile(boot, [a, 1 - a], axis=0)
     total = float(np.sum(w))

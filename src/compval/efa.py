@@ -74,6 +74,7 @@ mean, less so the 95th percentile, of the first simulated eigenvalue.
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -485,6 +486,12 @@ def _eig_desc(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vals[::-1], vecs[:, ::-1]
 
 
+@functools.lru_cache(maxsize=32)
+def _lower_triangle(p: int) -> tuple[np.ndarray, np.ndarray]:
+    # indices of the strict lower triangle, built once per size (the objective is called thousands of times)
+    return np.tril_indices(p, -1)
+
+
 def _minres_fn(psi, s, nf):
     # psych fac(): fit.residuals(fm = "minres") -- squared residuals of the lower triangle
     m = s.copy()
@@ -492,7 +499,7 @@ def _minres_fn(psi, s, nf):
     vals, vecs = _eig_desc(m)
     vals = np.where(vals < _EPS, 100 * _EPS, vals)
     load = vecs[:, :nf] * np.sqrt(vals[:nf])
-    res = (m - load @ load.T)[np.tril_indices_from(m, -1)]
+    res = (m - load @ load.T)[_lower_triangle(m.shape[0])]
     return float((res**2).sum())
 
 

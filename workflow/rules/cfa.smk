@@ -19,6 +19,8 @@ rule cfa:
         code=code_version("workflow/scripts/cfa.py"),
         structure=STRUCTURE,
         settings=cfa_settings(),
+    benchmark:
+        "logs/benchmarks/cfa.tsv"
     log:
         "logs/cfa.log",
     conda:
@@ -53,6 +55,8 @@ rule validity:
         cfa=cfa_settings(),
         settings=validity_settings(),
         seed=config["seed"],
+    benchmark:
+        "logs/benchmarks/validity.tsv"
     log:
         "logs/validity.log",
     conda:

@@ -19,6 +19,8 @@ rule ingest:
         performance=config["performance"],
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/ingest.tsv"
     log:
         "logs/ingest.log",
     threads: 1
@@ -53,6 +55,8 @@ rule screen:
         options=cleaning_options(),
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/screen.tsv"
     log:
         "logs/screen.log",
     threads: 1

@@ -8,6 +8,8 @@ rule codebook_table:
         code=code_version("workflow/scripts/codebook_table.py"),
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/codebook_table.tsv"
     log:
         "logs/codebook_table.log",
     threads: 1

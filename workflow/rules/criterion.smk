@@ -27,6 +27,8 @@ rule criterion:
         cfa=cfa_settings(),
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/criterion.tsv"
     log:
         "logs/criterion.log",
     threads: 1
@@ -57,5 +59,7 @@ use rule criterion as criterion_factor_scores with:
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="factor_scores",
+    benchmark:
+        "logs/benchmarks/criterion_factor_scores.tsv"
     log:
         "logs/criterion_factor_scores.log",

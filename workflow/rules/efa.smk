@@ -21,6 +21,8 @@ rule efa:
         seed=config["seed"],
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/efa.tsv"
     log:
         "logs/efa.log",
     threads: 1

@@ -20,6 +20,8 @@ rule figures:
         cutoffs=cfa_settings()["cutoffs"],
         delta_cfi=validity_settings()["delta_cfi"],
         delta_rmsea=validity_settings()["delta_rmsea"],
+    benchmark:
+        "logs/benchmarks/figures.tsv"
     log:
         "logs/figures.log",
     conda:

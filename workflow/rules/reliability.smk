@@ -17,6 +17,8 @@ rule reliability:
         seed=config["seed"],
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/reliability.tsv"
     log:
         "logs/reliability.log",
     threads: 1

@@ -16,6 +16,8 @@ rule report_html:
         structure=STRUCTURE,
         languages=output_languages(),
         catalogue=catalogue_digest(),
+    benchmark:
+        "logs/benchmarks/report_html.tsv"
     log:
         "logs/report_html.log",
     conda:
@@ -53,6 +55,8 @@ rule notebook:
         catalogue=catalogue_digest(),
         kernel="python3",
         timeout=600,
+    benchmark:
+        "logs/benchmarks/notebook.tsv"
     log:
         "logs/notebook.log",
     conda:

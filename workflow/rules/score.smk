@@ -13,6 +13,8 @@ rule score:
         structure=STRUCTURE,
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/score.tsv"
     log:
         "logs/score.log",
     threads: 1
@@ -35,6 +37,8 @@ rule descriptives:
         scale=INGEST_SPEC["scale"],
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/descriptives.tsv"
     log:
         "logs/descriptives.log",
     threads: 1

@@ -13,6 +13,8 @@ rule summary:
         config=config,
     conda:
         "../envs/compval.yaml"
+    benchmark:
+        "logs/benchmarks/summary.tsv"
     log:
         "logs/summary.log",
     threads: 1

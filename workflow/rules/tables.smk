@@ -21,6 +21,8 @@ rule tables:
         names=table_names(),
         languages=output_languages(),
         catalogue=catalogue_digest(),
+    benchmark:
+        "logs/benchmarks/tables.tsv"
     log:
         "logs/tables.log",
     conda:

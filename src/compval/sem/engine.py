@@ -304,35 +304,36 @@ class Model:
         ovi = {v: i for i, v in enumerate(self.ov)}
         lvi = {v: i for i, v in enumerate(self.lv)}
         self.loc: list[tuple[int, str, int, int]] = []  # per row: group, matrix, i, j
-        for r in self.pt.itertuples():
-            g = int(r.group) - 1
-            if r.op == "=~":
-                if r.rhs in ovi:
-                    self.loc.append((g, "L", ovi[r.rhs], lvi[r.lhs]))
+        for grp, op, lhs, rhs in zip(*(self.pt[c].tolist() for c in ("group", "op", "lhs", "rhs"))):
+            g = int(grp) - 1
+            if op == "=~":
+                if rhs in ovi:
+                    self.loc.append((g, "L", ovi[rhs], lvi[lhs]))
                 else:
-                    self.loc.append((g, "B", lvi[r.rhs], lvi[r.lhs]))
-            elif r.op == "~":
-                self.loc.append((g, "B", lvi[r.lhs], lvi[r.rhs]))
-            elif r.op == "~~":
-                if r.lhs in ovi and r.rhs in ovi:
-                    self.loc.append((g, "T", ovi[r.lhs], ovi[r.rhs]))
-                elif r.lhs in lvi and r.rhs in lvi:
-                    self.loc.append((g, "P", lvi[r.lhs], lvi[r.rhs]))
+                    self.loc.append((g, "B", lvi[rhs], lvi[lhs]))
+            elif op == "~":
+                self.loc.append((g, "B", lvi[lhs], lvi[rhs]))
+            elif op == "~~":
+                if lhs in ovi and rhs in ovi:
+                    self.loc.append((g, "T", ovi[lhs], ovi[rhs]))
+                elif lhs in lvi and rhs in lvi:
+                    self.loc.append((g, "P", lvi[lhs], lvi[rhs]))
                 else:
-                    raise ValueError(f"covariance between an observed and a latent variable: {r.lhs} ~~ {r.rhs}")
-            elif r.op == "~1":
-                if r.lhs in ovi:
-                    self.loc.append((g, "nu", ovi[r.lhs], 0))
+                    raise ValueError(f"covariance between an observed and a latent variable: {lhs} ~~ {rhs}")
+            elif op == "~1":
+                if lhs in ovi:
+                    self.loc.append((g, "nu", ovi[lhs], 0))
                 else:
-                    self.loc.append((g, "al", lvi[r.lhs], 0))
+                    self.loc.append((g, "al", lvi[lhs], 0))
             else:
-                raise ValueError(f"unsupported operator {r.op!r}")
+                raise ValueError(f"unsupported operator {op!r}")
         self.free_idx = self.pt["free"].to_numpy() - 1  # -1 = fixed
         self.fixed_val = self.pt["value"].to_numpy()
 
     # ---------------------------------------------------------------- matrices
     def _mat_index(self, g: int) -> dict:
-        """Per group and matrix: (i, j, free index or -1, fixed value) arrays of its rows (cached)."""
+        """Per group and matrix: (i, j, free index or -1, fixed value, free index clipped at 0) arrays of its
+        rows (cached)."""
         cache = self.__dict__.setdefault("_mix", {})
         if g not in cache:
             rows = [k for k, loc in enumerate(self.loc) if loc[0] == g]
@@ -341,7 +342,8 @@ class Model:
                 ks = np.array([k for k in rows if self.loc[k][1] == mat], dtype=int)
                 out[mat] = (np.array([self.loc[k][2] for k in ks], dtype=int),
                             np.array([self.loc[k][3] for k in ks], dtype=int),
-                            self.free_idx[ks], self.fixed_val[ks].astype(float))
+                            self.free_idx[ks], self.fixed_val[ks].astype(float),
+                            np.clip(self.free_idx[ks], 0, None))
             cache[g] = out
         return cache[g]
 
@@ -358,10 +360,10 @@ class Model:
         M = {"L": np.zeros((p, m)), "T": np.zeros((p, p)), "P": np.zeros((m, m)), "B": np.zeros((m, m)),
              "nu": np.zeros(p), "al": np.zeros(m)}
         x = np.asarray(x, dtype=float)
-        for mat, (i, j, fi, fv) in self._mat_index(g).items():
+        for mat, (i, j, fi, fv, fi0) in self._mat_index(g).items():
             if not len(i):
                 continue
-            v = np.where(fi >= 0, x[np.clip(fi, 0, None)], fv) if len(x) else fv
+            v = np.where(fi >= 0, x[fi0], fv) if len(x) else fv
             if mat in ("nu", "al"):
                 M[mat][i] = v
             else:
@@ -484,16 +486,20 @@ class Model:
         x = np.zeros(self.nfree)
         done = np.zeros(self.nfree, dtype=bool)
         pt = self.pt
+        # plain per-row lists: label-based pandas access per row dominated small fits
+        label = pt.index.tolist()
+        group, op, lhs, rhs = (pt[c].tolist() for c in ("group", "op", "lhs", "rhs"))
+        free, value, start = (pt[c].tolist() for c in ("free", "value", "start"))
         for g in range(self.ngroups):
             gd = groups[g]
             S = gd.cov
-            rows = pt.index[pt["group"] == g + 1]
+            rows = [i for i in range(len(label)) if group[i] == g + 1]
             lam: dict[tuple[str, str], float] = {}
             lvvar: dict[str, float] = {}
             # first principal component of each factor's observed indicators
             for f in self.lv:
-                ind = pt.loc[rows][(pt.loc[rows, "op"] == "=~") & (pt.loc[rows, "lhs"] == f)]
-                obs = [v for v in ind["rhs"] if v in self.ov]
+                ind = [i for i in rows if op[i] == "=~" and lhs[i] == f]
+                obs = [rhs[i] for i in ind if rhs[i] in self.ov]
                 if not obs:
                     continue
                 idx = [self.ov.index(v) for v in obs]
@@ -502,13 +508,13 @@ class Model:
                 l = V[:, -1] * np.sqrt(max(w[-1], 1e-6))
                 if l.sum() < 0:
                     l = -l
-                first = ind.iloc[0]
-                fixed_first = first["free"] == 0 and first["rhs"] in obs
+                first = ind[0]
+                fixed_first = free[first] == 0 and rhs[first] in obs
                 if fixed_first:
-                    l0 = l[obs.index(first["rhs"])]
+                    l0 = l[obs.index(rhs[first])]
                     if abs(l0) < 1e-3:
                         l0 = 1e-3
-                    scale = l0 / first["value"] if first["value"] else 1.0
+                    scale = l0 / value[first] if value[first] else 1.0
                     lvvar[f] = scale ** 2
                     for v, lv_ in zip(obs, l):
                         lam[(f, v)] = lv_ / scale
@@ -516,24 +522,23 @@ class Model:
                     lvvar[f] = 1.0
                     for v, lv_ in zip(obs, l):
                         lam[(f, v)] = lv_
-            for k in rows:
-                a = self.free_idx[k]
+            for i in rows:
+                a = self.free_idx[label[i]]
                 if a < 0 or done[a]:
                     continue
-                r = pt.loc[k]
-                if not pd.isna(r["start"]):
-                    x[a] = r["start"]
-                elif r["op"] == "=~":
-                    x[a] = lam.get((r["lhs"], r["rhs"]), 1.0)
-                elif r["op"] == "~~" and r["lhs"] == r["rhs"]:
-                    if r["lhs"] in self.ov:
-                        x[a] = 0.5 * S[self.ov.index(r["lhs"]), self.ov.index(r["lhs"])]
+                if not pd.isna(start[i]):
+                    x[a] = start[i]
+                elif op[i] == "=~":
+                    x[a] = lam.get((lhs[i], rhs[i]), 1.0)
+                elif op[i] == "~~" and lhs[i] == rhs[i]:
+                    if lhs[i] in self.ov:
+                        x[a] = 0.5 * S[self.ov.index(lhs[i]), self.ov.index(lhs[i])]
                     else:
-                        x[a] = lvvar.get(r["lhs"], 0.05) * (0.5 if r["lhs"] in self._endo() else 1.0)
-                        if r["lhs"] not in lvvar:
+                        x[a] = lvvar.get(lhs[i], 0.05) * (0.5 if lhs[i] in self._endo() else 1.0)
+                        if lhs[i] not in lvvar:
                             x[a] = 0.05
-                elif r["op"] == "~1" and r["lhs"] in self.ov:
-                    x[a] = gd.mean[self.ov.index(r["lhs"])]
+                elif op[i] == "~1" and lhs[i] in self.ov:
+                    x[a] = gd.mean[self.ov.index(lhs[i])]
                 else:
                     x[a] = 0.0
                 done[a] = True
@@ -542,9 +547,10 @@ class Model:
     def _endo(self) -> set:
         """Endogenous latent variables (indicators of another factor or regressed on one)."""
         if getattr(self, "_endo_cache", None) is None:
-            pt = self.pt
-            e = set(pt.loc[(pt["op"] == "=~") & pt["rhs"].isin(self.lv), "rhs"])
-            e |= set(pt.loc[(pt["op"] == "~") & pt["lhs"].isin(self.lv), "lhs"])
+            lv = set(self.lv)
+            rows = list(zip(self.pt["op"].tolist(), self.pt["lhs"].tolist(), self.pt["rhs"].tolist()))
+            e = {rhs for op, _, rhs in rows if op == "=~" and rhs in lv}
+            e |= {lhs for op, lhs, _ in rows if op == "~" and lhs in lv}
             self._endo_cache = e
         return self._endo_cache
 

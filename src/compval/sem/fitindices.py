@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 from scipy.optimize import brentq
 
 __all__ = ["cfi", "tli", "rmsea", "rmsea_ci", "rmsea_pvalue", "rmsea_notclose_pvalue", "nfi", "rfi", "ifi",
@@ -11,9 +11,16 @@ __all__ = ["cfi", "tli", "rmsea", "rmsea_ci", "rmsea_pvalue", "rmsea_notclose_pv
 
 
 def pchisq(x, df, ncp=0.0):
-    """P(X <= x) for a (non-central) chi-square, like R's ``pchisq``."""
+    """P(X <= x) for a (non-central) chi-square, like R's ``pchisq``.
+
+    Inside the support the non-central case calls ``scipy.special.chndtr`` directly -- the function
+    ``scipy.stats.ncx2.cdf`` evaluates there, without the distribution wrapper's argument handling, which
+    dominated the root finding of :func:`rmsea_ci`.
+    """
     if ncp <= 0:
         return float(stats.chi2.cdf(x, df))
+    if np.isfinite(x) and x > 0 and df > 0 and np.isfinite(ncp):
+        return float(special.chndtr(x, df, ncp))
     return float(stats.ncx2.cdf(x, df, ncp))
 
 

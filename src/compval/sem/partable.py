@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ModelSyntaxError", "parse_syntax", "build_partable", "ModelStructure"]
+__all__ = ["ModelSyntaxError", "parse_syntax", "build_partable", "observed_names", "ModelStructure"]
 
 
 class ModelSyntaxError(ValueError):
@@ -148,6 +148,16 @@ def model_names(syntax: str) -> tuple[list[str], list[str]]:
     """Observed and latent variable names of a model in lavaan syntax, in order of appearance
     (lavaan's ``lavNames(model, "ov")`` and ``lavNames(model, "lv")``)."""
     return _names(parse_syntax(syntax))
+
+
+def observed_names(syntax: str) -> list[str]:
+    """The observed variables of a model in lavaan's order (``build_partable(syntax)[1].ov_names``, without
+    building the table; ``lavNames(lavaanify(model), "ov")`` in R). Raises ModelSyntaxError as
+    :func:`build_partable` when the model defines no latent variable."""
+    ov, lv = model_names(syntax)
+    if not lv:
+        raise ModelSyntaxError("the model defines no latent variable (=~)")
+    return ov
 
 
 def build_partable(

@@ -1,0 +1,212 @@
+"""Timing benchmark of the whole pipeline: wall time and peak memory per rule at several sample sizes (on demand).
+
+For each size the pipeline runs from scratch in its own working directory (``benchmarks/work/n<N>/``, created
+fresh: a copy of ``config/`` and the raw data) with this checkout's Snakefile::
+
+    nice -n 10 snakemake --snakefile <repo>/Snakefile --directory benchmarks/work/n<N> --cores <cores>
+
+* ``demo``: the bundled demo export (``data/raw/``, 602 rows);
+* any other N: ``python -m compval.simulate --n N`` (the demo codebook and population model, with the
+  simulator's defects: careless responders, non-response, out-of-range codes, duplicates).
+
+Per rule, Snakemake's ``benchmark:`` directive (``logs/benchmarks/<rule>.tsv`` of every rule) gives the wall
+time ``s``, the peak resident memory ``max_rss`` (MB) and the CPU time; the whole run's wall time is measured
+around the Snakemake call. Next to it, the bare cost of reading the export and computing the pairwise
+covariance matrix of its items (numpy, three matrix products) sets the scale of what is irreducible, and the
+in-memory size of the item matrix (rows x items x 8 bytes) the scale of the memory target.
+
+For the demo, the pipeline is then rerun after a one-item codebook edit (the wording of the first item;
+analyses do not depend on wording, so only the rules that show it rerun).
+
+Writes ``benchmarks/results/pipeline.csv`` (one row per size and rule, plus ``(whole pipeline)``,
+``(bare read + covariance)`` and, for the demo, ``(after one-item edit)`` rows) and ``pipeline.png``. Usage::
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--sizes demo,10000] [--large] [--cores 2] [--keep]
+
+``--large`` adds 10^5 and 10^6 respondents (slow today: tens of minutes to hours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from benchlib import pyplot, save
+
+from compval.codebook import load_codebook
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+WORK = ROOT / "benchmarks" / "work"
+BIN = Path(sys.executable).parent
+# A fixed pseudonymisation key, so that runs do not depend on a per-machine key (benchmark data only).
+BENCH_KEY = "0" * 64
+LARGE = (100_000, 1_000_000)
+
+
+def prepare(size: str, work: Path) -> Path:
+    """A fresh working directory with config/ and data/raw/ for ``size`` ("demo" or a number of respondents)."""
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "config", work / "config")
+    raw = work / "data" / "raw"
+    if size == "demo":
+        shutil.copytree(ROOT / "data" / "raw", raw)
+    else:
+        subprocess.run([sys.executable, "-m", "compval.simulate", "--codebook", "config/codebook.yaml",
+                        "--params", "config/simulation.yaml", "--out", "data/raw", "--n", size], cwd=work,
+                       check=True, stdout=subprocess.DEVNULL)
+    return work
+
+
+def run_snakemake(work: Path, cores: int) -> float:
+    """Run the pipeline in ``work`` (nice 10) and return its wall time in seconds."""
+    # this checkout's library for Snakemake itself too (its code-version params hash the modules it imports)
+    path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, COMPVAL_PSEUDONYM_KEY=BENCH_KEY, PYTHONPATH=path)
+    cmd = ["nice", "-n", "10", str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), "--directory",
+           str(work), "--cores", str(cores), "--quiet", "progress"]
+    t = time.perf_counter()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout[-5000:] + r.stderr[-5000:])
+        raise RuntimeError(f"snakemake failed in {work} (logs in {work / 'logs'})")
+    return wall
+
+
+def rule_benchmarks(work: Path, since: float = 0.0) -> pd.DataFrame:
+    """One row per rule from its ``benchmark:`` file (only files written after ``since``, a time stamp)."""
+    rows = []
+    for f in sorted((work / "logs" / "benchmarks").glob("*.tsv")):
+        if f.stat().st_mtime < since:
+            continue
+        b = pd.read_csv(f, sep="\t").iloc[-1]
+        rows.append({"rule": f.stem, "seconds": float(b["s"]), "max_rss_mb": float(b["max_rss"]),
+                     "cpu_seconds": float(b["cpu_time"])})
+    return pd.DataFrame(rows, columns=["rule", "seconds", "max_rss_mb", "cpu_seconds"])
+
+
+def read_and_covariance(work: Path, repeats: int = 3) -> tuple[float, int, int]:
+    """Median seconds to read the export's item columns and compute their pairwise covariance matrix."""
+    items = load_codebook(work / "config" / "codebook.yaml").item_ids
+    survey = work / "data" / "raw" / "survey.csv"
+
+    def once() -> tuple[int, int]:
+        x = pd.read_csv(survey, usecols=items).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        m = ~np.isnan(x)
+        y = np.where(m, x, 0.0)
+        mf = m.astype(float)
+        n = mf.T @ mf
+        s = y.T @ mf
+        cov = (y.T @ y - s * s.T / n) / (n - 1.0)
+        assert np.isfinite(np.diag(cov)).all()
+        return x.shape
+
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        shape = once()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), shape[0], shape[1]
+
+
+def one_item_edit(work: Path) -> str:
+    """Edit the wording of the codebook's first item (analyses do not depend on wording); returns its id."""
+    path = work / "config" / "codebook.yaml"
+    first = load_codebook(path).item_ids[0]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.strip() == f"- id: {first}":
+            j = next(k for k in range(i + 1, len(lines)) if lines[k].strip().startswith("text:"))
+            lines[j] = lines[j].rstrip("\n") + " (edited)\n"
+            path.write_text("".join(lines), encoding="utf-8")
+            return first
+    raise RuntimeError(f"item {first} not found in {path}")
+
+
+def bench_size(size: str, cores: int, keep: bool) -> pd.DataFrame:
+    work = prepare(size, WORK / f"n{size}")
+    bare, n_rows, p = read_and_covariance(work)
+    print(f"== {size}: {n_rows} rows x {p} items; read + covariance {bare:.3f} s; running the pipeline ...",
+          flush=True)
+    wall = run_snakemake(work, cores)
+    rules = rule_benchmarks(work)
+    extra = [{"rule": "(whole pipeline)", "seconds": wall, "max_rss_mb": rules["max_rss_mb"].max(),
+              "cpu_seconds": rules["cpu_seconds"].sum()},
+             {"rule": "(bare read + covariance)", "seconds": bare, "max_rss_mb": np.nan, "cpu_seconds": np.nan}]
+    print(f"   whole pipeline {wall:.1f} s; slowest rules: " + ", ".join(
+        f"{r} {s:.1f} s" for r, s in rules.nlargest(4, "seconds")[["rule", "seconds"]].itertuples(index=False)))
+    if size == "demo":
+        item = one_item_edit(work)
+        stamp = time.time()
+        wall_edit = run_snakemake(work, cores)
+        rerun = rule_benchmarks(work, since=stamp)
+        extra.append({"rule": "(after one-item edit)", "seconds": wall_edit, "max_rss_mb": rerun["max_rss_mb"].max(),
+                      "cpu_seconds": rerun["cpu_seconds"].sum(),
+                      "note": f"wording of {item} edited; reran: {', '.join(rerun['rule'])}"})
+        print(f"   after editing the wording of {item}: {wall_edit:.1f} s (reran {', '.join(rerun['rule'])})")
+    out = pd.concat([rules, pd.DataFrame(extra)], ignore_index=True)
+    out.insert(0, "size", size)
+    out.insert(1, "n_rows", n_rows)
+    out.insert(2, "n_items", p)
+    out["item_matrix_mb"] = n_rows * p * 8 / 2**20
+    if not keep:
+        shutil.rmtree(work)
+    return out
+
+
+def plot(table: pd.DataFrame, path: Path) -> None:
+    """Seconds and peak RSS per rule, one bar per size (log scale)."""
+    plt = pyplot()
+    sizes = list(dict.fromkeys(table["size"]))
+    rules = [r for r in dict.fromkeys(table["rule"]) if r != "(after one-item edit)"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.32 * len(rules) * max(1, len(sizes)) / 2 + 2), sharey=True)
+    h = 0.8 / len(sizes)
+    y = np.arange(len(rules))
+    for k, s in enumerate(sizes):
+        t = table[table["size"] == s].set_index("rule").reindex(rules)
+        lab = f"{s} ({int(t['n_rows'].dropna().iloc[0])} rows)"
+        axes[0].barh(y + k * h, t["seconds"], height=h, label=lab)
+        axes[1].barh(y + k * h, t["max_rss_mb"], height=h, label=lab)
+    axes[0].set_yticks(y + h * (len(sizes) - 1) / 2, rules, fontsize=8)
+    axes[0].invert_yaxis()
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("wall time (s)")
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("peak RSS (MB)")
+    axes[0].legend(fontsize=8)
+    save(fig, path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="demo,10000", help="comma-separated: demo and/or numbers of respondents")
+    ap.add_argument("--large", action="store_true", help="add 10^5 and 10^6 respondents (slow)")
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--keep", action="store_true", help="keep the working directories under benchmarks/work/")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    a = ap.parse_args()
+    sizes = [s.strip() for s in a.sizes.split(",") if s.strip()]
+    if a.large:
+        sizes += [str(n) for n in LARGE if str(n) not in sizes]
+    table = pd.concat([bench_size(s, a.cores, a.keep) for s in sizes], ignore_index=True)
+    a.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(a.out / "pipeline.csv", index=False, float_format="%.4g")
+    plot(table, a.out / "pipeline.png")
+    print(f"written: {a.out / 'pipeline.csv'}, {a.out / 'pipeline.png'}")
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80, "display.max_rows", 200):
+        print(table.drop(columns=["note"], errors="ignore").to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
