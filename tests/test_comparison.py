@@ -95,3 +95,31 @@ def test_heywood_status_reaches_the_summary():
     assert fit.loc["hypothesized", "converged"] and np.isfinite(fit.loc["hypothesized", "cfi"])
     assert not fit.loc["hypothesized", "meets_cutoffs"]  # an improper solution never meets the cut-offs
     assert t["summary"]["comparison"]["verdict"] == "not supported"
+
+
+def test_a_fit_whose_measures_fail_has_a_failed_status_never_ok(monkeypatch):
+    """An exception while computing fit measures marks the fit failed (not "ok" with an empty fit): the fit
+    table, the summary, the cut-off verdicts and the comparison treat it as failed."""
+    real = cfa._fit_measures
+    calls = {"n": 0}
+
+    def fail_on_one_factor(m, *args, **kwargs):
+        if len(m.lv) == 1:  # the one-factor rival only
+            calls["n"] += 1
+            raise FloatingPointError("planted failure")
+        return real(m, *args, **kwargs)
+
+    monkeypatch.setattr(cfa, "_fit_measures", fail_on_one_factor)
+    _, fits = _fit_all(HS, rivals=["one_factor", "orthogonal"])
+    assert calls["n"] == 1
+    failed = fits["one_factor"]
+    assert failed.converged and failed.fit == {}
+    assert failed.status == "failed: fit measures could not be computed (FloatingPointError: planted failure)"
+    t = comparison_tables(fits)
+    fit = t["fit"].set_index("model")
+    assert fit.loc["one_factor", "status"].startswith("failed") and not fit.loc["one_factor", "meets_cutoffs"]
+    assert t["summary"]["one_factor"]["status"].startswith("failed")
+    verdicts = t["verdicts"][t["verdicts"]["model"] == "one_factor"]
+    assert len(verdicts) == 4 and not verdicts["ok"].any()
+    assert not t["comparison"].set_index("model").loc["one_factor", "comparable"]
+    assert fit.loc["hypothesized", "status"] == "ok" and fit.loc["orthogonal", "status"] == "ok"

@@ -500,8 +500,8 @@ def fit_cfa(
     if converged and df_model >= 0:
         try:
             out.fit = _fit_measures(m, x, groups, ntot, estimator, info, vcov is not None, st, opts)
-        except Exception as exc:  # pragma: no cover - reported, never raised
-            warnings.append(f"fit measures failed: {exc}")
+        except Exception as exc:  # carried to the output: the fit's status says it failed, and why
+            status.append(_fit_measures_failed(exc, warnings))
     for gd in groups:  # saturated-model information matrices ((p(p+3)/2)^2 each): not kept with the result
         gd.__dict__.pop("_h1", None)
     out.status = "ok" if not status else "; ".join(status)
@@ -544,6 +544,17 @@ def _positive_definite(cov: np.ndarray) -> bool:
         return False
     ev = np.linalg.eigvalsh(cov)
     return bool(ev.min() > cov.shape[0] * np.finfo(float).eps * max(ev.max(), 0.0) and ev.min() > 0)
+
+
+FAILED_PREFIX = "failed"
+
+
+def _fit_measures_failed(exc: Exception, warnings: list) -> str:
+    """The status of a fit whose measures could not be computed: it failed (never "ok" with an empty fit); the
+    comparison, the verdicts, the tables and the report show it as failed."""
+    msg = f"{FAILED_PREFIX}: fit measures could not be computed ({type(exc).__name__}: {exc})"
+    warnings.append(msg)
+    return msg
 
 
 def _failed(model, st, labels, m, status, warnings, estimator, opts) -> CFAResult:
@@ -1578,8 +1589,8 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
     if converged and df_model >= 0 and vcov_th is not None:
         try:
             out.fit = _fit_measures_wlsmv([samp], [res.delta], [res.est_stats], npar, df_model)
-        except Exception as exc:  # pragma: no cover - reported, never raised
-            warnings.append(f"fit measures failed: {exc}")
+        except Exception as exc:  # carried to the output: the fit's status says it failed, and why
+            status.append(_fit_measures_failed(exc, warnings))
     out.status = "ok" if not status else "; ".join(status)
     return out
 
@@ -1935,7 +1946,7 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
         try:
             out.fit = _fit_measures_wlsmv(samples, res.jac, res.est, mg.nz, df,
                                           robust=all((si < 0).all() for si in mg.scale_index))
-        except Exception as exc:  # pragma: no cover - reported, never raised
-            warnings.append(f"fit measures failed: {exc}")
+        except Exception as exc:  # carried to the output: the fit's status says it failed, and why
+            status.append(_fit_measures_failed(exc, warnings))
     out.status = "ok" if not status else "; ".join(status)
     return out
