@@ -78,7 +78,7 @@ def simulate(n: int, seed: int, missing: float, n_groups: int = 3) -> tuple[pd.D
     p = len(load)
     ystar = np.empty((n, p))
     for i, (f, lam) in enumerate(load):
-        ystar[:, i] = lam * eta[:, f] + np.sqrt(1 - lam ** 2) * rng.standard_normal(n)
+        ystar[:, i] = lam * eta[:, f] + np.sqrt(1 - lam**2) * rng.standard_normal(n)
     cuts = np.array([-1.5, -0.5, 0.5, 1.5])
     y = 1.0 + (ystar[:, :, None] > cuts[None, None, :]).sum(axis=2)
     y[rng.random(y.shape) < missing] = np.nan
@@ -90,9 +90,15 @@ def simulate(n: int, seed: int, missing: float, n_groups: int = 3) -> tuple[pd.D
 
 def _row(case: str, seconds: float, res) -> dict:
     fit = res.fit if res is not None else {}
-    return {"case": case, "seconds": round(seconds, 2), "status": res.status if res is not None else "",
-            "chisq": fit.get("chisq", np.nan), "df": fit.get("df", np.nan), "cfi": fit.get("cfi", np.nan),
-            "cfi.robust": fit.get("cfi.robust", np.nan)}
+    return {
+        "case": case,
+        "seconds": round(seconds, 2),
+        "status": res.status if res is not None else "",
+        "chisq": fit.get("chisq", np.nan),
+        "df": fit.get("df", np.nan),
+        "cfi": fit.get("cfi", np.nan),
+        "cfi.robust": fit.get("cfi.robust", np.nan),
+    }
 
 
 def run(n: int = 600, seed: int = 1, missing: float = 0.03, invariance: bool = True) -> pd.DataFrame:
@@ -102,8 +108,10 @@ def run(n: int = 600, seed: int = 1, missing: float = 0.03, invariance: bool = T
     rows = []
     n_complete = int(items.notna().all(axis=1).sum())
     n_patterns = len(items.isna().drop_duplicates())
-    print(f"simulated: n = {n}, p = {items.shape[1]}, {len(factors)} factors, {missing:.0%} missing "
-          f"-> {n_complete} complete rows, {n_patterns} missing-data patterns")
+    print(
+        f"simulated: n = {n}, p = {items.shape[1]}, {len(factors)} factors, {missing:.0%} missing "
+        f"-> {n_complete} complete rows, {n_patterns} missing-data patterns"
+    )
     cases = [
         ("ML listwise", dict(estimator="ML")),
         ("MLR listwise", dict(estimator="MLR")),
@@ -120,9 +128,17 @@ def run(n: int = 600, seed: int = 1, missing: float = 0.03, invariance: bool = T
         t = time.perf_counter()
         tab, fits, first_fail = cfa.measurement_invariance(data, spec, "group", missing="ml")
         el = time.perf_counter() - t
-        rows.append({"case": "FIML invariance, 3 groups, 4 steps (ML; robust_fiml skipped)", "seconds": round(el, 2),
-                     "status": f"first failing step: {first_fail}", "chisq": np.nan, "df": np.nan,
-                     "cfi": np.nan, "cfi.robust": np.nan})
+        rows.append(
+            {
+                "case": "FIML invariance, 3 groups, 4 steps (ML; robust_fiml skipped)",
+                "seconds": round(el, 2),
+                "status": f"first failing step: {first_fail}",
+                "chisq": np.nan,
+                "df": np.nan,
+                "cfi": np.nan,
+                "cfi.robust": np.nan,
+            }
+        )
         print(f"  invariance: {el:.2f} s", flush=True)
         print(tab[["step", "chisq", "df", "cfi", "rmsea", "delta_cfi", "holds", "status"]].to_string(index=False))
     return pd.DataFrame(rows)
@@ -166,8 +182,9 @@ LAVAAN_CASES = (
     LavaanCase("demo_ml", "demo, 50 items, 6 factors, ML (listwise)", _demo, _demo_factors),
     LavaanCase("demo_mlr", "demo, MLR (listwise)", _demo, _demo_factors, estimator="MLR"),
     LavaanCase("demo_fiml", "demo, FIML (ML, missing = ml)", _demo, _demo_factors, missing="ml"),
-    LavaanCase("demo_wlsmv", "demo, WLSMV (ordered, pairwise)", _demo, _demo_factors, estimator="WLSMV",
-               missing="pairwise"),
+    LavaanCase(
+        "demo_wlsmv", "demo, WLSMV (ordered, pairwise)", _demo, _demo_factors, estimator="WLSMV", missing="pairwise"
+    ),
 )
 
 
@@ -190,8 +207,9 @@ def lavaan_available() -> str | None:
     """None when ``Rscript`` with lavaan can be called, else the reason why not."""
     if shutil.which("Rscript") is None:
         return "Rscript not found on PATH"
-    r = subprocess.run(["Rscript", "-e", "suppressPackageStartupMessages(library(lavaan))"], capture_output=True,
-                       text=True)
+    r = subprocess.run(
+        ["Rscript", "-e", "suppressPackageStartupMessages(library(lavaan))"], capture_output=True, text=True
+    )
     if r.returncode != 0:
         return "R package lavaan cannot be loaded: " + r.stderr.strip().splitlines()[-1]
     return None
@@ -204,12 +222,31 @@ def time_lavaan(data: pd.DataFrame, syntax: str, case: LavaanCase, repeats: int,
         data.to_csv(csv, index=False, na_rep="NA")
         lav.write_text(syntax, encoding="utf-8")
         ordered = "1" if case.estimator == "WLSMV" else "0"
-        r = subprocess.run(["Rscript", str(LAVAAN_SCRIPT), str(csv), str(lav), case.estimator, case.missing, ordered,
-                            str(repeats), str(budget)], capture_output=True, text=True, check=True)
+        r = subprocess.run(
+            [
+                "Rscript",
+                str(LAVAAN_SCRIPT),
+                str(csv),
+                str(lav),
+                case.estimator,
+                case.missing,
+                ordered,
+                str(repeats),
+                str(budget),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     sec, chisq, scaled, version, converged, reps = r.stdout.strip().splitlines()[-1].split(",")
-    return {"lavaan_s": float(sec), "chisq_lavaan": float(chisq),
-            "chisq_scaled_lavaan": float(scaled) if scaled != "NA" else np.nan, "lavaan_version": version,
-            "lavaan_converged": converged == "TRUE", "lavaan_repeats": int(reps)}
+    return {
+        "lavaan_s": float(sec),
+        "chisq_lavaan": float(chisq),
+        "chisq_scaled_lavaan": float(scaled) if scaled != "NA" else np.nan,
+        "lavaan_version": version,
+        "lavaan_converged": converged == "TRUE",
+        "lavaan_repeats": int(reps),
+    }
 
 
 def compare_lavaan(repeats: int = 5, names: list[str] | None = None, budget: float = 30.0) -> pd.DataFrame:
@@ -225,19 +262,36 @@ def compare_lavaan(repeats: int = 5, names: list[str] | None = None, budget: flo
         spec = cfa.hypothesized(factors)
         data = case.data()[[i for v in factors.values() for i in v]]
         sec, res, reps = median_seconds(
-            lambda: cfa.fit_cfa(data, spec, estimator=case.estimator, missing=case.missing), repeats, budget)
-        row = {"case": case.name, "label": case.label, "n": len(data), "p": data.shape[1],
-               "estimator": case.estimator, "missing": case.missing, "repeats": reps, "ours_s": sec,
-               "chisq_ours": res.fit.get("chisq", np.nan), "chisq_scaled_ours": res.fit.get("chisq.scaled", np.nan),
-               "status": res.status}
+            lambda: cfa.fit_cfa(data, spec, estimator=case.estimator, missing=case.missing), repeats, budget
+        )
+        row = {
+            "case": case.name,
+            "label": case.label,
+            "n": len(data),
+            "p": data.shape[1],
+            "estimator": case.estimator,
+            "missing": case.missing,
+            "repeats": reps,
+            "ours_s": sec,
+            "chisq_ours": res.fit.get("chisq", np.nan),
+            "chisq_scaled_ours": res.fit.get("chisq.scaled", np.nan),
+            "status": res.status,
+        }
         if not why_not:
             row.update(time_lavaan(data, spec.syntax, case, repeats, budget))
             row["ratio"] = row["ours_s"] / row["lavaan_s"]
             row["chisq_abs_diff"] = abs(row["chisq_ours"] - row["chisq_lavaan"])
         rows.append(row)
-        print(f"  {case.name}: ours {sec:.3f} s" + (f", lavaan {row['lavaan_s']:.3f} s, ratio {row['ratio']:.2f}, "
-                                                     f"chisq {row['chisq_ours']:.4f} / {row['chisq_lavaan']:.4f}"
-                                                     if not why_not else ""), flush=True)
+        print(
+            f"  {case.name}: ours {sec:.3f} s"
+            + (
+                f", lavaan {row['lavaan_s']:.3f} s, ratio {row['ratio']:.2f}, "
+                f"chisq {row['chisq_ours']:.4f} / {row['chisq_lavaan']:.4f}"
+                if not why_not
+                else ""
+            ),
+            flush=True,
+        )
     return pd.DataFrame(rows)
 
 
@@ -261,16 +315,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--simulated", action="store_true", help="time the simulated cases instead of lavaan's")
     ap.add_argument("--repeats", type=int, default=5, help="timed fits per case (after one warm-up)")
-    ap.add_argument("--budget", type=float, default=30.0,
-                    help="seconds per case and program: fewer repeats (at least one) when the warm-up is slow")
-    ap.add_argument("--cases", default=None, help="comma-separated subset of " +
-                    ",".join(c.name for c in LAVAAN_CASES))
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="seconds per case and program: fewer repeats (at least one) when the warm-up is slow",
+    )
+    ap.add_argument("--cases", default=None, help="comma-separated subset of " + ",".join(c.name for c in LAVAAN_CASES))
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--n", type=int, default=600)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--missing", type=float, default=0.03)
-    ap.add_argument("--blas-threads", type=int, default=1,
-                    help="BLAS threads of this process (default 1, as R's reference BLAS; 0 = no limit)")
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads of this process (default 1, as R's reference BLAS; 0 = no limit)",
+    )
     ap.add_argument("--skip-invariance", action="store_true")
     a = ap.parse_args()
     if a.blas_threads:

@@ -62,9 +62,24 @@ def prepare(size: str, work: Path) -> Path:
     if size == "demo":
         shutil.copytree(ROOT / "data" / "raw", raw)
     else:
-        subprocess.run([sys.executable, "-m", "compval.simulate", "--codebook", "config/codebook.yaml",
-                        "--params", "config/simulation.yaml", "--out", "data/raw", "--n", size], cwd=work,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "compval.simulate",
+                "--codebook",
+                "config/codebook.yaml",
+                "--params",
+                "config/simulation.yaml",
+                "--out",
+                "data/raw",
+                "--n",
+                size,
+            ],
+            cwd=work,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return work
 
 
@@ -73,8 +88,20 @@ def run_snakemake(work: Path, cores: int) -> float:
     # this checkout's library for Snakemake itself too (its code-version params hash the modules it imports)
     path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
     env = dict(os.environ, COMPVAL_PSEUDONYM_KEY=BENCH_KEY, PYTHONPATH=path)
-    cmd = ["nice", "-n", "10", str(BIN / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), "--directory",
-           str(work), "--cores", str(cores), "--quiet", "progress"]
+    cmd = [
+        "nice",
+        "-n",
+        "10",
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        str(cores),
+        "--quiet",
+        "progress",
+    ]
     t = time.perf_counter()
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -91,8 +118,14 @@ def rule_benchmarks(work: Path, since: float = 0.0) -> pd.DataFrame:
         if f.stat().st_mtime < since:
             continue
         b = pd.read_csv(f, sep="\t").iloc[-1]
-        rows.append({"rule": f.stem, "seconds": float(b["s"]), "max_rss_mb": float(b["max_rss"]),
-                     "cpu_seconds": float(b["cpu_time"])})
+        rows.append(
+            {
+                "rule": f.stem,
+                "seconds": float(b["s"]),
+                "max_rss_mb": float(b["max_rss"]),
+                "cpu_seconds": float(b["cpu_time"]),
+            }
+        )
     return pd.DataFrame(rows, columns=["rule", "seconds", "max_rss_mb", "cpu_seconds"])
 
 
@@ -137,23 +170,38 @@ def one_item_edit(work: Path) -> str:
 def bench_size(size: str, cores: int, keep: bool) -> pd.DataFrame:
     work = prepare(size, WORK / f"n{size}")
     bare, n_rows, p = read_and_covariance(work)
-    print(f"== {size}: {n_rows} rows x {p} items; read + covariance {bare:.3f} s; running the pipeline ...",
-          flush=True)
+    print(f"== {size}: {n_rows} rows x {p} items; read + covariance {bare:.3f} s; running the pipeline ...", flush=True)
     wall = run_snakemake(work, cores)
     rules = rule_benchmarks(work)
-    extra = [{"rule": "(whole pipeline)", "seconds": wall, "max_rss_mb": rules["max_rss_mb"].max(),
-              "cpu_seconds": rules["cpu_seconds"].sum()},
-             {"rule": "(bare read + covariance)", "seconds": bare, "max_rss_mb": np.nan, "cpu_seconds": np.nan}]
-    print(f"   whole pipeline {wall:.1f} s; slowest rules: " + ", ".join(
-        f"{r} {s:.1f} s" for r, s in rules.nlargest(4, "seconds")[["rule", "seconds"]].itertuples(index=False)))
+    extra = [
+        {
+            "rule": "(whole pipeline)",
+            "seconds": wall,
+            "max_rss_mb": rules["max_rss_mb"].max(),
+            "cpu_seconds": rules["cpu_seconds"].sum(),
+        },
+        {"rule": "(bare read + covariance)", "seconds": bare, "max_rss_mb": np.nan, "cpu_seconds": np.nan},
+    ]
+    print(
+        f"   whole pipeline {wall:.1f} s; slowest rules: "
+        + ", ".join(
+            f"{r} {s:.1f} s" for r, s in rules.nlargest(4, "seconds")[["rule", "seconds"]].itertuples(index=False)
+        )
+    )
     if size == "demo":
         item = one_item_edit(work)
         stamp = time.time()
         wall_edit = run_snakemake(work, cores)
         rerun = rule_benchmarks(work, since=stamp)
-        extra.append({"rule": "(after one-item edit)", "seconds": wall_edit, "max_rss_mb": rerun["max_rss_mb"].max(),
-                      "cpu_seconds": rerun["cpu_seconds"].sum(),
-                      "note": f"wording of {item} edited; reran: {', '.join(rerun['rule'])}"})
+        extra.append(
+            {
+                "rule": "(after one-item edit)",
+                "seconds": wall_edit,
+                "max_rss_mb": rerun["max_rss_mb"].max(),
+                "cpu_seconds": rerun["cpu_seconds"].sum(),
+                "note": f"wording of {item} edited; reran: {', '.join(rerun['rule'])}",
+            }
+        )
         print(f"   after editing the wording of {item}: {wall_edit:.1f} s (reran {', '.join(rerun['rule'])})")
     out = pd.concat([rules, pd.DataFrame(extra)], ignore_index=True)
     out.insert(0, "size", size)

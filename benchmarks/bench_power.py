@@ -63,8 +63,11 @@ def r_rate(replications: int) -> tuple[int, float] | None:
         print("bench_power: R package lavaan not installed - the lavaan comparison is skipped")
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([rscript, str(REF / "simsem_style.R"), str(replications), tmp, ",".join(map(str, NS))],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [rscript, str(REF / "simsem_style.R"), str(replications), tmp, ",".join(map(str, NS))],
+            check=True,
+            capture_output=True,
+        )
         t = json.loads((Path(tmp) / "lavaan_timing.json").read_text())
     return t["replications"], t["seconds"]
 

@@ -21,7 +21,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import compval
@@ -59,15 +58,29 @@ def main() -> None:
     rows = []
     for level, key in (("competency", comp), ("module", module), ("dimension", dim)):
         cols = groups[level][key]
-        rows.append(timed(f"reliability {level} {key} ({len(cols)} items)", lambda: reliability_table(
-            items, {key: cols}, n_boot=a.n_boot, seed=1, level=level,
-            n_boot_omega_h=a.omega_h_boot if level != "dimension" else 0)))
+        rows.append(
+            timed(
+                f"reliability {level} {key} ({len(cols)} items)",
+                lambda: reliability_table(
+                    items,
+                    {key: cols},
+                    n_boot=a.n_boot,
+                    seed=1,
+                    level=level,
+                    n_boot_omega_h=a.omega_h_boot if level != "dimension" else 0,
+                ),
+            )
+        )
     rows.append(timed("htmt 6 competencies (50 items)", lambda: htmt(items, groups["competency"], B=a.n_boot, seed=1)))
     comps = [c for c in groups["competency"] if c in scores.columns]
     crit = next(c for c in perf.columns if c not in ("pid", "employee_id") and pd.api.types.is_numeric_dtype(perf[c]))
     data = pd.concat([scores[comps], perf[[crit]]], axis=1).dropna()
-    rows.append(timed(f"dominance {crit} on {len(comps)} competencies", lambda: dominance_analysis(
-        data[crit], data[comps], n_boot=a.n_boot, seed=1)))
+    rows.append(
+        timed(
+            f"dominance {crit} on {len(comps)} competencies",
+            lambda: dominance_analysis(data[crit], data[comps], n_boot=a.n_boot, seed=1),
+        )
+    )
     out = pd.DataFrame(rows)
     a.out.mkdir(parents=True, exist_ok=True)
     out.to_csv(a.out / "resampling.csv", index=False, float_format="%.4g")

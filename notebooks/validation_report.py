@@ -141,8 +141,13 @@ fit[["model", "chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic", "meets
 # %%
 hyp = fit.set_index("model").loc["hypothesized"]
 for index in ("cfi", "tli", "rmsea", "srmr"):
-    check(f"{index.upper()} (hypothesised)", hyp[index], summary["cfa"]["hypothesized"][index], tol=1e-9,
-          what=("fit.csv", "summary.json"))
+    check(
+        f"{index.upper()} (hypothesised)",
+        hyp[index],
+        summary["cfa"]["hypothesized"][index],
+        tol=1e-9,
+        what=("fit.csv", "summary.json"),
+    )
 summary["cfa"]["comparison"]
 
 # %% [markdown]

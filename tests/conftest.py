@@ -56,17 +56,27 @@ def bfi_codebook_dict() -> dict:
     """psych::bfi as a codebook: five factors, 6-point scale, psych's reverse keys."""
     comps = []
     for key, items in BFI_KEYS.items():
-        comps.append({
-            "key": key, "name": key.capitalize(),
-            "dimensions": [{"name": f"{key} items", "items": [
-                {"id": i, "text": f"bfi item {i}", "reverse": i in BFI_REVERSED} for i in items]}],
-        })
+        comps.append(
+            {
+                "key": key,
+                "name": key.capitalize(),
+                "dimensions": [
+                    {
+                        "name": f"{key} items",
+                        "items": [{"id": i, "text": f"bfi item {i}", "reverse": i in BFI_REVERSED} for i in items],
+                    }
+                ],
+            }
+        )
     return {
         "instrument": "Big Five Inventory (psych::bfi)",
         "scale": {"min": 1, "max": 6},
         "id_column": "id",
-        "columns": [{"name": "gender", "role": "group"}, {"name": "education", "role": "covariate"},
-                    {"name": "age", "role": "covariate"}],
+        "columns": [
+            {"name": "gender", "role": "group"},
+            {"name": "education", "role": "covariate"},
+            {"name": "age", "role": "covariate"},
+        ],
         "modules": [{"name": "Big Five", "competencies": comps}],
     }
 
@@ -79,12 +89,30 @@ def small_codebook_dict(n_factors: int = 5, items_per_factor: int = 4, scale=(1,
         for f in range(n_factors):
             if f % n_modules != m:
                 continue
-            comps.append({
-                "key": f"f{f + 1}", "name": f"Factor {f + 1}",
-                "dimensions": [{"name": f"facet {f + 1}{d}", "items": [
-                    {"id": f"Q{f + 1}_{d}{j}", "text": f"item {f + 1}.{d}.{j}", "reverse": (d == "a" and j == 1)}
-                    for j in range(1, items_per_factor // 2 + 1)]} for d in "ab"],
-            })
+            comps.append(
+                {
+                    "key": f"f{f + 1}",
+                    "name": f"Factor {f + 1}",
+                    "dimensions": [
+                        {
+                            "name": f"facet {f + 1}{d}",
+                            "items": [
+                                {
+                                    "id": f"Q{f + 1}_{d}{j}",
+                                    "text": f"item {f + 1}.{d}.{j}",
+                                    "reverse": (d == "a" and j == 1),
+                                }
+                                for j in range(1, items_per_factor // 2 + 1)
+                            ],
+                        }
+                        for d in "ab"
+                    ],
+                }
+            )
         modules.append({"name": f"Module {m + 1}", "competencies": comps})
-    return {"instrument": f"Synthetic {n_factors}-factor instrument", "scale": {"min": scale[0], "max": scale[1]},
-            "id_column": "rid", "modules": modules}
+    return {
+        "instrument": f"Synthetic {n_factors}-factor instrument",
+        "scale": {"min": scale[0], "max": scale[1]},
+        "id_column": "rid",
+        "modules": modules,
+    }

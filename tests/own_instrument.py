@@ -46,8 +46,15 @@ def likert(y: np.ndarray, lo: int, hi: int, reverse: list[int] = ()) -> np.ndarr
     return x.astype(int)
 
 
-def export(n: int = 240, prefixes=("A", "B", "C", "D"), items_per_factor: int = 4, scale=(1, 7), seed: int = 7,
-           reverse=(0,), continuous: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+def export(
+    n: int = 240,
+    prefixes=("A", "B", "C", "D"),
+    items_per_factor: int = 4,
+    scale=(1, 7),
+    seed: int = 7,
+    reverse=(0,),
+    continuous: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """An export with an id column ``rid`` and the items; returns (frame, latent factors)."""
     y, eta = factor_scores(n, len(prefixes), items_per_factor, seed)
     names = item_names(list(prefixes), items_per_factor)
@@ -61,8 +68,9 @@ def export(n: int = 240, prefixes=("A", "B", "C", "D"), items_per_factor: int = 
     return pd.concat([pd.DataFrame({"rid": ids}), values], axis=1), eta
 
 
-def codebook(prefixes, items_per_factor: int, scale: dict, id_column: str = "rid", reverse=(0,),
-             columns: list | None = None) -> dict:
+def codebook(
+    prefixes, items_per_factor: int, scale: dict, id_column: str = "rid", reverse=(0,), columns: list | None = None
+) -> dict:
     """One module, one competency per prefix, two dimensions of the items each."""
     comps, k = [], 0
     for p in prefixes:
@@ -71,11 +79,19 @@ def codebook(prefixes, items_per_factor: int, scale: dict, id_column: str = "rid
             its.append({"id": f"{p}{j}", "text": f"item {p}{j}", "reverse": k in reverse})
             k += 1
         half = max(1, len(its) // 2)
-        comps.append({"key": f"c_{p}", "name": f"Competency {p}",
-                      "dimensions": [{"name": f"{p} one", "items": its[:half]},
-                                     {"name": f"{p} two", "items": its[half:]}]})
-    cb = {"instrument": "Another instrument", "scale": scale, "id_column": id_column,
-          "modules": [{"name": "All", "competencies": comps}]}
+        comps.append(
+            {
+                "key": f"c_{p}",
+                "name": f"Competency {p}",
+                "dimensions": [{"name": f"{p} one", "items": its[:half]}, {"name": f"{p} two", "items": its[half:]}],
+            }
+        )
+    cb = {
+        "instrument": "Another instrument",
+        "scale": scale,
+        "id_column": id_column,
+        "modules": [{"name": "All", "competencies": comps}],
+    }
     if columns:
         cb["columns"] = columns
     return cb
@@ -88,8 +104,14 @@ def performance(ids: list[str], eta: np.ndarray, id_column: str = "rid", seed: i
     return pd.DataFrame({id_column: ids, "sales": np.round(sales), "rating": rating})
 
 
-def write_study(folder: Path, survey: pd.DataFrame, cb: dict, config: dict, survey_name: str = "survey.csv",
-                perf: pd.DataFrame | None = None) -> Path:
+def write_study(
+    folder: Path,
+    survey: pd.DataFrame,
+    cb: dict,
+    config: dict,
+    survey_name: str = "survey.csv",
+    perf: pd.DataFrame | None = None,
+) -> Path:
     """Write export, codebook and config (paths relative to ``folder``); return the config path."""
     folder.mkdir(parents=True, exist_ok=True)
     survey.to_csv(folder / survey_name, index=False)
@@ -106,6 +128,16 @@ def run_study(folder: Path, config: Path | None = None, *args: str, key: str = "
     import os
 
     env = dict(os.environ, COMPVAL_PSEUDONYM_KEY=key, SOURCE_DATE_EPOCH="0")
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(folder),
-           "--configfile", str(config or folder / "config.yaml"), "--cores", "2", *args]
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(folder),
+        "--configfile",
+        str(config or folder / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)

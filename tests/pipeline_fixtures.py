@@ -44,10 +44,22 @@ def tiny_simulation_params(n: int = 160) -> dict:
     params["n_no_sales"] = 5
     params["defects"]["n_duplicates"] = 1
     params["criteria"] = {
-        "sales": {"type": "lognormal", "median": 500, "sdlog": 0.4, "decimals": 0, "tenure_effect": 0.1,
-                  "effects": {"f1": 0.45, "f3": 0.15}},
-        "rating": {"type": "normal", "mean": 3.0, "sd": 0.8, "decimals": 2, "tenure_effect": 0.0,
-                   "effects": {"f2": 0.40}},
+        "sales": {
+            "type": "lognormal",
+            "median": 500,
+            "sdlog": 0.4,
+            "decimals": 0,
+            "tenure_effect": 0.1,
+            "effects": {"f1": 0.45, "f3": 0.15},
+        },
+        "rating": {
+            "type": "normal",
+            "mean": 3.0,
+            "sd": 0.8,
+            "decimals": 2,
+            "tenure_effect": 0.0,
+            "effects": {"f2": 0.40},
+        },
     }
     return params
 
@@ -61,15 +73,21 @@ def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
     res = simulate(Codebook.from_dict(cb_dict), tiny_simulation_params(n))
     write_outputs(res, tmp / "data" / "raw")
     config = demo_config()
-    config.update({
-        "survey": "data/raw/survey.csv",
-        "codebook": "config/codebook.yaml",
-        "performance": {"path": "data/raw/sales.csv", "id_column": "employee_id", "log_criteria": ["sales"]},
-        "criterion": {"controls": ["tenure_years", "region"], "top_quantile": 0.25, "n_boot": n_boot,
-                      "reliability": "alpha"},
-        "reliability": {"n_boot": n_boot, "ci": 0.95},
-        "privacy": {"strict": True, "key_env": "COMPVAL_TEST_KEY", "key_file": str(tmp / "no-such-key")},
-    })
+    config.update(
+        {
+            "survey": "data/raw/survey.csv",
+            "codebook": "config/codebook.yaml",
+            "performance": {"path": "data/raw/sales.csv", "id_column": "employee_id", "log_criteria": ["sales"]},
+            "criterion": {
+                "controls": ["tenure_years", "region"],
+                "top_quantile": 0.25,
+                "n_boot": n_boot,
+                "reliability": "alpha",
+            },
+            "reliability": {"n_boot": n_boot, "ci": 0.95},
+            "privacy": {"strict": True, "key_env": "COMPVAL_TEST_KEY", "key_file": str(tmp / "no-such-key")},
+        }
+    )
     cfg = tmp / "config" / "config.yaml"
     cfg.write_text(yaml.safe_dump(config, sort_keys=False))
     return cfg
@@ -80,6 +98,16 @@ def run_snakemake(workdir: Path, *args: str, env_key: str = "e2e-test-key") -> s
 
     # SOURCE_DATE_EPOCH fixes the report's run date, the one non-deterministic element of the outputs
     env = dict(os.environ, COMPVAL_TEST_KEY=env_key, SOURCE_DATE_EPOCH="0")
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(workdir / "config" / "config.yaml"), "--cores", "2", *args]
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config" / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir)

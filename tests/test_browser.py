@@ -23,11 +23,19 @@ from compval.i18n import language
 from conftest import ROOT
 from test_report import synthetic_figures, synthetic_summary, synthetic_tables
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
-                 if p and Path(p).exists()), None)
+CHROMIUM = next(
+    (
+        p
+        for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
+        if p and Path(p).exists()
+    ),
+    None,
+)
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
-                                "(Debian: apt-get install chromium; .ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)",
+)
 
 SELFTEST = """<script>
 (function () {
@@ -60,10 +68,24 @@ SELFTEST = """<script>
 
 
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-extensions", "--hide-scrollbars", "--mute-audio", f"--user-data-dir={profile}",
-           "--enable-logging=stderr", "--v=0", *args]
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        "--mute-audio",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
 
 
@@ -76,12 +98,18 @@ def check_in_browser(report: Path, screenshot: Path, work: Path) -> dict:
     r = _chromium(work / "profile-dom", "--virtual-time-budget=10000", "--dump-dom", test_copy.as_uri())
     m = re.search(r'<pre id="selftest">(.*?)</pre>', r.stdout, re.S)
     assert m, f"no self-test output from Chromium (exit {r.returncode}): {r.stderr[-2000:]}"
-    record = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
-                        .replace("&gt;", ">"))
+    record = json.loads(
+        m.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    )
     record["console"] = [line for line in r.stderr.splitlines() if ":CONSOLE" in line]  # the report logs nothing
     screenshot.parent.mkdir(parents=True, exist_ok=True)
-    s = _chromium(work / "profile-shot", "--window-size=1280,6000", "--virtual-time-budget=5000",
-                  f"--screenshot={screenshot}", report.resolve().as_uri())
+    s = _chromium(
+        work / "profile-shot",
+        "--window-size=1280,6000",
+        "--virtual-time-budget=5000",
+        f"--screenshot={screenshot}",
+        report.resolve().as_uri(),
+    )
     assert screenshot.exists() and screenshot.stat().st_size > 10_000, s.stderr[-2000:]
     return record
 
@@ -97,8 +125,9 @@ def _assert_clean(record: dict, n_figures: int) -> None:
 def test_synthetic_report_renders_in_chromium(tmp_path):
     figures = synthetic_figures()
     report = tmp_path / "report.html"
-    report.write_text(render_report(synthetic_summary(), synthetic_tables(), figures, run_date="test"),
-                      encoding="utf-8")
+    report.write_text(
+        render_report(synthetic_summary(), synthetic_tables(), figures, run_date="test"), encoding="utf-8"
+    )
     shot = tmp_path / "report_screenshot.png"
     record = check_in_browser(report, shot, tmp_path)
     _assert_clean(record, len(figures))

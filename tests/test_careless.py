@@ -176,11 +176,18 @@ def test_psychsyn_no_pairs_gives_nan_and_resample_is_seeded():
 def test_careless_indices_table(bfi):
     raw, ref = bfi["raw"], bfi["ref"]
     duration = pd.Series(np.linspace(20, 400, len(raw)), index=raw.index)
-    ind = cl.careless_indices(raw, bfi["scales"], duration, scored=bfi["scored"], psychsyn_critval=0.40,
-                              psychant_critval=0.30)
+    ind = cl.careless_indices(
+        raw, bfi["scales"], duration, scored=bfi["scored"], psychsyn_critval=0.40, psychant_critval=0.30
+    )
     assert ind.index.equals(raw.index)
-    for col, rcol in [("longstring", "longstr"), ("irv", "irv"), ("mahad", "mahad_na"), ("evenodd", "evenodd"),
-                      ("psychsyn", "psychsyn40"), ("psychant", "psychant30")]:
+    for col, rcol in [
+        ("longstring", "longstr"),
+        ("irv", "irv"),
+        ("mahad", "mahad_na"),
+        ("evenodd", "evenodd"),
+        ("psychsyn", "psychsyn40"),
+        ("psychant", "psychant30"),
+    ]:
         assert_close(ind[col], ref[rcol])
     assert (ind["n_items"] == 25).all()
     np.testing.assert_array_equal(ind["n_answered"], raw.notna().sum(axis=1))
@@ -200,17 +207,17 @@ def test_flag_careless_straightliner_and_speeder():
     n, p = 200, 20
     cols = [f"i{k}" for k in range(p)]
     x = pd.DataFrame(rng.integers(1, 6, size=(n, p)).astype(float), columns=cols, index=[f"r{k}" for k in range(n)])
-    x.iloc[0] = 3.0                                        # straight-liner
-    x.iloc[1, :12] = 5.0                                   # run of 12 >= 20 / 2
+    x.iloc[0] = 3.0  # straight-liner
+    x.iloc[1, :12] = 5.0  # run of 12 >= 20 / 2
     x.iloc[1, 12:] = [1, 2, 1, 2, 1, 2, 1, 2]
     duration = pd.Series(300.0, index=x.index)
-    duration.iloc[2] = 20.0                                # 1 s per item
+    duration.iloc[2] = 20.0  # 1 s per item
     duration.iloc[3] = np.nan
     scales = {"s1": cols[:5], "s2": cols[5:10], "s3": cols[10:15], "s4": cols[15:]}
     ind = cl.careless_indices(x, scales, duration)
     f = cl.flag_careless(ind)
     assert f.loc["r0", "longstring"] and f.loc["r1", "longstring"] and f.loc["r2", "speed"]
-    assert not f.loc["r3", "speed"]                        # missing duration never flags
+    assert not f.loc["r3", "speed"]  # missing duration never flags
     assert f.loc["r0", "reasons"].startswith("longstring 20 >= 10")
     assert f.loc["r2", "reasons"] == "speed 1 < 2 s/item"
     assert f["n_flags"].equals(f[["longstring", "mahad", "speed"]].sum(axis=1))
@@ -221,6 +228,6 @@ def test_flag_careless_straightliner_and_speeder():
     g = cl.flag_careless(ind, {"longstring_min": 15, "irv_min": 0.1, "evenodd_max": -0.3})
     assert g.loc["r0", "longstring"] and not g.loc["r1", "longstring"]
     assert g.loc["r0", "irv_low"] and g.loc["r0", "reasons"].split("; ")[1] == "irv 0 < 0.1"
-    assert "evenodd" in g and not g.loc["r0", "evenodd"]   # straight-liner's evenodd is NA -> no flag
+    assert "evenodd" in g and not g.loc["r0", "evenodd"]  # straight-liner's evenodd is NA -> no flag
     with pytest.raises(ValueError, match="unknown thresholds"):
         cl.flag_careless(ind, {"longstring": 10})

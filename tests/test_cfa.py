@@ -16,8 +16,11 @@ from compval.sem.partable import ModelSyntaxError, build_partable, parse_syntax
 REF = Path(__file__).parent / "reference" / "cfa"
 DATA = Path(__file__).parent / "reference" / "data"
 HS3 = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
-BFI3 = {"agree": [f"A{i}" for i in range(1, 6)], "consc": [f"C{i}" for i in range(1, 6)],
-        "extra": [f"E{i}" for i in range(1, 6)]}
+BFI3 = {
+    "agree": [f"A{i}" for i in range(1, 6)],
+    "consc": [f"C{i}" for i in range(1, 6)],
+    "extra": [f"E{i}" for i in range(1, 6)],
+}
 TOL = 1e-3
 
 
@@ -45,8 +48,13 @@ CASES = {
     "hs3_orth": (hs, lambda: cfa.orthogonal(HS3), {}),
     "hs_2nd": (hs, lambda: cfa.second_order(HS3, general_name="g"), {}),
     "hs_2nd_modules": (hs, lambda: cfa.second_order(HS3, {"visual": "m1", "textual": "m1", "speed": "m2"}), {}),
-    "bfi_2nd_2x2": (bfi, lambda: cfa.second_order({f: [f"{f}{i}" for i in range(1, 6)] for f in "AECO"},
-                                                  {"A": "m1", "E": "m1", "C": "m2", "O": "m2"}), {}),
+    "bfi_2nd_2x2": (
+        bfi,
+        lambda: cfa.second_order(
+            {f: [f"{f}{i}" for i in range(1, 6)] for f in "AECO"}, {"A": "m1", "E": "m1", "C": "m2", "O": "m2"}
+        ),
+        {},
+    ),
     "hs3_rescov": (hs, lambda: cfa.from_syntax(cfa.hypothesized(HS3).syntax + "x7 ~~ x8"), {}),
     "hs_parcels": (hs_parcels, lambda: cfa.parcels({"g": ["p_vis", "p_tex", "p_spe"]}), {}),
     "hs3_heywood": (lambda: hs().iloc[:100], lambda: cfa.hypothesized(HS3), {}),
@@ -54,12 +62,19 @@ CASES = {
     "hs1_mlr": (hs, lambda: cfa.one_factor(HS3, factor_name="g"), {"estimator": "MLR"}),
     "bfi3_mlr": (bfi, lambda: cfa.hypothesized(BFI3), {"estimator": "MLR"}),
     "bfi3_fiml": (bfi, lambda: cfa.hypothesized(BFI3), {"missing": "ml"}),
-    "bfi2_fiml_mlr": (bfi, lambda: cfa.hypothesized({k: BFI3[k] for k in ("agree", "consc")}),
-                      {"missing": "ml", "estimator": "MLR"}),
-    **{f"mg_{s}": (hs, lambda: cfa.hypothesized(HS3), {"group": "school", "group_equal": ge})
-       for s, ge in cfa.INVARIANCE_STEPS.items()},
-    **{f"mg_{s}_mlr": (hs, lambda: cfa.hypothesized(HS3), {"group": "school", "group_equal": ge, "estimator": "MLR"})
-       for s, ge in cfa.INVARIANCE_STEPS.items()},
+    "bfi2_fiml_mlr": (
+        bfi,
+        lambda: cfa.hypothesized({k: BFI3[k] for k in ("agree", "consc")}),
+        {"missing": "ml", "estimator": "MLR"},
+    ),
+    **{
+        f"mg_{s}": (hs, lambda: cfa.hypothesized(HS3), {"group": "school", "group_equal": ge})
+        for s, ge in cfa.INVARIANCE_STEPS.items()
+    },
+    **{
+        f"mg_{s}_mlr": (hs, lambda: cfa.hypothesized(HS3), {"group": "school", "group_equal": ge, "estimator": "MLR"})
+        for s, ge in cfa.INVARIANCE_STEPS.items()
+    },
 }
 
 
@@ -72,8 +87,7 @@ def fitted(name: str) -> cfa.CFAResult:
 def ref_params(name: str) -> pd.DataFrame:
     p = pd.read_csv(REF / f"{name}_params.csv", keep_default_na=False, na_values=[""])
     p["rhs"] = p["rhs"].fillna("")
-    return p.rename(columns={"ci.lower": "ci_lower", "ci.upper": "ci_upper", "std.lv": "std_lv",
-                             "std.all": "std_all"})
+    return p.rename(columns={"ci.lower": "ci_lower", "ci.upper": "ci_upper", "std.lv": "std_lv", "std.all": "std_all"})
 
 
 def ref_fit(name: str) -> dict:
@@ -98,15 +112,66 @@ def test_parameters_match_lavaan(name):
         np.testing.assert_allclose(b[both], a[both], atol=TOL, rtol=0, err_msg=f"{name}: {col}")
 
 
-FIT_KEYS = ["npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli", "nnfi", "rfi", "nfi",
-            "pnfi", "ifi", "rni", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue",
-            "rmsea.notclose.pvalue", "srmr", "srmr_bentler", "srmr_bentler_nomean", "rmr", "rmr_nomean",
-            "crmr", "crmr_nomean", "logl", "unrestricted.logl", "aic", "bic", "bic2", "ntotal", "fmin", "mfi",
-            "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor", "baseline.chisq.scaled",
-            "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
-            "rfi.scaled", "nfi.scaled", "ifi.scaled", "rni.robust", "scaling.factor.h1", "scaling.factor.h0",
-            "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
-            "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "rmsea.pvalue.robust"]
+FIT_KEYS = [
+    "npar",
+    "chisq",
+    "df",
+    "pvalue",
+    "baseline.chisq",
+    "baseline.df",
+    "cfi",
+    "tli",
+    "nnfi",
+    "rfi",
+    "nfi",
+    "pnfi",
+    "ifi",
+    "rni",
+    "rmsea",
+    "rmsea.ci.lower",
+    "rmsea.ci.upper",
+    "rmsea.pvalue",
+    "rmsea.notclose.pvalue",
+    "srmr",
+    "srmr_bentler",
+    "srmr_bentler_nomean",
+    "rmr",
+    "rmr_nomean",
+    "crmr",
+    "crmr_nomean",
+    "logl",
+    "unrestricted.logl",
+    "aic",
+    "bic",
+    "bic2",
+    "ntotal",
+    "fmin",
+    "mfi",
+    "chisq.scaled",
+    "df.scaled",
+    "pvalue.scaled",
+    "chisq.scaling.factor",
+    "baseline.chisq.scaled",
+    "baseline.chisq.scaling.factor",
+    "cfi.scaled",
+    "tli.scaled",
+    "cfi.robust",
+    "tli.robust",
+    "rfi.scaled",
+    "nfi.scaled",
+    "ifi.scaled",
+    "rni.robust",
+    "scaling.factor.h1",
+    "scaling.factor.h0",
+    "rmsea.scaled",
+    "rmsea.ci.lower.scaled",
+    "rmsea.ci.upper.scaled",
+    "rmsea.pvalue.scaled",
+    "rmsea.robust",
+    "rmsea.ci.lower.robust",
+    "rmsea.ci.upper.robust",
+    "rmsea.pvalue.robust",
+]
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -125,8 +190,26 @@ def test_fit_measures_match_lavaan(name):
         checked += 1
     assert checked >= 25
     # essential P1 fields always present
-    for k in ["chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli", "rmsea", "rmsea.ci.lower",
-              "rmsea.ci.upper", "rmsea.pvalue", "srmr", "logl", "unrestricted.logl", "aic", "bic", "npar", "ntotal"]:
+    for k in [
+        "chisq",
+        "df",
+        "pvalue",
+        "baseline.chisq",
+        "baseline.df",
+        "cfi",
+        "tli",
+        "rmsea",
+        "rmsea.ci.lower",
+        "rmsea.ci.upper",
+        "rmsea.pvalue",
+        "srmr",
+        "logl",
+        "unrestricted.logl",
+        "aic",
+        "bic",
+        "npar",
+        "ntotal",
+    ]:
         assert k in res.fit
 
 
@@ -183,16 +266,17 @@ def test_non_identified_models_are_statuses():
 
 def test_latent_covariance_not_positive_definite_detected():
     # factor correlation fixed beyond 1 via user syntax: psi not positive definite
-    syn = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~~ 1*visual\ntextual ~~ 1*textual\n" \
-          "visual ~~ 1.2*textual\nvisual =~ NA*x1\ntextual =~ NA*x4\n"
+    syn = (
+        "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~~ 1*visual\ntextual ~~ 1*textual\n"
+        "visual ~~ 1.2*textual\nvisual =~ NA*x1\ntextual =~ NA*x4\n"
+    )
     res = cfa.fit_cfa(hs(), syn)
     assert "latent covariance matrix not positive definite" in res.status
 
 
 # ------------------------------------------------------------------------------------------- builders
 def test_builders_produce_lavaan_syntax():
-    assert cfa.hypothesized(HS3).syntax == ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
-                                            "speed =~ x7 + x8 + x9\n")
+    assert cfa.hypothesized(HS3).syntax == ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n")
     assert cfa.one_factor(HS3, factor_name="g").syntax == "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9\n"
     mods = cfa.modules(HS3, {"visual": "A", "textual": "A", "speed": "B"})
     assert mods.factors == {"A": ["x1", "x2", "x3", "x4", "x5", "x6"], "B": ["x7", "x8", "x9"]}
@@ -218,11 +302,15 @@ def test_builders_and_fits_are_driven_by_the_dict():
 def test_parser_modifiers_and_partable():
     stmts = parse_syntax("f =~ NA*a + 0.5*b + lab*c + start(0.3)*d # comment\n a ~~ b; f ~ 1")
     assert [(s["rhs"], s["free"], s["fixed"], s["label"], s["start"]) for s in stmts[:4]] == [
-        ("a", True, None, "", None), ("b", False, 0.5, "", None), ("c", False, None, "lab", None),
-        ("d", False, None, "", 0.3)]
+        ("a", True, None, "", None),
+        ("b", False, 0.5, "", None),
+        ("c", False, None, "lab", None),
+        ("d", False, None, "", 0.3),
+    ]
     assert stmts[-1]["op"] == "~1"
-    pt, st = build_partable("f =~ a + b + c\ng =~ d + e + h", ngroups=2, meanstructure=True,
-                            group_equal=("loadings", "intercepts"))
+    pt, st = build_partable(
+        "f =~ a + b + c\ng =~ d + e + h", ngroups=2, meanstructure=True, group_equal=("loadings", "intercepts")
+    )
     load = pt[(pt["op"] == "=~") & (pt["rhs"] == "b")]
     assert load["free"].nunique() == 1 and (load["free"] > 0).all()
     means = pt[(pt["op"] == "~1") & (pt["lhs"] == "f")]
@@ -367,8 +455,12 @@ def _saturated_information_by_pattern(gd, mean, cov):
         R = P @ (b.cov + np.outer(d, d)) @ P - 0.5 * P
         K, L = np.triu_indices(len(o))
         gid = cov_id[o[K], o[L]]
-        T = (P[np.ix_(K, L)] * R[np.ix_(L, K)] + P[np.ix_(K, K)] * R[np.ix_(L, L)]
-             + P[np.ix_(L, L)] * R[np.ix_(K, K)] + P[np.ix_(L, K)] * R[np.ix_(K, L)])
+        T = (
+            P[np.ix_(K, L)] * R[np.ix_(L, K)]
+            + P[np.ix_(K, K)] * R[np.ix_(L, L)]
+            + P[np.ix_(L, L)] * R[np.ix_(K, K)]
+            + P[np.ix_(L, K)] * R[np.ix_(K, L)]
+        )
         T = T / np.outer(np.where(K == L, 2.0, 1.0), np.where(K == L, 2.0, 1.0))
         Pd = P @ d
         hms = (P[:, K] * Pd[L][None, :] + P[:, L] * Pd[K][None, :]) / np.where(K == L, 2.0, 1.0)[None, :]
@@ -458,15 +550,18 @@ def test_measurement_invariance_passes_missing_to_every_fit():
     vals = d[cols].to_numpy()
     vals[rng.random(vals.shape) < 0.04] = np.nan
     d[cols] = vals
-    tab, fits, _ = cfa.measurement_invariance(d, cfa.hypothesized(HS3), "school", missing="ml",
-                                              steps=("configural", "metric"))
+    tab, fits, _ = cfa.measurement_invariance(
+        d, cfa.hypothesized(HS3), "school", missing="ml", steps=("configural", "metric")
+    )
     assert all(f._options["missing"] == "ml" for f in fits.values())
     direct = cfa.fit_cfa(d, cfa.hypothesized(HS3), group="school", missing="ml", group_equal=("loadings",))
     assert tab["chisq"].iloc[1] == pytest.approx(direct.fit["chisq"], rel=1e-10)
     listwise = cfa.fit_cfa(d, cfa.hypothesized(HS3), group="school", group_equal=("loadings",))
     assert direct.fit["ntotal"] == len(d) > listwise.fit["ntotal"]
-    assert tab["holds"].tolist() == [True, bool(-tab["delta_cfi"].iloc[1] <= 0.01
-                                                and tab["delta_rmsea"].iloc[1] <= 0.015)]
+    assert tab["holds"].tolist() == [
+        True,
+        bool(-tab["delta_cfi"].iloc[1] <= 0.01 and tab["delta_rmsea"].iloc[1] <= 0.015),
+    ]
 
 
 def test_fiml_factor_scores_use_each_respondents_observed_items():
@@ -478,8 +573,9 @@ def test_fiml_factor_scores_use_each_respondents_observed_items():
     rows = data.iloc[ref["row"].to_numpy() - 1]
     fs = cfa.factor_scores(fit, rows)
     assert (ref["n_missing"] > 0).sum() >= 20
-    np.testing.assert_allclose(fs[["agree", "consc", "extra"]].to_numpy(), ref[["agree", "consc", "extra"]].to_numpy(),
-                               atol=TOL)
+    np.testing.assert_allclose(
+        fs[["agree", "consc", "extra"]].to_numpy(), ref[["agree", "consc", "extra"]].to_numpy(), atol=TOL
+    )
     lw = cfa.fit_cfa(data, CASES["bfi3_fiml"][1]())
     lw_scores = cfa.factor_scores(lw, rows)
     assert lw_scores[(ref["n_missing"] > 0).to_numpy()].isna().all().all()

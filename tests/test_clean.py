@@ -63,22 +63,43 @@ def run_case(case, codebook) -> dict:
     read_opts = {} if perf_case else case.get("read", {})
     raw, meta = read_table(survey, **read_opts)
     ing = ingest_survey(raw, codebook.ingest_spec(), opts, source=str(survey), pseudonymize=PSEUDO)
-    scr = screen_respondents(ing.responses, codebook, opts, prior_exclusions=ing.exclusions,
-                             n_raw=ing.report["n_raw"], source=str(survey))
+    scr = screen_respondents(
+        ing.responses, codebook, opts, prior_exclusions=ing.exclusions, n_raw=ing.report["n_raw"], source=str(survey)
+    )
     perf_raw, _ = read_table(perf_file)
     perf = pseudonymize_performance(perf_raw, id_column="employee_id", source=str(perf_file), pseudonymize=PSEUDO)
     joined, counts = match_performance(perf, analysed=scr.items.index, surveyed=ing.responses.index)
-    return {"meta": meta, "ingest": ing, "screen": scr, "perf": perf, "joined": joined, "counts": counts,
-            "raw": raw, "perf_raw": perf_raw}
+    return {
+        "meta": meta,
+        "ingest": ing,
+        "screen": scr,
+        "perf": perf,
+        "joined": joined,
+        "counts": counts,
+        "raw": raw,
+        "perf_raw": perf_raw,
+    }
 
 
 def _written_text(out: dict) -> str:
     """Everything the pipeline would write for this input, as text (CSV/JSON)."""
     ing, scr = out["ingest"], out["screen"]
-    parts = [ing.responses.to_csv(), ing.exclusions.to_csv(), ing.log.to_csv(), json.dumps(ing.report),
-             scr.items.to_csv(), scr.respondents.to_csv(), scr.careless.to_csv(), scr.exclusions.to_csv(),
-             scr.log.to_csv(), json.dumps(scr.report), out["perf"].to_csv(), out["joined"].to_csv(),
-             json.dumps(out["counts"]), json.dumps(out["meta"].repairs)]
+    parts = [
+        ing.responses.to_csv(),
+        ing.exclusions.to_csv(),
+        ing.log.to_csv(),
+        json.dumps(ing.report),
+        scr.items.to_csv(),
+        scr.respondents.to_csv(),
+        scr.careless.to_csv(),
+        scr.exclusions.to_csv(),
+        scr.log.to_csv(),
+        json.dumps(scr.report),
+        out["perf"].to_csv(),
+        out["joined"].to_csv(),
+        json.dumps(out["counts"]),
+        json.dumps(out["meta"].repairs),
+    ]
     return "\n".join(parts)
 
 
@@ -91,8 +112,11 @@ def _identifiers(raw: pd.DataFrame, id_column: str) -> set[str]:
 
 
 def _corpus_files() -> list[str]:
-    return sorted(p.name for p in CORPUS.iterdir()
-                  if p.is_file() and p.name not in {"manifest.yaml", "codebook.yaml", "make_corpus.py"})
+    return sorted(
+        p.name
+        for p in CORPUS.iterdir()
+        if p.is_file() and p.name not in {"manifest.yaml", "codebook.yaml", "make_corpus.py"}
+    )
 
 
 # -------------------------------------------------------------------------------------------------- the corpus
@@ -217,16 +241,21 @@ def _survey_with(cells: dict[tuple[int, str], str], extra_rows: list[list[str]] 
 
 
 def test_out_of_range_missing_logs_one_entry_per_cell_class(corpus_codebook):
-    raw = _survey_with({(2, "D1"): "9", (3, "D1"): "9", (4, "D1"): "0", (5, "D1"): "x", (6, "D1"): "2.5",
-                        (7, "P4"): "9"})
+    raw = _survey_with(
+        {(2, "D1"): "9", (3, "D1"): "9", (4, "D1"): "0", (5, "D1"): "x", (6, "D1"): "2.5", (7, "P4"): "9"}
+    )
     # 5 of D1's 24 cells are invalid: over the loss guard's 20% (tested on its own below); switched off here
     opts = CleaningOptions(loss_guard={"item": None, "total": None})
     res = ingest_survey(raw, corpus_codebook.ingest_spec(), opts, source="s.csv", pseudonymize=PSEUDO)
     log = res.log[res.log.step == "ranges"]
     got = {(r.column, r.issue): (r["count"], r.rows) for _, r in log.iterrows()}
-    assert got == {("D1", "out-of-range code 0"): (1, "4"), ("D1", "out-of-range code 9"): (2, "2;3"),
-                   ("D1", "non-numeric text"): (1, "5"), ("D1", "non-integer number"): (1, "6"),
-                   ("P4", "out-of-range code 9"): (1, "7")}
+    assert got == {
+        ("D1", "out-of-range code 0"): (1, "4"),
+        ("D1", "out-of-range code 9"): (2, "2;3"),
+        ("D1", "non-numeric text"): (1, "5"),
+        ("D1", "non-integer number"): (1, "6"),
+        ("P4", "out-of-range code 9"): (1, "7"),
+    }
     assert res.responses["D1"].isna().sum() == 5 and res.responses["P4"].isna().sum() == 1
     assert res.report["cells_set_missing"] == 6
     # valid codes are untouched
@@ -237,11 +266,17 @@ def test_out_of_range_missing_logs_one_entry_per_cell_class(corpus_codebook):
 def test_out_of_range_stop_names_file_row_column(corpus_codebook):
     raw = _survey_with({(7, "P1"): "6", (9, "D1"): "0"})
     with pytest.raises(InputError) as info:
-        ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(out_of_range="stop"), source="s.csv",
-                      pseudonymize=PSEUDO)
+        ingest_survey(
+            raw,
+            corpus_codebook.ingest_spec(),
+            CleaningOptions(out_of_range="stop"),
+            source="s.csv",
+            pseudonymize=PSEUDO,
+        )
     # items are checked in codebook order: D1 before P1
-    assert str(info.value) == ("s.csv, row 9, column 'D1': invalid response (code 0) "
-                               "(expected an integer from 1 to 5 or an empty cell)")
+    assert str(info.value) == (
+        "s.csv, row 9, column 'D1': invalid response (code 0) (expected an integer from 1 to 5 or an empty cell)"
+    )
 
 
 @pytest.mark.parametrize("policy,kept_row", [("keep_first", 3), ("keep_most_complete", 26)])
@@ -251,23 +286,39 @@ def test_duplicate_policies(corpus_codebook, policy, kept_row):
     raw = raw.copy()
     raw.loc[3, ["D1", "D2"]] = ""
     raw.loc[26] = second
-    res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(duplicates=policy), source="s.csv",
-                        pseudonymize=PSEUDO)
+    res = ingest_survey(
+        raw, corpus_codebook.ingest_spec(), CleaningOptions(duplicates=policy), source="s.csv", pseudonymize=PSEUDO
+    )
     dropped = 26 if kept_row == 3 else 3
     assert res.exclusions.to_dict("records") == [
-        {"pid": PSEUDO("S002"), "stage": "duplicates", "reason": "duplicate_id",
-         "value": f"row {dropped} dropped, row {kept_row} kept ({policy})"}]
+        {
+            "pid": PSEUDO("S002"),
+            "stage": "duplicates",
+            "reason": "duplicate_id",
+            "value": f"row {dropped} dropped, row {kept_row} kept ({policy})",
+        }
+    ]
     assert len(res.responses) == 24 and res.report["duplicate_rows_dropped"] == 1
     assert res.responses.loc[PSEUDO("S002"), ["D1", "D2"]].isna().all() == (kept_row == 3)
 
 
 def test_stray_identifiers_in_kept_columns_are_blanked(corpus_codebook):
     """A phone number or e-mail typed into a kept column is blanked and logged; a long plain number is a value."""
-    raw = _survey_with({(3, "duration"): "12345678", (4, "duration"): "13812345678",
-                        (5, "tenure"): "+86 138 1234 5678", (6, "地区"): "x@y.cn", (7, "地区"): "0755-8765 4321"})
+    raw = _survey_with(
+        {
+            (3, "duration"): "12345678",
+            (4, "duration"): "13812345678",
+            (5, "tenure"): "+86 138 1234 5678",
+            (6, "地区"): "x@y.cn",
+            (7, "地区"): "0755-8765 4321",
+        }
+    )
     res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(), source="s.csv", pseudonymize=PSEUDO)
-    got = {(r.column, r.issue, r.rows) for _, r in res.log[res.log.step == "privacy"].iterrows()
-           if r.action == "set to missing"}
+    got = {
+        (r.column, r.issue, r.rows)
+        for _, r in res.log[res.log.step == "privacy"].iterrows()
+        if r.action == "set to missing"
+    }
     phone, email = "cell looks like a phone number", "cell looks like an e-mail address"
     assert got == {("duration", phone, "4"), ("tenure", phone, "5"), ("地区", email, "6"), ("地区", phone, "7")}
     r = res.responses
@@ -284,10 +335,16 @@ def test_conservation_law_is_enforced():
 
 def test_match_performance_counts():
     perf = pd.DataFrame({"sales": [1.0, 2.0, 3.0, 4.0]}, index=pd.Index(["a", "b", "x", "z"], name="pid"))
-    joined, counts = match_performance(perf, analysed=pd.Index(["a", "b", "c"]),
-                                       surveyed=pd.Index(["a", "b", "c", "x"]))
-    assert counts == {"n_performance_records": 4, "matched": 2, "survey_only": 1, "performance_only": 1,
-                      "performance_of_excluded": 1}
+    joined, counts = match_performance(
+        perf, analysed=pd.Index(["a", "b", "c"]), surveyed=pd.Index(["a", "b", "c", "x"])
+    )
+    assert counts == {
+        "n_performance_records": 4,
+        "matched": 2,
+        "survey_only": 1,
+        "performance_only": 1,
+        "performance_of_excluded": 1,
+    }
     assert list(joined.index) == ["a", "b"]
 
 
@@ -327,15 +384,22 @@ def test_pseudonymizer_is_keyed_and_stable():
 def demo():
     cfg = demo_config()
     cb = load_codebook(ROOT / cfg["codebook"])
-    opts = CleaningOptions(out_of_range=cfg["out_of_range"], duplicates=cfg["duplicates"], missing=cfg["missing"],
-                           max_missing=cfg["max_missing"], careless=cfg["careless"],
-                           careless_thresholds=cfg["careless_thresholds"], unknown_columns=cfg["unknown_columns"],
-                           loss_guard=cfg["loss_guard"])
+    opts = CleaningOptions(
+        out_of_range=cfg["out_of_range"],
+        duplicates=cfg["duplicates"],
+        missing=cfg["missing"],
+        max_missing=cfg["max_missing"],
+        careless=cfg["careless"],
+        careless_thresholds=cfg["careless_thresholds"],
+        unknown_columns=cfg["unknown_columns"],
+        loss_guard=cfg["loss_guard"],
+    )
     pseudo = make_pseudonymizer(b"demo-test-key")
     raw, _ = read_table(ROOT / cfg["survey"])
     ing = ingest_survey(raw, cb.ingest_spec(), opts, source=cfg["survey"], pseudonymize=pseudo)
-    scr = screen_respondents(ing.responses, cb, opts, prior_exclusions=ing.exclusions, n_raw=ing.report["n_raw"],
-                             source=cfg["survey"])
+    scr = screen_respondents(
+        ing.responses, cb, opts, prior_exclusions=ing.exclusions, n_raw=ing.report["n_raw"], source=cfg["survey"]
+    )
     return {"cfg": cfg, "raw": raw, "ingest": ing, "screen": scr, "pseudo": pseudo}
 
 
@@ -385,14 +449,22 @@ def test_loss_guard_stops_with_items_shares_values_and_the_likely_fix(corpus_cod
     with pytest.raises(InputError) as info:
         ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(), source="s.csv", pseudonymize=PSEUDO)
     msg = str(info.value)
-    assert msg.startswith("s.csv, column 'D1': cleaning would set 27% of all item cells (52 of 192; "
-                          "loss_guard.total is 10%) and over 20% of the cells of 4 item(s) (loss_guard.item): "
-                          "D1 54%, D2 54%, D3 54%, P1 54% to missing; commonest rejected values: '0' (12), "), msg
-    assert "likely fix: the answers run from 0 to 10: if the scale is 0-10, not 1-5, set `scale: {min: 0, max: 10}`" \
-        in msg
+    assert msg.startswith(
+        "s.csv, column 'D1': cleaning would set 27% of all item cells (52 of 192; "
+        "loss_guard.total is 10%) and over 20% of the cells of 4 item(s) (loss_guard.item): "
+        "D1 54%, D2 54%, D3 54%, P1 54% to missing; commonest rejected values: '0' (12), "
+    ), msg
+    assert (
+        "likely fix: the answers run from 0 to 10: if the scale is 0-10, not 1-5, set `scale: {min: 0, max: 10}`" in msg
+    )
     # each check can be switched off; under the limits the run goes on and logs every cell
-    res = ingest_survey(raw, corpus_codebook.ingest_spec(), CleaningOptions(loss_guard={"item": 0.6, "total": 0.3}),
-                        source="s.csv", pseudonymize=PSEUDO)
+    res = ingest_survey(
+        raw,
+        corpus_codebook.ingest_spec(),
+        CleaningOptions(loss_guard={"item": 0.6, "total": 0.3}),
+        source="s.csv",
+        pseudonymize=PSEUDO,
+    )
     assert res.report["cells_set_missing"] == 52
 
 
@@ -409,8 +481,11 @@ def test_continuous_scale_keeps_decimals_and_logs_numbers_out_of_range(corpus_co
 def test_likert_scale_with_decimal_bounds_is_refused_with_the_fix(corpus_codebook):
     from compval.codebook import CodebookError
 
-    with pytest.raises(CodebookError, match=r"scale.min: 0.5 is not a whole number.*declare `scale: \{type: "
-                                            r"continuous\}`"):
+    with pytest.raises(
+        CodebookError,
+        match=r"scale.min: 0.5 is not a whole number.*declare `scale: \{type: "
+        r"continuous\}`",
+    ):
         _scale_codebook(corpus_codebook, min=0.5, labels=None)
 
 
@@ -420,14 +495,16 @@ def test_careless_index_that_cannot_be_computed_is_reported_not_raised(corpus_co
     raw, _ = read_table(CORPUS / "ok_base.csv")
     raw = raw.copy()
     half = len(raw) // 2
-    raw.loc[raw.index[:half], "D1"] = ""   # D1 and P1 never answered by the same respondent
+    raw.loc[raw.index[:half], "D1"] = ""  # D1 and P1 never answered by the same respondent
     raw.loc[raw.index[half:], "P1"] = ""
     opts = CleaningOptions(loss_guard={"item": None, "total": None}, max_missing=0.5)
     ing = ingest_survey(raw, corpus_codebook.ingest_spec(), opts, source="s.csv", pseudonymize=PSEUDO)
-    scr = screen_respondents(ing.responses, corpus_codebook, opts, prior_exclusions=ing.exclusions,
-                             n_raw=ing.report["n_raw"], source="s.csv")
+    scr = screen_respondents(
+        ing.responses, corpus_codebook, opts, prior_exclusions=ing.exclusions, n_raw=ing.report["n_raw"], source="s.csv"
+    )
     assert scr.report["careless_not_computed"] == {
         "mahad": "not computable on these data: some item pairs have fewer than two joint answers; the covariance "
-                 "is undefined"}
+        "is undefined"
+    }
     assert scr.careless["mahad"].isna().all() and not scr.careless["flag_mahad"].any()
     assert "index mahad not computed" in set(scr.log["issue"].str.split(":").str[0])

@@ -14,8 +14,17 @@ from conftest import REF
 HS = pd.read_csv(REF / "data" / "HolzingerSwineford1939.csv")
 FACTORS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
 MODULE = {"visual": "m1", "textual": "m1", "speed": "m2"}
-DIMS = {"visual__a": ["x1"], "visual__b": ["x2"], "visual__c": ["x3"], "textual__a": ["x4"], "textual__b": ["x5"],
-        "textual__c": ["x6"], "speed__a": ["x7"], "speed__b": ["x8"], "speed__c": ["x9"]}
+DIMS = {
+    "visual__a": ["x1"],
+    "visual__b": ["x2"],
+    "visual__c": ["x3"],
+    "textual__a": ["x4"],
+    "textual__b": ["x5"],
+    "textual__c": ["x6"],
+    "speed__a": ["x7"],
+    "speed__b": ["x8"],
+    "speed__c": ["x9"],
+}
 DIM_FACTOR = {d: d.split("__")[0] for d in DIMS}
 
 
@@ -25,10 +34,22 @@ def _fit_all(data, **kw):
 
 
 def test_build_models_follows_the_structure():
-    models = build_models(FACTORS, MODULE, DIMS, DIM_FACTOR, user_models={"x9_cross": (
-        "visual =~ x1 + x2 + x3 + x9\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9")})
-    assert list(models) == ["hypothesized", "one_factor", "modules", "second_order", "orthogonal", "parcels",
-                            "x9_cross"]
+    models = build_models(
+        FACTORS,
+        MODULE,
+        DIMS,
+        DIM_FACTOR,
+        user_models={"x9_cross": ("visual =~ x1 + x2 + x3 + x9\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9")},
+    )
+    assert list(models) == [
+        "hypothesized",
+        "one_factor",
+        "modules",
+        "second_order",
+        "orthogonal",
+        "parcels",
+        "x9_cross",
+    ]
     assert "visual =~ x1 + x2 + x3" in models["hypothesized"][0].syntax
     one = build_models(FACTORS, {k: "m" for k in FACTORS}, DIMS, DIM_FACTOR, rivals=["modules", "one_factor"])
     assert list(one) == ["hypothesized", "one_factor"]  # one module: the modules model would equal one_factor
@@ -51,7 +72,8 @@ def test_comparison_prefers_the_true_structure_and_reports_higher_order():
     assert s["comparison"]["best_bic"] == "hypothesized"
     assert set(s["comparison"]["higher_order"]) == {"second_order"}
     assert s["hypothesized"]["loadings_std"]["visual"]["x1"] == pytest.approx(
-        fits["hypothesized"].params.query("op == '=~' and lhs == 'visual' and rhs == 'x1'")["std_all"].iloc[0])
+        fits["hypothesized"].params.query("op == '=~' and lhs == 'visual' and rhs == 'x1'")["std_all"].iloc[0]
+    )
     assert set(s["hypothesized"]["factor_correlations"]) == {"visual~~textual", "visual~~speed", "textual~~speed"}
     fit = t["fit"].set_index("model")
     assert fit.loc["hypothesized", "cfi"] == pytest.approx(0.931, abs=1e-3)  # lavaan: cfi = .931
@@ -62,9 +84,11 @@ def test_comparison_prefers_the_true_structure_and_reports_higher_order():
 
 def test_wrong_structure_is_not_supported():
     merged = {"visual_textual": FACTORS["visual"] + FACTORS["textual"], "speed": FACTORS["speed"]}
-    fits = {"hypothesized": cfa.fit_cfa(HS, cfa.hypothesized(merged)),
-            "correct": cfa.fit_cfa(HS, cfa.hypothesized(FACTORS)),
-            "one_factor": cfa.fit_cfa(HS, cfa.one_factor(merged))}
+    fits = {
+        "hypothesized": cfa.fit_cfa(HS, cfa.hypothesized(merged)),
+        "correct": cfa.fit_cfa(HS, cfa.hypothesized(FACTORS)),
+        "one_factor": cfa.fit_cfa(HS, cfa.one_factor(merged)),
+    }
     s = comparison_tables(fits)["summary"]["comparison"]
     assert s["verdict"] == "not supported"
     assert s["best_bic"] == "correct"
@@ -87,8 +111,10 @@ def test_failed_models_are_reported_not_raised():
 
 def test_heywood_status_reaches_the_summary():
     heywood = HS.iloc[:100]  # a negative residual variance (lavaan flags it too; tests/test_cfa.py)
-    fits = {"hypothesized": cfa.fit_cfa(heywood, cfa.hypothesized(FACTORS)),
-            "one_factor": cfa.fit_cfa(heywood, cfa.one_factor(FACTORS))}
+    fits = {
+        "hypothesized": cfa.fit_cfa(heywood, cfa.hypothesized(FACTORS)),
+        "one_factor": cfa.fit_cfa(heywood, cfa.one_factor(FACTORS)),
+    }
     t = comparison_tables(fits)
     assert "heywood case" in t["summary"]["hypothesized"]["status"]
     fit = t["fit"].set_index("model")

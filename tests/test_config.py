@@ -9,13 +9,30 @@ import pytest
 import yaml
 
 from compval.codebook import Codebook, load_codebook
-from compval.config import (ConfigError, check_names, closest_first, config_defaults, config_schema,
-                            expand_shorthands, validate_config)
+from compval.config import (
+    ConfigError,
+    check_names,
+    closest_first,
+    config_defaults,
+    config_schema,
+    expand_shorthands,
+    validate_config,
+)
 
 from conftest import ROOT, demo_config, small_codebook_dict
 
-DEMO_COLUMNS = {"role_level", "region", "tenure_years", "card_sales_volume", "employee_id", "respondent_id",
-                "completion_time_sec", "target_attainment", "new_accounts", "supervisor_rating"}
+DEMO_COLUMNS = {
+    "role_level",
+    "region",
+    "tenure_years",
+    "card_sales_volume",
+    "employee_id",
+    "respondent_id",
+    "completion_time_sec",
+    "target_attainment",
+    "new_accounts",
+    "supervisor_rating",
+}
 
 
 def _strings(obj):
@@ -70,23 +87,50 @@ def test_the_demo_config_means_what_it_meant_before_the_defaults_moved():
     """Every setting the demo used before config/config.yaml was trimmed to its own choices (git 2c50a77)."""
     cfg = demo_config()
     before = {
-        "survey": "data/raw/survey.csv", "survey_options": {}, "codebook": "config/codebook.yaml",
-        "performance": {"path": "data/raw/sales.csv", "id_column": "employee_id",
-                        "log_criteria": ["card_sales_volume"]},
-        "missing": "pairwise", "max_missing": 0.2, "careless": "exclude",
+        "survey": "data/raw/survey.csv",
+        "survey_options": {},
+        "codebook": "config/codebook.yaml",
+        "performance": {
+            "path": "data/raw/sales.csv",
+            "id_column": "employee_id",
+            "log_criteria": ["card_sales_volume"],
+        },
+        "missing": "pairwise",
+        "max_missing": 0.2,
+        "careless": "exclude",
         "careless_thresholds": {"longstring_share": 0.25, "mahad_alpha": 0.001, "seconds_per_item_min": 2.0},
-        "out_of_range": "missing", "duplicates": "keep_most_complete", "unknown_columns": "drop",
+        "out_of_range": "missing",
+        "duplicates": "keep_most_complete",
+        "unknown_columns": "drop",
         "privacy": {"strict": False, "key_env": "COMPVAL_PSEUDONYM_KEY", "key_file": "~/.config/compval/pseudonym.key"},
         "reliability": {"n_boot": 1000, "omega_h_boot": 200, "ci": 0.95},
-        "efa": {"method": "minres", "rotation": "oblimin", "cor": "pearson", "n_factors": None, "n_iter": 20,
-                "split_half": False, "min_loading": 0.40, "cross_loading": 0.30},
-        "cfa": {"estimator": "ML", "identification": "marker",
-                "rivals": ["one_factor", "modules", "second_order", "orthogonal", "parcels"], "user_models": {},
-                "cutoffs": {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08}, "modindices_top": 20,
-                "sample": "all"},
+        "efa": {
+            "method": "minres",
+            "rotation": "oblimin",
+            "cor": "pearson",
+            "n_factors": None,
+            "n_iter": 20,
+            "split_half": False,
+            "min_loading": 0.40,
+            "cross_loading": 0.30,
+        },
+        "cfa": {
+            "estimator": "ML",
+            "identification": "marker",
+            "rivals": ["one_factor", "modules", "second_order", "orthogonal", "parcels"],
+            "user_models": {},
+            "cutoffs": {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08},
+            "modindices_top": 20,
+            "sample": "all",
+        },
         "validity": {"htmt_boot": 1000, "invariance_group": "role_level", "delta_cfi": 0.010, "delta_rmsea": 0.015},
-        "criterion": {"controls": ["tenure_years", "region", "role_level"], "top_quantile": 0.25, "n_boot": 1000,
-                      "reliability": "alpha", "latent": True},
+        "criterion": {
+            "controls": ["tenure_years", "region", "role_level"],
+            "top_quantile": 0.25,
+            "n_boot": 1000,
+            "reliability": "alpha",
+            "latent": True,
+        },
         "seed": 20261129,
     }
     for key, value in before.items():
@@ -95,8 +139,15 @@ def test_the_demo_config_means_what_it_meant_before_the_defaults_moved():
 
 def test_schema_problems_name_the_key_path_and_what_is_expected():
     with pytest.raises(ConfigError) as info:
-        validate_config({"survey": "s.csv", "codebook": "c.yaml", "missing": "everything",
-                         "cfa": {"estimatr": "ML"}, "performance": 3})
+        validate_config(
+            {
+                "survey": "s.csv",
+                "codebook": "c.yaml",
+                "missing": "everything",
+                "cfa": {"estimatr": "ML"},
+                "performance": 3,
+            }
+        )
     text = str(info.value)
     assert "missing: 'everything' is not one of listwise, pairwise, fiml" in text
     assert "cfa.estimatr: unknown key; known keys: estimator," in text
@@ -108,10 +159,16 @@ def test_schema_problems_name_the_key_path_and_what_is_expected():
 def test_performance_shorthand_takes_the_codebooks_id_column():
     cb = Codebook.from_dict(small_codebook_dict())
     cfg = expand_shorthands(validate_config({"survey": "s", "codebook": "c", "performance": "sales.csv"}), cb)
-    assert cfg["performance"] == {"path": "sales.csv", "id_column": "rid", "id_column_from": "codebook",
-                                  "criteria": None, "log_criteria": []}
-    named = expand_shorthands(validate_config({"survey": "s", "codebook": "c",
-                                               "performance": {"path": "p.csv", "id_column": "emp"}}), cb)
+    assert cfg["performance"] == {
+        "path": "sales.csv",
+        "id_column": "rid",
+        "id_column_from": "codebook",
+        "criteria": None,
+        "log_criteria": [],
+    }
+    named = expand_shorthands(
+        validate_config({"survey": "s", "codebook": "c", "performance": {"path": "p.csv", "id_column": "emp"}}), cb
+    )
     assert named["performance"]["id_column"] == "emp" and named["performance"]["id_column_from"] == "config"
 
 
@@ -122,12 +179,16 @@ def _cfg(**sections):
 
 def test_check_names_reports_every_problem_with_the_closest_names_first():
     cb = load_codebook(ROOT / "config" / "codebook.yaml")
-    cfg = expand_shorthands(_cfg(criterion={"controls": ["tenure", "region"]},
-                                 validity={"invariance_group": "role"},
-                                 performance={"path": "x.csv", "id_column": "employee_id",
-                                              "log_criteria": ["card_sales"]},
-                                 cfa={"user_models": {"m": "f =~ ACH_EXC_1 + ACH_EXC_2 + ACH_EXC_9"}},
-                                 efa={"n_factors": 45}), cb)
+    cfg = expand_shorthands(
+        _cfg(
+            criterion={"controls": ["tenure", "region"]},
+            validity={"invariance_group": "role"},
+            performance={"path": "x.csv", "id_column": "employee_id", "log_criteria": ["card_sales"]},
+            cfa={"user_models": {"m": "f =~ ACH_EXC_1 + ACH_EXC_2 + ACH_EXC_9"}},
+            efa={"n_factors": 45},
+        ),
+        cb,
+    )
     problems = check_names(cfg, cb, ["employee_id", "card_sales_volume", "new_accounts"])
     assert problems == [
         "criterion.controls[0]: 'tenure' is not a codebook column with role covariate or group; available: "
@@ -138,8 +199,9 @@ def test_check_names_reports_every_problem_with_the_closest_names_first():
         problems[3],
         "efa.n_factors: 45 factors cannot be extracted from 50 items (at most 40 leave positive degrees of freedom)",
     ]
-    assert problems[3].startswith("cfa.user_models.m: 'ACH_EXC_9' is not an item of the codebook; available: "
-                                  "ACH_EXC_1, ACH_EXC_2")
+    assert problems[3].startswith(
+        "cfa.user_models.m: 'ACH_EXC_9' is not an item of the codebook; available: ACH_EXC_1, ACH_EXC_2"
+    )
     assert check_names(expand_shorthands(_cfg(), cb), cb, None) == []
 
 

@@ -45,19 +45,26 @@ def satact():
 def satact_result(satact):
     scores, criteria, controls = satact
     return C.run_criterion(
-        scores, criteria, controls,
+        scores,
+        criteria,
+        controls,
         reliabilities={"ACT": 0.90, "SATV": 0.85, "SATQ": 0.88},
         criterion_reliabilities={"education": 0.80},
-        n_boot=30, seed=7,
+        n_boot=30,
+        seed=7,
     )
 
 
 @pytest.fixture(scope="module")
 def bfi():
     d = pd.read_csv(DATA_DIR / "bfi.csv", index_col="id")
-    keys = {"A": ["-A1", "A2", "A3", "A4", "A5"], "C": ["C1", "C2", "C3", "-C4", "-C5"],
-            "E": ["-E1", "-E2", "E3", "E4", "E5"], "N": ["N1", "N2", "N3", "N4", "N5"],
-            "O": ["O1", "-O2", "O3", "O4", "-O5"]}
+    keys = {
+        "A": ["-A1", "A2", "A3", "A4", "A5"],
+        "C": ["C1", "C2", "C3", "-C4", "-C5"],
+        "E": ["-E1", "-E2", "E3", "E4", "E5"],
+        "N": ["N1", "N2", "N3", "N4", "N5"],
+        "O": ["O1", "-O2", "O3", "O4", "-O5"],
+    }
     scores = {}
     for k, items in keys.items():
         m = pd.DataFrame({i.lstrip("-"): (7 - d[i[1:]]) if i.startswith("-") else d[i] for i in items})
@@ -71,8 +78,7 @@ def bfi():
 @pytest.fixture(scope="module")
 def bfi_result(bfi):
     scores, criteria, controls, _ = bfi
-    return C.run_criterion(scores, criteria, controls, log_criteria=("age",), log_method="log1p",
-                           n_boot=10, seed=3)
+    return C.run_criterion(scores, criteria, controls, log_criteria=("age",), log_method="log1p", n_boot=10, seed=3)
 
 
 def _merge(py: pd.DataFrame, rows: list[dict], keys=("criterion", "competency")) -> pd.DataFrame:
@@ -87,8 +93,7 @@ def _assert_cols(m: pd.DataFrame, cols, tol):
         np.testing.assert_allclose(m[c].astype(float), m[c + "_R"].astype(float), rtol=0, atol=tol, err_msg=c)
 
 
-COR_COLS = ["r", "ci_lower", "ci_upper", "t", "p", "p_fdr", "rho", "rho_ci_lower", "rho_ci_upper", "rho_p",
-            "rho_p_fdr"]
+COR_COLS = ["r", "ci_lower", "ci_upper", "t", "p", "p_fdr", "rho", "rho_ci_lower", "rho_ci_upper", "rho_p", "rho_p_fdr"]
 
 
 # ---------------------------------------------------------------------------- correlations
@@ -153,10 +158,40 @@ def test_attenuation_default_ryy_is_one_and_missing_rxx_is_nan(satact):
 
 
 # ---------------------------------------------------------------------------- regression
-SUMMARY_KEYS = ["n", "r2_controls", "adj_r2_controls", "r2_full", "adj_r2_full", "delta_r2", "f_change", "df1",
-                "df2", "p_delta", "f_change_hc3", "p_delta_hc3", "f_full", "f_full_df1", "f_full_df2", "p_full"]
-COEF_COLS = ["b", "se", "t", "p", "se_hc3", "t_hc3", "p_hc3", "beta", "beta_se", "beta_ci_lower",
-             "beta_ci_upper", "beta_se_hc3", "beta_ci_lower_hc3", "beta_ci_upper_hc3"]
+SUMMARY_KEYS = [
+    "n",
+    "r2_controls",
+    "adj_r2_controls",
+    "r2_full",
+    "adj_r2_full",
+    "delta_r2",
+    "f_change",
+    "df1",
+    "df2",
+    "p_delta",
+    "f_change_hc3",
+    "p_delta_hc3",
+    "f_full",
+    "f_full_df1",
+    "f_full_df2",
+    "p_full",
+]
+COEF_COLS = [
+    "b",
+    "se",
+    "t",
+    "p",
+    "se_hc3",
+    "t_hc3",
+    "p_hc3",
+    "beta",
+    "beta_se",
+    "beta_ci_lower",
+    "beta_ci_upper",
+    "beta_se_hc3",
+    "beta_ci_lower_hc3",
+    "beta_ci_upper_hc3",
+]
 
 
 def _r_term(term: str) -> str:
@@ -202,20 +237,27 @@ def test_regression_bfi_listwise_per_criterion(bfi_result, ref):
     assert miss.loc["education", "n_missing"] == 223
     assert miss.loc["education", "n_regression"] == ref["bfi"]["regression"]["education"]["summary"]["n"]
     assert miss.loc["education", "n_excluded_regression"] == (
-        miss.loc["education", "n_valid"] - miss.loc["education", "n_regression"])
+        miss.loc["education", "n_valid"] - miss.loc["education", "n_regression"]
+    )
 
 
 def test_regression_factor_control_gvif(bfi, ref):
     scores, criteria, _, d = bfi
     controls = pd.DataFrame(
         {"gender": pd.Categorical(d["gender"]), "education": pd.Categorical(d["education"].astype("Int64"))},
-        index=d.index)
+        index=d.index,
+    )
     y = np.log1p(criteria["age"]).rename("age")
     res = C.hierarchical_regression(y, scores, controls)
     out = C.CriterionResult(
-        correlations=pd.DataFrame(), regression=pd.DataFrame([{"criterion": "age", **res["summary"]}]),
-        coefficients=res["coefficients"].assign(criterion="age"), vif=res["vif"].assign(criterion="age"),
-        dominance=pd.DataFrame(), known_groups=pd.DataFrame(), missing=pd.DataFrame())
+        correlations=pd.DataFrame(),
+        regression=pd.DataFrame([{"criterion": "age", **res["summary"]}]),
+        coefficients=res["coefficients"].assign(criterion="age"),
+        vif=res["vif"].assign(criterion="age"),
+        dominance=pd.DataFrame(),
+        known_groups=pd.DataFrame(),
+        missing=pd.DataFrame(),
+    )
     _check_regression(out, ref["bfi_gvif"]["regression"]["age"], "age")
     v = res["vif"].set_index("term")
     assert v.loc["education", "df"] == 4  # one GVIF for the 4 dummies of the 5-level factor
@@ -231,9 +273,11 @@ def test_regression_without_controls_is_overall_test(ref):
 
 # ---------------------------------------------------------------------------- dominance
 def test_dominance_weights_match_all_subsets_in_R(satact_result, bfi_result, ref):
-    cases = [(satact_result, ref["satact"]["regression"], "education"),
-             (bfi_result, ref["bfi"]["regression"], "education"),
-             (bfi_result, ref["bfi"]["regression"], "age")]
+    cases = [
+        (satact_result, ref["satact"]["regression"], "education"),
+        (bfi_result, ref["bfi"]["regression"], "education"),
+        (bfi_result, ref["bfi"]["regression"], "age"),
+    ]
     for res, rr, crit in cases:
         dom = res.dominance[res.dominance.criterion == crit].set_index("competency")
         want = rr[crit]["dominance"]["weights"]
@@ -305,8 +349,24 @@ def test_dominance_bootstrap_equals_resampling_rows(satact, with_rare_dummy):
 
 
 # ---------------------------------------------------------------------------- known groups
-KG_COLS = ["threshold", "mean_top", "mean_rest", "sd_top", "sd_rest", "t", "df", "p", "d", "g", "g_se",
-           "g_ci_lower", "g_ci_upper", "auc", "auc_ci_lower", "auc_ci_upper"]
+KG_COLS = [
+    "threshold",
+    "mean_top",
+    "mean_rest",
+    "sd_top",
+    "sd_rest",
+    "t",
+    "df",
+    "p",
+    "d",
+    "g",
+    "g_se",
+    "g_ci_lower",
+    "g_ci_upper",
+    "auc",
+    "auc_ci_lower",
+    "auc_ci_upper",
+]
 
 
 @pytest.mark.parametrize("which", ["satact", "bfi"])
@@ -337,9 +397,11 @@ def test_summary_dict_shape_and_json(satact_result, ref):
     assert s["education"]["ACT"]["r"] == pytest.approx(ref["satact"]["correlations"][0]["r"], abs=TOL_COR)
     assert set(s["regression"]["education"]) == {"r2_controls", "r2_full", "delta_r2", "p_delta"}
     assert s["regression"]["education"]["p_delta"] == pytest.approx(
-        ref["satact"]["regression"]["education"]["summary"]["p_delta"], abs=TOL_REG)
+        ref["satact"]["regression"]["education"]["summary"]["p_delta"], abs=TOL_REG
+    )
     assert s["dominance"]["education"]["ACT"] == pytest.approx(
-        ref["satact"]["regression"]["education"]["dominance"]["weights"]["ACT"], abs=TOL_DOM)
+        ref["satact"]["regression"]["education"]["dominance"]["weights"]["ACT"], abs=TOL_DOM
+    )
     assert s["missing"]["education"] == {"n_missing": 0, "n_valid": 700}
 
 
@@ -364,8 +426,7 @@ def test_input_validation():
     with pytest.raises(ValueError, match="reserved"):
         C.run_criterion(s, pd.DataFrame({"regression": [1.0, 2, 3, 4, 5]}), n_boot=0)
     with pytest.raises(ValueError, match="domain"):
-        C.run_criterion(s, pd.DataFrame({"y": [0.0, 2, 3, 4, 5]}), log_criteria=("y",), log_method="log",
-                        n_boot=0)
+        C.run_criterion(s, pd.DataFrame({"y": [0.0, 2, 3, 4, 5]}), log_criteria=("y",), log_method="log", n_boot=0)
     with pytest.raises(ValueError, match="not among"):
         C.transform_criteria(pd.DataFrame({"y": [1.0]}), ("z",))
 
@@ -397,9 +458,19 @@ def test_control_design_treatment_coding_first_level_reference():
 TOL_LATENT = 1e-3
 BFI_REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 HS_FACTORS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
-LATENT_FIT = {"chisq": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
-              "srmr": "srmr", "ntotal": "n", "chisq.scaled": "chisq_scaled", "cfi.robust": "cfi_robust",
-              "rmsea.robust": "rmsea_robust"}
+LATENT_FIT = {
+    "chisq": "chisq",
+    "df": "df",
+    "pvalue": "pvalue",
+    "cfi": "cfi",
+    "tli": "tli",
+    "rmsea": "rmsea",
+    "srmr": "srmr",
+    "ntotal": "n",
+    "chisq.scaled": "chisq_scaled",
+    "cfi.robust": "cfi_robust",
+    "rmsea.robust": "rmsea_robust",
+}
 
 
 @pytest.fixture(scope="module")
@@ -429,8 +500,9 @@ def hs():
 
 @pytest.fixture(scope="module")
 def latent_hs(hs):
-    return C.latent_regression(hs, HS_FACTORS, hs[["ageyr", "grade"]], controls=hs[["school"]],
-                               estimator="MLR", missing="listwise")
+    return C.latent_regression(
+        hs, HS_FACTORS, hs[["ageyr", "grade"]], controls=hs[["school"]], estimator="MLR", missing="listwise"
+    )
 
 
 def _assert_latent(table: pd.DataFrame, ref: dict, term_map: dict | None = None):
@@ -439,10 +511,18 @@ def _assert_latent(table: pd.DataFrame, ref: dict, term_map: dict | None = None)
         reg = pd.DataFrame(r["regression"]).set_index("rhs")
         terms = [(term_map or {}).get(t, t) for t in sub.index]
         assert terms == list(reg.index), f"{cr}: predictors differ from lavaan's"
-        for py, rr in [("b", "est"), ("se", "se"), ("z", "z"), ("p", "pvalue"), ("ci_lower", "ci_lower"),
-                       ("ci_upper", "ci_upper"), ("std_all", "std_all")]:
-            np.testing.assert_allclose(sub[py].to_numpy(float), reg[rr].to_numpy(float), rtol=0, atol=TOL_LATENT,
-                                       err_msg=f"{cr} {py}")
+        for py, rr in [
+            ("b", "est"),
+            ("se", "se"),
+            ("z", "z"),
+            ("p", "pvalue"),
+            ("ci_lower", "ci_lower"),
+            ("ci_upper", "ci_upper"),
+            ("std_all", "std_all"),
+        ]:
+            np.testing.assert_allclose(
+                sub[py].to_numpy(float), reg[rr].to_numpy(float), rtol=0, atol=TOL_LATENT, err_msg=f"{cr} {py}"
+            )
         assert abs(sub["r2"].iloc[0] - r["r2"]) < TOL_LATENT
         for key, val in r["fit"].items():
             col = LATENT_FIT[key]
@@ -474,11 +554,9 @@ def test_latent_regression_mlr_listwise_dummy_control_matches_lavaan(latent_hs, 
 
 def test_latent_regression_syntax_is_the_r_reference_syntax(latent_ref):
     bfi_f = {k: [f"{k}{i}" for i in range(1, 6)] for k in "ACENO"}
-    assert C.latent_regression_syntax(bfi_f, "education", ["gender"]) == \
-        latent_ref["bfi_fiml"]["education"]["syntax"]
+    assert C.latent_regression_syntax(bfi_f, "education", ["gender"]) == latent_ref["bfi_fiml"]["education"]["syntax"]
     for cr in ("ageyr", "grade"):
-        assert C.latent_regression_syntax(HS_FACTORS, cr, ["school_T.Pasteur_"]) == \
-            latent_ref["hs_mlr"][cr]["syntax"]
+        assert C.latent_regression_syntax(HS_FACTORS, cr, ["school_T.Pasteur_"]) == latent_ref["hs_mlr"][cr]["syntax"]
 
 
 def test_latent_regression_names_are_mapped_not_assumed(hs, latent_hs):
@@ -486,8 +564,11 @@ def test_latent_regression_names_are_mapped_not_assumed(hs, latent_hs):
     under their own names; the estimates are those of the plain-named model."""
     ren = {"x1": "item 1", "x2": "item-2"}
     items = hs.rename(columns=ren)
-    factors = {"Visual ability": ["item 1", "item-2", "x3"], "textual": HS_FACTORS["textual"],
-               "speed (timed)": HS_FACTORS["speed"]}
+    factors = {
+        "Visual ability": ["item 1", "item-2", "x3"],
+        "textual": HS_FACTORS["textual"],
+        "speed (timed)": HS_FACTORS["speed"],
+    }
     y = hs[["ageyr"]].rename(columns={"ageyr": "age (years)"})
     out = C.latent_regression(items, factors, y, controls=hs[["school"]], estimator="MLR", missing="listwise")
     assert out["term"].tolist() == ["Visual ability", "textual", "speed (timed)", "school[T.Pasteur]"]
@@ -504,8 +585,9 @@ def test_latent_summary_and_unestimable_criterion(hs, latent_hs, latent_ref):
     assert set(summ) == {"ageyr", "grade"}
     g = summ["grade"]
     assert list(g["betas"]) == list(HS_FACTORS)  # competencies only, controls left out
-    ref_std = dict(zip(latent_ref["hs_mlr"]["grade"]["regression"]["rhs"],
-                       latent_ref["hs_mlr"]["grade"]["regression"]["std_all"]))
+    ref_std = dict(
+        zip(latent_ref["hs_mlr"]["grade"]["regression"]["rhs"], latent_ref["hs_mlr"]["grade"]["regression"]["std_all"])
+    )
     for k, v in g["betas"].items():
         assert abs(v - ref_std[k]) < TOL_LATENT
     assert abs(g["r2"] - latent_ref["hs_mlr"]["grade"]["r2"]) < TOL_LATENT

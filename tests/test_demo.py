@@ -157,8 +157,11 @@ def test_demo_items_match_pipeline_output():
     assert np.array_equal(pipe.to_numpy(float), stored.to_numpy(float), equal_nan=True)
     scores = ROOT / "data" / "processed" / "scores_competency.csv"
     if scores.exists():
-        np.testing.assert_allclose(pd.read_csv(scores, index_col="pid").to_numpy(float),
-                                   pd.read_csv(DEMO / "scores_competency.csv").to_numpy(float), atol=1e-9)
+        np.testing.assert_allclose(
+            pd.read_csv(scores, index_col="pid").to_numpy(float),
+            pd.read_csv(DEMO / "scores_competency.csv").to_numpy(float),
+            atol=1e-9,
+        )
 
 
 def test_demo_model_syntax_files_are_the_pipeline_models(models):
@@ -232,8 +235,21 @@ def test_demo_efa_minres_oblimin_matches_psych(items):
     np.testing.assert_allclose(sol.communalities.loc[L_r.index].to_numpy(), ref["communality"], atol=TOL)
 
 
-FIT_KEYS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "logl",
-            "aic", "bic", "npar"]
+FIT_KEYS = [
+    "chisq",
+    "df",
+    "pvalue",
+    "cfi",
+    "tli",
+    "rmsea",
+    "rmsea.ci.lower",
+    "rmsea.ci.upper",
+    "srmr",
+    "logl",
+    "aic",
+    "bic",
+    "npar",
+]
 DEMO_MODELS = ["hypothesized", "one_factor", "modules", "second_order", "orthogonal", "parcels", "merged"]
 
 
@@ -368,8 +384,8 @@ def test_demo_cfa_recovers_true_loadings(fits, population, population_fit):
     """Standardized loadings: MAE < .05 against the simulator's loadings as the observed items carry them."""
     est = _loadings(fits["hypothesized"])
     t = _truth_items(population, list(est.index))
-    latent = t["loading"]                      # latent-response scale (y*)
-    observed = _loadings(population_fit)       # the same items' population loadings on the 1-5 scale
+    latent = t["loading"]  # latent-response scale (y*)
+    observed = _loadings(population_fit)  # the same items' population loadings on the 1-5 scale
     mae_observed = float((est - observed.loc[est.index]).abs().mean())
     mae_latent = float((est - latent).abs().mean())
     attenuation = float((latent - observed.loc[latent.index]).mean())
@@ -404,8 +420,7 @@ def test_demo_cfa_recovers_factor_correlations(fits, population, population_fit)
 def test_demo_comparison_supports_hypothesized(fits, config):
     """The comparison verdict on the pipeline's model set (as workflow/scripts/cfa.py) is "supported"."""
     names = [n for n in DEMO_MODELS if n != "merged"]
-    tabs = comparison_tables({n: fits[n] for n in names}, reference="hypothesized",
-                             cutoffs=config["cfa"]["cutoffs"])
+    tabs = comparison_tables({n: fits[n] for n in names}, reference="hypothesized", cutoffs=config["cfa"]["cutoffs"])
     comp = tabs["summary"]["comparison"]
     assert comp["verdict"] == "supported", comp
     assert comp["best_bic"] == "hypothesized" and comp["reference_meets_cutoffs"]
@@ -421,12 +436,15 @@ def test_demo_comparison_supports_hypothesized(fits, config):
     # correlations (.55 within, .35 between), so it is not rejected (LRT p > .05) and BIC may prefer it
     so = comp["higher_order"]["second_order"]
     assert so["comparable"] and so["pvalue"] > 0.05 and so["target_coefficient"] > 0.95
+
+
 def test_demo_merged_codebook_rejected(fits, config):
     """Merging two competencies of one module (team + communication) is rejected against the correct model."""
     hyp, merged = fits["hypothesized"], fits["merged"]
     assert merged.converged and "team" in merged.lv_names and "communication" not in merged.lv_names
-    tabs = comparison_tables({"hypothesized": hyp, "merged": merged}, reference="hypothesized",
-                             cutoffs=config["cfa"]["cutoffs"])
+    tabs = comparison_tables(
+        {"hypothesized": hyp, "merged": merged}, reference="hypothesized", cutoffs=config["cfa"]["cutoffs"]
+    )
     row = tabs["comparison"].set_index("model").loc["merged"]
     assert row["delta_bic"] > 0 and bool(row["reference_preferred"])
     lrt = cfa.compare_models({"hypothesized": hyp, "merged": merged})
@@ -635,8 +653,22 @@ def test_demo_wlsmv_matches_lavaan(wlsmv_fits, name):
     fm = json.loads((DEMO / f"cfa_wlsmv_{name}_fit.json").read_text())
     for k in ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"):
         assert f.fit[k] == pytest.approx(fm[k], rel=1e-6), k
-    for k in ("df", "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust", "rmsea", "rmsea.scaled",
-              "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust", "srmr", "chisq.scaling.factor"):
+    for k in (
+        "df",
+        "cfi",
+        "tli",
+        "cfi.scaled",
+        "tli.scaled",
+        "cfi.robust",
+        "tli.robust",
+        "rmsea",
+        "rmsea.scaled",
+        "rmsea.robust",
+        "rmsea.ci.lower.robust",
+        "rmsea.ci.upper.robust",
+        "srmr",
+        "chisq.scaling.factor",
+    ):
         assert f.fit[k] == pytest.approx(fm[k], abs=1e-5), k
 
 

@@ -61,8 +61,8 @@ def test_known_incompatibilities_are_excluded():
 def _data(n=300, seed=1):
     rng = np.random.default_rng(seed)
     f = rng.normal(size=(n, 2))
-    lam = np.array([[.8, 0], [.7, 0], [.6, 0], [0, .8], [0, .7], [0, .6]])
-    x = f @ lam.T + rng.normal(scale=.6, size=(n, 6))
+    lam = np.array([[0.8, 0], [0.7, 0], [0.6, 0], [0, 0.8], [0, 0.7], [0, 0.6]])
+    x = f @ lam.T + rng.normal(scale=0.6, size=(n, 6))
     return pd.DataFrame(x, columns=[f"x{i}" for i in range(1, 7)])
 
 
@@ -80,7 +80,8 @@ def test_factor_analyzer_fits_without_error_or_sklearn_breakage():
     assert chi2 > 0 and p < 1e-10
     assert 0.5 < calculate_kmo(x)[1] < 1
     spec = ModelSpecificationParser.parse_model_specification_from_dict(
-        x, {"F1": ["x1", "x2", "x3"], "F2": ["x4", "x5", "x6"]})
+        x, {"F1": ["x1", "x2", "x3"], "F2": ["x4", "x5", "x6"]}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         cfa = ConfirmatoryFactorAnalyzer(spec, disp=False).fit(x.values)  # fails on pandas 3 (read-only arrays)

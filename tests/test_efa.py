@@ -131,13 +131,26 @@ def test_parallel_analysis_is_seeded(hs_items):
     c = efa.parallel_analysis(hs_items, n_iter=5, seed=4, resample="permute")
     pd.testing.assert_frame_equal(a.table, b.table)
     assert not np.allclose(a.table["simulated_mean"], c.table["simulated_mean"])
-    assert list(a.table.columns[:6]) == ["number", "observed", "simulated_mean", "simulated_quantile",
-                                         "resampled_mean", "resampled_quantile"]
+    assert list(a.table.columns[:6]) == [
+        "number",
+        "observed",
+        "simulated_mean",
+        "simulated_quantile",
+        "resampled_mean",
+        "resampled_quantile",
+    ]
 
 
 # ------------------------------------------------------------------------------------------ extraction + rotation
-SOLUTIONS = ["minres_oblimin", "ml_oblimin", "pa_oblimin", "minres_promax", "minres_varimax", "minres_geominQ",
-             "minres_none"]
+SOLUTIONS = [
+    "minres_oblimin",
+    "ml_oblimin",
+    "pa_oblimin",
+    "minres_promax",
+    "minres_varimax",
+    "minres_geominQ",
+    "minres_none",
+]
 
 
 @pytest.mark.parametrize("key", SOLUTIONS)
@@ -156,8 +169,13 @@ def test_fa_matches_psych(ref, key):
     else:
         np.testing.assert_allclose(s.phi.to_numpy(), np.eye(ref["nfactors"]))
     va = _mat(sol["Vaccounted"])
-    cols = {"SS loadings": "ss_loadings", "Proportion Var": "proportion_var", "Cumulative Var": "cumulative_var",
-            "Proportion Explained": "proportion_explained", "Cumulative Proportion": "cumulative_proportion"}
+    cols = {
+        "SS loadings": "ss_loadings",
+        "Proportion Var": "proportion_var",
+        "Cumulative Var": "cumulative_var",
+        "Proportion Explained": "proportion_explained",
+        "Cumulative Proportion": "cumulative_proportion",
+    }
     for rname, col in cols.items():
         np.testing.assert_allclose(s.variance[col].to_numpy(), va.loc[rname].to_numpy(), atol=1e-5)
     assert list(s.loadings.index) == ref["items"]
@@ -261,11 +279,11 @@ def test_congruence_matches_psych_factor_congruence(ref):
     r = _mat(ref["r"])
     a = efa.fa(r, ref["nfactors"], "minres").loadings
     b = efa.fa(r, ref["nfactors"], "ml").loadings
-    np.testing.assert_allclose(efa.congruence(a, b).to_numpy(), _mat(ref["congruence_minres_ml"]).to_numpy(),
-                               atol=1e-5)
+    np.testing.assert_allclose(efa.congruence(a, b).to_numpy(), _mat(ref["congruence_minres_ml"]).to_numpy(), atol=1e-5)
     keys = efa.target_matrix(ref["groups"], ref["items"])
-    np.testing.assert_allclose(efa.congruence(a, keys).to_numpy(),
-                               _mat(ref["congruence_minres_keys"]).to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        efa.congruence(a, keys).to_numpy(), _mat(ref["congruence_minres_keys"]).to_numpy(), atol=1e-5
+    )
 
 
 def test_match_factors_hs(hs_ref):
@@ -281,8 +299,11 @@ def test_match_factors_hs(hs_ref):
 
 def test_match_factors_handles_reflection_and_surplus_factors():
     items = [f"i{k}" for k in range(6)]
-    L = pd.DataFrame([[-0.8, 0.1, 0.05], [-0.7, 0.0, 0.1], [-0.6, 0.1, 0.0],
-                      [0.1, 0.7, 0.0], [0.0, 0.8, 0.1], [0.1, 0.6, 0.2]], index=items, columns=["F1", "F2", "F3"])
+    L = pd.DataFrame(
+        [[-0.8, 0.1, 0.05], [-0.7, 0.0, 0.1], [-0.6, 0.1, 0.0], [0.1, 0.7, 0.0], [0.0, 0.8, 0.1], [0.1, 0.6, 0.2]],
+        index=items,
+        columns=["F1", "F2", "F3"],
+    )
     groups = {"a": items[:3], "b": items[3:]}
     m = efa.match_factors(L, efa.target_matrix(groups, items))
     row = m.set_index("factor").loc["a"]
@@ -293,9 +314,17 @@ def test_match_factors_handles_reflection_and_surplus_factors():
 def test_problem_items_flags():
     items = ["a1", "a2", "a3", "b1", "b2", "b3"]
     L = pd.DataFrame(
-        [[0.70, 0.05], [0.35, 0.10], [0.10, 0.60],  # a2 weak, a3 on b's factor
-         [0.05, 0.75], [0.45, 0.50], [0.00, 0.65]],  # b2 cross-loads
-        index=items, columns=["F1", "F2"])
+        [
+            [0.70, 0.05],
+            [0.35, 0.10],
+            [0.10, 0.60],  # a2 weak, a3 on b's factor
+            [0.05, 0.75],
+            [0.45, 0.50],
+            [0.00, 0.65],
+        ],  # b2 cross-loads
+        index=items,
+        columns=["F1", "F2"],
+    )
     groups = {"a": items[:3], "b": items[3:]}
     m = efa.match_factors(L, efa.target_matrix(groups, items))
     p = efa.problem_items(L, groups, m).set_index("item")
@@ -383,8 +412,9 @@ def test_run_efa_hs_headline_and_tables(hs_ref, hs_items):
     assert set(res.loadings.columns) == {"item", "factor", "loading", "structure"} and len(res.loadings) == 27
     assert len(res.factor_correlations) == 9 and len(res.communalities) == 9
     assert res.problems["item"].tolist() == ["x9"]  # x9 cross-loads on visual and speed
-    np.testing.assert_allclose(res.solution.loadings.to_numpy(),
-                               _mat(hs_ref["fa"]["minres_oblimin"]["loadings"]).to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        res.solution.loadings.to_numpy(), _mat(hs_ref["fa"]["minres_oblimin"]["loadings"]).to_numpy(), atol=1e-5
+    )
 
 
 def test_run_efa_without_groups_uses_parallel_count(hs_items):

@@ -25,8 +25,16 @@ def codebook_items() -> pd.DataFrame:
     rows = []
     for g, its in GROUPS.items():
         for k, i in enumerate(its):
-            rows.append({"item": i, "text": f"text {i}", "reverse": k == 0, "competency": g,
-                         "competency_name": g.capitalize() + " scale", "module": "m1"})
+            rows.append(
+                {
+                    "item": i,
+                    "text": f"text {i}",
+                    "reverse": k == 0,
+                    "competency": g,
+                    "competency_name": g.capitalize() + " scale",
+                    "module": "m1",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -45,10 +53,21 @@ def reliability_table() -> pd.DataFrame:
     for level, keys in (("competency", list(GROUPS)), ("module", ["m1", "m2"]), ("dimension", ["d1"])):
         for k_i, k in enumerate(keys):
             a = 0.7 + 0.05 * k_i
-            rows.append({"level": level, "key": k, "n_items": 3, "alpha": a, "alpha_ci_lower": a - 0.04,
-                         "alpha_ci_upper": a + 0.03, "alpha_boot_lower": a - 0.05, "alpha_boot_upper": a + 0.04,
-                         "omega_total": a + 0.01, "omega_total_boot_lower": a - 0.03,
-                         "omega_total_boot_upper": a + 0.04})
+            rows.append(
+                {
+                    "level": level,
+                    "key": k,
+                    "n_items": 3,
+                    "alpha": a,
+                    "alpha_ci_lower": a - 0.04,
+                    "alpha_ci_upper": a + 0.03,
+                    "alpha_boot_lower": a - 0.05,
+                    "alpha_boot_upper": a + 0.04,
+                    "omega_total": a + 0.01,
+                    "omega_total_boot_lower": a - 0.03,
+                    "omega_total_boot_upper": a + 0.04,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -66,8 +85,16 @@ def correlations() -> pd.DataFrame:
     for c_i, c in enumerate(CRITERIA):
         for k_i, k in enumerate(GROUPS):
             r = 0.1 * (k_i + 1) - 0.05 * c_i
-            rows.append({"criterion": c, "competency": k, "r": r, "ci_lower": r - 0.08, "ci_upper": r + 0.08,
-                         "p_fdr": 0.01 if r > 0.15 else 0.2})
+            rows.append(
+                {
+                    "criterion": c,
+                    "competency": k,
+                    "r": r,
+                    "ci_lower": r - 0.08,
+                    "ci_upper": r + 0.08,
+                    "p_fdr": 0.01 if r > 0.15 else 0.2,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -93,9 +120,9 @@ def _png_dpi(data: bytes) -> float:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos = 8
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0]
         if kind == b"pHYs":
             ppu_x, ppu_y, unit = struct.unpack(">IIB", body)
             assert unit == 1 and ppu_x == ppu_y
@@ -105,8 +132,10 @@ def _png_dpi(data: bytes) -> float:
 
 
 def test_save_figure_formats_dpi_and_determinism(tmp_path):
-    fig = F.scree_plot(pd.DataFrame({"number": [1, 2, 3], "observed": [2.0, 0.5, 0.1],
-                                     "simulated_quantile": [0.4, 0.2, 0.1]}), {"parallel": 1})
+    fig = F.scree_plot(
+        pd.DataFrame({"number": [1, 2, 3], "observed": [2.0, 0.5, 0.1], "simulated_quantile": [0.4, 0.2, 0.1]}),
+        {"parallel": 1},
+    )
     a = F.save_figure(fig, tmp_path / "a" / "scree")
     b = F.save_figure(fig, tmp_path / "b" / "scree")
     assert [p.suffix for p in a] == [".png", ".svg", ".pdf"]
@@ -140,14 +169,31 @@ def test_save_figure_deterministic_for_a_fresh_figure(tmp_path):
 
 # ---------------------------------------------------------------------------- 1 sample flow
 def test_sample_flow_counts():
-    rep = {"n_raw": 602, "n_analyzed": 571, "excluded": {"duplicate_id": 2, "careless_responding": 29},
-           "performance": {"n_performance_records": 593, "matched": 556, "survey_only": 15, "performance_only": 8,
-                           "performance_of_excluded": 29}}
+    rep = {
+        "n_raw": 602,
+        "n_analyzed": 571,
+        "excluded": {"duplicate_id": 2, "careless_responding": 29},
+        "performance": {
+            "n_performance_records": 593,
+            "matched": 556,
+            "survey_only": 15,
+            "performance_only": 8,
+            "performance_of_excluded": 29,
+        },
+    }
     fig = F.sample_flow(rep, labels={"careless_responding": "careless responding"})
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     txt = text_of(fig)
-    for s in ("n = 602", "Excluded: duplicate id\n(n = 2)", "careless responding", "Remaining\n(n = 600)",
-              "Analysed\n(n = 571)", "matched (n = 556)", "(n = 593)", "survey only n = 15"):
+    for s in (
+        "n = 602",
+        "Excluded: duplicate id\n(n = 2)",
+        "careless responding",
+        "Remaining\n(n = 600)",
+        "Analysed\n(n = 571)",
+        "matched (n = 556)",
+        "(n = 593)",
+        "survey only n = 15",
+    ):
         assert s in txt, s
     # arrows: 2 down + 2 sideways + analysed->matched + performance->matched
     arrows = [t for t in fig.axes[0].texts if isinstance(t, mpl.text.Annotation)]
@@ -171,8 +217,7 @@ def test_sample_flow_real_report(root):
 
 # ---------------------------------------------------------------------------- 2 response distributions
 def test_response_distribution_panels_and_bars():
-    fig = F.response_distribution(response_dist(5), codebook_items(),
-                                  category_labels=["SD", "D", "N", "A", "SA"])
+    fig = F.response_distribution(response_dist(5), codebook_items(), category_labels=["SD", "D", "N", "A", "SA"])
     assert len(fig.axes) == len(GROUPS)
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     assert titles == ["Alpha scale", "Beta scale", "Gamma scale"]
@@ -214,8 +259,14 @@ def test_reliability_forest():
 
 # ---------------------------------------------------------------------------- 4 scree
 def test_scree_plot_with_efa_columns_and_aliases():
-    t = pd.DataFrame({"number": [1, 2, 3, 4], "observed": [3.0, 1.2, 0.3, 0.1],
-                      "simulated_quantile": [0.5, 0.3, 0.2, 0.1], "resampled_quantile": [0.55, 0.3, 0.2, 0.1]})
+    t = pd.DataFrame(
+        {
+            "number": [1, 2, 3, 4],
+            "observed": [3.0, 1.2, 0.3, 0.1],
+            "simulated_quantile": [0.5, 0.3, 0.2, 0.1],
+            "resampled_quantile": [0.55, 0.3, 0.2, 0.1],
+        }
+    )
     fig = F.scree_plot(t, {"parallel": 2, "map": 2, "map4": 3})
     ax = fig.axes[0]
     assert len(fig.axes) == 1
@@ -223,8 +274,9 @@ def test_scree_plot_with_efa_columns_and_aliases():
     txt = text_of(fig)
     assert "PA, MAP: 2" in txt and "MAP (r⁴): 3" in txt
     assert "Factor number" in ax.get_xlabel() and "Eigenvalue" in ax.get_ylabel()
-    alias = t.rename(columns={"number": "factor_number", "simulated_quantile": "simulated_95",
-                              "resampled_quantile": "resampled_95"})
+    alias = t.rename(
+        columns={"number": "factor_number", "simulated_quantile": "simulated_95", "resampled_quantile": "resampled_95"}
+    )
     assert len(F.scree_plot(alias).axes[0].get_legend().get_texts()) == 3
 
 
@@ -244,8 +296,7 @@ def test_loading_heatmap_order_and_annotations():
     assert groups == list(GROUPS)
     long = lo.rename_axis("item").reset_index().melt(id_vars="item", var_name="factor", value_name="loading")
     fig2 = F.loading_heatmap(long, {i: g for g, its in GROUPS.items() for i in its})
-    assert sorted(t.get_text() for t in fig2.axes[0].texts
-                  if not isinstance(t, mpl.text.Annotation)) == ann
+    assert sorted(t.get_text() for t in fig2.axes[0].texts if not isinstance(t, mpl.text.Annotation)) == ann
 
 
 # ---------------------------------------------------------------------------- 6 CFA path diagram
@@ -255,10 +306,12 @@ def cfa_params() -> pd.DataFrame:
         for k, i in enumerate(its):
             rows.append({"lhs": g, "op": "=~", "rhs": i, "est": 1.0, "std_all": 0.5 + 0.1 * k})
             rows.append({"lhs": i, "op": "~~", "rhs": i, "est": 0.5, "std_all": 0.6})
-    rows += [{"lhs": "alpha", "op": "~~", "rhs": "beta", "est": 0.3, "std_all": 0.45},
-             {"lhs": "alpha", "op": "~~", "rhs": "gamma", "est": 0.1, "std_all": 0.12},
-             {"lhs": "beta", "op": "~~", "rhs": "gamma", "est": 0.2, "std_all": -0.31},
-             {"lhs": "Q1", "op": "~~", "rhs": "Q2", "est": 0.1, "std_all": 0.2}]
+    rows += [
+        {"lhs": "alpha", "op": "~~", "rhs": "beta", "est": 0.3, "std_all": 0.45},
+        {"lhs": "alpha", "op": "~~", "rhs": "gamma", "est": 0.1, "std_all": 0.12},
+        {"lhs": "beta", "op": "~~", "rhs": "gamma", "est": 0.2, "std_all": -0.31},
+        {"lhs": "Q1", "op": "~~", "rhs": "Q2", "est": 0.1, "std_all": 0.2},
+    ]
     return pd.DataFrame(rows)
 
 
@@ -280,7 +333,7 @@ def test_cfa_path_dot_puts_factor_correlations_in_a_table():
     dot = F.cfa_path_dot(cfa_params())
     assert "style=dashed" not in dot and "factor_correlations [shape=plaintext" in dot
     assert "<I>Factor correlations</I>" in dot
-    table = dot[dot.index("<TABLE"):dot.index("</TABLE>")]
+    table = dot[dot.index("<TABLE") : dot.index("</TABLE>")]
     assert table.count("<TR>") == 1 + 1 + 2  # title, header, rows 2 and 3
     assert ">.45<" in table and ">.12<" in table and "-.31<" in table
     assert 'label="1. alpha"' in dot and 'label="3. gamma"' in dot
@@ -310,8 +363,15 @@ def test_render_dot_outputs_are_deterministic(tmp_path):
 
 # ---------------------------------------------------------------------------- 7 model comparison
 def test_model_comparison_bands():
-    fits = pd.DataFrame({"model": ["m1", "m2", "m3"], "cfi": [0.96, 0.91, 0.80], "tli": [0.95, 0.9, 0.7],
-                         "rmsea": [0.05, 0.07, 0.12], "srmr": [0.04, 0.06, 0.11]})
+    fits = pd.DataFrame(
+        {
+            "model": ["m1", "m2", "m3"],
+            "cfi": [0.96, 0.91, 0.80],
+            "tli": [0.95, 0.9, 0.7],
+            "rmsea": [0.05, 0.07, 0.12],
+            "srmr": [0.04, 0.06, 0.11],
+        }
+    )
     cut = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": 0.08, "gfi": 0.9}
     fig = F.model_comparison(fits, cut, acceptable={"cfi": 0.90})
     assert len(fig.axes) == 4  # gfi is not in the table
@@ -337,8 +397,9 @@ def test_discriminant_matrix():
     arr = ax.get_images()[0].get_array()
     assert arr[1, 0] == pytest.approx(0.45) and arr[0, 1] == pytest.approx(0.50)
     assert arr[2, 1] == pytest.approx(0.62) and arr[1, 2] == pytest.approx(0.88)
-    assert sorted(t.get_text() for t in ax.texts) == sorted([".45", ".30", ".62", ".50", ".33", ".88",
-                                                              ".80", ".75", ".70"])
+    assert sorted(t.get_text() for t in ax.texts) == sorted(
+        [".45", ".30", ".62", ".50", ".33", ".88", ".80", ".75", ".70"]
+    )
     assert len(ax.patches) == 1  # HTMT .88 >= .85 framed
     assert "HTMT" in ax.get_xlabel() and "correlation" in ax.get_ylabel()
 
@@ -359,8 +420,19 @@ def known_groups_table() -> pd.DataFrame:
     rows = []
     for c in CRITERIA:
         for k_i, k in enumerate(GROUPS):
-            rows.append({"criterion": c, "competency": k, "n_top": 30, "n_rest": 90, "mean_top": 3.8 + 0.1 * k_i,
-                         "mean_rest": 3.4, "sd_top": 0.6, "sd_rest": 0.7, "g": 0.5 + 0.1 * k_i})
+            rows.append(
+                {
+                    "criterion": c,
+                    "competency": k,
+                    "n_top": 30,
+                    "n_rest": 90,
+                    "mean_top": 3.8 + 0.1 * k_i,
+                    "mean_rest": 3.4,
+                    "sd_top": 0.6,
+                    "sd_rest": 0.7,
+                    "g": 0.5 + 0.1 * k_i,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -384,8 +456,16 @@ def test_dominance_plot():
     for c in CRITERIA:
         for k_i, k in enumerate(GROUPS):
             w = 0.02 * (k_i + 1)
-            rows.append({"criterion": c, "competency": k, "weight": w, "weight_ci_lower": w - 0.01,
-                         "weight_ci_upper": w + 0.02, "r2_total": 0.12})
+            rows.append(
+                {
+                    "criterion": c,
+                    "competency": k,
+                    "weight": w,
+                    "weight_ci_lower": w - 0.01,
+                    "weight_ci_upper": w + 0.02,
+                    "r2_total": 0.12,
+                }
+            )
     fig = F.dominance_plot(pd.DataFrame(rows))
     assert len(fig.axes) == len(CRITERIA)
     ax = fig.axes[0]
@@ -397,9 +477,15 @@ def test_dominance_plot():
 
 # ---------------------------------------------------------------------------- 12 invariance
 def test_invariance_plot():
-    inv = pd.DataFrame({"step": ["configural", "metric", "scalar"], "cfi": [0.96, 0.955, 0.93],
-                        "rmsea": [0.05, 0.05, 0.07], "delta_cfi": [np.nan, -0.005, -0.025],
-                        "delta_rmsea": [np.nan, 0.0, 0.02]})
+    inv = pd.DataFrame(
+        {
+            "step": ["configural", "metric", "scalar"],
+            "cfi": [0.96, 0.955, 0.93],
+            "rmsea": [0.05, 0.05, 0.07],
+            "delta_cfi": [np.nan, -0.005, -0.025],
+            "delta_rmsea": [np.nan, 0.0, 0.02],
+        }
+    )
     fig = F.invariance_plot(inv)
     assert len(fig.axes) == 4
     dcfi = fig.axes[2]

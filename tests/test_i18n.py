@@ -24,12 +24,33 @@ from compval import figures as F
 from compval import htmlreport as H
 from compval import tables as T
 from compval.codebook import Codebook, CodebookError, load_codebook
-from compval.i18n import (LANGUAGES, N_, SOURCE_LANGUAGE, active_language, catalogue_path, compile_catalogue,
-                          extract_notebook, gettext, language, output_suffix, resolve, translate_markdown)
+from compval.i18n import (
+    LANGUAGES,
+    N_,
+    SOURCE_LANGUAGE,
+    active_language,
+    catalogue_path,
+    compile_catalogue,
+    extract_notebook,
+    gettext,
+    language,
+    output_suffix,
+    resolve,
+    translate_markdown,
+)
 
 from conftest import ROOT
-from test_figures import (CRITERIA, GROUPS, ITEMS, cfa_params, correlations, factor_pairs, known_groups_table,
-                          reliability_table, response_dist)
+from test_figures import (
+    CRITERIA,
+    GROUPS,
+    ITEMS,
+    cfa_params,
+    correlations,
+    factor_pairs,
+    known_groups_table,
+    reliability_table,
+    response_dist,
+)
 from test_report import synthetic_figures, synthetic_summary, synthetic_tables
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -42,8 +63,10 @@ def _source_messages() -> set[str]:
     the notebook's markdown cells)."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f)
-    msgs = {msg if isinstance(msg, str) else msg[0]
-            for _file, _line, msg, _comments, _ctx in extract_from_dir(str(ROOT), method_map, options_map)}
+    msgs = {
+        msg if isinstance(msg, str) else msg[0]
+        for _file, _line, msg, _comments, _ctx in extract_from_dir(str(ROOT), method_map, options_map)
+    }
     assert "Reliability" in msgs and "## 7. Provenance" in {m[:16] for m in msgs}
     return msgs
 
@@ -130,11 +153,26 @@ def _codebook(**overrides) -> dict:
         "language": "en",
         "scale": {"min": 1, "max": 3, "labels": [{"en": "No", "zh": "否"}, "?", {"en": "Yes", "zh": "是"}]},
         "id_column": "id",
-        "modules": [{"name": {"en": "Managing self", "zh": "管理自我"}, "competencies": [
-            {"key": "ach", "name": {"en": "Achievement", "zh": "成就导向"},
-             "dimensions": [{"name": {"en": "Pursuit of excellence", "zh": "追求卓越"},
-                             "items": [{"id": "A1", "text": {"en": "I aim high.", "zh": "我追求高标准。"}},
-                                       {"id": "A2", "text": {"en": "I persist."}}]}]}]}],
+        "modules": [
+            {
+                "name": {"en": "Managing self", "zh": "管理自我"},
+                "competencies": [
+                    {
+                        "key": "ach",
+                        "name": {"en": "Achievement", "zh": "成就导向"},
+                        "dimensions": [
+                            {
+                                "name": {"en": "Pursuit of excellence", "zh": "追求卓越"},
+                                "items": [
+                                    {"id": "A1", "text": {"en": "I aim high.", "zh": "我追求高标准。"}},
+                                    {"id": "A2", "text": {"en": "I persist."}},
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     data.update(overrides)
     return data
@@ -166,12 +204,15 @@ def test_codebook_default_language_can_be_chinese():
     assert cb.localized("en").items["text"].tolist() == ["I aim high.", "I persist."]
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"instrument": {}}, "instrument"),
-    ({"instrument": {"english": "x"}}, "instrument"),
-    ({"instrument": {"en": ""}}, "instrument"),
-    ({"instrument": {"en": 3}}, "instrument"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"instrument": {}}, "instrument"),
+        ({"instrument": {"english": "x"}}, "instrument"),
+        ({"instrument": {"en": ""}}, "instrument"),
+        ({"instrument": {"en": 3}}, "instrument"),
+    ],
+)
 def test_schema_rejects_malformed_language_maps(bad, message):
     with pytest.raises(CodebookError, match=message):
         Codebook.from_dict(_codebook(**bad))
@@ -190,16 +231,29 @@ def test_demo_codebook_is_bilingual():
     zh = cb.localized("zh")
     assert zh.fallbacks == ()  # every human-readable field has both languages
     assert list(zh.names("module").values()) == ["管理自我", "管理他人", "管理任务"]
-    assert list(zh.names("competency").values()) == ["成就导向", "学习创新", "团队管理", "沟通协调", "客户导向",
-                                                    "计划管理"]
+    assert list(zh.names("competency").values()) == [
+        "成就导向",
+        "学习创新",
+        "团队管理",
+        "沟通协调",
+        "客户导向",
+        "计划管理",
+    ]
     dims = list(zh.names("dimension").values())
-    assert dims[:4] == ["自我愿景", "勇于挑战", "承受压力", "追求卓越"] and dims[-4:] == ["结果导向", "计划性",
-                                                                                   "时间管理", "执行力"]
+    assert dims[:4] == ["自我愿景", "勇于挑战", "承受压力", "追求卓越"] and dims[-4:] == [
+        "结果导向",
+        "计划性",
+        "时间管理",
+        "执行力",
+    ]
     assert len(dims) == 23
     assert all(CJK.search(t) for t in zh.items["text"])
     # the English codebook the analyses see is unchanged: English names and texts only
-    assert not any(CJK.search(str(v)) for col in ("text", "competency_name", "module_name", "dimension_name")
-                   for v in cb.items[col])
+    assert not any(
+        CJK.search(str(v))
+        for col in ("text", "competency_name", "module_name", "dimension_name")
+        for v in cb.items[col]
+    )
     assert "reconstruction from the English text" in cb.data["notes"]
 
 
@@ -208,39 +262,87 @@ def _zh_figures() -> dict:
     """Every figure of the pipeline drawn in Chinese (catalogue active, Chinese competency names)."""
     names = {"alpha": "成就导向", "beta": "学习创新", "gamma": "团队管理", "m1": "管理自我", "m2": "管理他人"}
     crit = {"sales": "信用卡销量", "rating": "绩效评级"}
-    items = pd.DataFrame([{"item": i, "reverse": k == 0, "competency": g, "competency_name": names[g]}
-                          for g, its in GROUPS.items() for k, i in enumerate(its)])
+    items = pd.DataFrame(
+        [
+            {"item": i, "reverse": k == 0, "competency": g, "competency_name": names[g]}
+            for g, its in GROUPS.items()
+            for k, i in enumerate(its)
+        ]
+    )
     rng = np.random.default_rng(2)
     loadings = pd.DataFrame(rng.uniform(-0.6, 0.6, (len(ITEMS), 3)), index=ITEMS, columns=["MR1", "MR2", "MR3"])
-    flow = {"n_raw": 602, "n_analyzed": 571, "excluded": {"duplicate_id": 2, "careless_responding": 29},
-            "performance": {"n_performance_records": 593, "matched": 556, "survey_only": 15, "performance_only": 8,
-                            "performance_of_excluded": 29}}
-    fits = pd.DataFrame({"model": [H.pretty(m) for m in ("hypothesized", "one_factor", "second_order")],
-                         "cfi": [0.96, 0.91, 0.80], "tli": [0.95, 0.9, 0.7], "rmsea": [0.05, 0.07, 0.12],
-                         "srmr": [0.04, 0.06, 0.11]})
-    dominance = pd.DataFrame([{"criterion": c, "competency": k, "weight": 0.02 * (i + 1),
-                               "weight_ci_lower": 0.02 * i + 0.01, "weight_ci_upper": 0.02 * i + 0.04, "r2_total": 0.12}
-                              for c in CRITERIA for i, k in enumerate(GROUPS)])
-    invariance = pd.DataFrame({"step": ["configural", "metric", "scalar", "strict"], "cfi": [0.96, 0.955, 0.93, 0.92],
-                               "rmsea": [0.05, 0.05, 0.07, 0.07], "delta_cfi": [np.nan, -0.005, -0.025, -0.01],
-                               "delta_rmsea": [np.nan, 0.0, 0.02, 0.0]})
-    scree = pd.DataFrame({"number": [1, 2, 3, 4], "observed": [3.0, 1.2, 0.3, 0.1],
-                          "simulated_quantile": [0.5, 0.3, 0.2, 0.1], "resampled_quantile": [0.55, 0.3, 0.2, 0.1]})
+    flow = {
+        "n_raw": 602,
+        "n_analyzed": 571,
+        "excluded": {"duplicate_id": 2, "careless_responding": 29},
+        "performance": {
+            "n_performance_records": 593,
+            "matched": 556,
+            "survey_only": 15,
+            "performance_only": 8,
+            "performance_of_excluded": 29,
+        },
+    }
+    fits = pd.DataFrame(
+        {
+            "model": [H.pretty(m) for m in ("hypothesized", "one_factor", "second_order")],
+            "cfi": [0.96, 0.91, 0.80],
+            "tli": [0.95, 0.9, 0.7],
+            "rmsea": [0.05, 0.07, 0.12],
+            "srmr": [0.04, 0.06, 0.11],
+        }
+    )
+    dominance = pd.DataFrame(
+        [
+            {
+                "criterion": c,
+                "competency": k,
+                "weight": 0.02 * (i + 1),
+                "weight_ci_lower": 0.02 * i + 0.01,
+                "weight_ci_upper": 0.02 * i + 0.04,
+                "r2_total": 0.12,
+            }
+            for c in CRITERIA
+            for i, k in enumerate(GROUPS)
+        ]
+    )
+    invariance = pd.DataFrame(
+        {
+            "step": ["configural", "metric", "scalar", "strict"],
+            "cfi": [0.96, 0.955, 0.93, 0.92],
+            "rmsea": [0.05, 0.05, 0.07, 0.07],
+            "delta_cfi": [np.nan, -0.005, -0.025, -0.01],
+            "delta_rmsea": [np.nan, 0.0, 0.02, 0.0],
+        }
+    )
+    scree = pd.DataFrame(
+        {
+            "number": [1, 2, 3, 4],
+            "observed": [3.0, 1.2, 0.3, 0.1],
+            "simulated_quantile": [0.5, 0.3, 0.2, 0.1],
+            "resampled_quantile": [0.55, 0.3, 0.2, 0.1],
+        }
+    )
     return {
         "fig01_sample_flow": lambda: F.sample_flow(flow),
         "fig02_response_distribution": lambda: F.response_distribution(
-            response_dist(5), items, category_labels=["非常不同意", "不同意", "不确定", "同意", "非常同意"]),
+            response_dist(5), items, category_labels=["非常不同意", "不同意", "不确定", "同意", "非常同意"]
+        ),
         "fig03_reliability": lambda: F.reliability_forest(reliability_table(), names=names),
         "fig04_scree": lambda: F.scree_plot(scree, {"parallel": 2, "map": 2, "map4": 3}),
         "fig05_efa_loadings": lambda: F.loading_heatmap(loadings, GROUPS, group_labels=names),
-        "fig07_model_comparison": lambda: F.model_comparison(fits, {"cfi": 0.95, "rmsea": 0.06},
-                                                             acceptable={"cfi": 0.90}),
+        "fig07_model_comparison": lambda: F.model_comparison(
+            fits, {"cfi": 0.95, "rmsea": 0.06}, acceptable={"cfi": 0.90}
+        ),
         "fig08_discriminant_validity": lambda: F.discriminant_matrix(
-            factor_pairs("r", [0.45, 0.30, 0.62]), factor_pairs("htmt", [0.50, 0.33, 0.88]), labels=names),
-        "fig09_criterion_validity": lambda: F.criterion_forest(correlations(), predictor_labels=names,
-                                                               criterion_labels=crit),
-        "fig10_known_groups": lambda: F.known_groups_profile(known_groups_table(), predictor_labels=names,
-                                                             criterion_labels=crit, scale=(1, 5)),
+            factor_pairs("r", [0.45, 0.30, 0.62]), factor_pairs("htmt", [0.50, 0.33, 0.88]), labels=names
+        ),
+        "fig09_criterion_validity": lambda: F.criterion_forest(
+            correlations(), predictor_labels=names, criterion_labels=crit
+        ),
+        "fig10_known_groups": lambda: F.known_groups_profile(
+            known_groups_table(), predictor_labels=names, criterion_labels=crit, scale=(1, 5)
+        ),
         "fig11_dominance": lambda: F.dominance_plot(dominance, predictor_labels=names, criterion_labels=crit),
         "fig12_invariance": lambda: F.invariance_plot(invariance),
     }, names
@@ -321,8 +423,9 @@ def test_chinese_tables_and_docx_east_asian_font(tmp_path):
 def zh_report(fallbacks=()) -> str:
     tables = synthetic_tables()
     with language("zh"):
-        return H.render_report(synthetic_summary(), tables, synthetic_figures(), title=H.report_title("测试问卷"),
-                               fallbacks=fallbacks)
+        return H.render_report(
+            synthetic_summary(), tables, synthetic_figures(), title=H.report_title("测试问卷"), fallbacks=fallbacks
+        )
 
 
 def test_chinese_report_headings_verdicts_and_lang():
@@ -330,8 +433,15 @@ def test_chinese_report_headings_verdicts_and_lang():
     assert '<html lang="zh-Hans">' in html
     headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html)
     assert headings[:3] == ["目录", "结果概览", "1. 样本与数据清理"]
-    for heading in ("2. 题目描述统计", "3. 信度", "4. 探索性因子分析", "5. 验证性因子分析与模型比较", "6. 结构效度",
-                    "7. 效标效度", "8. 附录：数据来源与运行信息"):
+    for heading in (
+        "2. 题目描述统计",
+        "3. 信度",
+        "4. 探索性因子分析",
+        "5. 验证性因子分析与模型比较",
+        "6. 结构效度",
+        "7. 效标效度",
+        "8. 附录：数据来源与运行信息",
+    ):
         assert heading in headings
     assert "<title>验证报告：测试问卷</title>" in html
     assert "达到 ≥ .95 的标准" in html and "<b>表 1</b>" not in html and ">表 1</p>" in html

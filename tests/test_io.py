@@ -73,8 +73,11 @@ def test_truncated_last_line_and_repairs(tmp_path):
         read_table(_write(tmp_path, "t.csv", "id,q1,q2\n1,2,3\n2,4"))
     df, meta = read_table(_write(tmp_path, "r.csv", b"\xef\xbb\xbfid,q1\r\n1,2\r\n\r\n2,3\r\n,\r\n\r\n"))
     assert list(df.columns) == ["id", "q1"] and list(df.index) == [2, 4]
-    assert meta.repairs == ["UTF-8 byte-order mark removed", "CRLF line ends read as LF",
-                            "3 empty line(s) skipped (rows 3, 5, 6)"]
+    assert meta.repairs == [
+        "UTF-8 byte-order mark removed",
+        "CRLF line ends read as LF",
+        "3 empty line(s) skipped (rows 3, 5, 6)",
+    ]
 
 
 def test_encodings(tmp_path):
@@ -143,8 +146,9 @@ def test_sav_keeps_codes_and_value_labels(tmp_path):
 
     df = pd.DataFrame({"id": ["a", "b", "c"], "q1": [1.0, np.nan, 5.0]})
     p = tmp_path / "s.sav"
-    pyreadstat.write_sav(df, str(p), variable_value_labels={"q1": {1.0: "low", 5.0: "high"}},
-                         column_labels={"q1": "Question one"})
+    pyreadstat.write_sav(
+        df, str(p), variable_value_labels={"q1": {1.0: "low", 5.0: "high"}}, column_labels={"q1": "Question one"}
+    )
     out, meta = read_table(p)
     assert out["q1"].tolist() == ["1", "", "5"] and list(out.index) == [2, 3, 4]
     assert meta.value_labels["q1"] == {1.0: "low", 5.0: "high"}
@@ -157,8 +161,10 @@ def test_writers_are_deterministic_and_atomic(tmp_path):
     write_table(df, p1)
     write_table(df, p2)
     assert p1.read_bytes() == p2.read_bytes() == b"a,b\n0.3333333333,x\n,\n2,z\n"
-    write_json({"x": np.float64(math.nan), "y": np.int64(3), "z": [np.inf, 0.1 + 0.2], "w": np.bool_(True)},
-               tmp_path / "r.json")
+    write_json(
+        {"x": np.float64(math.nan), "y": np.int64(3), "z": [np.inf, 0.1 + 0.2], "w": np.bool_(True)},
+        tmp_path / "r.json",
+    )
     assert read_json(tmp_path / "r.json") == {"x": None, "y": 3, "z": [None, 0.3], "w": True}
     assert json.loads((tmp_path / "r.json").read_text())["z"][1] == 0.3
     # a failure inside the block leaves neither the target nor a temporary file behind

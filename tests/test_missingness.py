@@ -33,7 +33,7 @@ def hs_with_missing() -> pd.DataFrame:
     h = hs[[f"x{i}" for i in range(1, 10)]].copy()
     idv = hs["id"]
     h.loc[idv % 7 == 0, "x3"] = np.nan
-    h.loc[(hs["x1"] < 4) & (idv % 2 == 0), "x5"] = np.nan          # depends on x1: MAR, not MCAR
+    h.loc[(hs["x1"] < 4) & (idv % 2 == 0), "x5"] = np.nan  # depends on x1: MAR, not MCAR
     h.loc[(hs["x4"] > 4) & (idv % 3 == 0), "x7"] = np.nan
     h.loc[(idv % 11 == 0) | (idv % 13 == 1), "x9"] = np.nan
     h.loc[idv == 300, :] = np.nan
@@ -71,7 +71,7 @@ def test_little_mcar_matches_r(name, ref, little_bfi, little_hs):
 
 
 def test_little_mcar_rejects_mar_deletion_and_drops_empty_rows(little_hs):
-    assert little_hs.p < 0.001                      # x5 deleted depending on x1
+    assert little_hs.p < 0.001  # x5 deleted depending on x1
     assert little_hs.n_excluded_empty == 1 and little_hs.n == 300
 
 
@@ -91,7 +91,7 @@ def test_em_complete_data_is_sample_moments_with_denominator_n():
     est = mi.em_mvn(x)
     np.testing.assert_allclose(est.mean, x.mean(), atol=1e-12)
     np.testing.assert_allclose(est.cov, x.cov(ddof=0), atol=1e-12)
-    res = mi.little_mcar(x)                          # one pattern: df 0, no test
+    res = mi.little_mcar(x)  # one pattern: df 0, no test
     assert res.df == 0 and res.n_patterns == 1 and np.isnan(res.p) and res.chi2 == pytest.approx(0, abs=1e-20)
 
 
@@ -122,7 +122,7 @@ def test_apply_missing_policy():
     h = hs_with_missing()
     share = h.isna().mean(axis=1)
     kept, excl = mi.apply_missing_policy(h, "pairwise", max_missing=0.2)
-    assert set(excl.index) == set(share[share > 0.2].index)      # 2 of 9 missing (0.22) or all
+    assert set(excl.index) == set(share[share > 0.2].index)  # 2 of 9 missing (0.22) or all
     assert kept.equals(h.index[share <= 0.2])
     assert excl.loc[300, "reason"] == "all_missing" and excl.loc[300, "value"] == 1.0
     assert (excl.drop(index=300)["reason"] == "too_many_missing").all()
@@ -132,7 +132,7 @@ def test_apply_missing_policy():
     assert excl_l["reason"].value_counts().to_dict() == {"incomplete": 96, "too_many_missing": 13, "all_missing": 1}
     assert kept_l.intersection(excl_l.index).empty and len(kept_l) + len(excl_l) == len(h)
     kept_all, excl_none = mi.apply_missing_policy(h, "pairwise", max_missing=1.0)
-    assert len(excl_none) == 1                                     # only the empty respondent
+    assert len(excl_none) == 1  # only the empty respondent
     with pytest.raises(ValueError):
         mi.apply_missing_policy(h, "mean")
     with pytest.raises(ValueError):

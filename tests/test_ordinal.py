@@ -31,14 +31,53 @@ CASES = {
     "bfi5_lw": dict(model=BIG5, missing="listwise"),
 }
 CHISQ_KEYS = ["chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"]
-INDEX_KEYS = ["df", "npar", "fmin", "pvalue", "chisq.scaling.factor", "baseline.df",
-              "baseline.chisq.scaling.factor", "cfi", "tli", "nnfi", "rfi", "nfi", "pnfi", "ifi", "rni", "cfi.scaled",
-              "tli.scaled", "rfi.scaled", "nfi.scaled", "ifi.scaled", "rni.scaled", "cfi.robust", "tli.robust",
-              "rni.robust", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "rmsea.notclose.pvalue",
-              "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
-              "rmsea.notclose.pvalue.scaled", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
-              "rmsea.notclose.pvalue.robust", "srmr", "srmr_bentler", "srmr_bentler_nomean", "rmr", "rmr_nomean",
-              "crmr", "crmr_nomean"]
+INDEX_KEYS = [
+    "df",
+    "npar",
+    "fmin",
+    "pvalue",
+    "chisq.scaling.factor",
+    "baseline.df",
+    "baseline.chisq.scaling.factor",
+    "cfi",
+    "tli",
+    "nnfi",
+    "rfi",
+    "nfi",
+    "pnfi",
+    "ifi",
+    "rni",
+    "cfi.scaled",
+    "tli.scaled",
+    "rfi.scaled",
+    "nfi.scaled",
+    "ifi.scaled",
+    "rni.scaled",
+    "cfi.robust",
+    "tli.robust",
+    "rni.robust",
+    "rmsea",
+    "rmsea.ci.lower",
+    "rmsea.ci.upper",
+    "rmsea.pvalue",
+    "rmsea.notclose.pvalue",
+    "rmsea.scaled",
+    "rmsea.ci.lower.scaled",
+    "rmsea.ci.upper.scaled",
+    "rmsea.pvalue.scaled",
+    "rmsea.notclose.pvalue.scaled",
+    "rmsea.robust",
+    "rmsea.ci.lower.robust",
+    "rmsea.ci.upper.robust",
+    "rmsea.notclose.pvalue.robust",
+    "srmr",
+    "srmr_bentler",
+    "srmr_bentler_nomean",
+    "rmr",
+    "rmr_nomean",
+    "crmr",
+    "crmr_nomean",
+]
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +168,7 @@ def test_polychoric_pair_is_the_two_step_ml_estimate():
     """A 3 x 3 table: the estimate is a stationary point of the log-likelihood (score zero to 1e-9) and it
     matches the full-data estimate produced by ordinal_sample."""
     rng = np.random.default_rng(1)
-    z = rng.multivariate_normal([0, 0], [[1, .5], [.5, 1]], size=400)
+    z = rng.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]], size=400)
     y = np.digitize(z, [-0.5, 0.6]) + 1.0
     s = ordinal_sample(y, ["a", "b"])
     freq = np.zeros((3, 3))
@@ -139,6 +178,7 @@ def test_polychoric_pair_is_the_two_step_ml_estimate():
     assert rho == pytest.approx(s.cor[1, 0], abs=1e-12)
     assert 0.35 < rho < 0.65
     from compval.sem.ordinal import _dll
+
     assert abs(_dll(freq, t1, t2, rho)) < 1e-6
 
 
@@ -226,8 +266,10 @@ def test_comparison_under_wlsmv_uses_difftest_and_robust_cfi(fits):
     with the highest robust CFI; cut-offs are judged on the robust indices."""
     from compval.comparison import comparison_tables
 
-    tabs = comparison_tables({"hypothesized": fits["bfi_ac_lw"], "one_factor": fits["bfi_ac_1f"],
-                              "orthogonal": fits["bfi_ac_orth"]}, reference="hypothesized")
+    tabs = comparison_tables(
+        {"hypothesized": fits["bfi_ac_lw"], "one_factor": fits["bfi_ac_1f"], "orthogonal": fits["bfi_ac_orth"]},
+        reference="hypothesized",
+    )
     comp = tabs["comparison"].set_index("model")
     lrt = pd.read_csv(REF / "lrt.csv")
     ss = lrt[lrt["method"].str.startswith("default") & lrt["Chisq.diff"].notna()].set_index("model")
@@ -265,8 +307,12 @@ def test_heywood_case_is_reported_not_raised(bfi):
     assert rv < 0 and np.isfinite(f.fit["chisq.scaled"])
 
 
-MG_CASES = {"mg_configural": (), "mg_loadings": ("loadings",), "mg_thresholds": ("thresholds",),
-            "mg_scalar": ("thresholds", "loadings")}
+MG_CASES = {
+    "mg_configural": (),
+    "mg_loadings": ("loadings",),
+    "mg_thresholds": ("thresholds",),
+    "mg_scalar": ("thresholds", "loadings"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -304,8 +350,22 @@ def test_multigroup_ordinal_matches_lavaan(mg_fits, name):
     fm = _ref_fit(name)
     for k in ("chisq", "chisq.scaled", "baseline.chisq", "baseline.chisq.scaled"):
         assert f.fit[k] == pytest.approx(fm[k], rel=1e-6), k
-    for k in ("df", "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea", "rmsea.scaled", "rmsea.ci.lower.scaled",
-              "rmsea.ci.upper.scaled", "srmr", "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.upper.robust"):
+    for k in (
+        "df",
+        "cfi",
+        "tli",
+        "cfi.scaled",
+        "tli.scaled",
+        "rmsea",
+        "rmsea.scaled",
+        "rmsea.ci.lower.scaled",
+        "rmsea.ci.upper.scaled",
+        "srmr",
+        "cfi.robust",
+        "tli.robust",
+        "rmsea.robust",
+        "rmsea.ci.upper.robust",
+    ):
         if fm.get(k) is None:
             assert k not in f.fit or not np.isfinite(f.fit[k]), k
         else:
@@ -338,7 +398,8 @@ def test_empty_category_in_a_group_is_reported_and_invariance_falls_back(bfi_mg)
     d = d[~((d["gender"] == 1) & (d["A2"] == 1))]
     f = cfa.fit_cfa(d, AC, estimator="WLSMV", group="gender")
     assert not f.converged and "category 1 of item 'A2' is empty in group 1" in f.status
-    tab, _, _ = cfa.measurement_invariance(d, cfa.from_syntax(AC), "gender", estimator="WLSMV",
-                                           fallback=("MLR", "listwise"))
+    tab, _, _ = cfa.measurement_invariance(
+        d, cfa.from_syntax(AC), "gender", estimator="WLSMV", fallback=("MLR", "listwise")
+    )
     assert (tab["estimator"] == "MLR").all() and tab["note"].str.contains("is empty in group 1").all()
     assert tab.set_index("step").loc["strict", "status"] == "ok"

@@ -17,8 +17,11 @@ PREFIXES = ["A", "B", "C", "D"]
 
 
 def _results(folder):
-    return sorted(p.relative_to(folder).as_posix() for p in (folder / "results").rglob("*") if p.is_file()) \
-        if (folder / "results").exists() else []
+    return (
+        sorted(p.relative_to(folder).as_posix() for p in (folder / "results").rglob("*") if p.is_file())
+        if (folder / "results").exists()
+        else []
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +29,13 @@ def four_factor(tmp_path_factory):
     """A 4-factor instrument on a 1-7 scale, no covariates, and a two-key config (survey, codebook)."""
     folder = tmp_path_factory.mktemp("four_factor")
     survey, eta = export(n=240, prefixes=PREFIXES, items_per_factor=4, scale=(1, 7))
-    cfg = write_study(folder, survey, codebook(PREFIXES, 4, {"min": 1, "max": 7}),
-                      {"survey": "survey.csv", "codebook": "codebook.yaml"},
-                      perf=performance(list(survey["rid"]), eta))
+    cfg = write_study(
+        folder,
+        survey,
+        codebook(PREFIXES, 4, {"min": 1, "max": 7}),
+        {"survey": "survey.csv", "codebook": "codebook.yaml"},
+        perf=performance(list(survey["rid"]), eta),
+    )
     repo_results = _results(ROOT)
     r = run_study(folder, cfg)
     return {"folder": folder, "run": r, "repo_results": repo_results, "survey": survey}
@@ -65,9 +72,13 @@ def test_performance_as_a_plain_path_turns_on_the_criterion_stage(four_factor, t
     folder = tmp_path / "with_performance"
     survey = four_factor["survey"]
     _, eta = export(n=240, prefixes=PREFIXES, items_per_factor=4, scale=(1, 7))
-    cfg = write_study(folder, survey, codebook(PREFIXES, 4, {"min": 1, "max": 7}),
-                      {"survey": "survey.csv", "codebook": "codebook.yaml", "performance": "perf.csv"},
-                      perf=performance(list(survey["rid"]), eta))
+    cfg = write_study(
+        folder,
+        survey,
+        codebook(PREFIXES, 4, {"min": 1, "max": 7}),
+        {"survey": "survey.csv", "codebook": "codebook.yaml", "performance": "perf.csv"},
+        perf=performance(list(survey["rid"]), eta),
+    )
     r = run_study(folder, cfg)
     assert r.returncode == 0, r.stderr[-4000:]
     summary = json.loads((folder / "results" / "summary.json").read_text())
@@ -83,8 +94,11 @@ def test_performance_as_a_plain_path_turns_on_the_criterion_stage(four_factor, t
 BAD_NAMES = {
     "criterion.controls[0]": ({"criterion": {"controls": ["tenure_yrs"]}}, "tenure_yrs", "tenure_years"),
     "validity.invariance_group": ({"validity": {"invariance_group": "regoin"}}, "regoin", "region"),
-    "performance.criteria[1]": ({"performance": {"path": "perf.csv", "criteria": ["sales", "ratng"]}}, "ratng",
-                                "rating"),
+    "performance.criteria[1]": (
+        {"performance": {"path": "perf.csv", "criteria": ["sales", "ratng"]}},
+        "ratng",
+        "rating",
+    ),
     "performance.log_criteria[0]": ({"performance": {"path": "perf.csv", "log_criteria": ["sale"]}}, "sale", "sales"),
     "performance.id_column": ({"performance": {"path": "perf.csv", "id_column": "r_id"}}, "r_id", "rid"),
     "cfa.user_models.two": ({"cfa": {"user_models": {"two": "f =~ A1 + A2 + B1\ng =~ C1 + C2 + D9"}}}, "D9", "D1"),
@@ -98,8 +112,13 @@ def named_study(tmp_path_factory):
     survey["region"] = ["north", "south"] * 30
     survey["tenure_years"] = range(60)
     cols = [{"name": "region", "role": "group"}, {"name": "tenure_years", "role": "covariate"}]
-    write_study(folder, survey, codebook(PREFIXES, 4, {"min": 1, "max": 7}, columns=cols),
-                {"survey": "survey.csv", "codebook": "codebook.yaml"}, perf=performance(list(survey["rid"]), eta))
+    write_study(
+        folder,
+        survey,
+        codebook(PREFIXES, 4, {"min": 1, "max": 7}, columns=cols),
+        {"survey": "survey.csv", "codebook": "codebook.yaml"},
+        perf=performance(list(survey["rid"]), eta),
+    )
     return folder
 
 
@@ -132,9 +151,11 @@ def test_performance_shorthand_without_the_codebooks_id_column_says_what_to_writ
     perf.to_csv(named_study / "perf_staff.csv", index=False)
     r = _run_with(named_study, {"performance": "perf_staff.csv"}, "bad_perf_id")
     assert r.returncode != 0
-    assert ("performance: the file perf_staff.csv has no column 'rid' (the codebook's id_column)" in r.stderr
-            and "performance: {path: perf_staff.csv, id_column: <one of: " in r.stderr and "staff_no" in r.stderr), \
-        r.stderr[-2000:]
+    assert (
+        "performance: the file perf_staff.csv has no column 'rid' (the codebook's id_column)" in r.stderr
+        and "performance: {path: perf_staff.csv, id_column: <one of: " in r.stderr
+        and "staff_no" in r.stderr
+    ), r.stderr[-2000:]
 
 
 def test_a_wrong_key_is_named_with_the_known_keys(named_study):
@@ -145,8 +166,7 @@ def test_a_wrong_key_is_named_with_the_known_keys(named_study):
 
 # ------------------------------------------------------------------------------------ continuous scores, loss guard
 def _continuous(folder, scale: dict):
-    survey, _ = export(n=300, prefixes=["S", "T", "U"], items_per_factor=3, scale=(0, 10), continuous=True,
-                       reverse=())
+    survey, _ = export(n=300, prefixes=["S", "T", "U"], items_per_factor=3, scale=(0, 10), continuous=True, reverse=())
     cb = codebook(["S", "T", "U"], 3, scale, reverse=())
     return write_study(folder, survey, cb, {"survey": "survey.csv", "codebook": "codebook.yaml"}), survey
 

@@ -158,7 +158,8 @@ def test_split_half_cross_validation(tmp_path):
 
 def test_ordinal_estimator_end_to_end(tmp_path):
     """cfa.estimator: WLSMV -> ordinal CFA of every item model (pairwise polychorics), ordinal invariance
-    (DIFFTEST; strict not applicable; MLR when a category is empty in a group), parcels/latent regression by MLR, EBM factor scores for every respondent, and a report and notebook that run with it."""
+    (DIFFTEST; strict not applicable; MLR when a category is empty in a group), parcels/latent regression by MLR,
+    EBM factor scores for every respondent, and a report and notebook that run with it."""
     cfg_path = write_project(tmp_path, n=200)
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["cfa"]["estimator"] = "WLSMV"
@@ -212,9 +213,11 @@ def _runtime_imports(script) -> set[str]:
 
     tree = ast.parse(script.read_text())
     imports = "\n".join(ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
-    code = (f"{imports}\nimport sys\n"
-            "print(' '.join(sorted(m.replace('.', '/') + ('/__init__' if hasattr(mod, '__path__') else '')\n"
-            "                      for m, mod in sys.modules.items() if m.split('.')[0] == 'compval')))")
+    code = (
+        f"{imports}\nimport sys\n"
+        "print(' '.join(sorted(m.replace('.', '/') + ('/__init__' if hasattr(mod, '__path__') else '')\n"
+        "                      for m, mod in sys.modules.items() if m.split('.')[0] == 'compval')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return {m.removeprefix("compval/") for m in out}
 
@@ -239,9 +242,23 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
     env = dict(os.environ, COMPVAL_TEST_KEY="e2e-test-key", SOURCE_DATE_EPOCH="0", PYTHONPATH=str(repo / "src"))
 
     def planned(*args: str) -> set[str]:
-        r = subprocess.run([SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(a), "--configfile",
-                            str(a / "config" / "config.yaml"), "-n", *args], capture_output=True, text=True,
-                           env=env, cwd=a)
+        r = subprocess.run(
+            [
+                SNAKEMAKE,
+                "-s",
+                str(repo / "Snakefile"),
+                "--directory",
+                str(a),
+                "--configfile",
+                str(a / "config" / "config.yaml"),
+                "-n",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=a,
+        )
         assert r.returncode == 0, r.stderr[-3000:]
         return _jobs(r.stdout + r.stderr)
 
@@ -255,9 +272,27 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
         return forced[key]
 
     # the notebook rule names its notebook by absolute path: rerun it once from the copy, then nothing is planned
-    r = subprocess.run([SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(a), "--configfile",
-                        str(a / "config" / "config.yaml"), "--cores", "2", "--forcerun", "notebook", "--until",
-                        "notebook"], capture_output=True, text=True, env=env, cwd=a)
+    r = subprocess.run(
+        [
+            SNAKEMAKE,
+            "-s",
+            str(repo / "Snakefile"),
+            "--directory",
+            str(a),
+            "--configfile",
+            str(a / "config" / "config.yaml"),
+            "--cores",
+            "2",
+            "--forcerun",
+            "notebook",
+            "--until",
+            "notebook",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=a,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert planned() == set()  # the copy is the same code
     in_dag = planned("--forceall")  # the rules of the default target (power rules are a target of their own)
@@ -265,8 +300,10 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
     closures = {rule: set(import_closure([ROOT / s for s in srcs])) for rule, srcs in sources.items()}
     for rule, srcs in sources.items():  # the static closure covers what the script really loads
         assert _runtime_imports(ROOT / srcs[0]) <= closures[rule], rule
-    modules = sorted(p.relative_to(repo / "src" / "compval").with_suffix("").as_posix()
-                     for p in (repo / "src" / "compval").rglob("*.py"))
+    modules = sorted(
+        p.relative_to(repo / "src" / "compval").with_suffix("").as_posix()
+        for p in (repo / "src" / "compval").rglob("*.py")
+    )
     assert {"cfa", "sem/engine", "tables", "config"} <= set(modules)
     for mod in modules:
         path = repo / "src" / "compval" / f"{mod}.py"

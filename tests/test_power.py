@@ -17,7 +17,7 @@ from compval import power
 from compval.codebook import Codebook
 from compval.simulate import implied_item_covariance
 
-from conftest import REF, small_codebook_dict
+from conftest import REF
 
 HERE = REF / "power"
 sys.path.insert(0, str(HERE))
@@ -53,7 +53,9 @@ def test_population_values_continuous_ml_equal_generating_values(cb):
 def test_ordinal_population_covariance_matches_a_large_sample(cb):
     """The exact covariance of the category codes (Olsson's polychoric model run forwards) agrees with the
     covariance of one large simulated sample within Monte Carlo error."""
-    pop = power.population_from_config(cb, settings(response="ordinal", population={"thresholds": [-1.5, -.5, .4, 1.3]}))
+    pop = power.population_from_config(
+        cb, settings(response="ordinal", population={"thresholds": [-1.5, -0.5, 0.4, 1.3]})
+    )
     sigma = implied_item_covariance(pop.loadings, pop.thresholds, pop.item_factor, pop.phi)
     x = cb.reverse_score(power.draw_responses(pop, 100_000, np.random.default_rng(5))).to_numpy()
     s = np.cov(x, rowvar=False)
@@ -82,14 +84,15 @@ def test_population_from_the_fitted_model(cb):
     assert np.all((got.loadings > 0.45) & (got.loadings < 0.62))  # Pearson-metric loadings: attenuated
     assert got.phi[0, 1] == pytest.approx(0.7, abs=0.06)
     for it in cb.item_ids:
-        cum = (x[it].value_counts(normalize=True).sort_index().cumsum().to_numpy()[:-1])
+        cum = x[it].value_counts(normalize=True).sort_index().cumsum().to_numpy()[:-1]
         assert np.allclose(got.thresholds[cb.item_ids.index(it)], stats.norm.ppf(cum), atol=1e-12)
 
 
 def test_missing_answers_at_the_stated_rate(cb):
     for mech in ("mcar", "mar"):
-        pop = power.population_from_config(cb, settings(missing={"mechanism": mech, "rate": 0.1,
-                                                                 "covariate_correlation": 0.5, "slope": 1.5}))
+        pop = power.population_from_config(
+            cb, settings(missing={"mechanism": mech, "rate": 0.1, "covariate_correlation": 0.5, "slope": 1.5})
+        )
         x = power.draw_responses(pop, 20_000, np.random.default_rng(1))
         share = x.isna().to_numpy().mean()
         assert share == pytest.approx(0.1, abs=4 * math.sqrt(0.1 * 0.9 / 20_000 / 4))
@@ -103,8 +106,10 @@ def test_results_do_not_depend_on_chunking(cb):
     pop = power.population_from_config(cb, settings())
     models = power.power_models(cb, ["one_factor"])
     whole = power.run_chunk(pop, cb, models, RUN, n=50, replications=range(4), seed=7)
-    parts = [power.run_chunk(pop, cb, models, RUN, n=50, replications=power.chunk_replications(4, 3, c), seed=7)
-             for c in (0, 1)]
+    parts = [
+        power.run_chunk(pop, cb, models, RUN, n=50, replications=power.chunk_replications(4, 3, c), seed=7)
+        for c in (0, 1)
+    ]
     for k in (0, 1):
         pd.testing.assert_frame_equal(whole[k], pd.concat([p[k] for p in parts], ignore_index=True))
 
@@ -118,8 +123,18 @@ def test_simsem_definitions_match_r():
     got = power.summarise(outcomes, est, truth, cutoffs=RUN["cutoffs"])["parameters"]
     m = got.merge(ref, on=["n", "parameter"], suffixes=("", "_r"))
     assert len(m) == len(ref) == 18
-    for col in ("true", "mean_est", "bias", "relative_bias", "standardized_bias", "sd_est", "mean_se",
-                "relative_se_bias", "coverage", "valid"):
+    for col in (
+        "true",
+        "mean_est",
+        "bias",
+        "relative_bias",
+        "standardized_bias",
+        "sd_est",
+        "mean_se",
+        "relative_se_bias",
+        "coverage",
+        "valid",
+    ):
         assert np.allclose(m[col], m[f"{col}_r"], rtol=1e-8, atol=1e-10), col
     assert np.allclose(m["se_ratio"], m["mean_se_r"] / m["sd_est_r"], rtol=1e-8)
 
@@ -134,8 +149,9 @@ def test_power_rises_with_n_coverage_and_recovery_as_lavaan(cb):
     truth = power.population_values(pop, models["hypothesized"], estimator="ML", std_lv=True)
     R = 100
     runs = [power.run_chunk(pop, cb, models, RUN, n=n, replications=range(R), seed=11) for n in (60, 120)]
-    tabs = power.summarise(pd.concat([r[0] for r in runs]), pd.concat([r[1] for r in runs]), truth,
-                           cutoffs=RUN["cutoffs"])
+    tabs = power.summarise(
+        pd.concat([r[0] for r in runs]), pd.concat([r[1] for r in runs]), truth, cutoffs=RUN["cutoffs"]
+    )
     pw = tabs["power"].set_index("n")
     assert pw.loc[120, "power"] - pw.loc[60, "power"] > 2 * math.hypot(pw.loc[120, "mc_se"], pw.loc[60, "mc_se"])
     par = tabs["parameters"]
@@ -147,7 +163,9 @@ def test_power_rises_with_n_coverage_and_recovery_as_lavaan(cb):
     for n in (60, 120):
         assert abs(pw.loc[n, "power"] - lav.loc[n, "power"]) < 3 * math.hypot(pw.loc[n, "mc_se"], lav.loc[n, "mc_se"])
         cov_py = par.loc[par["n"] == n, "coverage"].mean()
-        assert abs(cov_py - lav.loc[n, "mean_coverage"]) < 3 * math.hypot(mc, math.sqrt(.95 * .05 / lav.loc[n, "replications"]))
+        assert abs(cov_py - lav.loc[n, "mean_coverage"]) < 3 * math.hypot(
+            mc, math.sqrt(0.95 * 0.05 / lav.loc[n, "replications"])
+        )
     assert (tabs["convergence"]["not_converged"] == 0).all()
 
 
@@ -163,15 +181,18 @@ def test_power_target_identical_on_one_and_two_cores(tmp_path):
         cfg = write_project(d)
         c = yaml.safe_load(cfg.read_text())
         c["missing"] = "listwise"
-        c["power"] = {"n": [40, 80], "replications": 5, "chunk_size": 2, "rivals": ["one_factor"],
-                      "population": {"loadings": 0.6, "factor_correlations": {"within_module": 0.7,
-                                                                              "between_module": 0.5}}}
+        c["power"] = {
+            "n": [40, 80],
+            "replications": 5,
+            "chunk_size": 2,
+            "rivals": ["one_factor"],
+            "population": {"loadings": 0.6, "factor_correlations": {"within_module": 0.7, "between_module": 0.5}},
+        }
         cfg.write_text(yaml.safe_dump(c, sort_keys=False))
         r = run_snakemake(d, "power", "--cores", cores)
         assert r.returncode == 0, r.stderr[-3000:]
         dirs.append(d / "results" / "power")
-    for name in ("power", "cutoffs", "parameters", "convergence", "smallest_n", "replications",
-                 "population_values"):
+    for name in ("power", "cutoffs", "parameters", "convergence", "smallest_n", "replications", "population_values"):
         a, b = (p / f"{name}.csv" for p in dirs)
         assert a.read_bytes() == b.read_bytes(), name
     html = (dirs[0] / "report_section.html").read_text()
@@ -184,12 +205,19 @@ def test_power_target_identical_on_one_and_two_cores(tmp_path):
 def test_ordinal_replication_with_defects_under_wlsmv(cb):
     """One WLSMV replication of ordinal answers with MAR missing answers and careless responders: screened as the
     pipeline does, the rival tested by the DIFFTEST, estimates named as the population values."""
-    st = settings(response="ordinal", missing={"mechanism": "mar", "rate": 0.05, "covariate_correlation": 0.3,
-                                               "slope": 1.0}, careless_share=0.05)
+    st = settings(
+        response="ordinal",
+        missing={"mechanism": "mar", "rate": 0.05, "covariate_correlation": 0.3, "slope": 1.0},
+        careless_share=0.05,
+    )
     pop = power.population_from_config(cb, st)
     models = power.power_models(cb, ["one_factor"])
-    run = {**RUN, "estimator": "WLSMV", "missing": "pairwise", "cleaning": {"missing": "pairwise",
-                                                                              "careless": "exclude"}}
+    run = {
+        **RUN,
+        "estimator": "WLSMV",
+        "missing": "pairwise",
+        "cleaning": {"missing": "pairwise", "careless": "exclude"},
+    }
     out, est = power.run_replication(pop, cb, models, run, n=200, replication=0, seed=3)
     hyp, riv = out
     assert hyp["converged"] and hyp["n_analysed"] < 200  # careless responders screened out

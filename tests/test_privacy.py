@@ -27,24 +27,42 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 KEY = "e2e-test-key"
 TARGETS = ["results/cleaning_report.json", "results/descriptives/items.csv"]
-INGEST_OUTPUTS = ["data/processed/responses.csv", "data/processed/performance_all.csv",
-                  "data/processed/ingest_exclusions.csv", "results/cleaning/ingest_log.csv",
-                  "results/cleaning/ingest_report.json"]
+INGEST_OUTPUTS = [
+    "data/processed/responses.csv",
+    "data/processed/performance_all.csv",
+    "data/processed/ingest_exclusions.csv",
+    "results/cleaning/ingest_log.csv",
+    "results/cleaning/ingest_report.json",
+]
 
 pytestmark = pytest.mark.e2e
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _run(workdir: Path, config: dict, targets: list[str]) -> subprocess.CompletedProcess:
     cfg_path = workdir / "config.yaml"
     cfg_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     env = {**os.environ, "COMPVAL_PSEUDONYM_KEY": KEY}
-    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(cfg_path),
-           "--cores", "1", "--nocolor", *targets]
+    cmd = [
+        str(SNAKEMAKE),
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(cfg_path),
+        "--cores",
+        "1",
+        "--nocolor",
+        *targets,
+    ]
     return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -119,8 +137,11 @@ def test_cleaning_outputs_and_conservation(demo_run):
     # join with the performance file: every count reported and consistent
     perf = rep["performance"]
     assert perf["matched"] + perf["survey_only"] == rep["n_analyzed"]
-    assert perf["matched"] + perf["performance_only"] + perf["performance_of_excluded"] == \
-        perf["n_performance_records"] == 593
+    assert (
+        perf["matched"] + perf["performance_only"] + perf["performance_of_excluded"]
+        == perf["n_performance_records"]
+        == 593
+    )
     log = pd.read_csv(work / "results" / "cleaning" / "screen_log.csv")
     assert set(log.loc[log.step == "performance", "count"]) <= set(perf.values())
     # missingness: item and respondent tables (pseudonymous ids only) and Little's test
@@ -144,9 +165,16 @@ def failing_run(tmp_path_factory):
     for f in ("out_of_range_stop.csv", "perf_base.csv"):
         shutil.copy(corpus / f, work / "input" / f)
     cfg = _demo_config(work)
-    cfg.update({"survey": str(work / "input" / "out_of_range_stop.csv"), "codebook": str(corpus / "codebook.yaml"),
-                "out_of_range": "stop", "careless": "flag", "max_missing": 0.5,
-                "careless_thresholds": {}})
+    cfg.update(
+        {
+            "survey": str(work / "input" / "out_of_range_stop.csv"),
+            "codebook": str(corpus / "codebook.yaml"),
+            "out_of_range": "stop",
+            "careless": "flag",
+            "max_missing": 0.5,
+            "careless_thresholds": {},
+        }
+    )
     cfg["performance"] = {"path": str(work / "input" / "perf_base.csv"), "id_column": "employee_id"}
     before = _hashes(work / "input")
     proc = _run(work, cfg, TARGETS)
@@ -157,8 +185,10 @@ def test_failing_input_stops_with_one_readable_message(failing_run):
     proc, work = failing_run["proc"], failing_run["work"]
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
-    message = (f"{work / 'input' / 'out_of_range_stop.csv'}, row 6, column 'P2': invalid response (code 9) "
-               "(expected an integer from 1 to 5 or an empty cell)")
+    message = (
+        f"{work / 'input' / 'out_of_range_stop.csv'}, row 6, column 'P2': invalid response (code 9) "
+        "(expected an integer from 1 to 5 or an empty cell)"
+    )
     assert message in proc.stderr
     assert "Traceback" not in out
     log = (work / "logs" / "ingest.log").read_text()

@@ -150,9 +150,7 @@ def test_item_analysis_floor_ceiling_and_flags(datasets):
 
 
 # ----------------------------------------------------------------------------- omega
-@pytest.mark.parametrize(
-    "dataset,scale,missing,nfactors", _cases(OMEGA, ("dataset", "scale", "missing", "nfactors"))
-)
+@pytest.mark.parametrize("dataset,scale,missing,nfactors", _cases(OMEGA, ("dataset", "scale", "missing", "nfactors")))
 def test_omega_matches_psych(datasets, dataset, scale, missing, nfactors):
     ref = OMEGA[
         (OMEGA.dataset == dataset) & (OMEGA.scale == scale) & (OMEGA.missing == missing) & (OMEGA.nfactors == nfactors)
@@ -168,9 +166,7 @@ def test_omega_matches_psych(datasets, dataset, scale, missing, nfactors):
     assert o.converged
 
 
-@pytest.mark.parametrize(
-    "dataset,missing,nfactors", _cases(OMEGA_SL, ("dataset", "missing", "nfactors"))
-)
+@pytest.mark.parametrize("dataset,missing,nfactors", _cases(OMEGA_SL, ("dataset", "missing", "nfactors")))
 def test_schmid_leiman_loadings_match_psych(datasets, dataset, missing, nfactors):
     ref = OMEGA_SL[(OMEGA_SL.dataset == dataset) & (OMEGA_SL.missing == missing) & (OMEGA_SL.nfactors == nfactors)]
     items = sum(_groups(dataset).values(), [])
@@ -233,20 +229,26 @@ def _row_resampled(x: pd.DataFrame, stat: str, B: int, seed: int, missing: str, 
     for _ in range(B):
         xb = pd.DataFrame(arr[rng.integers(0, len(arr), len(arr))], columns=x.columns)
         try:
-            out.append(rel.cronbach_alpha(xb, missing=missing).alpha if stat == "alpha"
-                       else getattr(rel.omega(xb, nfactors=nfactors, missing=missing), stat))
+            out.append(
+                rel.cronbach_alpha(xb, missing=missing).alpha
+                if stat == "alpha"
+                else getattr(rel.omega(xb, nfactors=nfactors, missing=missing), stat)
+            )
         except ValueError:
             out.append(np.nan)
     return np.array(out)
 
 
-@pytest.mark.parametrize("key, stat, B, missing, tol", [
-    ("achievement", "alpha", 300, "pairwise", 1e-12),
-    ("planning", "alpha", 300, "listwise", 1e-12),
-    ("achievement", "omega_total", 100, "pairwise", 1e-6),
-    ("planning", "omega_total", 100, "listwise", 1e-6),
-    ("planning", "omega_hierarchical", 8, "pairwise", 1e-6),
-])
+@pytest.mark.parametrize(
+    "key, stat, B, missing, tol",
+    [
+        ("achievement", "alpha", 300, "pairwise", 1e-12),
+        ("planning", "alpha", 300, "listwise", 1e-12),
+        ("achievement", "omega_total", 100, "pairwise", 1e-6),
+        ("planning", "omega_total", 100, "listwise", 1e-6),
+        ("planning", "omega_hierarchical", 8, "pairwise", 1e-6),
+    ],
+)
 def test_vectorised_bootstrap_equals_resampling_rows_on_the_demo(key, stat, B, missing, tol):
     """The batched bootstrap (row counts x per-row cross-products; Newton's method for one-factor omega) draws
     the same resamples as resampling rows and gives the same replicates: alpha to rounding, omega to psych's
@@ -341,8 +343,12 @@ def test_degenerate_groups_give_nan_and_notes_without_warnings(datasets, recwarn
     hs["empty"] = np.nan
     hs["early"] = hs["x4"].where(hs.index < 150)
     hs["late"] = hs["x1"].where(hs.index >= 150)
-    groups = {"const": ["x1", "x2", "x3", "const"], "empty": ["x1", "x2", "empty"],
-              "disjoint": ["early", "late", "x3"], "none": []}
+    groups = {
+        "const": ["x1", "x2", "x3", "const"],
+        "empty": ["x1", "x2", "empty"],
+        "disjoint": ["early", "late", "x3"],
+        "none": [],
+    }
     t = rel.reliability_table(hs, groups, n_boot=5, seed=0).set_index("key")
     # psych::alpha drops items without variance: same alpha as without them
     assert t.loc["const", "alpha"] == pytest.approx(rel.cronbach_alpha(hs[["x1", "x2", "x3"]]).alpha, abs=1e-12)

@@ -27,121 +27,356 @@ ITEMS = [i for v in COMPS.values() for i in v]
 # ---------------------------------------------------------------------------- synthetic inputs
 def synthetic_summary() -> dict:
     return {
-        "n_raw": 212, "n_analyzed": 200, "excluded": {"duplicate_id": 2, "careless_responding": 10},
-        "performance": {"n_performance_records": 205, "matched": 195, "survey_only": 5, "performance_only": 10,
-                        "performance_of_excluded": 8},
-        "reliability": {
-            "drive": {"alpha": 0.8443455, "alpha_ci": [0.8242747, 0.8629297], "alpha_std": 0.84, "lambda6": 0.83,
-                      "omega_total": 0.8476717, "omega_hierarchical": 0.8229039, "n_items": 3},
-            "care": {"alpha": 0.6612, "alpha_ci": [0.6011, 0.7152], "alpha_std": 0.66, "lambda6": 0.62,
-                     "omega_total": 0.6801, "omega_hierarchical": None, "n_items": 3},
+        "n_raw": 212,
+        "n_analyzed": 200,
+        "excluded": {"duplicate_id": 2, "careless_responding": 10},
+        "performance": {
+            "n_performance_records": 205,
+            "matched": 195,
+            "survey_only": 5,
+            "performance_only": 10,
+            "performance_of_excluded": 8,
         },
-        "efa": {"kmo": 0.8213, "bartlett_chi2": 572.7999, "bartlett_df": 15, "bartlett_p": 0.0,
-                "n_factors_parallel": 2, "n_factors_parallel_resampled": 2, "n_factors_map": 1,
-                "n_factors_map4": 2, "n_factors_extracted": 2, "congruence": {"drive": 0.978, "care": 0.901},
-                "n": 200, "method": "minres"},
+        "reliability": {
+            "drive": {
+                "alpha": 0.8443455,
+                "alpha_ci": [0.8242747, 0.8629297],
+                "alpha_std": 0.84,
+                "lambda6": 0.83,
+                "omega_total": 0.8476717,
+                "omega_hierarchical": 0.8229039,
+                "n_items": 3,
+            },
+            "care": {
+                "alpha": 0.6612,
+                "alpha_ci": [0.6011, 0.7152],
+                "alpha_std": 0.66,
+                "lambda6": 0.62,
+                "omega_total": 0.6801,
+                "omega_hierarchical": None,
+                "n_items": 3,
+            },
+        },
+        "efa": {
+            "kmo": 0.8213,
+            "bartlett_chi2": 572.7999,
+            "bartlett_df": 15,
+            "bartlett_p": 0.0,
+            "n_factors_parallel": 2,
+            "n_factors_parallel_resampled": 2,
+            "n_factors_map": 1,
+            "n_factors_map4": 2,
+            "n_factors_extracted": 2,
+            "congruence": {"drive": 0.978, "care": 0.901},
+            "n": 200,
+            "method": "minres",
+        },
         "cfa": {
-            "hypothesized": {"chisq": 10.5432, "df": 8, "pvalue": 0.2289, "cfi": 0.9681, "tli": 0.9402,
-                             "rmsea": 0.0712, "rmsea_ci_lower": 0.0, "rmsea_ci_upper": 0.1101, "srmr": 0.0423,
-                             "aic": 3210.1, "bic": 3280.4, "converged": True, "status": "ok",
-                             "meets_cutoffs": False,
-                             "loadings_std": {"drive": {"D1": 0.71, "D2": 0.68, "D3": 0.45},
-                                              "care": {"C1": 0.62, "C2": 0.77, "C3": 0.59}},
-                             "factor_correlations": {"drive~~care": 0.41}},
-            "one_factor": {"chisq": 80.1, "df": 9, "pvalue": 1e-12, "cfi": 0.71, "tli": 0.52, "rmsea": 0.199,
-                           "srmr": 0.11, "aic": 3290.3, "bic": 3357.3, "converged": True, "status": "ok",
-                           "meets_cutoffs": False},
-            "comparison": {"reference": "hypothesized", "best_bic": "hypothesized", "reference_meets_cutoffs": False,
-                           "reference_preferred_over_all_rivals": True, "verdict": "partly supported",
-                           "cutoffs": {"cfi": [">=", 0.95], "tli": [">=", 0.95], "rmsea": ["<=", 0.06],
-                                       "srmr": ["<=", 0.08]}},
+            "hypothesized": {
+                "chisq": 10.5432,
+                "df": 8,
+                "pvalue": 0.2289,
+                "cfi": 0.9681,
+                "tli": 0.9402,
+                "rmsea": 0.0712,
+                "rmsea_ci_lower": 0.0,
+                "rmsea_ci_upper": 0.1101,
+                "srmr": 0.0423,
+                "aic": 3210.1,
+                "bic": 3280.4,
+                "converged": True,
+                "status": "ok",
+                "meets_cutoffs": False,
+                "loadings_std": {
+                    "drive": {"D1": 0.71, "D2": 0.68, "D3": 0.45},
+                    "care": {"C1": 0.62, "C2": 0.77, "C3": 0.59},
+                },
+                "factor_correlations": {"drive~~care": 0.41},
+            },
+            "one_factor": {
+                "chisq": 80.1,
+                "df": 9,
+                "pvalue": 1e-12,
+                "cfi": 0.71,
+                "tli": 0.52,
+                "rmsea": 0.199,
+                "srmr": 0.11,
+                "aic": 3290.3,
+                "bic": 3357.3,
+                "converged": True,
+                "status": "ok",
+                "meets_cutoffs": False,
+            },
+            "comparison": {
+                "reference": "hypothesized",
+                "best_bic": "hypothesized",
+                "reference_meets_cutoffs": False,
+                "reference_preferred_over_all_rivals": True,
+                "verdict": "partly supported",
+                "cutoffs": {"cfi": [">=", 0.95], "tli": [">=", 0.95], "rmsea": ["<=", 0.06], "srmr": ["<=", 0.08]},
+            },
         },
         "validity": {
             "drive": {"cr": 0.7312, "ave": 0.4811},
             "care": {"cr": 0.7012, "ave": 0.5123},
             "htmt": {"drive~~care": 0.5234},
             "invariance": {
-                "configural": {"chisq": 20.1, "df": 16, "cfi": 0.975, "rmsea": 0.05, "srmr": 0.05, "chisq_diff": None,
-                               "df_diff": None, "pvalue": None, "delta_cfi": None, "delta_rmsea": None,
-                               "holds": True, "status": "ok"},
-                "metric": {"chisq": 25.3, "df": 20, "cfi": 0.971, "rmsea": 0.052, "srmr": 0.055, "chisq_diff": 5.2,
-                           "df_diff": 4, "pvalue": 0.267, "delta_cfi": -0.004, "delta_rmsea": 0.002, "holds": True,
-                           "status": "ok"},
-                "scalar": {"chisq": 45.3, "df": 24, "cfi": 0.941, "rmsea": 0.07, "srmr": 0.06, "chisq_diff": 20.0,
-                           "df_diff": 4, "pvalue": 0.0005, "delta_cfi": -0.030, "delta_rmsea": 0.018,
-                           "holds": False, "status": "ok"},
-                "group": "role_level", "first_failing_step": "scalar",
+                "configural": {
+                    "chisq": 20.1,
+                    "df": 16,
+                    "cfi": 0.975,
+                    "rmsea": 0.05,
+                    "srmr": 0.05,
+                    "chisq_diff": None,
+                    "df_diff": None,
+                    "pvalue": None,
+                    "delta_cfi": None,
+                    "delta_rmsea": None,
+                    "holds": True,
+                    "status": "ok",
+                },
+                "metric": {
+                    "chisq": 25.3,
+                    "df": 20,
+                    "cfi": 0.971,
+                    "rmsea": 0.052,
+                    "srmr": 0.055,
+                    "chisq_diff": 5.2,
+                    "df_diff": 4,
+                    "pvalue": 0.267,
+                    "delta_cfi": -0.004,
+                    "delta_rmsea": 0.002,
+                    "holds": True,
+                    "status": "ok",
+                },
+                "scalar": {
+                    "chisq": 45.3,
+                    "df": 24,
+                    "cfi": 0.941,
+                    "rmsea": 0.07,
+                    "srmr": 0.06,
+                    "chisq_diff": 20.0,
+                    "df_diff": 4,
+                    "pvalue": 0.0005,
+                    "delta_cfi": -0.030,
+                    "delta_rmsea": 0.018,
+                    "holds": False,
+                    "status": "ok",
+                },
+                "group": "role_level",
+                "first_failing_step": "scalar",
             },
         },
         "criterion": {
-            "sales": {"drive": {"r": 0.3544, "ci_lower": 0.2795, "ci_upper": 0.425, "p": 1e-10, "p_fdr": 2e-10},
-                      "care": {"r": 0.0412, "ci_lower": -0.098, "ci_upper": 0.179, "p": 0.56, "p_fdr": 0.56}},
-            "regression": {"sales": {"r2_controls": 0.0299, "r2_full": 0.2559, "delta_r2": 0.2259,
-                                     "p_delta": 1.2e-28}},
+            "sales": {
+                "drive": {"r": 0.3544, "ci_lower": 0.2795, "ci_upper": 0.425, "p": 1e-10, "p_fdr": 2e-10},
+                "care": {"r": 0.0412, "ci_lower": -0.098, "ci_upper": 0.179, "p": 0.56, "p_fdr": 0.56},
+            },
+            "regression": {"sales": {"r2_controls": 0.0299, "r2_full": 0.2559, "delta_r2": 0.2259, "p_delta": 1.2e-28}},
             "dominance": {"sales": {"drive": 0.1604, "care": 0.0015}},
             "missing": {"sales": {"n_missing": 5, "n_valid": 195}},
         },
-        "provenance": {"python": "3.11.7", "platform": "x86_64", "packages": {"numpy": "2.3.5", "pandas": "2.3.3"},
-                       "seed": 424242, "config": {"seed": 424242, "missing": "pairwise", "codebook": "cb.yaml"},
-                       "codebook_sha256": "ab" * 32, "inputs_sha256": {"survey": "cd" * 32, "performance": "ef" * 32}},
+        "provenance": {
+            "python": "3.11.7",
+            "platform": "x86_64",
+            "packages": {"numpy": "2.3.5", "pandas": "2.3.3"},
+            "seed": 424242,
+            "config": {"seed": 424242, "missing": "pairwise", "codebook": "cb.yaml"},
+            "codebook_sha256": "ab" * 32,
+            "inputs_sha256": {"survey": "cd" * 32, "performance": "ef" * 32},
+        },
     }
 
 
 def synthetic_tables() -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(7)
-    codebook = pd.DataFrame([{"item": i, "competency": c, "competency_name": NAMES[c], "module": "m",
-                              "module_name": "Module M"} for c, its in COMPS.items() for i in its])
-    descriptives = pd.DataFrame({"item": ITEMS, "n": 200, "mean": rng.uniform(2.5, 4, 6), "sd": rng.uniform(.8, 1.2, 6),
-                                 "median": 4.0, "skew": rng.normal(0, .3, 6), "kurtosis": rng.normal(0, .3, 6),
-                                 "floor": .02, "ceiling": .21, "share_missing": .015})
-    reliability = pd.DataFrame({
-        "level": ["competency", "competency"], "key": ["drive", "care"], "n_items": [3, 3],
-        "alpha": [0.8443455, 0.6612], "alpha_ci_lower": [0.8242747, 0.6011], "alpha_ci_upper": [0.8629297, 0.7152],
-        "omega_total": [0.8476717, 0.6801], "omega_total_boot_lower": [.82, .62], "omega_total_boot_upper": [.87, .73],
-        "omega_hierarchical": [0.8229039, np.nan], "average_r": [.64, .39]})
+    codebook = pd.DataFrame(
+        [
+            {"item": i, "competency": c, "competency_name": NAMES[c], "module": "m", "module_name": "Module M"}
+            for c, its in COMPS.items()
+            for i in its
+        ]
+    )
+    descriptives = pd.DataFrame(
+        {
+            "item": ITEMS,
+            "n": 200,
+            "mean": rng.uniform(2.5, 4, 6),
+            "sd": rng.uniform(0.8, 1.2, 6),
+            "median": 4.0,
+            "skew": rng.normal(0, 0.3, 6),
+            "kurtosis": rng.normal(0, 0.3, 6),
+            "floor": 0.02,
+            "ceiling": 0.21,
+            "share_missing": 0.015,
+        }
+    )
+    reliability = pd.DataFrame(
+        {
+            "level": ["competency", "competency"],
+            "key": ["drive", "care"],
+            "n_items": [3, 3],
+            "alpha": [0.8443455, 0.6612],
+            "alpha_ci_lower": [0.8242747, 0.6011],
+            "alpha_ci_upper": [0.8629297, 0.7152],
+            "omega_total": [0.8476717, 0.6801],
+            "omega_total_boot_lower": [0.82, 0.62],
+            "omega_total_boot_upper": [0.87, 0.73],
+            "omega_hierarchical": [0.8229039, np.nan],
+            "average_r": [0.64, 0.39],
+        }
+    )
     load = []
     for c, its in COMPS.items():
         for i in its:
             for f in ("F1", "F2"):
-                load.append({"item": i, "factor": f, "loading": (.7 if (f == "F1") == (c == "drive") else .05),
-                             "structure": .5})
-    matching = pd.DataFrame({"factor": ["drive", "care"], "efa_factor": ["F1", "F2"], "sign": 1,
-                             "congruence": [.978, .901]})
-    communalities = pd.DataFrame({"item": ITEMS, "communality": .49, "uniqueness": .51})
-    fit = pd.DataFrame({"model": ["hypothesized", "one_factor"], "chisq": [10.5432, 80.1], "df": [8, 9],
-                        "pvalue": [.2289, 1e-12], "cfi": [.9681, .71], "tli": [.9402, .52], "rmsea": [.0712, .199],
-                        "rmsea.ci.lower": [0, .16], "rmsea.ci.upper": [.1101, .24], "srmr": [.0423, .11],
-                        "aic": [3210.1, 3290.3], "bic": [3280.4, 3357.3]})
+                load.append(
+                    {
+                        "item": i,
+                        "factor": f,
+                        "loading": (0.7 if (f == "F1") == (c == "drive") else 0.05),
+                        "structure": 0.5,
+                    }
+                )
+    matching = pd.DataFrame(
+        {"factor": ["drive", "care"], "efa_factor": ["F1", "F2"], "sign": 1, "congruence": [0.978, 0.901]}
+    )
+    communalities = pd.DataFrame({"item": ITEMS, "communality": 0.49, "uniqueness": 0.51})
+    fit = pd.DataFrame(
+        {
+            "model": ["hypothesized", "one_factor"],
+            "chisq": [10.5432, 80.1],
+            "df": [8, 9],
+            "pvalue": [0.2289, 1e-12],
+            "cfi": [0.9681, 0.71],
+            "tli": [0.9402, 0.52],
+            "rmsea": [0.0712, 0.199],
+            "rmsea.ci.lower": [0, 0.16],
+            "rmsea.ci.upper": [0.1101, 0.24],
+            "srmr": [0.0423, 0.11],
+            "aic": [3210.1, 3290.3],
+            "bic": [3280.4, 3357.3],
+        }
+    )
     params = []
     for c, its in COMPS.items():
         for k, i in enumerate(its):
-            params.append({"model": "hypothesized", "lhs": c, "op": "=~", "rhs": i, "est": 1.0 if k == 0 else 1.1,
-                           "se": 0.0 if k == 0 else .1, "pvalue": np.nan if k == 0 else 1e-6, "std_all": .6 + .05 * k})
-    params.append({"model": "hypothesized", "lhs": "drive", "op": "~~", "rhs": "care", "est": .2, "se": .05,
-                   "pvalue": 1e-4, "std_all": .41})
-    params.append({"model": "one_factor", "lhs": "g", "op": "=~", "rhs": "D1", "est": 1.0, "se": 0, "pvalue": np.nan,
-                   "std_all": .5})
-    convergent = pd.DataFrame({"factor": ["drive", "care"], "cr": [.7312, .7012], "ave": [.4811, .5123],
-                               "sqrt_ave": np.sqrt([.4811, .5123])})
-    fc = pd.DataFrame({"pair": ["drive~~care"], "factor_a": ["drive"], "factor_b": ["care"], "r": [.41]})
-    htmt = pd.DataFrame({"pair": ["drive~~care"], "factor_a": ["drive"], "factor_b": ["care"], "htmt": [.5234],
-                         "ci_lower": [.41], "ci_upper": [.63]})
-    inv = pd.DataFrame({"group": "role_level", "step": ["configural", "metric", "scalar"], "df": [16, 20, 24],
-                        "chisq": [20.1, 25.3, 45.3], "cfi": [.975, .971, .941], "rmsea": [.05, .052, .07],
-                        "srmr": [.05, .055, .06], "chisq_diff": [np.nan, 5.2, 20.0], "df_diff": [np.nan, 4, 4],
-                        "pvalue": [np.nan, .267, .0005], "delta_cfi": [np.nan, -.004, -.03],
-                        "delta_rmsea": [np.nan, .002, .018], "holds": [True, True, False], "status": "ok"})
-    cor = pd.DataFrame({"criterion": "sales", "competency": ["drive", "care"], "r": [.3544, .0412],
-                        "ci_lower": [.2795, -.098], "ci_upper": [.425, .179], "p_fdr": [2e-10, .56]})
-    reg = pd.DataFrame({"criterion": ["sales"], "n": [195], "r2_controls": [.0299], "r2_full": [.2559],
-                        "delta_r2": [.2259], "f_change": [27.43], "df1": [2], "df2": [190], "p_delta": [1.2e-28]})
-    miss = pd.DataFrame({"item": ITEMS, "n": 210, "n_missing": [0, 1, 2, 3, 4, 5],
-                         "share_missing": np.array([0, 1, 2, 3, 4, 5]) / 210})
-    return {"codebook": codebook, "descriptives": descriptives, "reliability": reliability,
-            "efa_loadings": pd.DataFrame(load), "efa_matching": matching, "efa_communalities": communalities,
-            "cfa_fit": fit, "cfa_parameters": pd.DataFrame(params), "convergent": convergent,
-            "factor_correlations": fc, "htmt": htmt, "invariance": inv, "criterion_correlations": cor,
-            "regression": reg, "item_missingness": miss}
+            params.append(
+                {
+                    "model": "hypothesized",
+                    "lhs": c,
+                    "op": "=~",
+                    "rhs": i,
+                    "est": 1.0 if k == 0 else 1.1,
+                    "se": 0.0 if k == 0 else 0.1,
+                    "pvalue": np.nan if k == 0 else 1e-6,
+                    "std_all": 0.6 + 0.05 * k,
+                }
+            )
+    params.append(
+        {
+            "model": "hypothesized",
+            "lhs": "drive",
+            "op": "~~",
+            "rhs": "care",
+            "est": 0.2,
+            "se": 0.05,
+            "pvalue": 1e-4,
+            "std_all": 0.41,
+        }
+    )
+    params.append(
+        {
+            "model": "one_factor",
+            "lhs": "g",
+            "op": "=~",
+            "rhs": "D1",
+            "est": 1.0,
+            "se": 0,
+            "pvalue": np.nan,
+            "std_all": 0.5,
+        }
+    )
+    convergent = pd.DataFrame(
+        {
+            "factor": ["drive", "care"],
+            "cr": [0.7312, 0.7012],
+            "ave": [0.4811, 0.5123],
+            "sqrt_ave": np.sqrt([0.4811, 0.5123]),
+        }
+    )
+    fc = pd.DataFrame({"pair": ["drive~~care"], "factor_a": ["drive"], "factor_b": ["care"], "r": [0.41]})
+    htmt = pd.DataFrame(
+        {
+            "pair": ["drive~~care"],
+            "factor_a": ["drive"],
+            "factor_b": ["care"],
+            "htmt": [0.5234],
+            "ci_lower": [0.41],
+            "ci_upper": [0.63],
+        }
+    )
+    inv = pd.DataFrame(
+        {
+            "group": "role_level",
+            "step": ["configural", "metric", "scalar"],
+            "df": [16, 20, 24],
+            "chisq": [20.1, 25.3, 45.3],
+            "cfi": [0.975, 0.971, 0.941],
+            "rmsea": [0.05, 0.052, 0.07],
+            "srmr": [0.05, 0.055, 0.06],
+            "chisq_diff": [np.nan, 5.2, 20.0],
+            "df_diff": [np.nan, 4, 4],
+            "pvalue": [np.nan, 0.267, 0.0005],
+            "delta_cfi": [np.nan, -0.004, -0.03],
+            "delta_rmsea": [np.nan, 0.002, 0.018],
+            "holds": [True, True, False],
+            "status": "ok",
+        }
+    )
+    cor = pd.DataFrame(
+        {
+            "criterion": "sales",
+            "competency": ["drive", "care"],
+            "r": [0.3544, 0.0412],
+            "ci_lower": [0.2795, -0.098],
+            "ci_upper": [0.425, 0.179],
+            "p_fdr": [2e-10, 0.56],
+        }
+    )
+    reg = pd.DataFrame(
+        {
+            "criterion": ["sales"],
+            "n": [195],
+            "r2_controls": [0.0299],
+            "r2_full": [0.2559],
+            "delta_r2": [0.2259],
+            "f_change": [27.43],
+            "df1": [2],
+            "df2": [190],
+            "p_delta": [1.2e-28],
+        }
+    )
+    miss = pd.DataFrame(
+        {"item": ITEMS, "n": 210, "n_missing": [0, 1, 2, 3, 4, 5], "share_missing": np.array([0, 1, 2, 3, 4, 5]) / 210}
+    )
+    return {
+        "codebook": codebook,
+        "descriptives": descriptives,
+        "reliability": reliability,
+        "efa_loadings": pd.DataFrame(load),
+        "efa_matching": matching,
+        "efa_communalities": communalities,
+        "cfa_fit": fit,
+        "cfa_parameters": pd.DataFrame(params),
+        "convergent": convergent,
+        "factor_correlations": fc,
+        "htmt": htmt,
+        "invariance": inv,
+        "criterion_correlations": cor,
+        "regression": reg,
+        "item_missingness": miss,
+    }
 
 
 def _figure(fmt: str):
@@ -189,12 +424,18 @@ def test_every_section_figure_and_table_is_present(page):
     text = _text(page)
     for k in range(1, len(H.FIGURES) + 1):
         assert f"Figure {k}." in text
-    for title in ("Item Descriptive Statistics", "Internal Consistency Reliability",
-                  "Exploratory Factor Analysis: Pattern Loadings", "Fit of the Competing Measurement Models",
-                  "Confirmatory Factor Analysis: Factor Loadings", "Convergent and Discriminant Validity",
-                  "Measurement Invariance Across Groups (Role level)",
-                  "Correlations of Competency Scores With Performance Criteria",
-                  "Incremental Validity of the Competency Scores", "Items With the Most Missing Answers"):
+    for title in (
+        "Item Descriptive Statistics",
+        "Internal Consistency Reliability",
+        "Exploratory Factor Analysis: Pattern Loadings",
+        "Fit of the Competing Measurement Models",
+        "Confirmatory Factor Analysis: Factor Loadings",
+        "Convergent and Discriminant Validity",
+        "Measurement Invariance Across Groups (Role level)",
+        "Correlations of Competency Scores With Performance Criteria",
+        "Incremental Validity of the Competency Scores",
+        "Items With the Most Missing Answers",
+    ):
         assert title in text, title
     # figures sit in their sections, in FIGURES order
     sec_of = {sid: page.index(f'<section id="{sid}">') for sid, _ in H.SECTIONS}
@@ -268,11 +509,15 @@ def test_changed_summary_value_appears_in_report(inputs):
 def test_factor_score_robustness_line(inputs):
     summary, tables, figures = inputs
     s = copy.deepcopy(summary)
-    s["criterion_factor_scores"] = {"score_type": "factor_scores",
-                                    "regression": {"sales": {"delta_r2": 0.2012, "p_delta": 1e-5}}}
+    s["criterion_factor_scores"] = {
+        "score_type": "factor_scores",
+        "regression": {"sales": {"delta_r2": 0.2012, "p_delta": 1e-5}},
+    }
     text = _text(H.render_report(s, tables, figures))
-    assert "Robustness with CFA factor scores instead of mean scores: Sales: ΔR² = .20, p < .001 " \
-           "(mean scores: .23)." in text
+    assert (
+        "Robustness with CFA factor scores instead of mean scores: Sales: ΔR² = .20, p < .001 "
+        "(mean scores: .23)." in text
+    )
 
 
 def test_report_is_self_contained(page):
@@ -318,14 +563,17 @@ def test_missing_stages_are_reported_not_invented(inputs):
 
 
 # ---------------------------------------------------------------------------- pieces
-@pytest.mark.parametrize("index,value,rule,expected,ok", [
-    ("cfi", 0.95, (">=", 0.95), "CFI = .950 meets the ≥ .95 criterion", True),
-    ("cfi", 0.9499, (">=", 0.95), "CFI = .950 does not meet the ≥ .95 criterion", False),
-    ("rmsea", 0.06, ("<=", 0.06), "RMSEA = .060 meets the ≤ .06 criterion", True),
-    ("srmr", 0.081, 0.08, "SRMR = .081 does not meet the ≤ .08 criterion", False),
-    ("tli", 0.97, 0.95, "TLI = .970 meets the ≥ .95 criterion", True),
-    ("cfi", None, 0.95, "CFI not available", None),
-])
+@pytest.mark.parametrize(
+    "index,value,rule,expected,ok",
+    [
+        ("cfi", 0.95, (">=", 0.95), "CFI = .950 meets the ≥ .95 criterion", True),
+        ("cfi", 0.9499, (">=", 0.95), "CFI = .950 does not meet the ≥ .95 criterion", False),
+        ("rmsea", 0.06, ("<=", 0.06), "RMSEA = .060 meets the ≤ .06 criterion", True),
+        ("srmr", 0.081, 0.08, "SRMR = .081 does not meet the ≤ .08 criterion", False),
+        ("tli", 0.97, 0.95, "TLI = .970 meets the ≥ .95 criterion", True),
+        ("cfi", None, 0.95, "CFI not available", None),
+    ],
+)
 def test_index_verdict(index, value, rule, expected, ok):
     assert H.index_verdict(index, value, rule) == (expected, ok)
 
@@ -370,8 +618,17 @@ def test_build_tables_numbers_consecutively_in_report_order(inputs):
 
 
 # ---------------------------------------------------------------------------- end to end
-TABLE_NAMES = ["descriptives", "reliability", "efa_loadings", "model_fit", "cfa_loadings", "validity", "invariance",
-               "criterion", "regression"]
+TABLE_NAMES = [
+    "descriptives",
+    "reliability",
+    "efa_loadings",
+    "model_fit",
+    "cfa_loadings",
+    "validity",
+    "invariance",
+    "criterion",
+    "regression",
+]
 
 
 def check_presentation_outputs(project) -> None:
@@ -412,10 +669,12 @@ def check_presentation_outputs(project) -> None:
         assert len(re.findall(r"<img ", html)) == len(H.FIGURES)
         assert not re.search(r"https?://", html)
     assert f"Of {summary['n_raw']} survey records received, {summary['n_analyzed']}" in _text(
-        (res / "report.html").read_text(encoding="utf-8"))
+        (res / "report.html").read_text(encoding="utf-8")
+    )
     if ".zh" in suffixes:
         assert f"共收到 {summary['n_raw']} 份问卷记录，其中 {summary['n_analyzed']} 份" in _text(
-            (res / "report.zh.html").read_text(encoding="utf-8"))
+            (res / "report.zh.html").read_text(encoding="utf-8")
+        )
         assert "关键数字是如何得出的" in (res / "notebooks" / "validation_report.zh.html").read_text(encoding="utf-8")
     nb = json.loads((res / "notebooks" / "validation_report.ipynb").read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
@@ -426,7 +685,8 @@ def check_presentation_outputs(project) -> None:
     assert outputs.count("-> equal") >= n_alpha + 1 + 4 + 1  # alphas, KMO, fit indices, one criterion r
     assert not any("execution" in c.get("metadata", {}) for c in code)  # no timestamps
     assert "How the headline numbers were made" in (res / "notebooks" / "validation_report.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.e2e
@@ -448,32 +708,96 @@ def test_figures_tables_report_and_notebook_rules_on_the_tiny_project(tmp_path):
 def test_summary_contract_names_each_missing_key_and_allows_sections_absent_by_design():
     from compval.report import SummaryContractError, check_summary
 
-    base = {"n_raw": 3, "n_analyzed": 2, "excluded": {"careless_responding": 1},
-            "performance": {"matched": 0, "survey_only": 0, "performance_only": 0, "performance_of_excluded": 0},
-            "little_mcar": {"chi2": None, "df": None, "p": None, "n_patterns": None, "n": 2},
-            "reliability": {"f1": {"alpha": 0.8, "alpha_ci": [0.7, 0.9], "alpha_std": 0.8, "lambda6": 0.8,
-                                   "omega_total": 0.8, "omega_hierarchical": None,
-                                   "omega_hierarchical_ci": [None, None], "n_items": 4}},
-            "efa": {"kmo": 0.8, "bartlett_chi2": 1.0, "bartlett_df": 6, "bartlett_p": 0.1, "n_factors_parallel": 1,
-                    "n_factors_map": 1, "n_factors_extracted": 1, "congruence": {"f1": 0.9}, "n": 2,
-                    "method": "minres", "rotation": "oblimin", "cor": "pearson", "split_half": False},
-            "cfa": {"hypothesized": {k: None for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea",
-                                                      "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "aic", "bic",
-                                                      "loglik")}
-                    | {"converged": True, "status": "ok", "meets_cutoffs": False, "cutoff_keys": {},
-                       "cutoff_values": {}, "loadings_std": {}, "factor_correlations": {}},
-                    "comparison": {"reference": "hypothesized", "selection_criterion": "bic", "best_model": None,
-                                   "best_model_including_higher_order": None, "reference_meets_cutoffs": False,
-                                   "reference_preferred_over_all_rivals": True, "verdict": "not supported",
-                                   "higher_order": {}, "cutoffs": {}}},
-            "validity": {"f1": {"cr": 0.8, "ave": 0.5}, "htmt": {}, "invariance": {}},
-            "provenance": {"python": "3", "platform": "x", "packages": {}, "seed": 1, "config": {},
-                           "codebook_sha256": "0", "inputs_sha256": {}}}
+    base = {
+        "n_raw": 3,
+        "n_analyzed": 2,
+        "excluded": {"careless_responding": 1},
+        "performance": {"matched": 0, "survey_only": 0, "performance_only": 0, "performance_of_excluded": 0},
+        "little_mcar": {"chi2": None, "df": None, "p": None, "n_patterns": None, "n": 2},
+        "reliability": {
+            "f1": {
+                "alpha": 0.8,
+                "alpha_ci": [0.7, 0.9],
+                "alpha_std": 0.8,
+                "lambda6": 0.8,
+                "omega_total": 0.8,
+                "omega_hierarchical": None,
+                "omega_hierarchical_ci": [None, None],
+                "n_items": 4,
+            }
+        },
+        "efa": {
+            "kmo": 0.8,
+            "bartlett_chi2": 1.0,
+            "bartlett_df": 6,
+            "bartlett_p": 0.1,
+            "n_factors_parallel": 1,
+            "n_factors_map": 1,
+            "n_factors_extracted": 1,
+            "congruence": {"f1": 0.9},
+            "n": 2,
+            "method": "minres",
+            "rotation": "oblimin",
+            "cor": "pearson",
+            "split_half": False,
+        },
+        "cfa": {
+            "hypothesized": {
+                k: None
+                for k in (
+                    "chisq",
+                    "df",
+                    "pvalue",
+                    "cfi",
+                    "tli",
+                    "rmsea",
+                    "rmsea_ci_lower",
+                    "rmsea_ci_upper",
+                    "srmr",
+                    "aic",
+                    "bic",
+                    "loglik",
+                )
+            }
+            | {
+                "converged": True,
+                "status": "ok",
+                "meets_cutoffs": False,
+                "cutoff_keys": {},
+                "cutoff_values": {},
+                "loadings_std": {},
+                "factor_correlations": {},
+            },
+            "comparison": {
+                "reference": "hypothesized",
+                "selection_criterion": "bic",
+                "best_model": None,
+                "best_model_including_higher_order": None,
+                "reference_meets_cutoffs": False,
+                "reference_preferred_over_all_rivals": True,
+                "verdict": "not supported",
+                "higher_order": {},
+                "cutoffs": {},
+            },
+        },
+        "validity": {"f1": {"cr": 0.8, "ave": 0.5}, "htmt": {}, "invariance": {}},
+        "provenance": {
+            "python": "3",
+            "platform": "x",
+            "packages": {},
+            "seed": 1,
+            "config": {},
+            "codebook_sha256": "0",
+            "inputs_sha256": {},
+        },
+    }
     assert check_summary(base) is base  # no criterion sections: absent by design without performance data
     broken = json.loads(json.dumps(base))
     del broken["cfa"]["hypothesized"]["cfi"]
     broken["validity"]["f1"].pop("ave")
     with pytest.raises(SummaryContractError) as info:
         check_summary(broken, "x/summary.json")
-    assert str(info.value) == ("x/summary.json breaks its contract (schemas/summary.schema.yaml): cfa.hypothesized: "
-                               "'cfi' is a required property; validity.f1: 'ave' is a required property")
+    assert str(info.value) == (
+        "x/summary.json breaks its contract (schemas/summary.schema.yaml): cfa.hypothesized: "
+        "'cfi' is a required property; validity.f1: 'ave' is a required property"
+    )

@@ -36,7 +36,7 @@ def test_rename_move_reverse_add_drop():
     old = _demo()
     new = copy.deepcopy(old)
     team = _comp(new, "team")
-    team["key"], team["name"] = "teamwork", "Teamwork"             # renamed: same items
+    team["key"], team["name"] = "teamwork", "Teamwork"  # renamed: same items
     moved = _comp(new, "learning")["dimensions"][0]["items"].pop()  # one item to planning
     _comp(new, "planning")["dimensions"][0]["items"].append(moved)
     flipped = _comp(new, "customer")["dimensions"][0]["items"][0]
@@ -45,8 +45,15 @@ def test_rename_move_reverse_add_drop():
     _comp(new, "customer")["dimensions"][0]["items"].append({"id": "CUS_NEW_1", "text": "A new item"})
     diff = diff_codebooks(Codebook.from_dict(old), Codebook.from_dict(new))
     assert _rows(diff, "renamed", "competency") == [
-        {"level": "competency", "change": "renamed", "name": "Teamwork", "from": "team (Team management)",
-         "to": "teamwork (Teamwork)", "detail": ""}]
+        {
+            "level": "competency",
+            "change": "renamed",
+            "name": "Teamwork",
+            "from": "team (Team management)",
+            "to": "teamwork (Teamwork)",
+            "detail": "",
+        }
+    ]
     assert [(r["name"], r["from"], r["to"]) for r in _rows(diff, "moved")] == [(moved["id"], "learning", "planning")]
     assert [r["name"] for r in _rows(diff, "reverse_changed")] == [flipped["id"]]
     assert [r["name"] for r in _rows(diff, "dropped", "item")] == [dropped["id"]]
@@ -68,7 +75,8 @@ def test_merge_and_split_are_found_from_item_membership():
     dims = plan["dimensions"]
     module["competencies"] = [c for c in module["competencies"] if c["key"] != "planning"] + [
         {"key": "plan_a", "name": "Planning A", "dimensions": dims[: len(dims) // 2]},
-        {"key": "plan_b", "name": "Planning B", "dimensions": dims[len(dims) // 2:]}]
+        {"key": "plan_b", "name": "Planning B", "dimensions": dims[len(dims) // 2 :]},
+    ]
     diff = diff_codebooks(Codebook.from_dict(old), Codebook.from_dict(new))
     merged_rows = _rows(diff, "merged", "competency")
     assert [(r["from"], r["to"]) for r in merged_rows] == [("team, communication", "people")]
@@ -82,11 +90,25 @@ def test_cli_prints_the_diff(tmp_path):
     new = _demo()
     _comp(new, "team")["name"] = "Teams"
     (tmp_path / "b.yaml").write_text(yaml.safe_dump(new, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "compval", "diff", str(ROOT / "config" / "codebook.yaml"),
-                        str(tmp_path / "b.yaml"), "--format", "csv"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compval",
+            "diff",
+            str(ROOT / "config" / "codebook.yaml"),
+            str(tmp_path / "b.yaml"),
+            "--format",
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[:2] == ["level,change,name,from,to,detail",
-                                         "competency,renamed,Teams,team (Team management),team (Teams),"]
+    assert r.stdout.splitlines()[:2] == [
+        "level,change,name,from,to,detail",
+        "competency,renamed,Teams,team (Team management),team (Teams),",
+    ]
 
 
 # ------------------------------------------------------------------------------------------------- holdout guard
@@ -123,7 +145,7 @@ def test_a_spurious_residual_covariance_planted_in_training_only_does_not_hold_o
     rng = np.random.default_rng(5)
     n, lam = 1200, 0.7
     eta = rng.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=n)
-    e = rng.standard_normal((n, 8)) * np.sqrt(1 - lam ** 2)
+    e = rng.standard_normal((n, 8)) * np.sqrt(1 - lam**2)
     x = np.column_stack([lam * eta[:, k // 4] for k in range(8)]) + e
     ids = pd.Index([f"P{k:05d}" for k in range(n)])
     data = pd.DataFrame(x, index=ids, columns=[f"x{k + 1}" for k in range(8)])

@@ -28,14 +28,16 @@ def _chinese_export(n=200) -> pd.DataFrame:
     """A GBK export as a Chinese survey platform writes it: Chinese headers for the respondent columns."""
     items, _ = export(n=n, prefixes=["ACH_", "LRN_", "COM_"], items_per_factor=4, scale=(1, 5), reverse=(1,))
     rng = np.random.default_rng(11)
-    front = pd.DataFrame({
-        "工号": [f"E{k:05d}" for k in range(1, n + 1)],
-        "姓名": [f"员工{k}" for k in range(1, n + 1)],
-        "手机": [f"138{k:08d}" for k in range(1, n + 1)],
-        "部门": rng.choice(["零售", "对公", "信用卡"], size=n),
-        "司龄": rng.integers(0, 30, size=n),
-        "用时秒": rng.integers(200, 900, size=n),
-    })
+    front = pd.DataFrame(
+        {
+            "工号": [f"E{k:05d}" for k in range(1, n + 1)],
+            "姓名": [f"员工{k}" for k in range(1, n + 1)],
+            "手机": [f"138{k:08d}" for k in range(1, n + 1)],
+            "部门": rng.choice(["零售", "对公", "信用卡"], size=n),
+            "司龄": rng.integers(0, 30, size=n),
+            "用时秒": rng.integers(200, 900, size=n),
+        }
+    )
     return pd.concat([front, items.drop(columns="rid")], axis=1)
 
 
@@ -91,18 +93,26 @@ def _sav(path):
     pyreadstat = pytest.importorskip("pyreadstat")
     df, _ = export(n=220, prefixes=["sat", "eng", "com"], items_per_factor=4, scale=(1, 5), reverse=(0,))
     df["gender"] = np.where(np.arange(len(df)) % 2, 1, 2)
-    labels = {k: v for k, v in zip(range(1, 6), ["strongly disagree", "disagree", "neutral", "agree",
-                                                  "strongly agree"])}
+    labels = {
+        k: v for k, v in zip(range(1, 6), ["strongly disagree", "disagree", "neutral", "agree", "strongly agree"])
+    }
     items = [c for c in df.columns if c not in ("rid", "gender")]
-    pyreadstat.write_sav(df, str(path), variable_value_labels={**{c: labels for c in items},
-                                                                "gender": {1: "male", 2: "female"}},
-                         column_labels={c: f"Question {c}" for c in df.columns})
+    pyreadstat.write_sav(
+        df,
+        str(path),
+        variable_value_labels={**{c: labels for c in items}, "gender": {1: "male", 2: "female"}},
+        column_labels={c: f"Question {c}" for c in df.columns},
+    )
 
 
 EXPORTS = {
     "gbk_csv": lambda p: _chinese_export().to_csv(p / "export.csv", index=False, encoding="gbk") or "export.csv",
-    "xlsx": lambda p: export(n=220, prefixes=["Q1_", "Q2_", "Q3_", "Q4_"], items_per_factor=4,
-                             scale=(1, 7))[0].to_excel(p / "export.xlsx", index=False) or "export.xlsx",
+    "xlsx": lambda p: (
+        export(n=220, prefixes=["Q1_", "Q2_", "Q3_", "Q4_"], items_per_factor=4, scale=(1, 7))[0].to_excel(
+            p / "export.xlsx", index=False
+        )
+        or "export.xlsx"
+    ),
     "sav": lambda p: _sav(p / "export.sav") or "export.sav",
 }
 

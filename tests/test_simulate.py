@@ -77,9 +77,10 @@ def test_shipped_codebook_structure(cb):
     assert cb.modules == ["managing_self", "managing_others", "managing_tasks"]
     assert cb.competencies == ["achievement", "learning", "team", "communication", "customer", "planning"]
     assert set(cb.competency_module().values()) == set(cb.modules)
-    assert list(cb.competency_module().values()) == ["managing_self"] * 2 + ["managing_others"] * 2 + [
-        "managing_tasks"
-    ] * 2
+    assert (
+        list(cb.competency_module().values())
+        == ["managing_self"] * 2 + ["managing_others"] * 2 + ["managing_tasks"] * 2
+    )
     dims = cb.groups("dimension")
     assert len(dims) == 23
     assert all(len(v) >= 2 for v in dims.values()), {k: len(v) for k, v in dims.items() if len(v) < 2}
@@ -97,8 +98,13 @@ def test_shipped_codebook_structure(cb):
     assert cb.columns_with_role("ignore") == ["submitted_at"]
     assert "27" in cb.data["notes"] and "23" in cb.data["notes"]
     # every planning item is drawn from the seed's behaviour descriptions and cites it
-    items = {it["id"]: it for m in cb.data["modules"] for c in m["competencies"] for d in c["dimensions"]
-             for it in d["items"]}
+    items = {
+        it["id"]: it
+        for m in cb.data["modules"]
+        for c in m["competencies"]
+        for d in c["dimensions"]
+        for it in d["items"]
+    }
     planning = cb.groups("competency")["planning"]
     assert all("source" in items[i] for i in planning)
     assert all(items[i]["source"].startswith("Insufficient") for i in planning if items[i]["reverse"])
@@ -112,7 +118,9 @@ def test_bivariate_normal_cdf():
     h = np.array([-1.5, -0.3, 0.4, 1.2, np.inf, -np.inf])
     k = np.array([0.7, -1.1, 0.9, 2.0, 0.5, 0.3])
     got = bivariate_normal_cdf(h, k, 0.45)
-    ref = [multivariate_normal(cov=[[1, 0.45], [0.45, 1]]).cdf([a, b]) if np.isfinite(a) else np.nan for a, b in zip(h, k)]
+    ref = [
+        multivariate_normal(cov=[[1, 0.45], [0.45, 1]]).cdf([a, b]) if np.isfinite(a) else np.nan for a, b in zip(h, k)
+    ]
     np.testing.assert_allclose(got[:4], ref[:4], atol=1e-5)  # scipy's Genz integration tolerance
     assert got[4] == pytest.approx(norm.cdf(0.5), abs=1e-14) and got[5] == 0.0
 
@@ -120,12 +128,30 @@ def test_bivariate_normal_cdf():
 # R 4.2.2, pbivnorm 0.6.0:  options(digits = 17); h <- c(-1.5, -0.3, 0.4, 1.2, -2.5, 0.0)
 #   k <- c(0.7, -1.1, 0.9, 2.0, -2.2, 1.3); for (r in c(0.45, -0.7, 0.9)) print(pbivnorm::pbivnorm(h, k, r))
 _PBIVNORM = {
-    0.45: [0.064022905390654139, 0.091920926995565727, 0.58306518450119627, 0.87222606342195175,
-           0.00094128428956206597, 0.48149331765660414],
-    -0.7: [0.013014481479651334, 0.0042050940492483271, 0.47746709911461893, 0.8621813996139075,
-           3.3538400572366567e-11, 0.40818332693388287],
-    0.9: [0.066807187468488863, 0.13359591860017878, 0.64576698670446353, 0.88422454398521044,
-          0.0046236992703712482, 0.49992263790191743],
+    0.45: [
+        0.064022905390654139,
+        0.091920926995565727,
+        0.58306518450119627,
+        0.87222606342195175,
+        0.00094128428956206597,
+        0.48149331765660414,
+    ],
+    -0.7: [
+        0.013014481479651334,
+        0.0042050940492483271,
+        0.47746709911461893,
+        0.8621813996139075,
+        3.3538400572366567e-11,
+        0.40818332693388287,
+    ],
+    0.9: [
+        0.066807187468488863,
+        0.13359591860017878,
+        0.64576698670446353,
+        0.88422454398521044,
+        0.0046236992703712482,
+        0.49992263790191743,
+    ],
 }
 
 
@@ -244,9 +270,7 @@ def test_population_model_states_the_truth(cb, demo):
     lam = np.array([it["loading"] for it in pop["items"]])
     assert lam.min() >= 0.4 and lam.max() <= 0.8
     phi = pd.DataFrame(pop["latent_correlation"]["matrix"]).loc[cb.competencies, cb.competencies].to_numpy()
-    np.testing.assert_array_equal(
-        phi, latent_correlation(cb.competency_module(), 0.55, 0.35)
-    )
+    np.testing.assert_array_equal(phi, latent_correlation(cb.competency_module(), 0.55, 0.35))
     for name, crit in pop["criteria"].items():
         beta = np.array([crit["betas"][c] for c in cb.competencies])
         implied = np.array([crit["implied_latent_correlation"][c] for c in cb.competencies])
@@ -300,7 +324,9 @@ def test_demo_truth_is_recoverable(cb, demo):
     raw = demo.survey.drop_duplicates(cb.id_column)
     x = cb.reverse_score(raw[cb.item_ids].astype(float))
     c = cb.competencies[0]
-    r_raw = np.corrcoef(x[cb.groups()[c]].mean(axis=1), demo.truth.set_index(cb.id_column).loc[raw[cb.id_column], c])[0, 1]
+    r_raw = np.corrcoef(x[cb.groups()[c]].mean(axis=1), demo.truth.set_index(cb.id_column).loc[raw[cb.id_column], c])[
+        0, 1
+    ]
     assert r_raw < np.corrcoef(scores[c], truth[c])[0, 1]
 
 
@@ -353,8 +379,12 @@ def test_simulator_works_on_another_codebook(params):
         assert abs(np.arctanh(r_obs) - np.arctanh(r_imp)) < 3.5 / math.sqrt(len(scores) - 3)
     # reverse-keyed items are generated reversed: they correlate negatively with their trait
     t_all = res.truth.set_index("pid").loc[s["pid"]]
-    assert np.corrcoef(np.nan_to_num(np.where((x[:, 2] >= 1) & (x[:, 2] <= 6), x[:, 2], 3.5), nan=3.5),
-                       t_all["alpha"])[0, 1] < -0.3
+    assert (
+        np.corrcoef(np.nan_to_num(np.where((x[:, 2] >= 1) & (x[:, 2] <= 6), x[:, 2], 3.5), nan=3.5), t_all["alpha"])[
+            0, 1
+        ]
+        < -0.3
+    )
     json.dumps(pop)  # serialisable
 
 

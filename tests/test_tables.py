@@ -13,17 +13,28 @@ from compval import tables as T
 
 
 # ---------------------------------------------------------------------------- number formatting
-@pytest.mark.parametrize("x, digits, lead, expected", [
-    (0.8443, 2, False, ".84"), (-0.3249, 2, False, "-.32"), (1.0, 2, False, "1.00"), (-0.001, 2, False, ".00"),
-    (0.0451, 3, False, ".045"), (3.899, 2, True, "3.90"), (-0.73, 2, True, "-0.73"), (12.0, 0, True, "12"),
-    (np.nan, 2, True, ""), (None, 2, False, ""),
-])
+@pytest.mark.parametrize(
+    "x, digits, lead, expected",
+    [
+        (0.8443, 2, False, ".84"),
+        (-0.3249, 2, False, "-.32"),
+        (1.0, 2, False, "1.00"),
+        (-0.001, 2, False, ".00"),
+        (0.0451, 3, False, ".045"),
+        (3.899, 2, True, "3.90"),
+        (-0.73, 2, True, "-0.73"),
+        (12.0, 0, True, "12"),
+        (np.nan, 2, True, ""),
+        (None, 2, False, ""),
+    ],
+)
 def test_format_number(x, digits, lead, expected):
     assert T.format_number(x, digits, leading_zero=lead) == expected
 
 
-@pytest.mark.parametrize("p, expected", [(0.0004, "< .001"), (0.001, ".001"), (0.0123, ".012"),
-                                         (0.5, ".500"), (1.0, "1.000"), (np.nan, "")])
+@pytest.mark.parametrize(
+    "p, expected", [(0.0004, "< .001"), (0.001, ".001"), (0.0123, ".012"), (0.5, ".500"), (1.0, "1.000"), (np.nan, "")]
+)
 def test_format_p(p, expected):
     assert T.format_p(p) == expected
 
@@ -37,13 +48,29 @@ def test_format_ci():
 
 # ---------------------------------------------------------------------------- generic table
 def simple_table() -> T.ApaTable:
-    df = pd.DataFrame({"scale": ["A & B", "C_1"], "n": [120, 98], "alpha": [0.812, 0.7049],
-                       "mean": [3.456, -0.2], "p": [0.0002, 0.0312], "group": ["g1", "g2"]})
+    df = pd.DataFrame(
+        {
+            "scale": ["A & B", "C_1"],
+            "n": [120, 98],
+            "alpha": [0.812, 0.7049],
+            "mean": [3.456, -0.2],
+            "p": [0.0002, 0.0312],
+            "group": ["g1", "g2"],
+        }
+    )
     emph = pd.DataFrame(False, index=df.index, columns=df.columns)
     emph.loc[0, "alpha"] = True
-    return T.ApaTable("Test Table", df, {"alpha": "r", "mean": "f2", "p": "p"}, note="A note with 5%.",
-                      number=3, labels={"scale": "Scale", "alpha": "α", "mean": "M"}, group_by="group",
-                      emphasis=emph, label="tab:test")
+    return T.ApaTable(
+        "Test Table",
+        df,
+        {"alpha": "r", "mean": "f2", "p": "p"},
+        note="A note with 5%.",
+        number=3,
+        labels={"scale": "Scale", "alpha": "α", "mean": "M"},
+        group_by="group",
+        emphasis=emph,
+        label="tab:test",
+    )
 
 
 def test_formatted_body():
@@ -129,10 +156,19 @@ GROUPS = {"f1": ["i1", "i2"], "f2": ["i3", "i4"]}
 
 
 def test_descriptives_table_grouped():
-    d = pd.DataFrame({"item": ["i3", "i1", "i2", "i4"], "n": [10, 11, 12, 13], "mean": [3.1, 3.2, 3.3, 3.4],
-                      "sd": [1.0, 0.9, 0.8, 0.7], "skew": [-0.5, 0.1, 0.2, 0.3], "kurtosis": [0.1, 0.2, 0.3, 0.4],
-                      "floor": [0.016, 0.0, 0.0, 0.0], "ceiling": [0.25, 0.1, 0.1, 0.1],
-                      "share_missing": [0.02, 0.0, 0.0, 0.0]})
+    d = pd.DataFrame(
+        {
+            "item": ["i3", "i1", "i2", "i4"],
+            "n": [10, 11, 12, 13],
+            "mean": [3.1, 3.2, 3.3, 3.4],
+            "sd": [1.0, 0.9, 0.8, 0.7],
+            "skew": [-0.5, 0.1, 0.2, 0.3],
+            "kurtosis": [0.1, 0.2, 0.3, 0.4],
+            "floor": [0.016, 0.0, 0.0, 0.0],
+            "ceiling": [0.25, 0.1, 0.1, 0.1],
+            "share_missing": [0.02, 0.0, 0.0, 0.0],
+        }
+    )
     t = T.descriptives_table(d, GROUPS, group_labels={"f1": "Factor one"})
     md = t.to_markdown()
     assert md.index("*Factor one*") < md.index("| i1 |") < md.index("| i2 |") < md.index("*f2*") < md.index("| i3 |")
@@ -142,11 +178,20 @@ def test_descriptives_table_grouped():
 
 
 def test_reliability_table():
-    rel = pd.DataFrame({"level": ["module", "competency", "competency", "dimension"], "key": ["m", "a", "b", "d"],
-                        "n_items": [8, 4, 4, 2], "alpha": [0.91, 0.8443, 0.70, 0.5],
-                        "alpha_ci_lower": [0.89, 0.8243, 0.65, 0.4], "alpha_ci_upper": [0.93, 0.8629, 0.75, 0.6],
-                        "omega_total": [0.92, 0.85, 0.72, 0.55], "omega_total_boot_lower": [0.9, 0.83, 0.68, 0.5],
-                        "omega_total_boot_upper": [0.94, 0.87, 0.76, 0.6], "omega_hierarchical": [0.7, 0.8, 0.6, np.nan]})
+    rel = pd.DataFrame(
+        {
+            "level": ["module", "competency", "competency", "dimension"],
+            "key": ["m", "a", "b", "d"],
+            "n_items": [8, 4, 4, 2],
+            "alpha": [0.91, 0.8443, 0.70, 0.5],
+            "alpha_ci_lower": [0.89, 0.8243, 0.65, 0.4],
+            "alpha_ci_upper": [0.93, 0.8629, 0.75, 0.6],
+            "omega_total": [0.92, 0.85, 0.72, 0.55],
+            "omega_total_boot_lower": [0.9, 0.83, 0.68, 0.5],
+            "omega_total_boot_upper": [0.94, 0.87, 0.76, 0.6],
+            "omega_hierarchical": [0.7, 0.8, 0.6, np.nan],
+        }
+    )
     t = T.reliability_table(rel, names={"a": "Scale A"})
     tex = t.to_latex()
     assert "Scale A & 4 & .84 & [.82, .86] & .85 & [.83, .87] & .80 \\\\" in tex
@@ -168,9 +213,20 @@ def test_efa_loadings_table_bold_salient():
 
 
 def test_fit_table():
-    fits = pd.DataFrame({"model": ["one", "two"], "chisq": [85.3, 300.1], "df": [24, 27], "pvalue": [1e-8, 0.0],
-                         "cfi": [0.931, 0.677], "tli": [0.896, 0.57], "rmsea": [0.092, 0.187],
-                         "rmsea.ci.lower": [0.071, 0.169], "rmsea.ci.upper": [0.114, 0.206], "srmr": [0.065, 0.143]})
+    fits = pd.DataFrame(
+        {
+            "model": ["one", "two"],
+            "chisq": [85.3, 300.1],
+            "df": [24, 27],
+            "pvalue": [1e-8, 0.0],
+            "cfi": [0.931, 0.677],
+            "tli": [0.896, 0.57],
+            "rmsea": [0.092, 0.187],
+            "rmsea.ci.lower": [0.071, 0.169],
+            "rmsea.ci.upper": [0.114, 0.206],
+            "srmr": [0.065, 0.143],
+        }
+    )
     t = T.fit_table(fits, model_labels={"one": "Three factors"})
     lines = t.to_latex().splitlines()
     assert "Model & $\\chi$$^2$ & df & p & CFI & TLI & RMSEA & 90\\% CI & SRMR \\\\".replace("$$", "") in lines
@@ -178,10 +234,17 @@ def test_fit_table():
 
 
 def test_cfa_loadings_table():
-    params = pd.DataFrame({
-        "lhs": ["f1", "f1", "f2", "f2", "f1"], "op": ["=~", "=~", "=~", "=~", "~~"],
-        "rhs": ["i1", "i2", "i3", "i4", "f2"], "est": [1.0, 0.8, 1.0, 1.2, 0.3], "se": [0.0, 0.1, 0.0, 0.2, 0.05],
-        "pvalue": [np.nan, 1e-5, np.nan, 0.02, 0.01], "std_all": [0.7, 0.6, 0.8, 0.75, 0.4]})
+    params = pd.DataFrame(
+        {
+            "lhs": ["f1", "f1", "f2", "f2", "f1"],
+            "op": ["=~", "=~", "=~", "=~", "~~"],
+            "rhs": ["i1", "i2", "i3", "i4", "f2"],
+            "est": [1.0, 0.8, 1.0, 1.2, 0.3],
+            "se": [0.0, 0.1, 0.0, 0.2, 0.05],
+            "pvalue": [np.nan, 1e-5, np.nan, 0.02, 0.01],
+            "std_all": [0.7, 0.6, 0.8, 0.75, 0.4],
+        }
+    )
     t = T.cfa_loadings_table(params)
     md = t.to_markdown()
     assert "| Item | b | SE | β | p |" in md
@@ -203,9 +266,16 @@ def test_validity_table():
 
 
 def test_criterion_table():
-    cors = pd.DataFrame({"criterion": ["sales", "sales", "rating", "rating"], "competency": ["a", "b", "a", "b"],
-                         "r": [0.31, 0.05, 0.2, -0.12], "ci_lower": [0.22, -0.04, 0.11, -0.21],
-                         "ci_upper": [0.39, 0.14, 0.29, -0.03], "p_fdr": [0.0001, 0.3, 0.001, 0.04]})
+    cors = pd.DataFrame(
+        {
+            "criterion": ["sales", "sales", "rating", "rating"],
+            "competency": ["a", "b", "a", "b"],
+            "r": [0.31, 0.05, 0.2, -0.12],
+            "ci_lower": [0.22, -0.04, 0.11, -0.21],
+            "ci_upper": [0.39, 0.14, 0.29, -0.03],
+            "p_fdr": [0.0001, 0.3, 0.001, 0.04],
+        }
+    )
     t = T.criterion_table(cors)
     md = t.to_markdown()
     assert "| Competency | sales r | sales 95% CI | rating r | rating 95% CI |" in md
@@ -215,10 +285,22 @@ def test_criterion_table():
 
 
 def test_invariance_table():
-    inv = pd.DataFrame({"step": ["configural", "metric"], "chisq": [115.85, 124.04], "df": [48, 54],
-                        "cfi": [0.923, 0.921], "rmsea": [0.097, 0.093], "srmr": [0.068, 0.072],
-                        "chisq_diff": [np.nan, 8.19], "df_diff": [np.nan, 6.0], "pvalue": [np.nan, 0.224],
-                        "delta_cfi": [np.nan, -0.002], "delta_rmsea": [np.nan, -0.004], "holds": [True, True]})
+    inv = pd.DataFrame(
+        {
+            "step": ["configural", "metric"],
+            "chisq": [115.85, 124.04],
+            "df": [48, 54],
+            "cfi": [0.923, 0.921],
+            "rmsea": [0.097, 0.093],
+            "srmr": [0.068, 0.072],
+            "chisq_diff": [np.nan, 8.19],
+            "df_diff": [np.nan, 6.0],
+            "pvalue": [np.nan, 0.224],
+            "delta_cfi": [np.nan, -0.002],
+            "delta_rmsea": [np.nan, -0.004],
+            "holds": [True, True],
+        }
+    )
     md = T.invariance_table(inv).to_markdown()
     assert "| Metric | 124.04 | 54 | .921 | .093 | .072 | 8.19 | 6 | .224 | -.002 | -.004 | yes |" in md
     assert "| Configural | 115.85 | 48 | .923 | .097 | .068 |  |  |  |  |  | yes |" in md

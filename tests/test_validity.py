@@ -309,8 +309,9 @@ def test_htmt_bootstrap_replicates_equal_resampling_rows(cases, datasets, kwargs
     rng = np.random.default_rng(4)
     for b in range(30):
         xb = x[rng.integers(0, len(x), size=len(x))]
-        m = V.htmt_from_correlation(pd.DataFrame(np.corrcoef(xb, rowvar=False), index=items, columns=items),
-                                    factors, **kwargs)
+        m = V.htmt_from_correlation(
+            pd.DataFrame(np.corrcoef(xb, rowvar=False), index=items, columns=items), factors, **kwargs
+        )
         want = [m.loc[r.factor_a, r.factor_b] for r in a.table.itertuples()]
         np.testing.assert_allclose(a.boot[b], want, rtol=0, atol=1e-12)
 

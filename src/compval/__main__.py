@@ -24,8 +24,10 @@ def _init(args) -> int:
     targets = [out / "codebook.yaml", out / "config.yaml"]
     existing = [str(t) for t in targets if t.exists()]
     if existing:
-        print(f"compval init: not overwriting {', '.join(existing)} (move it away or choose another --out)",
-              file=sys.stderr)
+        print(
+            f"compval init: not overwriting {', '.join(existing)} (move it away or choose another --out)",
+            file=sys.stderr,
+        )
         return 2
     try:
         raw, meta = read_table(args.survey, sheet=args.sheet, encoding=args.encoding)
@@ -51,10 +53,15 @@ def _init(args) -> int:
     for g in draft.columns:
         roles[g.role] = roles.get(g.role, 0) + 1
     n_comp = len(draft.codebook["modules"][0]["competencies"])
-    print(f"drafted {targets[0]} and {targets[1]} from {args.survey}: "
-          + ", ".join(f"{v} {k}" for k, v in roles.items()) + f"; {n_comp} competencies by prefix")
-    print(f"check the comments in {targets[0]}, then run:\n"
-          f"  snakemake --cores all --directory {out} --configfile {targets[1]}")
+    print(
+        f"drafted {targets[0]} and {targets[1]} from {args.survey}: "
+        + ", ".join(f"{v} {k}" for k, v in roles.items())
+        + f"; {n_comp} competencies by prefix"
+    )
+    print(
+        f"check the comments in {targets[0]}, then run:\n"
+        f"  snakemake --cores all --directory {out} --configfile {targets[1]}"
+    )
     return 0
 
 
@@ -85,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--instrument", help="the instrument's title (default: the export's file name)")
     p.add_argument("--sheet", help="XLSX sheet (default: the first)")
     p.add_argument("--encoding", help="CSV encoding (default: detected; UTF-8, GBK/GB18030)")
-    d = sub.add_parser("diff", help="what changed between two codebooks (items added, dropped, moved, reverse-keying; "
-                                     "competencies and dimensions renamed, split or merged)")
+    d = sub.add_parser(
+        "diff",
+        help="what changed between two codebooks (items added, dropped, moved, reverse-keying; "
+        "competencies and dimensions renamed, split or merged)",
+    )
     d.add_argument("old", help="the codebook before the revision")
     d.add_argument("new", help="the codebook after it")
     d.add_argument("--format", choices=["md", "csv"], default="md")

@@ -486,8 +486,9 @@ def careless_indices(
         out["longstring"] = np.nan
         out["avgstr"] = np.nan
         if not_computed is not None:
-            not_computed["longstring"] = "not applicable: the scale is continuous (runs of identical answers need " \
-                                         "answer categories)"
+            not_computed["longstring"] = (
+                "not applicable: the scale is continuous (runs of identical answers need answer categories)"
+            )
     out = out.join(irv(raw, irv_split))
     out["mahad"] = np.nan
     out["mahad_p"] = np.nan
@@ -500,15 +501,19 @@ def careless_indices(
                 raise
             not_computed["mahad"] = f"not computable on these data: {exc}"
     elif not_computed is not None:
-        not_computed["mahad"] = (f"not computable: {raw.notna().any(axis=1).sum()} respondents for {p} items "
-                                 "(Mahalanobis distances need more respondents than items)")
+        not_computed["mahad"] = (
+            f"not computable: {raw.notna().any(axis=1).sum()} respondents for {p} items "
+            "(Mahalanobis distances need more respondents than items)"
+        )
     if len(scales) >= 2:
         out = out.join(evenodd(sc, scales))
     else:
         out["evenodd"] = np.nan
         out["evenodd_n"] = 0
         if not_computed is not None:
-            not_computed["evenodd"] = f"not computable: even-odd consistency needs at least two scales ({len(scales)} given)"
+            not_computed["evenodd"] = (
+                f"not computable: even-odd consistency needs at least two scales ({len(scales)} given)"
+            )
     out = out.join(psychsyn(sc, psychsyn_critval, pairs=synonym_pairs))
     out = out.join(psychant(raw, psychant_critval))
     out["seconds_per_item"] = np.nan if duration is None else seconds_per_item(raw, duration)

@@ -70,8 +70,21 @@ __all__ = [
     "DEFAULT_CUTOFFS",
 ]
 
-PARAM_COLUMNS = ["lhs", "op", "rhs", "group", "free", "est", "se", "z", "pvalue", "ci_lower", "ci_upper",
-                 "std_lv", "std_all"]
+PARAM_COLUMNS = [
+    "lhs",
+    "op",
+    "rhs",
+    "group",
+    "free",
+    "est",
+    "se",
+    "z",
+    "pvalue",
+    "ci_lower",
+    "ci_upper",
+    "std_lv",
+    "std_all",
+]
 
 
 # =============================================================================================== builders
@@ -152,12 +165,19 @@ def orthogonal(factors: Mapping[str, Sequence[str]], name: str = "orthogonal") -
     for i in range(len(keys)):
         for j in range(i + 1, len(keys)):
             extra.append(f"{keys[i]} ~~ 0*{keys[j]}")
-    return ModelSpec(name=name, syntax=_syntax(f, extra), factors=f, orthogonal=True,
-                     identified=ok and all(len(v) >= 3 for v in f.values()), notes=tuple(notes))
+    return ModelSpec(
+        name=name,
+        syntax=_syntax(f, extra),
+        factors=f,
+        orthogonal=True,
+        identified=ok and all(len(v) >= 3 for v in f.values()),
+        notes=tuple(notes),
+    )
 
 
-def one_factor(factors: Mapping[str, Sequence[str]], name: str = "one_factor",
-               factor_name: str = "general") -> ModelSpec:
+def one_factor(
+    factors: Mapping[str, Sequence[str]], name: str = "one_factor", factor_name: str = "general"
+) -> ModelSpec:
     """A single factor measured by all indicators of all factors (the Harman-type competitor model)."""
     f = _clean(factors)
     items = list(dict.fromkeys(i for v in f.values() for i in v))
@@ -166,8 +186,7 @@ def one_factor(factors: Mapping[str, Sequence[str]], name: str = "one_factor",
     return ModelSpec(name=name, syntax=_syntax(g), factors=g, identified=ok, notes=tuple(notes))
 
 
-def modules(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, str],
-            name: str = "modules") -> ModelSpec:
+def modules(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, str], name: str = "modules") -> ModelSpec:
     """One correlated factor per higher group (module), measured by the items of its factors."""
     f = _clean(factors)
     missing = [k for k in f if k not in factor_module]
@@ -180,8 +199,12 @@ def modules(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, st
     return ModelSpec(name=name, syntax=_syntax(g), factors=g, identified=ok, notes=tuple(notes))
 
 
-def second_order(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, str] | None = None,
-                 name: str = "second_order", general_name: str = "general") -> ModelSpec:
+def second_order(
+    factors: Mapping[str, Sequence[str]],
+    factor_module: Mapping[str, str] | None = None,
+    name: str = "second_order",
+    general_name: str = "general",
+) -> ModelSpec:
     """First-order factors loading on second-order factors (one per module, or one general factor).
 
     Identification: a second-order factor with three or more first-order factors is identified with the
@@ -217,8 +240,10 @@ def second_order(factors: Mapping[str, Sequence[str]], factor_module: Mapping[st
             extra.append(f"{h} ~~ 1*{h}")
             standardized.update(members)
             higher[h] = members
-            notes.append(f"second-order factor {h!r} has two first-order factors: their loadings are constrained "
-                         f"equal in the standardized metric (first-order factors and {h!r} with unit variance)")
+            notes.append(
+                f"second-order factor {h!r} has two first-order factors: their loadings are constrained "
+                f"equal in the standardized metric (first-order factors and {h!r} with unit variance)"
+            )
         else:
             notes.append(f"module {h!r} has a single first-order factor: no second-order factor for it")
     if not higher:
@@ -259,8 +284,7 @@ def from_syntax(syntax: str, name: str = "user") -> ModelSpec:
     lv = set(factors)
     higher = {k: v for k, v in factors.items() if any(i in lv for i in v)}
     first = {k: v for k, v in factors.items() if k not in higher}
-    return ModelSpec(name=name, syntax=syntax if syntax.endswith("\n") else syntax + "\n", factors=first,
-                     higher=higher)
+    return ModelSpec(name=name, syntax=syntax if syntax.endswith("\n") else syntax + "\n", factors=first, higher=higher)
 
 
 # =============================================================================================== results
@@ -400,8 +424,9 @@ def fit_cfa(
     if estimator not in ("ML", "MLR", "WLSMV"):
         raise ValueError("estimator must be 'ML', 'MLR' or 'WLSMV'")
     if estimator == "WLSMV":
-        return _fit_wlsmv(data, model, std_lv=std_lv, missing=missing, group=group, group_equal=group_equal,
-                          orthogonal=orthogonal)
+        return _fit_wlsmv(
+            data, model, std_lv=std_lv, missing=missing, group=group, group_equal=group_equal, orthogonal=orthogonal
+        )
     if missing not in ("listwise", "ml"):
         raise ValueError("missing must be 'listwise' or 'ml'")
     if meanstructure is None:
@@ -410,12 +435,25 @@ def fit_cfa(
     warnings: list[str] = []
     # groups first (need their number for the table)
     labels, ys = _prepare_groups(data, observed_names(model.syntax), group, missing)
-    pt, st = build_partable(model.syntax, ngroups=len(labels), std_lv=std_lv, orthogonal=orth,
-                            meanstructure=meanstructure, group_equal=tuple(group_equal))
+    pt, st = build_partable(
+        model.syntax,
+        ngroups=len(labels),
+        std_lv=std_lv,
+        orthogonal=orth,
+        meanstructure=meanstructure,
+        group_equal=tuple(group_equal),
+    )
     m = Model(pt, st)
-    opts = {"std_lv": std_lv, "estimator": estimator, "missing": missing, "group": group,
-            "group_equal": tuple(group_equal), "meanstructure": meanstructure, "orthogonal": orth,
-            "robust_fiml": robust_fiml}
+    opts = {
+        "std_lv": std_lv,
+        "estimator": estimator,
+        "missing": missing,
+        "group": group,
+        "group_equal": tuple(group_equal),
+        "meanstructure": meanstructure,
+        "orthogonal": orth,
+        "robust_fiml": robust_fiml,
+    }
     status: list[str] = []
     if not model.identified:
         status.append("not identified (" + "; ".join(model.notes) + ")")
@@ -433,13 +471,17 @@ def fit_cfa(
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         status.append(f"not estimable: the saturated (h1) model could not be estimated ({exc})")
         return _failed(model, st, labels, m, status, warnings, estimator, opts)
-    singular = [str(g + 1 if labels[g] is None else labels[g]) for g, gd in enumerate(groups)
-                if not _positive_definite(gd.cov)]
+    singular = [
+        str(g + 1 if labels[g] is None else labels[g]) for g, gd in enumerate(groups) if not _positive_definite(gd.cov)
+    ]
     if singular:
         # lavaan stops here ("sample covariance matrix is not positive-definite")
         what = "sample" if missing == "listwise" else "EM-estimated (h1)"
-        status.append(f"not estimable: {what} covariance matrix not positive definite in group(s) "
-                      + ", ".join(singular) + " (fewer cases than indicators, or linearly dependent indicators)")
+        status.append(
+            f"not estimable: {what} covariance matrix not positive definite in group(s) "
+            + ", ".join(singular)
+            + " (fewer cases than indicators, or linearly dependent indicators)"
+        )
         warnings.append(status[-1])
         return _failed(model, st, labels, m, status, warnings, estimator, opts)
     try:
@@ -473,16 +515,35 @@ def fit_cfa(
         else:
             vcov = einv / ntot
     except np.linalg.LinAlgError:
-        warnings.append("could not compute standard errors: the information matrix could not be inverted "
-                        "(the model may not be identified)")
+        warnings.append(
+            "could not compute standard errors: the information matrix could not be inverted "
+            "(the model may not be identified)"
+        )
         if "not identified" not in " ".join(status):
             status.append("not identified (singular information matrix)")
     # ------------------------------------------------------------------ parameter table
     params, std_extra = _param_table(m, x, vcov, groups)
-    out = CFAResult(converged=converged, status="ok", params=params, fit={}, implied_cov=None, sample_cov=None,
-                    r2=pd.Series(dtype=float), warnings=warnings, model_name=model.name, syntax=model.syntax,
-                    estimator=estimator, group_labels=labels, ov_names=st.ov_names, lv_names=st.lv_names,
-                    vcov=vcov, _model=m, _groups=groups, _x=x, _options=opts)
+    out = CFAResult(
+        converged=converged,
+        status="ok",
+        params=params,
+        fit={},
+        implied_cov=None,
+        sample_cov=None,
+        r2=pd.Series(dtype=float),
+        warnings=warnings,
+        model_name=model.name,
+        syntax=model.syntax,
+        estimator=estimator,
+        group_labels=labels,
+        ov_names=st.ov_names,
+        lv_names=st.lv_names,
+        vcov=vcov,
+        _model=m,
+        _groups=groups,
+        _x=x,
+        _options=opts,
+    )
     imp, samp, r2 = {}, {}, []
     for g, gd in enumerate(groups):
         sigma, mu = m.implied(x, g, gd.mean)
@@ -560,14 +621,36 @@ def _fit_measures_failed(exc: Exception, warnings: list) -> str:
 def _failed(model, st, labels, m, status, warnings, estimator, opts) -> CFAResult:
     """Result for a model that could not be estimated at all (parameters as in the table, estimates NaN)."""
     pt = m.pt
-    params = pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
-                           "free": pt["free"] > 0, "est": np.where(pt["free"] > 0, np.nan, pt["value"])})
+    params = pd.DataFrame(
+        {
+            "lhs": pt["lhs"],
+            "op": pt["op"],
+            "rhs": pt["rhs"],
+            "group": pt["group"],
+            "free": pt["free"] > 0,
+            "est": np.where(pt["free"] > 0, np.nan, pt["value"]),
+        }
+    )
     for c in PARAM_COLUMNS[6:]:
         params[c] = np.nan
-    return CFAResult(converged=False, status="; ".join(status), params=params[PARAM_COLUMNS], fit={},
-                     implied_cov=None, sample_cov=None, r2=pd.Series(dtype=float), warnings=warnings,
-                     model_name=model.name, syntax=model.syntax, estimator=estimator, group_labels=labels,
-                     ov_names=st.ov_names, lv_names=st.lv_names, _model=m, _options=opts)
+    return CFAResult(
+        converged=False,
+        status="; ".join(status),
+        params=params[PARAM_COLUMNS],
+        fit={},
+        implied_cov=None,
+        sample_cov=None,
+        r2=pd.Series(dtype=float),
+        warnings=warnings,
+        model_name=model.name,
+        syntax=model.syntax,
+        estimator=estimator,
+        group_labels=labels,
+        ov_names=st.ov_names,
+        lv_names=st.lv_names,
+        _model=m,
+        _options=opts,
+    )
 
 
 def _param_table(m: Model, x, vcov, groups):
@@ -644,9 +727,23 @@ def _param_table(m: Model, x, vcov, groups):
             if v in m._endo():
                 r2[v] = 1 - M["P"][j, j] / veta[j, j]
         extras.append({"r2": pd.Series(r2, name="r2"), "veta": veta, "sigma": sigma, "M": M})
-    params = pd.DataFrame({"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"], "group": pt["group"],
-                           "free": free, "est": est, "se": se, "z": z, "pvalue": pval, "ci_lower": ci_l,
-                           "ci_upper": ci_u, "std_lv": std_lv, "std_all": std_all})
+    params = pd.DataFrame(
+        {
+            "lhs": pt["lhs"],
+            "op": pt["op"],
+            "rhs": pt["rhs"],
+            "group": pt["group"],
+            "free": free,
+            "est": est,
+            "se": se,
+            "z": z,
+            "pvalue": pval,
+            "ci_lower": ci_l,
+            "ci_upper": ci_u,
+            "std_lv": std_lv,
+            "std_all": std_all,
+        }
+    )
     return params[PARAM_COLUMNS], extras
 
 
@@ -715,8 +812,11 @@ def _residual_summaries(m: Model, x, groups, ntot) -> dict:
         eo_c, eo_m = rescale(S, ybar, vo, vo)
         ee_c, ee_m = rescale(sigma, mu, ve, vo)
         c_c, c_m = eo_c - ee_c, eo_m - ee_m
-        for name, rc, rm, idx in (("rmr", raw_c, raw_m, il), ("srmr_bentler", b_c, b_m, il),
-                                  ("crmr", c_c, c_m, il_off)):
+        for name, rc, rm, idx in (
+            ("rmr", raw_c, raw_m, il),
+            ("srmr_bentler", b_c, b_m, il),
+            ("crmr", c_c, c_m, il_off),
+        ):
             cov_part = rc[idx]
             acc[name + "_nomean"] += w * _rms(cov_part)
             tot = np.concatenate([rm, cov_part]) if m.meanstructure else cov_part
@@ -732,8 +832,7 @@ def _h1_mats(gd: GroupData, meanstructure: bool):
     Si = np.linalg.inv(S)
     K, L = np.tril_indices(p)
     # tr(Si E_kl Si E_mn) for symmetric basis matrices
-    t = (Si[L][:, K] * Si[K][:, L] + Si[L][:, L] * Si[K][:, K] + Si[K][:, K] * Si[L][:, L]
-         + Si[K][:, L] * Si[L][:, K])
+    t = Si[L][:, K] * Si[K][:, L] + Si[L][:, L] * Si[K][:, K] + Si[K][:, K] * Si[L][:, L] + Si[K][:, L] * Si[L][:, K]
     dk = np.where(K == L, 2.0, 1.0)
     t = t / np.outer(dk, dk)
     A_cov = 0.5 * t
@@ -829,8 +928,9 @@ def _complete_chisq(m: Model, x, groups) -> float:
         si = np.linalg.inv(sigma)
         d = gd.mean - mu
         p = len(d)
-        tot += gd.n * (np.linalg.slogdet(sigma)[1] + np.sum(si * gd.cov) + d @ si @ d
-                       - np.linalg.slogdet(gd.cov)[1] - p)
+        tot += gd.n * (
+            np.linalg.slogdet(sigma)[1] + np.sum(si * gd.cov) + d @ si @ d - np.linalg.slogdet(gd.cov)[1] - p
+        )
     return tot
 
 
@@ -889,8 +989,15 @@ def _fiml_corrected(m: Model, x, groups, ntot, base, version: str) -> dict:
     bm, xb = base["model"], base["x"]
     XX3n = _complete_chisq(bm, xb, groups)
     c3n = k_of(bm, xb) / base["df"]
-    return {"XX3": XX3, "df3": df, "c3": c3, "XX3.scaled": XX3 / c3, "XX3.null": XX3n, "df3.null": base["df"],
-            "c3.null": c3n}
+    return {
+        "XX3": XX3,
+        "df3": df,
+        "c3": c3,
+        "XX3.scaled": XX3 / c3,
+        "XX3.null": XX3n,
+        "df3.null": base["df"],
+        "c3.null": c3n,
+    }
 
 
 def _obj(model, x, groups):
@@ -906,8 +1013,13 @@ def _fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opt
     nmom = G * (p * (p + 1) // 2 + (p if m.meanstructure else 0))
     npar = m.nfree
     df = nmom - npar
-    fm: dict[str, float] = {"npar": npar, "fmin": f / 2, "chisq": X2, "df": df,
-                            "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan}
+    fm: dict[str, float] = {
+        "npar": npar,
+        "fmin": f / 2,
+        "chisq": X2,
+        "df": df,
+        "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
+    }
     base = _baseline(m, groups, estimator)
     X2n, dfn = base["chisq"], base["df"]
     scaled = estimator == "MLR" and have_info and df > 0
@@ -916,8 +1028,14 @@ def _fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opt
         c, sf_h1, sf_h0, trug = _robust_test(m, x, groups, ntot, info, df)
         c0 = base["c"]
         X2s, X2ns = X2 / c, X2n / c0
-        fm.update({"chisq.scaled": X2s, "df.scaled": df, "pvalue.scaled": float(stats.chi2.sf(X2s, df)),
-                   "chisq.scaling.factor": c})
+        fm.update(
+            {
+                "chisq.scaled": X2s,
+                "df.scaled": df,
+                "pvalue.scaled": float(stats.chi2.sf(X2s, df)),
+                "chisq.scaling.factor": c,
+            }
+        )
     # ingredients of the robust indices (lav_fit_cfi_lavobject / lav_fit_rmsea_lavobject)
     robust = scaled or (fiml and df > 0)
     if fiml and opts.get("robust_fiml") is False:
@@ -931,8 +1049,14 @@ def _fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opt
             XX3, df3, c3, XX3s, XX3n, c3n = X2, df, c, X2s, X2n, c0
     fm.update({"baseline.chisq": X2n, "baseline.df": dfn, "baseline.pvalue": float(stats.chi2.sf(X2n, dfn))})
     if scaled:
-        fm.update({"baseline.chisq.scaled": X2ns, "baseline.df.scaled": dfn,
-                   "baseline.pvalue.scaled": float(stats.chi2.sf(X2ns, dfn)), "baseline.chisq.scaling.factor": c0})
+        fm.update(
+            {
+                "baseline.chisq.scaled": X2ns,
+                "baseline.df.scaled": dfn,
+                "baseline.pvalue.scaled": float(stats.chi2.sf(X2ns, dfn)),
+                "baseline.chisq.scaling.factor": c0,
+            }
+        )
     fm["cfi"] = fi.cfi(X2, df, X2n, dfn)
     fm["tli"] = fi.tli(X2, df, X2n, dfn)
     if scaled:
@@ -941,35 +1065,78 @@ def _fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opt
     if robust:
         fm["cfi.robust"] = fi.cfi(XX3, df, XX3n, dfn, c3, c3n)
         fm["tli.robust"] = fi.tli(XX3, df, XX3n, dfn, c3, c3n)
-    fm.update({"nnfi": fm["tli"], "rfi": fi.rfi(X2, df, X2n, dfn), "nfi": fi.nfi(X2, df, X2n, dfn),
-               "pnfi": fi.pnfi(X2, df, X2n, dfn), "ifi": fi.ifi(X2, df, X2n, dfn), "rni": fi.rni(X2, df, X2n, dfn)})
+    fm.update(
+        {
+            "nnfi": fm["tli"],
+            "rfi": fi.rfi(X2, df, X2n, dfn),
+            "nfi": fi.nfi(X2, df, X2n, dfn),
+            "pnfi": fi.pnfi(X2, df, X2n, dfn),
+            "ifi": fi.ifi(X2, df, X2n, dfn),
+            "rni": fi.rni(X2, df, X2n, dfn),
+        }
+    )
     if scaled:
-        fm.update({"nnfi.scaled": fm["tli.scaled"], "rfi.scaled": fi.rfi(X2s, df, X2ns, dfn),
-                   "nfi.scaled": fi.nfi(X2s, df, X2ns, dfn), "pnfi.scaled": fi.pnfi(X2s, df, X2ns, dfn),
-                   "ifi.scaled": fi.ifi(X2s, df, X2ns, dfn), "rni.scaled": fi.rni(X2s, df, X2ns, dfn)})
+        fm.update(
+            {
+                "nnfi.scaled": fm["tli.scaled"],
+                "rfi.scaled": fi.rfi(X2s, df, X2ns, dfn),
+                "nfi.scaled": fi.nfi(X2s, df, X2ns, dfn),
+                "pnfi.scaled": fi.pnfi(X2s, df, X2ns, dfn),
+                "ifi.scaled": fi.ifi(X2s, df, X2ns, dfn),
+                "rni.scaled": fi.rni(X2s, df, X2ns, dfn),
+            }
+        )
     if robust:
         fm.update({"nnfi.robust": fm["tli.robust"], "rni.robust": fi.rni(XX3, df, XX3n, dfn, c3, c3n)})
     ll0, ll1 = _logl(groups, m, x)
-    fm.update({"logl": ll0, "unrestricted.logl": ll1, "aic": -2 * ll0 + 2 * npar,
-               "bic": -2 * ll0 + npar * np.log(ntot), "ntotal": ntot,
-               "bic2": -2 * ll0 + npar * np.log((ntot + 2) / 24)})
+    fm.update(
+        {
+            "logl": ll0,
+            "unrestricted.logl": ll1,
+            "aic": -2 * ll0 + 2 * npar,
+            "bic": -2 * ll0 + npar * np.log(ntot),
+            "ntotal": ntot,
+            "bic2": -2 * ll0 + npar * np.log((ntot + 2) / 24),
+        }
+    )
     if scaled:
         fm["scaling.factor.h1"] = sf_h1
         fm["scaling.factor.h0"] = sf_h0
     lo, hi = fi.rmsea_ci(X2, df, ntot, G)
-    fm.update({"rmsea": fi.rmsea(X2, df, ntot, G), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi,
-               "rmsea.ci.level": 0.90, "rmsea.pvalue": fi.rmsea_pvalue(X2, df, ntot, G), "rmsea.close.h0": 0.05,
-               "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, ntot, G), "rmsea.notclose.h0": 0.08})
+    fm.update(
+        {
+            "rmsea": fi.rmsea(X2, df, ntot, G),
+            "rmsea.ci.lower": lo,
+            "rmsea.ci.upper": hi,
+            "rmsea.ci.level": 0.90,
+            "rmsea.pvalue": fi.rmsea_pvalue(X2, df, ntot, G),
+            "rmsea.close.h0": 0.05,
+            "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, ntot, G),
+            "rmsea.notclose.h0": 0.08,
+        }
+    )
     if scaled:
         lo_s, hi_s = fi.rmsea_ci(X2, trug, ntot, G)
-        fm.update({"rmsea.scaled": fi.rmsea(X2, trug, ntot, G), "rmsea.ci.lower.scaled": lo_s,
-                   "rmsea.ci.upper.scaled": hi_s, "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2, trug, ntot, G),
-                   "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2, trug, ntot, G)})
+        fm.update(
+            {
+                "rmsea.scaled": fi.rmsea(X2, trug, ntot, G),
+                "rmsea.ci.lower.scaled": lo_s,
+                "rmsea.ci.upper.scaled": hi_s,
+                "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2, trug, ntot, G),
+                "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2, trug, ntot, G),
+            }
+        )
     if robust:
         lo_r, hi_r = fi.rmsea_ci(XX3s, df3, ntot, G, c=c3)
-        fm.update({"rmsea.robust": fi.rmsea(XX3, df3, ntot, G, c=c3), "rmsea.ci.lower.robust": lo_r,
-                   "rmsea.ci.upper.robust": hi_r, "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df3, ntot, G, c=c3),
-                   "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df3, ntot, G, c=c3)})
+        fm.update(
+            {
+                "rmsea.robust": fi.rmsea(XX3, df3, ntot, G, c=c3),
+                "rmsea.ci.lower.robust": lo_r,
+                "rmsea.ci.upper.robust": hi_r,
+                "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df3, ntot, G, c=c3),
+                "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df3, ntot, G, c=c3),
+            }
+        )
     fm.update(_residual_summaries(m, x, groups, ntot))
     fm["mfi"] = float(np.exp(-0.5 * (X2 - df) / ntot))
     fm["ecvi"] = float(X2 / ntot + 2 * npar / ntot) if G == 1 else np.nan
@@ -1003,8 +1170,11 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
     DataFrame with columns model, df, aic, bic, chisq, chisq_diff, df_diff, pvalue, cfi, rmsea, delta_cfi,
     delta_rmsea, aic_rank, bic_rank (ranks as nullable integers, <NA> for models without fit measures).
     """
-    items = list(fits.items()) if isinstance(fits, Mapping) else [(f.model_name or f"m{i + 1}", f)
-                                                                    for i, f in enumerate(fits)]
+    items = (
+        list(fits.items())
+        if isinstance(fits, Mapping)
+        else [(f.model_name or f"m{i + 1}", f) for i, f in enumerate(fits)]
+    )
 
     def has_fit(f):
         return np.isfinite(_fitval(f, "df")) and np.isfinite(_fitval(f, "chisq"))
@@ -1012,21 +1182,47 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
     items = sorted(items, key=lambda kv: (not has_fit(kv[1]), _fitval(kv[1], "df") if has_fit(kv[1]) else 0.0))
     ests = {f.estimator for _, f in items}
     if method is None:
-        method = {frozenset({"MLR"}): "satorra.bentler.2001",
-                  frozenset({"WLSMV"}): "satorra.2000"}.get(frozenset(ests), "standard")
+        method = {frozenset({"MLR"}): "satorra.bentler.2001", frozenset({"WLSMV"}): "satorra.2000"}.get(
+            frozenset(ests), "standard"
+        )
     rows = []
     prev = None
     for name, f in items:
-        v = {k: _fitval(f, k) for k in ("df", "aic", "bic", "chisq", "cfi", "rmsea", "cfi.robust",
-                                        "rmsea.robust", "cfi.scaled", "rmsea.scaled", "chisq.scaling.factor")}
+        v = {
+            k: _fitval(f, k)
+            for k in (
+                "df",
+                "aic",
+                "bic",
+                "chisq",
+                "cfi",
+                "rmsea",
+                "cfi.robust",
+                "rmsea.robust",
+                "cfi.scaled",
+                "rmsea.scaled",
+                "chisq.scaling.factor",
+            )
+        }
 
         def pick(idx):  # robust version under MLR/WLSMV, else scaled (WLSMV), else standard
             order = [f"{idx}.robust", f"{idx}.scaled"] if method != "standard" else []
             return next((v[k] for k in order if np.isfinite(v[k])), v[idx])
 
-        r = {"model": name, "df": v["df"], "aic": v["aic"], "bic": v["bic"], "chisq": v["chisq"],
-             "chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan, "cfi": pick("cfi"), "rmsea": pick("rmsea"),
-             "delta_cfi": np.nan, "delta_rmsea": np.nan}
+        r = {
+            "model": name,
+            "df": v["df"],
+            "aic": v["aic"],
+            "bic": v["bic"],
+            "chisq": v["chisq"],
+            "chisq_diff": np.nan,
+            "df_diff": np.nan,
+            "pvalue": np.nan,
+            "cfi": pick("cfi"),
+            "rmsea": pick("rmsea"),
+            "delta_cfi": np.nan,
+            "delta_rmsea": np.nan,
+        }
         if prev is not None and has_fit(f):
             pv = prev[1]
             ddf = v["df"] - pv["df"]
@@ -1046,8 +1242,23 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
         rows.append(r)
         if has_fit(f):
             prev = (r, v, f)
-    out = pd.DataFrame(rows, columns=["model", "df", "aic", "bic", "chisq", "chisq_diff", "df_diff", "pvalue",
-                                      "cfi", "rmsea", "delta_cfi", "delta_rmsea"])
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "model",
+            "df",
+            "aic",
+            "bic",
+            "chisq",
+            "chisq_diff",
+            "df_diff",
+            "pvalue",
+            "cfi",
+            "rmsea",
+            "delta_cfi",
+            "delta_rmsea",
+        ],
+    )
     for crit in ("aic", "bic"):
         out[f"{crit}_rank"] = out[crit].rank(method="min").astype("Int64")
     return out
@@ -1104,15 +1315,24 @@ def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> d
     T1, T0 = fit1.fit["chisq"], fit0.fit["chisq"]
     m = int(round(fit0.fit["df"] - fit1.fit["df"]))
     if m == 0:
-        return {"chisq_diff": T0 - T1, "df_diff": 0, "pvalue": np.nan, "scale": np.nan, "shift": np.nan,
-                "trace_ugamma": np.nan, "trace_ugamma2": np.nan}
+        return {
+            "chisq_diff": T0 - T1,
+            "df_diff": 0,
+            "pvalue": np.nan,
+            "scale": np.nan,
+            "shift": np.nan,
+            "trace_ugamma": np.nan,
+            "trace_ugamma2": np.nan,
+        }
     H = np.linalg.pinv(D1) @ D0
     A = null_space(H.T).T
     P = D1.T @ (w[:, None] * D1)
     Pi = np.linalg.inv(P)
     APA = A @ Pi @ A.T
-    keep = ~((np.abs(APA.sum(axis=1)) < np.sqrt(np.finfo(float).eps))
-             & (np.abs(APA.sum(axis=0)) < np.sqrt(np.finfo(float).eps)))
+    keep = ~(
+        (np.abs(APA.sum(axis=1)) < np.sqrt(np.finfo(float).eps))
+        & (np.abs(APA.sum(axis=0)) < np.sqrt(np.finfo(float).eps))
+    )
     A = A[keep]
     PAAPAAP = Pi @ A.T @ np.linalg.pinv(A @ Pi @ A.T) @ A @ Pi
     WD = w[:, None] * D1
@@ -1124,16 +1344,24 @@ def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> d
         T, ddf = (T0 - T1) * a + b, m
     else:
         a, b = tr2 / tr1, np.nan
-        T, ddf = (T0 - T1) / a, tr1 ** 2 / tr2
-    return {"chisq_diff": float(T), "df_diff": ddf, "pvalue": float(stats.chi2.sf(T, ddf)), "scale": float(a),
-            "shift": float(b), "trace_ugamma": tr1, "trace_ugamma2": tr2}
+        T, ddf = (T0 - T1) / a, tr1**2 / tr2
+    return {
+        "chisq_diff": float(T),
+        "df_diff": ddf,
+        "pvalue": float(stats.chi2.sf(T, ddf)),
+        "scale": float(a),
+        "shift": float(b),
+        "trace_ugamma": tr1,
+        "trace_ugamma2": tr2,
+    }
 
 
 DEFAULT_CUTOFFS = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
 
 
-def fit_verdict(fit: Mapping[str, float], cutoffs: Mapping[str, Any] | None = None,
-                robust: bool = False) -> pd.DataFrame:
+def fit_verdict(
+    fit: Mapping[str, float], cutoffs: Mapping[str, Any] | None = None, robust: bool = False
+) -> pd.DataFrame:
     """Compare fit indices with cut-offs (default: Hu & Bentler 1999: CFI/TLI >= .95, RMSEA <= .06, SRMR <= .08).
 
     ``cutoffs`` maps an index name to ``(">=" or "<=", value)``, or to a bare number (then ``<=`` for
@@ -1153,15 +1381,28 @@ def fit_verdict(fit: Mapping[str, float], cutoffs: Mapping[str, Any] | None = No
     return pd.DataFrame(rows)
 
 
-INVARIANCE_STEPS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts"),
-                    "strict": ("loadings", "intercepts", "residuals")}
+INVARIANCE_STEPS = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+}
 
 
-def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: str, *, std_lv: bool = False,
-                           estimator: str = "ML", missing: str = "listwise",
-                           steps: Sequence[str] = tuple(INVARIANCE_STEPS), delta_cfi: float = 0.010,
-                           delta_rmsea: float = 0.015, robust_fiml: bool | None = None,
-                           fallback: tuple[str, str] | None = None):
+def measurement_invariance(
+    data: pd.DataFrame,
+    model: ModelSpec | str,
+    group: str,
+    *,
+    std_lv: bool = False,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    steps: Sequence[str] = tuple(INVARIANCE_STEPS),
+    delta_cfi: float = 0.010,
+    delta_rmsea: float = 0.015,
+    robust_fiml: bool | None = None,
+    fallback: tuple[str, str] | None = None,
+):
     """Configural -> metric -> scalar -> strict invariance across ``group`` (Meredith 1993; Chen 2007 criteria).
 
     Each step is ``cfa(model, group=, group.equal=, missing=)``; consecutive steps are compared with
@@ -1217,12 +1458,22 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
     for s in steps:
         if ordinal and "residuals" in INVARIANCE_STEPS[s]:
             fits[s] = None
-            errors[s] = ("not applicable: under the delta parameterisation of ordinal items the residual variances "
-                         "are not parameters (strict invariance needs the theta parameterisation)")
+            errors[s] = (
+                "not applicable: under the delta parameterisation of ordinal items the residual variances "
+                "are not parameters (strict invariance needs the theta parameterisation)"
+            )
             continue
         try:
-            fits[s] = fit_cfa(data, model, std_lv=std_lv, estimator=estimator, missing=missing, group=group,
-                              group_equal=INVARIANCE_STEPS[s], robust_fiml=robust_fiml)
+            fits[s] = fit_cfa(
+                data,
+                model,
+                std_lv=std_lv,
+                estimator=estimator,
+                missing=missing,
+                group=group,
+                group_equal=INVARIANCE_STEPS[s],
+                robust_fiml=robust_fiml,
+            )
         except Exception as exc:  # a step that cannot be set up is reported, never raised
             fits[s] = None
             errors[s] = f"estimation failed ({type(exc).__name__}: {exc})"
@@ -1237,24 +1488,46 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
             c = _fitval(f, "cfi.scaled") if f is not None else np.nan
             r = _fitval(f, "rmsea.scaled") if f is not None else np.nan
         else:
-            c = _fitval(f, "cfi.robust") if f is not None and rob and "cfi.robust" in fm else (
-                _fitval(f, "cfi") if f is not None else np.nan)
-            r = _fitval(f, "rmsea.robust") if f is not None and rob and "rmsea.robust" in fm else (
-                _fitval(f, "rmsea") if f is not None else np.nan)
-        row = {"step": s, "df": _fitval(f, "df") if f is not None else np.nan,
-               "chisq": _fitval(f, "chisq") if f is not None else np.nan, "cfi": c, "rmsea": r,
-               "srmr": _fitval(f, "srmr") if f is not None else np.nan, "chisq_diff": np.nan, "df_diff": np.nan,
-               "pvalue": np.nan, "delta_cfi": np.nan, "delta_rmsea": np.nan, "holds": True if ok else np.nan,
-               "status": f.status if f is not None else errors[s]}
+            c = (
+                _fitval(f, "cfi.robust")
+                if f is not None and rob and "cfi.robust" in fm
+                else (_fitval(f, "cfi") if f is not None else np.nan)
+            )
+            r = (
+                _fitval(f, "rmsea.robust")
+                if f is not None and rob and "rmsea.robust" in fm
+                else (_fitval(f, "rmsea") if f is not None else np.nan)
+            )
+        row = {
+            "step": s,
+            "df": _fitval(f, "df") if f is not None else np.nan,
+            "chisq": _fitval(f, "chisq") if f is not None else np.nan,
+            "cfi": c,
+            "rmsea": r,
+            "srmr": _fitval(f, "srmr") if f is not None else np.nan,
+            "chisq_diff": np.nan,
+            "df_diff": np.nan,
+            "pvalue": np.nan,
+            "delta_cfi": np.nan,
+            "delta_rmsea": np.nan,
+            "holds": True if ok else np.nan,
+            "status": f.status if f is not None else errors[s],
+        }
         if prev is not None:
             pf = fits[prev]
             prev_ok = rows[-1]["_ok"]
             if ok and prev_ok:
                 cmp = compare_models({prev: pf, s: f})
                 last = cmp.loc[cmp["model"] == s].iloc[0]
-                row.update({"chisq_diff": last["chisq_diff"], "df_diff": last["df_diff"],
-                            "pvalue": last["pvalue"], "delta_cfi": c - rows[-1]["cfi"],
-                            "delta_rmsea": r - rows[-1]["rmsea"]})
+                row.update(
+                    {
+                        "chisq_diff": last["chisq_diff"],
+                        "df_diff": last["df_diff"],
+                        "pvalue": last["pvalue"],
+                        "delta_cfi": c - rows[-1]["cfi"],
+                        "delta_rmsea": r - rows[-1]["rmsea"],
+                    }
+                )
                 if np.isfinite(row["delta_cfi"]) and np.isfinite(row["delta_rmsea"]):
                     row["holds"] = bool((-row["delta_cfi"]) <= delta_cfi and row["delta_rmsea"] <= delta_rmsea)
                 else:
@@ -1272,9 +1545,19 @@ def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: st
     conf = table.loc[table["step"] == "configural", "status"]
     if ordinal and fallback is not None and len(conf) and "is empty in group" in str(conf.iloc[0]):
         fb_table, fb_fits, fb_fail = measurement_invariance(
-            data, model, group, std_lv=std_lv, estimator=fallback[0], missing=fallback[1], steps=steps,
-            delta_cfi=delta_cfi, delta_rmsea=delta_rmsea)
-        fb_table["note"] = f"WLSMV not estimable ({conf.iloc[0].removeprefix('not estimable: ')}); fitted by {fallback[0]}"
+            data,
+            model,
+            group,
+            std_lv=std_lv,
+            estimator=fallback[0],
+            missing=fallback[1],
+            steps=steps,
+            delta_cfi=delta_cfi,
+            delta_rmsea=delta_rmsea,
+        )
+        fb_table["note"] = (
+            f"WLSMV not estimable ({conf.iloc[0].removeprefix('not estimable: ')}); fitted by {fallback[0]}"
+        )
         return fb_table, fb_fits, fb_fail
     return table, fits, first_fail
 
@@ -1303,11 +1586,31 @@ def modification_indices(fit: CFAResult, top: int | None = None, minimum: float 
         return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"])
     # extended model: add candidates as free parameters (value 0)
     pt = m.pt
-    ext = pt[~pt.apply(lambda r: (r["op"] == "~~" and r["lhs"] != r["rhs"] and r["free"] == 0 and
-                                  (r["lhs"], "~~", r["rhs"]) in cand), axis=1)].copy()
+    ext = pt[
+        ~pt.apply(
+            lambda r: (
+                r["op"] == "~~" and r["lhs"] != r["rhs"] and r["free"] == 0 and (r["lhs"], "~~", r["rhs"]) in cand
+            ),
+            axis=1,
+        )
+    ].copy()
     nq = m.nfree
-    add = pd.DataFrame([{"lhs": l, "op": o, "rhs": r, "group": 1, "user": False, "free": nq + k + 1,
-                         "value": np.nan, "label": "", "start": np.nan} for k, (l, o, r) in enumerate(cand)])
+    add = pd.DataFrame(
+        [
+            {
+                "lhs": l,
+                "op": o,
+                "rhs": r,
+                "group": 1,
+                "user": False,
+                "free": nq + k + 1,
+                "value": np.nan,
+                "label": "",
+                "start": np.nan,
+            }
+            for k, (l, o, r) in enumerate(cand)
+        ]
+    )
     ext = pd.concat([ext, add], ignore_index=True)
     em = Model(ext, m.st)
     xe = np.concatenate([x, np.zeros(len(cand))])
@@ -1323,7 +1626,7 @@ def modification_indices(fit: CFAResult, top: int | None = None, minimum: float 
         v[v < np.sqrt(np.finfo(float).eps)] = np.nan  # candidate not identified given the model: dropped (lavaan)
         g2 = g[nq:]
         n = fit.fit.get("ntotal", sum(gd.n for gd in groups))
-        mi = n * g2 ** 2 / v
+        mi = n * g2**2 / v
         epc = -g2 / v
     # standardized EPCs
     M = m.matrices(x, 0)
@@ -1348,9 +1651,22 @@ def modification_indices(fit: CFAResult, top: int | None = None, minimum: float 
             i, j = m.lv.index(l), m.lv.index(r)
             sepc_lv.append(e / (sd_lv[i] * sd_lv[j]))
             sepc_all.append(e / (sd_lv[i] * sd_lv[j]))
-    out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand], "rhs": [c[2] for c in cand],
-                        "mi": mi, "epc": epc, "sepc.lv": sepc_lv, "sepc.all": sepc_all})
-    out = out[out["mi"].notna() & (out["mi"] >= minimum)].sort_values("mi", ascending=False, kind="mergesort").reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "lhs": [c[0] for c in cand],
+            "op": [c[1] for c in cand],
+            "rhs": [c[2] for c in cand],
+            "mi": mi,
+            "epc": epc,
+            "sepc.lv": sepc_lv,
+            "sepc.all": sepc_all,
+        }
+    )
+    out = (
+        out[out["mi"].notna() & (out["mi"] >= minimum)]
+        .sort_values("mi", ascending=False, kind="mergesort")
+        .reset_index(drop=True)
+    )
     return out.head(top) if top else out
 
 
@@ -1367,11 +1683,11 @@ def _mi_candidates(m: Model) -> list[tuple[str, str, str]]:
             if (f, "=~", v) not in have:
                 cand.append((f, "=~", v))
     for i, a in enumerate(m.ov):
-        for b in m.ov[i + 1:]:
+        for b in m.ov[i + 1 :]:
             if (a, "~~", b) not in have:
                 cand.append((a, "~~", b))
     for i, a in enumerate(first_lv):
-        for b in first_lv[i + 1:]:
+        for b in first_lv[i + 1 :]:
             if (a, "~~", b) not in have or _is_fixed(pt, a, b):
                 cand.append((a, "~~", b))
     return cand
@@ -1405,7 +1721,7 @@ def _mi_dwls(em: Model, xe: np.ndarray, samp, nq: int, ncand: int) -> tuple[np.n
     v = np.diag(I22 - I12.T @ np.linalg.solve(I11, I12)).copy()
     v[v < np.sqrt(np.finfo(float).eps)] = np.nan
     d2 = d[cc]
-    return n * d2 ** 2 / v, -d2 / v
+    return n * d2**2 / v, -d2 / v
 
 
 def _is_fixed(pt, a, b):
@@ -1455,7 +1771,6 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
     gd = fit._groups[0]
     M = m.matrices(x, 0)
     A = np.linalg.inv(np.eye(m.m) - M["B"])
-    veta = A @ M["P"] @ A.T
     sigma, mu = m.implied(x, 0, gd.mean)
     eeta = A @ M["al"] if m.meanstructure else np.zeros(m.m)
     y = data[m.ov].to_numpy(dtype=float)
@@ -1476,8 +1791,9 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
 
 
 # =============================================================================================== ordinal (WLSMV)
-def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: str, group, group_equal,
-               orthogonal) -> CFAResult:
+def _fit_wlsmv(
+    data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: str, group, group_equal, orthogonal
+) -> CFAResult:
     """Ordinal CFA by DWLS with robust SEs and the scaled-and-shifted test, as ``lavaan::cfa(model, data,
     ordered = TRUE, estimator = "WLSMV")`` (lavaan 0.6.14, delta parameterisation).
 
@@ -1494,8 +1810,16 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
     from .sem import ordinal as ordm
 
     orth = model.orthogonal if orthogonal is None else orthogonal
-    opts = {"std_lv": std_lv, "estimator": "WLSMV", "missing": missing, "group": group,
-            "group_equal": tuple(group_equal), "meanstructure": False, "orthogonal": orth, "robust_fiml": None}
+    opts = {
+        "std_lv": std_lv,
+        "estimator": "WLSMV",
+        "missing": missing,
+        "group": group,
+        "group_equal": tuple(group_equal),
+        "meanstructure": False,
+        "orthogonal": orth,
+        "robust_fiml": None,
+    }
     warnings: list[str] = []
     status: list[str] = []
     pt, st = build_partable(model.syntax, std_lv=std_lv, orthogonal=orth)
@@ -1505,8 +1829,16 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
         raise ValueError("missing must be 'listwise' or 'pairwise' with estimator='WLSMV'")
     opts["missing"] = "listwise" if missing == "listwise" else "pairwise"
     if group is not None:
-        return _fit_wlsmv_mg(data, model, std_lv=std_lv, missing=opts["missing"], group=group,
-                             group_equal=tuple(group_equal), orth=orth, opts=opts)
+        return _fit_wlsmv_mg(
+            data,
+            model,
+            std_lv=std_lv,
+            missing=opts["missing"],
+            group=group,
+            group_equal=tuple(group_equal),
+            orth=orth,
+            opts=opts,
+        )
     if not model.identified:
         status.append("not identified (" + "; ".join(model.notes) + ")")
     ov = st.ov_names
@@ -1571,19 +1903,46 @@ def _fit_wlsmv(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: s
     q = stats.norm.ppf(0.975)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = res.th / th_se
-    th_rows = pd.DataFrame({"lhs": [ov[i] for i in samp.th_var],
-                            "op": "|", "rhs": [nm.split("|")[1] for nm in samp.names[:nth]], "group": 1,
-                            "free": True, "est": res.th, "se": th_se, "z": z, "pvalue": 2 * stats.norm.sf(np.abs(z)),
-                            "ci_lower": res.th - q * th_se, "ci_upper": res.th + q * th_se, "std_lv": res.th,
-                            "std_all": res.th})
+    th_rows = pd.DataFrame(
+        {
+            "lhs": [ov[i] for i in samp.th_var],
+            "op": "|",
+            "rhs": [nm.split("|")[1] for nm in samp.names[:nth]],
+            "group": 1,
+            "free": True,
+            "est": res.th,
+            "se": th_se,
+            "z": z,
+            "pvalue": 2 * stats.norm.sf(np.abs(z)),
+            "ci_lower": res.th - q * th_se,
+            "ci_upper": res.th + q * th_se,
+            "std_lv": res.th,
+            "std_all": res.th,
+        }
+    )
     params = pd.concat([params, th_rows[PARAM_COLUMNS]], ignore_index=True)
     sigma, _ = m.implied(x, 0)
-    out = CFAResult(converged=converged, status="ok", params=params, fit={},
-                    implied_cov=pd.DataFrame(sigma, index=ov, columns=ov),
-                    sample_cov=pd.DataFrame(samp.cor, index=ov, columns=ov), r2=std_extra[0]["r2"],
-                    warnings=warnings, model_name=model.name, syntax=model.syntax, estimator="WLSMV",
-                    group_labels=labels, ov_names=ov, lv_names=st.lv_names, vcov=vcov, _model=m, _groups=[gd],
-                    _x=x, _options=opts)
+    out = CFAResult(
+        converged=converged,
+        status="ok",
+        params=params,
+        fit={},
+        implied_cov=pd.DataFrame(sigma, index=ov, columns=ov),
+        sample_cov=pd.DataFrame(samp.cor, index=ov, columns=ov),
+        r2=std_extra[0]["r2"],
+        warnings=warnings,
+        model_name=model.name,
+        syntax=model.syntax,
+        estimator="WLSMV",
+        group_labels=labels,
+        ov_names=ov,
+        lv_names=st.lv_names,
+        vcov=vcov,
+        _model=m,
+        _groups=[gd],
+        _x=x,
+        _options=opts,
+    )
     out._options["ordinal"] = {"sample": samp, "dwls": res, "vcov_full": vcov_th}
     status += _admissibility(m, x, params[params["op"] != "|"], std_extra, warnings)
     if converged and df_model >= 0 and vcov_th is not None:
@@ -1632,48 +1991,86 @@ def _fit_measures_wlsmv(samples: list, jacs: list, ests: list, npar: int, df: in
     es = [s.wls_obs - e for s, e in zip(samples, ests)]
     X2 = float(sum((s.n - 1) * np.sum(w * e * e) for s, w, e in zip(samples, ws, es)))
     ss = mg_scaled_shifted(samples, jacs, X2, df)
-    X2n = float(sum((s.n - 1) * np.sum(w[s.nth:] * s.wls_obs[s.nth:] ** 2) for s, w in zip(samples, ws)))
+    X2n = float(sum((s.n - 1) * np.sum(w[s.nth :] * s.wls_obs[s.nth :] ** 2) for s, w in zip(samples, ws)))
     dfn = sum(len(s.pair_i) for s in samples)
     nth_tot = sum(s.nth for s in samples)
     jb, off = [], 0
     for s in samples:
         J = np.zeros((len(s.wls_obs), nth_tot))
-        J[:s.nth, off:off + s.nth] = np.eye(s.nth)
+        J[: s.nth, off : off + s.nth] = np.eye(s.nth)
         off += s.nth
         jb.append(J)
     ssn = mg_scaled_shifted(samples, jb, X2n, dfn)
     X2s, X2ns = ss["stat"], ssn["stat"]
-    fm: dict[str, float] = {"npar": npar, "fmin": X2 / (2 * ntot), "chisq": X2, "df": df,
-                            "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
-                            "chisq.scaled": X2s, "df.scaled": df,
-                            "pvalue.scaled": float(stats.chi2.sf(X2s, df)) if df > 0 else np.nan,
-                            "chisq.scaling.factor": ss["scaling.factor"], "chisq.shift.parameter": ss["shift.parameter"],
-                            "trace.UGamma": ss["trace.UGamma"], "trace.UGamma2": ss["trace.UGamma2"],
-                            "baseline.chisq": X2n, "baseline.df": dfn, "baseline.pvalue": float(stats.chi2.sf(X2n, dfn)),
-                            "baseline.chisq.scaled": X2ns, "baseline.df.scaled": dfn,
-                            "baseline.pvalue.scaled": float(stats.chi2.sf(X2ns, dfn)),
-                            "baseline.chisq.scaling.factor": ssn["scaling.factor"]}
+    fm: dict[str, float] = {
+        "npar": npar,
+        "fmin": X2 / (2 * ntot),
+        "chisq": X2,
+        "df": df,
+        "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
+        "chisq.scaled": X2s,
+        "df.scaled": df,
+        "pvalue.scaled": float(stats.chi2.sf(X2s, df)) if df > 0 else np.nan,
+        "chisq.scaling.factor": ss["scaling.factor"],
+        "chisq.shift.parameter": ss["shift.parameter"],
+        "trace.UGamma": ss["trace.UGamma"],
+        "trace.UGamma2": ss["trace.UGamma2"],
+        "baseline.chisq": X2n,
+        "baseline.df": dfn,
+        "baseline.pvalue": float(stats.chi2.sf(X2n, dfn)),
+        "baseline.chisq.scaled": X2ns,
+        "baseline.df.scaled": dfn,
+        "baseline.pvalue.scaled": float(stats.chi2.sf(X2ns, dfn)),
+        "baseline.chisq.scaling.factor": ssn["scaling.factor"],
+    }
     fm["cfi"] = fi.cfi(X2, df, X2n, dfn)
     fm["tli"] = fi.tli(X2, df, X2n, dfn)
     fm["cfi.scaled"] = fi.cfi(X2s, df, X2ns, dfn)
     fm["tli.scaled"] = fi.tli(X2s, df, X2ns, dfn)
-    fm.update({"nnfi": fm["tli"], "rfi": fi.rfi(X2, df, X2n, dfn), "nfi": fi.nfi(X2, df, X2n, dfn),
-               "pnfi": fi.pnfi(X2, df, X2n, dfn), "ifi": fi.ifi(X2, df, X2n, dfn), "rni": fi.rni(X2, df, X2n, dfn),
-               "nnfi.scaled": fm["tli.scaled"], "rfi.scaled": fi.rfi(X2s, df, X2ns, dfn),
-               "nfi.scaled": fi.nfi(X2s, df, X2ns, dfn), "pnfi.scaled": fi.pnfi(X2s, df, X2ns, dfn),
-               "ifi.scaled": fi.ifi(X2s, df, X2ns, dfn), "rni.scaled": fi.rni(X2s, df, X2ns, dfn)})
-    fm.update({"logl": np.nan, "unrestricted.logl": np.nan, "aic": np.nan, "bic": np.nan, "bic2": np.nan,
-               "ntotal": ntot})
+    fm.update(
+        {
+            "nnfi": fm["tli"],
+            "rfi": fi.rfi(X2, df, X2n, dfn),
+            "nfi": fi.nfi(X2, df, X2n, dfn),
+            "pnfi": fi.pnfi(X2, df, X2n, dfn),
+            "ifi": fi.ifi(X2, df, X2n, dfn),
+            "rni": fi.rni(X2, df, X2n, dfn),
+            "nnfi.scaled": fm["tli.scaled"],
+            "rfi.scaled": fi.rfi(X2s, df, X2ns, dfn),
+            "nfi.scaled": fi.nfi(X2s, df, X2ns, dfn),
+            "pnfi.scaled": fi.pnfi(X2s, df, X2ns, dfn),
+            "ifi.scaled": fi.ifi(X2s, df, X2ns, dfn),
+            "rni.scaled": fi.rni(X2s, df, X2ns, dfn),
+        }
+    )
+    fm.update(
+        {"logl": np.nan, "unrestricted.logl": np.nan, "aic": np.nan, "bic": np.nan, "bic2": np.nan, "ntotal": ntot}
+    )
     # RMSEA: lavaan uses ntotal minus the number of groups for DWLS
     nr = ntot - G
     lo, hi = fi.rmsea_ci(X2, df, nr, G)
-    fm.update({"rmsea": fi.rmsea(X2, df, nr, G), "rmsea.ci.lower": lo, "rmsea.ci.upper": hi, "rmsea.ci.level": 0.90,
-               "rmsea.pvalue": fi.rmsea_pvalue(X2, df, nr, G), "rmsea.close.h0": 0.05,
-               "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, nr, G), "rmsea.notclose.h0": 0.08})
+    fm.update(
+        {
+            "rmsea": fi.rmsea(X2, df, nr, G),
+            "rmsea.ci.lower": lo,
+            "rmsea.ci.upper": hi,
+            "rmsea.ci.level": 0.90,
+            "rmsea.pvalue": fi.rmsea_pvalue(X2, df, nr, G),
+            "rmsea.close.h0": 0.05,
+            "rmsea.notclose.pvalue": fi.rmsea_notclose_pvalue(X2, df, nr, G),
+            "rmsea.notclose.h0": 0.08,
+        }
+    )
     lo_s, hi_s = fi.rmsea_ci(X2s, df, nr, G)
-    fm.update({"rmsea.scaled": fi.rmsea(X2s, df, nr, G), "rmsea.ci.lower.scaled": lo_s,
-               "rmsea.ci.upper.scaled": hi_s, "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, nr, G),
-               "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2s, df, nr, G)})
+    fm.update(
+        {
+            "rmsea.scaled": fi.rmsea(X2s, df, nr, G),
+            "rmsea.ci.lower.scaled": lo_s,
+            "rmsea.ci.upper.scaled": hi_s,
+            "rmsea.pvalue.scaled": fi.rmsea_pvalue(X2s, df, nr, G),
+            "rmsea.notclose.pvalue.scaled": fi.rmsea_notclose_pvalue(X2s, df, nr, G),
+        }
+    )
     if robust:
         fm.update(_catml_robust(samples, jacs, ests, df, nr))
     acc = dict.fromkeys(("rmr", "rmr_nomean", "crmr", "crmr_nomean"), 0.0)
@@ -1739,11 +2136,17 @@ def _catml_robust(samples: list, jacs: list, ests: list, df: int, nr: int) -> di
     c0 = float(np.trace(Gm)) / dfn
     XX3s = XX3 / c
     lo, hi = fi.rmsea_ci(XX3s, df, nr, G, c=c)
-    return {"cfi.robust": fi.cfi(XX3, df, XX3n, dfn, c, c0), "tli.robust": fi.tli(XX3, df, XX3n, dfn, c, c0),
-            "nnfi.robust": fi.tli(XX3, df, XX3n, dfn, c, c0), "rni.robust": fi.rni(XX3, df, XX3n, dfn, c, c0),
-            "rmsea.robust": fi.rmsea(XX3, df, nr, G, c=c), "rmsea.ci.lower.robust": lo, "rmsea.ci.upper.robust": hi,
-            "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df, nr, G, c=c),
-            "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df, nr, G, c=c)}
+    return {
+        "cfi.robust": fi.cfi(XX3, df, XX3n, dfn, c, c0),
+        "tli.robust": fi.tli(XX3, df, XX3n, dfn, c, c0),
+        "nnfi.robust": fi.tli(XX3, df, XX3n, dfn, c, c0),
+        "rni.robust": fi.rni(XX3, df, XX3n, dfn, c, c0),
+        "rmsea.robust": fi.rmsea(XX3, df, nr, G, c=c),
+        "rmsea.ci.lower.robust": lo,
+        "rmsea.ci.upper.robust": hi,
+        "rmsea.pvalue.robust": fi.rmsea_pvalue(XX3s, df, nr, G, c=c),
+        "rmsea.notclose.pvalue.robust": fi.rmsea_notclose_pvalue(XX3s, df, nr, G, c=c),
+    }
 
 
 def _factor_scores_ebm(fit: CFAResult, data: pd.DataFrame, maxit: int = 100, tol: float = 1e-10) -> pd.DataFrame:
@@ -1767,7 +2170,7 @@ def _factor_scores_ebm(fit: CFAResult, data: pd.DataFrame, maxit: int = 100, tol
     start = np.concatenate([[0], np.cumsum([len(lv) - 1 for lv in samp.levels])])
     for j in range(p):
         cats = np.asarray(samp.levels[j])
-        th = np.concatenate([[-np.inf], samp.th[start[j]:start[j + 1]], [np.inf]])
+        th = np.concatenate([[-np.inf], samp.th[start[j] : start[j + 1]], [np.inf]])
         c = np.searchsorted(cats, y[obs[:, j], j])
         if np.any(c >= len(cats)) or np.any(cats[np.clip(c, 0, len(cats) - 1)] != y[obs[:, j], j]):
             raise ValueError(f"item {ov[j]!r} has values not seen when the model was fitted")
@@ -1783,7 +2186,7 @@ def _factor_scores_ebm(fit: CFAResult, data: pd.DataFrame, maxit: int = 100, tol
         zfu = np.where(np.isfinite(zu), np.nan_to_num(zu) * fu, 0.0)
         zfl = np.where(np.isfinite(zl), np.nan_to_num(zl) * fl, 0.0)
         d1 = np.where(obs, -(fu - fl) / (theta_sd * P), 0.0)  # d log P / d u
-        d2 = np.where(obs, -(zfu - zfl) / (theta_sd ** 2 * P) - d1 ** 2, 0.0)
+        d2 = np.where(obs, -(zfu - zfl) / (theta_sd**2 * P) - d1**2, 0.0)
         f = 0.5 * np.einsum("ij,jk,ik->i", eta, vinv, eta) - np.where(obs, np.log(P), 0.0).sum(axis=1)
         g = eta @ vinv - d1 @ LA
         H = vinv[None] - np.einsum("ij,jk,jl->ikl", d2, LA, LA)
@@ -1811,8 +2214,17 @@ def _factor_scores_ebm(fit: CFAResult, data: pd.DataFrame, maxit: int = 100, tol
     return pd.DataFrame(eta, index=data.index, columns=m.lv)
 
 
-def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing: str, group: str,
-                  group_equal: tuple, orth: bool, opts: dict) -> CFAResult:
+def _fit_wlsmv_mg(
+    data: pd.DataFrame,
+    model: ModelSpec,
+    *,
+    std_lv: bool,
+    missing: str,
+    group: str,
+    group_equal: tuple,
+    orth: bool,
+    opts: dict,
+) -> CFAResult:
     """Multi-group ordinal CFA (WLSMV), as ``lavaan::cfa(model, data, ordered = TRUE, estimator = "WLSMV",
     group = group, group.equal = group_equal)`` with the delta parameterisation and marker identification
     (:class:`compval.sem.ordinal.MGOrdinal`). ``group_equal``: "loadings" and "thresholds" ("intercepts" is read
@@ -1835,8 +2247,7 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
     eng_equal = tuple(e for e in ("loadings",) if e in eq)
     _, probe_st = build_partable(model.syntax, std_lv=std_lv, orthogonal=orth)
     labels, ys = _prepare_groups(data, probe_st.ov_names, group, "listwise" if missing == "listwise" else "ml")
-    pt, st = build_partable(model.syntax, ngroups=len(labels), std_lv=std_lv, orthogonal=orth,
-                            group_equal=eng_equal)
+    pt, st = build_partable(model.syntax, ngroups=len(labels), std_lv=std_lv, orthogonal=orth, group_equal=eng_equal)
     m = Model(pt, st)
     opts = dict(opts, group_equal=tuple(group_equal))
     if std_lv or unsupported:
@@ -1856,9 +2267,11 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
         for lab, s in zip(labels, samples):
             if s.levels[i] != cats:
                 empty = [c for c in cats if c not in s.levels[i]]
-                status.append(f"not estimable: category {', '.join(f'{c:g}' for c in empty)} of item {v!r} is "
-                              f"empty in group {lab} (as lavaan: collapse categories, or use a continuous "
-                              "estimator for the invariance analysis)")
+                status.append(
+                    f"not estimable: category {', '.join(f'{c:g}' for c in empty)} of item {v!r} is "
+                    f"empty in group {lab} (as lavaan: collapse categories, or use a continuous "
+                    "estimator for the invariance analysis)"
+                )
                 return _failed(model, st, labels, m, status, warnings, "WLSMV", opts)
     mg = ordm.MGOrdinal(m, samples, "thresholds" in eq)
     nstat = sum(len(s.wls_obs) for s in samples)
@@ -1902,7 +2315,7 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
         sd_z = np.sqrt(np.clip(np.diag(vz), 0, None)) if vz is not None else np.full(mg.nz, np.nan)
         veta = ext[g]["veta"]
         rows = []
-        for k_, (i, nm) in enumerate(zip(s.th_var, s.names[:s.nth])):
+        for k_, (i, nm) in enumerate(zip(s.th_var, s.names[: s.nth])):
             zi = mg.th_index[g][k_]
             rows.append((ov[i], "|", nm.split("|")[1], True, th[k_], sd_z[zi], th[k_] * scales[i]))
         for i, v in enumerate(ov):
@@ -1910,8 +2323,7 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
             rows.append((v, "~*~", v, zi >= 0, scales[i], sd_z[zi] if zi >= 0 else 0.0, 1.0))
         for j, lv in enumerate(st.lv_names):
             zi = mg.mean_index[g][j]
-            rows.append((lv, "~1", "", zi >= 0, means[j], sd_z[zi] if zi >= 0 else 0.0,
-                         means[j] / np.sqrt(veta[j, j])))
+            rows.append((lv, "~1", "", zi >= 0, means[j], sd_z[zi] if zi >= 0 else 0.0, means[j] / np.sqrt(veta[j, j])))
         q = stats.norm.ppf(0.975)
         extra = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "free", "est", "se", "std_all"])
         extra["group"] = g + 1
@@ -1924,28 +2336,47 @@ def _fit_wlsmv_mg(data: pd.DataFrame, model: ModelSpec, *, std_lv: bool, missing
         tables += [ptab, extra[PARAM_COLUMNS]]
         extras.append(ext[g])
         key = labels[g]
-        sigma = C + np.diag(1.0 / scales ** 2 - np.diag(C))
+        sigma = C + np.diag(1.0 / scales**2 - np.diag(C))
         imp[key] = pd.DataFrame(sigma, index=ov, columns=ov)
         samp_cov[key] = pd.DataFrame(s.cor, index=ov, columns=ov)
         r2.append(ext[g]["r2"])
     params = pd.concat(tables, ignore_index=True)
     x_last = res.groups[-1][0]
-    out = CFAResult(converged=res.converged, status="ok", params=params, fit={}, implied_cov=imp,
-                    sample_cov=samp_cov, r2=pd.concat(r2, keys=list(range(1, len(labels) + 1)), names=["group", "name"]),
-                    warnings=warnings, model_name=model.name, syntax=model.syntax, estimator="WLSMV",
-                    group_labels=labels, ov_names=ov, lv_names=st.lv_names, vcov=vz, _model=m, _groups=None,
-                    _x=x_last, _options=opts)
+    out = CFAResult(
+        converged=res.converged,
+        status="ok",
+        params=params,
+        fit={},
+        implied_cov=imp,
+        sample_cov=samp_cov,
+        r2=pd.concat(r2, keys=list(range(1, len(labels) + 1)), names=["group", "name"]),
+        warnings=warnings,
+        model_name=model.name,
+        syntax=model.syntax,
+        estimator="WLSMV",
+        group_labels=labels,
+        ov_names=ov,
+        lv_names=st.lv_names,
+        vcov=vz,
+        _model=m,
+        _groups=None,
+        _x=x_last,
+        _options=opts,
+    )
     out._options["ordinal_mg"] = {"samples": samples, "fit": res, "model": mg}
     adm = []
     for g in range(len(samples)):
         pg = params[(params["group"] == g + 1) & ~params["op"].isin(["|", "~*~", "~1"])]
-        adm += [a.replace("(group 1)", f"(group {g + 1})") for a in
-                _admissibility(m, res.groups[g][0], pg, [extras[g]], warnings)]
+        adm += [
+            a.replace("(group 1)", f"(group {g + 1})")
+            for a in _admissibility(m, res.groups[g][0], pg, [extras[g]], warnings)
+        ]
     status += list(dict.fromkeys(adm))
     if res.converged and df >= 0 and vz is not None:
         try:
-            out.fit = _fit_measures_wlsmv(samples, res.jac, res.est, mg.nz, df,
-                                          robust=all((si < 0).all() for si in mg.scale_index))
+            out.fit = _fit_measures_wlsmv(
+                samples, res.jac, res.est, mg.nz, df, robust=all((si < 0).all() for si in mg.scale_index)
+            )
         except Exception as exc:  # carried to the output: the fit's status says it failed, and why
             status.append(_fit_measures_failed(exc, warnings))
     out.status = "ok" if not status else "; ".join(status)

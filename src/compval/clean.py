@@ -94,8 +94,9 @@ class CleaningOptions:
     loss_guard: dict = _schema_default("loss_guard")  # {item: share, total: share}; None switches one off
 
 
-def load_pseudonym_key(env_var: str = "COMPVAL_PSEUDONYM_KEY", key_file: str | os.PathLike | None = None,
-                       strict: bool = False) -> tuple[bytes, str]:
+def load_pseudonym_key(
+    env_var: str = "COMPVAL_PSEUDONYM_KEY", key_file: str | os.PathLike | None = None, strict: bool = False
+) -> tuple[bytes, str]:
     """Find the key for pseudonymising respondent ids.
 
     Order: environment variable ``env_var``, then ``key_file`` (kept outside the repository). If neither exists, a
@@ -116,8 +117,11 @@ def load_pseudonym_key(env_var: str = "COMPVAL_PSEUDONYM_KEY", key_file: str | o
                 raise InputError(p, "pseudonymisation key file is empty")
             return key, f"file:{p}"
     if strict:
-        raise InputError(key_file, f"no pseudonymisation key: set ${env_var} or create the key file "
-                                   "(privacy.strict is true, so a per-run key is not allowed)")
+        raise InputError(
+            key_file,
+            f"no pseudonymisation key: set ${env_var} or create the key file "
+            "(privacy.strict is true, so a per-run key is not allowed)",
+        )
     return secrets.token_hex(32).encode(), "generated"
 
 
@@ -194,15 +198,27 @@ class ScreenResult:
 
 
 def _log_entry(step, issue, *, column="", count=0, rows=(), action=""):
-    return {"step": step, "column": column, "issue": issue, "count": int(count),
-            "rows": _rows_text(list(rows)), "action": action}
+    return {
+        "step": step,
+        "column": column,
+        "issue": issue,
+        "count": int(count),
+        "rows": _rows_text(list(rows)),
+        "action": action,
+    }
 
 
 _LOG_COLUMNS = ["step", "column", "issue", "count", "rows", "action"]
 
 
-def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, options: CleaningOptions, *, source: str,
-                  pseudonymize: Callable[[str], str]) -> IngestResult:
+def ingest_survey(
+    raw: pd.DataFrame,
+    codebook: Codebook | IngestSpec | dict,
+    options: CleaningOptions,
+    *,
+    source: str,
+    pseudonymize: Callable[[str], str],
+) -> IngestResult:
     """Check a survey export (text cells as returned by :func:`compval.io.read_table`) against the codebook.
 
     Steps 1-4 of the module description: header checks, removal of direct identifiers, pseudonymisation,
@@ -227,29 +243,48 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
     # ---- 1. header
     empty_names = [i + 1 for i, c in enumerate(header) if str(c).strip() == ""]
     if empty_names:
-        raise InputError(source, f"header cell {empty_names[0]} is empty", row=1,
-                         expected="a name for every column")
+        raise InputError(source, f"header cell {empty_names[0]} is empty", row=1, expected="a name for every column")
     dups = [c for c in cols if ".__dup" in c]
     if dups:
         name = dups[0].split(".__dup")[0]
         positions = [i + 1 for i, h in enumerate(header) if h == name]
-        raise InputError(source, f"column name appears {len(positions)} times (positions {positions})",
-                         row=1, column=name, expected="each column name once")
+        raise InputError(
+            source,
+            f"column name appears {len(positions)} times (positions {positions})",
+            row=1,
+            column=name,
+            expected="each column name once",
+        )
     idc = codebook.id_column
     if idc not in cols:
-        raise InputError(source, "id column missing from the header", row=1, column=idc,
-                         expected=f"a column '{idc}' (codebook id_column)")
+        raise InputError(
+            source,
+            "id column missing from the header",
+            row=1,
+            column=idc,
+            expected=f"a column '{idc}' (codebook id_column)",
+        )
     missing_items = [c for c in codebook.item_ids if c not in cols]
     if missing_items:
         shown = ", ".join(missing_items[:10]) + (" ..." if len(missing_items) > 10 else "")
-        raise InputError(source, f"{len(missing_items)} item column(s) of the codebook are missing: {shown}",
-                         row=1, column=missing_items[0], expected="every codebook item as a column")
+        raise InputError(
+            source,
+            f"{len(missing_items)} item column(s) of the codebook are missing: {shown}",
+            row=1,
+            column=missing_items[0],
+            expected="every codebook item as a column",
+        )
     declared = {c["name"]: c for c in codebook.columns}
     known = set(codebook.item_ids) | {idc} | set(declared)
     unknown = [c for c in cols if c not in known]
     if unknown and options.unknown_columns == "stop":
-        raise InputError(source, "column not described by the codebook", row=1, column=unknown[0],
-                         expected="only the id, item and declared columns (unknown_columns: stop)")
+        raise InputError(
+            source,
+            "column not described by the codebook",
+            row=1,
+            column=unknown[0],
+            expected="only the id, item and declared columns (unknown_columns: stop)",
+        )
     for c in unknown:
         note("header", "column not in codebook", column=c, count=_nonempty(raw[c]), action="dropped")
     # ---- 2. direct identifiers
@@ -272,8 +307,13 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         note("privacy", why, column=c, count=_nonempty(raw[c]), action="dropped")
     pii_cols = {c for c, _ in dropped_pii}
     # declared non-item columns that carry data: everything else (unknown, pii, role ignore) is dropped here
-    keep_cols = [c for c in cols if c == idc or c in codebook.item_ids or
-                 (c in declared and c not in pii_cols and declared[c].get("role") not in ("pii", "ignore"))]
+    keep_cols = [
+        c
+        for c in cols
+        if c == idc
+        or c in codebook.item_ids
+        or (c in declared and c not in pii_cols and declared[c].get("role") not in ("pii", "ignore"))
+    ]
     df = raw[keep_cols].copy()
     # a stray identifier in a kept column (an e-mail or phone number typed into a free field) is blanked
     for c in keep_cols:
@@ -286,8 +326,14 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
             phone &= text.str.match(r"^\s*1[3-9]\d{9}\s*$") | text.str.contains(r"[+()\s-]", regex=True)
         for mask, what in ((email, "an e-mail address"), (phone, "a phone number")):
             if mask.any():
-                note("privacy", f"cell looks like {what}", column=c, count=mask.sum(), rows=df.index[mask],
-                     action="set to missing")
+                note(
+                    "privacy",
+                    f"cell looks like {what}",
+                    column=c,
+                    count=mask.sum(),
+                    rows=df.index[mask],
+                    action="set to missing",
+                )
                 df.loc[mask, c] = ""
     absent = [c for c in declared if c not in cols]
     for c in absent:
@@ -302,8 +348,12 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         df = df.loc[~no_id]
         ids = ids.loc[~no_id]
         if df.empty:
-            raise InputError(source, f"no row has a respondent id ({n_raw} rows, all empty in this column)",
-                             column=idc, expected="an id in every row")
+            raise InputError(
+                source,
+                f"no row has a respondent id ({n_raw} rows, all empty in this column)",
+                column=idc,
+                expected="an id in every row",
+            )
     id_map = {rid: pseudonymize(rid) for rid in dict.fromkeys(ids)}
     pid = ids.map(id_map)
     if pid.nunique() != ids.nunique():
@@ -331,10 +381,24 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         bad = bad_text | non_int | out
         if bad.any() and options.out_of_range == "stop":
             r = df.index[bad][0]
-            kind = "text" if bad_text.loc[r] else ("a non-integer number" if non_int.loc[r] else
-                                                    f"code {int(num.loc[r])}" if whole else f"{num.loc[r]:g}")
-            raise InputError(source, f"invalid response ({kind})", row=int(r), column=c,
-                             expected=f"{'an integer' if whole else 'a number'} from {lo} to {hi} or an empty cell")
+            kind = (
+                "text"
+                if bad_text.loc[r]
+                else (
+                    "a non-integer number"
+                    if non_int.loc[r]
+                    else f"code {int(num.loc[r])}"
+                    if whole
+                    else f"{num.loc[r]:g}"
+                )
+            )
+            raise InputError(
+                source,
+                f"invalid response ({kind})",
+                row=int(r),
+                column=c,
+                expected=f"{'an integer' if whole else 'a number'} from {lo} to {hi} or an empty cell",
+            )
         lost[c] = bad
         items[c] = num.where(~bad)
     for (c, cls), rows in sorted(classes.items(), key=lambda kv: (codebook.item_ids.index(kv[0][0]), kv[0][1])):
@@ -355,8 +419,14 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
             num = num.where(np.isfinite(num))
             bad = (text != "") & num.isna()
             if bad.any():
-                note("covariates", "non-numeric value", column=c, count=bad.sum(), rows=df.index[bad],
-                     action="set to missing")
+                note(
+                    "covariates",
+                    "non-numeric value",
+                    column=c,
+                    count=bad.sum(),
+                    rows=df.index[bad],
+                    action="set to missing",
+                )
             other[c] = num
         else:
             other[c] = text.where(text != "", None)
@@ -370,8 +440,13 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
         if options.duplicates == "stop":
             r = df.index[pid.duplicated(keep="first")][0]
             first = df.index[(pid == pid.loc[r])][0]
-            raise InputError(source, f"respondent id duplicates the one in row {first}", row=int(r), column=idc,
-                             expected="unique ids (duplicates: stop)")
+            raise InputError(
+                source,
+                f"respondent id duplicates the one in row {first}",
+                row=int(r),
+                column=idc,
+                expected="unique ids (duplicates: stop)",
+            )
         for p, grp in pid[dup_mask].groupby(pid[dup_mask], sort=False):
             rows = list(grp.index)
             if options.duplicates == "keep_most_complete":
@@ -381,10 +456,22 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
             for r in rows:
                 if r != keep:
                     drop_rows.append(r)
-                    excl.append({"pid": p, "stage": "duplicates", "reason": "duplicate_id",
-                                 "value": f"row {r} dropped, row {keep} kept ({options.duplicates})"})
-        note("duplicates", f"duplicate respondent id ({options.duplicates})", column=idc, count=len(drop_rows),
-             rows=drop_rows, action="excluded")
+                    excl.append(
+                        {
+                            "pid": p,
+                            "stage": "duplicates",
+                            "reason": "duplicate_id",
+                            "value": f"row {r} dropped, row {keep} kept ({options.duplicates})",
+                        }
+                    )
+        note(
+            "duplicates",
+            f"duplicate respondent id ({options.duplicates})",
+            column=idc,
+            count=len(drop_rows),
+            rows=drop_rows,
+            action="excluded",
+        )
     items = items.drop(index=drop_rows)
     other = other.drop(index=drop_rows)
     items.index.name = "row"
@@ -407,16 +494,22 @@ def ingest_survey(raw: pd.DataFrame, codebook: Codebook | IngestSpec | dict, opt
     }
     if report["n_ingested"] + len(exclusions) != n_raw:
         raise RuntimeError(f"ingest lost respondents: {n_raw} rows, {len(responses)} kept, {len(exclusions)} excluded")
-    return IngestResult(responses=responses, exclusions=exclusions, log=pd.DataFrame(log, columns=_LOG_COLUMNS),
-                        report=report, id_map=id_map)
+    return IngestResult(
+        responses=responses,
+        exclusions=exclusions,
+        log=pd.DataFrame(log, columns=_LOG_COLUMNS),
+        report=report,
+        id_map=id_map,
+    )
 
 
 def _share(x: float) -> str:
     return f"{100 * x:.0f}%" if x >= 0.01 else f"{100 * x:.1g}%"
 
 
-def check_cell_loss(text: pd.DataFrame, lost: pd.DataFrame, codebook: Codebook | IngestSpec,
-                    guard: dict | None, source: str) -> None:
+def check_cell_loss(
+    text: pd.DataFrame, lost: pd.DataFrame, codebook: Codebook | IngestSpec, guard: dict | None, source: str
+) -> None:
     """Stop before analysis when cleaning would blank too many item cells (the loss guard).
 
     A cell is lost when it holds something (not empty) that is not a valid answer: text, a number with decimals on
@@ -458,36 +551,58 @@ def check_cell_loss(text: pd.DataFrame, lost: pd.DataFrame, codebook: Codebook |
     obs_lo, obs_hi = float(valid_num.min()) if len(valid_num) else lo, float(valid_num.max()) if len(valid_num) else hi
     fmt = "{:g}".format
     if n_frac >= max(n_text, n_range) and codebook.scale_type == "likert":
-        fix = (f"the answers are numbers with decimals: if that is what the items are (sliders, test scores, averaged "
-               f"ratings), declare `scale: {{type: continuous, min: {fmt(min(lo, np.floor(obs_lo)))}, "
-               f"max: {fmt(max(hi, np.ceil(obs_hi)))}}}` in the codebook")
+        fix = (
+            f"the answers are numbers with decimals: if that is what the items are (sliders, test scores, averaged "
+            f"ratings), declare `scale: {{type: continuous, min: {fmt(min(lo, np.floor(obs_lo)))}, "
+            f"max: {fmt(max(hi, np.ceil(obs_hi)))}}}` in the codebook"
+        )
     elif n_range >= max(n_text, n_frac):
-        fix = (f"the answers run from {fmt(obs_lo)} to {fmt(obs_hi)}: if the scale is {fmt(obs_lo)}-{fmt(obs_hi)}, "
-               f"not {fmt(lo)}-{fmt(hi)}, set `scale: {{min: {fmt(obs_lo)}, max: {fmt(obs_hi)}}}` in the codebook; "
-               "if codes such as 9 or 99 mean 'no answer', export them as empty cells")
+        fix = (
+            f"the answers run from {fmt(obs_lo)} to {fmt(obs_hi)}: if the scale is {fmt(obs_lo)}-{fmt(obs_hi)}, "
+            f"not {fmt(lo)}-{fmt(hi)}, set `scale: {{min: {fmt(obs_lo)}, max: {fmt(obs_hi)}}}` in the codebook; "
+            "if codes such as 9 or 99 mean 'no answer', export them as empty cells"
+        )
     else:
-        fix = ("the cells hold text: export the answers as numeric codes, not their labels, and empty cells for "
-               "no answer")
+        fix = (
+            "the cells hold text: export the answers as numeric codes, not their labels, and empty cells for no answer"
+        )
     where = []
     if over_total:
-        where.append(f"{_share(total)} of all item cells ({int(lost.to_numpy().sum())} of {n_cells}; "
-                     f"loss_guard.total is {_share(guard['total'])})")
+        where.append(
+            f"{_share(total)} of all item cells ({int(lost.to_numpy().sum())} of {n_cells}; "
+            f"loss_guard.total is {_share(guard['total'])})"
+        )
     if not over_items.empty:
         shown = ", ".join(f"{c} {_share(v)}" for c, v in over_items.sort_values(ascending=False).head(8).items())
         more = f" and {len(over_items) - 8} more" if len(over_items) > 8 else ""
-        where.append(f"over {_share(guard['item'])} of the cells of {len(over_items)} item(s) "
-                     f"(loss_guard.item): {shown}{more}")
+        where.append(
+            f"over {_share(guard['item'])} of the cells of {len(over_items)} item(s) (loss_guard.item): {shown}{more}"
+        )
     commonest = ", ".join(f"{v!r} ({n})" for v, n in common.items())
-    kind = (f"numbers from {fmt(lo)} to {fmt(hi)}" if codebook.scale_type == "continuous"
-            else f"whole numbers from {fmt(lo)} to {fmt(hi)}")
-    raise InputError(source, f"cleaning would set {' and '.join(where)} to missing; commonest rejected values: "
-                             f"{commonest}; likely fix: {fix}", column=str(over_items.index[0]) if len(over_items)
-                     else None, expected=f"item answers that are {kind} (codebook scale) or empty cells")
+    kind = (
+        f"numbers from {fmt(lo)} to {fmt(hi)}"
+        if codebook.scale_type == "continuous"
+        else f"whole numbers from {fmt(lo)} to {fmt(hi)}"
+    )
+    raise InputError(
+        source,
+        f"cleaning would set {' and '.join(where)} to missing; commonest rejected values: "
+        f"{commonest}; likely fix: {fix}",
+        column=str(over_items.index[0]) if len(over_items) else None,
+        expected=f"item answers that are {kind} (codebook scale) or empty cells",
+    )
 
 
-def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: CleaningOptions, *,
-                       prior_exclusions: pd.DataFrame, n_raw: int, source: str = "survey",
-                       careless_fn: Callable | None = None) -> ScreenResult:
+def screen_respondents(
+    responses: pd.DataFrame,
+    codebook: Codebook,
+    options: CleaningOptions,
+    *,
+    prior_exclusions: pd.DataFrame,
+    n_raw: int,
+    source: str = "survey",
+    careless_fn: Callable | None = None,
+) -> ScreenResult:
     """Screen ingested respondents: empty records, careless responding, missing-data policy, item checks.
 
     Steps 5-8 of the module description. ``prior_exclusions`` (from :func:`ingest_survey`) are carried into the
@@ -533,9 +648,15 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     scored = codebook.reverse_score(item_block)
     not_computed: dict[str, str] = {}
     if careless_fn is None:
-        careless = careless_screen(item_block, scored, duration, scales=codebook.groups("dimension"),
-                                   thresholds=options.careless_thresholds,
-                                   categorical=codebook.scale_type == "likert", not_computed=not_computed)
+        careless = careless_screen(
+            item_block,
+            scored,
+            duration,
+            scales=codebook.groups("dimension"),
+            thresholds=options.careless_thresholds,
+            categorical=codebook.scale_type == "likert",
+            not_computed=not_computed,
+        )
     else:
         careless = careless_fn(item_block, scored, duration)
     for index, reason in not_computed.items():
@@ -544,11 +665,21 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     flagged = careless.index[careless["flag_any"].astype(bool)]
     if options.careless == "exclude":
         for p in flagged:
-            excl.append({"pid": p, "stage": "careless", "reason": "careless_responding",
-                         "value": careless.loc[p, "flag_reasons"]})
+            excl.append(
+                {
+                    "pid": p,
+                    "stage": "careless",
+                    "reason": "careless_responding",
+                    "value": careless.loc[p, "flag_reasons"],
+                }
+            )
         item_block = item_block.drop(index=flagged)
-    note("careless", "flagged as careless responder", count=len(flagged),
-         action="excluded" if options.careless == "exclude" else "flagged (kept)")
+    note(
+        "careless",
+        "flagged as careless responder",
+        count=len(flagged),
+        action="excluded" if options.careless == "exclude" else "flagged (kept)",
+    )
 
     # ---- 7. missing-data policy
     from .missingness import apply_missing_policy
@@ -565,15 +696,26 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
     # ---- 8. item checks
     if item_block.empty:
         reasons = pd.Series([e["reason"] for e in excl]).value_counts().to_dict()
-        raise InputError(source, "no respondent is left for analysis: all screened respondents were excluded ("
-                         + ", ".join(f"{k}: {v}" for k, v in reasons.items()) + ")",
-                         expected="at least some respondents passing the screening")
+        raise InputError(
+            source,
+            "no respondent is left for analysis: all screened respondents were excluded ("
+            + ", ".join(f"{k}: {v}" for k, v in reasons.items())
+            + ")",
+            expected="at least some respondents passing the screening",
+        )
     _check_items(item_block, codebook.item_ids, source, "analysed respondent")
 
-    parts = [t for t in (prior_exclusions[_EXCLUSION_COLUMNS].astype(object),
-                         pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS, dtype=object)) if len(t)]
-    exclusions = (pd.concat(parts, ignore_index=True) if parts
-                  else pd.DataFrame(columns=_EXCLUSION_COLUMNS, dtype=object))
+    parts = [
+        t
+        for t in (
+            prior_exclusions[_EXCLUSION_COLUMNS].astype(object),
+            pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS, dtype=object),
+        )
+        if len(t)
+    ]
+    exclusions = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_EXCLUSION_COLUMNS, dtype=object)
+    )
     status = pd.Series("analysed", index=respondents.index, dtype=object)
     for p, stage in zip(exclusions["pid"], exclusions["stage"]):
         if p in status.index and p not in item_block.index:
@@ -595,33 +737,51 @@ def screen_respondents(responses: pd.DataFrame, codebook: Codebook, options: Cle
         "max_missing": options.max_missing,
     }
     check_conservation(report)
-    return ScreenResult(items=item_block, respondents=respondents, exclusions=exclusions,
-                        log=pd.DataFrame(log, columns=_LOG_COLUMNS), careless=careless, report=report)
+    return ScreenResult(
+        items=item_block,
+        respondents=respondents,
+        exclusions=exclusions,
+        log=pd.DataFrame(log, columns=_LOG_COLUMNS),
+        careless=careless,
+        report=report,
+    )
 
 
 def _check_items(items: pd.DataFrame, item_ids: list[str], source: str, who: str) -> None:
     for c in item_ids:
         col = items[c]
         if col.notna().sum() == 0:
-            raise InputError(source, f"no {who} answered this item", column=c,
-                             expected="at least some valid answers per item")
+            raise InputError(
+                source, f"no {who} answered this item", column=c, expected="at least some valid answers per item"
+            )
         if col.nunique(dropna=True) < 2:
-            raise InputError(source, f"item has zero variance among {who}s (every answer is "
-                                     f"{col.dropna().iloc[0]:g})",
-                             column=c, expected="at least two different answers per item")
+            raise InputError(
+                source,
+                f"item has zero variance among {who}s (every answer is {col.dropna().iloc[0]:g})",
+                column=c,
+                expected="at least two different answers per item",
+            )
 
 
-def careless_screen(raw_items: pd.DataFrame, scored_items: pd.DataFrame, duration: pd.Series | None, *,
-                    scales: dict[str, list[str]], thresholds: dict | None = None, categorical: bool = True,
-                    not_computed: dict[str, str] | None = None) -> pd.DataFrame:
+def careless_screen(
+    raw_items: pd.DataFrame,
+    scored_items: pd.DataFrame,
+    duration: pd.Series | None,
+    *,
+    scales: dict[str, list[str]],
+    thresholds: dict | None = None,
+    categorical: bool = True,
+    not_computed: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Careless-responding indices (:func:`compval.careless.careless_indices`) with their flags
     (:func:`compval.careless.flag_careless`): one row per respondent, flag columns prefixed ``flag_``,
     ``flag_any`` and ``flag_reasons``. An index that cannot be computed on the data is NaN (it raises no flag)
     and its reason goes into ``not_computed``."""
     from .careless import careless_indices, flag_careless
 
-    idx = careless_indices(raw_items, scales, duration, scored=scored_items, categorical=categorical,
-                           not_computed=not_computed)
+    idx = careless_indices(
+        raw_items, scales, duration, scored=scored_items, categorical=categorical, not_computed=not_computed
+    )
     flags = flag_careless(idx, thresholds or {})
     return idx.join(flags.add_prefix("flag_"))
 
@@ -636,8 +796,14 @@ def check_conservation(report: dict) -> None:
         )
 
 
-def pseudonymize_performance(perf: pd.DataFrame, *, id_column: str, source: str,
-                             pseudonymize: Callable[[str], str], criteria: list[str] | None = None) -> pd.DataFrame:
+def pseudonymize_performance(
+    perf: pd.DataFrame,
+    *,
+    id_column: str,
+    source: str,
+    pseudonymize: Callable[[str], str],
+    criteria: list[str] | None = None,
+) -> pd.DataFrame:
     """Check the performance file and replace employee ids by their pseudonyms.
 
     Parameters
@@ -657,8 +823,13 @@ def pseudonymize_performance(perf: pd.DataFrame, *, id_column: str, source: str,
         Missing id column, empty or duplicated ids, non-numeric criterion values (file, row and column named).
     """
     if id_column not in perf.columns:
-        raise InputError(source, "id column missing from the header", row=1, column=id_column,
-                         expected=f"a column '{id_column}' (config performance.id_column)")
+        raise InputError(
+            source,
+            "id column missing from the header",
+            row=1,
+            column=id_column,
+            expected=f"a column '{id_column}' (config performance.id_column)",
+        )
     dups = [c for c in perf.columns if ".__dup" in c]
     if dups:
         raise InputError(source, "column name appears more than once", row=1, column=dups[0].split(".__dup")[0])
@@ -669,15 +840,28 @@ def pseudonymize_performance(perf: pd.DataFrame, *, id_column: str, source: str,
     if ids.duplicated().any():
         r = perf.index[ids.duplicated()][0]
         first = perf.index[ids == ids.loc[r]][0]
-        raise InputError(source, f"employee id appears again (first in row {first})", row=int(r), column=id_column,
-                         expected="one performance record per employee")
+        raise InputError(
+            source,
+            f"employee id appears again (first in row {first})",
+            row=int(r),
+            column=id_column,
+            expected="one performance record per employee",
+        )
     if criteria is None:
-        criteria = [c for c in perf.columns if c != id_column and not PII_HEADER_PATTERN.search(c)
-                    and looks_like_pii(perf[c]) is None]
+        criteria = [
+            c
+            for c in perf.columns
+            if c != id_column and not PII_HEADER_PATTERN.search(c) and looks_like_pii(perf[c]) is None
+        ]
     missing = [c for c in criteria if c not in perf.columns]
     if missing:
-        raise InputError(source, "criterion column missing", row=1, column=missing[0],
-                         expected="the criteria listed in config performance.criteria")
+        raise InputError(
+            source,
+            "criterion column missing",
+            row=1,
+            column=missing[0],
+            expected="the criteria listed in config performance.criteria",
+        )
     out = pd.DataFrame(index=pd.Index(ids.map(pseudonymize).values, name="pid"))
     for c in criteria:
         text = perf[c].astype(str).str.strip()

@@ -216,7 +216,8 @@ class Codebook:
 
     @property
     def items(self) -> pd.DataFrame:
-        """Tidy item table in codebook order: item, text, reverse, dimension(_name), competency(_name), module(_name)."""
+        """Tidy item table in codebook order: item, text, reverse, dimension(_name), competency(_name),
+        module(_name)."""
         return self._items.copy()
 
     @property
@@ -336,9 +337,14 @@ class IngestSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "IngestSpec":
-        return cls(id_column=d["id_column"], item_ids=list(d["items"]), scale_min=_scale_number(d["scale"]["min"]),
-                   scale_max=_scale_number(d["scale"]["max"]), columns=list(d.get("columns", [])),
-                   scale_type=d["scale"].get("type", "likert"))
+        return cls(
+            id_column=d["id_column"],
+            item_ids=list(d["items"]),
+            scale_min=_scale_number(d["scale"]["min"]),
+            scale_max=_scale_number(d["scale"]["max"]),
+            columns=list(d.get("columns", [])),
+            scale_type=d["scale"].get("type", "likert"),
+        )
 
     def pii_columns(self) -> list[str]:
         return [c["name"] for c in self.columns if c.get("pii") or c.get("role") == "pii"]
@@ -410,16 +416,16 @@ def _validate(data: Any) -> list[str]:
     if scale.get("type", "likert") == "likert":
         for bound in ("min", "max"):
             if not float(scale[bound]).is_integer():
-                problems.append(f"scale.{bound}: {scale[bound]} is not a whole number, but a likert scale has "
-                                "whole-number points; declare `scale: {type: continuous}` for scores with decimals")
+                problems.append(
+                    f"scale.{bound}: {scale[bound]} is not a whole number, but a likert scale has "
+                    "whole-number points; declare `scale: {type: continuous}` for scores with decimals"
+                )
         if problems:
             return problems
     elif labels is not None:
         problems.append("scale.labels: labels name the points of a likert scale; a continuous scale has none")
     if labels is not None and len(labels) != scale["max"] - scale["min"] + 1:
-        problems.append(
-            f"scale.labels: {len(labels)} labels given for a {scale['max'] - scale['min'] + 1}-point scale"
-        )
+        problems.append(f"scale.labels: {len(labels)} labels given for a {scale['max'] - scale['min'] + 1}-point scale")
     seen_items: dict[str, str] = {}
     seen_comp: dict[str, str] = {}
     seen_mod: dict[str, str] = {}

@@ -14,10 +14,10 @@ The verdict (:func:`comparison_tables`): the hypothesised structure is *supporte
 and is preferred over every competing rival (lower BIC and, for nested rivals, a significant chi-square
 difference). Under the ordinal estimator (WLSMV) there is no likelihood, so no AIC/BIC: a rival is beaten when
 its (robust, else scaled) CFI is lower and, if nested, the DIFFTEST (Asparouhov & Muthen 2006) is significant;
-the best model is the one with the highest CFI. The second-order model is not a competitor: it keeps the same first-order factors and explains their
-correlations by higher-order factors, so it is reported as a test of that organisation, with Marsh and Hocevar's
-(1985) target coefficient ``T = chisq(first order) / chisq(second order)`` (1 = the higher-order factors account
-for all covariation among the first-order factors).
+the best model is the one with the highest CFI. The second-order model is not a competitor: it keeps the same
+first-order factors and explains their correlations by higher-order factors, so it is reported as a test of that
+organisation, with Marsh and Hocevar's (1985) target coefficient ``T = chisq(first order) / chisq(second order)``
+(1 = the higher-order factors account for all covariation among the first-order factors).
 
 :func:`comparison_tables` turns fitted models into tidy tables: fit indices (lavaan's ``fitMeasures`` names),
 chi-square difference tests of each nested rival against the reference model (``lavTestLRT``; Satorra–Bentler
@@ -34,13 +34,46 @@ import pandas as pd
 
 from . import cfa
 
-__all__ = ["build_models", "comparison_tables", "model_estimator", "cutoff_rules", "judge_cutoffs", "FIT_KEYS",
-           "NESTED_IN_HYPOTHESIZED"]
+__all__ = [
+    "build_models",
+    "comparison_tables",
+    "model_estimator",
+    "cutoff_rules",
+    "judge_cutoffs",
+    "FIT_KEYS",
+    "NESTED_IN_HYPOTHESIZED",
+]
 
-FIT_KEYS = ["npar", "ntotal", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
-            "rmsea.pvalue", "srmr", "logl", "aic", "bic", "chisq.scaled", "chisq.scaling.factor", "pvalue.scaled",
-            "cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
-            "cfi.scaled", "tli.scaled", "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled"]
+FIT_KEYS = [
+    "npar",
+    "ntotal",
+    "chisq",
+    "df",
+    "pvalue",
+    "cfi",
+    "tli",
+    "rmsea",
+    "rmsea.ci.lower",
+    "rmsea.ci.upper",
+    "rmsea.pvalue",
+    "srmr",
+    "logl",
+    "aic",
+    "bic",
+    "chisq.scaled",
+    "chisq.scaling.factor",
+    "pvalue.scaled",
+    "cfi.robust",
+    "tli.robust",
+    "rmsea.robust",
+    "rmsea.ci.lower.robust",
+    "rmsea.ci.upper.robust",
+    "cfi.scaled",
+    "tli.scaled",
+    "rmsea.scaled",
+    "rmsea.ci.lower.scaled",
+    "rmsea.ci.upper.scaled",
+]
 
 # rivals obtained from the hypothesised model by constraints (so a chi-square difference test applies)
 NESTED_IN_HYPOTHESIZED = ("one_factor", "modules", "second_order", "orthogonal")
@@ -49,11 +82,15 @@ NESTED_IN_HYPOTHESIZED = ("one_factor", "modules", "second_order", "orthogonal")
 HIGHER_ORDER = ("second_order",)
 
 
-def build_models(factors: Mapping[str, Sequence[str]], factor_module: Mapping[str, str],
-                 dimensions: Mapping[str, Sequence[str]], dimension_factor: Mapping[str, str], *,
-                 rivals: Sequence[str] = ("one_factor", "modules", "second_order", "orthogonal", "parcels"),
-                 user_models: Mapping[str, str] | None = None
-                 ) -> dict[str, tuple[cfa.ModelSpec, Callable[[pd.DataFrame], pd.DataFrame] | None]]:
+def build_models(
+    factors: Mapping[str, Sequence[str]],
+    factor_module: Mapping[str, str],
+    dimensions: Mapping[str, Sequence[str]],
+    dimension_factor: Mapping[str, str],
+    *,
+    rivals: Sequence[str] = ("one_factor", "modules", "second_order", "orthogonal", "parcels"),
+    user_models: Mapping[str, str] | None = None,
+) -> dict[str, tuple[cfa.ModelSpec, Callable[[pd.DataFrame], pd.DataFrame] | None]]:
     """Name -> (ModelSpec, data transform or None) for the hypothesised model, the requested rivals and user models.
 
     The transform, when not None, maps item data to the model's indicators (dimension means for ``parcels``).
@@ -136,8 +173,13 @@ def judge_cutoffs(fit: Mapping, rules: Mapping, *, robust: bool, usable: bool = 
     return rows
 
 
-def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hypothesized",
-                      cutoffs: Mapping | None = None, modindices_top: int = 20) -> dict:
+def comparison_tables(
+    fits: Mapping[str, cfa.CFAResult],
+    *,
+    reference: str = "hypothesized",
+    cutoffs: Mapping | None = None,
+    modindices_top: int = 20,
+) -> dict:
     """Tidy tables and the ``summary.json`` section for a set of fitted models.
 
     Returns
@@ -157,8 +199,13 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
         # an improper solution (Heywood case, non-positive-definite matrix, not identified) is reported with its
         # indices but never "meets the cut-offs"
         usable = bool(f.converged and f.fit and f.status == "ok")
-        row = {"model": name, "estimator": f.estimator, "converged": bool(f.converged), "status": f.status,
-               "same_indicators": set(f.ov_names) == ref_ov}
+        row = {
+            "model": name,
+            "estimator": f.estimator,
+            "converged": bool(f.converged),
+            "status": f.status,
+            "same_indicators": set(f.ov_names) == ref_ov,
+        }
         row.update({k: f.fit.get(k, np.nan) for k in FIT_KEYS})
         ok_all = usable
         judged[name] = {}
@@ -184,25 +231,36 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     for name, f in fits.items():
         if name == reference:
             continue
-        row = {"model": name, "reference": reference, "nested": name in NESTED_IN_HYPOTHESIZED,
-               "role": "higher_order" if name in HIGHER_ORDER else "rival",
-               "comparable": bool(set(f.ov_names) == ref_ov and f.converged and ref.converged and f.fit
-                                  and ref.fit)}
+        row = {
+            "model": name,
+            "reference": reference,
+            "nested": name in NESTED_IN_HYPOTHESIZED,
+            "role": "higher_order" if name in HIGHER_ORDER else "rival",
+            "comparable": bool(set(f.ov_names) == ref_ov and f.converged and ref.converged and f.fit and ref.fit),
+        }
         if row["comparable"]:
             c = cfa.compare_models({reference: ref, name: f})
             last = c.iloc[-1]
-            row.update({"df": f.fit["df"], "chisq": f.fit["chisq"], "chisq_diff": last["chisq_diff"],
-                        "df_diff": last["df_diff"], "pvalue": last["pvalue"] if row["nested"] else np.nan,
-                        "delta_cfi": last["cfi"] - c.loc[c["model"] == reference, "cfi"].iloc[0],
-                        "delta_rmsea": last["rmsea"] - c.loc[c["model"] == reference, "rmsea"].iloc[0],
-                        "delta_aic": f.fit["aic"] - ref.fit["aic"], "delta_bic": f.fit["bic"] - ref.fit["bic"]})
+            row.update(
+                {
+                    "df": f.fit["df"],
+                    "chisq": f.fit["chisq"],
+                    "chisq_diff": last["chisq_diff"],
+                    "df_diff": last["df_diff"],
+                    "pvalue": last["pvalue"] if row["nested"] else np.nan,
+                    "delta_cfi": last["cfi"] - c.loc[c["model"] == reference, "cfi"].iloc[0],
+                    "delta_rmsea": last["rmsea"] - c.loc[c["model"] == reference, "rmsea"].iloc[0],
+                    "delta_aic": f.fit["aic"] - ref.fit["aic"],
+                    "delta_bic": f.fit["bic"] - ref.fit["bic"],
+                }
+            )
             if not row["nested"]:
                 row["chisq_diff"] = row["df_diff"] = np.nan
             if ordinal:  # no likelihood under DWLS: the (robust) CFI and the DIFFTEST decide
                 better = np.isfinite(row["delta_cfi"]) and row["delta_cfi"] < 0
             else:
                 better = row["delta_bic"] > 0
-            row["reference_preferred"] = bool(better and (not row["nested"] or row["pvalue"] < .05))
+            row["reference_preferred"] = bool(better and (not row["nested"] or row["pvalue"] < 0.05))
             if row["role"] == "higher_order":
                 row["target_coefficient"] = ref.fit["chisq"] / f.fit["chisq"] if f.fit["chisq"] > 0 else np.nan
         else:
@@ -215,19 +273,44 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     summary: dict = {}
     for name, f in fits.items():
         fr = fit.set_index("model").loc[name]
-        rec = {"chisq": fr["chisq"], "df": fr["df"], "pvalue": fr["pvalue"], "cfi": fr["cfi"], "tli": fr["tli"],
-               "rmsea": fr["rmsea"], "rmsea_ci_lower": fr["rmsea.ci.lower"], "rmsea_ci_upper": fr["rmsea.ci.upper"],
-               "srmr": fr["srmr"], "aic": fr["aic"], "bic": fr["bic"], "loglik": f.fit.get("logl", np.nan),
-               "converged": bool(f.converged), "status": f.status, "meets_cutoffs": bool(fr["meets_cutoffs"])}
+        rec = {
+            "chisq": fr["chisq"],
+            "df": fr["df"],
+            "pvalue": fr["pvalue"],
+            "cfi": fr["cfi"],
+            "tli": fr["tli"],
+            "rmsea": fr["rmsea"],
+            "rmsea_ci_lower": fr["rmsea.ci.lower"],
+            "rmsea_ci_upper": fr["rmsea.ci.upper"],
+            "srmr": fr["srmr"],
+            "aic": fr["aic"],
+            "bic": fr["bic"],
+            "loglik": f.fit.get("logl", np.nan),
+            "converged": bool(f.converged),
+            "status": f.status,
+            "meets_cutoffs": bool(fr["meets_cutoffs"]),
+        }
         if robust:
-            rec.update({"chisq_scaled": f.fit.get("chisq.scaled"), "cfi_robust": f.fit.get("cfi.robust"),
-                        "tli_robust": f.fit.get("tli.robust"), "rmsea_robust": f.fit.get("rmsea.robust")})
+            rec.update(
+                {
+                    "chisq_scaled": f.fit.get("chisq.scaled"),
+                    "cfi_robust": f.fit.get("cfi.robust"),
+                    "tli_robust": f.fit.get("tli.robust"),
+                    "rmsea_robust": f.fit.get("rmsea.robust"),
+                }
+            )
         rec["cutoff_keys"] = judged[name]
         rec["cutoff_values"] = {idx: f.fit.get(key, np.nan) for idx, key in judged[name].items()}
         if f.estimator == "WLSMV":
-            rec.update({"estimator": "WLSMV", "pvalue_scaled": f.fit.get("pvalue.scaled"),
-                        "cfi_scaled": f.fit.get("cfi.scaled"), "tli_scaled": f.fit.get("tli.scaled"),
-                        "rmsea_scaled": f.fit.get("rmsea.scaled")})
+            rec.update(
+                {
+                    "estimator": "WLSMV",
+                    "pvalue_scaled": f.fit.get("pvalue.scaled"),
+                    "cfi_scaled": f.fit.get("cfi.scaled"),
+                    "tli_scaled": f.fit.get("tli.scaled"),
+                    "rmsea_scaled": f.fit.get("rmsea.scaled"),
+                }
+            )
         p = f.params
         load = p[(p["op"] == "=~")]
         rec["loadings_std"] = {lv: dict(zip(g["rhs"], g["std_all"])) for lv, g in load.groupby("lhs", sort=False)}
@@ -238,8 +321,9 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     competing = comparable[~comparable["model"].isin(HIGHER_ORDER)]
     if ordinal:
         # DWLS has no likelihood (no AIC/BIC): the best model is the one with the highest (robust) CFI
-        comparable = comparable.assign(_cfi=[_fitval(fits[mn].fit, _index_key(fits[mn].fit, "cfi", True))
-                                            for mn in comparable["model"]])
+        comparable = comparable.assign(
+            _cfi=[_fitval(fits[mn].fit, _index_key(fits[mn].fit, "cfi", True)) for mn in comparable["model"]]
+        )
         competing = comparable[~comparable["model"].isin(HIGHER_ORDER)]
         order = (["_cfi", "model"], [False, True])
         criterion = "cfi"
@@ -255,9 +339,14 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
     higher = {}
     if len(comparison):
         for _, r in comparison[comparison["role"] == "higher_order"].iterrows():
-            higher[r["model"]] = {"comparable": bool(r["comparable"]), "chisq_diff": r.get("chisq_diff"),
-                                  "df_diff": r.get("df_diff"), "pvalue": r.get("pvalue"),
-                                  "delta_bic": r.get("delta_bic"), "target_coefficient": r.get("target_coefficient")}
+            higher[r["model"]] = {
+                "comparable": bool(r["comparable"]),
+                "chisq_diff": r.get("chisq_diff"),
+                "df_diff": r.get("df_diff"),
+                "pvalue": r.get("pvalue"),
+                "delta_bic": r.get("delta_bic"),
+                "target_coefficient": r.get("target_coefficient"),
+            }
     summary["comparison"] = {
         "reference": reference,
         "selection_criterion": criterion,
@@ -271,5 +360,12 @@ def comparison_tables(fits: Mapping[str, cfa.CFAResult], *, reference: str = "hy
         "higher_order": higher,
         "cutoffs": {k: [op, v] for k, (op, v) in rules.items()},
     }
-    return {"fit": fit, "comparison": comparison, "parameters": parameters, "r2": pd.concat(r2s, ignore_index=True),
-            "modindices": mi, "verdicts": pd.DataFrame(verdict_rows), "summary": summary}
+    return {
+        "fit": fit,
+        "comparison": comparison,
+        "parameters": parameters,
+        "r2": pd.concat(r2s, ignore_index=True),
+        "modindices": mi,
+        "verdicts": pd.DataFrame(verdict_rows),
+        "summary": summary,
+    }

@@ -84,7 +84,8 @@ def _message(error) -> str:
         extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
         return "; ".join(
             f"{key_path([*error.absolute_path, k])}: unknown key; known keys: {', '.join(closest_first(k, allowed))}"
-            for k in extra)
+            for k in extra
+        )
     if error.validator == "enum":
         return f"{path}: {error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     if error.validator in ("oneOf", "anyOf"):
@@ -105,8 +106,9 @@ def validate_config(config: Mapping[str, Any], source: str = "config") -> dict:
         raise ConfigError(source, [f"<root>: expected a mapping of settings, got {type(config).__name__}"])
     data = copy.deepcopy(dict(config))
     schema = config_schema()
-    errors = sorted(Draft202012Validator(schema).iter_errors(data),
-                    key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(
+        Draft202012Validator(schema).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)
+    )
     if errors:
         raise ConfigError(source, [_message(e) for e in errors])
     for _ in _FillingValidator(schema).iter_errors(data):  # fills defaults; the config is already valid
@@ -187,8 +189,11 @@ def check_names(config: Mapping[str, Any], codebook, performance_columns: Sequen
 
     for i, c in enumerate(config["criterion"]["controls"]):
         if c not in respondent_cols:
-            problems.append(_unknown(f"criterion.controls[{i}]", c, "a codebook column with role covariate or group",
-                                     respondent_cols))
+            problems.append(
+                _unknown(
+                    f"criterion.controls[{i}]", c, "a codebook column with role covariate or group", respondent_cols
+                )
+            )
     group = config["validity"]["invariance_group"]
     if group is not None and group not in groups:
         problems.append(_unknown("validity.invariance_group", group, "a codebook column with role group", groups))
@@ -202,14 +207,14 @@ def check_names(config: Mapping[str, Any], codebook, performance_columns: Sequen
                 problems.append(
                     f"performance: the file {perf['path']} has no column {idc!r} (the codebook's id_column), so "
                     f"its records cannot be matched to respondents; name its id column: "
-                    f"performance: {{path: {perf['path']}, id_column: <one of: {_listing(closest_first(idc, cols))}>}}")
+                    f"performance: {{path: {perf['path']}, id_column: <one of: {_listing(closest_first(idc, cols))}>}}"
+                )
             else:
                 problems.append(_unknown("performance.id_column", idc, f"a column of {perf['path']}", cols))
         criteria_cols = [c for c in cols if c != idc]
         for i, c in enumerate(perf.get("criteria") or []):
             if c not in criteria_cols:
-                problems.append(_unknown(f"performance.criteria[{i}]", c, f"a column of {perf['path']}",
-                                         criteria_cols))
+                problems.append(_unknown(f"performance.criteria[{i}]", c, f"a column of {perf['path']}", criteria_cols))
         chosen = perf.get("criteria") or criteria_cols
         for i, c in enumerate(perf.get("log_criteria") or []):
             if c not in chosen:
@@ -232,16 +237,22 @@ def check_names(config: Mapping[str, Any], codebook, performance_columns: Sequen
         p = len(items)
         k_max = max((k for k in range(1, p + 1) if ((p - k) ** 2 - (p + k)) / 2 > 0), default=0)
         if n_factors > k_max:
-            problems.append(f"efa.n_factors: {n_factors} factors cannot be extracted from {p} items (at most "
-                            f"{k_max} leave positive degrees of freedom)")
+            problems.append(
+                f"efa.n_factors: {n_factors} factors cannot be extracted from {p} items (at most "
+                f"{k_max} leave positive degrees of freedom)"
+            )
 
     if codebook.scale_type == "continuous":
         if config["cfa"]["estimator"] == "WLSMV":
-            problems.append("cfa.estimator: WLSMV treats items as ordinal categories, but the codebook declares "
-                            "scale type continuous; use ML or MLR")
+            problems.append(
+                "cfa.estimator: WLSMV treats items as ordinal categories, but the codebook declares "
+                "scale type continuous; use ML or MLR"
+            )
         if config["efa"]["cor"] == "polychoric":
-            problems.append("efa.cor: polychoric correlations need ordinal categories, but the codebook declares "
-                            "scale type continuous; use pearson")
+            problems.append(
+                "efa.cor: polychoric correlations need ordinal categories, but the codebook declares "
+                "scale type continuous; use pearson"
+            )
     return problems
 
 

@@ -122,10 +122,14 @@ def _prho(n: int, is_: float, lower_tail: bool) -> float:
     b = 1.0 / y
     x = (6.0 * (is_ - 1) * b / (y * y - 1) - 1) * math.sqrt(y - 1)
     y = x * x
-    u = x * b * (
-        c1
-        + b * (c2 + c3 * b)
-        + y * (-c4 + b * (c5 + c6 * b) - y * b * (c7 + c8 * b - y * (c9 - c10 * b + y * b * (c11 - c12 * y))))
+    u = (
+        x
+        * b
+        * (
+            c1
+            + b * (c2 + c3 * b)
+            + y * (-c4 + b * (c5 + c6 * b) - y * b * (c7 + c8 * b - y * (c9 - c10 * b + y * b * (c11 - c12 * y))))
+        )
     )
     y = u / math.exp(y / 2.0)
     pv = (-y if lower_tail else y) + (stats.norm.cdf(x) if lower_tail else stats.norm.sf(x))
@@ -357,19 +361,58 @@ def correlate(
                     else:
                         rlo = rhi = np.nan
                 row.update(
-                    r=r, ci_lower=float(lo), ci_upper=float(hi), t=float(t), df=df, p=p,
-                    rho=rho, rho_ci_lower=float(rlo), rho_ci_upper=float(rhi), rho_S=S, rho_p=rho_p,
+                    r=r,
+                    ci_lower=float(lo),
+                    ci_upper=float(hi),
+                    t=float(t),
+                    df=df,
+                    p=p,
+                    rho=rho,
+                    rho_ci_lower=float(rlo),
+                    rho_ci_upper=float(rhi),
+                    rho_S=S,
+                    rho_p=rho_p,
                 )
             else:
-                row.update(r=np.nan, ci_lower=np.nan, ci_upper=np.nan, t=np.nan, df=max(n - 2, 0), p=np.nan,
-                           rho=np.nan, rho_ci_lower=np.nan, rho_ci_upper=np.nan, rho_S=np.nan, rho_p=np.nan)
+                row.update(
+                    r=np.nan,
+                    ci_lower=np.nan,
+                    ci_upper=np.nan,
+                    t=np.nan,
+                    df=max(n - 2, 0),
+                    p=np.nan,
+                    rho=np.nan,
+                    rho_ci_lower=np.nan,
+                    rho_ci_upper=np.nan,
+                    rho_S=np.nan,
+                    rho_p=np.nan,
+                )
             rows.append(row)
     out = pd.DataFrame(rows)
     out["p_fdr"] = bh_adjust(out["p"])
     out["rho_p_fdr"] = bh_adjust(out["rho_p"])
     out["rho_ci_method"] = "fisher_z_bonett_wright_2000"
-    cols = ["criterion", "competency", "n", "n_missing", "transform", "r", "ci_lower", "ci_upper", "t", "df",
-            "p", "p_fdr", "rho", "rho_ci_lower", "rho_ci_upper", "rho_S", "rho_p", "rho_p_fdr", "rho_ci_method"]
+    cols = [
+        "criterion",
+        "competency",
+        "n",
+        "n_missing",
+        "transform",
+        "r",
+        "ci_lower",
+        "ci_upper",
+        "t",
+        "df",
+        "p",
+        "p_fdr",
+        "rho",
+        "rho_ci_lower",
+        "rho_ci_upper",
+        "rho_S",
+        "rho_p",
+        "rho_p_fdr",
+        "rho_ci_method",
+    ]
     return out[cols]
 
 
@@ -487,8 +530,7 @@ def hierarchical_regression(
     wt = m2r.f_test(Rm)
 
     # standardized model
-    num_vars = [c for c in X.columns if c not in ctrl_cols] + [
-        c for c in ctrl_cols if c in terms and terms[c] == [c]]
+    num_vars = [c for c in X.columns if c not in ctrl_cols] + [c for c in ctrl_cols if c in terms and terms[c] == [c]]
     Z = X.copy()
     for c in num_vars:
         Z[c] = (Z[c] - Z[c].mean()) / Z[c].std(ddof=1)
@@ -708,7 +750,7 @@ def dominance_analysis(
         b0 = 0
         with threadpool_limits(limits=1, user_api="blas"):
             for wts in resample_counts(gen, n, n_boot):
-                boot[b0:b0 + len(wts)] = _all_subsets_r2(crossproducts(M, wts), p, plan) @ G.T
+                boot[b0 : b0 + len(wts)] = _all_subsets_r2(crossproducts(M, wts), p, plan) @ G.T
                 b0 += len(wts)
         a = (1 - conf) / 2
         lo, hi = np.quantile(boot, [a, 1 - a], axis=0)
@@ -990,11 +1032,13 @@ def latent_regression(
             # nothing to regress: report instead of fitting (the engine would fail on the h1 model)
             fm, r2, conv = {}, np.nan, False
             status = f"not estimable: criterion has {len(yv)} observed value(s)" + (
-                " without variance" if len(yv) >= 2 else "")
+                " without variance" if len(yv) >= 2 else ""
+            )
             P = pd.DataFrame(columns=["lhs", "op", "rhs", "est", "se", "std_all"])
         else:
-            fit = _cfa.fit_cfa(data, syntax, estimator=estimator, missing=missing,
-                               robust_fiml=estimator.upper() == "MLR")
+            fit = _cfa.fit_cfa(
+                data, syntax, estimator=estimator, missing=missing, robust_fiml=estimator.upper() == "MLR"
+            )
             fm = fit.fit or {}
             r2 = float(fit.r2.get(ycol + "_lv", np.nan)) if len(fit.r2) else np.nan
             conv, status, P = bool(fit.converged), fit.status, fit.params
@@ -1005,27 +1049,38 @@ def latent_regression(
             **{k: float(fm.get(k, np.nan)) for k in LATENT_FIT_KEYS},
         }
         if estimator.upper() == "MLR":
-            model_cols.update({
-                "chisq_scaled": float(fm.get("chisq.scaled", np.nan)),
-                "cfi_robust": float(fm.get("cfi.robust", np.nan)),
-                "rmsea_robust": float(fm.get("rmsea.robust", np.nan)),
-            })
+            model_cols.update(
+                {
+                    "chisq_scaled": float(fm.get("chisq.scaled", np.nan)),
+                    "cfi_robust": float(fm.get("cfi.robust", np.nan)),
+                    "rmsea_robust": float(fm.get("rmsea.robust", np.nan)),
+                }
+            )
         model_cols.update(converged=conv, status=status, estimator=estimator.upper(), missing=missing)
         reg = P[(P["op"] == "~") & (P["lhs"] == ycol + "_lv")].set_index("rhs")
-        terms = [(f, fac_name[f], "competency") for f in facs] + \
-                [(c, ctl_name[c] + "_lv", "control") for c in ctl_design.columns]
+        terms = [(f, fac_name[f], "competency") for f in facs] + [
+            (c, ctl_name[c] + "_lv", "control") for c in ctl_design.columns
+        ]
         for label, rhs, kind in terms:
             r = reg.loc[rhs] if rhs in reg.index else None
             b = float(r["est"]) if r is not None else np.nan
             se = float(r["se"]) if r is not None else np.nan
             zval = b / se if se and np.isfinite(se) and se > 0 else np.nan
-            rows.append({
-                "criterion": cr, "term": label, "term_type": kind, "b": b, "se": se, "z": zval,
-                "p": float(2 * stats.norm.sf(abs(zval))) if np.isfinite(zval) else np.nan,
-                "ci_lower": b - z * se, "ci_upper": b + z * se,
-                "std_all": float(r["std_all"]) if r is not None else np.nan,
-                **model_cols,
-            })
+            rows.append(
+                {
+                    "criterion": cr,
+                    "term": label,
+                    "term_type": kind,
+                    "b": b,
+                    "se": se,
+                    "z": zval,
+                    "p": float(2 * stats.norm.sf(abs(zval))) if np.isfinite(zval) else np.nan,
+                    "ci_lower": b - z * se,
+                    "ci_upper": b + z * se,
+                    "std_all": float(r["std_all"]) if r is not None else np.nan,
+                    **model_cols,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -1199,8 +1254,12 @@ def run_criterion(
         idx = res["sample"]
         always = res["design"][res["control_columns"]] if (dominance_controls and res["control_columns"]) else None
         dom = dominance_analysis(
-            crit.loc[idx, cr], scores.loc[idx].astype(float), always,
-            n_boot=n_boot, rng=np.random.default_rng(children[j]), conf=conf,
+            crit.loc[idx, cr],
+            scores.loc[idx].astype(float),
+            always,
+            n_boot=n_boot,
+            rng=np.random.default_rng(children[j]),
+            conf=conf,
         )
         dom_tabs.append(dom.assign(criterion=cr))
 

@@ -28,8 +28,9 @@ def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
     return float(np.mean(d**3) / s**3), float(np.mean(d**4) / s**4 - 3.0)
 
 
-def item_descriptives(items: pd.DataFrame, scale_min: int, scale_max: int, *,
-                      floor_ceiling_flag: float = 0.15) -> pd.DataFrame:
+def item_descriptives(
+    items: pd.DataFrame, scale_min: int, scale_max: int, *, floor_ceiling_flag: float = 0.15
+) -> pd.DataFrame:
     """One row per item: n, n_missing, share_missing, mean, sd, median, min, max, skew, kurtosis, floor, ceiling.
 
     Matches ``psych::describe(items)`` for n, mean, sd, median, min, max, skew and kurtosis.
@@ -40,21 +41,31 @@ def item_descriptives(items: pd.DataFrame, scale_min: int, scale_max: int, *,
         v = x[~np.isnan(x)]
         sk, ku = skew_kurtosis(v)
         n = v.size
-        rows.append({
-            "item": c, "n": n, "n_missing": int(x.size - n), "share_missing": (x.size - n) / x.size if x.size else np.nan,
-            "mean": v.mean() if n else np.nan, "sd": v.std(ddof=1) if n > 1 else np.nan,
-            "median": float(np.median(v)) if n else np.nan, "min": v.min() if n else np.nan,
-            "max": v.max() if n else np.nan, "skew": sk, "kurtosis": ku,
-            "floor": float(np.mean(v == scale_min)) if n else np.nan,
-            "ceiling": float(np.mean(v == scale_max)) if n else np.nan,
-        })
+        rows.append(
+            {
+                "item": c,
+                "n": n,
+                "n_missing": int(x.size - n),
+                "share_missing": (x.size - n) / x.size if x.size else np.nan,
+                "mean": v.mean() if n else np.nan,
+                "sd": v.std(ddof=1) if n > 1 else np.nan,
+                "median": float(np.median(v)) if n else np.nan,
+                "min": v.min() if n else np.nan,
+                "max": v.max() if n else np.nan,
+                "skew": sk,
+                "kurtosis": ku,
+                "floor": float(np.mean(v == scale_min)) if n else np.nan,
+                "ceiling": float(np.mean(v == scale_max)) if n else np.nan,
+            }
+        )
     out = pd.DataFrame(rows)
     out["floor_ceiling_flag"] = (out["floor"] > floor_ceiling_flag) | (out["ceiling"] > floor_ceiling_flag)
     return out
 
 
-def response_distribution(items: pd.DataFrame, scale_min: float, scale_max: float,
-                          scale_type: str = "likert", n_bins: int = 10) -> pd.DataFrame:
+def response_distribution(
+    items: pd.DataFrame, scale_min: float, scale_max: float, scale_type: str = "likert", n_bins: int = 10
+) -> pd.DataFrame:
     """Long table: item, category, count, share (of valid answers) for every scale point.
 
     On a continuous scale the categories are ``n_bins`` equal-width intervals of [min, max] (one per whole

@@ -568,8 +568,9 @@ def _extract(m: np.ndarray, nf: int, method: str, max_iter: int = 50, min_err: f
             sc = 1 / np.sqrt(psi)
             vals, vecs = _eig_desc(m * np.outer(sc, sc))
             load = np.sqrt(psi)[:, None] * (vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0)))
-        info.update(converged=bool(res.success), iterations=int(res.nit), objective=float(res.fun),
-                    message=str(res.message))
+        info.update(
+            converged=bool(res.success), iterations=int(res.nit), objective=float(res.fun), message=str(res.message)
+        )
     elif method == "pa":
         red = m.copy()
         np.fill_diagonal(red, start_smc)
@@ -667,9 +668,7 @@ def oblimin(loadings: np.ndarray, max_iter: int = 1000, eps: float = 1e-5) -> tu
     return lam, np.asarray(rot.phi_, dtype=float), converged
 
 
-def rotate(
-    loadings: np.ndarray, method: str = "oblimin", max_iter: int = 1000
-) -> tuple[np.ndarray, np.ndarray | None]:
+def rotate(loadings: np.ndarray, method: str = "oblimin", max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray | None]:
     """Rotate a loading matrix as psych::fa does; returns (pattern, Phi or None).
 
     ``oblimin``: ``GPArotation::oblimin`` (quartimin, gamma = 0, identity start, gradient projection of
@@ -746,14 +745,11 @@ class FactorSolution:
     def loadings_table(self) -> pd.DataFrame:
         """Tidy loadings: item, factor, loading, structure."""
         t = self.loadings.rename_axis("item").reset_index().melt("item", var_name="factor", value_name="loading")
-        s = self.structure.rename_axis("item").reset_index().melt(
-            "item", var_name="factor", value_name="structure"
-        )
+        s = self.structure.rename_axis("item").reset_index().melt("item", var_name="factor", value_name="structure")
         return t.merge(s, on=["item", "factor"])
 
 
-def _fa_fit(m: np.ndarray, n_factors: int, method: str, rotation: str, max_iter: int = 50,
-            limit_threads: bool = True):
+def _fa_fit(m: np.ndarray, n_factors: int, method: str, rotation: str, max_iter: int = 50, limit_threads: bool = True):
     """Numbers of :func:`fa` for a correlation matrix: (unrotated L0, info, pattern L, Phi, ss loadings)."""
     if not 1 <= n_factors <= m.shape[0]:
         raise ValueError(f"n_factors must be between 1 and {m.shape[0]}")
@@ -905,8 +901,9 @@ def match_factors(loadings: pd.DataFrame, target: pd.DataFrame) -> pd.DataFrame:
     matched_efa = set()
     for i, j in zip(ri, ci):
         val = float(c.iat[i, j])
-        rows.append({"factor": c.columns[j], "efa_factor": c.index[i], "sign": 1 if val >= 0 else -1,
-                     "congruence": abs(val)})
+        rows.append(
+            {"factor": c.columns[j], "efa_factor": c.index[i], "sign": 1 if val >= 0 else -1, "congruence": abs(val)}
+        )
         matched_efa.add(c.index[i])
     for j, key in enumerate(c.columns):
         if key not in {r["factor"] for r in rows}:
@@ -949,11 +946,13 @@ def problem_items(
         matched to, primary loading (signed after reflection by the matching sign), loading on the factor
         matched to the hypothesised one, number of |loadings| above ``cross_loading``, and the flags.
     """
-    efa_to_hyp = {r.efa_factor: r.factor for r in matching.itertuples() if r.efa_factor is not None
-                  and r.factor is not None}
+    efa_to_hyp = {
+        r.efa_factor: r.factor for r in matching.itertuples() if r.efa_factor is not None and r.factor is not None
+    }
     hyp_to_efa = {v: k for k, v in efa_to_hyp.items()}
-    sign = {r.efa_factor: (r.sign if r.sign == r.sign else 1) for r in matching.itertuples()
-            if r.efa_factor is not None}
+    sign = {
+        r.efa_factor: (r.sign if r.sign == r.sign else 1) for r in matching.itertuples() if r.efa_factor is not None
+    }
     rows = []
     for key, its in groups.items():
         for it in its:
@@ -985,8 +984,16 @@ def problem_items(
                         "flags": ";".join(flags),
                     }
                 )
-    cols = ["item", "factor", "primary_efa_factor", "primary_matched_factor", "primary_loading",
-            "own_factor_loading", "n_above_cross", "flags"]
+    cols = [
+        "item",
+        "factor",
+        "primary_efa_factor",
+        "primary_matched_factor",
+        "primary_loading",
+        "own_factor_loading",
+        "n_above_cross",
+        "flags",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -1011,18 +1018,62 @@ def split_half(df: pd.DataFrame, seed: int, fraction: float = 0.5) -> tuple[pd.I
 _GL = {
     # Gauss-Legendre half-sets used by Genz's BVNU (Genz 2004, "Numerical computation of rectangular bivariate
     # and trivariate normal and t probabilities"): weights, abscissae for n = 6, 12, 20.
-    0: (np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
-        np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970])),
-    1: (np.array([0.04717533638651177, 0.1069393259953183, 0.1600783285433464, 0.2031674267230659,
-                  0.2334925365383547, 0.2491470458134029]),
-        np.array([0.9815606342467191, 0.9041172563704750, 0.7699026741943050, 0.5873179542866171,
-                  0.3678314989981802, 0.1252334085114692])),
-    2: (np.array([0.01761400713915212, 0.04060142980038694, 0.06267204833410906, 0.08327674157670475,
-                  0.1019301198172404, 0.1181945319615184, 0.1316886384491766, 0.1420961093183821,
-                  0.1491729864726037, 0.1527533871307259]),
-        np.array([0.9931285991850949, 0.9639719272779138, 0.9122344282513259, 0.8391169718222188,
-                  0.7463319064601508, 0.6360536807265150, 0.5108670019508271, 0.3737060887154196,
-                  0.2277858511416451, 0.07652652113349733])),
+    0: (
+        np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
+        np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970]),
+    ),
+    1: (
+        np.array(
+            [
+                0.04717533638651177,
+                0.1069393259953183,
+                0.1600783285433464,
+                0.2031674267230659,
+                0.2334925365383547,
+                0.2491470458134029,
+            ]
+        ),
+        np.array(
+            [
+                0.9815606342467191,
+                0.9041172563704750,
+                0.7699026741943050,
+                0.5873179542866171,
+                0.3678314989981802,
+                0.1252334085114692,
+            ]
+        ),
+    ),
+    2: (
+        np.array(
+            [
+                0.01761400713915212,
+                0.04060142980038694,
+                0.06267204833410906,
+                0.08327674157670475,
+                0.1019301198172404,
+                0.1181945319615184,
+                0.1316886384491766,
+                0.1420961093183821,
+                0.1491729864726037,
+                0.1527533871307259,
+            ]
+        ),
+        np.array(
+            [
+                0.9931285991850949,
+                0.9639719272779138,
+                0.9122344282513259,
+                0.8391169718222188,
+                0.7463319064601508,
+                0.6360536807265150,
+                0.5108670019508271,
+                0.3737060887154196,
+                0.2277858511416451,
+                0.07652652113349733,
+            ]
+        ),
+    ),
 }
 
 
@@ -1053,8 +1104,9 @@ def _bvnu(dh: np.ndarray, dk: np.ndarray, r: float) -> np.ndarray:
             c = (4 - hk) / 8
             d = (12 - hk) / 16
             asr = -(bs / as_ + hk) / 2
-            bvn = np.where(asr > -100, a * np.exp(asr) * (1 - c * (bs - as_) * (1 - d * bs / 5) / 3
-                                                          + c * d * as_ * as_ / 5), 0.0)
+            bvn = np.where(
+                asr > -100, a * np.exp(asr) * (1 - c * (bs - as_) * (1 - d * bs / 5) / 3 + c * d * as_ * as_ / 5), 0.0
+            )
             b = np.sqrt(bs)
             sp = np.sqrt(2 * np.pi) * phid(-b / a)
             bvn = bvn - np.where(hk > -100, np.exp(-hk / 2) * sp * b * (1 - c * bs * (1 - d * bs / 5) / 3), 0.0)
@@ -1173,8 +1225,9 @@ def _cor_smooth(m: np.ndarray, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool
     return s / np.outer(d, d), True
 
 
-def polychoric(items: pd.DataFrame, correct: float = 0.5, smooth: bool = True, global_: bool = True,
-               max_cat: int = 8) -> dict:
+def polychoric(
+    items: pd.DataFrame, correct: float = 0.5, smooth: bool = True, global_: bool = True, max_cat: int = 8
+) -> dict:
     """Polychoric correlations, as ``psych::polychoric(x)`` in psych 2.2.9.
 
     Two-step estimation (Olsson 1979): thresholds from the marginal proportions, then for each item pair the
@@ -1357,8 +1410,11 @@ def run_efa(
         problems = pd.DataFrame()
         cong_head = {}
     comm = pd.DataFrame(
-        {"item": sol.communalities.index, "communality": sol.communalities.to_numpy(),
-         "uniqueness": sol.uniquenesses.to_numpy()}
+        {
+            "item": sol.communalities.index,
+            "communality": sol.communalities.to_numpy(),
+            "uniqueness": sol.uniquenesses.to_numpy(),
+        }
     )
     phi_t = sol.phi.rename_axis("factor").reset_index().melt("factor", var_name="factor2", value_name="phi")
     headline = {

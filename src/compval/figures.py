@@ -41,10 +41,28 @@ from compval.i18n import gettext as _
 from compval.tables import format_number
 
 __all__ = [
-    "STYLE", "OKABE_ITO", "PALETTE", "ONE_COLUMN", "TWO_COLUMN", "style", "new_figure", "save_figure",
-    "sample_flow", "response_distribution", "reliability_forest", "scree_plot", "loading_heatmap",
-    "cfa_path_dot", "render_dot", "model_comparison", "discriminant_matrix", "criterion_forest",
-    "known_groups_profile", "dominance_plot", "invariance_plot", "GraphvizNotFoundError",
+    "STYLE",
+    "OKABE_ITO",
+    "PALETTE",
+    "ONE_COLUMN",
+    "TWO_COLUMN",
+    "style",
+    "new_figure",
+    "save_figure",
+    "sample_flow",
+    "response_distribution",
+    "reliability_forest",
+    "scree_plot",
+    "loading_heatmap",
+    "cfa_path_dot",
+    "render_dot",
+    "model_comparison",
+    "discriminant_matrix",
+    "criterion_forest",
+    "known_groups_profile",
+    "dominance_plot",
+    "invariance_plot",
+    "GraphvizNotFoundError",
 ]
 
 ONE_COLUMN = 3.5  # inches, one journal column
@@ -52,12 +70,20 @@ TWO_COLUMN = 7.2  # inches, two journal columns (full page width)
 
 #: Okabe & Ito (2008) colour-universal-design palette.
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
 #: Cycle order used for categorical series (the most distinguishable first; yellow last).
-PALETTE = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple",
-                                  "sky_blue", "black", "yellow")]
+PALETTE = [
+    OKABE_ITO[k]
+    for k in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "black", "yellow")
+]
 GREY = "#BBBBBB"
 BAND = "#E5F2EC"  # light bluish green: region meeting a criterion
 
@@ -121,6 +147,7 @@ def _styled(func):
     def wrapper(*args, **kwargs):
         with style():
             return func(*args, **kwargs)
+
     return wrapper
 
 
@@ -131,8 +158,9 @@ def new_figure(width: float = ONE_COLUMN, height: float = 2.6) -> Figure:
     return fig
 
 
-def save_figure(fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", "svg", "pdf"),
-                dpi: int = 300) -> list[Path]:
+def save_figure(
+    fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", "svg", "pdf"), dpi: int = 300
+) -> list[Path]:
     """Write ``stem.png`` (``dpi``), ``stem.svg`` and ``stem.pdf`` deterministically; returns the paths.
 
     Dates are removed from the SVG/PDF metadata and the SVG hash salt is fixed, so saving the same figure
@@ -201,13 +229,28 @@ def _ordered(values, order: Sequence | None) -> list:
 
 # ============================================================================ 1. sample flow
 #: Exclusion reasons of :func:`compval.clean.clean` as the sample-flow boxes show them (catalogue entries).
-_REASONS = (N_("missing id"), N_("duplicate id"), N_("no responses"), N_("careless responding"),
-            N_("too many missing"), N_("all missing"), N_("incomplete"))
+_REASONS = (
+    N_("missing id"),
+    N_("duplicate id"),
+    N_("no responses"),
+    N_("careless responding"),
+    N_("too many missing"),
+    N_("all missing"),
+    N_("incomplete"),
+)
 
 
 def _flow_box(ax, x, y, text, *, fc="white", ec="black", weight="normal"):
-    return ax.text(x, y, text, ha="center", va="center", fontsize=7.5, fontweight=weight,
-                   bbox=dict(boxstyle="square,pad=0.45", fc=fc, ec=ec, lw=0.7))
+    return ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        fontweight=weight,
+        bbox=dict(boxstyle="square,pad=0.45", fc=fc, ec=ec, lw=0.7),
+    )
 
 
 _ARROW = dict(arrowstyle="-|>", lw=0.7, color="black", mutation_scale=7)
@@ -216,14 +259,18 @@ _ARROW = dict(arrowstyle="-|>", lw=0.7, color="black", mutation_scale=7)
 def _connect(ax, src, dst, src_xy=(0.5, 0.0), dst_xy=(0.5, 1.0)):
     """Arrow between two boxes (or a data point and a box), anchored on the boxes' edges."""
     src_is_box = not isinstance(src, tuple)
-    ax.annotate("", xy=dst_xy, xycoords=dst, xytext=src_xy if src_is_box else src,
-                textcoords=src if src_is_box else "data",
-                arrowprops=dict(_ARROW, shrinkA=4.5 if src_is_box else 0, shrinkB=4.5))
+    ax.annotate(
+        "",
+        xy=dst_xy,
+        xycoords=dst,
+        xytext=src_xy if src_is_box else src,
+        textcoords=src if src_is_box else "data",
+        arrowprops=dict(_ARROW, shrinkA=4.5 if src_is_box else 0, shrinkB=4.5),
+    )
 
 
 @_styled
-def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None,
-                width: float = ONE_COLUMN) -> Figure:
+def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, width: float = ONE_COLUMN) -> Figure:
     """CONSORT-style flow of respondents (Schulz et al. 2010), from the cleaning report dict.
 
     Expects ``n_raw``, ``n_analyzed``, ``excluded`` (reason -> count, in pipeline order) and optionally
@@ -240,8 +287,9 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None,
     n_an = int(report["n_analyzed"])
     excluded = {k: int(v) for k, v in dict(report.get("excluded", {})).items()}
     if n_raw - sum(excluded.values()) != n_an:
-        raise ValueError(f"sample flow does not add up: n_raw {n_raw} - exclusions {sum(excluded.values())} "
-                         f"!= n_analyzed {n_an}")
+        raise ValueError(
+            f"sample flow does not add up: n_raw {n_raw} - exclusions {sum(excluded.values())} != n_analyzed {n_an}"
+        )
     perf = report.get("performance") or None
     steps = list(excluded.items())
     top = max(len(steps), 1) + (2.3 if perf else 0.0)
@@ -258,41 +306,69 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None,
         remaining -= count
         ym = y - 0.5
         text = (labels or {}).get(reason, _(str(reason).replace("_", " ")))
-        side = _flow_box(ax, xs, ym, _("Excluded: {reason}\n(n = {n})").format(reason=text, n=count),
-                         fc=_mix(OKABE_ITO["vermillion"], 0.12))
+        side = _flow_box(
+            ax,
+            xs,
+            ym,
+            _("Excluded: {reason}\n(n = {n})").format(reason=text, n=count),
+            fc=_mix(OKABE_ITO["vermillion"], 0.12),
+        )
         y -= 1
         last = k == len(steps) - 1
-        nxt = _flow_box(ax, xm, y, _("Analysed\n(n = {n})").format(n=n_an) if last
-                        else _("Remaining\n(n = {n})").format(n=remaining),
-                        weight="bold" if last else "normal",
-                        fc=_mix(OKABE_ITO["bluish_green"], 0.15) if last else "white")
+        nxt = _flow_box(
+            ax,
+            xm,
+            y,
+            _("Analysed\n(n = {n})").format(n=n_an) if last else _("Remaining\n(n = {n})").format(n=remaining),
+            weight="bold" if last else "normal",
+            fc=_mix(OKABE_ITO["bluish_green"], 0.15) if last else "white",
+        )
         _connect(ax, box, nxt)
         _connect(ax, (xm, ym), side, dst_xy=(0.0, 0.5))
         box = nxt
     if not steps:
         y -= 1
-        nxt = _flow_box(ax, xm, y, _("Analysed\n(n = {n})").format(n=n_an), weight="bold",
-                        fc=_mix(OKABE_ITO["bluish_green"], 0.15))
+        nxt = _flow_box(
+            ax, xm, y, _("Analysed\n(n = {n})").format(n=n_an), weight="bold", fc=_mix(OKABE_ITO["bluish_green"], 0.15)
+        )
         _connect(ax, box, nxt)
         box = nxt
     if perf:
         y_match = y - 1.3
-        mbox = _flow_box(ax, xm, y_match, _("Survey and performance\nmatched (n = {n})").format(n=perf.get("matched")),
-                         weight="bold", fc=_mix(OKABE_ITO["blue"], 0.15))
-        pbox = _flow_box(ax, xs, y_match,
-                         _("Performance records\n(n = {n})").format(n=perf.get("n_performance_records")),
-                         weight="bold")
+        mbox = _flow_box(
+            ax,
+            xm,
+            y_match,
+            _("Survey and performance\nmatched (n = {n})").format(n=perf.get("matched")),
+            weight="bold",
+            fc=_mix(OKABE_ITO["blue"], 0.15),
+        )
+        pbox = _flow_box(
+            ax,
+            xs,
+            y_match,
+            _("Performance records\n(n = {n})").format(n=perf.get("n_performance_records")),
+            weight="bold",
+        )
         _connect(ax, box, mbox)
         _connect(ax, pbox, mbox, src_xy=(0.0, 0.5), dst_xy=(1.0, 0.5))
         extra = []
-        for key, text in (("survey_only", _("survey only")), ("performance_only", _("performance only")),
-                          ("performance_of_excluded", _("of excluded respondents"))):
+        for key, text in (
+            ("survey_only", _("survey only")),
+            ("performance_only", _("performance only")),
+            ("performance_of_excluded", _("of excluded respondents")),
+        ):
             if perf.get(key) is not None:
                 extra.append(f"{text} n = {perf[key]}")
         if extra:
             sep = _("; ")
-            _flow_box(ax, 0.5, y_match - 1.0, _("Not matched: ") + sep.join(extra[:2]) +
-                      ("\n" + sep.join(extra[2:]) if extra[2:] else ""), ec=GREY)
+            _flow_box(
+                ax,
+                0.5,
+                y_match - 1.0,
+                _("Not matched: ") + sep.join(extra[:2]) + ("\n" + sep.join(extra[2:]) if extra[2:] else ""),
+                ec=GREY,
+            )
     return fig
 
 
@@ -328,8 +404,12 @@ def response_distribution(
     _require(items, ["item", group], "response_distribution items")
     cats = sorted(pd.unique(distribution["category"]))
     k = len(cats)
-    wide = distribution.pivot_table(index="item", columns="category", values="share", aggfunc="sum").reindex(
-        columns=cats).fillna(0.0) * 100
+    wide = (
+        distribution.pivot_table(index="item", columns="category", values="share", aggfunc="sum")
+        .reindex(columns=cats)
+        .fillna(0.0)
+        * 100
+    )
     if isinstance(category_labels, Mapping):
         cat_lab = [str(category_labels.get(c, c)) for c in cats]
     elif category_labels is not None:
@@ -353,14 +433,22 @@ def response_distribution(
     if unassigned:
         panels.append((_("(unassigned)"), unassigned))
     names = dict(zip(codebook[group], codebook[group_label])) if group_label in codebook else {}
-    rev = dict(zip(codebook["item"], codebook["reverse"].astype(str).str.lower().isin(["true", "1"]))) \
-        if "reverse" in codebook else {}
+    rev = (
+        dict(zip(codebook["item"], codebook["reverse"].astype(str).str.lower().isin(["true", "1"])))
+        if "reverse" in codebook
+        else {}
+    )
     label_of = dict(zip(codebook["item"], codebook[item_label])) if item_label in codebook else {}
 
     n_items = sum(len(p[1]) for p in panels)
     fig = new_figure(width, 0.6 + 0.13 * n_items + 0.25 * len(panels))
-    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False,
-                        gridspec_kw={"height_ratios": [max(len(p[1]), 1) + 1.2 for p in panels]})[:, 0]
+    axes = fig.subplots(
+        len(panels),
+        1,
+        sharex=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": [max(len(p[1]), 1) + 1.2 for p in panels]},
+    )[:, 0]
     lo_max = hi_max = 0.0
     for ax, (g, its) in zip(axes, panels):
         sub = wide.reindex(its).fillna(0.0)
@@ -428,10 +516,16 @@ def reliability_forest(
         raise ValueError(f"no rows for levels {list(levels)}")
     sizes = [int((rel["level"] == lvl).sum()) for lvl in lv]
     fig = new_figure(width, 0.8 + 0.24 * sum(sizes) + 0.3 * len(lv))
-    axes = fig.subplots(len(lv), 1, sharex=True, squeeze=False,
-                        gridspec_kw={"height_ratios": [s + 0.8 for s in sizes]})[:, 0]
-    sym = {"alpha": _("α (Cronbach)"), "omega_total": _("ω total (McDonald)"),
-           "omega_hierarchical": _("ω hierarchical"), "alpha_std": _("standardized α"), "lambda6": _("λ6 (Guttman)")}
+    axes = fig.subplots(
+        len(lv), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": [s + 0.8 for s in sizes]}
+    )[:, 0]
+    sym = {
+        "alpha": _("α (Cronbach)"),
+        "omega_total": _("ω total (McDonald)"),
+        "omega_hierarchical": _("ω hierarchical"),
+        "alpha_std": _("standardized α"),
+        "lambda6": _("λ6 (Guttman)"),
+    }
     markers = ["o", "s", "D", "^"]
     off = np.linspace(-0.17, 0.17, len(coefficients)) if len(coefficients) > 1 else [0.0]
     xmin = 1.0
@@ -452,8 +546,17 @@ def reliability_forest(
             else:
                 err = None
             xmin = min(xmin, np.nanmin(est))
-            ax.errorbar(est, ypos + off[c_i], xerr=err, fmt=markers[c_i % 4], color=PALETTE[c_i], ms=3.5,
-                        elinewidth=0.8, capsize=1.5, label=sym.get(c, c))
+            ax.errorbar(
+                est,
+                ypos + off[c_i],
+                xerr=err,
+                fmt=markers[c_i % 4],
+                color=PALETTE[c_i],
+                ms=3.5,
+                elinewidth=0.8,
+                capsize=1.5,
+                label=sym.get(c, c),
+            )
         ax.set_yticks(ypos, [_label(names, k) for k in sub["key"]])
         ax.set_ylim(-0.7, len(sub) - 0.3)
         _panel_label(ax, _(str(lvl).capitalize()))
@@ -509,8 +612,13 @@ def scree_plot(
         ax.plot(x, t[res], ":", color=PALETTE[2], lw=1.2, label=_("Resampled, 95th percentile"))
     ax.axhline(0, color="0.6", lw=0.5)
     by_count: dict[int, list[str]] = {}
-    names = {"parallel": "PA", "parallel_resampled": _("PA (resampled)"), "map": "MAP", "map4": "MAP (r⁴)",
-             "kaiser": "Kaiser"}
+    names = {
+        "parallel": "PA",
+        "parallel_resampled": _("PA (resampled)"),
+        "map": "MAP",
+        "map4": "MAP (r⁴)",
+        "kaiser": "Kaiser",
+    }
     for key, n in dict(suggested or {}).items():
         if n is None or (isinstance(n, float) and math.isnan(n)):
             continue
@@ -518,8 +626,14 @@ def scree_plot(
     ymax = float(np.nanmax(t[obs]))
     for j, (n, crit) in enumerate(sorted(by_count.items())):
         ax.axvline(n, color="0.3", lw=0.7, ls="-.", zorder=1)
-        ax.annotate(f"{', '.join(crit)}: {n}", xy=(n, ymax * (0.95 - 0.12 * j)), xytext=(3, 0),
-                    textcoords="offset points", fontsize=7, va="center")
+        ax.annotate(
+            f"{', '.join(crit)}: {n}",
+            xy=(n, ymax * (0.95 - 0.12 * j)),
+            xytext=(3, 0),
+            textcoords="offset points",
+            fontsize=7,
+            va="center",
+        )
     ax.set_xlabel(_("Factor number (count)"))
     ax.set_ylabel(_("Eigenvalue (reduced correlation matrix)") if ylabel is None else ylabel)
     step = max(1, int(math.ceil(len(x) / 12)))
@@ -572,9 +686,16 @@ def loading_heatmap(
         for j in range(m.shape[1]):
             v = m[i, j]
             if np.isfinite(v) and abs(v) >= threshold:
-                ax.text(j, i, _apa(v), ha="center", va="center", fontsize=6,
-                        color="white" if abs(v) > 0.6 else "black",
-                        fontweight="bold")
+                ax.text(
+                    j,
+                    i,
+                    _apa(v),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if abs(v) > 0.6 else "black",
+                    fontweight="bold",
+                )
     ax.set_xticks(range(len(cols)), cols)
     ax.set_yticks(range(len(items)), items, fontsize=6.5 if len(items) > 30 else 7.5)
     ax.tick_params(length=0)
@@ -589,9 +710,17 @@ def loading_heatmap(
         if k == len(items) or grp[k] != grp[start]:
             if k < len(items):
                 ax.axhline(k - 0.5, color="black", lw=0.8)
-            ax.annotate(_label(group_labels, grp[start]), xy=(1.0, (start + k - 1) / 2), xycoords=("axes fraction",
-                        "data"), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7,
-                        rotation=0, annotation_clip=False)
+            ax.annotate(
+                _label(group_labels, grp[start]),
+                xy=(1.0, (start + k - 1) / 2),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                rotation=0,
+                annotation_clip=False,
+            )
             start = k
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -659,14 +788,15 @@ def cfa_path_dot(
         f'  edge [fontname="{font}", fontsize=8, penwidth=0.7, arrowsize=0.5];',
     ]
     for v in indicators:
-        lines.append(f"  {_dot_id(v)} [shape=box, height=0.22, width=0.7, margin=\"0.04,0.01\", "
-                     f"label={_dot_id(_label(labels, v))}];")
+        lines.append(
+            f'  {_dot_id(v)} [shape=box, height=0.22, width=0.7, margin="0.04,0.01", '
+            f"label={_dot_id(_label(labels, v))}];"
+        )
     for f in latent:
         name = _label(labels, f)
         if f in number:
             name = f"{number[f]}. {name}"
-        lines.append(f"  {_dot_id(f)} [shape=ellipse, style=filled, fillcolor=\"#DCEBF5\", "
-                     f"label={_dot_id(name)}];")
+        lines.append(f'  {_dot_id(f)} [shape=ellipse, style=filled, fillcolor="#DCEBF5", label={_dot_id(name)}];')
     first = [f for f in latent if not (meas["rhs"] == f).any()]  # first-order factors (not indicators)
     if len(first) > 1:
         # same rank, chained by invisible edges: stacked top-down in model order (items follow their factors)
@@ -676,8 +806,9 @@ def cfa_path_dot(
         # drawn indicator -> factor with the arrow head reversed so factors rank to the right of their items
         lines.append(f"  {_dot_id(r['rhs'])} -> {_dot_id(r['lhs'])} [dir=back, label={_dot_id(lab)}];")
     for _i, r in p[p["op"] == "~"].iterrows():
-        lines.append(f"  {_dot_id(r['rhs'])} -> {_dot_id(r['lhs'])} [label={_dot_id(_apa(r[value]))}, "
-                     "color=\"#0072B2\"];")
+        lines.append(
+            f'  {_dot_id(r["rhs"])} -> {_dot_id(r["lhs"])} [label={_dot_id(_apa(r[value]))}, color="#0072B2"];'
+        )
     for _i, r in cov.iterrows():
         a, b, v = r["lhs"], r["rhs"], r[value]
         both_latent = a in lat_set and b in lat_set
@@ -686,10 +817,14 @@ def cfa_path_dot(
         if both_latent and np.isfinite(v) and abs(v) < min_correlation:
             continue
         style_ = "dashed" if both_latent else "dotted"
-        lines.append(f"  {_dot_id(a)} -> {_dot_id(b)} [dir=both, style={style_}, constraint=false, "
-                     f"color=\"#555555\", fontcolor=\"#555555\", label={_dot_id(_apa(v))}];")
+        lines.append(
+            f"  {_dot_id(a)} -> {_dot_id(b)} [dir=both, style={style_}, constraint=false, "
+            f'color="#555555", fontcolor="#555555", label={_dot_id(_apa(v))}];'
+        )
     if in_table:
-        lines.append(f"  factor_correlations [shape=plaintext, margin=0, label=<{_correlation_table(lat_cov, order, value)}>];")
+        lines.append(
+            f"  factor_correlations [shape=plaintext, margin=0, label=<{_correlation_table(lat_cov, order, value)}>];"
+        )
         lines.append("  { rank=sink; factor_correlations; }")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -709,8 +844,9 @@ def _correlation_table(cov: pd.DataFrame, order: list, value: str) -> str:
         cells += "<TD></TD>" * (k - 1 - i)
         rows.append(f"<TR><TD><B>{i + 1}</B></TD>{cells}</TR>")
     title = f'<TR><TD COLSPAN="{k}"><I>' + html.escape(_("Factor correlations")) + "</I></TD></TR>"
-    return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">' + title + head + "".join(rows)
-            + "</TABLE>")
+    return (
+        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">' + title + head + "".join(rows) + "</TABLE>"
+    )
 
 
 def _fix_pdf_dates(path: Path) -> None:
@@ -744,8 +880,9 @@ def _set_png_dpi(path: Path, dpi: float) -> None:
     path.write_bytes(data[:ihdr_end] + chunk + data[ihdr_end:])
 
 
-def render_dot(dot_source: str, stem: str | Path, formats: Sequence[str] = ("png", "svg", "pdf"),
-               dpi: int = 300, dot: str = "dot") -> list[Path]:
+def render_dot(
+    dot_source: str, stem: str | Path, formats: Sequence[str] = ("png", "svg", "pdf"), dpi: int = 300, dot: str = "dot"
+) -> list[Path]:
     """Render DOT text with Graphviz ``dot`` to ``stem.<fmt>`` (I/O helper; PNG at ``dpi``).
 
     ``SOURCE_DATE_EPOCH=0`` is set so cairo writes no current date into the PDF (deterministic output).
@@ -758,7 +895,8 @@ def render_dot(dot_source: str, stem: str | Path, formats: Sequence[str] = ("png
     exe = shutil.which(dot)
     if exe is None:
         raise GraphvizNotFoundError(
-            f"Graphviz executable {dot!r} not found on PATH; install Graphviz (Debian: apt-get install graphviz)")
+            f"Graphviz executable {dot!r} not found on PATH; install Graphviz (Debian: apt-get install graphviz)"
+        )
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -900,11 +1038,11 @@ def discriminant_matrix(
             v = m[i, j]
             if not np.isfinite(v):
                 continue
-            ax.text(j, i, _apa(v), ha="center", va="center", fontsize=7,
-                    color="white" if abs(v) > 0.6 else "black")
+            ax.text(j, i, _apa(v), ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
             if i < j and v >= threshold:
-                ax.add_patch(mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
-                                                   ec=OKABE_ITO["vermillion"], lw=1.5))
+                ax.add_patch(
+                    mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=OKABE_ITO["vermillion"], lw=1.5)
+                )
     names = [_label(labels, f) for f in factors]
     ax.set_xticks(range(n), names, rotation=40, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), names)
@@ -1001,14 +1139,29 @@ def known_groups_profile(
             sd = sub[f"sd_{grp}"].to_numpy(dtype=float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 half = stats.t.ppf(0.5 + conf / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-            ax.errorbar(xs + dx, mean, yerr=half, fmt=mk + "-", color=PALETTE[g_i], ms=3.5, lw=0.9,
-                        elinewidth=0.8, capsize=1.5, label=name)
+            ax.errorbar(
+                xs + dx,
+                mean,
+                yerr=half,
+                fmt=mk + "-",
+                color=PALETTE[g_i],
+                ms=3.5,
+                lw=0.9,
+                elinewidth=0.8,
+                capsize=1.5,
+                label=name,
+            )
         if "g" in sub:
             for xx, g in zip(xs, sub["g"]):
-                ax.annotate(f"g = {format_number(g, 2)}", (xx, 1.0), xycoords=("data", "axes fraction"),
-                            ha="center", va="top", fontsize=6)
-        ax.set_xticks(x, [_label(predictor_labels, k) for k in preds], rotation=40, ha="right",
-                      rotation_mode="anchor")
+                ax.annotate(
+                    f"g = {format_number(g, 2)}",
+                    (xx, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    va="top",
+                    fontsize=6,
+                )
+        ax.set_xticks(x, [_label(predictor_labels, k) for k in preds], rotation=40, ha="right", rotation_mode="anchor")
         ax.set_xlabel(_("Competency"))
         _panel_label(ax, _label(criterion_labels, c))
         ax.set_xlim(-0.5, len(preds) - 0.5)
@@ -1050,8 +1203,9 @@ def dominance_plot(
             lo, hi = sub["weight_ci_lower"].to_numpy(dtype=float), sub["weight_ci_upper"].to_numpy(dtype=float)
             if np.isfinite(lo).any():
                 err = np.vstack([w - lo, hi - w])
-        ax.barh(y, w, height=0.6, color=PALETTE[0], xerr=err,
-                error_kw=dict(elinewidth=0.8, capsize=1.5, ecolor="black"))
+        ax.barh(
+            y, w, height=0.6, color=PALETTE[0], xerr=err, error_kw=dict(elinewidth=0.8, capsize=1.5, ecolor="black")
+        )
         ax.axvline(0, color="black", lw=0.6)
         title = _label(criterion_labels, c)
         if "r2_total" in sub:
@@ -1102,8 +1256,10 @@ def invariance_plot(
         ax.set_ylabel(lab)
         _apa_axis(ax.yaxis, 3 if k == "rmsea" else 2)
         _panel_label(ax, _("{index} per step").format(index=lab.split(" ")[0]))
-    for k, lab, lim, ax in (("delta_cfi", _("ΔCFI (CFI units)"), -delta_cfi, axes[1, 0]),
-                            ("delta_rmsea", _("ΔRMSEA (RMSEA units)"), delta_rmsea, axes[1, 1])):
+    for k, lab, lim, ax in (
+        ("delta_cfi", _("ΔCFI (CFI units)"), -delta_cfi, axes[1, 0]),
+        ("delta_rmsea", _("ΔRMSEA (RMSEA units)"), delta_rmsea, axes[1, 1]),
+    ):
         v = invariance[k].to_numpy(dtype=float)
         ok = np.isfinite(v)
         holds = (v >= lim) if lim < 0 else (v <= lim)
@@ -1111,9 +1267,16 @@ def invariance_plot(
         ax.bar(x[ok], v[ok], color=[c for c, o in zip(colors, ok) if o], width=0.5)
         ax.axhline(0, color="black", lw=0.6)
         ax.axhline(lim, color=OKABE_ITO["vermillion"], ls="--", lw=0.9)
-        ax.annotate(_("limit {value}").format(value=format_number(lim, 3, leading_zero=False)), (1.0, lim), xycoords=("axes fraction", "data"),
-                    xytext=(-2, 3 if lim > 0 else -8), textcoords="offset points", ha="right", fontsize=6.5,
-                    color=OKABE_ITO["vermillion"])
+        ax.annotate(
+            _("limit {value}").format(value=format_number(lim, 3, leading_zero=False)),
+            (1.0, lim),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 3 if lim > 0 else -8),
+            textcoords="offset points",
+            ha="right",
+            fontsize=6.5,
+            color=OKABE_ITO["vermillion"],
+        )
         ax.set_ylabel(lab)
         ax.set_xlabel(_("Invariance step (constraints added)"))
         _panel_label(ax, _("{index} vs previous step").format(index=lab.split(" ")[0]))

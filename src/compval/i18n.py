@@ -36,9 +36,26 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["LANGUAGES", "SOURCE_LANGUAGE", "DOMAIN", "gettext", "ngettext", "N_", "language", "active_language",
-           "translations", "resolve", "check_language", "output_suffix", "locale_dir", "catalogue_path",
-           "compile_catalogue", "catalogue_digest", "translate_markdown", "extract_notebook"]
+__all__ = [
+    "LANGUAGES",
+    "SOURCE_LANGUAGE",
+    "DOMAIN",
+    "gettext",
+    "ngettext",
+    "N_",
+    "language",
+    "active_language",
+    "translations",
+    "resolve",
+    "check_language",
+    "output_suffix",
+    "locale_dir",
+    "catalogue_path",
+    "compile_catalogue",
+    "catalogue_digest",
+    "translate_markdown",
+    "extract_notebook",
+]
 
 #: The languages the catalogue covers; the first is the language of the source strings.
 LANGUAGES = ("en", "zh")

@@ -61,8 +61,15 @@ class InputError(ValueError):
     line/row numbers a person sees when opening the file (header = row 1).
     """
 
-    def __init__(self, file: str | os.PathLike | None, message: str, *, row: int | None = None,
-                 column: str | None = None, expected: str | None = None):
+    def __init__(
+        self,
+        file: str | os.PathLike | None,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        expected: str | None = None,
+    ):
         self.file = None if file is None else str(file)
         self.row = row
         self.column = column
@@ -99,14 +106,16 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
             return raw.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as exc:
             where = f" at byte {exc.start}" if isinstance(exc, UnicodeDecodeError) else ""
-            raise InputError(path, f"cannot be decoded as {encoding}{where}",
-                             expected="the encoding given in survey_options.encoding") from None
+            raise InputError(
+                path,
+                f"cannot be decoded as {encoding}{where}",
+                expected="the encoding given in survey_options.encoding",
+            ) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export: UTF-16 with BOM
         try:
             return raw.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise InputError(path, f"has a UTF-16 byte-order mark but cannot be decoded at byte {exc.start}") \
-                from None
+            raise InputError(path, f"has a UTF-16 byte-order mark but cannot be decoded at byte {exc.start}") from None
     for enc in _ENCODINGS:
         try:
             return raw.decode(enc), enc
@@ -166,8 +175,9 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
             line, start = start, reader.line_num + 1
             if header is None:
                 if not rec or all(not c.strip() for c in rec):
-                    raise InputError(path, "the first line is empty", row=line,
-                                     expected="the header row on the first line")
+                    raise InputError(
+                        path, "the first line is empty", row=line, expected="the header row on the first line"
+                    )
                 header = rec
                 continue
             if not rec:  # a blank line: no fields at all
@@ -177,8 +187,12 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
             rows.append(rec)
     except csv.Error as exc:
         where = "" if reader.line_num == start else f"; the record runs to line {reader.line_num}"
-        raise InputError(path, f"malformed CSV ({exc}{where})", row=start,
-                         expected="properly quoted fields (a quote opens and closes a whole field)") from None
+        raise InputError(
+            path,
+            f"malformed CSV ({exc}{where})",
+            row=start,
+            expected="properly quoted fields (a quote opens and closes a whole field)",
+        ) from None
     header = [h.strip() for h in header]
     # trailing lines with nothing but delimiters/whitespace are not respondents
     while rows and all(not c.strip() for c in rows[-1]):
@@ -188,8 +202,11 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
         raise InputError(path, "has a header but no data rows", expected="at least one respondent")
     if blank:
         blank.sort()
-        meta.repairs.append(f"{len(blank)} empty line(s) skipped (rows {', '.join(map(str, blank[:20]))}"
-                            + (", ..." if len(blank) > 20 else "") + ")")
+        meta.repairs.append(
+            f"{len(blank)} empty line(s) skipped (rows {', '.join(map(str, blank[:20]))}"
+            + (", ..." if len(blank) > 20 else "")
+            + ")"
+        )
     width = len(header)
     for rec, ln in zip(rows, line_numbers):
         if len(rec) != width:
@@ -231,13 +248,19 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, Table
             ws = wb.worksheets[0]
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(wb.worksheets):
-                raise InputError(path, f"has no sheet number {sheet} (counting from 0)",
-                                 expected="one of " + ", ".join(repr(s) for s in wb.sheetnames))
+                raise InputError(
+                    path,
+                    f"has no sheet number {sheet} (counting from 0)",
+                    expected="one of " + ", ".join(repr(s) for s in wb.sheetnames),
+                )
             ws = wb.worksheets[sheet]
         else:
             if sheet not in wb.sheetnames:
-                raise InputError(path, f"has no sheet named '{sheet}'",
-                                 expected="one of " + ", ".join(repr(s) for s in wb.sheetnames))
+                raise InputError(
+                    path,
+                    f"has no sheet named '{sheet}'",
+                    expected="one of " + ", ".join(repr(s) for s in wb.sheetnames),
+                )
             ws = wb[sheet]
         values = list(ws.iter_rows(values_only=True))
     finally:
@@ -251,11 +274,19 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, Table
     rows, numbers, blank = [], [], []
     width = len(header)
     for i, rec in enumerate(values[1:], start=2):
-        extra = [j for j, v in enumerate(rec[width:], start=width)
-                 if v is not None and not (isinstance(v, str) and not v.strip())]
+        extra = [
+            j
+            for j, v in enumerate(rec[width:], start=width)
+            if v is not None and not (isinstance(v, str) and not v.strip())
+        ]
         if extra:
-            raise InputError(path, f"sheet '{ws.title}' has a value in a column without a header", row=i,
-                             column=_column_letter(extra[0] + 1), expected=f"data only in the {width} named columns")
+            raise InputError(
+                path,
+                f"sheet '{ws.title}' has a value in a column without a header",
+                row=i,
+                column=_column_letter(extra[0] + 1),
+                expected=f"data only in the {width} named columns",
+            )
         rec = list(rec[:width]) + [None] * max(0, width - len(rec))
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
             blank.append(i)
@@ -266,8 +297,11 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, Table
         raise InputError(path, f"sheet '{ws.title}' has a header but no data rows", expected="at least one respondent")
     blank = [b for b in blank if b < numbers[-1]]  # trailing empty rows are just the sheet's extent
     if blank:
-        meta.repairs.append(f"{len(blank)} empty row(s) skipped (rows {', '.join(map(str, blank[:20]))}"
-                            + (", ..." if len(blank) > 20 else "") + ")")
+        meta.repairs.append(
+            f"{len(blank)} empty row(s) skipped (rows {', '.join(map(str, blank[:20]))}"
+            + (", ..." if len(blank) > 20 else "")
+            + ")"
+        )
     df = pd.DataFrame(rows, columns=_dedupe_names(header), dtype=object)
     df.attrs["header"] = header
     df.index = pd.Index(numbers, name="row")
@@ -317,8 +351,13 @@ def _read_sav(path: Path) -> tuple[pd.DataFrame, TableMeta]:
     return out, meta
 
 
-def read_table(path: str | os.PathLike, *, sheet: str | int | None = None, encoding: str | None = None,
-               delimiter: str | None = None) -> tuple[pd.DataFrame, TableMeta]:
+def read_table(
+    path: str | os.PathLike,
+    *,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> tuple[pd.DataFrame, TableMeta]:
     """Read a CSV, XLSX or SPSS file as text cells.
 
     Returns
@@ -394,8 +433,9 @@ def to_jsonable(obj: Any) -> Any:
 def write_json(obj: Any, path: str | os.PathLike) -> None:
     """Write JSON atomically: 2-space indent, keys in insertion order, floats rounded to 10 significant digits."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8"
+        )
 
 
 def read_json(path: str | os.PathLike) -> Any:

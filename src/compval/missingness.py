@@ -88,8 +88,9 @@ def missing_patterns(items: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for k, c in zip(uniq, counts):
         mi = [cols[i] for i, ch in enumerate(k) if ch == "1"]
-        rows.append({"pattern": k, "n": int(c), "share": c / len(items), "n_missing": len(mi),
-                     "missing_items": ",".join(mi)})
+        rows.append(
+            {"pattern": k, "n": int(c), "share": c / len(items), "n_missing": len(mi), "missing_items": ",".join(mi)}
+        )
     out = pd.DataFrame(rows, columns=["pattern", "n", "share", "n_missing", "missing_items"])
     return out.sort_values(["n", "n_missing", "pattern"], ascending=[False, True, True]).reset_index(drop=True)
 
@@ -243,8 +244,16 @@ class LittleMCAR:
     def to_frame(self) -> pd.DataFrame:
         """One-row tidy table (chi2, df, p, n_patterns, n, n_excluded_empty)."""
         return pd.DataFrame(
-            [{"chi2": self.chi2, "df": self.df, "p": self.p, "n_patterns": self.n_patterns, "n": self.n,
-              "n_excluded_empty": self.n_excluded_empty}]
+            [
+                {
+                    "chi2": self.chi2,
+                    "df": self.df,
+                    "p": self.p,
+                    "n_patterns": self.n_patterns,
+                    "n": self.n,
+                    "n_excluded_empty": self.n_excluded_empty,
+                }
+            ]
         )
 
 
@@ -287,8 +296,15 @@ def little_mcar(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) 
         dfree += int(o.sum())
     dfree -= p
     pval = float(stats.chi2.sf(d2, dfree)) if dfree > 0 else float("nan")
-    return LittleMCAR(chi2=float(d2), df=int(dfree), p=pval, n_patterns=len(groups), n=int(x.shape[0]),
-                      n_excluded_empty=int(empty.sum()), estimate=est)
+    return LittleMCAR(
+        chi2=float(d2),
+        df=int(dfree),
+        p=pval,
+        n_patterns=len(groups),
+        n=int(x.shape[0]),
+        n_excluded_empty=int(empty.sum()),
+        estimate=est,
+    )
 
 
 # --------------------------------------------------------------------------------------------- policy

@@ -135,8 +135,13 @@ def step(smk) -> Iterator[logging.Logger]:
         logger.error("ERROR in rule %s: %s", smk.rule, exc)
         sys.exit(1)
     except Exception as exc:  # a bug: one line on the console, the traceback in the rule's log, the job fails
-        logger.error("BUG in rule %s: %s: %s%s", smk.rule, type(exc).__name__, exc,
-                     f" (traceback in {log_file})" if log_file else "")
+        logger.error(
+            "BUG in rule %s: %s: %s%s",
+            smk.rule,
+            type(exc).__name__,
+            exc,
+            f" (traceback in {log_file})" if log_file else "",
+        )
         record = logger.makeRecord(logger.name, logging.ERROR, __file__, 0, "traceback", None, sys.exc_info())
         (fh or sh).handle(record)
         sys.exit(1)

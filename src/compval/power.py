@@ -132,19 +132,33 @@ class Population:
 
     def to_dict(self) -> dict:
         """JSON-serialisable form (:meth:`from_dict` reads it back)."""
-        return {"items": list(self.items), "factors": list(self.factors),
-                "item_factor": [int(v) for v in self.item_factor], "loadings": self.loadings.tolist(),
-                "phi": self.phi.tolist(), "thresholds": None if self.thresholds is None else self.thresholds.tolist(),
-                "reverse": [bool(v) for v in self.reverse], "scale": list(self.scale), "missing": dict(self.missing),
-                "careless_share": float(self.careless_share)}
+        return {
+            "items": list(self.items),
+            "factors": list(self.factors),
+            "item_factor": [int(v) for v in self.item_factor],
+            "loadings": self.loadings.tolist(),
+            "phi": self.phi.tolist(),
+            "thresholds": None if self.thresholds is None else self.thresholds.tolist(),
+            "reverse": [bool(v) for v in self.reverse],
+            "scale": list(self.scale),
+            "missing": dict(self.missing),
+            "careless_share": float(self.careless_share),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "Population":
-        return cls(items=list(d["items"]), factors=list(d["factors"]), item_factor=np.asarray(d["item_factor"], int),
-                   loadings=np.asarray(d["loadings"], float), phi=np.asarray(d["phi"], float),
-                   thresholds=None if d["thresholds"] is None else np.asarray(d["thresholds"], float),
-                   reverse=np.asarray(d["reverse"], bool), scale=tuple(d["scale"]), missing=dict(d["missing"]),
-                   careless_share=float(d["careless_share"]))
+        return cls(
+            items=list(d["items"]),
+            factors=list(d["factors"]),
+            item_factor=np.asarray(d["item_factor"], int),
+            loadings=np.asarray(d["loadings"], float),
+            phi=np.asarray(d["phi"], float),
+            thresholds=None if d["thresholds"] is None else np.asarray(d["thresholds"], float),
+            reverse=np.asarray(d["reverse"], bool),
+            scale=tuple(d["scale"]),
+            missing=dict(d["missing"]),
+            careless_share=float(d["careless_share"]),
+        )
 
 
 def _per_item(value, codebook: Codebook, what: str) -> np.ndarray:
@@ -183,11 +197,18 @@ def _population(codebook: Codebook, loadings, phi, thresholds, settings: Mapping
         raise ValueError("thresholds must be strictly increasing")
     missing = dict(settings.get("missing") or {"mechanism": "none", "rate": 0.0})
     careless = float(settings.get("careless_share", 0.0))
-    return Population(items=list(items["item"]), factors=factors,
-                      item_factor=items["competency"].map({c: i for i, c in enumerate(factors)}).to_numpy(int),
-                      loadings=lam, phi=np.asarray(phi, float), thresholds=thresholds,
-                      reverse=items["reverse"].to_numpy(bool), scale=(codebook.scale_min, codebook.scale_max),
-                      missing=missing, careless_share=careless)
+    return Population(
+        items=list(items["item"]),
+        factors=factors,
+        item_factor=items["competency"].map({c: i for i, c in enumerate(factors)}).to_numpy(int),
+        loadings=lam,
+        phi=np.asarray(phi, float),
+        thresholds=thresholds,
+        reverse=items["reverse"].to_numpy(bool),
+        scale=(codebook.scale_min, codebook.scale_max),
+        missing=missing,
+        careless_share=careless,
+    )
 
 
 def population_from_config(codebook: Codebook, settings: Mapping) -> Population:
@@ -220,14 +241,17 @@ def population_from_config(codebook: Codebook, settings: Mapping) -> Population:
         else:
             base = np.asarray(given, float)
             if base.size != m - 1:
-                raise ValueError(f"power.population.thresholds: {m - 1} values needed for the codebook's {m}-point "
-                                 f"scale, got {base.size}")
+                raise ValueError(
+                    f"power.population.thresholds: {m - 1} values needed for the codebook's {m}-point "
+                    f"scale, got {base.size}"
+                )
         tau = np.tile(base, (len(lam), 1))
     return _population(codebook, lam, phi, tau, settings)
 
 
-def population_from_fit(codebook: Codebook, parameters: pd.DataFrame, items: pd.DataFrame,
-                        settings: Mapping) -> Population:
+def population_from_fit(
+    codebook: Codebook, parameters: pd.DataFrame, items: pd.DataFrame, settings: Mapping
+) -> Population:
     """The population model "as fitted": the hypothesised model's standardized loadings and factor correlations
     (``std_all`` of the pipeline's ``results/cfa/parameters.csv``) and thresholds from each item's observed
     category proportions (``qnorm`` of the cumulative proportions, as lavaan's univariate thresholds).
@@ -324,12 +348,12 @@ def population_values(pop: Population, spec: cfa.ModelSpec, *, estimator: str, s
         rows = []
         for f, inds in spec.factors.items():
             lm = pop.loadings[item_pos[marker[f]]]
-            for it in inds[(0 if std_lv else 1):]:
+            for it in inds[(0 if std_lv else 1) :]:
                 v = pop.loadings[item_pos[it]]
                 rows.append((f, "=~", it, v if std_lv else v / lm))
         fs = list(spec.factors)
         for i, a in enumerate(fs):
-            for b in fs[i + 1:]:
+            for b in fs[i + 1 :]:
                 r = pop.phi[pos[a], pos[b]]
                 if not std_lv:
                     r *= pop.loadings[item_pos[marker[a]]] * pop.loadings[item_pos[marker[b]]]
@@ -350,8 +374,13 @@ def power_models(codebook: Codebook, rivals: Sequence[str]) -> dict:
     """The hypothesised model and the requested rivals that are nested in it (a chi-square difference test
     applies); parcels and user models are not compared here."""
     nested = [r for r in rivals if r in NESTED_IN_HYPOTHESIZED]
-    models = build_models(codebook.groups("competency"), codebook.competency_module(), codebook.groups("dimension"),
-                          codebook.dimension_competency(), rivals=nested)
+    models = build_models(
+        codebook.groups("competency"),
+        codebook.competency_module(),
+        codebook.groups("dimension"),
+        codebook.dimension_competency(),
+        rivals=nested,
+    )
     return {name: spec for name, (spec, _) in models.items()}
 
 
@@ -386,8 +415,11 @@ def draw_responses(pop: Population, n: int, rng: np.random.Generator) -> pd.Data
     n_careless = int(round(pop.careless_share * n))
     if n_careless:
         who = np.sort(rng.choice(n, size=n_careless, replace=False))
-        x[who] = (rng.standard_normal((n_careless, p)) if pop.thresholds is None
-                  else rng.integers(lo, hi + 1, size=(n_careless, p)).astype(float))
+        x[who] = (
+            rng.standard_normal((n_careless, p))
+            if pop.thresholds is None
+            else rng.integers(lo, hi + 1, size=(n_careless, p)).astype(float)
+        )
     mech = pop.missing.get("mechanism", "none")
     rate = float(pop.missing.get("rate", 0.0))
     if mech != "none" and rate > 0:
@@ -410,12 +442,23 @@ def draw_responses(pop: Population, n: int, rng: np.random.Generator) -> pd.Data
 
 
 def _fit_row(f: cfa.CFAResult) -> dict:
-    return {"converged": bool(f.converged), "proper": bool(f.converged and f.status == "ok" and f.fit),
-            "status": f.status}
+    return {
+        "converged": bool(f.converged),
+        "proper": bool(f.converged and f.status == "ok" and f.fit),
+        "status": f.status,
+    }
 
 
-def run_replication(pop: Population, codebook: Codebook, models: Mapping[str, cfa.ModelSpec], settings: Mapping,
-                    *, n: int, replication: int, seed: int) -> tuple[list[dict], list[dict]]:
+def run_replication(
+    pop: Population,
+    codebook: Codebook,
+    models: Mapping[str, cfa.ModelSpec],
+    settings: Mapping,
+    *,
+    n: int,
+    replication: int,
+    seed: int,
+) -> tuple[list[dict], list[dict]]:
     """One replication: draw, screen, fit, test.
 
     Parameters
@@ -439,12 +482,26 @@ def run_replication(pop: Population, codebook: Codebook, models: Mapping[str, cf
     raw = draw_responses(pop, n, rng)
     base = {"n": int(n), "replication": int(replication)}
     try:
-        screened = screen_respondents(raw, codebook, CleaningOptions(**settings["cleaning"]),
-                                      prior_exclusions=pd.DataFrame(columns=_EXCLUSION_COLUMNS), n_raw=n,
-                                      source="simulated sample")
+        screened = screen_respondents(
+            raw,
+            codebook,
+            CleaningOptions(**settings["cleaning"]),
+            prior_exclusions=pd.DataFrame(columns=_EXCLUSION_COLUMNS),
+            n_raw=n,
+            source="simulated sample",
+        )
     except InputError as exc:  # e.g. an item with one answer only at a small N: the analysis cannot run
-        return [{**base, "model": name, "n_analysed": 0, "converged": False, "proper": False,
-                 "status": f"not estimable (cleaning: {exc})"} for name in models], []
+        return [
+            {
+                **base,
+                "model": name,
+                "n_analysed": 0,
+                "converged": False,
+                "proper": False,
+                "status": f"not estimable (cleaning: {exc})",
+            }
+            for name in models
+        ], []
     items = codebook.reverse_score(screened.items)
     est = settings["estimator"]
     std_lv = settings["identification"] == "unit_variance"
@@ -453,9 +510,14 @@ def run_replication(pop: Population, codebook: Codebook, models: Mapping[str, cf
     fits, outcomes = {}, []
     for name, spec in models.items():
         e = model_estimator(name, est)
-        fits[name] = f = cfa.fit_cfa(items, spec, std_lv=std_lv, estimator=e,
-                                     missing=settings["missing"] if e == est else settings["continuous_missing"],
-                                     robust_fiml=e == "MLR")
+        fits[name] = f = cfa.fit_cfa(
+            items,
+            spec,
+            std_lv=std_lv,
+            estimator=e,
+            missing=settings["missing"] if e == est else settings["continuous_missing"],
+            robust_fiml=e == "MLR",
+        )
         row = {**base, "model": name, "n_analysed": int(len(items)), **_fit_row(f)}
         if name == "hypothesized":
             verdicts = judge_cutoffs(f.fit, rules, robust=robust, usable=row["proper"])
@@ -470,16 +532,28 @@ def run_replication(pop: Population, codebook: Codebook, models: Mapping[str, cf
         test = {"chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan, "reject": np.nan}
         if hyp.converged and riv.converged and hyp.fit and riv.fit:
             c = cfa.compare_models({"hypothesized": hyp, row["model"]: riv}).iloc[-1]
-            test = {"chisq_diff": float(c["chisq_diff"]), "df_diff": float(c["df_diff"]), "pvalue": float(c["pvalue"]),
-                    "reject": bool(c["pvalue"] < settings["alpha"]) if np.isfinite(c["pvalue"]) else np.nan}
+            test = {
+                "chisq_diff": float(c["chisq_diff"]),
+                "df_diff": float(c["df_diff"]),
+                "pvalue": float(c["pvalue"]),
+                "reject": bool(c["pvalue"] < settings["alpha"]) if np.isfinite(c["pvalue"]) else np.nan,
+            }
         row.update(test)
     estimates = []
     if hyp.converged and hyp.fit:
         sel = _truth_rows(hyp.params, set(models["hypothesized"].factors))
         for r in sel.itertuples(index=False):
-            estimates.append({**base, "parameter": f"{r.lhs}{r.op}{r.rhs}", "est": float(r.est), "se": float(r.se),
-                              "ci_lower": float(r.ci_lower), "ci_upper": float(r.ci_upper),
-                              "proper": outcomes[0]["proper"]})
+            estimates.append(
+                {
+                    **base,
+                    "parameter": f"{r.lhs}{r.op}{r.rhs}",
+                    "est": float(r.est),
+                    "se": float(r.se),
+                    "ci_lower": float(r.ci_lower),
+                    "ci_upper": float(r.ci_upper),
+                    "proper": outcomes[0]["proper"],
+                }
+            )
     return outcomes, estimates
 
 
@@ -489,8 +563,16 @@ def chunk_replications(replications: int, chunk_size: int, chunk: int) -> range:
     return range(start, min(start + chunk_size, replications))
 
 
-def run_chunk(pop: Population, codebook: Codebook, models: Mapping[str, cfa.ModelSpec], settings: Mapping, *,
-              n: int, replications: Sequence[int], seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_chunk(
+    pop: Population,
+    codebook: Codebook,
+    models: Mapping[str, cfa.ModelSpec],
+    settings: Mapping,
+    *,
+    n: int,
+    replications: Sequence[int],
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The replications of one chunk: ``(outcomes, estimates)`` as DataFrames (see :func:`run_replication`)."""
     outs, ests = [], []
     for r in replications:
@@ -511,8 +593,9 @@ def _share(x: pd.Series) -> tuple[float, float, int]:
     return q, math.sqrt(q * (1.0 - q) / k), k
 
 
-def summarise(outcomes: pd.DataFrame, estimates: pd.DataFrame, truth: pd.DataFrame, *,
-              cutoffs: Mapping) -> dict[str, pd.DataFrame]:
+def summarise(
+    outcomes: pd.DataFrame, estimates: pd.DataFrame, truth: pd.DataFrame, *, cutoffs: Mapping
+) -> dict[str, pd.DataFrame]:
     """Tables by sample size (simsem definitions; see the module docstring).
 
     Returns
@@ -530,10 +613,16 @@ def summarise(outcomes: pd.DataFrame, estimates: pd.DataFrame, truth: pd.DataFra
     conv_rows, cut_rows = [], []
     for n, g in hyp.groupby("n", sort=True):
         conv = g["converged"].astype(bool)
-        conv_rows.append({"n": n, "replications": len(g), "converged": int(conv.sum()),
-                          "not_converged": float(1 - conv.mean()),
-                          "improper": float((conv & ~g["proper"].astype(bool)).sum() / max(conv.sum(), 1)),
-                          "mean_n_analysed": float(g["n_analysed"].mean())})
+        conv_rows.append(
+            {
+                "n": n,
+                "replications": len(g),
+                "converged": int(conv.sum()),
+                "not_converged": float(1 - conv.mean()),
+                "improper": float((conv & ~g["proper"].astype(bool)).sum() / max(conv.sum(), 1)),
+                "mean_n_analysed": float(g["n_analysed"].mean()),
+            }
+        )
         gc = g[conv]
         for idx in [*cutoff_rules(cutoffs), "all"]:
             col = "meets_cutoffs" if idx == "all" else f"ok_{idx}"
@@ -558,23 +647,43 @@ def summarise(outcomes: pd.DataFrame, estimates: pd.DataFrame, truth: pd.DataFra
         bias = float(e.mean() - t) if k else np.nan
         cover = float(np.mean((lo < t) & (t < hi))) if k else np.nan  # simsem: strict inequalities
         ratio = float(s.mean() / sd) if k > 1 and sd > 0 else np.nan
-        par_rows.append({"n": n, "parameter": prm, "true": t, "mean_est": float(e.mean()) if k else np.nan,
-                         "bias": bias, "relative_bias": bias / t if t != 0 else np.nan,
-                         "standardized_bias": bias / sd if k > 1 and sd > 0 else np.nan, "sd_est": sd,
-                         "mean_se": float(s.mean()) if k else np.nan, "se_ratio": ratio,
-                         "relative_se_bias": ratio - 1.0, "coverage": cover,
-                         "coverage_mc_se": math.sqrt(cover * (1 - cover) / k) if k else np.nan, "valid": k,
-                         "_order": order.get(prm, len(order))})
+        par_rows.append(
+            {
+                "n": n,
+                "parameter": prm,
+                "true": t,
+                "mean_est": float(e.mean()) if k else np.nan,
+                "bias": bias,
+                "relative_bias": bias / t if t != 0 else np.nan,
+                "standardized_bias": bias / sd if k > 1 and sd > 0 else np.nan,
+                "sd_est": sd,
+                "mean_se": float(s.mean()) if k else np.nan,
+                "se_ratio": ratio,
+                "relative_se_bias": ratio - 1.0,
+                "coverage": cover,
+                "coverage_mc_se": math.sqrt(cover * (1 - cover) / k) if k else np.nan,
+                "valid": k,
+                "_order": order.get(prm, len(order)),
+            }
+        )
     params = pd.DataFrame(par_rows)
     if len(params):
         params = params.sort_values(["n", "_order"], kind="mergesort").drop(columns="_order").reset_index(drop=True)
-    return {"power": pd.DataFrame(pow_rows, columns=["n", "rival", "replications", "valid", "power", "mc_se"]),
-            "cutoffs": pd.DataFrame(cut_rows, columns=["n", "index", "converged", "share", "mc_se"]),
-            "parameters": params, "convergence": pd.DataFrame(conv_rows)}
+    return {
+        "power": pd.DataFrame(pow_rows, columns=["n", "rival", "replications", "valid", "power", "mc_se"]),
+        "cutoffs": pd.DataFrame(cut_rows, columns=["n", "index", "converged", "share", "mc_se"]),
+        "parameters": params,
+        "convergence": pd.DataFrame(conv_rows),
+    }
 
 
-def smallest_n(tables: Mapping[str, pd.DataFrame], *, power_target: float = 0.80,
-               coverage_target: float = 0.90, cutoff_target: float = 0.80) -> pd.DataFrame:
+def smallest_n(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    power_target: float = 0.80,
+    coverage_target: float = 0.90,
+    cutoff_target: float = 0.80,
+) -> pd.DataFrame:
     """The smallest N of the grid that reaches each target (NA when none does): power to reject each rival,
     the share of replications meeting all cut-offs, and the mean and the lowest coverage over the evaluated
     parameters (the lowest is noisy with few replications: each share has Monte Carlo SE sqrt(q(1 - q)/R)).
@@ -583,8 +692,14 @@ def smallest_n(tables: Mapping[str, pd.DataFrame], *, power_target: float = 0.80
 
     def first(df: pd.DataFrame, col: str, target: float, label: str):
         hit = df[df[col] >= target].sort_values("n")
-        rows.append({"criterion": label, "target": target, "smallest_n": hit["n"].iloc[0] if len(hit) else np.nan,
-                     "value_at_smallest_n": hit[col].iloc[0] if len(hit) else np.nan})
+        rows.append(
+            {
+                "criterion": label,
+                "target": target,
+                "smallest_n": hit["n"].iloc[0] if len(hit) else np.nan,
+                "value_at_smallest_n": hit[col].iloc[0] if len(hit) else np.nan,
+            }
+        )
 
     for rival, g in tables["power"].groupby("rival", sort=False):
         first(g, "power", power_target, f"power to reject the {rival.replace('_', ' ')} model")
@@ -609,13 +724,25 @@ def plot_power(tables: Mapping[str, pd.DataFrame], *, power_target: float = 0.80
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.2), sharey=True, constrained_layout=True)
-    for ax, (df, key, col, title) in zip(axes, [(tables["power"], "rival", "power", "Power to reject the rival"),
-                                                (tables["cutoffs"], "index", "share",
-                                                 "Hypothesised model meets the cut-off")]):
+    for ax, (df, key, col, title) in zip(
+        axes,
+        [
+            (tables["power"], "rival", "power", "Power to reject the rival"),
+            (tables["cutoffs"], "index", "share", "Hypothesised model meets the cut-off"),
+        ],
+    ):
         for k, (label, g) in enumerate(df.groupby(key, sort=False)):
             g = g.sort_values("n")
-            ax.errorbar(g["n"], g[col], yerr=1.96 * g["mc_se"], marker="os^vD<>"[k % 7], capsize=2, lw=1.2,
-                        ms=4, label=str(label).replace("_", " "))
+            ax.errorbar(
+                g["n"],
+                g[col],
+                yerr=1.96 * g["mc_se"],
+                marker="os^vD<>"[k % 7],
+                capsize=2,
+                lw=1.2,
+                ms=4,
+                label=str(label).replace("_", " "),
+            )
         ax.axhline(power_target, color="0.5", ls="--", lw=0.8)
         ax.set_xlabel("Sample size N")
         ax.set_title(title, fontsize=9)

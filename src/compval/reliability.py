@@ -394,9 +394,18 @@ def _descriptives(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
     with np.errstate(all="ignore"):
         floor = ((x == scale_min).sum() / cnt).to_numpy(float) if scale_min is not None else np.nan
         ceiling = ((x == scale_max).sum() / cnt).to_numpy(float) if scale_max is not None else np.nan
-    return pd.DataFrame({"item": list(x.columns), "n": cnt.to_numpy().astype(int), "mean": x.mean().to_numpy(),
-                         "sd": x.std(ddof=1).to_numpy(), "skew": sk[:, 0], "kurtosis": sk[:, 1],
-                         "floor": floor, "ceiling": ceiling})
+    return pd.DataFrame(
+        {
+            "item": list(x.columns),
+            "n": cnt.to_numpy().astype(int),
+            "mean": x.mean().to_numpy(),
+            "sd": x.std(ddof=1).to_numpy(),
+            "skew": sk[:, 0],
+            "kurtosis": sk[:, 1],
+            "floor": floor,
+            "ceiling": ceiling,
+        }
+    )
 
 
 def _item_analysis_core(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
@@ -477,8 +486,16 @@ def _schmid(r: np.ndarray, nfactors: int) -> dict:
     u2 = np.diag(r) - h2
     uniq2 = np.clip(fload**2 - (fload * gload) ** 2, 0.0, None)
     sm = np.sign(fload) * np.sqrt(uniq2)
-    return {"g": g, "group": sm, "h2": h2, "u2": u2, "oblique": fload, "phi": phi, "gload": gload,
-            "converged": converged}
+    return {
+        "g": g,
+        "group": sm,
+        "h2": h2,
+        "u2": u2,
+        "oblique": fload,
+        "phi": phi,
+        "gload": gload,
+        "converged": converged,
+    }
 
 
 @dataclass(frozen=True)
@@ -714,8 +731,9 @@ def _omega_total_one_factor(r: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return (vt - uniq) / vt
 
 
-def _boot_values(arr: np.ndarray, stat: str, B: int, rng: np.random.Generator, missing: str,
-                 nfactors: int) -> np.ndarray:
+def _boot_values(
+    arr: np.ndarray, stat: str, B: int, rng: np.random.Generator, missing: str, nfactors: int
+) -> np.ndarray:
     """Bootstrap replicates of "alpha", "omega_total" or "omega_hierarchical" without copying rows.
 
     The resamples are those of the row-by-row loop (:func:`compval.resampling.resample_counts`); covariances
@@ -858,8 +876,9 @@ def bootstrap_ci(
         lo, hi = np.quantile(ok, [q, 1.0 - q])
     else:
         lo = hi = np.nan
-    return BootstrapCI(estimate=est, lower=float(lo), upper=float(hi), B=int(B), n_failed=int(B - ok.size),
-                       level=level, values=vals)
+    return BootstrapCI(
+        estimate=est, lower=float(lo), upper=float(hi), B=int(B), n_failed=int(B - ok.size), level=level, values=vals
+    )
 
 
 # ============================================================================ tidy tables
@@ -948,8 +967,14 @@ def reliability_table(
         x = _prepare(items[cols], missing)
         notes = []
         row = {c: np.nan for c in RELIABILITY_COLUMNS}
-        row.update(level=level, key=key, n_items=len(cols), missing=missing, n=int(x.shape[0]),
-                   n_complete=int(x.notna().all(axis=1).sum()) if len(cols) else 0)
+        row.update(
+            level=level,
+            key=key,
+            n_items=len(cols),
+            missing=missing,
+            n=int(x.shape[0]),
+            n_complete=int(x.notna().all(axis=1).sum()) if len(cols) else 0,
+        )
         rng = np.random.default_rng([seed, gi])
         if len(cols):
             bad = _no_variance(x.to_numpy())
@@ -961,9 +986,16 @@ def reliability_table(
             notes.append("fewer than 2 items: alpha and omega not defined")
         else:
             a = cronbach_alpha(x, missing=missing, level=ci_level)
-            row.update(alpha=a.alpha, alpha_std=a.alpha_std, alpha_ci_lower=a.feldt_lower,
-                       alpha_ci_upper=a.feldt_upper, alpha_ase=a.ase, lambda6=a.lambda6,
-                       average_r=a.average_r, median_r=a.median_r)
+            row.update(
+                alpha=a.alpha,
+                alpha_std=a.alpha_std,
+                alpha_ci_lower=a.feldt_lower,
+                alpha_ci_upper=a.feldt_upper,
+                alpha_ase=a.ase,
+                lambda6=a.lambda6,
+                average_r=a.average_r,
+                median_r=a.median_r,
+            )
             if not np.isfinite(a.alpha):
                 notes.append("alpha not computable (item pairs without common answers?)")
             elif n_boot > 0:
@@ -999,12 +1031,18 @@ def reliability_table(
                         if not oh.converged:
                             notes.append("omega_h: oblimin did not converge")
                         if n_boot_omega_h > 0:
-                            b = bootstrap_ci(x, "omega_hierarchical", n_boot_omega_h, rng, level=ci_level,
-                                             missing=missing, nfactors=nf)
+                            b = bootstrap_ci(
+                                x,
+                                "omega_hierarchical",
+                                n_boot_omega_h,
+                                rng,
+                                level=ci_level,
+                                missing=missing,
+                                nfactors=nf,
+                            )
                             row.update(omega_hierarchical_boot_lower=b.lower, omega_hierarchical_boot_upper=b.upper)
                             if b.n_failed:
-                                notes.append(f"omega_h bootstrap: {b.n_failed} of {n_boot_omega_h} resamples "
-                                             "failed")
+                                notes.append(f"omega_h bootstrap: {b.n_failed} of {n_boot_omega_h} resamples failed")
                     except (ValueError, np.linalg.LinAlgError) as exc:
                         notes.append(f"omega_h not computable: {exc}")
         row["note"] = "; ".join(notes)
@@ -1035,8 +1073,14 @@ def item_analysis_table(
     for key, cols in groups.items():
         cols = list(cols)
         try:
-            t = item_analysis(items[cols], missing, scale_min=scale_min, scale_max=scale_max,
-                              r_drop_min=r_drop_min, alpha_gain=alpha_gain)
+            t = item_analysis(
+                items[cols],
+                missing,
+                scale_min=scale_min,
+                scale_max=scale_max,
+                r_drop_min=r_drop_min,
+                alpha_gain=alpha_gain,
+            )
         except ValueError:
             t = _descriptives(_prepare(items[cols], missing), scale_min, scale_max)
             t["note"] = "fewer than 2 items with variance: no item-total statistics"

@@ -12,8 +12,16 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["build_summary", "provenance", "file_sha256", "reliability_section", "summary_schema", "check_summary",
-           "SummaryContractError", "PACKAGES"]
+__all__ = [
+    "build_summary",
+    "provenance",
+    "file_sha256",
+    "reliability_section",
+    "summary_schema",
+    "check_summary",
+    "SummaryContractError",
+    "PACKAGES",
+]
 
 
 class SummaryContractError(ValueError):
@@ -38,16 +46,30 @@ def check_summary(summary: dict, source: str = "summary.json") -> dict:
 
     from .codebook import key_path
 
-    errors = sorted(Draft202012Validator(summary_schema()).iter_errors(summary),
-                    key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    errors = sorted(
+        Draft202012Validator(summary_schema()).iter_errors(summary),
+        key=lambda e: (list(map(str, e.absolute_path)), e.message),
+    )
     if errors:
         lines = "; ".join(f"{key_path(e.absolute_path)}: {e.message}" for e in errors[:10])
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
         raise SummaryContractError(f"{source} breaks its contract (schemas/summary.schema.yaml): {lines}{more}")
     return summary
 
-PACKAGES = ["compval", "numpy", "pandas", "scipy", "scikit-learn", "factor_analyzer", "pingouin", "semopy",
-            "statsmodels", "snakemake", "matplotlib"]
+
+PACKAGES = [
+    "compval",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "factor_analyzer",
+    "pingouin",
+    "semopy",
+    "statsmodels",
+    "snakemake",
+    "matplotlib",
+]
 
 
 def file_sha256(path: str | Path) -> str:
@@ -98,7 +120,8 @@ def build_summary(cleaning_report: dict, fragments: list[dict], prov: dict) -> d
 
 def reliability_section(table) -> dict:
     """``summary.json`` -> ``reliability``: key -> alpha, alpha_ci [lo, hi] (Feldt), alpha_std, lambda6,
-    omega_total, omega_hierarchical, omega_hierarchical_ci [lo, hi] (bootstrap; NaN if not computed), n_items, from a :func:`compval.reliability.reliability_table`."""
+    omega_total, omega_hierarchical, omega_hierarchical_ci [lo, hi] (bootstrap; NaN if not computed), n_items, from
+    a :func:`compval.reliability.reliability_table`."""
     out = {}
     for _, r in table.iterrows():
         out[r["key"]] = {
@@ -108,8 +131,10 @@ def reliability_section(table) -> dict:
             "lambda6": r["lambda6"],
             "omega_total": r["omega_total"],
             "omega_hierarchical": r["omega_hierarchical"],
-            "omega_hierarchical_ci": [r.get("omega_hierarchical_boot_lower", float("nan")),
-                                      r.get("omega_hierarchical_boot_upper", float("nan"))],
+            "omega_hierarchical_ci": [
+                r.get("omega_hierarchical_boot_lower", float("nan")),
+                r.get("omega_hierarchical_boot_upper", float("nan")),
+            ],
             "n_items": int(r["n_items"]),
         }
     return out

@@ -83,10 +83,15 @@ def pairwise_moments(arr: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.nda
     out = np.zeros((w.shape[0], 4 * p * p))
     step = _step(4 * p * p)
     for r0 in range(0, n_rows, step):
-        mm, yy = mf[r0:r0 + step], y[r0:r0 + step]
-        per_row = np.concatenate([(a[:, :, None] * b[:, None, :]).reshape(len(a), p * p)
-                                  for a, b in ((mm, mm), (yy, mm), (yy, yy), (yy**2, mm))], axis=1)
-        out += w[:, r0:r0 + step] @ per_row
+        mm, yy = mf[r0 : r0 + step], y[r0 : r0 + step]
+        per_row = np.concatenate(
+            [
+                (a[:, :, None] * b[:, None, :]).reshape(len(a), p * p)
+                for a, b in ((mm, mm), (yy, mm), (yy, yy), (yy**2, mm))
+            ],
+            axis=1,
+        )
+        out += w[:, r0 : r0 + step] @ per_row
     n, s, cross, q = out.reshape(w.shape[0], 4, p, p).transpose(1, 0, 2, 3)
     return n, s, cross, q
 
@@ -109,6 +114,6 @@ def crossproducts(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     cross = np.zeros((w.shape[0], p * p))
     step = _step(p * p)
     for r0 in range(0, n_rows, step):
-        xx = xc[r0:r0 + step]
-        cross += w[:, r0:r0 + step] @ (xx[:, :, None] * xx[:, None, :]).reshape(len(xx), p * p)
+        xx = xc[r0 : r0 + step]
+        cross += w[:, r0 : r0 + step] @ (xx[:, :, None] * xx[:, None, :]).reshape(len(xx), p * p)
     return cross.reshape(-1, p, p) - sums[:, :, None] * sums[:, None, :] / tot[:, None, None]

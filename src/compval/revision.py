@@ -46,8 +46,11 @@ def _group_changes(old: Codebook, new: Codebook, level: str) -> tuple[list[dict]
     """Rows for one level, the old -> new correspondence, and the (old, new) pairs of splits/merges."""
     mo, mn = _membership(old, level), _membership(new, level)
     common = [i for i in mo if i in mn]
-    counts = pd.crosstab(pd.Series([mo[i] for i in common], name="old"),
-                         pd.Series([mn[i] for i in common], name="new")) if common else pd.DataFrame()
+    counts = (
+        pd.crosstab(pd.Series([mo[i] for i in common], name="old"), pd.Series([mn[i] for i in common], name="new"))
+        if common
+        else pd.DataFrame()
+    )
     size_o = pd.Series([mo[i] for i in common]).value_counts() if common else pd.Series(dtype=int)
     size_n = pd.Series([mn[i] for i in common]).value_counts() if common else pd.Series(dtype=int)
     groups_o = list(dict.fromkeys(mo.values()))
@@ -64,14 +67,30 @@ def _group_changes(old: Codebook, new: Codebook, level: str) -> tuple[list[dict]
     for a in groups_o:
         dest = [b for b in groups_n if (a, b) in pairs]
         if len(dest) >= 2:
-            rows.append({"level": level, "change": "split", "name": lab_o[a], "from": a, "to": ", ".join(dest),
-                         "detail": "; ".join(f"{b}: {int(counts.loc[a, b])} items" for b in dest)})
+            rows.append(
+                {
+                    "level": level,
+                    "change": "split",
+                    "name": lab_o[a],
+                    "from": a,
+                    "to": ", ".join(dest),
+                    "detail": "; ".join(f"{b}: {int(counts.loc[a, b])} items" for b in dest),
+                }
+            )
             structural |= {(a, b) for b in dest}
     for b in groups_n:
         orig = [a for a in groups_o if (a, b) in pairs]
         if len(orig) >= 2:
-            rows.append({"level": level, "change": "merged", "name": lab_n[b], "from": ", ".join(orig), "to": b,
-                         "detail": "; ".join(f"{a}: {int(counts.loc[a, b])} items" for a in orig)})
+            rows.append(
+                {
+                    "level": level,
+                    "change": "merged",
+                    "name": lab_n[b],
+                    "from": ", ".join(orig),
+                    "to": b,
+                    "detail": "; ".join(f"{a}: {int(counts.loc[a, b])} items" for a in orig),
+                }
+            )
             structural |= {(a, b) for a in orig}
     # correspondence: the new group holding most of an old group's items (ties: the same id, then the same name),
     # when it holds at least half of the smaller of the two
@@ -87,8 +106,16 @@ def _group_changes(old: Codebook, new: Codebook, level: str) -> tuple[list[dict]
     for a, b in one_to_one.items():
         # a dimension's id carries its competency's key: a renamed competency does not rename its dimensions
         if lab_o[a] != lab_n[b] or (level == "competency" and a != b):
-            rows.append({"level": level, "change": "renamed", "name": lab_n[b], "from": f"{a} ({lab_o[a]})",
-                         "to": f"{b} ({lab_n[b]})", "detail": ""})
+            rows.append(
+                {
+                    "level": level,
+                    "change": "renamed",
+                    "name": lab_n[b],
+                    "from": f"{a} ({lab_o[a]})",
+                    "to": f"{b} ({lab_n[b]})",
+                    "detail": "",
+                }
+            )
     matched_n = {b for _, b in pairs} | set(corr.values())
     for a in groups_o:
         if a not in corr and not any(p[0] == a for p in pairs):
@@ -119,38 +146,83 @@ def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
     """
     rows: list[dict] = []
     if (old.scale_min, old.scale_max, old.scale_type) != (new.scale_min, new.scale_max, new.scale_type):
-        rows.append({"level": "scale", "change": "changed", "name": "scale",
-                     "from": f"{old.scale_type} {old.scale_min}-{old.scale_max}",
-                     "to": f"{new.scale_type} {new.scale_min}-{new.scale_max}", "detail": ""})
+        rows.append(
+            {
+                "level": "scale",
+                "change": "changed",
+                "name": "scale",
+                "from": f"{old.scale_type} {old.scale_min}-{old.scale_max}",
+                "to": f"{new.scale_type} {new.scale_min}-{new.scale_max}",
+                "detail": "",
+            }
+        )
     comp_rows, comp_corr, comp_struct = _group_changes(old, new, "competency")
     dim_rows, dim_corr, dim_struct = _group_changes(old, new, "dimension")
     io, in_ = old.items.set_index("item"), new.items.set_index("item")
     item_rows = []
     for i in io.index:
         if i not in in_.index:
-            item_rows.append({"level": "item", "change": "dropped", "name": i, "from": io.loc[i, "competency"],
-                              "to": "", "detail": ""})
+            item_rows.append(
+                {
+                    "level": "item",
+                    "change": "dropped",
+                    "name": i,
+                    "from": io.loc[i, "competency"],
+                    "to": "",
+                    "detail": "",
+                }
+            )
             continue
         a, b = io.loc[i, "competency"], in_.loc[i, "competency"]
         if comp_corr.get(a) != b and (a, b) not in comp_struct:
-            item_rows.append({"level": "item", "change": "moved", "name": i, "from": a, "to": b,
-                              "detail": f"{io.loc[i, 'dimension_name']} -> {in_.loc[i, 'dimension_name']}"})
+            item_rows.append(
+                {
+                    "level": "item",
+                    "change": "moved",
+                    "name": i,
+                    "from": a,
+                    "to": b,
+                    "detail": f"{io.loc[i, 'dimension_name']} -> {in_.loc[i, 'dimension_name']}",
+                }
+            )
         else:
             da, db = f"{a}/{io.loc[i, 'dimension_name']}", f"{b}/{in_.loc[i, 'dimension_name']}"
             if dim_corr.get(da) != db and (da, db) not in dim_struct:
-                item_rows.append({"level": "item", "change": "moved", "name": i, "from": da, "to": db,
-                                  "detail": "to another dimension"})
+                item_rows.append(
+                    {
+                        "level": "item",
+                        "change": "moved",
+                        "name": i,
+                        "from": da,
+                        "to": db,
+                        "detail": "to another dimension",
+                    }
+                )
         if bool(io.loc[i, "reverse"]) != bool(in_.loc[i, "reverse"]):
-            item_rows.append({"level": "item", "change": "reverse_changed", "name": i,
-                              "from": str(bool(io.loc[i, "reverse"])).lower(),
-                              "to": str(bool(in_.loc[i, "reverse"])).lower(), "detail": ""})
+            item_rows.append(
+                {
+                    "level": "item",
+                    "change": "reverse_changed",
+                    "name": i,
+                    "from": str(bool(io.loc[i, "reverse"])).lower(),
+                    "to": str(bool(in_.loc[i, "reverse"])).lower(),
+                    "detail": "",
+                }
+            )
         if str(io.loc[i, "text"]) != str(in_.loc[i, "text"]):
-            item_rows.append({"level": "item", "change": "text_changed", "name": i, "from": "", "to": "",
-                              "detail": ""})
+            item_rows.append({"level": "item", "change": "text_changed", "name": i, "from": "", "to": "", "detail": ""})
     for i in in_.index:
         if i not in io.index:
-            item_rows.append({"level": "item", "change": "added", "name": i, "from": "",
-                              "to": in_.loc[i, "competency"], "detail": ""})
+            item_rows.append(
+                {
+                    "level": "item",
+                    "change": "added",
+                    "name": i,
+                    "from": "",
+                    "to": in_.loc[i, "competency"],
+                    "detail": "",
+                }
+            )
     rows += comp_rows + dim_rows + item_rows
     return pd.DataFrame(rows, columns=DIFF_COLUMNS)
 
@@ -187,9 +259,16 @@ def holdout_split(ids: pd.Index, fraction: float, seed: int, strata: pd.Series |
     if fraction == 0:
         return out.reindex(pd.Index(map(str, ids))).set_axis(ids)
     rng = np.random.default_rng(seed)
-    groups = (pd.Series("all", index=order) if strata is None else
-              strata.reindex(ids).set_axis(pd.Index(map(str, ids))).reindex(order).astype(object)
-              .where(lambda s: s.notna(), "<missing>").astype(str))
+    groups = (
+        pd.Series("all", index=order)
+        if strata is None
+        else strata.reindex(ids)
+        .set_axis(pd.Index(map(str, ids)))
+        .reindex(order)
+        .astype(object)
+        .where(lambda s: s.notna(), "<missing>")
+        .astype(str)
+    )
     for _, members in sorted(groups.groupby(groups).groups.items()):
         members = pd.Index(sorted(members))
         k = int(round(fraction * len(members)))

@@ -38,7 +38,8 @@ __all__ = ["ColumnGuess", "Draft", "draft_study", "item_prefix"]
 ITEM_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 ID_HEADER = re.compile(
     r"(^|[_\s.-])(id|code|no|nr|number|key)$|^(id|uid|respondent|employee|staff)|工号|编号|员工号|序号|学号",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 DURATION_HEADER = re.compile(r"duration|seconds|secs?\b|time_?taken|completion_?time|用时|时长|秒", re.IGNORECASE)
 MAX_LIKERT_POINTS = 11
 
@@ -113,8 +114,9 @@ def _guess_columns(raw: pd.DataFrame, meta: TableMeta) -> list[ColumnGuess]:
     for c in raw.columns:
         st = stats[c]
         if c == id_col:
-            why = ("unique in every row" + (", named like an id" if ID_HEADER.search(str(c)) else
-                                            " (no column is named like an id: check)"))
+            why = "unique in every row" + (
+                ", named like an id" if ID_HEADER.search(str(c)) else " (no column is named like an id: check)"
+            )
             guesses.append(ColumnGuess(c, "id", why))
             continue
         pii_why = "header looks like a direct identifier" if PII_HEADER_PATTERN.search(str(c)) else None
@@ -128,15 +130,22 @@ def _guess_columns(raw: pd.DataFrame, meta: TableMeta) -> list[ColumnGuess]:
             if counts[cand[c]] >= 2:
                 guesses.append(ColumnGuess(c, "item", f"numeric and bounded, prefix {cand[c]!r}", prefix=cand[c]))
                 continue
-            guesses.append(ColumnGuess(c, "ignore", "numeric and bounded like an item, but no other column shares "
-                                                    f"its prefix {cand[c]!r}: could not tell its competency; "
-                                                    "add it to one if it is an item"))
+            guesses.append(
+                ColumnGuess(
+                    c,
+                    "ignore",
+                    "numeric and bounded like an item, but no other column shares "
+                    f"its prefix {cand[c]!r}: could not tell its competency; "
+                    "add it to one if it is an item",
+                )
+            )
             continue
         if st["given"] == 0:
             guesses.append(ColumnGuess(c, "ignore", "empty column"))
         elif st["share"] >= 0.95 and DURATION_HEADER.search(str(c)):
-            guesses.append(ColumnGuess(c, "duration", "numeric, named like a completion time (seconds?)",
-                                       type="numeric"))
+            guesses.append(
+                ColumnGuess(c, "duration", "numeric, named like a completion time (seconds?)", type="numeric")
+            )
         elif st["unique"] <= max(2, min(20, n // 10)):
             guesses.append(ColumnGuess(c, "group", f"{st['unique']} distinct values", type="categorical"))
         elif st["share"] >= 0.95:
@@ -162,16 +171,22 @@ def _scale(raw: pd.DataFrame, items: list[str], meta: TableMeta) -> tuple[dict, 
             scale["labels"] = [label_of[k] for k in codes]
             notes.append(f"scale from the SPSS value labels: {int(lo)}-{int(hi)}, labelled")
         else:
-            notes.append(f"scale {int(lo)}-{int(hi)} from the value labels and the answers (labels do not cover "
-                         "every point: left out)")
+            notes.append(
+                f"scale {int(lo)}-{int(hi)} from the value labels and the answers (labels do not cover "
+                "every point: left out)"
+            )
         return scale, notes
     if whole:
-        notes.append(f"scale {int(lo)}-{int(hi)}: the smallest and largest answer seen; if the instrument's scale is "
-                     "wider (no one chose an end point), widen it")
+        notes.append(
+            f"scale {int(lo)}-{int(hi)}: the smallest and largest answer seen; if the instrument's scale is "
+            "wider (no one chose an end point), widen it"
+        )
         return {"min": int(lo), "max": int(hi)}, notes
     lo_r, hi_r = float(np.floor(lo)), float(np.ceil(hi))
-    notes.append(f"answers have decimals: continuous scale {lo_r:g}-{hi_r:g} (smallest and largest answer, rounded "
-                 "outwards); set the instrument's true range")
+    notes.append(
+        f"answers have decimals: continuous scale {lo_r:g}-{hi_r:g} (smallest and largest answer, rounded "
+        "outwards); set the instrument's true range"
+    )
     return {"type": "continuous", "min": int(lo_r), "max": int(hi_r)}, notes
 
 
@@ -230,12 +245,16 @@ def draft_study(raw: pd.DataFrame, meta: TableMeta, *, survey: str, instrument: 
     guesses = _guess_columns(raw, meta)
     id_guess = next((g for g in guesses if g.role == "id"), None)
     if id_guess is None:
-        raise ValueError("no column has a value in every row that is unique: add a respondent id column to the "
-                         "export (the pipeline matches and pseudonymises respondents by it)")
+        raise ValueError(
+            "no column has a value in every row that is unique: add a respondent id column to the "
+            "export (the pipeline matches and pseudonymises respondents by it)"
+        )
     items = [g.name for g in guesses if g.role == "item"]
     if len(items) < 2:
-        raise ValueError("found fewer than two item columns (numeric, on a bounded scale, names with a shared prefix "
-                         "and a number, such as Q1_1, Q1_2); name the item columns so, or write the codebook by hand")
+        raise ValueError(
+            "found fewer than two item columns (numeric, on a bounded scale, names with a shared prefix "
+            "and a number, such as Q1_1, Q1_2); name the item columns so, or write the codebook by hand"
+        )
     groups: dict[str, list[str]] = {}
     for g in guesses:
         if g.role == "item":
@@ -245,18 +264,32 @@ def draft_study(raw: pd.DataFrame, meta: TableMeta, *, survey: str, instrument: 
     used: set[str] = set()
     competencies = []
     for prefix, its in groups.items():
-        competencies.append({
-            "key": _key(prefix, used), "name": prefix,
-            "dimensions": [{"name": prefix, "items": [
-                {"id": i, "text": meta.variable_labels.get(i, i), "reverse": i in rev} for i in its]}],
-        })
-    columns = [{"name": g.name, "role": g.role, **({"pii": True} if g.role == "pii" else {}),
-                **({"type": g.type} if g.type else {})}
-               for g in guesses if g.role not in ("item", "id")]
+        competencies.append(
+            {
+                "key": _key(prefix, used),
+                "name": prefix,
+                "dimensions": [
+                    {
+                        "name": prefix,
+                        "items": [{"id": i, "text": meta.variable_labels.get(i, i), "reverse": i in rev} for i in its],
+                    }
+                ],
+            }
+        )
+    columns = [
+        {
+            "name": g.name,
+            "role": g.role,
+            **({"pii": True} if g.role == "pii" else {}),
+            **({"type": g.type} if g.type else {}),
+        }
+        for g in guesses
+        if g.role not in ("item", "id")
+    ]
     codebook = {
         "instrument": instrument,
         "notes": "Drafted by `python -m compval init` from the export; every guess is commented. Check the scale, "
-                 "the grouping of items into competencies and dimensions, and the reverse-keyed items.",
+        "the grouping of items into competencies and dimensions, and the reverse-keyed items.",
         "scale": scale,
         "id_column": id_guess.name,
         "columns": columns,
@@ -265,10 +298,12 @@ def draft_study(raw: pd.DataFrame, meta: TableMeta, *, survey: str, instrument: 
     config = {"survey": survey, "codebook": "codebook.yaml", "seed": seed}
 
     # ---- commented YAML: the same data, each guess explained
-    lines = [f"# Codebook drafted by `python -m compval init` from {survey}.",
-             "# Every guess below is commented: check each, then run the pipeline (README, 'Your own questionnaire').",
-             f"instrument: {_yaml_value(instrument)}",
-             f"notes: {_yaml_value(codebook['notes'])}"]
+    lines = [
+        f"# Codebook drafted by `python -m compval init` from {survey}.",
+        "# Every guess below is commented: check each, then run the pipeline (README, 'Your own questionnaire').",
+        f"instrument: {_yaml_value(instrument)}",
+        f"notes: {_yaml_value(codebook['notes'])}",
+    ]
     lines += [f"# {n}" for n in scale_notes]
     lines.append(f"scale: {_yaml_value(scale)}")
     lines.append(f"id_column: {_yaml_value(id_guess.name)}   # {id_guess.why}")
@@ -278,36 +313,51 @@ def draft_study(raw: pd.DataFrame, meta: TableMeta, *, survey: str, instrument: 
         lines.append(f"  - {_yaml_value(col)}   # {by_name[col['name']].why}")
     if not columns:
         lines[-1] = "columns: []"
-    lines += ["modules:",
-              "  # one module holding every competency: group competencies into modules if the model has them",
-              "  - name: Module 1",
-              "    competencies:"]
+    lines += [
+        "modules:",
+        "  # one module holding every competency: group competencies into modules if the model has them",
+        "  - name: Module 1",
+        "    competencies:",
+    ]
     for comp in competencies:
         prefix = comp["name"]
-        lines += [f"      # items with the prefix {prefix!r}: one competency with one dimension; rename it, split it "
-                  "into dimensions",
-                  f"      - key: {comp['key']}",
-                  f"        name: {_yaml_value(prefix)}",
-                  "        dimensions:",
-                  f"          - name: {_yaml_value(prefix)}",
-                  "            items:"]
+        lines += [
+            f"      # items with the prefix {prefix!r}: one competency with one dimension; rename it, split it "
+            "into dimensions",
+            f"      - key: {comp['key']}",
+            f"        name: {_yaml_value(prefix)}",
+            "        dimensions:",
+            f"          - name: {_yaml_value(prefix)}",
+            "            items:",
+        ]
         for it in comp["dimensions"][0]["items"]:
-            note = (f"   # reverse: guessed from its negative correlation ({rev[it['id']]:.2f}) with the rest of "
-                    f"{prefix}" if it["reverse"] else "")
+            note = (
+                f"   # reverse: guessed from its negative correlation ({rev[it['id']]:.2f}) with the rest of {prefix}"
+                if it["reverse"]
+                else ""
+            )
             lines.append(f"              - {_yaml_value(it)}{note}")
     codebook_yaml = "\n".join(lines) + "\n"
-    config_yaml = "\n".join([
-        "# Study configuration drafted by `python -m compval init`. Paths are relative to this folder; every key",
-        "# left out takes the tool's default (src/compval/schemas/config.schema.yaml).",
-        f"survey: {_yaml_value(survey)}",
-        "codebook: codebook.yaml",
-        "# performance: sales.csv          # performance records: turns on the criterion stage",
-        "# validity: {invariance_group: <a column with role group>}",
-        "# criterion: {controls: [<covariate or group columns>]}",
-        f"seed: {seed}                      # every random step derives from it; fix it before looking at results",
-    ]) + "\n"
+    config_yaml = (
+        "\n".join(
+            [
+                "# Study configuration drafted by `python -m compval init`. Paths are relative to this folder; "
+                "every key",
+                "# left out takes the tool's default (src/compval/schemas/config.schema.yaml).",
+                f"survey: {_yaml_value(survey)}",
+                "codebook: codebook.yaml",
+                "# performance: sales.csv          # performance records: turns on the criterion stage",
+                "# validity: {invariance_group: <a column with role group>}",
+                "# criterion: {controls: [<covariate or group columns>]}",
+                f"seed: {seed}                      # every random step derives from it; "
+                "fix it before looking at results",
+            ]
+        )
+        + "\n"
+    )
     # the YAML must say what the data say
     if yaml.safe_load(codebook_yaml) != codebook or yaml.safe_load(config_yaml) != config:
         raise RuntimeError("scaffold: the commented YAML does not round-trip to the drafted codebook/config")
-    return Draft(codebook=codebook, config=config, codebook_yaml=codebook_yaml, config_yaml=config_yaml,
-                 columns=guesses)
+    return Draft(
+        codebook=codebook, config=config, codebook_yaml=codebook_yaml, config_yaml=config_yaml, columns=guesses
+    )

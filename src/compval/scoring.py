@@ -43,6 +43,15 @@ def score_descriptives(scores: pd.DataFrame, level: str) -> pd.DataFrame:
     rows = []
     for key in scores.columns:
         s = scores[key].dropna()
-        rows.append({"level": level, "key": key, "n": int(s.size), "mean": s.mean(), "sd": s.std(ddof=1),
-                     "min": s.min(), "max": s.max()})
+        rows.append(
+            {
+                "level": level,
+                "key": key,
+                "n": int(s.size),
+                "mean": s.mean(),
+                "sd": s.std(ddof=1),
+                "min": s.min(),
+                "max": s.max(),
+            }
+        )
     return pd.DataFrame(rows)

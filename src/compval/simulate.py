@@ -67,22 +67,129 @@ _STREAMS = (
 )
 
 _SURNAMES = [
-    ("Wang", 7.1), ("Li", 7.0), ("Zhang", 6.7), ("Liu", 5.4), ("Chen", 4.5), ("Yang", 3.1), ("Huang", 2.2),
-    ("Zhao", 2.0), ("Wu", 2.0), ("Zhou", 1.9), ("Xu", 1.5), ("Sun", 1.4), ("Ma", 1.3), ("Zhu", 1.3),
-    ("Hu", 1.2), ("Guo", 1.1), ("He", 1.0), ("Gao", 1.0), ("Lin", 1.0), ("Luo", 0.9), ("Zheng", 0.9),
-    ("Liang", 0.9), ("Xie", 0.7), ("Song", 0.7), ("Tang", 0.7), ("Han", 0.6), ("Feng", 0.6), ("Deng", 0.6),
-    ("Cao", 0.6), ("Peng", 0.5), ("Zeng", 0.5), ("Xiao", 0.5), ("Tian", 0.5), ("Dong", 0.5), ("Pan", 0.4),
-    ("Yuan", 0.4), ("Cai", 0.4), ("Jiang", 0.4), ("Yu", 0.4), ("Du", 0.3),
+    ("Wang", 7.1),
+    ("Li", 7.0),
+    ("Zhang", 6.7),
+    ("Liu", 5.4),
+    ("Chen", 4.5),
+    ("Yang", 3.1),
+    ("Huang", 2.2),
+    ("Zhao", 2.0),
+    ("Wu", 2.0),
+    ("Zhou", 1.9),
+    ("Xu", 1.5),
+    ("Sun", 1.4),
+    ("Ma", 1.3),
+    ("Zhu", 1.3),
+    ("Hu", 1.2),
+    ("Guo", 1.1),
+    ("He", 1.0),
+    ("Gao", 1.0),
+    ("Lin", 1.0),
+    ("Luo", 0.9),
+    ("Zheng", 0.9),
+    ("Liang", 0.9),
+    ("Xie", 0.7),
+    ("Song", 0.7),
+    ("Tang", 0.7),
+    ("Han", 0.6),
+    ("Feng", 0.6),
+    ("Deng", 0.6),
+    ("Cao", 0.6),
+    ("Peng", 0.5),
+    ("Zeng", 0.5),
+    ("Xiao", 0.5),
+    ("Tian", 0.5),
+    ("Dong", 0.5),
+    ("Pan", 0.4),
+    ("Yuan", 0.4),
+    ("Cai", 0.4),
+    ("Jiang", 0.4),
+    ("Yu", 0.4),
+    ("Du", 0.3),
 ]
 _GIVEN_SYLLABLES = [
-    "wei", "fang", "na", "min", "jing", "li", "qiang", "lei", "jun", "yang", "yong", "yan", "jie", "tao",
-    "ming", "chao", "xiu", "xia", "ping", "gang", "hui", "hua", "dan", "bo", "lin", "ting", "hao", "yu",
-    "xin", "jia", "chen", "rui", "kai", "peng", "fei", "qing", "zhi", "hong", "mei", "wen", "bin", "hai",
-    "lan", "yi", "ning", "xue", "shan", "long", "feng", "yun",
+    "wei",
+    "fang",
+    "na",
+    "min",
+    "jing",
+    "li",
+    "qiang",
+    "lei",
+    "jun",
+    "yang",
+    "yong",
+    "yan",
+    "jie",
+    "tao",
+    "ming",
+    "chao",
+    "xiu",
+    "xia",
+    "ping",
+    "gang",
+    "hui",
+    "hua",
+    "dan",
+    "bo",
+    "lin",
+    "ting",
+    "hao",
+    "yu",
+    "xin",
+    "jia",
+    "chen",
+    "rui",
+    "kai",
+    "peng",
+    "fei",
+    "qing",
+    "zhi",
+    "hong",
+    "mei",
+    "wen",
+    "bin",
+    "hai",
+    "lan",
+    "yi",
+    "ning",
+    "xue",
+    "shan",
+    "long",
+    "feng",
+    "yun",
 ]
 _MOBILE_PREFIXES = [
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156", "157",
-    "158", "159", "166", "176", "177", "180", "181", "182", "185", "186", "187", "188", "189", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "180",
+    "181",
+    "182",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
 ]
 _EMAIL_DOMAIN = "demobank.com.cn"
 
@@ -388,9 +495,7 @@ def _build_population(codebook: Codebook, params: dict, rng: np.random.Generator
                 "reverse": bool(row.reverse),
                 "loading": float(lam[i]),
                 "thresholds": tau[i].tolist(),
-                "marginal_probabilities": np.diff(
-                    np.concatenate([[0.0], ndtr(tau[i]), [1.0]])
-                ).tolist(),
+                "marginal_probabilities": np.diff(np.concatenate([[0.0], ndtr(tau[i]), [1.0]])).tolist(),
             }
         )
     crit_out = {}
@@ -418,9 +523,7 @@ def _build_population(codebook: Codebook, params: dict, rng: np.random.Generator
             "residual_variance": float(resid_var[j]),
             "implied_latent_correlation": {c: float(crit_latent[i, j]) for i, c in enumerate(comps)},
             "implied_tenure_correlation": float(gamma[j]),
-            "implied_score_correlation": {
-                c: float(implied["score_criterion"][i, j]) for i, c in enumerate(comps)
-            },
+            "implied_score_correlation": {c: float(implied["score_criterion"][i, j]) for i, c in enumerate(comps)},
         }
     return {
         "description": (
@@ -452,12 +555,10 @@ def _build_population(codebook: Codebook, params: dict, rng: np.random.Generator
         "implied_score_correlation": {
             "with_own_latent": {c: float(implied["score_latent"][i, i]) for i, c in enumerate(comps)},
             "with_latent": {
-                c: {c2: float(implied["score_latent"][i, j]) for j, c2 in enumerate(comps)}
-                for i, c in enumerate(comps)
+                c: {c2: float(implied["score_latent"][i, j]) for j, c2 in enumerate(comps)} for i, c in enumerate(comps)
             },
             "between_scores": {
-                c: {c2: float(implied["score_score"][i, j]) for j, c2 in enumerate(comps)}
-                for i, c in enumerate(comps)
+                c: {c2: float(implied["score_score"][i, j]) for j, c2 in enumerate(comps)} for i, c in enumerate(comps)
             },
         },
         "criteria": crit_out,
@@ -476,10 +577,7 @@ def _build_population(codebook: Codebook, params: dict, rng: np.random.Generator
             "n_duplicates attentive respondents submit again 2-72 h later with each answer moved by +-1 with "
             "probability duplicate_change_prob."
         ),
-        "sample": {
-            k: params.get(k)
-            for k in ("n_respondents", "n_no_survey", "n_no_sales", "id_prefix", "id_digits")
-        },
+        "sample": {k: params.get(k) for k in ("n_respondents", "n_no_survey", "n_no_sales", "id_prefix", "id_digits")},
         "timing": dict(params.get("timing", {})),
         "covariates": dict(params.get("covariates", {})),
         "covariates_description": (

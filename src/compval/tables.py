@@ -83,8 +83,10 @@ def format_ci(lower, upper, digits: int = 2, *, leading_zero: bool = False, na: 
     """``[lo, hi]`` with APA number formatting; ``na`` when either bound is missing."""
     if not (_finite(lower) and _finite(upper)):
         return na
-    return (f"[{format_number(lower, digits, leading_zero=leading_zero)}, "
-            f"{format_number(upper, digits, leading_zero=leading_zero)}]")
+    return (
+        f"[{format_number(lower, digits, leading_zero=leading_zero)}, "
+        f"{format_number(upper, digits, leading_zero=leading_zero)}]"
+    )
 
 
 def _formatter(spec) -> Formatter:
@@ -135,12 +137,42 @@ def _digits_of(spec) -> int | None:
 
 
 # ============================================================================ LaTeX / Markdown escaping
-_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
-_LATEX_UNICODE = {"α": r"$\alpha$", "ω": r"$\omega$", "λ": r"$\lambda$", "χ": r"$\chi$", "Δ": r"$\Delta$",
-                  "β": r"$\beta$", "ρ": r"$\rho$", "²": r"$^2$", "≥": r"$\geq$", "≤": r"$\leq$", "√": r"$\surd$",
-                  "–": "--", "—": "---", "−": "$-$", "×": r"$\times$", "±": r"$\pm$", "η": r"$\eta$",
-                  "φ": r"$\phi$", "ψ": r"$\psi$", "θ": r"$\theta$", "σ": r"$\sigma$", "μ": r"$\mu$"}
+_LATEX_SPECIAL = {
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+}
+_LATEX_UNICODE = {
+    "α": r"$\alpha$",
+    "ω": r"$\omega$",
+    "λ": r"$\lambda$",
+    "χ": r"$\chi$",
+    "Δ": r"$\Delta$",
+    "β": r"$\beta$",
+    "ρ": r"$\rho$",
+    "²": r"$^2$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "√": r"$\surd$",
+    "–": "--",
+    "—": "---",
+    "−": "$-$",
+    "×": r"$\times$",
+    "±": r"$\pm$",
+    "η": r"$\eta$",
+    "φ": r"$\phi$",
+    "ψ": r"$\psi$",
+    "θ": r"$\theta$",
+    "σ": r"$\sigma$",
+    "μ": r"$\mu$",
+}
 
 
 def latex_escape(text: str) -> str:
@@ -314,7 +346,9 @@ class ApaTable:
         align = "".join("r" if self._is_numeric(c) else "l" for c in cols)
         out = ["\\begin{table}[htbp]", "\\centering"]
         if active_language() in _XECJK_LANGUAGES:
-            out.insert(0, "% CJK text: compile with XeLaTeX and \\usepackage{xeCJK} (e.g. \\setCJKmainfont{Noto Serif CJK SC})")
+            out.insert(
+                0, "% CJK text: compile with XeLaTeX and \\usepackage{xeCJK} (e.g. \\setCJKmainfont{Noto Serif CJK SC})"
+            )
         cap = latex_escape(self.title)
         out.append(f"\\caption{{{cap}}}")
         if self.label:
@@ -357,8 +391,10 @@ class ApaTable:
         n_rows = 1 + len(self.df) + sum(1 for g, _rows in self._blocks() if g is not None)
         table = document.add_table(rows=n_rows, cols=len(cols))
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        _docx_borders(table, {"top": "single", "bottom": "single", "left": "nil", "right": "nil",
-                              "insideH": "nil", "insideV": "nil"})
+        _docx_borders(
+            table,
+            {"top": "single", "bottom": "single", "left": "nil", "right": "nil", "insideH": "nil", "insideV": "nil"},
+        )
 
         def put(cell, text, *, bold=False, italic=False, right=False):
             par = cell.paragraphs[0]
@@ -380,14 +416,16 @@ class ApaTable:
         r = 1
         for g, rows in self._blocks():
             if g is not None:
-                merged = table.rows[r].cells[0].merge(table.rows[r].cells[len(cols) - 1]) if len(cols) > 1 \
+                merged = (
+                    table.rows[r].cells[0].merge(table.rows[r].cells[len(cols) - 1])
+                    if len(cols) > 1
                     else table.rows[r].cells[0]
+                )
                 put(merged, str(g), italic=True)
                 r += 1
             for idx in rows:
                 for j, c in enumerate(cols):
-                    put(table.rows[r].cells[j], body.at[idx, c], bold=self._bold(idx, c),
-                        right=self._is_numeric(c))
+                    put(table.rows[r].cells[j], body.at[idx, c], bold=self._bold(idx, c), right=self._is_numeric(c))
                 r += 1
         if self.note:
             p = document.add_paragraph()
@@ -518,8 +556,11 @@ def descriptives_table(
     {item: group}) is given, items in the order of the groups."""
     d = descriptives.copy()
     gmap = _groups_to_map(item_groups)
-    cols = [c for c in ["item", "n", "mean", "sd", "median", "skew", "kurtosis", "floor", "ceiling",
-                        "share_missing"] if c in d.columns]
+    cols = [
+        c
+        for c in ["item", "n", "mean", "sd", "median", "skew", "kurtosis", "floor", "ceiling", "share_missing"]
+        if c in d.columns
+    ]
     out = d[cols].copy()
     group_by = None
     if gmap:
@@ -529,18 +570,41 @@ def descriptives_table(
         out = out.sort_values("_o", kind="stable").drop(columns="_o")
         out = out[["_g"] + cols]
         group_by = "_g"
-    labels = {"item": _("Item"), "n": "n", "mean": "M", "sd": "SD", "median": "Mdn", "skew": _("Skew"),
-              "kurtosis": _("Kurtosis"), "floor": _("Floor %"), "ceiling": _("Ceiling %"),
-              "share_missing": _("Missing %"), "_g": _("Competency")}
-    formats = {"item": "text", "n": "int", "mean": "f2", "sd": "f2", "median": "f1", "skew": "f2",
-               "kurtosis": "f2", "floor": "pct1", "ceiling": "pct1", "share_missing": "pct1"}
+    labels = {
+        "item": _("Item"),
+        "n": "n",
+        "mean": "M",
+        "sd": "SD",
+        "median": "Mdn",
+        "skew": _("Skew"),
+        "kurtosis": _("Kurtosis"),
+        "floor": _("Floor %"),
+        "ceiling": _("Ceiling %"),
+        "share_missing": _("Missing %"),
+        "_g": _("Competency"),
+    }
+    formats = {
+        "item": "text",
+        "n": "int",
+        "mean": "f2",
+        "sd": "f2",
+        "median": "f1",
+        "skew": "f2",
+        "kurtosis": "f2",
+        "floor": "pct1",
+        "ceiling": "pct1",
+        "share_missing": "pct1",
+    }
     title = _("Item Descriptive Statistics") if title is None else title
     if note is None:
-        note = _("Skew and excess kurtosis as psych::describe (type 3). Floor and ceiling: percentage of valid "
-                 "answers at the lowest and highest scale point. Missing: percentage of respondents without an "
-                 "answer.")
-    return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, group_by,
-                    label="tab:descriptives")
+        note = _(
+            "Skew and excess kurtosis as psych::describe (type 3). Floor and ceiling: percentage of valid "
+            "answers at the lowest and highest scale point. Missing: percentage of respondents without an "
+            "answer."
+        )
+    return ApaTable(
+        title, out.reset_index(drop=True), formats, note, number, labels, group_by, label="tab:descriptives"
+    )
 
 
 def reliability_table(
@@ -559,18 +623,23 @@ def reliability_table(
     rel = reliability.copy()
     if levels is not None:
         rel = rel[rel["level"].isin(levels)]
-        rel = rel.assign(_lo=rel["level"].map({lv: k for k, lv in enumerate(levels)})).sort_values(
-            "_lo", kind="stable").drop(columns="_lo")
+        rel = (
+            rel.assign(_lo=rel["level"].map({lv: k for k, lv in enumerate(levels)}))
+            .sort_values("_lo", kind="stable")
+            .drop(columns="_lo")
+        )
     lo, hi = ("alpha_ci_lower", "alpha_ci_upper") if alpha_ci == "feldt" else ("alpha_boot_lower", "alpha_boot_upper")
-    out = pd.DataFrame({
-        "level": [_(str(v).capitalize()) for v in rel["level"]],
-        "scale": [_label(names, k) for k in rel["key"]],
-        "n_items": rel["n_items"].astype(int).to_numpy(),
-        "alpha": rel["alpha"].to_numpy(),
-        "alpha_ci": _ci_col(rel, lo, hi),
-        "omega_total": rel["omega_total"].to_numpy() if "omega_total" in rel else np.nan,
-        "omega_ci": _ci_col(rel, "omega_total_boot_lower", "omega_total_boot_upper"),
-    })
+    out = pd.DataFrame(
+        {
+            "level": [_(str(v).capitalize()) for v in rel["level"]],
+            "scale": [_label(names, k) for k in rel["key"]],
+            "n_items": rel["n_items"].astype(int).to_numpy(),
+            "alpha": rel["alpha"].to_numpy(),
+            "alpha_ci": _ci_col(rel, lo, hi),
+            "omega_total": rel["omega_total"].to_numpy() if "omega_total" in rel else np.nan,
+            "omega_ci": _ci_col(rel, "omega_total_boot_lower", "omega_total_boot_upper"),
+        }
+    )
     if "omega_hierarchical" in rel:
         out["omega_h"] = rel["omega_hierarchical"].to_numpy()
         boot = ["omega_hierarchical_boot_lower", "omega_hierarchical_boot_upper"]
@@ -578,24 +647,44 @@ def reliability_table(
             out["omega_h_ci"] = _ci_col(rel, *boot)
     if "average_r" in rel:
         out["average_r"] = rel["average_r"].to_numpy()
-    labels = {"scale": _("Scale"), "n_items": _("Items"), "alpha": "α", "alpha_ci": "α 95% CI", "omega_total": "ω",
-              "omega_ci": "ω 95% CI", "omega_h": "ωh", "omega_h_ci": "ωh 95% CI", "average_r": _("Mean r")}
-    formats = {"scale": "text", "n_items": "int", "alpha": "r", "alpha_ci": "text", "omega_total": "r",
-               "omega_ci": "text", "omega_h": "r", "omega_h_ci": "text", "average_r": "r"}
+    labels = {
+        "scale": _("Scale"),
+        "n_items": _("Items"),
+        "alpha": "α",
+        "alpha_ci": "α 95% CI",
+        "omega_total": "ω",
+        "omega_ci": "ω 95% CI",
+        "omega_h": "ωh",
+        "omega_h_ci": "ωh 95% CI",
+        "average_r": _("Mean r"),
+    }
+    formats = {
+        "scale": "text",
+        "n_items": "int",
+        "alpha": "r",
+        "alpha_ci": "text",
+        "omega_total": "r",
+        "omega_ci": "text",
+        "omega_h": "r",
+        "omega_h_ci": "text",
+        "average_r": "r",
+    }
     title = _("Internal Consistency Reliability") if title is None else title
     if note is None:
         ci = "Feldt (1965)" if alpha_ci == "feldt" else _("percentile bootstrap")
-        note = _("α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
-                 "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
-                 "95% CI where computed); Mean r = mean inter-item correlation. "
-                 "Values of .70 and .80 are conventional minimums for group comparisons and for decisions.").format(ci=ci)
+        note = _(
+            "α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
+            "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
+            "95% CI where computed); Mean r = mean inter-item correlation. "
+            "Values of .70 and .80 are conventional minimums for group comparisons and for decisions."
+        ).format(ci=ci)
     labels["level"] = _("Level")
-    return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "level",
-                    label="tab:reliability")
+    return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "level", label="tab:reliability")
 
 
-def _wide_loadings(loadings: pd.DataFrame, item: str = "item", factor: str = "factor",
-                   value: str = "loading") -> pd.DataFrame:
+def _wide_loadings(
+    loadings: pd.DataFrame, item: str = "item", factor: str = "factor", value: str = "loading"
+) -> pd.DataFrame:
     """Loadings as a wide item x factor frame (accepts wide or long input)."""
     if {item, factor, value} <= set(loadings.columns):
         w = loadings.pivot(index=item, columns=factor, values=value)
@@ -647,16 +736,31 @@ def efa_loadings_table(
     labels = {"item": _("Item"), "h2": "h²", "_g": _("Competency")}
     title = _("Exploratory Factor Analysis: Pattern Loadings") if title is None else title
     if note is None:
-        note = _("Loadings with an absolute value of at least {salient} are printed in bold. h² = communality."
-                 ).format(salient=format_number(salient, 2, leading_zero=False))
+        note = _("Loadings with an absolute value of at least {salient} are printed in bold. h² = communality.").format(
+            salient=format_number(salient, 2, leading_zero=False)
+        )
     return ApaTable(title, out, formats, note, number, labels, group_by, emph, label="tab:efa-loadings")
 
 
 def _fit_labels() -> dict[str, str]:
-    return {"model": _("Model"), "chisq": "χ²", "df": "df", "pvalue": "p", "cfi": "CFI", "tli": "TLI",
-            "rmsea": "RMSEA", "rmsea_ci": "90% CI", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
-            "chisq_diff": "Δχ²", "df_diff": "Δdf", "pvalue_diff": "p (Δχ²)", "delta_cfi": "ΔCFI",
-            "delta_rmsea": "ΔRMSEA"}
+    return {
+        "model": _("Model"),
+        "chisq": "χ²",
+        "df": "df",
+        "pvalue": "p",
+        "cfi": "CFI",
+        "tli": "TLI",
+        "rmsea": "RMSEA",
+        "rmsea_ci": "90% CI",
+        "srmr": "SRMR",
+        "aic": "AIC",
+        "bic": "BIC",
+        "chisq_diff": "Δχ²",
+        "df_diff": "Δdf",
+        "pvalue_diff": "p (Δχ²)",
+        "delta_cfi": "ΔCFI",
+        "delta_rmsea": "ΔRMSEA",
+    }
 
 
 def fit_table(
@@ -680,14 +784,31 @@ def fit_table(
     for c in ["srmr", "aic", "bic", "chisq_diff", "df_diff", "pvalue_diff", "delta_cfi", "delta_rmsea"]:
         if c in f:
             out[c] = f[c].to_numpy()
-    formats = {"model": "text", "chisq": "f2", "df": "int", "pvalue": "p", "cfi": "r3", "tli": "r3",
-               "rmsea": "r3", "rmsea_ci": "text", "srmr": "r3", "aic": "f1", "bic": "f1", "chisq_diff": "f2",
-               "df_diff": "int", "pvalue_diff": "p", "delta_cfi": "r3", "delta_rmsea": "r3"}
+    formats = {
+        "model": "text",
+        "chisq": "f2",
+        "df": "int",
+        "pvalue": "p",
+        "cfi": "r3",
+        "tli": "r3",
+        "rmsea": "r3",
+        "rmsea_ci": "text",
+        "srmr": "r3",
+        "aic": "f1",
+        "bic": "f1",
+        "chisq_diff": "f2",
+        "df_diff": "int",
+        "pvalue_diff": "p",
+        "delta_cfi": "r3",
+        "delta_rmsea": "r3",
+    }
     title = _("Fit of the Competing Measurement Models") if title is None else title
     if note is None:
-        note = _("CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
-                 "approximation with 90% CI; SRMR = standardized root mean square residual. Hu and Bentler (1999) "
-                 "cut-offs: CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08.")
+        note = _(
+            "CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
+            "approximation with 90% CI; SRMR = standardized root mean square residual. Hu and Bentler (1999) "
+            "cut-offs: CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08."
+        )
     return ApaTable(title, out, formats, note, number, _fit_labels(), label="tab:fit")
 
 
@@ -706,11 +827,13 @@ def cfa_loadings_table(
     if "group" in p.columns and p["group"].nunique() > 1:
         p = p[p["group"] == (p["group"].iloc[0] if group is None else group)]
     p = p[p["op"] == "=~"]
-    out = pd.DataFrame({
-        "factor": [_label(factor_labels, f) for f in p["lhs"]],
-        "item": p["rhs"].astype(str).to_numpy(),
-        "est": p["est"].to_numpy(dtype=float),
-    })
+    out = pd.DataFrame(
+        {
+            "factor": [_label(factor_labels, f) for f in p["lhs"]],
+            "item": p["rhs"].astype(str).to_numpy(),
+            "est": p["est"].to_numpy(dtype=float),
+        }
+    )
     for c in ("se", "pvalue", "std_all"):
         if c in p:
             out[c] = p[c].to_numpy(dtype=float)
@@ -726,10 +849,13 @@ def cfa_loadings_table(
     formats = {"item": "text", "est": "f2", "se": "f2", "std_all": "r", "pvalue": "p"}
     title = _("Confirmatory Factor Analysis: Factor Loadings") if title is None else title
     if note is None:
-        note = _("b = unstandardized loading; SE = standard error; β = completely standardized loading "
-                 "(lavaan std.all). Loadings without SE are fixed to identify the scale of the factor.")
-    return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "factor",
-                    label="tab:cfa-loadings")
+        note = _(
+            "b = unstandardized loading; SE = standard error; β = completely standardized loading "
+            "(lavaan std.all). Loadings without SE are fixed to identify the scale of the factor."
+        )
+    return ApaTable(
+        title, out.reset_index(drop=True), formats, note, number, labels, "factor", label="tab:cfa-loadings"
+    )
 
 
 def _pair_lookup(df: pd.DataFrame | None, value: str) -> dict[frozenset, float]:
@@ -756,9 +882,13 @@ def validity_table(
     factors = list(conv.index)
     rmap = _pair_lookup(correlations, "r")
     hmap = _pair_lookup(htmt, "htmt")
-    out = pd.DataFrame({"factor": [_label(factor_labels, f) for f in factors],
-                        "cr": conv["cr"].to_numpy(dtype=float) if "cr" in conv else np.nan,
-                        "ave": conv["ave"].to_numpy(dtype=float) if "ave" in conv else np.nan})
+    out = pd.DataFrame(
+        {
+            "factor": [_label(factor_labels, f) for f in factors],
+            "cr": conv["cr"].to_numpy(dtype=float) if "cr" in conv else np.nan,
+            "ave": conv["ave"].to_numpy(dtype=float) if "ave" in conv else np.nan,
+        }
+    )
     colnames = [str(k + 1) for k in range(len(factors))]
     for j, b in enumerate(factors):
         vals = []
@@ -779,10 +909,12 @@ def validity_table(
     labels = {"factor": _("Factor"), "cr": "CR", "ave": "AVE"}
     title = _("Convergent and Discriminant Validity") if title is None else title
     if note is None:
-        note = _("CR = composite reliability; AVE = average variance extracted. Diagonal (bold): square root of "
-                 "AVE; below the diagonal: latent factor correlations; above the diagonal: heterotrait-monotrait "
-                 "ratio (HTMT; Henseler et al., 2015). Discriminant validity (Fornell & Larcker, 1981) holds when "
-                 "the diagonal exceeds the correlations in its row and column; HTMT should stay below .85.")
+        note = _(
+            "CR = composite reliability; AVE = average variance extracted. Diagonal (bold): square root of "
+            "AVE; below the diagonal: latent factor correlations; above the diagonal: heterotrait-monotrait "
+            "ratio (HTMT; Henseler et al., 2015). Discriminant validity (Fornell & Larcker, 1981) holds when "
+            "the diagonal exceeds the correlations in its row and column; HTMT should stay below .85."
+        )
     return ApaTable(title, out, formats, note, number, labels, emphasis=emph, label="tab:validity")
 
 
@@ -830,8 +962,9 @@ def criterion_table(
         note = _("Pearson correlations with Fisher-z 95% confidence intervals (pairwise complete cases).")
         if p is not None:
             adj = _(" (Benjamini-Hochberg adjusted)") if "fdr" in p else ""
-            note += _(" Bold: p{adjusted} < {alpha}.").format(adjusted=adj,
-                                                              alpha=format_number(alpha, 2, leading_zero=False))
+            note += _(" Bold: p{adjusted} < {alpha}.").format(
+                adjusted=adj, alpha=format_number(alpha, 2, leading_zero=False)
+            )
     return ApaTable(title, out, formats, note, number, labels, emphasis=emph, label="tab:criterion")
 
 
@@ -845,19 +978,50 @@ def invariance_table(
     """Invariance steps (``cfa.measurement_invariance`` table: step, chisq, df, cfi, rmsea, srmr,
     chisq_diff, df_diff, pvalue, delta_cfi, delta_rmsea, holds)."""
     inv = invariance.copy()
-    cols = [c for c in ["step", "chisq", "df", "cfi", "rmsea", "srmr", "chisq_diff", "df_diff", "pvalue",
-                        "delta_cfi", "delta_rmsea", "holds"] if c in inv.columns]
+    cols = [
+        c
+        for c in [
+            "step",
+            "chisq",
+            "df",
+            "cfi",
+            "rmsea",
+            "srmr",
+            "chisq_diff",
+            "df_diff",
+            "pvalue",
+            "delta_cfi",
+            "delta_rmsea",
+            "holds",
+        ]
+        if c in inv.columns
+    ]
     out = inv[cols].copy()
     out["step"] = [_(str(s).capitalize()) for s in out["step"]]
     if "holds" in out:
-        out["holds"] = [_("n/a") if h is None or (isinstance(h, float) and np.isnan(h)) else
-                        (_("yes") if bool(h) else _("no")) for h in out["holds"]]
+        out["holds"] = [
+            _("n/a") if h is None or (isinstance(h, float) and np.isnan(h)) else (_("yes") if bool(h) else _("no"))
+            for h in out["holds"]
+        ]
     labels = {**_fit_labels(), "step": _("Step"), "pvalue": "p (Δχ²)", "holds": _("Holds")}
-    formats = {"step": "text", "chisq": "f2", "df": "int", "cfi": "r3", "rmsea": "r3", "srmr": "r3",
-               "chisq_diff": "f2", "df_diff": "int", "pvalue": "p", "delta_cfi": "r3", "delta_rmsea": "r3",
-               "holds": "text"}
+    formats = {
+        "step": "text",
+        "chisq": "f2",
+        "df": "int",
+        "cfi": "r3",
+        "rmsea": "r3",
+        "srmr": "r3",
+        "chisq_diff": "f2",
+        "df_diff": "int",
+        "pvalue": "p",
+        "delta_cfi": "r3",
+        "delta_rmsea": "r3",
+        "holds": "text",
+    }
     title = _("Measurement Invariance Across Groups") if title is None else title
     if note is None:
-        note = _("Each step adds equality constraints to the previous one. A step holds when CFI drops by at most "
-                 ".010 and RMSEA rises by at most .015 (Chen, 2007).")
+        note = _(
+            "Each step adds equality constraints to the previous one. A step holds when CFI drops by at most "
+            ".010 and RMSEA rises by at most .015 (Chen, 2007)."
+        )
     return ApaTable(title, out, formats, note, number, labels, label="tab:invariance")

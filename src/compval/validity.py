@@ -301,7 +301,8 @@ def composite_reliability(
     above on the latent-response scale.
 
     Matches ``semTools::compRelSEM(fit, obs.var = !implied, tau.eq = tau_eq, dropSingle = drop_single,
-    ord.scale = ord_scale)`` (semTools 0.5-6) for single-level models with continuous indicators (reproduced to < 1e-6 when
+    ord.scale = ord_scale)`` (semTools 0.5-6) for single-level models with continuous indicators (reproduced to
+    < 1e-6 when
     ``sample_cov`` is ``lavInspect(fit, "sampstat")$cov``, which for ML is divided by N; see
     :func:`sample_covariance`). Higher-order factors (no observed indicators) are not reported
     (semTools' ``higher =`` argument is not implemented).
@@ -340,8 +341,9 @@ def composite_reliability(
             k = len(ind)
             value = k / (k - 1) * (1.0 - np.trace(total) / total.sum()) if k > 1 else np.nan
         elif ord_scale and thresholds:
-            value = _omega_categorical(lam.loc[ind, fn].to_numpy(), float(phi.loc[fn, fn]),
-                                       [thresholds[i] for i in ind], total)
+            value = _omega_categorical(
+                lam.loc[ind, fn].to_numpy(), float(phi.loc[fn, fn]), [thresholds[i] for i in ind], total
+            )
         else:
             value = lam.loc[ind, fn].sum() ** 2 * phi.loc[fn, fn] / total.sum()
         rows.append({"factor": fn, "n_items": len(ind), "cr": float(value)})
@@ -764,7 +766,7 @@ def htmt(
         with threadpool_limits(limits=1, user_api="blas"):
             for w in resample_counts(rng, n, int(B)):
                 mats = _htmt_matrix(_boot_correlations(x, w), blocks, absolute, htmt2)
-                boot[b0:b0 + len(w)] = mats[:, iu[0], iu[1]]
+                boot[b0 : b0 + len(w)] = mats[:, iu[0], iu[1]]
                 b0 += len(w)
         finite = np.isfinite(boot)
         n_valid = int(finite.all(axis=1).sum())

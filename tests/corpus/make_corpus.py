@@ -44,15 +44,18 @@ def base_rows() -> list[list[str]]:
             y = 0.8 * traits[i, 0 if item.startswith("D") else 1] + 0.6 * rng.standard_normal()
             cat = int(np.digitize(y, [-1.2, -0.4, 0.4, 1.2])) + 1
             answers.append(str(6 - cat if item in REVERSE else cat))
-        rows.append([
-            f"S{i + 1:03d}",
-            f"{SURNAMES[i % 6]} {GIVEN[i // 6]}",
-            f"{GIVEN[i // 6].lower()}.{SURNAMES[i % 6].lower()}{i + 1}@corp-example.cn",
-            f"139{10000000 + 7919 * (i + 1):08d}",
-            REGIONS[i % 4],
-            f"{rng.uniform(0.5, 12):.1f}",
-            str(int(rng.integers(60, 180))),
-        ] + answers)
+        rows.append(
+            [
+                f"S{i + 1:03d}",
+                f"{SURNAMES[i % 6]} {GIVEN[i // 6]}",
+                f"{GIVEN[i // 6].lower()}.{SURNAMES[i % 6].lower()}{i + 1}@corp-example.cn",
+                f"139{10000000 + 7919 * (i + 1):08d}",
+                REGIONS[i % 4],
+                f"{rng.uniform(0.5, 12):.1f}",
+                str(int(rng.integers(60, 180))),
+            ]
+            + answers
+        )
     return rows
 
 
@@ -161,6 +164,7 @@ def build(out: Path) -> dict[str, bytes]:
         def edit(h, rows):
             k = h.index(name)
             return [c for i, c in enumerate(h) if i != k], [[v for i, v in enumerate(r) if i != k] for r in rows]
+
         return edit
 
     put("missing_item_column.csv", to_csv(*variant(drop_column("P4"))))
@@ -170,26 +174,32 @@ def build(out: Path) -> dict[str, bytes]:
     def add_column(name, values):
         def edit(h, rows):
             return h + [name], [r + [values(i)] for i, r in enumerate(rows)]
+
         return edit
 
     put("extra_unknown_column.csv", to_csv(*variant(add_column("favourite_colour", lambda i: "blue"))))
     put("extra_unknown_column_stop.csv", to_csv(*variant(add_column("favourite_colour", lambda i: "blue"))))
     put("duplicate_column.csv", to_csv(*variant(add_column("D3", lambda i: "3"))))
     put("empty_header_cell.csv", to_csv(*variant(add_column("", lambda i: "x"))))
-    put("pii_undeclared_contact.csv",
-        to_csv(*variant(add_column("contact", lambda i: f"contact{i + 1}@mail-example.com"))))
+    put(
+        "pii_undeclared_contact.csv",
+        to_csv(*variant(add_column("contact", lambda i: f"contact{i + 1}@mail-example.com"))),
+    )
 
     # ------------------------------------------------------------------ cells
     def cells(*edits):
         def edit(h, rows):
             for file_row, name, value in edits:
                 setcell(rows, file_row, name, value, h)
+
         return edit
 
     put("non_numeric_cells.csv", to_csv(*variant(cells((4, "D1", "agree"), (9, "P2", "n/a")))))
     put("non_numeric_stop.csv", to_csv(*variant(cells((4, "D1", "agree"), (9, "P2", "n/a")))))
-    put("out_of_range_codes.csv", to_csv(*variant(cells((3, "D1", "0"), (5, "D1", "9"), (7, "D4", "6"),
-                                                        (8, "P1", "9"), (10, "P1", "9")))))
+    put(
+        "out_of_range_codes.csv",
+        to_csv(*variant(cells((3, "D1", "0"), (5, "D1", "9"), (7, "D4", "6"), (8, "P1", "9"), (10, "P1", "9")))),
+    )
     put("out_of_range_stop.csv", to_csv(*variant(cells((6, "P2", "9")))))
     put("non_integer.csv", to_csv(*variant(cells((5, "D2", "3.5")))))
     put("inf_cell.csv", to_csv(*variant(cells((6, "D3", "inf")))))
@@ -198,8 +208,10 @@ def build(out: Path) -> dict[str, bytes]:
     put("no_responses_row.csv", to_csv(*variant(cells(*[(7, it, "") for it in ITEMS]))))
     put("too_many_missing.csv", to_csv(*variant(cells(*[(8, it, "") for it in ITEMS[:5]]))))
     put("covariate_non_numeric.csv", to_csv(*variant(cells((5, "tenure", "five")))))
-    put("pii_in_group_cell.csv", to_csv(*variant(cells((12, "地区", "13912345678"),
-                                                       (13, "地区", "call me: li.min@mail-example.com")))))
+    put(
+        "pii_in_group_cell.csv",
+        to_csv(*variant(cells((12, "地区", "13912345678"), (13, "地区", "call me: li.min@mail-example.com")))),
+    )
 
     # ------------------------------------------------------------------ respondent ids
     def dup(extra_blank=(), blank_in_first=()):
@@ -211,6 +223,7 @@ def build(out: Path) -> dict[str, bytes]:
             for it in blank_in_first:
                 rows[row_of(6)][h.index(it)] = ""
             rows.append(copy)
+
         return edit
 
     put("dup_ids_keep_first.csv", to_csv(*variant(dup(extra_blank=("P4",)))))
@@ -294,8 +307,12 @@ def write_sav(out: Path, base: list[list[str]]) -> None:
     for c in ["tenure", "duration"] + ITEMS:
         df[c] = df[c].astype(float)
     labels = {it: {float(k): lab for k, lab in enumerate(LABELS, start=1)} for it in ITEMS}
-    pyreadstat.write_sav(df, str(out / "sav_value_labels.sav"), variable_value_labels=labels,
-                         column_labels={"地区": "Region", "D1": "I set myself clear goals."})
+    pyreadstat.write_sav(
+        df,
+        str(out / "sav_value_labels.sav"),
+        variable_value_labels=labels,
+        column_labels={"地区": "Region", "D1": "I set myself clear goals."},
+    )
 
 
 def main() -> None:

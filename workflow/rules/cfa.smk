@@ -15,20 +15,20 @@ rule cfa:
         sample_cov="results/cfa/sample_covariance.csv",
         factor_scores="data/processed/factor_scores.csv",
         summary="results/cfa/summary.json",
-    params:
-        code=code_version("workflow/scripts/cfa.py"),
-        structure=STRUCTURE,
-        settings=cfa_settings(),
-    benchmark:
-        "logs/benchmarks/cfa.tsv"
     log:
         "logs/cfa.log",
+    benchmark:
+        "logs/benchmarks/cfa.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 274 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 44 s wall on 2 shared cores (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/cfa.py"),
+        structure=STRUCTURE,
+        settings=cfa_settings(),
     script:
         "../scripts/cfa.py"
 
@@ -49,21 +49,21 @@ rule validity:
         factor_correlations="results/validity/factor_correlations.csv",
         invariance="results/validity/invariance.csv",
         summary="results/validity/summary.json",
-    params:
-        code=code_version("workflow/scripts/validity.py"),
-        structure=STRUCTURE,
-        cfa=cfa_settings(),
-        settings=validity_settings(),
-        seed=config["seed"],
-    benchmark:
-        "logs/benchmarks/validity.tsv"
     log:
         "logs/validity.log",
+    benchmark:
+        "logs/benchmarks/validity.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 368 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 88 s wall on 2 shared cores (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/validity.py"),
+        structure=STRUCTURE,
+        cfa=cfa_settings(),
+        settings=validity_settings(),
+        seed=config["seed"],
     script:
         "../scripts/validity.py"

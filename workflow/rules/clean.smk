@@ -10,6 +10,16 @@ rule ingest:
         exclusions="data/processed/ingest_exclusions.csv",
         log_table="results/cleaning/ingest_log.csv",
         report="results/cleaning/ingest_report.json",
+    log:
+        "logs/ingest.log",
+    benchmark:
+        "logs/benchmarks/ingest.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,  # demo benchmark: max RSS 103 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 13 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/ingest.py"),
         spec=INGEST_SPEC,
@@ -17,16 +27,6 @@ rule ingest:
         privacy=privacy_options(),
         survey_options=config["survey_options"],
         performance=config["performance"],
-    conda:
-        "../envs/compval.yaml"
-    benchmark:
-        "logs/benchmarks/ingest.tsv"
-    log:
-        "logs/ingest.log",
-    threads: 1
-    resources:
-        mem_mb=1000,  # demo benchmark: max RSS 103 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 13 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/ingest.py"
 
@@ -49,19 +49,19 @@ rule screen:
         missingness="results/cleaning/item_missingness.csv",
         respondent_missingness="results/cleaning/respondent_missingness.csv",
         report="results/cleaning_report.json",
-    params:
-        code=code_version("workflow/scripts/screen.py"),
-        structure=STRUCTURE,
-        options=cleaning_options(),
-    conda:
-        "../envs/compval.yaml"
-    benchmark:
-        "logs/benchmarks/screen.tsv"
     log:
         "logs/screen.log",
+    benchmark:
+        "logs/benchmarks/screen.tsv"
+    conda:
+        "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 166 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 10 s wall on 2 shared cores (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/screen.py"),
+        structure=STRUCTURE,
+        options=cleaning_options(),
     script:
         "../scripts/screen.py"

@@ -4,17 +4,17 @@ rule codebook_table:
         config["codebook"],
     output:
         table="results/codebook/items.csv",
-    params:
-        code=code_version("workflow/scripts/codebook_table.py"),
-    conda:
-        "../envs/compval.yaml"
-    benchmark:
-        "logs/benchmarks/codebook_table.tsv"
     log:
         "logs/codebook_table.log",
+    benchmark:
+        "logs/benchmarks/codebook_table.tsv"
+    conda:
+        "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 99 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 12 s wall on 2 shared cores (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/codebook_table.py"),
     script:
         "../scripts/codebook_table.py"

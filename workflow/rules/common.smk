@@ -39,8 +39,16 @@ def performance_inputs():
 
 def cleaning_options():
     """The cleaning policies from config (defaults filled in from the schema)."""
-    keys = ("out_of_range", "duplicates", "missing", "max_missing", "careless", "careless_thresholds",
-            "unknown_columns", "loss_guard")
+    keys = (
+        "out_of_range",
+        "duplicates",
+        "missing",
+        "max_missing",
+        "careless",
+        "careless_thresholds",
+        "unknown_columns",
+        "loss_guard",
+    )
     return {k: config[k] for k in keys}
 
 
@@ -92,8 +100,12 @@ def validity_settings():
 
 def summary_fragments():
     """Per-stage summary fragments merged into results/summary.json (each a dict keyed by its section)."""
-    frags = ["results/reliability/summary.json", "results/efa/summary.json", "results/cfa/summary.json",
-             "results/validity/summary.json"]
+    frags = [
+        "results/reliability/summary.json",
+        "results/efa/summary.json",
+        "results/cfa/summary.json",
+        "results/validity/summary.json",
+    ]
     if config["performance"]:
         frags += ["results/criterion/summary.json", "results/criterion/factor_scores/summary.json"]
     return frags

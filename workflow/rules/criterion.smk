@@ -2,12 +2,13 @@ rule criterion:
     """Criterion validity of the competency scores against the performance records: correlations (BH-adjusted,
     attenuation-corrected), hierarchical regression with HC3 SEs, dominance weights, known groups."""
     input:
+        **({"items_scored": rules.score.output.items_scored} if criterion_settings()["latent"] else {}),
         scores=rules.score.output.competency,
         performance=rules.screen.output.performance,
         respondents=rules.screen.output.respondents,
         reliability=rules.reliability.output.table,
-        **({"items_scored": rules.score.output.items_scored} if criterion_settings()["latent"] else {}),
     output:
+        **({"latent_regression": "results/criterion/latent_regression.csv"} if criterion_settings()["latent"] else {}),
         correlations="results/criterion/correlations.csv",
         regression="results/criterion/regression.csv",
         coefficients="results/criterion/coefficients.csv",
@@ -17,7 +18,16 @@ rule criterion:
         missing="results/criterion/missing.csv",
         summary="results/criterion/summary.json",
         # criterion.latent: structural regression on the latent competencies (mean-score variant only)
-        **({"latent_regression": "results/criterion/latent_regression.csv"} if criterion_settings()["latent"] else {}),
+    log:
+        "logs/criterion.log",
+    benchmark:
+        "logs/benchmarks/criterion.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,  # demo benchmark: max RSS 414 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 69 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/criterion.py"),
         settings=criterion_settings(),
@@ -25,16 +35,6 @@ rule criterion:
         score_type="mean_scores",
         structure=STRUCTURE,
         cfa=cfa_settings(),
-    conda:
-        "../envs/compval.yaml"
-    benchmark:
-        "logs/benchmarks/criterion.tsv"
-    log:
-        "logs/criterion.log",
-    threads: 1
-    resources:
-        mem_mb=1000,  # demo benchmark: max RSS 414 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 69 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/criterion.py"
 
@@ -54,12 +54,12 @@ use rule criterion as criterion_factor_scores with:
         known_groups="results/criterion/factor_scores/known_groups.csv",
         missing="results/criterion/factor_scores/missing.csv",
         summary="results/criterion/factor_scores/summary.json",
+    log:
+        "logs/criterion_factor_scores.log",
+    benchmark:
+        "logs/benchmarks/criterion_factor_scores.tsv"
     params:
         code=code_version("workflow/scripts/criterion.py"),
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="factor_scores",
-    benchmark:
-        "logs/benchmarks/criterion_factor_scores.tsv"
-    log:
-        "logs/criterion_factor_scores.log",

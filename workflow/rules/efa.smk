@@ -14,20 +14,20 @@ rule efa:
         problems="results/efa/problems.csv",
         split="data/processed/split_half.csv",
         summary="results/efa/summary.json",
+    log:
+        "logs/efa.log",
+    benchmark:
+        "logs/benchmarks/efa.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,  # demo benchmark: max RSS 172 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 16 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/efa.py"),
         structure=STRUCTURE,
         settings=efa_settings(),
         seed=config["seed"],
-    conda:
-        "../envs/compval.yaml"
-    benchmark:
-        "logs/benchmarks/efa.tsv"
-    log:
-        "logs/efa.log",
-    threads: 1
-    resources:
-        mem_mb=1000,  # demo benchmark: max RSS 172 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 16 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/efa.py"

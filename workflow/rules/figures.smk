@@ -11,6 +11,16 @@ rule figures:
         unpack(figure_inputs),
     output:
         **figure_outputs(),
+    log:
+        "logs/figures.log",
+    benchmark:
+        "logs/benchmarks/figures.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,  # demo benchmark: max RSS 243 MB (x2, at least 1000)
+        runtime=12,  # minutes; demo benchmark: 233 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/figures.py"),
         structure=STRUCTURE,
@@ -20,15 +30,5 @@ rule figures:
         cutoffs=cfa_settings()["cutoffs"],
         delta_cfi=validity_settings()["delta_cfi"],
         delta_rmsea=validity_settings()["delta_rmsea"],
-    benchmark:
-        "logs/benchmarks/figures.tsv"
-    log:
-        "logs/figures.log",
-    conda:
-        "../envs/compval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,  # demo benchmark: max RSS 243 MB (x2, at least 1000)
-        runtime=12,  # minutes; demo benchmark: 233 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/figures.py"

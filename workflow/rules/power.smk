@@ -13,11 +13,6 @@ rule power_population:
     output:
         population="results/power/population.json",
         truth="results/power/population_values.csv",
-    params:
-        code=code_version("workflow/scripts/power_population.py"),
-        structure=STRUCTURE,
-        settings=power_settings(),
-        run=power_run_settings(),
     log:
         "logs/power/population.log",
     benchmark:
@@ -28,6 +23,11 @@ rule power_population:
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 167 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 17 s wall (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/power_population.py"),
+        structure=STRUCTURE,
+        settings=power_settings(),
+        run=power_run_settings(),
     script:
         "../scripts/power_population.py"
 
@@ -40,25 +40,25 @@ rule power_chunk:
     output:
         outcomes="results/power/chunks/n{n}_c{chunk}_outcomes.csv",
         estimates="results/power/chunks/n{n}_c{chunk}_estimates.csv",
-    wildcard_constraints:
-        n=r"\d+",
-        chunk=r"\d+",
-    params:
-        code=code_version("workflow/scripts/power_chunk.py"),
-        structure=STRUCTURE,
-        settings=power_settings(),
-        run=power_run_settings(),
-        seed=config["seed"],
     log:
         "logs/power/n{n}_c{chunk}.log",
     benchmark:
         "logs/power/benchmark/n{n}_c{chunk}.tsv"
+    wildcard_constraints:
+        n=r"\d+",
+        chunk=r"\d+",
     conda:
         "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 313 MB (x2, at least 1000)
         runtime=power_chunk_runtime,  # minutes; scales with power.chunk_size (see the helper)
+    params:
+        code=code_version("workflow/scripts/power_chunk.py"),
+        structure=STRUCTURE,
+        settings=power_settings(),
+        run=power_run_settings(),
+        seed=config["seed"],
     script:
         "../scripts/power_chunk.py"
 
@@ -67,10 +67,10 @@ rule power_tables:
     """Power, cut-off attainment, bias/coverage and convergence by N; the smallest N reaching each target;
     the figure and the report section."""
     input:
-        outcomes=expand("results/power/chunks/n{n}_c{chunk}_outcomes.csv", n=config["power"]["n"],
-                        chunk=power_chunks()),
-        estimates=expand("results/power/chunks/n{n}_c{chunk}_estimates.csv", n=config["power"]["n"],
-                         chunk=power_chunks()),
+        outcomes=expand("results/power/chunks/n{n}_c{chunk}_outcomes.csv", n=config["power"]["n"], chunk=power_chunks()),
+        estimates=expand(
+            "results/power/chunks/n{n}_c{chunk}_estimates.csv", n=config["power"]["n"], chunk=power_chunks()
+        ),
         truth=rules.power_population.output.truth,
     output:
         **{name: f"results/power/{name}.csv" for name in POWER_TABLES},
@@ -79,10 +79,6 @@ rule power_tables:
         png=report("results/power/power.png", caption="../report/power.rst", category="Sample size"),
         svg="results/power/power.svg",
         section="results/power/report_section.html",
-    params:
-        code=code_version("workflow/scripts/power_tables.py"),
-        settings=power_settings(),
-        run=power_run_settings(),
     log:
         "logs/power/tables.log",
     benchmark:
@@ -93,6 +89,10 @@ rule power_tables:
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 205 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 9 s wall (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/power_tables.py"),
+        settings=power_settings(),
+        run=power_run_settings(),
     script:
         "../scripts/power_tables.py"
 

@@ -6,17 +6,24 @@ def power_settings():
     """The power section of the config (defaults from the schema) with the rivals resolved."""
     p = dict(config["power"])
     if p["rivals"] is None:
-        p["rivals"] = [r for r in cfa_settings()["rivals"] if r in ("one_factor", "modules", "second_order",
-                                                                    "orthogonal")]
+        p["rivals"] = [
+            r for r in cfa_settings()["rivals"] if r in ("one_factor", "modules", "second_order", "orthogonal")
+        ]
     return p
 
 
 def power_run_settings():
     """What one replication needs: the pipeline's CFA settings, cleaning policies and the test level."""
     c = cfa_settings()
-    return {"estimator": c["estimator"], "identification": c["identification"], "missing": c["missing"],
-            "continuous_missing": c["continuous_missing"], "cutoffs": c["cutoffs"],
-            "alpha": config["power"]["alpha"], "cleaning": cleaning_options()}
+    return {
+        "estimator": c["estimator"],
+        "identification": c["identification"],
+        "missing": c["missing"],
+        "continuous_missing": c["continuous_missing"],
+        "cutoffs": c["cutoffs"],
+        "alpha": config["power"]["alpha"],
+        "cleaning": cleaning_options(),
+    }
 
 
 def power_chunks():

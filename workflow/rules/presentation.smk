@@ -19,8 +19,16 @@ def extra_languages():
 def figure_stems():
     """The figures this configuration produces (criterion figures need performance data, the invariance
     figure an invariance group)."""
-    stems = ["fig01_sample_flow", "fig02_response_distribution", "fig03_reliability", "fig04_scree",
-             "fig05_efa_loadings", "fig06_cfa_path", "fig07_model_comparison", "fig08_discriminant_validity"]
+    stems = [
+        "fig01_sample_flow",
+        "fig02_response_distribution",
+        "fig03_reliability",
+        "fig04_scree",
+        "fig05_efa_loadings",
+        "fig06_cfa_path",
+        "fig07_model_comparison",
+        "fig08_discriminant_validity",
+    ]
     if config["performance"]:
         stems += ["fig09_criterion_validity", "fig10_known_groups", "fig11_dominance"]
     if validity_settings()["invariance_group"]:
@@ -32,8 +40,9 @@ def figure_outputs():
     """Named outputs <stem>_<ext>; the PNG is marked for the Snakemake report with the figure's caption."""
     out = {}
     for stem in figure_stems():
-        out[f"{stem}_png"] = report(f"results/figures/{stem}.png", caption=f"../report/{stem}.rst",
-                                    category="Figures", labels={"figure": stem})
+        out[f"{stem}_png"] = report(
+            f"results/figures/{stem}.png", caption=f"../report/{stem}.rst", category="Figures", labels={"figure": stem}
+        )
         out[f"{stem}_svg"] = f"results/figures/{stem}.svg"
         out[f"{stem}_pdf"] = f"results/figures/{stem}.pdf"
         for lang, sfx in extra_languages():
@@ -121,8 +130,10 @@ def report_inputs(wildcards):
     return {
         "summary": rules.summary.output[0],
         "figures": expand("results/figures/{stem}.svg", stem=figure_stems()),
-        **{f"figures_{lang}": expand("results/figures/{stem}{sfx}.svg", stem=figure_stems(), sfx=sfx)
-           for lang, sfx in extra_languages()},
+        **{
+            f"figures_{lang}": expand("results/figures/{stem}{sfx}.svg", stem=figure_stems(), sfx=sfx)
+            for lang, sfx in extra_languages()
+        },
         **result_tables(),
     }
 

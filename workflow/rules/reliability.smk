@@ -7,6 +7,16 @@ rule reliability:
         table="results/reliability/reliability.csv",
         item_table="results/reliability/item_analysis.csv",
         summary="results/reliability/summary.json",
+    log:
+        "logs/reliability.log",
+    benchmark:
+        "logs/benchmarks/reliability.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,  # demo benchmark: max RSS 171 MB (x2, at least 1000)
+        runtime=14,  # minutes; demo benchmark: 280 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/reliability.py"),
         structure=STRUCTURE,
@@ -15,15 +25,5 @@ rule reliability:
         ci=config["reliability"]["ci"],
         omega_h_boot=config["reliability"]["omega_h_boot"],
         seed=config["seed"],
-    conda:
-        "../envs/compval.yaml"
-    benchmark:
-        "logs/benchmarks/reliability.tsv"
-    log:
-        "logs/reliability.log",
-    threads: 1
-    resources:
-        mem_mb=1000,  # demo benchmark: max RSS 171 MB (x2, at least 1000)
-        runtime=14,  # minutes; demo benchmark: 280 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/reliability.py"

@@ -11,21 +11,21 @@ rule report_html:
     output:
         html=report("results/report.html", caption="../report/report.rst", category="Report"),
         translated=expand("results/report{sfx}.html", sfx=[sfx for _lang, sfx in extra_languages()]),
-    params:
-        code=code_version("workflow/scripts/report.py"),
-        structure=STRUCTURE,
-        languages=output_languages(),
-        catalogue=catalogue_digest(),
-    benchmark:
-        "logs/benchmarks/report_html.tsv"
     log:
         "logs/report_html.log",
+    benchmark:
+        "logs/benchmarks/report_html.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 94 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 80 s wall on 2 shared cores (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/report.py"),
+        structure=STRUCTURE,
+        languages=output_languages(),
+        catalogue=catalogue_digest(),
     script:
         "../scripts/report.py"
 
@@ -44,10 +44,22 @@ rule notebook:
         tables=list(result_tables().values()),
     output:
         ipynb="results/notebooks/validation_report.ipynb",
-        html=report("results/notebooks/validation_report.html", caption="../report/notebook.rst",
-                    category="Report"),
-        translated=expand("results/notebooks/validation_report{sfx}.{ext}",
-                          sfx=[sfx for _lang, sfx in extra_languages()], ext=["ipynb", "html"]),
+        html=report("results/notebooks/validation_report.html", caption="../report/notebook.rst", category="Report"),
+        translated=expand(
+            "results/notebooks/validation_report{sfx}.{ext}",
+            sfx=[sfx for _lang, sfx in extra_languages()],
+            ext=["ipynb", "html"],
+        ),
+    log:
+        "logs/notebook.log",
+    benchmark:
+        "logs/benchmarks/notebook.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,  # demo benchmark: max RSS 144 MB (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 62 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/notebook.py", "notebooks/validation_report.py"),
         parameters={"results_dir": "results", "processed_dir": "data/processed"},
@@ -55,15 +67,5 @@ rule notebook:
         catalogue=catalogue_digest(),
         kernel="python3",
         timeout=600,
-    benchmark:
-        "logs/benchmarks/notebook.tsv"
-    log:
-        "logs/notebook.log",
-    conda:
-        "../envs/compval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,  # demo benchmark: max RSS 144 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 62 s wall on 2 shared cores (x3, at least 5)
     script:
         "../scripts/notebook.py"

@@ -8,18 +8,18 @@ rule summary:
         performance=performance_inputs(),
     output:
         "results/summary.json",
-    params:
-        code=code_version("workflow/scripts/summary.py"),
-        config=config,
-    conda:
-        "../envs/compval.yaml"
-    benchmark:
-        "logs/benchmarks/summary.tsv"
     log:
         "logs/summary.log",
+    benchmark:
+        "logs/benchmarks/summary.tsv"
+    conda:
+        "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 100 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 19 s wall on 2 shared cores (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/summary.py"),
+        config=config,
     script:
         "../scripts/summary.py"

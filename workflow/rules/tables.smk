@@ -8,28 +8,33 @@ rule tables:
     input:
         unpack(table_inputs),
     output:
-        csv=report(expand("results/tables/{name}.csv", name=table_names()), caption="../report/tables.rst",
-                   category="Tables"),
+        csv=report(
+            expand("results/tables/{name}.csv", name=table_names()), caption="../report/tables.rst", category="Tables"
+        ),
         md=expand("results/tables/{name}.md", name=table_names()),
         tex=expand("results/tables/{name}.tex", name=table_names()),
         docx=expand("results/tables/{name}.docx", name=table_names()),
-        translated=expand("results/tables/{name}{sfx}.{ext}", name=table_names(),
-                          sfx=[sfx for _lang, sfx in extra_languages()], ext=["csv", "md", "tex", "docx"]),
-    params:
-        code=code_version("workflow/scripts/tables.py"),
-        structure=STRUCTURE,
-        names=table_names(),
-        languages=output_languages(),
-        catalogue=catalogue_digest(),
-    benchmark:
-        "logs/benchmarks/tables.tsv"
+        translated=expand(
+            "results/tables/{name}{sfx}.{ext}",
+            name=table_names(),
+            sfx=[sfx for _lang, sfx in extra_languages()],
+            ext=["csv", "md", "tex", "docx"],
+        ),
     log:
         "logs/tables.log",
+    benchmark:
+        "logs/benchmarks/tables.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 115 MB (x2, at least 1000)
         runtime=5,  # minutes; demo benchmark: 34 s wall on 2 shared cores (x3, at least 5)
+    params:
+        code=code_version("workflow/scripts/tables.py"),
+        structure=STRUCTURE,
+        names=table_names(),
+        languages=output_languages(),
+        catalogue=catalogue_digest(),
     script:
         "../scripts/tables.py"

@@ -15,19 +15,34 @@ with step(snakemake) as log:
         if not (half == "confirm").any():
             raise RuntimeError("cfa.sample is 'confirm' but efa.split_half is false: no confirmation half")
         items = items.loc[half[half == "confirm"].index]
-    models = build_models(cb.groups("competency"), cb.competency_module(), cb.groups("dimension"),
-                              cb.dimension_competency(), rivals=s["rivals"], user_models=s["user_models"])
+    models = build_models(
+        cb.groups("competency"),
+        cb.competency_module(),
+        cb.groups("dimension"),
+        cb.dimension_competency(),
+        rivals=s["rivals"],
+        user_models=s["user_models"],
+    )
     fits = {}
     for name, (spec, data) in models.items():
         data = items if data is None else data(items)
         est = model_estimator(name, s["estimator"])
-        fits[name] = cfa.fit_cfa(data, spec, std_lv=s["identification"] == "unit_variance", estimator=est,
-                                 missing=s["missing"] if est == s["estimator"] else s["continuous_missing"],
-                                 robust_fiml=est == "MLR")
-        log.info("%s: status %s, chisq %s, df %s", name, fits[name].status, fits[name].fit.get("chisq"),
-                 fits[name].fit.get("df"))
-    tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"],
-                                   modindices_top=s["modindices_top"])
+        fits[name] = cfa.fit_cfa(
+            data,
+            spec,
+            std_lv=s["identification"] == "unit_variance",
+            estimator=est,
+            missing=s["missing"] if est == s["estimator"] else s["continuous_missing"],
+            robust_fiml=est == "MLR",
+        )
+        log.info(
+            "%s: status %s, chisq %s, df %s",
+            name,
+            fits[name].status,
+            fits[name].fit.get("chisq"),
+            fits[name].fit.get("df"),
+        )
+    tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"], modindices_top=s["modindices_top"])
     for name in ("fit", "comparison", "parameters", "r2", "modindices", "verdicts"):
         write_table(tables[name], snakemake.output[name])
     with open(snakemake.output.syntax, "w", encoding="utf-8") as f:

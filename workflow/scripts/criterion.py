@@ -18,11 +18,23 @@ with step(snakemake) as log:
         rel = rel[rel["level"] == "competency"].set_index("key")[s["reliability"]].to_dict()
     else:
         rel = None  # factor scores are not corrected for attenuation (their reliability is not alpha)
-    log.info("criterion validity of %s on %s (%d dominance bootstrap resamples per criterion) ...",
-             snakemake.params.score_type, list(criteria.columns), s["n_boot"])
+    log.info(
+        "criterion validity of %s on %s (%d dominance bootstrap resamples per criterion) ...",
+        snakemake.params.score_type,
+        list(criteria.columns),
+        s["n_boot"],
+    )
     t0 = time.perf_counter()
-    res = run_criterion(scores, criteria, controls, reliabilities=rel, log_criteria=s["log_criteria"],
-                        top_quantile=s["top_quantile"], n_boot=s["n_boot"], seed=snakemake.params.seed)
+    res = run_criterion(
+        scores,
+        criteria,
+        controls,
+        reliabilities=rel,
+        log_criteria=s["log_criteria"],
+        top_quantile=s["top_quantile"],
+        n_boot=s["n_boot"],
+        seed=snakemake.params.seed,
+    )
     log.info("done in %.1f s", time.perf_counter() - t0)
     for name in ("correlations", "regression", "coefficients", "vif", "dominance", "known_groups", "missing"):
         write_table(getattr(res, name), snakemake.output[name])
@@ -38,11 +50,21 @@ with step(snakemake) as log:
         items = pd.read_csv(snakemake.input.items_scored, index_col="pid").reindex(scores.index)[cb.item_ids]
         crit, _ = transform_criteria(criteria, s["log_criteria"])
         t0 = time.perf_counter()
-        latent = latent_regression(items, cb.groups("competency"), crit, controls=controls,
-                                   estimator=c["continuous_estimator"], missing=c["continuous_missing"])
-        log.info("latent regression (%s, missing=%s) done in %.1f s; status %s", c["continuous_estimator"],
-                 c["continuous_missing"],
-                 time.perf_counter() - t0, latent.groupby("criterion", sort=False)["status"].first().to_dict())
+        latent = latent_regression(
+            items,
+            cb.groups("competency"),
+            crit,
+            controls=controls,
+            estimator=c["continuous_estimator"],
+            missing=c["continuous_missing"],
+        )
+        log.info(
+            "latent regression (%s, missing=%s) done in %.1f s; status %s",
+            c["continuous_estimator"],
+            c["continuous_missing"],
+            time.perf_counter() - t0,
+            latent.groupby("criterion", sort=False)["status"].first().to_dict(),
+        )
         write_table(latent, snakemake.output.latent_regression)
         if "latent_regression" in section:
             raise ValueError("a criterion named 'latent_regression' clashes with the summary section")

@@ -18,12 +18,32 @@ with step(snakemake) as log:
         log.info("split half: EFA on %d of %d respondents", len(explore), len(halves))
     else:
         halves = pd.Series("all", index=items.index, name="half")
-    res = run_efa(items, cb.groups("competency"), n_factors=s["n_factors"], method=s["method"],
-                  rotation=s["rotation"], cor=s["cor"], seed=seed, n_iter=s["n_iter"],
-                  min_loading=s["min_loading"], cross_loading=s["cross_loading"])
+    res = run_efa(
+        items,
+        cb.groups("competency"),
+        n_factors=s["n_factors"],
+        method=s["method"],
+        rotation=s["rotation"],
+        cor=s["cor"],
+        seed=seed,
+        n_iter=s["n_iter"],
+        min_loading=s["min_loading"],
+        cross_loading=s["cross_loading"],
+    )
     for name, table in res.tables().items():
         write_table(table, snakemake.output[name])
     write_table(halves.to_frame(), snakemake.output.split, index=True)
-    write_json({"efa": {**res.headline, "n": len(items), "method": s["method"], "rotation": s["rotation"],
-                        "cor": s["cor"], "split_half": s["split_half"]}}, snakemake.output.summary)
+    write_json(
+        {
+            "efa": {
+                **res.headline,
+                "n": len(items),
+                "method": s["method"],
+                "rotation": s["rotation"],
+                "cor": s["cor"],
+                "split_half": s["split_half"],
+            }
+        },
+        snakemake.output.summary,
+    )
     log.info("EFA headline: %s", res.headline)

@@ -2,6 +2,7 @@
 (300 dpi), SVG and PDF; the CFA path diagram is rendered by Graphviz. Progress is logged per figure.
 Each output language (params.languages: [(language, file-name infix)]) gets its own set, drawn with the
 codebook localized to it and the message catalogue of compval.i18n active."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -44,21 +45,30 @@ def efa_loadings(i, p, cb):
     m = pd.read_csv(i.matching)
     order = [f for f in m["efa_factor"] if isinstance(f, str)]
     order += [f for f in pd.unique(lo["factor"]) if f not in order]
-    return F.loading_heatmap(lo[["item", "factor", "loading"]], cb.groups("competency"), factor_order=order,
-                             group_labels=names(cb))
+    return F.loading_heatmap(
+        lo[["item", "factor", "loading"]], cb.groups("competency"), factor_order=order, group_labels=names(cb)
+    )
 
 
 def model_comparison(i, p, cb):
     fits = pd.read_csv(i.fit)
-    return F.model_comparison(fits, p.cutoffs, acceptable={"cfi": 0.90, "tli": 0.90, "rmsea": 0.08},
-                              model_labels={m: pretty(m) for m in fits["model"]})
+    return F.model_comparison(
+        fits,
+        p.cutoffs,
+        acceptable={"cfi": 0.90, "tli": 0.90, "rmsea": 0.08},
+        model_labels={m: pretty(m) for m in fits["model"]},
+    )
 
 
 def discriminant(i, p, cb):
     conv = pd.read_csv(i.convergent)
-    return F.discriminant_matrix(pd.read_csv(i.factor_correlations), pd.read_csv(i.htmt),
-                                 factors=list(conv["factor"]), diagonal=dict(zip(conv["factor"], conv["sqrt_ave"])),
-                                 labels=names(cb))
+    return F.discriminant_matrix(
+        pd.read_csv(i.factor_correlations),
+        pd.read_csv(i.htmt),
+        factors=list(conv["factor"]),
+        diagonal=dict(zip(conv["factor"], conv["sqrt_ave"])),
+        labels=names(cb),
+    )
 
 
 def criterion_forest(i, p, cb):
@@ -68,9 +78,12 @@ def criterion_forest(i, p, cb):
 
 def known_groups(i, p, cb):
     k = pd.read_csv(i.known_groups)
-    return F.known_groups_profile(k, predictor_labels=names(cb), scale=(cb.scale_min, cb.scale_max),
-                                  criterion_labels={c: _("Top vs rest: {criterion}").format(criterion=pretty(c))
-                                                    for c in k["criterion"]})
+    return F.known_groups_profile(
+        k,
+        predictor_labels=names(cb),
+        scale=(cb.scale_min, cb.scale_max),
+        criterion_labels={c: _("Top vs rest: {criterion}").format(criterion=pretty(c)) for c in k["criterion"]},
+    )
 
 
 def dominance(i, p, cb):
@@ -120,5 +133,11 @@ with step(snakemake) as log:
                     paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
                 else:
                     paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
-                log.info("figure %d/%d %s (%s): %s", k, len(stems), name, lang,
-                         ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths))
+                log.info(
+                    "figure %d/%d %s (%s): %s",
+                    k,
+                    len(stems),
+                    name,
+                    lang,
+                    ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths),
+                )

@@ -6,6 +6,7 @@ in every language, so the notebook is executed once).
 Execution timestamps (nbclient's per-cell timing) are not recorded, so the outputs depend only on the inputs;
 the HTML export loads nothing from the network (the template's CDN scripts for require.js/MathJax/mermaid,
 unused by this notebook, are removed)."""
+
 import copy
 import re
 from pathlib import Path
@@ -40,12 +41,23 @@ def execute(log):
             done["n"] += 1
             log.info("executed cell %d/%d (notebook cell %d)", done["n"], len(code), cell_index)
 
-    log.info("executing %s with %s on kernel %s: %d code cells", snakemake.input.notebook, params,
-             snakemake.params.kernel, len(code))
+    log.info(
+        "executing %s with %s on kernel %s: %d code cells",
+        snakemake.input.notebook,
+        params,
+        snakemake.params.kernel,
+        len(code),
+    )
     # no per-cell timestamps, and stream chunks merged (their split depends on flush timing): reproducible
-    client = NotebookClient(nb, kernel_name=snakemake.params.kernel, timeout=snakemake.params.timeout,
-                            record_timing=False, coalesce_streams=True,
-                            resources={"metadata": {"path": str(Path.cwd())}}, on_cell_executed=on_cell_executed)
+    client = NotebookClient(
+        nb,
+        kernel_name=snakemake.params.kernel,
+        timeout=snakemake.params.timeout,
+        record_timing=False,
+        coalesce_streams=True,
+        resources={"metadata": {"path": str(Path.cwd())}},
+        on_cell_executed=on_cell_executed,
+    )
     client.execute()
     nb.metadata.pop("widgets", None)
     return nb

@@ -1,5 +1,6 @@
 """results/power/population.json and population_values.csv: the population model of the Monte Carlo study and
 the estimator's population values of the hypothesised model's loadings and factor covariances."""
+
 import pandas as pd
 
 from compval import power
@@ -17,9 +18,16 @@ with step(snakemake) as log:
     else:
         pop = power.population_from_config(cb, s)
     models = power.power_models(cb, s["rivals"])
-    truth = power.population_values(pop, models["hypothesized"], estimator=run["estimator"],
-                                    std_lv=run["identification"] == "unit_variance")
-    log.info("population: %d items, %d factors, %s responses; %d parameters evaluated; models %s", len(pop.items),
-             len(pop.factors), s["response"], len(truth), list(models))
+    truth = power.population_values(
+        pop, models["hypothesized"], estimator=run["estimator"], std_lv=run["identification"] == "unit_variance"
+    )
+    log.info(
+        "population: %d items, %d factors, %s responses; %d parameters evaluated; models %s",
+        len(pop.items),
+        len(pop.factors),
+        s["response"],
+        len(truth),
+        list(models),
+    )
     write_json(pop.to_dict(), snakemake.output.population)
     write_table(truth, snakemake.output.truth)

@@ -23,15 +23,31 @@ with step(snakemake) as log:
         for j, (key, cols) in enumerate(groups.items()):
             t0 = time.perf_counter()
             # one call per group so the log shows the bootstrap's progress; seed distinct per level and group
-            row = reliability_table(items, {key: cols}, missing=missing, n_boot=p.n_boot,
-                                    seed=p.seed + 1000 * i + j, level=level, ci_level=p.ci,
-                                    n_boot_omega_h=p.omega_h_boot if level != "dimension" else 0)
+            row = reliability_table(
+                items,
+                {key: cols},
+                missing=missing,
+                n_boot=p.n_boot,
+                seed=p.seed + 1000 * i + j,
+                level=level,
+                ci_level=p.ci,
+                n_boot_omega_h=p.omega_h_boot if level != "dimension" else 0,
+            )
             tables.append(row)
-            log.info("%s %d/%d %s: alpha %.3f, omega_total %.3f (%d bootstrap resamples, %.1f s)", level, j + 1,
-                     len(groups), key, row["alpha"].iloc[0], row["omega_total"].iloc[0], p.n_boot,
-                     time.perf_counter() - t0)
+            log.info(
+                "%s %d/%d %s: alpha %.3f, omega_total %.3f (%d bootstrap resamples, %.1f s)",
+                level,
+                j + 1,
+                len(groups),
+                key,
+                row["alpha"].iloc[0],
+                row["omega_total"].iloc[0],
+                p.n_boot,
+                time.perf_counter() - t0,
+            )
     table = pd.concat(tables, ignore_index=True)
     write_table(table, snakemake.output.table)
-    write_table(item_analysis_table(items, cb.groups("competency"), cb.scale_min, cb.scale_max),
-                snakemake.output.item_table)
+    write_table(
+        item_analysis_table(items, cb.groups("competency"), cb.scale_min, cb.scale_max), snakemake.output.item_table
+    )
     write_json({"reliability": reliability_section(table[table["level"] == "competency"])}, snakemake.output.summary)

@@ -1,5 +1,6 @@
 """results/report.html: gather summary.json (headline numbers), the result tables and the figures, and render
 them with compval.htmlreport.render_report into one self-contained file."""
+
 import datetime as dt
 import os
 from pathlib import Path
@@ -10,7 +11,6 @@ from compval.i18n import language
 from compval.io import read_json
 from compval.pipeline import step
 from compval.report import check_summary
-
 
 
 def run_date() -> str:
@@ -32,11 +32,17 @@ with step(snakemake) as log:
             p = Path(f)
             stem = p.name[: -len(sfx + p.suffix)]  # fig01_sample_flow.zh.svg -> fig01_sample_flow
             figures[stem] = p.read_text(encoding="utf-8") if p.suffix == ".svg" else p.read_bytes()
-        log.info("rendering the report (%s): %d tables, %d figures, %d codebook texts in another language",
-                 lang, len(tables), len(figures), len(cb.fallbacks))
+        log.info(
+            "rendering the report (%s): %d tables, %d figures, %d codebook texts in another language",
+            lang,
+            len(tables),
+            len(figures),
+            len(cb.fallbacks),
+        )
         with language(lang):
-            html = render_report(summary, tables, figures, run_date=run_date(), title=report_title(cb.instrument),
-                                 fallbacks=cb.fallbacks)
+            html = render_report(
+                summary, tables, figures, run_date=run_date(), title=report_title(cb.instrument), fallbacks=cb.fallbacks
+            )
         out = Path(snakemake.output.html)
         out = out.with_name(f"{out.stem}{sfx}{out.suffix}")
         out.write_text(html, encoding="utf-8")

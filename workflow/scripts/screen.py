@@ -14,18 +14,21 @@ with step(snakemake) as log:
     # text cells stay text ("NA" is a region, not a missing value); only empty cells are missing
     responses = pd.read_csv(snakemake.input.responses, index_col="pid", keep_default_na=False, na_values=[""])
     prior = pd.read_csv(snakemake.input.exclusions, dtype=str, keep_default_na=False)
-    res = screen_respondents(responses, cb, options, prior_exclusions=prior, n_raw=ingest_report["n_raw"],
-                             source=ingest_report["source"])
+    res = screen_respondents(
+        responses, cb, options, prior_exclusions=prior, n_raw=ingest_report["n_raw"], source=ingest_report["source"]
+    )
     perf_all = pd.read_csv(snakemake.input.performance, index_col="pid")
     perf, counts = match_performance(perf_all, analysed=res.items.index, surveyed=responses.index)
     perf_log = pd.DataFrame(
-        [{"step": "performance", "column": "", "issue": issue, "count": counts[key], "rows": "", "action": action}
-         for key, issue, action in [
-             ("matched", "analysed respondent with a performance record", "joined"),
-             ("survey_only", "analysed respondent without a performance record", "kept (no criterion data)"),
-             ("performance_only", "performance record of nobody in the survey", "not used"),
-             ("performance_of_excluded", "performance record of an excluded respondent", "not used"),
-         ]],
+        [
+            {"step": "performance", "column": "", "issue": issue, "count": counts[key], "rows": "", "action": action}
+            for key, issue, action in [
+                ("matched", "analysed respondent with a performance record", "joined"),
+                ("survey_only", "analysed respondent without a performance record", "kept (no criterion data)"),
+                ("performance_only", "performance record of nobody in the survey", "not used"),
+                ("performance_of_excluded", "performance record of an excluded respondent", "not used"),
+            ]
+        ],
         columns=res.log.columns,
     )
     log_table = pd.concat([res.log, perf_log], ignore_index=True)
@@ -38,8 +41,14 @@ with step(snakemake) as log:
         mcar_report = {"chi2": mcar.chi2, "df": mcar.df, "p": mcar.p, "n_patterns": mcar.n_patterns, "n": mcar.n}
     except np.linalg.LinAlgError as exc:  # a report statistic: record why it is missing, do not stop the run
         log.warning("Little's MCAR test not computable: %s", exc)
-        mcar_report = {"chi2": None, "df": None, "p": None, "n_patterns": None, "n": int(len(items)),
-                       "error": f"not computable ({exc})"}
+        mcar_report = {
+            "chi2": None,
+            "df": None,
+            "p": None,
+            "n_patterns": None,
+            "n": int(len(items)),
+            "error": f"not computable ({exc})",
+        }
     report = {**res.report, "ingest": ingest_report, "performance": counts, "little_mcar": mcar_report}
     write_table(res.items, snakemake.output.analysed, index=True)
     write_table(res.respondents, snakemake.output.respondents, index=True)
@@ -50,5 +59,10 @@ with step(snakemake) as log:
     write_table(miss, snakemake.output.missingness)
     write_table(resp_miss, snakemake.output.respondent_missingness, index=True)
     write_json(report, snakemake.output.report)
-    log.info("analysed %d of %d respondents; excluded %s; performance %s", res.report["n_analyzed"],
-             res.report["n_raw"], res.report["excluded"], counts)
+    log.info(
+        "analysed %d of %d respondents; excluded %s; performance %s",
+        res.report["n_analyzed"],
+        res.report["n_raw"],
+        res.report["excluded"],
+        counts,
+    )

@@ -7,9 +7,11 @@ with step(snakemake) as log:
     inputs = {"survey": snakemake.input.survey}
     if snakemake.input.performance:
         inputs["performance"] = snakemake.input.performance[0]
-    prov = provenance(config=snakemake.params.config,
-                      codebook_sha256=load_codebook(snakemake.input.codebook).sha256(), inputs=inputs)
-    summary = build_summary(read_json(snakemake.input.cleaning),
-                            [read_json(f) for f in snakemake.input.fragments], prov)
+    prov = provenance(
+        config=snakemake.params.config, codebook_sha256=load_codebook(snakemake.input.codebook).sha256(), inputs=inputs
+    )
+    summary = build_summary(
+        read_json(snakemake.input.cleaning), [read_json(f) for f in snakemake.input.fragments], prov
+    )
     write_json(check_summary(to_jsonable(summary), snakemake.output[0]), snakemake.output[0])
     log.info("wrote %s", snakemake.output[0])

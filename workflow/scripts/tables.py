@@ -1,5 +1,6 @@
 """APA tables (results/tables/<name>.{csv,md,tex,docx}) from the result tables, built by
 compval.htmlreport.build_tables (the same objects the HTML report renders)."""
+
 import zipfile
 from pathlib import Path
 
@@ -36,5 +37,11 @@ with step(snakemake) as log:
             for p in paths:
                 if p.suffix == ".docx":
                     normalize_docx(p)
-            log.info("table %d %s (%s): %d rows -> %s", apa[stem].number, stem, lang, len(apa[stem].df),
-                     ", ".join(p.name for p in paths))
+            log.info(
+                "table %d %s (%s): %d rows -> %s",
+                apa[stem].number,
+                stem,
+                lang,
+                len(apa[stem].df),
+                ", ".join(p.name for p in paths),
+            )

@@ -6,8 +6,13 @@ from compval import cfa
 from compval.codebook import Codebook
 from compval.io import write_json, write_table
 from compval.pipeline import step
-from compval.validity import (average_variance_extracted, composite_reliability, factor_correlations,
-                              fornell_larcker, htmt)
+from compval.validity import (
+    average_variance_extracted,
+    composite_reliability,
+    factor_correlations,
+    fornell_larcker,
+    htmt,
+)
 
 with step(snakemake) as log:
     p = snakemake.params
@@ -45,14 +50,37 @@ with step(snakemake) as log:
         data = items.join(respondents[[group]])
         log.info("measurement invariance across %s: configural -> metric -> scalar -> strict ...", group)
         table, _, first_fail = cfa.measurement_invariance(
-            data, cfa.hypothesized(factors), group, estimator=p.cfa["estimator"], missing=p.cfa["missing"],
+            data,
+            cfa.hypothesized(factors),
+            group,
+            estimator=p.cfa["estimator"],
+            missing=p.cfa["missing"],
             fallback=(p.cfa["continuous_estimator"], p.cfa["continuous_missing"]),
             std_lv=p.cfa["identification"] == "unit_variance",
-            delta_cfi=p.settings["delta_cfi"], delta_rmsea=p.settings["delta_rmsea"])
+            delta_cfi=p.settings["delta_cfi"],
+            delta_rmsea=p.settings["delta_rmsea"],
+        )
         table.insert(0, "group", group)
-        inv_summary = {r["step"]: {k: r[k] for k in ("chisq", "df", "cfi", "rmsea", "srmr", "chisq_diff",
-                                                     "df_diff", "pvalue", "delta_cfi", "delta_rmsea", "holds",
-                                                     "status")} for _, r in table.iterrows()}
+        inv_summary = {
+            r["step"]: {
+                k: r[k]
+                for k in (
+                    "chisq",
+                    "df",
+                    "cfi",
+                    "rmsea",
+                    "srmr",
+                    "chisq_diff",
+                    "df_diff",
+                    "pvalue",
+                    "delta_cfi",
+                    "delta_rmsea",
+                    "holds",
+                    "status",
+                )
+            }
+            for _, r in table.iterrows()
+        }
         inv_summary["group"] = group
         inv_summary["estimator"] = str(table["estimator"].iloc[0])
         inv_summary["note"] = str(table["note"].iloc[0])

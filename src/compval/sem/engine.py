@@ -6,7 +6,8 @@ the representation used by lavaan, Rosseel 2012).
 
 The discrepancy minimised is the normal-theory ML fit function (likelihood = "normal", covariances divided by N)
 
-    F(theta) = sum_g N_g/N * sum_b n_b/N_g [log|Sigma_b| + tr(S_b Sigma_b^-1) + (ybar_b - mu_b)' Sigma_b^-1 (...)] - F_h1
+    F(theta) = sum_g N_g/N * sum_b n_b/N_g [log|Sigma_b| + tr(S_b Sigma_b^-1) + (ybar_b - mu_b)' Sigma_b^-1 (...)]
+               - F_h1
 
 where b runs over the missing-data patterns of group g (one pattern for complete data: then F_h1 = log|S| + p
 and F is the usual F_ML; with missing data this is the FIML objective of Arbuckle 1996). chi-square = N * F.
@@ -30,10 +31,27 @@ import pandas as pd
 
 from .partable import ModelStructure
 
-__all__ = ["Block", "GroupData", "Model", "group_data", "fit_ml", "saturated_fiml", "objective", "gradient_info",
-           "expected_information", "observed_information", "observed_information_analytic", "casewise_scores",
-           "saturated_model", "saturated_observed_information", "saturated_scores", "h1_information_missing",
-           "h1_inverse_missing", "delta_in", "loglik"]
+__all__ = [
+    "Block",
+    "GroupData",
+    "Model",
+    "group_data",
+    "fit_ml",
+    "saturated_fiml",
+    "objective",
+    "gradient_info",
+    "expected_information",
+    "observed_information",
+    "observed_information_analytic",
+    "casewise_scores",
+    "saturated_model",
+    "saturated_observed_information",
+    "saturated_scores",
+    "h1_information_missing",
+    "h1_inverse_missing",
+    "delta_in",
+    "loglik",
+]
 
 
 @dataclass
@@ -105,7 +123,7 @@ class _Patterns:
         self.complete = nb == 1 and bool(self.obs.all())
         self.bounds = np.concatenate([[0], np.cumsum([b.n for b in blocks])]).astype(int)
         self._blocks = blocks
-        self._Y = None
+        self._Y: np.ndarray | None = None
 
     @property
     def Y(self) -> np.ndarray:
@@ -113,7 +131,7 @@ class _Patterns:
         if self._Y is None:
             Y = np.zeros((int(self.bounds[-1]), self.p))
             for k, b in enumerate(self._blocks):
-                Y[self.bounds[k]:self.bounds[k + 1]][:, b.obs] = b.y
+                Y[self.bounds[k] : self.bounds[k + 1]][:, b.obs] = b.y
             self._Y = Y
         return self._Y
 
@@ -176,14 +194,14 @@ class _Patterns:
         ld = 2 * np.sum(np.log(np.diag(c)))
         P = np.empty((self.nb, self.p, self.p))
         LD = np.empty(self.nb)
-        cond = [None] * self.nb if conditional else None
+        blocks: list = [None] * self.nb  # conditional distributions, one per block (when asked for)
         for k, idx, mi in self.by_k:
             if k == 0:
                 P[idx] = Om
                 LD[idx] = ld
                 if conditional:
                     for b in idx:
-                        cond[b] = (mi[0], np.zeros((0, self.p)), np.zeros((0, 0)))
+                        blocks[b] = (mi[0], np.zeros((0, self.p)), np.zeros((0, 0)))
                 continue
             Omm = Om[mi[:, :, None], mi[:, None, :]]
             cm = np.linalg.cholesky(Omm)
@@ -194,8 +212,8 @@ class _Patterns:
             if conditional:
                 V = np.matmul(cmi.transpose(0, 2, 1), cmi)
                 for r, b in enumerate(idx):
-                    cond[b] = (mi[r], -V[r] @ Om[mi[r]], V[r])
-        return P, LD, cond
+                    blocks[b] = (mi[r], -V[r] @ Om[mi[r]], V[r])
+        return P, LD, (blocks if conditional else None)
 
     def inverse(self, sigma: np.ndarray) -> np.ndarray:
         """Sigma_oo^-1 of every pattern, embedded in p x p (zeros at unobserved variables)."""
@@ -340,10 +358,13 @@ class Model:
             out = {}
             for mat in ("L", "T", "P", "B", "nu", "al"):
                 ks = np.array([k for k in rows if self.loc[k][1] == mat], dtype=int)
-                out[mat] = (np.array([self.loc[k][2] for k in ks], dtype=int),
-                            np.array([self.loc[k][3] for k in ks], dtype=int),
-                            self.free_idx[ks], self.fixed_val[ks].astype(float),
-                            np.clip(self.free_idx[ks], 0, None))
+                out[mat] = (
+                    np.array([self.loc[k][2] for k in ks], dtype=int),
+                    np.array([self.loc[k][3] for k in ks], dtype=int),
+                    self.free_idx[ks],
+                    self.fixed_val[ks].astype(float),
+                    np.clip(self.free_idx[ks], 0, None),
+                )
             cache[g] = out
         return cache[g]
 
@@ -357,8 +378,14 @@ class Model:
 
     def matrices(self, x: np.ndarray, g: int) -> dict:
         p, m = self.p, self.m
-        M = {"L": np.zeros((p, m)), "T": np.zeros((p, p)), "P": np.zeros((m, m)), "B": np.zeros((m, m)),
-             "nu": np.zeros(p), "al": np.zeros(m)}
+        M = {
+            "L": np.zeros((p, m)),
+            "T": np.zeros((p, p)),
+            "P": np.zeros((m, m)),
+            "B": np.zeros((m, m)),
+            "nu": np.zeros(p),
+            "al": np.zeros(m),
+        }
         x = np.asarray(x, dtype=float)
         for mat, (i, j, fi, fv, fi0) in self._mat_index(g).items():
             if not len(i):
@@ -392,8 +419,9 @@ class Model:
                 a = self.free_idx[k]
                 if gg == g and a >= 0:
                     acc[mat].append((a, i, j))
-            cache[g] = {k: tuple(np.array(c, dtype=int).reshape(-1) for c in zip(*v)) if v else None
-                        for k, v in acc.items()}
+            cache[g] = {
+                k: tuple(np.array(c, dtype=int).reshape(-1) for c in zip(*v)) if v else None for k, v in acc.items()
+            }
         return cache[g]
 
     def _pieces(self, x: np.ndarray, g: int):
@@ -446,11 +474,12 @@ class Model:
     def contract(self, x: np.ndarray, g: int, G: np.ndarray, gm: np.ndarray | None = None) -> np.ndarray:
         """tr(G dSigma/dx_a) + gm' dmu/dx_a for every free parameter a (G symmetric), without forming the
         derivative arrays of :meth:`derivatives` (same terms, contracted)."""
-        p, q = self.p, self.nfree
+        q = self.nfree
         M, A, LA, C, Aal = self._pieces(x, g)
         out = np.zeros(q)
         ix = self._deriv_index(g)
         use_m = gm is not None
+        gm = gm if gm is not None else np.zeros(self.p)  # only read when use_m
         if ix["L"] is not None:
             a, i, j = ix["L"]
             GC = G @ C.T  # p x m
@@ -515,7 +544,7 @@ class Model:
                     if abs(l0) < 1e-3:
                         l0 = 1e-3
                     scale = l0 / value[first] if value[first] else 1.0
-                    lvvar[f] = scale ** 2
+                    lvvar[f] = scale**2
                     for v, lv_ in zip(obs, l):
                         lam[(f, v)] = lv_ / scale
                 else:
@@ -578,7 +607,6 @@ def gradient_info(model: Model, x, groups: list[GroupData], info: bool = True):
     q = model.nfree
     grad = np.zeros(q)
     H = np.zeros((q, q))
-    p = model.p
     for g, gd in enumerate(groups):
         sigma, mu = model.implied(x, g, gd.mean)
         dS, dm = model.derivatives(x, g)
@@ -649,7 +677,7 @@ def casewise_scores(model: Model, x, gd: GroupData, g: int) -> np.ndarray:
     P = pt.inverse(sigma)
     U = _row_u(pt, P, mu)
     flat = dS.reshape(q, -1)
-    tr = (P.reshape(pt.nb, -1) @ flat.T)  # (nb, q)
+    tr = P.reshape(pt.nb, -1) @ flat.T  # (nb, q)
     pat = np.repeat(np.arange(pt.nb), pt.n.astype(int))
     out = np.empty((len(U), q))
     chunk_rows = max(1, int(4e6 // (pt.p * pt.p)))  # rows of u u' per product (bounded memory)
@@ -688,8 +716,9 @@ class OptResult:
     message: str
 
 
-def fit_ml(model: Model, groups: list[GroupData], x0: np.ndarray | None = None, maxit: int = 1000,
-           tol: float = 1e-10) -> OptResult:
+def fit_ml(
+    model: Model, groups: list[GroupData], x0: np.ndarray | None = None, maxit: int = 1000, tol: float = 1e-10
+) -> OptResult:
     """Minimise F by Fisher scoring with step halving.
 
     Converged when the largest absolute gradient element is below 1e-9 (or steps and decrease of F vanish);
@@ -740,9 +769,13 @@ def fit_ml(model: Model, groups: list[GroupData], x0: np.ndarray | None = None, 
     if not converged and msg != "estimates diverge":
         from scipy.optimize import minimize
 
-        res = minimize(lambda z: objective(model, z, groups), x,
-                       jac=lambda z: gradient_info(model, z, groups, info=False)[0],
-                       method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
+        res = minimize(
+            lambda z: objective(model, z, groups),
+            x,
+            jac=lambda z: gradient_info(model, z, groups, info=False)[0],
+            method="BFGS",
+            options={"gtol": 1e-9, "maxiter": 5000},
+        )
         if np.isfinite(res.fun) and res.fun <= f + 1e-12:
             x, f = res.x, float(res.fun)
         gmax = np.max(np.abs(gradient_info(model, x, groups, info=False)[0]))
@@ -880,7 +913,8 @@ def h1_information_missing(ov: list[str], gd: GroupData, scores: bool = True):
         cache["coords"] = coords
         cache["Wm"] = saturated_observed_information(gd, gd.mean, gd.cov)
         cache["Wc"] = saturated_observed_information(
-            GroupData(n=gd.n, blocks=[full], complete=True, mean=gd.mean, cov=gd.cov), gd.mean, gd.cov)
+            GroupData(n=gd.n, blocks=[full], complete=True, mean=gd.mean, cov=gd.cov), gd.mean, gd.cov
+        )
     if scores and "Jm" not in cache:
         sc = saturated_scores(gd, gd.mean, gd.cov)
         cache["Jm"] = sc.T @ sc / gd.n

@@ -6,8 +6,20 @@ import numpy as np
 from scipy import special, stats
 from scipy.optimize import brentq
 
-__all__ = ["cfi", "tli", "rmsea", "rmsea_ci", "rmsea_pvalue", "rmsea_notclose_pvalue", "nfi", "rfi", "ifi",
-           "rni", "pnfi", "pchisq"]
+__all__ = [
+    "cfi",
+    "tli",
+    "rmsea",
+    "rmsea_ci",
+    "rmsea_pvalue",
+    "rmsea_notclose_pvalue",
+    "nfi",
+    "rfi",
+    "ifi",
+    "rni",
+    "pnfi",
+    "pchisq",
+]
 
 
 def pchisq(x, df, ncp=0.0):
@@ -130,7 +142,7 @@ def rmsea_pvalue(X2, df, N, G=1, c=1.0, h0=0.05):
     """Test of close fit, P(RMSEA <= h0) (Browne & Cudeck 1993), as ``lav_fit_rmsea_closefit``."""
     if df <= 0:
         return np.nan
-    ncp = N * df / c * h0 ** 2 / G
+    ncp = N * df / c * h0**2 / G
     return 1 - pchisq(X2, df, ncp)
 
 
@@ -138,5 +150,5 @@ def rmsea_notclose_pvalue(X2, df, N, G=1, c=1.0, h0=0.08):
     """Test of not-close fit (MacCallum, Browne & Sugawara 1996), as ``lav_fit_rmsea_notclosefit``."""
     if df <= 0:
         return np.nan
-    ncp = N * df / c * h0 ** 2 / G
+    ncp = N * df / c * h0**2 / G
     return pchisq(X2, df, ncp)

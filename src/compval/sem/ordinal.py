@@ -27,8 +27,15 @@ from scipy import special, stats
 
 from ..efa import _brent_fmin, _bvn_cell_probs
 
-__all__ = ["OrdinalSample", "ordinal_sample", "polychoric_pair", "dwls_fit", "DWLSResult", "scaled_shifted",
-           "lower_pairs"]
+__all__ = [
+    "OrdinalSample",
+    "ordinal_sample",
+    "polychoric_pair",
+    "dwls_fit",
+    "DWLSResult",
+    "scaled_shifted",
+    "lower_pairs",
+]
 
 _SQEPS = float(np.sqrt(np.finfo(float).eps))
 
@@ -162,7 +169,7 @@ def _phi_table(rho: float, t1: np.ndarray, t2: np.ndarray) -> np.ndarray:
     n1, n2 = len(t1), len(t2)
     T1, T2 = np.meshgrid(t1, t2, indexing="ij")
     R2 = 1 - rho * rho
-    dens = np.exp(-(T1 ** 2 - 2 * rho * T1 * T2 + T2 ** 2) / (2 * R2)) / (2 * np.pi * np.sqrt(R2))
+    dens = np.exp(-(T1**2 - 2 * rho * T1 * T2 + T2**2) / (2 * R2)) / (2 * np.pi * np.sqrt(R2))
     p = np.zeros((n1 + 2, n2 + 2))
     p[1:-1, 1:-1] = dens
     return p[1:, 1:] - p[:-1, 1:] - p[1:, :-1] + p[:-1, :-1]
@@ -229,7 +236,8 @@ def ordinal_sample(y: np.ndarray, ov: list[str]) -> OrdinalSample:
     """
     y = np.asarray(y, dtype=float)
     n, p = y.shape
-    codes, levels, ths, th_var, names = [], [], [], [], []
+    codes, levels, ths, names = [], [], [], []
+    th_var_list: list[int] = []
     sc_th_blocks = []
     for i in range(p):
         c, cats = _code(y[:, i])
@@ -241,7 +249,7 @@ def ordinal_sample(y: np.ndarray, ov: list[str]) -> OrdinalSample:
         codes.append(c)
         levels.append(cats)
         ths.append(th)
-        th_var += [i] * (K - 1)
+        th_var_list += [i] * (K - 1)
         names += [f"{ov[i]}|t{k + 1}" for k in range(K - 1)]
         # univariate scores (lav_uvord_scores): d log pi_i / d tau_k
         z1, z2 = _bounds(th, c)
@@ -254,7 +262,7 @@ def ordinal_sample(y: np.ndarray, ov: list[str]) -> OrdinalSample:
         sc[r, c[r] - 2] -= _npdf(z2[r]) / pi[r]
         sc_th_blocks.append(sc)
     th_all = np.concatenate(ths)
-    th_var = np.array(th_var, dtype=int)
+    th_var = np.array(th_var_list, dtype=int)
     start = np.concatenate([[0], np.cumsum([len(t) for t in ths])])
     pi_, pj_ = lower_pairs(p)
     pstar = len(pi_)
@@ -274,8 +282,8 @@ def ordinal_sample(y: np.ndarray, ov: list[str]) -> OrdinalSample:
         cor[i, j] = cor[j, i] = rho
         d_rho, d_thi, d_thj = _bv_scores(ci, cj, ths[i], ths[j], rho)
         sc_cor[:, k] = d_rho
-        A21[k, start[i]:start[i + 1]] = d_rho @ d_thi
-        A21[k, start[j]:start[j + 1]] = d_rho @ d_thj
+        A21[k, start[i] : start[i + 1]] = d_rho @ d_thi
+        A21[k, start[j] : start[j + 1]] = d_rho @ d_thj
     sc_th = np.hstack(sc_th_blocks)
     SC = np.hstack([sc_th, sc_cor])
     inner = SC.T @ SC
@@ -283,14 +291,26 @@ def ordinal_sample(y: np.ndarray, ov: list[str]) -> OrdinalSample:
     for i in range(p):
         s = slice(start[i], start[i + 1])
         A11i[s, s] = np.linalg.inv(inner[s, s])
-    a22 = (sc_cor ** 2).sum(axis=0)
+    a22 = (sc_cor**2).sum(axis=0)
     A22i = np.diag(1.0 / a22)
     Binv = np.block([[A11i, np.zeros((nth, pstar))], [-A22i @ A21 @ A11i, A22i]])
     gamma = n * (Binv @ inner @ Binv.T)
     names += [f"{ov[j]}~~{ov[i]}" for i, j in zip(pi_, pj_)]
     wls_obs = np.concatenate([th_all, cor[pi_, pj_]])
-    return OrdinalSample(ov=list(ov), n=n, levels=levels, th=th_all, th_var=th_var, cor=cor, pair_i=pi_,
-                         pair_j=pj_, wls_obs=wls_obs, gamma=gamma, names=names, empty_cells=empty)
+    return OrdinalSample(
+        ov=list(ov),
+        n=n,
+        levels=levels,
+        th=th_all,
+        th_var=th_var,
+        cor=cor,
+        pair_i=pi_,
+        pair_j=pj_,
+        wls_obs=wls_obs,
+        gamma=gamma,
+        names=names,
+        empty_cells=empty,
+    )
 
 
 # ============================================================================================ estimation
@@ -327,8 +347,10 @@ def _structural(model) -> tuple[np.ndarray, np.ndarray]:
         else:
             other.add(a)
     if resvar & other:
-        raise ValueError("an indicator's residual variance is constrained equal to another parameter; not "
-                         "possible under the delta parameterisation")
+        raise ValueError(
+            "an indicator's residual variance is constrained equal to another parameter; not "
+            "possible under the delta parameterisation"
+        )
     return np.array(sorted(resvar), dtype=int), np.array(sorted(other), dtype=int)
 
 
@@ -420,8 +442,9 @@ def dwls_fit(model, sample: OrdinalSample, x0: np.ndarray, maxit: int = 500, tol
     sigma, _ = model.implied(x, 0)
     est = np.concatenate([th, sigma[pi_, pj_]])
     # objective with the saturated threshold part (exactly zero residuals there)
-    return DWLSResult(x=x, th=th, f=f, converged=converged, iterations=it, par=par, delta=delta, est_stats=est,
-                      message=msg)
+    return DWLSResult(
+        x=x, th=th, f=f, converged=converged, iterations=it, par=par, delta=delta, est_stats=est, message=msg
+    )
 
 
 def scaled_shifted(gamma: np.ndarray, delta: np.ndarray, w: np.ndarray, stat: float, df: int) -> dict:
@@ -440,9 +463,16 @@ def scaled_shifted(gamma: np.ndarray, delta: np.ndarray, w: np.ndarray, stat: fl
     tr2 = float(np.sum(UG * UG.T))
     a = np.sqrt(df / tr2) if df > 0 else np.nan
     shift = df - a * tr1
-    out = {"stat": a * stat + shift, "df": df, "scaling.factor": 1 / a, "shift.parameter": shift,
-           "trace.UGamma": tr1, "trace.UGamma2": tr2, "pvalue": float(stats.chi2.sf(a * stat + shift, df)),
-           "mean.scaling.factor": tr1 / df if df > 0 else np.nan}
+    out = {
+        "stat": a * stat + shift,
+        "df": df,
+        "scaling.factor": 1 / a,
+        "shift.parameter": shift,
+        "trace.UGamma": tr1,
+        "trace.UGamma2": tr2,
+        "pvalue": float(stats.chi2.sf(a * stat + shift, df)),
+        "mean.scaling.factor": tr1 / df if df > 0 else np.nan,
+    }
     return out
 
 
@@ -454,8 +484,17 @@ def reflected(model, sample: OrdinalSample, res: DWLSResult, x: np.ndarray) -> D
     delta = res.delta.copy()
     nth = sample.nth
     delta[nth:, nth:] = dS[res.par][:, sample.pair_i, sample.pair_j].T
-    return DWLSResult(x=x, th=res.th, f=res.f, converged=res.converged, iterations=res.iterations, par=res.par,
-                      delta=delta, est_stats=res.est_stats, message=res.message)
+    return DWLSResult(
+        x=x,
+        th=res.th,
+        f=res.f,
+        converged=res.converged,
+        iterations=res.iterations,
+        par=res.par,
+        delta=delta,
+        est_stats=res.est_stats,
+        message=res.message,
+    )
 
 
 # ============================================================================================ multiple groups
@@ -497,7 +536,7 @@ class MGOrdinal:
         self.eq_thresholds = eq_thresholds
         _, self.par = _structural(model)
         k = len(self.par)
-        self.th_index = []
+        self.th_index: list = []
         nth = samples[0].nth  # the same categories in every group (checked by the caller)
         for g in range(self.G):
             if eq_thresholds and g > 0:
@@ -576,8 +615,9 @@ class MGOrdinal:
         ws = [1.0 / np.diag(s.gamma) for s in self.samples]
 
         def objective(z):
-            return float(sum(c[g] * np.sum(ws[g] * (s.wls_obs - self.stats(z, g)) ** 2)
-                             for g, s in enumerate(self.samples)))
+            return float(
+                sum(c[g] * np.sum(ws[g] * (s.wls_obs - self.stats(z, g)) ** 2) for g, s in enumerate(self.samples))
+            )
 
         z = self.start()
         f = objective(z)
@@ -614,8 +654,15 @@ class MGOrdinal:
             msg = f"no convergence in {maxit} iterations"
         jac = [self.jacobian(z, g) for g in range(self.G)]
         est = [self.stats(z, g) for g in range(self.G)]
-        return MGResult(z=z, f=f, converged=converged, message=msg, groups=[self.unpack(z, g) for g in range(self.G)],
-                        jac=jac, est=est)
+        return MGResult(
+            z=z,
+            f=f,
+            converged=converged,
+            message=msg,
+            groups=[self.unpack(z, g) for g in range(self.G)],
+            jac=jac,
+            est=est,
+        )
 
 
 def _resvar_rows_group(model, g: int) -> list[tuple[int, int]]:
@@ -638,6 +685,6 @@ def mg_scaled_shifted(samples: list, jac: list, stat: float, df: int) -> dict:
     G = np.zeros((len(w), len(w)))
     o = 0
     for b in blocks:
-        G[o:o + len(b), o:o + len(b)] = b
+        G[o : o + len(b), o : o + len(b)] = b
         o += len(b)
     return scaled_shifted(G, np.vstack(jac), w, stat, df)

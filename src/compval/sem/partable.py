@@ -93,10 +93,24 @@ def parse_syntax(syntax: str) -> list[dict]:
             rhs_name = t.name
             if op == "~" and t.name == "1":
                 this_op, rhs_name = "~1", ""
-            new = {"lhs": lhs, "op": this_op, "rhs": rhs_name, "fixed": t.fixed, "free": t.free,
-                   "label": t.label, "start": t.start}
-            prev = next((r for r in rows if (r["lhs"], r["op"], r["rhs"]) == (lhs, this_op, rhs_name)
-                         or (this_op == "~~" and (r["lhs"], r["op"], r["rhs"]) == (rhs_name, "~~", lhs))), None)
+            new = {
+                "lhs": lhs,
+                "op": this_op,
+                "rhs": rhs_name,
+                "fixed": t.fixed,
+                "free": t.free,
+                "label": t.label,
+                "start": t.start,
+            }
+            prev = next(
+                (
+                    r
+                    for r in rows
+                    if (r["lhs"], r["op"], r["rhs"]) == (lhs, this_op, rhs_name)
+                    or (this_op == "~~" and (r["lhs"], r["op"], r["rhs"]) == (rhs_name, "~~", lhs))
+                ),
+                None,
+            )
             if prev is None:
                 rows.append(new)
             else:  # the same parameter written twice (e.g. "f =~ NA*x1 + a*x1"): modifiers are merged, as lavaan
@@ -180,8 +194,15 @@ def build_partable(
     if not lv:
         raise ModelSyntaxError("the model defines no latent variable (=~)")
     group_equal = tuple(group_equal)
-    known_eq = {"loadings", "intercepts", "residuals", "lv.variances", "lv.covariances", "means",
-                "residual.covariances"}
+    known_eq = {
+        "loadings",
+        "intercepts",
+        "residuals",
+        "lv.variances",
+        "lv.covariances",
+        "means",
+        "residual.covariances",
+    }
     bad = set(group_equal) - known_eq
     if bad:
         raise ValueError(f"unsupported group_equal value(s): {sorted(bad)}")
@@ -193,8 +214,18 @@ def build_partable(
         seen_marker: set[str] = set()
         grows: list[dict] = []
         for s in stmts:
-            r = {"lhs": s["lhs"], "op": s["op"], "rhs": s["rhs"], "group": g, "user": True, "fixed": s["fixed"],
-                 "freeflag": s["free"], "label": s["label"], "start": s["start"], "auto_fixed": None}
+            r = {
+                "lhs": s["lhs"],
+                "op": s["op"],
+                "rhs": s["rhs"],
+                "group": g,
+                "user": True,
+                "fixed": s["fixed"],
+                "freeflag": s["free"],
+                "label": s["label"],
+                "start": s["start"],
+                "auto_fixed": None,
+            }
             if s["op"] == "=~":
                 if s["lhs"] not in seen_marker:
                     seen_marker.add(s["lhs"])
@@ -208,8 +239,20 @@ def build_partable(
             if (lhs, op, rhs) in have:
                 return
             have.add((lhs, op, rhs))
-            grows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g, "user": False, "fixed": None,
-                          "freeflag": False, "label": "", "start": None, "auto_fixed": fixed})
+            grows.append(
+                {
+                    "lhs": lhs,
+                    "op": op,
+                    "rhs": rhs,
+                    "group": g,
+                    "user": False,
+                    "fixed": None,
+                    "freeflag": False,
+                    "label": "",
+                    "start": None,
+                    "auto_fixed": fixed,
+                }
+            )
 
         for v in ov:
             auto(v, "~~", v)
@@ -274,9 +317,17 @@ def build_partable(
         if lab:
             lab_id[lab] = nxt
     out = pd.DataFrame(
-        {"lhs": pt["lhs"], "op": pt["op"], "rhs": pt["rhs"].fillna(""), "group": pt["group"].astype(int),
-         "user": pt["user"].astype(bool), "free": free, "value": value, "label": labels,
-         "start": pd.to_numeric(pt["start"], errors="coerce")}
+        {
+            "lhs": pt["lhs"],
+            "op": pt["op"],
+            "rhs": pt["rhs"].fillna(""),
+            "group": pt["group"].astype(int),
+            "user": pt["user"].astype(bool),
+            "free": free,
+            "value": value,
+            "label": labels,
+            "start": pd.to_numeric(pt["start"], errors="coerce"),
+        }
     )
     for v in out.loc[out["op"] == "~", ["lhs", "rhs"]].to_numpy().ravel():
         if v not in lv:

@@ -40,8 +40,14 @@ import pandas as pd
 import yaml
 
 
-from compval.clean import (CleaningOptions, ingest_survey, make_pseudonymizer, match_performance,
-                           pseudonymize_performance, screen_respondents)
+from compval.clean import (
+    CleaningOptions,
+    ingest_survey,
+    make_pseudonymizer,
+    match_performance,
+    pseudonymize_performance,
+    screen_respondents,
+)
 from compval.codebook import Codebook, load_codebook
 from compval.config import validate_config
 from compval.io import FLOAT_FORMAT, read_table
@@ -55,8 +61,16 @@ MERGED = ("team", "communication")  # two competencies of the module managing_ot
 
 def cleaning_options(config: dict) -> dict:
     """The cleaning policies from a validated config (as workflow/rules/common.smk)."""
-    keys = ("out_of_range", "duplicates", "missing", "max_missing", "careless", "careless_thresholds",
-            "unknown_columns", "loss_guard")
+    keys = (
+        "out_of_range",
+        "duplicates",
+        "missing",
+        "max_missing",
+        "careless",
+        "careless_thresholds",
+        "unknown_columns",
+        "loss_guard",
+    )
     return {k: config[k] for k in keys}
 
 
@@ -84,14 +98,20 @@ def build(root: Path = ROOT, key: bytes = TEST_KEY) -> dict:
     ing = ingest_survey(raw, cb_full.ingest_spec(), options, source=str(config["survey"]), pseudonymize=pseudo)
     perf_cfg = config["performance"]
     perf_raw, _ = read_table(root / perf_cfg["path"], sheet=perf_cfg.get("sheet"))
-    perf_all = pseudonymize_performance(perf_raw, id_column=perf_cfg["id_column"], criteria=perf_cfg.get("criteria"),
-                                        source=perf_cfg["path"], pseudonymize=pseudo)
+    perf_all = pseudonymize_performance(
+        perf_raw,
+        id_column=perf_cfg["id_column"],
+        criteria=perf_cfg.get("criteria"),
+        source=perf_cfg["path"],
+        pseudonymize=pseudo,
+    )
     # ---- rule screen (reads the CSVs the ingest rule wrote)
     cb = Codebook.from_structure(cb_full.structure())
     responses = _roundtrip(ing.responses, index_col="pid", keep_default_na=False, na_values=[""])
     prior = _roundtrip(ing.exclusions.set_index(ing.exclusions.columns[0]), dtype=str, keep_default_na=False)
-    scr = screen_respondents(responses, cb, options, prior_exclusions=prior, n_raw=ing.report["n_raw"],
-                             source=ing.report["source"])
+    scr = screen_respondents(
+        responses, cb, options, prior_exclusions=prior, n_raw=ing.report["n_raw"], source=ing.report["source"]
+    )
     perf_all = _roundtrip(perf_all, index_col="pid")
     perf, counts = match_performance(perf_all, analysed=scr.items.index, surveyed=responses.index)
     # ---- rule score (reads data/processed/items.csv)
@@ -110,8 +130,14 @@ def build(root: Path = ROOT, key: bytes = TEST_KEY) -> dict:
         "pseudonymisation_key": key.decode(),
         "cleaning_options": cleaning_options(config),
     }
-    return {"items_scored": scored, "scores_competency": scores, "performance": performance, "controls": controls,
-            "codebook": cb, "meta": meta}
+    return {
+        "items_scored": scored,
+        "scores_competency": scores,
+        "performance": performance,
+        "controls": controls,
+        "codebook": cb,
+        "meta": meta,
+    }
 
 
 def groups_json(cb: Codebook) -> dict:
@@ -145,10 +171,14 @@ def demo_models(cb: Codebook, config: dict | None = None) -> dict:
     if config is None:
         config = validate_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8")))
     c = config.get("cfa") or {}
-    models = build_models(cb.groups("competency"), cb.competency_module(), cb.groups("dimension"),
-                          cb.dimension_competency(),
-                          rivals=c.get("rivals", ["one_factor", "modules", "second_order", "orthogonal", "parcels"]),
-                          user_models=c.get("user_models", {}))
+    models = build_models(
+        cb.groups("competency"),
+        cb.competency_module(),
+        cb.groups("dimension"),
+        cb.dimension_competency(),
+        rivals=c.get("rivals", ["one_factor", "modules", "second_order", "orthogonal", "parcels"]),
+        user_models=c.get("user_models", {}),
+    )
     wrong = merged_codebook(cb, *MERGED)
     models["merged"] = (cfa.hypothesized(wrong.groups("competency"), name="merged"), None)
     return models

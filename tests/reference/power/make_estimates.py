@@ -4,6 +4,7 @@ script simsem_style.R summarises the same estimates with simsem's definitions; t
 
     .venv/bin/python tests/reference/power/make_estimates.py
 """
+
 import sys
 from pathlib import Path
 
@@ -17,12 +18,25 @@ from conftest import small_codebook_dict  # noqa: E402
 from compval import power  # noqa: E402
 from compval.codebook import Codebook  # noqa: E402
 
-DESIGN = {"population": {"loadings": 0.6, "factor_correlations": {"within_module": 0.7, "between_module": 0.7},
-                         "thresholds": None},
-          "response": "continuous", "missing": {"mechanism": "none", "rate": 0.0}, "careless_share": 0.0}
-RUN = {"estimator": "ML", "identification": "unit_variance", "missing": "listwise", "continuous_missing": "listwise",
-       "cutoffs": {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08}, "alpha": 0.05,
-       "cleaning": {"missing": "listwise", "careless": "flag"}}
+DESIGN = {
+    "population": {
+        "loadings": 0.6,
+        "factor_correlations": {"within_module": 0.7, "between_module": 0.7},
+        "thresholds": None,
+    },
+    "response": "continuous",
+    "missing": {"mechanism": "none", "rate": 0.0},
+    "careless_share": 0.0,
+}
+RUN = {
+    "estimator": "ML",
+    "identification": "unit_variance",
+    "missing": "listwise",
+    "continuous_missing": "listwise",
+    "cutoffs": {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08},
+    "alpha": 0.05,
+    "cleaning": {"missing": "listwise", "careless": "flag"},
+}
 
 
 def design_codebook() -> Codebook:
