@@ -27,6 +27,10 @@ __all__ = ["diff_codebooks", "DIFF_COLUMNS", "holdout_split", "holds_out"]
 DIFF_COLUMNS = ["level", "change", "name", "from", "to", "detail"]
 
 
+def _row(level: str, change: str, name: str, frm: str = "", to: str = "", detail: str = "") -> dict:
+    return dict(zip(DIFF_COLUMNS, (level, change, name, frm, to, detail)))
+
+
 def _membership(cb: Codebook, level: str) -> dict[str, str]:
     """item -> group id at ``level`` (competency key, or competency key/dimension name)."""
     items = cb.items
@@ -64,34 +68,18 @@ def _group_changes(old: Codebook, new: Codebook, level: str) -> tuple[list[dict]
     rows: list[dict] = []
     lab_o, lab_n = _labels(old, level), _labels(new, level)
     structural: set = set()
-    for a in groups_o:
-        dest = [b for b in groups_n if (a, b) in pairs]
-        if len(dest) >= 2:
-            rows.append(
-                {
-                    "level": level,
-                    "change": "split",
-                    "name": lab_o[a],
-                    "from": a,
-                    "to": ", ".join(dest),
-                    "detail": "; ".join(f"{b}: {int(counts.loc[a, b])} items" for b in dest),
-                }
-            )
-            structural |= {(a, b) for b in dest}
-    for b in groups_n:
-        orig = [a for a in groups_o if (a, b) in pairs]
-        if len(orig) >= 2:
-            rows.append(
-                {
-                    "level": level,
-                    "change": "merged",
-                    "name": lab_n[b],
-                    "from": ", ".join(orig),
-                    "to": b,
-                    "detail": "; ".join(f"{a}: {int(counts.loc[a, b])} items" for a in orig),
-                }
-            )
-            structural |= {(a, b) for a in orig}
+    # split: one old group's items form two or more new groups; merged: one new group gathers two or more old ones
+    for change, sources, targets in (("split", groups_o, groups_n), ("merged", groups_n, groups_o)):
+        for x in sources:
+            links = [(x, y) if change == "split" else (y, x) for y in targets]
+            links = [p for p in links if p in pairs]
+            if len(links) < 2:
+                continue
+            olds, news = list(dict.fromkeys(p[0] for p in links)), list(dict.fromkeys(p[1] for p in links))
+            label = lab_o[x] if change == "split" else lab_n[x]
+            detail = "; ".join(f"{p[1] if change == 'split' else p[0]}: {int(counts.loc[p])} items" for p in links)
+            rows.append(_row(level, change, label, ", ".join(olds), ", ".join(news), detail))
+            structural |= set(links)
     # correspondence: the new group holding most of an old group's items (ties: the same id, then the same name),
     # when it holds at least half of the smaller of the two
     corr: dict[str, str] = {}
@@ -102,27 +90,18 @@ def _group_changes(old: Codebook, new: Codebook, level: str) -> tuple[list[dict]
         b = min(cands, key=lambda b: (-int(counts.loc[a, b]), b != a, lab_n[b] != lab_o[a]))
         if int(counts.loc[a, b]) >= 0.5 * min(size_o.get(a, 0), size_n.get(b, 0)):
             corr[a] = b
-    one_to_one = {a: b for a, b in corr.items() if (a, b) not in structural}
-    for a, b in one_to_one.items():
+    for a, b in corr.items():
         # a dimension's id carries its competency's key: a renamed competency does not rename its dimensions
-        if lab_o[a] != lab_n[b] or (level == "competency" and a != b):
-            rows.append(
-                {
-                    "level": level,
-                    "change": "renamed",
-                    "name": lab_n[b],
-                    "from": f"{a} ({lab_o[a]})",
-                    "to": f"{b} ({lab_n[b]})",
-                    "detail": "",
-                }
-            )
+        renamed = lab_o[a] != lab_n[b] or (level == "competency" and a != b)
+        if (a, b) not in structural and renamed:
+            rows.append(_row(level, "renamed", lab_n[b], f"{a} ({lab_o[a]})", f"{b} ({lab_n[b]})"))
     matched_n = {b for _, b in pairs} | set(corr.values())
     for a in groups_o:
         if a not in corr and not any(p[0] == a for p in pairs):
-            rows.append({"level": level, "change": "dropped", "name": lab_o[a], "from": a, "to": "", "detail": ""})
+            rows.append(_row(level, "dropped", lab_o[a], a))
     for b in groups_n:
         if b not in matched_n:
-            rows.append({"level": level, "change": "added", "name": lab_n[b], "from": "", "to": b, "detail": ""})
+            rows.append(_row(level, "added", lab_n[b], "", b))
     return rows, corr, structural
 
 
@@ -145,84 +124,31 @@ def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
     >>> diff[diff.change == "merged"]  # doctest: +SKIP
     """
     rows: list[dict] = []
-    if (old.scale_min, old.scale_max, old.scale_type) != (new.scale_min, new.scale_max, new.scale_type):
-        rows.append(
-            {
-                "level": "scale",
-                "change": "changed",
-                "name": "scale",
-                "from": f"{old.scale_type} {old.scale_min}-{old.scale_max}",
-                "to": f"{new.scale_type} {new.scale_min}-{new.scale_max}",
-                "detail": "",
-            }
-        )
+    scale_o = f"{old.scale_type} {old.scale_min}-{old.scale_max}"
+    scale_n = f"{new.scale_type} {new.scale_min}-{new.scale_max}"
+    if scale_o != scale_n:
+        rows.append(_row("scale", "changed", "scale", scale_o, scale_n))
     comp_rows, comp_corr, comp_struct = _group_changes(old, new, "competency")
     dim_rows, dim_corr, dim_struct = _group_changes(old, new, "dimension")
     io, in_ = old.items.set_index("item"), new.items.set_index("item")
     item_rows = []
     for i in io.index:
         if i not in in_.index:
-            item_rows.append(
-                {
-                    "level": "item",
-                    "change": "dropped",
-                    "name": i,
-                    "from": io.loc[i, "competency"],
-                    "to": "",
-                    "detail": "",
-                }
-            )
+            item_rows.append(_row("item", "dropped", i, io.loc[i, "competency"]))
             continue
         a, b = io.loc[i, "competency"], in_.loc[i, "competency"]
+        da, db = f"{a}/{io.loc[i, 'dimension_name']}", f"{b}/{in_.loc[i, 'dimension_name']}"
         if comp_corr.get(a) != b and (a, b) not in comp_struct:
-            item_rows.append(
-                {
-                    "level": "item",
-                    "change": "moved",
-                    "name": i,
-                    "from": a,
-                    "to": b,
-                    "detail": f"{io.loc[i, 'dimension_name']} -> {in_.loc[i, 'dimension_name']}",
-                }
-            )
-        else:
-            da, db = f"{a}/{io.loc[i, 'dimension_name']}", f"{b}/{in_.loc[i, 'dimension_name']}"
-            if dim_corr.get(da) != db and (da, db) not in dim_struct:
-                item_rows.append(
-                    {
-                        "level": "item",
-                        "change": "moved",
-                        "name": i,
-                        "from": da,
-                        "to": db,
-                        "detail": "to another dimension",
-                    }
-                )
-        if bool(io.loc[i, "reverse"]) != bool(in_.loc[i, "reverse"]):
-            item_rows.append(
-                {
-                    "level": "item",
-                    "change": "reverse_changed",
-                    "name": i,
-                    "from": str(bool(io.loc[i, "reverse"])).lower(),
-                    "to": str(bool(in_.loc[i, "reverse"])).lower(),
-                    "detail": "",
-                }
-            )
+            detail = f"{io.loc[i, 'dimension_name']} -> {in_.loc[i, 'dimension_name']}"
+            item_rows.append(_row("item", "moved", i, a, b, detail))
+        elif dim_corr.get(da) != db and (da, db) not in dim_struct:
+            item_rows.append(_row("item", "moved", i, da, db, "to another dimension"))
+        rev_o, rev_n = bool(io.loc[i, "reverse"]), bool(in_.loc[i, "reverse"])
+        if rev_o != rev_n:
+            item_rows.append(_row("item", "reverse_changed", i, str(rev_o).lower(), str(rev_n).lower()))
         if str(io.loc[i, "text"]) != str(in_.loc[i, "text"]):
-            item_rows.append({"level": "item", "change": "text_changed", "name": i, "from": "", "to": "", "detail": ""})
-    for i in in_.index:
-        if i not in io.index:
-            item_rows.append(
-                {
-                    "level": "item",
-                    "change": "added",
-                    "name": i,
-                    "from": "",
-                    "to": in_.loc[i, "competency"],
-                    "detail": "",
-                }
-            )
+            item_rows.append(_row("item", "text_changed", i))
+    item_rows += [_row("item", "added", i, "", in_.loc[i, "competency"]) for i in in_.index if i not in io.index]
     rows += comp_rows + dim_rows + item_rows
     return pd.DataFrame(rows, columns=DIFF_COLUMNS)
 
