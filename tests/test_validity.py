@@ -416,3 +416,28 @@ def test_validity_summary_undefined_values_are_null(cases, datasets):
     assert s1["htmt"]["f0~~textual"] is None  # semTools: NaN for a single-item factor
     want = _mat(single.values["htmt"]).loc["textual", "speed"]
     assert s1["htmt"]["textual~~speed"] == pytest.approx(want, abs=1e-6)
+
+
+def test_htmt_bootstrap_keeps_exact_zero_correlations_of_integer_answers():
+    """In a resample of integer answers an item correlation can be exactly 0, and HTMT2's geometric mean is then
+    0: the bootstrap uses numpy.corrcoef on the resampled rows, so such replicates are exactly what resampling
+    the rows gives (a batched cross-product version gave ~1e-17 and moved the demo's lower limits by up to .27)."""
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame(rng.integers(1, 4, size=(12, 4)), columns=["a1", "a2", "b1", "b2"]).astype(float)
+    factors = {"a": ["a1", "a2"], "b": ["b1", "b2"]}
+    res = V.htmt(data, factors, B=400, seed=2)
+    x = data.to_numpy()
+    draw = np.random.default_rng(2)
+    want = []
+    for _b in range(400):
+        xb = x[draw.integers(0, len(x), size=len(x))]
+        m = V.htmt_from_correlation(
+            pd.DataFrame(np.corrcoef(xb, rowvar=False), index=data.columns, columns=data.columns), factors
+        )
+        want.append(m.loc["a", "b"])
+    want = np.array(want)
+    zero = want == 0
+    assert zero.any()  # the case the exact arithmetic is kept for
+    assert (res.boot[zero, 0] == 0).all()
+    # elsewhere the two paths (htmt, htmt_from_correlation) agree to rounding amplified by the geometric mean's logs
+    np.testing.assert_allclose(res.boot[~zero, 0], want[~zero], rtol=1e-6, atol=0)
