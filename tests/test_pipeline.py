@@ -241,26 +241,15 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
     shutil.copy(ROOT / "Snakefile", repo / "Snakefile")
     env = dict(os.environ, COMPVAL_TEST_KEY="e2e-test-key", SOURCE_DATE_EPOCH="0", PYTHONPATH=str(repo / "src"))
 
-    def planned(*args: str) -> set[str]:
-        r = subprocess.run(
-            [
-                SNAKEMAKE,
-                "-s",
-                str(repo / "Snakefile"),
-                "--directory",
-                str(a),
-                "--configfile",
-                str(a / "config" / "config.yaml"),
-                "-n",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=a,
-        )
+    def smk(*args: str) -> str:
+        cfg = str(a / "config" / "config.yaml")
+        cmd = [SNAKEMAKE, "-s", str(repo / "Snakefile"), "--directory", str(a), "--configfile", cfg, *args]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=a)
         assert r.returncode == 0, r.stderr[-3000:]
-        return _jobs(r.stdout + r.stderr)
+        return r.stdout + r.stderr
+
+    def planned(*args: str) -> set[str]:
+        return _jobs(smk("-n", *args))
 
     forced: dict[frozenset, set[str]] = {frozenset(): set()}
 
@@ -272,28 +261,7 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
         return forced[key]
 
     # the notebook rule names its notebook by absolute path: rerun it once from the copy, then nothing is planned
-    r = subprocess.run(
-        [
-            SNAKEMAKE,
-            "-s",
-            str(repo / "Snakefile"),
-            "--directory",
-            str(a),
-            "--configfile",
-            str(a / "config" / "config.yaml"),
-            "--cores",
-            "2",
-            "--forcerun",
-            "notebook",
-            "--until",
-            "notebook",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=a,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
+    smk("--cores", "2", "--forcerun", "notebook", "--until", "notebook")
     assert planned() == set()  # the copy is the same code
     in_dag = planned("--forceall")  # the rules of the default target (power rules are a target of their own)
     sources = {rule: srcs for rule, srcs in _rule_sources().items() if rule in in_dag}
