@@ -175,6 +175,9 @@ def failing_run(tmp_path_factory):
             "careless_thresholds": {},
         }
     )
+    # the corpus instrument has none of the demo's respondent columns (checked before anything runs)
+    cfg["criterion"] = {**cfg["criterion"], "controls": ["tenure"]}
+    cfg["validity"] = {**cfg["validity"], "invariance_group": None}
     cfg["performance"] = {"path": str(work / "input" / "perf_base.csv"), "id_column": "employee_id"}
     before = _hashes(work / "input")
     proc = _run(work, cfg, TARGETS)
