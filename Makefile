@@ -9,10 +9,11 @@ KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 
 .PHONY: setup system-deps run test test-fast test-cluster lint format demo-data clean-results benchmark i18n
 
-# Debian packages the pipeline uses: Graphviz (CFA path diagram), Chromium (browser check of the report) and
-# the Noto CJK fonts (Chinese figures and reports; checked with fc-list) - package:command, or package:fc:family.
+# Debian packages the pipeline uses: Graphviz (CFA path diagram), Chromium (browser check of the report),
+# the Noto CJK fonts (Chinese figures and reports; checked with fontconfig's fc-list) and poppler-utils (pdffonts:
+# the test that Chinese PDFs embed their font) - package:command, or package:fc:family.
 # Installed when missing and we may (root, or passwordless sudo); otherwise a message says what to install.
-SYSTEM_PACKAGES := graphviz:dot chromium:chromium fonts-noto-cjk:fc:Noto?Sans?CJK?SC
+SYSTEM_PACKAGES := graphviz:dot chromium:chromium fontconfig:fc-list poppler-utils:pdffonts fonts-noto-cjk:fc:Noto?Sans?CJK?SC
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
