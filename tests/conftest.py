@@ -33,6 +33,17 @@ def demo_config() -> dict:
 
 
 @pytest.fixture(scope="session")
+def e2e_project(tmp_path_factory) -> Path:
+    """The one whole-pipeline run of the suite: the tiny 5-factor project of ``tests/pipeline_fixtures.py``, run
+    once per session and shared by the pipeline, report, figure and browser tests. Read it only: a test that
+    changes anything copies it first (``shutil.copytree(e2e_project, dest, symlinks=True)``). No test reads or
+    writes the repository's own ``results/``."""
+    from pipeline_fixtures import build_e2e_project
+
+    return build_e2e_project(tmp_path_factory.mktemp("e2e") / "project")
+
+
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
 

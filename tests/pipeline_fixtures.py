@@ -93,7 +93,9 @@ def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
     return cfg
 
 
-def run_snakemake(workdir: Path, *args: str, env_key: str = "e2e-test-key") -> subprocess.CompletedProcess:
+def run_snakemake(
+    workdir: Path, *args: str, env_key: str = "e2e-test-key", cores: int = 2
+) -> subprocess.CompletedProcess:
     import os
 
     # SOURCE_DATE_EPOCH fixes the report's run date, the one non-deterministic element of the outputs
@@ -107,7 +109,19 @@ def run_snakemake(workdir: Path, *args: str, env_key: str = "e2e-test-key") -> s
         "--configfile",
         str(workdir / "config" / "config.yaml"),
         "--cores",
-        "2",
+        str(cores),
         *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir)
+
+
+def build_e2e_project(tmp: Path, *, cores: int = 2) -> Path:
+    """Write the tiny project (:func:`write_project`, with the demo config's languages, so Chinese copies too, and
+    30 HTMT resamples) into ``tmp`` and run the whole pipeline there once; fails the calling test on any error."""
+    cfg_path = write_project(tmp)
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["validity"] = {**cfg.get("validity", {}), "htmt_boot": 30}
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r = run_snakemake(tmp, cores=cores)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return tmp

@@ -1,6 +1,6 @@
 """The HTML report in headless Chromium (Debian's ``chromium``): every figure loads (``naturalWidth > 0``), no
-console errors, and a screenshot is saved (under ``results/`` for the pipeline's report, under the test's tmp
-directory for a report rendered from synthetic inputs).
+console errors, and a screenshot is saved under the test's tmp directory (for the report of the session's shared
+pipeline run and for reports rendered from synthetic inputs).
 
 No extra Python packages: a copy of the report gets a small self-test script that writes its findings into a
 ``<pre id="selftest">``, which ``chromium --dump-dom`` prints; console messages come from Chromium's own log
@@ -20,7 +20,6 @@ import pytest
 from compval.htmlreport import render_report
 from compval.i18n import language
 
-from conftest import ROOT
 from test_report import synthetic_figures, synthetic_summary, synthetic_tables
 
 CHROMIUM = next(
@@ -176,16 +175,16 @@ def test_chinese_report_renders_in_chromium(tmp_path):
     _assert_chinese(record)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["report.html", "report.zh.html"])
-def test_pipeline_report_renders_in_chromium(tmp_path, name):
-    """The pipeline's report, and its Chinese copy (config languages: [zh, en], as the demo config sets)."""
-    report = ROOT / "results" / name
-    if not report.exists():
-        pytest.skip(f"results/{name} not built yet (run the pipeline: make run)")
+def test_pipeline_report_renders_in_chromium(e2e_project, tmp_path, name):
+    """The pipeline's report and its Chinese copy, as the session's shared run built them (its config has the demo
+    config's ``languages: [zh, en]``)."""
+    report = e2e_project / "results" / name
     html = report.read_text(encoding="utf-8")
     n_figures = len(re.findall(r"<img ", html))
     assert n_figures >= 8
-    record = check_in_browser(report, ROOT / "results" / f"{name.removesuffix('.html')}_screenshot.png", tmp_path)
+    record = check_in_browser(report, tmp_path / f"{name.removesuffix('.html')}_screenshot.png", tmp_path)
     _assert_clean(record, n_figures)
     if name == "report.zh.html":
         _assert_chinese(record)

@@ -205,12 +205,11 @@ def test_sample_flow_must_add_up():
         F.sample_flow({"n_raw": 10, "n_analyzed": 9, "excluded": {"a": 2}})
 
 
-def test_sample_flow_real_report(root):
+@pytest.mark.e2e
+def test_sample_flow_real_report(e2e_project):
     import json
 
-    path = root / "results" / "cleaning_report.json"
-    if not path.exists():
-        pytest.skip("pipeline results not present")
+    path = e2e_project / "results" / "cleaning_report.json"
     rep = json.loads(path.read_text())
     assert f"(n = {rep['n_analyzed']})" in text_of(F.sample_flow(rep))
 

@@ -690,19 +690,9 @@ def check_presentation_outputs(project) -> None:
 
 
 @pytest.mark.e2e
-def test_figures_tables_report_and_notebook_rules_on_the_tiny_project(tmp_path):
-    """The presentation rules on the tiny 5-factor project (tests/pipeline_fixtures.py)."""
-    import yaml
-
-    from pipeline_fixtures import run_snakemake, write_project
-
-    cfg_path = write_project(tmp_path)
-    cfg = yaml.safe_load(cfg_path.read_text())
-    cfg["validity"] = {**cfg.get("validity", {}), "htmt_boot": 30}
-    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    r = run_snakemake(tmp_path)
-    assert r.returncode == 0, r.stderr[-4000:]
-    check_presentation_outputs(tmp_path)
+def test_figures_tables_report_and_notebook_rules_on_the_tiny_project(e2e_project):
+    """The presentation rules on the tiny 5-factor project (tests/pipeline_fixtures.py, the session's shared run)."""
+    check_presentation_outputs(e2e_project)
 
 
 def test_summary_contract_names_each_missing_key_and_allows_sections_absent_by_design():
