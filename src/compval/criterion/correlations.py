@@ -20,6 +20,10 @@ def bh_adjust(p) -> np.ndarray:
     """Benjamini & Hochberg (1995) adjusted p-values, as R's ``p.adjust(p, method = "BH")``.
 
     Missing values stay missing and do not count towards the family size (R's default ``n = sum(!is.na(p))``).
+
+    Written out rather than ``statsmodels.stats.multitest.multipletests(method="fdr_bh")``: statsmodels divides
+    ``p / (i / m)`` where R multiplies ``m / i * p``, which differs in the last bit for about a third of the
+    values, and the adjusted p-values go to ``summary.json`` at full precision.
     """
     p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
@@ -83,7 +87,8 @@ def spearman_pvalue(rho: float, n: int, ties: bool) -> tuple[float, float]:
 
     Without ties and with ``n <= 1290`` R uses AS 89 (exact enumeration for n <= 9, Edgeworth series
     otherwise); with ties (or larger n) the t approximation ``t = rho / sqrt((1 - rho^2)/(n - 2))`` on
-    ``n - 2`` df.
+    ``n - 2`` df. AS 89 is ported from R because :func:`scipy.stats.spearmanr` does not implement it (its
+    p-value is the t approximation, or a permutation test).
 
     Returns
     -------
@@ -150,6 +155,9 @@ def correlate(
     interval with the Bonett & Wright (2000) standard error ``sqrt((1 + rho^2/2)/(n-3))`` (``cor.test`` gives
     no interval for rho). ``p_fdr`` / ``rho_p_fdr``: Benjamini-Hochberg adjustment across the whole family
     (all criteria x competencies), separately for Pearson and Spearman (R ``p.adjust(, "BH")``).
+
+    r is ``numpy.corrcoef``'s, not :func:`scipy.stats.pearsonr`'s: the two differ in the last bit for most
+    pairs, and r goes to ``summary.json`` at full precision.
 
     Returns
     -------
