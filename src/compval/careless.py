@@ -60,11 +60,17 @@ __all__ = [
     "careless_indices",
     "flag_careless",
     "DEFAULT_THRESHOLDS",
+    "numeric_items",
 ]
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _as_frame(items: pd.DataFrame) -> pd.DataFrame:
+def numeric_items(items: pd.DataFrame) -> pd.DataFrame:
+    """Float copy of an answers table after checking it (shared by :mod:`compval.missingness`).
+
+    Raises ``TypeError`` unless ``items`` is a DataFrame, ``ValueError`` when it has no columns or a value is not
+    numeric (``pandas.to_numeric(errors="raise")``: nothing is turned into a missing value silently).
+    """
     if not isinstance(items, pd.DataFrame):
         raise TypeError("items must be a pandas DataFrame (respondents x items)")
     if items.shape[1] == 0:
@@ -121,7 +127,7 @@ def longstring(items: pd.DataFrame) -> pd.DataFrame:
         Indexed like ``items`` with columns ``longstring`` (length of the longest run; careless ``longstr``)
         and ``avgstr`` (mean run length = number of items / number of runs).
     """
-    x = _as_frame(items).to_numpy()
+    x = numeric_items(items).to_numpy()
     n, p = x.shape
     cur = np.ones(n)
     best = np.ones(n)
@@ -182,7 +188,7 @@ def irv(items: pd.DataFrame, num_split: int | None = None) -> pd.DataFrame:
     DataFrame
         Column ``irv`` (careless ``irvTotal``) and, with ``num_split``, ``irv1`` ... ``irv<num_split>``.
     """
-    x = _as_frame(items).to_numpy()
+    x = numeric_items(items).to_numpy()
     out = pd.DataFrame({"irv": _row_sd(x)}, index=items.index)
     if num_split is not None:
         for k, cols in enumerate(_r_cut_chunks(x.shape[1], int(num_split)), start=1):
@@ -211,7 +217,7 @@ def mahad(items: pd.DataFrame) -> pd.Series:
     flags ``D² > qchisq(confidence, ncol(x))`` (default confidence .99), see :func:`careless_indices`
     (``mahad_p``) and :func:`flag_careless` (``mahad_alpha``).
     """
-    df = _as_frame(items)
+    df = numeric_items(items)
     x = df.to_numpy()
     all_na = np.isnan(x).all(axis=1)
     xs = df.loc[~all_na]
@@ -253,7 +259,7 @@ def evenodd(items: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> pd.Data
     """
     if len(scales) < 2:
         raise ValueError("even-odd consistency needs at least two scales (careless::evenodd stops too)")
-    df = _as_frame(items)
+    df = numeric_items(items)
     even, odd = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # mean of an empty half: NaN, as R
@@ -285,7 +291,7 @@ def item_pairs(items: pd.DataFrame, critval: float = 0.60, anto: bool = False) -
     -------
     DataFrame with columns ``first``, ``second``, ``r`` (possibly empty; careless stops with an error then).
     """
-    df = _as_frame(items)
+    df = numeric_items(items)
     c = abs(float(critval))
     r = df.corr().to_numpy()  # pairwise complete, Pearson
     cols = list(df.columns)
@@ -339,7 +345,7 @@ def psychsyn(
         careless ``numPairs``). When no pair reaches ``critval`` careless stops; here the score is NaN and
         the count 0.
     """
-    df = _as_frame(items)
+    df = numeric_items(items)
     name = "psychant" if anto else "psychsyn"
     if pairs is None:
         pr = item_pairs(df, critval, anto)[["first", "second"]]
@@ -472,8 +478,8 @@ def careless_indices(
     uses ``qchisq(confidence, ncol(x))``), ``evenodd``, ``evenodd_n``, ``psychsyn``, ``psychsyn_n``,
     ``psychant``, ``psychant_n`` and ``seconds_per_item`` (NaN without ``duration``).
     """
-    raw = _as_frame(items)
-    sc = raw if scored is None else _as_frame(scored)
+    raw = numeric_items(items)
+    sc = raw if scored is None else numeric_items(scored)
     if list(sc.columns) != list(raw.columns) or not sc.index.equals(raw.index):
         raise ValueError("scored must have the same index and columns as items")
     p = raw.shape[1]
@@ -549,6 +555,18 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+# flag_careless's threshold rules in column order: flag, index column, threshold key, flagged side, reason label
+_FLAG_RULES = (
+    ("irv_low", "irv", "irv_min", "<", "irv"),
+    ("irv_high", "irv", "irv_max", ">", "irv"),
+    ("mahad", "mahad_p", "mahad_alpha", "<", "mahad"),
+    ("evenodd", "evenodd", "evenodd_max", ">", "evenodd"),
+    ("psychsyn", "psychsyn", "psychsyn_min", "<", "psychsyn"),
+    ("psychant", "psychant", "psychant_max", ">", "psychant"),
+    ("speed", "seconds_per_item", "seconds_per_item_min", "<", "speed"),
+)
+
+
 def flag_careless(indices: pd.DataFrame, thresholds: Mapping[str, float | None] | None = None) -> pd.DataFrame:
     """Flag respondents whose indices cross the thresholds.
 
@@ -596,27 +614,19 @@ def flag_careless(indices: pd.DataFrame, thresholds: Mapping[str, float | None] 
         if lim is not None:
             v = indices["longstring"]
             add("longstring", v, v >= lim, lambda x, i: f"longstring {_fmt(x)} >= {_fmt(lim.iloc[i])}")
-    if th["irv_min"] is not None and "irv" in indices:
-        v, t = indices["irv"], th["irv_min"]
-        add("irv_low", v, v < t, lambda x, i: f"irv {_fmt(x)} < {_fmt(t)}")
-    if th["irv_max"] is not None and "irv" in indices:
-        v, t2 = indices["irv"], th["irv_max"]
-        add("irv_high", v, v > t2, lambda x, i: f"irv {_fmt(x)} > {_fmt(t2)}")
-    if th["mahad_alpha"] is not None and "mahad_p" in indices:
-        v, ta = indices["mahad_p"], th["mahad_alpha"]
-        add("mahad", v, v < ta, lambda x, i: f"mahad D2 {_fmt(indices['mahad'].iloc[i])} (p {_fmt(x)} < {_fmt(ta)})")
-    if th["evenodd_max"] is not None and "evenodd" in indices:
-        v, te = indices["evenodd"], th["evenodd_max"]
-        add("evenodd", v, v > te, lambda x, i: f"evenodd {_fmt(x)} > {_fmt(te)}")
-    if th["psychsyn_min"] is not None and "psychsyn" in indices:
-        v, tp = indices["psychsyn"], th["psychsyn_min"]
-        add("psychsyn", v, v < tp, lambda x, i: f"psychsyn {_fmt(x)} < {_fmt(tp)}")
-    if th["psychant_max"] is not None and "psychant" in indices:
-        v, tq = indices["psychant"], th["psychant_max"]
-        add("psychant", v, v > tq, lambda x, i: f"psychant {_fmt(x)} > {_fmt(tq)}")
-    if th["seconds_per_item_min"] is not None and "seconds_per_item" in indices:
-        v, ts = indices["seconds_per_item"], th["seconds_per_item_min"]
-        add("speed", v, v < ts, lambda x, i: f"speed {_fmt(x)} < {_fmt(ts)} s/item")
+
+    def reason(label: str, x: float, i: int, tail: str) -> str:
+        if label == "mahad":  # the reason shows D2 and its p-value
+            return f"mahad D2 {_fmt(indices['mahad'].iloc[i])} (p {_fmt(x)} {tail})"
+        return f"{label} {_fmt(x)} {tail}"
+
+    for name, column, key, side, label in _FLAG_RULES:
+        cut = th[key]
+        if cut is None or column not in indices:
+            continue
+        v = indices[column]
+        tail = f"{side} {_fmt(cut)}" + (" s/item" if name == "speed" else "")
+        add(name, v, v < cut if side == "<" else v > cut, lambda x, i: reason(label, x, i, tail))
 
     out = pd.DataFrame(flags, index=indices.index)
     out["n_flags"] = out.sum(axis=1).astype(int) if flags else 0

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -38,6 +38,7 @@ from compval.i18n import SOURCE_LANGUAGE, resolve
 __all__ = [
     "Codebook",
     "CodebookError",
+    "ProblemsError",
     "load_codebook",
     "codebook_schema",
     "slugify",
@@ -46,14 +47,26 @@ __all__ = [
 ]
 
 
-class CodebookError(ValueError):
-    """Raised when a codebook is invalid; ``problems`` lists every problem with its key path."""
+class ProblemsError(ValueError):
+    """An invalid input file: ``source`` names it, ``problems`` lists every problem, each with its key path.
 
-    def __init__(self, source: str, problems: list[str]):
+    The message is ``"invalid <what> <source>: <n> problem(s)"`` and one ``"  - <problem>"`` line per problem;
+    subclasses set ``what`` (:class:`CodebookError`, :class:`compval.config.ConfigError`).
+    """
+
+    what = "input"
+
+    def __init__(self, source: str, problems: Sequence[str]):
         self.source = source
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"invalid codebook {source}: {len(self.problems)} problem(s)\n{lines}")
+        super().__init__(f"invalid {self.what} {source}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class CodebookError(ProblemsError):
+    """Raised when a codebook is invalid; ``problems`` lists every problem with its key path."""
+
+    what = "codebook"
 
 
 def slugify(text: str) -> str:
@@ -399,6 +412,19 @@ def _set_path(data, path: tuple, value) -> None:
     data[path[-1]] = value
 
 
+def _dimensions_of(competency: dict, cpath: str) -> Iterator[tuple[str, dict]]:
+    """(key path, dimension) of each dimension of a validated competency whose key path is ``cpath``."""
+    for k, d in enumerate(competency["dimensions"]):
+        yield f"{cpath}.dimensions[{k}]", d
+
+
+def _items_of(competency: dict, cpath: str) -> Iterator[tuple[str, dict]]:
+    """(key path, item) of each item of a validated competency, dimension by dimension."""
+    for dpath, d in _dimensions_of(competency, cpath):
+        for n, it in enumerate(d["items"]):
+            yield f"{dpath}.items[{n}]", it
+
+
 def _validate(data: Any) -> list[str]:
     if not isinstance(data, dict):
         return [f"<root>: expected a mapping, got {type(data).__name__}"]
@@ -441,12 +467,11 @@ def _validate(data: Any) -> list[str]:
             if c["key"] in seen_comp:
                 problems.append(f"{cpath}.key: competency key '{c['key']}' already used at {seen_comp[c['key']]}")
             seen_comp[c["key"]] = cpath
-            for k, d in enumerate(c["dimensions"]):
-                for n, it in enumerate(d["items"]):
-                    ipath = f"{cpath}.dimensions[{k}].items[{n}].id"
-                    if it["id"] in seen_items:
-                        problems.append(f"{ipath}: item id '{it['id']}' already used at {seen_items[it['id']]}")
-                    seen_items[it["id"]] = ipath
+            for path, it in _items_of(c, cpath):
+                ipath = f"{path}.id"
+                if it["id"] in seen_items:
+                    problems.append(f"{ipath}: item id '{it['id']}' already used at {seen_items[it['id']]}")
+                seen_items[it["id"]] = ipath
     if data["id_column"] in seen_items:
         problems.append(f"id_column: '{data['id_column']}' is also an item id")
     col_names = [c["name"] for c in data.get("columns", [])]
@@ -460,14 +485,10 @@ def _validate(data: Any) -> list[str]:
             problems.append(f"columns[{i}]: role 'pii' contradicts pii: false")
     for i, m in enumerate(data["modules"]):
         for j, c in enumerate(m["competencies"]):
-            for k, d in enumerate(c["dimensions"]):
-                for n, it in enumerate(d["items"]):
-                    syn = it.get("synonym_of")
-                    if syn is not None and syn not in seen_items:
-                        problems.append(
-                            f"modules[{i}].competencies[{j}].dimensions[{k}].items[{n}].synonym_of: "
-                            f"unknown item '{syn}'"
-                        )
+            for ipath, it in _items_of(c, f"modules[{i}].competencies[{j}]"):
+                syn = it.get("synonym_of")
+                if syn is not None and syn not in seen_items:
+                    problems.append(f"{ipath}.synonym_of: unknown item '{syn}'")
     return problems
 
 
@@ -480,8 +501,7 @@ def _validate_derived_keys(data: dict) -> list[str]:
             problems.append(f"modules[{i}].key: module key '{m['key']}' already used at {seen_mod[m['key']]}")
         seen_mod[m["key"]] = f"modules[{i}]"
         for j, c in enumerate(m["competencies"]):
-            for k, d in enumerate(c["dimensions"]):
-                path = f"modules[{i}].competencies[{j}].dimensions[{k}]"
+            for path, d in _dimensions_of(c, f"modules[{i}].competencies[{j}]"):
                 if d["key"] in seen_dim:
                     problems.append(f"{path}.key: dimension key '{d['key']}' already used at {seen_dim[d['key']]}")
                 seen_dim[d["key"]] = path

@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-from .codebook import key_path
+from .codebook import ProblemsError, key_path
 
 __all__ = [
     "ConfigError",
@@ -41,14 +41,10 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(ProblemsError):
     """A configuration that cannot run: every problem, one per line, each naming its key path."""
 
-    def __init__(self, source: str, problems: Sequence[str]):
-        self.source = source
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"invalid configuration {source}: {len(self.problems)} problem(s)\n{lines}")
+    what = "configuration"
 
 
 def config_schema() -> dict:

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .careless import numeric_items
+
 __all__ = [
     "item_missingness",
     "respondent_missingness",
@@ -28,9 +30,6 @@ __all__ = [
     "little_mcar",
     "apply_missing_policy",
 ]
-
-
-from .careless import _as_frame as _numeric  # noqa: E402  (one checked numeric conversion for both modules)
 
 
 # --------------------------------------------------------------------------------------------- descriptives
@@ -152,7 +151,7 @@ def em_mvn(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) -> Mv
     -------
     MvnEstimate
     """
-    df = _numeric(items)
+    df = numeric_items(items)
     x = df.to_numpy()
     x = x[~np.isnan(x).all(axis=1)]
     n, p = x.shape
@@ -278,7 +277,7 @@ def little_mcar(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) 
     -------
     LittleMCAR
     """
-    df = _numeric(items)
+    df = numeric_items(items)
     x = df.to_numpy()
     empty = np.isnan(x).all(axis=1)
     x = x[~empty]

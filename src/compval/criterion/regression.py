@@ -1,0 +1,178 @@
+"""Hierarchical OLS regression of a criterion on controls, then controls + competencies (R's ``lm``,
+``anova``, ``sandwich::vcovHC(type = "HC3")``, ``lmtest`` and ``car::vif``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from .prepare import control_design
+
+__all__ = ["hierarchical_regression"]
+
+
+def _gvif(vcov: np.ndarray, assign: list[int], n_terms: int) -> list[tuple[float, int]]:
+    """car::vif: GVIF_j = det(R_jj) det(R_-j-j) / det(R), R = cov2cor(vcov(beta)) without the intercept."""
+    d = np.sqrt(np.diag(vcov))
+    R = vcov / np.outer(d, d)
+    detR = np.linalg.det(R)
+    assign = np.asarray(assign)
+    out = []
+    for t in range(n_terms):
+        sub = np.where(assign == t)[0]
+        rest = np.where(assign != t)[0]
+        g = np.linalg.det(R[np.ix_(sub, sub)]) * np.linalg.det(R[np.ix_(rest, rest)]) / detR
+        out.append((float(g), len(sub)))
+    return out
+
+
+def hierarchical_regression(
+    y: pd.Series,
+    scores: pd.DataFrame,
+    controls: pd.DataFrame | None = None,
+    *,
+    conf: float = 0.95,
+) -> dict:
+    """Two-step OLS: step 1 ``y ~ controls``, step 2 ``y ~ controls + competencies``.
+
+    Both steps use the same listwise sample (criterion, all competencies and all controls observed), as
+    R's ``anova(m1, m2)`` requires. Without controls step 1 is the intercept-only model (R2 = 0).
+
+    Computed (R function matched):
+
+    * R2, adjusted R2 of both steps, delta R2 and the partial F test of the competency block
+      (``anova(m1, m2)``); its HC3-robust counterpart (``lmtest::waldtest(m1, m2, vcov = vcovHC(m2, "HC3"),
+      test = "F")``); the overall F of step 2 (``summary.lm``).
+    * Step-2 coefficients: b, classical SE, t, p (``summary.lm``); HC3 SE, t, p (``coeftest(m2,
+      vcov. = vcovHC(m2, type = "HC3"))``, MacKinnon & White 1985, t on the residual df).
+    * Standardized betas: the model refitted with every numeric variable (criterion, competencies, numeric
+      controls) z-scored in the regression sample (sd with n - 1, R ``scale``); dummies stay 0/1, so a dummy's
+      beta is the standardized group difference. CIs: ``confint`` (classical) and beta +- t_{.975} * HC3 SE.
+    * (G)VIFs of step 2 as ``car::vif``: Fox & Monette (1992) generalized VIF per term, equal to 1/(1 - R2_j)
+      for one-column terms; a factor's dummies form one term with ``df`` > 1 and ``gvif_adj`` =
+      GVIF^(1/(2 df)) is the comparable value (``gvif_adj`` = sqrt(VIF) for 1-df terms).
+
+    Returns
+    -------
+    dict with ``summary`` (dict), ``coefficients`` (DataFrame), ``vif`` (DataFrame), ``sample`` (the
+    analysis index), ``design`` (step-2 design without intercept) and ``control_columns`` (design columns of
+    the controls).
+    """
+    comp = list(scores.columns)
+    label = str(y.name) if y.name is not None else "criterion"
+    y = pd.to_numeric(y.reindex(scores.index), errors="raise").astype(float).rename("__y__")
+    data = pd.concat([y, scores.astype(float)], axis=1)
+    ctrl_raw = None
+    if controls is not None and controls.shape[1] > 0:
+        ctrl_raw = controls.reindex(scores.index)
+        data = pd.concat([data, ctrl_raw.notna().all(axis=1).rename("__ctrl_ok__")], axis=1)
+        ok = data.drop(columns="__ctrl_ok__").notna().all(axis=1) & data["__ctrl_ok__"]
+    else:
+        ok = data.notna().all(axis=1)
+    idx = data.index[ok]
+    design_c, terms = control_design(ctrl_raw, idx) if ctrl_raw is not None else (pd.DataFrame(index=idx), {})
+    ctrl_cols = list(design_c.columns)
+    X = pd.concat([design_c, scores.loc[idx].astype(float)], axis=1)
+    yv = y.loc[idx]
+    n = len(idx)
+    if n <= X.shape[1] + 1:
+        raise ValueError(f"criterion {label}: {n} complete rows for {X.shape[1] + 1} coefficients")
+
+    # plain arrays (column 0 = intercept) so that no variable name can clash with statsmodels' "const"
+    ones = np.ones((n, 1))
+    X1 = np.hstack([ones, X[ctrl_cols].to_numpy(float)])
+    X2 = np.hstack([ones, X.to_numpy(float)])
+    if np.linalg.matrix_rank(X2) < X2.shape[1]:
+        raise ValueError(f"criterion {label}: the design is rank deficient (aliased coefficients)")
+    yarr = yv.to_numpy(float)
+    m1 = sm.OLS(yarr, X1).fit()
+    m2 = sm.OLS(yarr, X2).fit()
+    f_change, p_delta, df1 = m2.compare_f_test(m1)
+    m2r = m2.get_robustcov_results(cov_type="HC3", use_t=True)
+    Rm = np.zeros((len(comp), X2.shape[1]))
+    for i in range(len(comp)):
+        Rm[i, 1 + len(ctrl_cols) + i] = 1.0
+    wt = m2r.f_test(Rm)
+
+    # standardized model
+    num_vars = [c for c in X.columns if c not in ctrl_cols] + [c for c in ctrl_cols if c in terms and terms[c] == [c]]
+    Z = X.copy()
+    for c in num_vars:
+        Z[c] = (Z[c] - Z[c].mean()) / Z[c].std(ddof=1)
+    yz = (yv - yv.mean()) / yv.std(ddof=1)
+    mz = sm.OLS(yz.to_numpy(float), np.hstack([ones, Z.to_numpy(float)])).fit()
+    mzr = mz.get_robustcov_results(cov_type="HC3", use_t=True)
+    ci = np.asarray(mz.conf_int(alpha=1 - conf))
+    tq = stats.t.ppf((1 + conf) / 2, mz.df_resid)
+
+    names = ["(Intercept)"] + list(X.columns)
+    coefs = pd.DataFrame(
+        {
+            "term": names,
+            "type": ["intercept"] + ["control"] * len(ctrl_cols) + ["competency"] * len(comp),
+            "b": np.asarray(m2.params),
+            "se": np.asarray(m2.bse),
+            "t": np.asarray(m2.tvalues),
+            "p": np.asarray(m2.pvalues),
+            "se_hc3": np.asarray(m2r.bse),
+            "t_hc3": np.asarray(m2r.tvalues),
+            "p_hc3": np.asarray(m2r.pvalues),
+            "beta": np.asarray(mz.params),
+            "beta_se": np.asarray(mz.bse),
+            "beta_ci_lower": ci[:, 0],
+            "beta_ci_upper": ci[:, 1],
+            "beta_se_hc3": np.asarray(mzr.bse),
+            "beta_ci_lower_hc3": np.asarray(mz.params) - tq * np.asarray(mzr.bse),
+            "beta_ci_upper_hc3": np.asarray(mz.params) + tq * np.asarray(mzr.bse),
+        }
+    )
+
+    # (G)VIF per term, terms in model order: controls (as given), then competencies
+    term_cols = {**terms, **{k: [k] for k in comp}}
+    term_names = list(term_cols)
+    vif = pd.DataFrame(columns=["term", "type", "df", "gvif", "gvif_adj"])
+    if len(term_names) >= 2:
+        col_term = {c: t for t, cs in term_cols.items() for c in cs}
+        assign = [term_names.index(col_term[c]) for c in X.columns]
+        V = np.asarray(m2.cov_params())[1:, 1:]
+        g = _gvif(V, assign, len(term_names))
+        vif = pd.DataFrame(
+            {
+                "term": term_names,
+                "type": ["control" if t in terms else "competency" for t in term_names],
+                "df": [d for _, d in g],
+                "gvif": [v for v, _ in g],
+                "gvif_adj": [v ** (1 / (2 * d)) for v, d in g],
+            }
+        )
+
+    summary = {
+        "n": n,
+        "k_controls": len(ctrl_cols),
+        "k_competencies": len(comp),
+        "r2_controls": float(m1.rsquared) if ctrl_cols else 0.0,
+        "adj_r2_controls": float(m1.rsquared_adj) if ctrl_cols else 0.0,
+        "r2_full": float(m2.rsquared),
+        "adj_r2_full": float(m2.rsquared_adj),
+        "delta_r2": float(m2.rsquared - (m1.rsquared if ctrl_cols else 0.0)),
+        "f_change": float(f_change),
+        "df1": int(round(df1)),
+        "df2": int(round(m2.df_resid)),
+        "p_delta": float(p_delta),
+        "f_change_hc3": float(np.squeeze(wt.fvalue)),
+        "p_delta_hc3": float(np.squeeze(wt.pvalue)),
+        "f_full": float(m2.fvalue),
+        "f_full_df1": int(round(m2.df_model)),
+        "f_full_df2": int(round(m2.df_resid)),
+        "p_full": float(m2.f_pvalue),
+    }
+    return {
+        "summary": summary,
+        "coefficients": coefs,
+        "vif": vif,
+        "sample": idx,
+        "design": X,
+        "control_columns": ctrl_cols,
+    }

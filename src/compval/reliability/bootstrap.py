@@ -1,0 +1,265 @@
+"""Seeded percentile bootstrap intervals of alpha, omega total and omega hierarchical."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from ..resampling import pairwise_moments, resample_counts
+from .alpha import alpha_of_array
+from .matrices import check_missing, listwise_rows, no_variance, pairwise_cor, prepare_items, stacked_cor, stacked_cov
+from .omegas import omega_from_correlations, omega_of_array, schmid_leiman
+
+__all__ = ["BootstrapCI", "bootstrap_ci"]
+
+
+@dataclass(frozen=True)
+class BootstrapCI:
+    """Percentile bootstrap interval of a statistic.
+
+    Attributes
+    ----------
+    estimate : float
+        The statistic on the full data.
+    lower, upper : float
+        Percentile interval (R's default ``quantile`` type 7 of the replicates).
+    B : int
+        Number of resamples; ``n_failed`` of them gave no value (NaN / error) and are ignored.
+    level : float
+    values : ndarray
+        The ``B`` replicates in resample order (NaN = failed).
+    """
+
+    estimate: float
+    lower: float
+    upper: float
+    B: int
+    n_failed: int
+    level: float
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+# Newton's method for the one-factor minres solution: stop when no loading moves by more than this.
+_NEWTON_TOL = 1e-10
+_NEWTON_MAXIT = 50
+_BOOT_ERRORS = (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError)
+
+
+def _boot_no_variance(arr: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`no_variance` of every resample (resamples x items): fewer than two answers or one value only."""
+    present = w > 0
+    bad = np.zeros((w.shape[0], arr.shape[1]), dtype=bool)
+    for j in range(arr.shape[1]):
+        mj = ~np.isnan(arr[:, j])
+        v, pj = arr[mj, j], present[:, mj]
+        lo = np.where(pj, v, np.inf).min(axis=1, initial=np.inf)
+        hi = np.where(pj, v, -np.inf).max(axis=1, initial=-np.inf)
+        bad[:, j] = (w[:, mj].sum(axis=1) < 2) | (lo == hi)
+    return bad
+
+
+def _one_factor_minres(r: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-factor minres loadings of a batch of correlation matrices by Newton's method (warm start).
+
+    Minres with one factor minimises the off-diagonal residuals ``F(l) = sum_{i != j} (r_ij - l_i l_j)^2``
+    (Harman & Jones 1966; at psych's optimum the uniquenesses are ``1 - l^2``). Newton's method on ``l`` with
+    gradient ``-4 sum_{j != k} e_kj l_j`` and Hessian ``4 (sum_{j != k} l_j^2)`` on the diagonal and
+    ``4 (l_k l_l - e_kl)`` off it (``e`` = residuals), started at ``start`` (the full-sample loadings),
+    converges in a few steps for all resamples at once. Returns (loadings reflected to a positive sum,
+    ok): ``ok`` is False where the steps did not settle below 1e-10, the Hessian is not positive definite (no
+    minimum) or a uniqueness falls below psych's lower bound 0.005 (a Heywood case) -- those resamples are
+    refitted by psych's path (:func:`omega_from_correlations`).
+    """
+    b, p, _ = r.shape
+    d = np.arange(p)
+    start = np.asarray(start, dtype=float)
+    lam = np.broadcast_to(start, (b, p)).copy()
+    ok = np.all(np.isfinite(r), axis=(1, 2))
+    # resamples without a correlation matrix: a matrix whose solution is the start (no step; not used)
+    r0 = np.outer(start, start)
+    r0[d, d] = 1.0
+    r = np.where(ok[:, None, None], r, r0)
+    step_max = np.full(b, np.inf)
+    h = np.zeros((b, p, p))
+    for _ in range(_NEWTON_MAXIT):
+        e = r - lam[:, :, None] * lam[:, None, :]
+        e[:, d, d] = 0.0
+        grad = -4.0 * np.einsum("bkj,bj->bk", e, lam)
+        h = 4.0 * (lam[:, :, None] * lam[:, None, :] - e)
+        h[:, d, d] = 4.0 * ((lam**2).sum(axis=1, keepdims=True) - lam**2)
+        try:
+            step = np.linalg.solve(h, grad[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            return lam, np.zeros(b, dtype=bool)
+        lam = lam - step
+        step_max = np.abs(step).max(axis=1)
+        if not (step_max[ok] > _NEWTON_TOL).any():
+            break
+    with np.errstate(invalid="ignore"):
+        pd_ = np.linalg.eigvalsh(h)[:, 0] > 0
+    lam = lam * np.where(lam.sum(axis=1) < 0, -1.0, 1.0)[:, None]
+    ok &= (step_max <= _NEWTON_TOL) & pd_ & np.all(1.0 - lam**2 >= 0.005, axis=1)
+    return lam, ok
+
+
+def _omega_total_one_factor(r: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """``omega_total`` of :func:`omega_from_correlations` (nfactors = 1) from batched correlations and loadings."""
+    key = np.where(lam < 0, -1.0, 1.0)
+    vt = (r * key[:, :, None] * key[:, None, :]).sum(axis=(1, 2))
+    uniq = (np.diagonal(r, axis1=1, axis2=2) - lam**2).sum(axis=1)
+    return (vt - uniq) / vt
+
+
+def _boot_values(
+    arr: np.ndarray, stat: str, B: int, rng: np.random.Generator, missing: str, nfactors: int
+) -> np.ndarray:
+    """Bootstrap replicates of "alpha", "omega_total" or "omega_hierarchical" without copying rows.
+
+    The resamples are those of the row-by-row loop (:func:`compval.resampling.resample_counts`); covariances
+    and correlations come from batched weighted moments (:func:`compval.resampling.pairwise_moments`), so
+    alpha is the same number as on the resampled rows (to rounding). Omega total with one factor solves all
+    resamples of a batch at once (:func:`_one_factor_minres`, started at the full-sample solution) -- the
+    same minimum psych's L-BFGS-B approaches, to its stopping tolerance -- and falls back to psych's path
+    per resample where that fails; omega hierarchical runs psych's Schmid-Leiman path per resample.
+    Listwise deletion gives rows with a missing answer no weight. Failed resamples are NaN.
+    """
+    if missing == "listwise":
+        arr = np.where(np.isnan(arr).any(axis=1)[:, None], np.nan, arr)
+    p = arr.shape[1]
+    if stat == "alpha" and p < 2:
+        raise ValueError("alpha needs at least two items")
+    if stat != "alpha" and p < 3:
+        raise ValueError("omega needs at least 3 items")
+    start = None
+    if stat == "omega_total" and nfactors == 1:
+        start = schmid_leiman(pairwise_cor(listwise_rows(arr, missing)), 1)["g"]
+    vals = []
+    for w in resample_counts(rng, arr.shape[0], B):
+        moments = pairwise_moments(arr, w)
+        if stat == "alpha":
+            c = stacked_cov(*moments[:3])
+            k = c.shape[1]
+            vals.append((1.0 - np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2))) * (k / (k - 1)))
+            continue
+        r = stacked_cor(*moments)
+        out = np.full(w.shape[0], np.nan)
+        valid = ~_boot_no_variance(arr, w).any(axis=1)
+        todo = valid.copy()
+        if start is not None:
+            lam, ok = _one_factor_minres(r, start)
+            done = valid & ok
+            out[done] = _omega_total_one_factor(r[done], lam[done])
+            todo &= ~ok
+        key = "omega_total" if stat == "omega_total" else "omega_h"
+        for b in np.flatnonzero(todo):
+            try:
+                out[b] = omega_from_correlations(r[b], nfactors)[key]
+            except _BOOT_ERRORS:
+                out[b] = np.nan
+        vals.append(out)
+    return np.concatenate(vals)
+
+
+def _stat_function(stat, missing: str, nfactors: int, columns) -> Callable[[np.ndarray], float]:
+    """Statistic on a float array (resampled rows)."""
+    if callable(stat):
+        return lambda arr: float(stat(pd.DataFrame(arr, columns=columns)))
+    if stat == "alpha":
+        return lambda arr: alpha_of_array(arr, missing, full=False)
+    if stat == "alpha_std":
+        return lambda arr: alpha_of_array(arr, missing).alpha_std
+    if stat == "omega_total":
+        return lambda arr: float(omega_of_array(arr, nfactors, missing)["omega_total"])
+    if stat == "omega_hierarchical":
+        return lambda arr: float(omega_of_array(arr, nfactors, missing)["omega_h"])
+    raise ValueError(f"unknown statistic {stat!r}")
+
+
+def bootstrap_ci(
+    items: pd.DataFrame,
+    stat: str | Callable[[pd.DataFrame], float] = "alpha",
+    B: int = 1000,
+    seed: int | np.random.Generator | None = 0,
+    *,
+    level: float = 0.95,
+    missing: str = "pairwise",
+    nfactors: int = 1,
+) -> BootstrapCI:
+    """Seeded nonparametric percentile bootstrap CI (Efron & Tibshirani 1993) for a reliability statistic.
+
+    Rows (respondents) are resampled with replacement B times with ``numpy.random.default_rng(seed)``;
+    the statistic is recomputed with the same missing-data policy. Comparable to the percentile
+    intervals of ``psych::alpha(x, n.iter = B)$boot.ci`` (psych resamples the same way; random streams
+    differ from R's, so only the distribution, not the digits, is comparable).
+
+    Parameters
+    ----------
+    items : DataFrame
+    stat : {"alpha", "alpha_std", "omega_total", "omega_hierarchical"} or callable
+        A callable receives a resampled DataFrame and returns a float.
+    B : int
+        Number of bootstrap resamples.
+    seed : int or Generator
+        Seed for :func:`numpy.random.default_rng` (or a Generator).
+    level : float
+        Interval coverage.
+    missing : {"pairwise", "listwise"}
+    nfactors : int
+        Group factors for the omega statistics (default 1, as the pipeline).
+
+    Notes
+    -----
+    Resamples on which the statistic fails (e.g. an item without variance) are counted in
+    ``n_failed`` and ignored. BLAS is limited to one thread while the loop runs (``threadpoolctl``;
+    restored afterwards): the many tiny matrix problems are otherwise slowed down severely by
+    thread contention.
+
+    The named statistics do not copy rows: resample b is still ``rng.integers(0, n, size=n)``, but as row
+    counts, and the covariance / correlation matrices of a batch of resamples are one matrix product of the
+    counts with per-row cross-products (:func:`_boot_values`). Alpha and omega hierarchical are then the numbers
+    of the resampled rows (to rounding); omega total with one factor is solved for all resamples at once by
+    Newton's method on the minres loadings, started at the full-sample solution, which reaches the minimum
+    that psych's L-BFGS-B approaches (replicates agree to its stopping tolerance, about 1e-6; psych's path is
+    used for a resample where Newton's method does not settle).
+
+    In R: ``psych::alpha(x, n.iter = 1000)$boot.ci`` (alpha) and ``psych::omega(x, nfactors, n.iter = 200)``
+    (omega), with R's random numbers.
+    """
+    check_missing(missing)
+    x = prepare_items(items, "pairwise")
+    if not callable(stat):  # as cronbach_alpha: items without variance are left out
+        x = x.loc[:, ~no_variance(listwise_rows(x.to_numpy(), missing))]
+    fun = _stat_function(stat, missing, nfactors, x.columns)
+    arr = x.to_numpy()
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n = arr.shape[0]
+    vals = np.full(B, np.nan)
+    # Many small matrix problems: multi-threaded BLAS only adds overhead (and contention), so it is
+    # limited to one thread for the duration of the loop (restored afterwards); also keeps the batched
+    # sums independent of the number of cores.
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        est = float(fun(arr))
+        if stat in ("alpha", "omega_total", "omega_hierarchical") and B > 0:
+            vals = _boot_values(arr, stat, B, rng, missing, nfactors)
+        else:
+            for b in range(B):
+                idx = rng.integers(0, n, size=n)
+                try:
+                    vals[b] = fun(arr[idx])
+                except _BOOT_ERRORS:
+                    vals[b] = np.nan
+    ok = vals[np.isfinite(vals)]
+    q = (1.0 - level) / 2.0
+    if ok.size:
+        lo, hi = np.quantile(ok, [q, 1.0 - q])
+    else:
+        lo = hi = np.nan
+    return BootstrapCI(
+        estimate=est, lower=float(lo), upper=float(hi), B=int(B), n_failed=int(B - ok.size), level=level, values=vals
+    )

@@ -1,0 +1,109 @@
+"""Item data for the reliability statistics: the missing-data policy, items without variance and the
+pairwise-complete covariance and correlation matrices of R's ``cov``/``cor(x, use = "pairwise")``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MISSING_POLICIES",
+    "check_missing",
+    "prepare_items",
+    "no_variance",
+    "listwise_rows",
+    "cov2cor",
+    "stacked_cov",
+    "stacked_cor",
+    "pairwise_cov",
+    "pairwise_cor",
+]
+
+MISSING_POLICIES = ("pairwise", "listwise")
+
+
+def check_missing(missing: str) -> None:
+    """Raise ``ValueError`` unless ``missing`` is one of :data:`MISSING_POLICIES`."""
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
+
+
+def prepare_items(items: pd.DataFrame, missing: str) -> pd.DataFrame:
+    """Float copy of ``items``; listwise deletion when asked."""
+    check_missing(missing)
+    if not isinstance(items, pd.DataFrame):
+        items = pd.DataFrame(items)
+    if all(pd.api.types.is_numeric_dtype(t) for t in items.dtypes):
+        x = items.astype(float)
+    else:
+        x = items.apply(pd.to_numeric, errors="coerce").astype(float)
+    if missing == "listwise":
+        x = x.dropna(how="any")
+    return x
+
+
+def no_variance(arr: np.ndarray) -> np.ndarray:
+    """Items with fewer than two answers or a zero standard deviation (psych drops these in alpha)."""
+    m = ~np.isnan(arr)
+    cnt = m.sum(axis=0)
+    lo = np.where(m, arr, np.inf).min(axis=0)
+    hi = np.where(m, arr, -np.inf).max(axis=0)
+    return (cnt < 2) | (lo == hi)
+
+
+def listwise_rows(arr: np.ndarray, missing: str) -> np.ndarray:
+    """The rows of ``arr`` without a missing value when ``missing`` is "listwise", else ``arr`` itself."""
+    return arr[~np.isnan(arr).any(axis=1)] if missing == "listwise" else arr
+
+
+def cov2cor(c: np.ndarray) -> np.ndarray:
+    """R's ``cov2cor``: the correlation matrix of a covariance matrix (unit diagonal)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = 1.0 / np.sqrt(np.diag(c))
+        out = c * d[:, None] * d[None, :]
+    np.fill_diagonal(out, 1.0)
+    return out
+
+
+def _pairwise_moments(arr: np.ndarray):
+    """Pairwise-complete sums on column-centred data: n_ij, sum_i|j, sum_j|i, cross, sumsq_i|j."""
+    m = (~np.isnan(arr)).astype(float)
+    cnt = m.sum(axis=0)
+    centre = np.where(m > 0, arr, 0.0).sum(axis=0) / np.maximum(cnt, 1.0)
+    y = np.where(m > 0, arr - centre, 0.0)
+    n = m.T @ m
+    s_i = y.T @ m  # [i, j]: sum of item i over rows where j is present
+    cross = y.T @ y
+    q_i = (y**2).T @ m
+    return n, s_i, cross, q_i
+
+
+def stacked_cov(n, s_i, cross) -> np.ndarray:
+    """Pairwise covariances from stacked pairwise sums (resamples x p x p; see ``resampling.pairwise_moments``)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = (cross - s_i * s_i.transpose(0, 2, 1) / n) / (n - 1.0)
+    c[n < 2] = np.nan
+    return c
+
+
+def stacked_cor(n, s_i, cross, q_i) -> np.ndarray:
+    """Pairwise correlations from stacked pairwise sums (resamples x p x p), unit diagonal where defined."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sxy = cross - s_i * s_i.transpose(0, 2, 1) / n
+        sxx = q_i - s_i**2 / n
+        r = sxy / np.sqrt(sxx * sxx.transpose(0, 2, 1))
+    r[n < 2] = np.nan
+    d = np.arange(r.shape[1])
+    r[:, d, d] = np.where(np.isnan(r[:, d, d]), np.nan, 1.0)
+    return r
+
+
+def pairwise_cov(arr: np.ndarray) -> np.ndarray:
+    """``cov(x, use = "pairwise")``: each pair over its complete rows, with the pair's own means."""
+    n, s_i, cross, _ = _pairwise_moments(arr)
+    return stacked_cov(n[None], s_i[None], cross[None])[0]
+
+
+def pairwise_cor(arr: np.ndarray) -> np.ndarray:
+    """``cor(x, use = "pairwise")``: Pearson r of each pair over its complete rows."""
+    return stacked_cor(*(m[None] for m in _pairwise_moments(arr)))[0]
