@@ -1,7 +1,7 @@
 """compval.careless against re-implementations of the R package careless 1.2.2 on psych::bfi.
 
 Reference: tests/reference/careless/make_reference.R (writes bfi_careless.csv and bfi_careless_meta.json).
-All indices are closed-form, so they are compared to 1e-8.
+All indices are closed form; they are compared with the named tolerance "careless_r" of tests/tolerances.py.
 """
 
 import json
@@ -13,9 +13,9 @@ import pytest
 from scipy import stats
 
 from compval import careless as cl
+from tolerances import check_close
 
 REF = Path(__file__).parent / "reference"
-TOL = 1e-8
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +33,9 @@ def bfi():
     return {"raw": raw, "scored": scored, "ref": ref, "meta": meta, "scales": scales}
 
 
-def assert_close(actual, expected, tol=TOL):
-    a = np.asarray(actual, dtype=float)
-    e = np.asarray(expected, dtype=float)
-    assert a.shape == e.shape
-    np.testing.assert_array_equal(np.isnan(a), np.isnan(e))  # same NA pattern as R
-    np.testing.assert_allclose(a[~np.isnan(a)], e[~np.isnan(e)], rtol=0, atol=tol)
+def assert_close(actual, expected):
+    """Against R: same NA pattern as R, values within the named tolerance "careless_r"."""
+    check_close(actual, expected, "careless_r")
 
 
 # ------------------------------------------------------------------------------------------------ vs R
@@ -191,8 +188,8 @@ def test_careless_indices_table(bfi):
         assert_close(ind[col], ref[rcol])
     assert (ind["n_items"] == 25).all()
     np.testing.assert_array_equal(ind["n_answered"], raw.notna().sum(axis=1))
-    assert_close(ind["seconds_per_item"], duration / raw.notna().sum(axis=1))
-    assert_close(ind["mahad_p"], stats.chi2.sf(ref["mahad_na"], 25), tol=1e-12)
+    np.testing.assert_allclose(ind["seconds_per_item"], duration / raw.notna().sum(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(ind["mahad_p"], stats.chi2.sf(ref["mahad_na"], 25), rtol=0, atol=1e-12)
 
 
 def test_seconds_per_item_counts_answered_items_only():

@@ -16,15 +16,16 @@ import pandas as pd
 import pytest
 
 from compval import criterion as C
+from tolerances import check_close
 
 HERE = Path(__file__).parent
 REF_DIR = HERE / "reference" / "criterion"
 DATA_DIR = HERE / "reference" / "data"
 
-TOL_COR = 1e-6  # r, rho, CIs, p
-TOL_REG = 1e-4  # R2, coefficients, HC3 SEs, F, p (the brief's tolerance; observed agreement ~1e-12)
-TOL_DOM = 1e-6
-TOL_KG = 1e-6
+# Named tolerances (tests/tolerances.py): "criterion_cor" (r, rho, CIs, t), "criterion_p" (every p-value, log
+# scale), "spearman_s", "criterion_regression" (R2, coefficients, SEs, F, VIF; relative), "dominance_weights",
+# "known_groups"; the latent regression against lavaan: "criterion_latent_lavaan" and "criterion_latent_lavaan_p".
+P_COLS = {"p", "p_fdr", "rho_p", "rho_p_fdr", "p_hc3", "p_delta", "p_delta_hc3", "p_full", "pvalue"}
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +89,10 @@ def _merge(py: pd.DataFrame, rows: list[dict], keys=("criterion", "competency"))
     return m
 
 
-def _assert_cols(m: pd.DataFrame, cols, tol):
+def _assert_cols(m: pd.DataFrame, cols, name: str):
+    """Python column c against R's c_R by the named tolerance; p-value columns on the log scale."""
     for c in cols:
-        np.testing.assert_allclose(m[c].astype(float), m[c + "_R"].astype(float), rtol=0, atol=tol, err_msg=c)
+        check_close(m[c], m[c + "_R"], "criterion_p" if c in P_COLS else name, c)
 
 
 COR_COLS = ["r", "ci_lower", "ci_upper", "t", "p", "p_fdr", "rho", "rho_ci_lower", "rho_ci_upper", "rho_p", "rho_p_fdr"]
@@ -101,15 +103,15 @@ def test_correlations_satact_match_cor_test(satact_result, ref):
     m = _merge(satact_result.correlations, ref["satact"]["correlations"])
     assert (m["n"] == m["n_R"]).all()
     assert m.set_index("competency").loc["SATQ", "n"] == 687  # pairwise complete (13 SATQ missing)
-    _assert_cols(m, COR_COLS, TOL_COR)
-    np.testing.assert_allclose(m["rho_S"], m["rho_S_R"], rtol=1e-10)
+    _assert_cols(m, COR_COLS, "criterion_cor")
+    check_close(m["rho_S"], m["rho_S_R"], "spearman_s")
 
 
 def test_correlations_bfi_family_fdr_log_and_missing(bfi_result, ref):
     cors = bfi_result.correlations
     m = _merge(cors, ref["bfi"]["correlations"])
     assert (m["n"] == m["n_R"]).all()
-    _assert_cols(m, COR_COLS, TOL_COR)
+    _assert_cols(m, COR_COLS, "criterion_cor")
     # the BH family is all 10 criterion x competency pairs (not per criterion)
     np.testing.assert_allclose(cors["p_fdr"], C.bh_adjust(cors["p"]), atol=0)
     per_crit = cors.groupby("criterion")["p"].transform(lambda p: C.bh_adjust(p))
@@ -127,7 +129,7 @@ def test_spearman_pvalue_exact_paths_without_ties(ref):
     for key, data in (("correlations", nt), ("correlations_n8", nt.iloc[:8])):
         py = C.correlate(data[["x1", "x2"]], data[["y"]])
         m = _merge(py, ref["noties"][key])
-        _assert_cols(m, COR_COLS, TOL_COR)
+        _assert_cols(m, COR_COLS, "criterion_cor")
     # the exact and t-approximation p-values really differ at n = 8, so the exact path is exercised
     rho = ref["noties"]["correlations_n8"][1]["rho"]
     assert abs(C.spearman_pvalue(rho, 8, ties=True)[1] - C.spearman_pvalue(rho, 8, ties=False)[1]) > 1e-3
@@ -142,7 +144,7 @@ def test_bh_adjust_matches_p_adjust_and_keeps_nan():
 
 def test_attenuation_correction(satact_result, ref):
     m = _merge(satact_result.correlations, ref["satact"]["attenuation"])
-    _assert_cols(m, ["r_corrected", "ci_lower_corrected", "ci_upper_corrected"], TOL_COR)
+    _assert_cols(m, ["r_corrected", "ci_lower_corrected", "ci_upper_corrected"], "criterion_cor")
     act = satact_result.correlations.set_index("competency").loc["ACT"]
     assert act["r_corrected"] == pytest.approx(act["r"] / math.sqrt(0.9 * 0.8), abs=1e-15)
 
@@ -205,20 +207,20 @@ def _r_term(term: str) -> str:
 def _check_regression(result, rref: dict, crit: str):
     s = result.regression.set_index("criterion").loc[crit]
     for k in SUMMARY_KEYS:
-        assert s[k] == pytest.approx(rref["summary"][k], abs=TOL_REG), k
+        check_close(s[k], rref["summary"][k], "criterion_p" if k in P_COLS else "criterion_regression", k)
     co = result.coefficients[result.coefficients.criterion == crit].copy()
     co["term"] = co["term"].map(_r_term)
     rc = pd.DataFrame(rref["coefficients"])
     assert co["term"].tolist() == rc["term"].tolist()
     for c in COEF_COLS:
-        np.testing.assert_allclose(co[c].to_numpy(float), rc[c].to_numpy(float), rtol=0, atol=TOL_REG, err_msg=c)
+        check_close(co[c], rc[c], "criterion_p" if c in P_COLS else "criterion_regression", c)
     if rref["vif"] is not None:
         v = result.vif[result.vif.criterion == crit]
         rv = pd.DataFrame(rref["vif"])
         assert v["term"].tolist() == rv["term"].tolist()
         assert v["df"].tolist() == rv["df"].astype(int).tolist()
         for c in ("gvif", "gvif_adj"):
-            np.testing.assert_allclose(v[c].to_numpy(float), rv[c].to_numpy(float), rtol=0, atol=TOL_REG)
+            check_close(v[c], rv[c], "criterion_regression", c)
 
 
 def test_regression_satact_numeric_and_factor_controls(satact_result, ref):
@@ -282,9 +284,9 @@ def test_dominance_weights_match_all_subsets_in_R(satact_result, bfi_result, ref
         dom = res.dominance[res.dominance.criterion == crit].set_index("competency")
         want = rr[crit]["dominance"]["weights"]
         for k, w in want.items():
-            assert dom.loc[k, "weight"] == pytest.approx(w, abs=TOL_DOM), (crit, k)
+            check_close(dom.loc[k, "weight"], w, "dominance_weights", f"{crit} {k}")
         # general dominance weights sum to the R2 of the competency-only model
-        assert dom["weight"].sum() == pytest.approx(rr[crit]["dominance"]["r2_full"], abs=1e-10)
+        check_close(dom["weight"].sum(), rr[crit]["dominance"]["r2_full"], "dominance_weights", "sum")
         assert dom["standardized"].sum() == pytest.approx(1.0, abs=1e-12)
         assert not dom["controls_partialled"].any()
 
@@ -295,16 +297,16 @@ def test_dominance_with_controls_partialled(satact, ref):
     dom = res.dominance.set_index("competency")
     rr = ref["satact"]["regression"]["education"]["dominance_with_controls"]
     for k, w in rr["weights"].items():
-        assert dom.loc[k, "weight"] == pytest.approx(w, abs=TOL_DOM)
-    assert dom["r2_total"].iloc[0] == pytest.approx(rr["r2_full"] - rr["r2_controls"], abs=1e-10)
-    assert dom["r2_base"].iloc[0] == pytest.approx(rr["r2_controls"], abs=1e-10)
+        check_close(dom.loc[k, "weight"], w, "dominance_weights", k)
+    check_close(dom["r2_total"].iloc[0], rr["r2_full"] - rr["r2_controls"], "dominance_weights", "r2_total")
+    check_close(dom["r2_base"].iloc[0], rr["r2_controls"], "dominance_weights", "r2_base")
     assert dom["controls_partialled"].all()
 
 
 def test_general_dominance_from_R_all_subsets(ref):
     d = ref["satact"]["regression"]["education"]["dominance"]
     w = C.general_dominance(np.array(d["all_subsets_r2"]), 3)
-    np.testing.assert_allclose(w, [d["weights"][k] for k in ("ACT", "SATV", "SATQ")], atol=1e-12)
+    check_close(w, [d["weights"][k] for k in ("ACT", "SATV", "SATQ")], "dominance_weights")
 
 
 def test_dominance_bootstrap_is_seeded(satact):
@@ -374,7 +376,7 @@ def test_known_groups_match_t_test_and_proc(which, satact_result, bfi_result, re
     res = satact_result if which == "satact" else bfi_result
     m = _merge(res.known_groups, ref[which]["known_groups"])
     assert (m["n_top"] == m["n_top_R"]).all() and (m["n_rest"] == m["n_rest_R"]).all()
-    _assert_cols(m, KG_COLS, TOL_KG)
+    _assert_cols(m, KG_COLS, "known_groups")
     # AUC is the Mann-Whitney U / (n1 n0)
     np.testing.assert_allclose(m["auc"], m["auc_mw"], atol=1e-12)
 
@@ -394,14 +396,11 @@ def test_summary_dict_shape_and_json(satact_result, ref):
     assert set(s) == {"education", "regression", "dominance", "missing"}
     assert set(s["education"]) == {"ACT", "SATV", "SATQ"}
     assert set(s["education"]["ACT"]) == {"r", "ci_lower", "ci_upper", "p", "p_fdr", "rho"}
-    assert s["education"]["ACT"]["r"] == pytest.approx(ref["satact"]["correlations"][0]["r"], abs=TOL_COR)
+    check_close(s["education"]["ACT"]["r"], ref["satact"]["correlations"][0]["r"], "criterion_cor")
     assert set(s["regression"]["education"]) == {"r2_controls", "r2_full", "delta_r2", "p_delta"}
-    assert s["regression"]["education"]["p_delta"] == pytest.approx(
-        ref["satact"]["regression"]["education"]["summary"]["p_delta"], abs=TOL_REG
-    )
-    assert s["dominance"]["education"]["ACT"] == pytest.approx(
-        ref["satact"]["regression"]["education"]["dominance"]["weights"]["ACT"], abs=TOL_DOM
-    )
+    rr = ref["satact"]["regression"]["education"]
+    check_close(s["regression"]["education"]["p_delta"], rr["summary"]["p_delta"], "criterion_p")
+    check_close(s["dominance"]["education"]["ACT"], rr["dominance"]["weights"]["ACT"], "dominance_weights")
     assert s["missing"]["education"] == {"n_missing": 0, "n_valid": 700}
 
 
@@ -454,8 +453,8 @@ def test_control_design_treatment_coding_first_level_reference():
 # ---------------------------------------------------------------------------- latent regression (SEM)
 # Reference: tests/reference/criterion/make_latent_reference.R -> latent_reference.json (lavaan::sem 0.6.14 with
 # the syntax latent_regression_syntax() builds). Observed agreement: ~1e-5 for FIML estimates (optimizer stopping
-# rules; chi-square agrees to 2e-6), ~1e-7 under MLR/listwise; fit indices ~1e-8.
-TOL_LATENT = 1e-3
+# rules; chi-square agrees to 2e-6), ~1e-7 under MLR/listwise; fit indices ~1e-8. Named tolerances
+# "criterion_latent_lavaan" (estimates, SEs, z, CIs, R2, fit indices) and "criterion_latent_lavaan_p" (p-values).
 BFI_REVERSED = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 HS_FACTORS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
 LATENT_FIT = {
@@ -520,14 +519,16 @@ def _assert_latent(table: pd.DataFrame, ref: dict, term_map: dict | None = None)
             ("ci_upper", "ci_upper"),
             ("std_all", "std_all"),
         ]:
-            np.testing.assert_allclose(
-                sub[py].to_numpy(float), reg[rr].to_numpy(float), rtol=0, atol=TOL_LATENT, err_msg=f"{cr} {py}"
-            )
-        assert abs(sub["r2"].iloc[0] - r["r2"]) < TOL_LATENT
+            name = "criterion_latent_lavaan_p" if py == "p" else "criterion_latent_lavaan"
+            check_close(sub[py], reg[rr], name, f"{cr} {py}")
+        check_close(sub["r2"].iloc[0], r["r2"], "criterion_latent_lavaan", f"{cr} r2")
         for key, val in r["fit"].items():
             col = LATENT_FIT[key]
-            tol = 0 if key in ("df", "ntotal") else TOL_LATENT
-            assert abs(sub[col].iloc[0] - val) <= tol, f"{cr} {key}: {sub[col].iloc[0]} vs lavaan {val}"
+            if key in ("df", "ntotal"):
+                assert sub[col].iloc[0] == val, f"{cr} {key}: {sub[col].iloc[0]} vs lavaan {val}"
+            else:
+                name = "criterion_latent_lavaan_p" if key in P_COLS else "criterion_latent_lavaan"
+                check_close(sub[col].iloc[0], val, name, f"{cr} {key}")
         assert bool(sub["converged"].iloc[0]) is r["converged"] is True
         assert (sub["status"] == "ok").all()
 
@@ -589,8 +590,8 @@ def test_latent_summary_and_unestimable_criterion(hs, latent_hs, latent_ref):
         zip(latent_ref["hs_mlr"]["grade"]["regression"]["rhs"], latent_ref["hs_mlr"]["grade"]["regression"]["std_all"])
     )
     for k, v in g["betas"].items():
-        assert abs(v - ref_std[k]) < TOL_LATENT
-    assert abs(g["r2"] - latent_ref["hs_mlr"]["grade"]["r2"]) < TOL_LATENT
+        check_close(v, ref_std[k], "criterion_latent_lavaan", k)
+    check_close(g["r2"], latent_ref["hs_mlr"]["grade"]["r2"], "criterion_latent_lavaan", "r2")
     assert set(g["fit"]) == {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"} and g["status"] == "ok"
     json.dumps(summ)  # JSON-ready
     # a criterion without values is reported, not raised, and gets missing estimates

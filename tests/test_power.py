@@ -143,7 +143,8 @@ def test_simsem_definitions_match_r():
 def test_power_rises_with_n_coverage_and_recovery_as_lavaan(cb):
     """A small grid: power to reject the one-factor rival rises with N; coverage of the correctly specified model
     is within Monte Carlo error of .95; mean estimates recover the population values; power and coverage agree
-    with a simsem-style lavaan loop on the same design (lavaan_loop.csv) within the two Monte Carlo errors."""
+    with a simsem-style lavaan loop on the same design (lavaan_loop.csv) within the two Monte Carlo errors, and so
+    do each parameter's mean estimate, spread and coverage (lavaan_params.csv)."""
     pop = power.population_from_config(cb, settings())
     models = power.power_models(cb, ["one_factor"])
     truth = power.population_values(pop, models["hypothesized"], estimator="ML", std_lv=True)
@@ -166,6 +167,17 @@ def test_power_rises_with_n_coverage_and_recovery_as_lavaan(cb):
         assert abs(cov_py - lav.loc[n, "mean_coverage"]) < 3 * math.hypot(
             mc, math.sqrt(0.95 * 0.05 / lav.loc[n, "replications"])
         )
+    lav_par = pd.read_csv(HERE / "lavaan_params.csv").set_index(["n", "parameter"])
+    ours = par.set_index(["n", "parameter"]).loc[lav_par.index]
+    R_lav = lav.loc[lav_par.index.get_level_values("n"), "replications"].to_numpy()
+    # Monte Carlo errors of two independent simulations: the mean estimate (sd / sqrt(R)), the spread (sd of an
+    # sd ~ sd / sqrt(2 (R - 1))) and the coverage (binomial)
+    se_mean = np.hypot(ours["sd_est"] / math.sqrt(R), lav_par["sd_est"] / np.sqrt(R_lav))
+    se_sd = np.hypot(ours["sd_est"] / math.sqrt(2 * (R - 1)), lav_par["sd_est"] / np.sqrt(2 * (R_lav - 1)))
+    se_cov = np.hypot(mc, np.sqrt(0.95 * 0.05 / R_lav))
+    assert (np.abs(ours["mean_est"] - lav_par["mean_est"]) < 3 * se_mean).all()
+    assert (np.abs(ours["sd_est"] - lav_par["sd_est"]) < 3 * se_sd).all()
+    assert (np.abs(ours["coverage"] - lav_par["coverage"]) < 3 * se_cov).all()
     assert (tabs["convergence"]["not_converged"] == 0).all()
 
 

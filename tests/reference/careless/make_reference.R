@@ -8,6 +8,7 @@
 # NA results (resample_na = TRUE) is not used (resample_na = FALSE is what we reproduce, so the reference is
 # deterministic). mahad() calls psych::outlier() exactly as careless does (bad = 0, na.rm = TRUE).
 suppressPackageStartupMessages({library(psych); library(jsonlite)})
+stopifnot(packageVersion("psych") == "2.2.9", packageVersion("jsonlite") == "1.8.4")
 out <- "tests/reference/careless"
 
 # ---------------------------------------------------------------- careless 1.2.2 re-implementations

@@ -16,3 +16,5 @@ idx <- lavInspect(fit, "case.idx")
 items <- c(paste0("A", 1:5), paste0("C", 1:5), paste0("E", 1:5))
 d <- data.frame(row = idx, n_missing = rowSums(is.na(bfi[idx, items])), fs)[1:400, ]
 write.csv(d, file.path(out, "bfi3_fiml_fscores.csv"), row.names = FALSE)
+# (make_reference.R writes sessionInfo.txt in this folder)
+writeLines(capture.output(sessionInfo()), file.path(out, "sessionInfo_fiml_scores.txt"))

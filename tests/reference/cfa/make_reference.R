@@ -10,7 +10,7 @@
 #   <name>_implied.csv model-implied covariance matrix (group 1)
 #   <name>_corlv.csv   model-implied latent correlations, lavInspect(fit, "cor.lv") (group 1)
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
-stopifnot(packageVersion("lavaan") == "0.6.14")
+stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("jsonlite") == "1.8.4")
 out <- "tests/reference/cfa"
 dat <- "tests/reference/data"
 

@@ -16,6 +16,7 @@
 #              ageyr and grade (1 missing), control school as a treatment dummy (Grant-White = reference,
 #              column school_T.Pasteur_); estimator MLR, missing = "listwise".
 suppressPackageStartupMessages({ library(lavaan); library(jsonlite) })
+stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("jsonlite") == "1.8.4")
 out_dir <- "tests/reference/criterion"
 data_dir <- "tests/reference/data"
 
@@ -68,3 +69,5 @@ out <- list(
 )
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, dataframe = "columns", pretty = TRUE),
            file.path(out_dir, "latent_reference.json"))
+# (make_reference.R writes sessionInfo.txt in this folder)
+writeLines(capture.output(sessionInfo()), file.path(out_dir, "sessionInfo_latent.txt"))

@@ -17,6 +17,8 @@
 suppressPackageStartupMessages({
   library(sandwich); library(lmtest); library(car); library(pROC); library(jsonlite)
 })
+stopifnot(packageVersion("sandwich") == "3.0.2", packageVersion("lmtest") == "0.9.40",
+          packageVersion("car") == "3.1.1", packageVersion("pROC") == "1.18.0", packageVersion("jsonlite") == "1.8.4")
 out_dir <- "tests/reference/criterion"
 data_dir <- "tests/reference/data"
 
@@ -227,3 +229,4 @@ ref$noties <- list(
 
 write_json(ref, file.path(out_dir, "reference.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE,
            dataframe = "rows", na = "null")
+writeLines(capture.output(sessionInfo()), file.path(out_dir, "sessionInfo.txt"))

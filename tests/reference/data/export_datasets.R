@@ -2,6 +2,7 @@
 # exactly the rows R analysed. Run from the repository root:  Rscript tests/reference/data/export_datasets.R
 # R 4.2.2, psych 2.2.9, lavaan 0.6.14 (Debian bookworm packages).
 suppressPackageStartupMessages({library(psych); library(lavaan)})
+stopifnot(packageVersion("psych") == "2.2.9", packageVersion("lavaan") == "0.6.14")
 out <- "tests/reference/data"
 # psych::bfi: 2800 respondents, 25 six-point items (5 reverse-keyed), with missing values, plus gender,
 # education, age.

@@ -37,7 +37,8 @@ suppressPackageStartupMessages({
   library(psych); library(GPArotation); library(lavaan); library(semTools); library(jsonlite)
 })
 stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("semTools") == "0.5.6",
-          packageVersion("psych") == "2.2.9")
+          packageVersion("psych") == "2.2.9", packageVersion("GPArotation") == "2022.10.2",
+          packageVersion("jsonlite") == "1.8.4")
 out <- "tests/reference/demo"
 # Parts: `Rscript make_reference.R` runs everything; `... --cfa NAME ...` refits only the named CFA models (and,
 # for hypothesized, the semTools values); `... --criterion` only the criterion part (the FIML fits take minutes);

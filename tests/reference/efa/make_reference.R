@@ -20,6 +20,7 @@
 # minres solution and the 0/1 key matrix of the hypothesised groups; polychoric() rho/tau for up to 10 items
 # when the items are integer-valued.
 suppressPackageStartupMessages({library(psych); library(GPArotation); library(jsonlite)})
+stopifnot(packageVersion("psych") == "2.2.9", packageVersion("GPArotation") == "2022.10.2", packageVersion("jsonlite") == "1.8.4")
 
 mat_list <- function(m) {
   m <- as.matrix(unclass(m))

@@ -10,6 +10,7 @@
 # (Little & Rubin 2002, sec. 11.2) run to a tight tolerance; the EM estimates are cross-checked against lavaan's
 # saturated-model FIML estimates (lavCor(missing = "ml")).
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
+stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("jsonlite") == "1.8.4")
 out <- "tests/reference/missingness"
 
 em_mvn <- function(x, tol = 1e-11, max_iter = 10000) {

@@ -16,7 +16,8 @@
 #   <name>_semtools.json compRelSEM / AVE          (bfi_ac_lw, bfi_ac_pw, bfi5_lw)
 # plus lrt.csv (lavTestLRT) and sessionInfo.txt.
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
-stopifnot(packageVersion("lavaan") == "0.6.14")
+stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("jsonlite") == "1.8.4",
+          packageVersion("semTools") == "0.5.6")
 out <- "tests/reference/ordinal"
 dat <- "tests/reference/data"
 

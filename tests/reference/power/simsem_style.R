@@ -9,6 +9,7 @@
 #
 #   Rscript tests/reference/power/simsem_style.R [replications per N = 500] [output dir = this folder] [N list]
 suppressPackageStartupMessages(library(lavaan))
+stopifnot(packageVersion("lavaan") == "0.6.14")
 args <- commandArgs(trailingOnly = TRUE)
 here <- tryCatch(dirname(normalizePath(sub("--file=", "", grep("--file=", commandArgs(), value = TRUE)))),
                  error = function(e) ".")

@@ -23,6 +23,7 @@
 #   omega_sl.csv     Schmid-Leiman g loadings and h2 of the multi-factor omega runs
 #   sessionInfo.txt
 suppressPackageStartupMessages({library(psych); library(GPArotation); library(jsonlite)})
+stopifnot(packageVersion("psych") == "2.2.9", packageVersion("GPArotation") == "2022.10.2", packageVersion("jsonlite") == "1.8.4")
 
 args <- commandArgs(trailingOnly = TRUE)
 opt <- list(data = NULL, groups = NULL, out = "tests/reference/reliability", reverse = NULL,

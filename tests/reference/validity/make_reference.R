@@ -13,7 +13,8 @@
 #   <case>_values.json   nobs, cov.lv, cor.lv, compRelSEM / AVE variants, AVE by indicator name,
 #                        Fisher-z CIs of the latent correlations (psych::r.con), htmt variants
 suppressPackageStartupMessages({library(lavaan); library(semTools); library(psych); library(jsonlite)})
-stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("semTools") == "0.5.6")
+stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("semTools") == "0.5.6",
+          packageVersion("psych") == "2.2.9", packageVersion("jsonlite") == "1.8.4")
 out <- "tests/reference/validity"
 dat <- "tests/reference/data"
 
