@@ -32,6 +32,9 @@ PARAM_COLUMNS = [
 
 
 def param_table(m: Model, x, vcov, groups):
+    """(parameter table, per-group extras): one row per row of the engine's table with estimate, standard error
+    (NaN without ``vcov``), z, p-value, 95% interval, ``std_lv`` and ``std_all`` (lavaan's standardization);
+    extras per group: R-squared (``r2``), Var(eta) (``veta``), implied Sigma (``sigma``) and matrices (``M``)."""
     pt = m.pt
     est = np.where(m.free_idx >= 0, x[np.clip(m.free_idx, 0, None)] if len(x) else 0.0, m.fixed_val)
     se = np.zeros(len(pt))
@@ -126,6 +129,9 @@ def param_table(m: Model, x, vcov, groups):
 
 
 def admissibility(m: Model, x, params: pd.DataFrame, extras, warnings) -> list[str]:
+    """Problems of an estimated solution, for the status: Heywood cases (negative variances, standardized
+    loadings beyond 1) and latent or residual covariance matrices that are not positive definite (also added to
+    ``warnings``)."""
     status = []
     heywood = []
     neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"]) & (params["est"] < 0)]
