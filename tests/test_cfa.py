@@ -488,13 +488,15 @@ def test_saturated_fiml_information_equals_pattern_by_pattern_formula():
 def test_fiml_corrected_traces_equal_lavaan_matrix_formula(version):
     # lavaan's lav_fit_fiml_corrected builds U = Wm - Wm D (D'Wm D)^-1 D'Wm and takes
     # tr(U Wm^-1 Wc Wm^-1 U Gamma) (V3) / tr(Wc Wm^-1 U Wm^-1) (V6); cfa uses a factorised form
+    from compval.sem.baseline import baseline
     from compval.sem.engine import delta_in, h1_information_missing
+    from compval.sem.fiml_corrected import fiml_corrected
 
     res = fitted("bfi2_fiml_mlr")
     m, x, groups = res._model, res._x, res._groups
     ntot = sum(gd.n for gd in groups)
-    base = cfa._baseline(m, groups, res.estimator)
-    got = cfa._fiml_corrected(m, x, groups, ntot, base, version)
+    base = baseline(m, groups, res.estimator)
+    got = fiml_corrected(m, x, groups, ntot, base, version)
     coords, Wm, Jm, Wc = h1_information_missing(m.ov, groups[0])
     Wmi = np.linalg.inv(Wm)
     Gamma = Wmi @ Jm @ Wmi

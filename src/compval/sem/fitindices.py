@@ -18,6 +18,7 @@ __all__ = [
     "ifi",
     "rni",
     "pnfi",
+    "incremental",
     "pchisq",
 ]
 
@@ -152,3 +153,15 @@ def rmsea_notclose_pvalue(X2, df, N, G=1, c=1.0, h0=0.08):
         return np.nan
     ncp = N * df / c * h0**2 / G
     return pchisq(X2, df, ncp)
+
+
+def incremental(X2, df, X2n, dfn, suffix: str = "") -> dict:
+    """The incremental indices lavaan reports beside CFI/TLI -- ``rfi``, ``nfi``, ``pnfi``, ``ifi``, ``rni`` (in
+    ``fitMeasures()`` order) -- of one test statistic and its baseline, named with ``suffix`` (e.g. ".scaled")."""
+    return {
+        f"rfi{suffix}": rfi(X2, df, X2n, dfn),
+        f"nfi{suffix}": nfi(X2, df, X2n, dfn),
+        f"pnfi{suffix}": pnfi(X2, df, X2n, dfn),
+        f"ifi{suffix}": ifi(X2, df, X2n, dfn),
+        f"rni{suffix}": rni(X2, df, X2n, dfn),
+    }

@@ -1,0 +1,86 @@
+"""Data preparation and the checks before estimation (lavaan's ``lav_data`` / ``lav_samplestats`` checks):
+the indicators of each group as arrays, the sample statistics ML needs, and the reasons a model cannot be
+estimated or identified (too few rows, a covariance matrix that is not positive definite, negative df)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .samplestats import GroupData, group_data
+
+__all__ = ["prepare_groups", "positive_definite", "group_name", "df_status", "ml_group_data"]
+
+
+def prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing: str):
+    """(group labels, one array of the indicators per group): numeric, rows with any missing value dropped
+    under ``missing="listwise"``, else only rows with every value missing; labels ``[None]`` without ``group``."""
+    missing_cols = [c for c in ov if c not in data.columns]
+    if missing_cols:
+        raise KeyError(f"indicators not in data: {missing_cols}")
+    if group is None:
+        labels = [None]
+        parts = [data]
+    else:
+        d = data[data[group].notna()]
+        labels = list(pd.unique(d[group]))
+        parts = [d[d[group] == lab] for lab in labels]
+    out = []
+    for part in parts:
+        sub = part[ov]
+        if not all(pd.api.types.is_numeric_dtype(t) for t in sub.dtypes):
+            sub = sub.apply(pd.to_numeric, errors="coerce")
+        y = sub.to_numpy(dtype=float)
+        if missing == "listwise":
+            y = y[~np.isnan(y).any(axis=1)]
+        else:
+            y = y[~np.isnan(y).all(axis=1)]
+        out.append(y)
+    return labels, out
+
+
+def positive_definite(cov: np.ndarray) -> bool:
+    """Whether a covariance matrix is numerically positive definite (eigenvalues above p * eps * largest)."""
+    if not np.all(np.isfinite(cov)):
+        return False
+    ev = np.linalg.eigvalsh(cov)
+    return bool(ev.min() > cov.shape[0] * np.finfo(float).eps * max(ev.max(), 0.0) and ev.min() > 0)
+
+
+def group_name(labels: list, g: int) -> str:
+    """How a group is named in a status: its label, or its 1-based number when there is no grouping column."""
+    return str(g + 1 if labels[g] is None else labels[g])
+
+
+def df_status(df: int, status: list, warnings: list) -> None:
+    """A model with more free parameters than sample statistics is not identified: said in ``status`` and
+    ``warnings`` (in place)."""
+    if df < 0:
+        status.append(f"not identified (df = {df} < 0)")
+        warnings.append(f"model has more free parameters than sample moments (df = {df})")
+
+
+def ml_group_data(ys: list, labels: list, missing: str, status: list, warnings: list) -> list[GroupData] | None:
+    """Sample statistics of each group for ML (:func:`.samplestats.group_data`), or None when the model cannot
+    be estimated -- a group with fewer than 2 rows, an h1 model that cannot be estimated, a sample (or EM)
+    covariance matrix that is not positive definite (lavaan stops there) -- with the reason in ``status``."""
+    too_small = [group_name(labels, g) for g, y in enumerate(ys) if len(y) <= 1]
+    if too_small:
+        status.append("not estimable: fewer than 2 complete rows in group(s) " + ", ".join(too_small))
+        return None
+    try:
+        groups = [group_data(y) for y in ys]
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        status.append(f"not estimable: the saturated (h1) model could not be estimated ({exc})")
+        return None
+    singular = [group_name(labels, g) for g, gd in enumerate(groups) if not positive_definite(gd.cov)]
+    if singular:
+        what = "sample" if missing == "listwise" else "EM-estimated (h1)"
+        status.append(
+            f"not estimable: {what} covariance matrix not positive definite in group(s) "
+            + ", ".join(singular)
+            + " (fewer cases than indicators, or linearly dependent indicators)"
+        )
+        warnings.append(status[-1])
+        return None
+    return groups

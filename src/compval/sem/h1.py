@@ -1,0 +1,247 @@
+"""The unrestricted (h1, saturated) normal model: its coordinates, its analytic observed information and casewise
+scores with missing data, and the observed information of a model by the chain rule through the saturated
+moments (lavaan's ``lav_model_h1_information`` / ``lav_mvnorm_missing_information``).
+
+The saturated (h1) observed information is assembled from one matrix product over the missing-data patterns
+instead of coordinate pairs per pattern (:func:`saturated_observed_information`); second derivatives of the
+moments are contracted without forming derivative arrays (:meth:`Model.contract`). These are exact
+rearrangements: the results equal the pattern-by-pattern formulas up to floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .model import Model
+from .partable import ModelStructure
+from .samplestats import Block, GroupData, moment_wv, patterns, row_u
+
+__all__ = [
+    "saturated_model",
+    "saturated_x",
+    "delta_in",
+    "saturated_observed_information",
+    "saturated_scores",
+    "h1_information_missing",
+    "h1_inverse_missing",
+    "observed_information_analytic",
+]
+
+
+def saturated_model(ov: list[str]) -> tuple[Model, list[tuple[str, int, int]]]:
+    """The unrestricted model (all variances/covariances and means free) as a :class:`Model`.
+
+    Returns the model and its coordinates: ("cov", i, j) for i <= j in row-major order, then ("mean", i, 0).
+    """
+    rows, coords = [], []
+    p = len(ov)
+    for i in range(p):
+        for j in range(i, p):
+            rows.append({"lhs": ov[i], "op": "~~", "rhs": ov[j]})
+            coords.append(("cov", i, j))
+    for i in range(p):
+        rows.append({"lhs": ov[i], "op": "~1", "rhs": ""})
+        coords.append(("mean", i, 0))
+    pt = pd.DataFrame(rows)
+    pt["group"] = 1
+    pt["user"] = True
+    pt["free"] = np.arange(1, len(pt) + 1)
+    pt["value"] = np.nan
+    pt["label"] = ""
+    pt["start"] = np.nan
+    return Model(pt, ModelStructure(ov_names=list(ov), lv_names=[], ngroups=1, meanstructure=True)), coords
+
+
+def saturated_x(coords, mean, cov) -> np.ndarray:
+    return np.array([cov[i, j] if kind == "cov" else mean[i] for kind, i, j in coords])
+
+
+def _coord_arrays(coords) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(is_cov, i, j) arrays of saturated coordinates."""
+    kind = np.array([c[0] == "cov" for c in coords], dtype=bool)
+    i = np.array([c[1] for c in coords], dtype=int)
+    j = np.array([c[2] for c in coords], dtype=int)
+    return kind, i, j
+
+
+def delta_in(coords, dS: np.ndarray, dm: np.ndarray) -> np.ndarray:
+    """Model Jacobian (moments x q) in the saturated model's coordinates."""
+    kind, i, j = _coord_arrays(coords)
+    out = np.empty((len(coords), dS.shape[0]))
+    out[kind] = dS[:, i[kind], j[kind]].T
+    out[~kind] = dm[:, i[~kind]].T
+    return out
+
+
+def _pattern_pieces(gd: GroupData, mean: np.ndarray, cov: np.ndarray):
+    """Per pattern, embedded in p x p (zeros at unobserved variables): weights n_b, P = Sigma_oo^-1,
+    R = P (S_b + d d') P - P/2 and P d (d = ybar_b - mu_o)."""
+    pt = patterns(gd)
+    P = pt.inverse(cov)
+    d = pt.d(mean)
+    Pd = np.einsum("bij,bj->bi", P, d)
+    R = np.matmul(np.matmul(P, pt.S), P) + Pd[:, :, None] * Pd[:, None, :] - 0.5 * P
+    return pt.n, P, R, Pd
+
+
+def saturated_observed_information(gd: GroupData, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Analytic observed information (per observation) of the unrestricted normal model with missing data.
+
+    Hessian of -logl/N in the coordinates of :func:`saturated_model` (vech of Sigma row-major, then mu):
+    sum over patterns b of n_b [tr(P E_a Q E_c)/2 + tr(Q E_a P E_c)/2 - tr(P E_a P E_c)/2] with P = Sigma_oo^-1,
+    Q = P (S_b + d d') P and symmetric basis matrices E_a, E_c for the covariances, n_b P for the means and
+    n_b P E_a P d for the cross terms.
+
+    Computed without a pass over coordinate pairs per pattern: with P_b and R_b = Q_b - P_b/2 embedded in p x p
+    (zeros at unobserved variables), one matrix product over the patterns gives
+    K[(i,j), (k,l)] = sum_b n_b P_b[i,j] R_b[k,l] for i <= j, k <= l (P, R symmetric), and for a = (k, l),
+    c = (m, n): tr(sum_b n_b P_b E_a R_b E_c) = S[(k,n),(l,m)] + S[(k,m),(l,n)] with S = K + K' (pairs
+    unordered), halved for each diagonal index pair. Memory is of the order of the result.
+    """
+    p = len(mean)
+    K, L = np.triu_indices(p)
+    nc = len(K)
+    w, Pf, Rf, Pdf = _pattern_pieces(gd, mean, cov)
+    wP3 = Pf * w[:, None, None]
+    Kv = wP3[:, K, L].T @ Rf[:, K, L]  # (nc, nc)
+    Sv = Kv + Kv.T
+    vid = np.zeros((p, p), dtype=int)
+    vid[K, L] = np.arange(nc)
+    vid[L, K] = np.arange(nc)
+    dk = np.where(K == L, 2.0, 1.0)
+    # rows a = (k, l) = (K, L), columns c = (m, n) = (K, L): pairs (k, n), (l, m) and (k, m), (l, n);
+    # the result is exactly symmetric (Sv is)
+    vK, vL = vid[K], vid[L]  # (nc, p)
+    AB = vK[:, L] * nc + vL[:, K]
+    CD = vK[:, K] * nc + vL[:, L]
+    H = np.zeros((nc + p, nc + p))
+    H[:nc, :nc] = (np.take(Sv, AB) + np.take(Sv, CD)) / np.outer(dk, dk)
+    # means and mean x covariance
+    H[nc:, nc:] = wP3.sum(axis=0)
+    N3 = np.tensordot(wP3, Pdf, axes=(0, 0))  # (r, k, l) = sum_b n_b P_b[r, k] (P_b d_b)[l]
+    hms = (N3[:, K, L] + N3[:, L, K]) / dk[None, :]
+    H[nc:, :nc] = hms
+    H[:nc, nc:] = hms.T
+    return H / gd.n
+
+
+def saturated_scores(gd: GroupData, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Casewise scores (n x (nc + p), rows in pattern order) of the unrestricted normal model in the
+    coordinates of :func:`saturated_model`: with u = Sigma_oo^-1 (y_o - mu_o) (zero where missing),
+    (u_k u_l - P_kl) for a covariance k != l, (u_k^2 - P_kk)/2 for a variance and u_k for a mean."""
+    pt = patterns(gd)
+    p = len(mean)
+    K, L = np.triu_indices(p)
+    half = np.where(K == L, 0.5, 1.0)
+    P = pt.inverse(cov)
+    U = row_u(pt, P, mean)
+    pat = np.repeat(np.arange(pt.nb), pt.n.astype(int))
+    return np.hstack([(U[:, K] * U[:, L] - P[:, K, L][pat]) * half[None, :], U])
+
+
+def h1_information_missing(ov: list[str], gd: GroupData, scores: bool = True):
+    """h1 matrices for one group with missing data, at the EM estimates (per observation; cached on ``gd``).
+
+    Returns (coords, Wm, Jm, Wc): observed information of the saturated FIML likelihood (``lavaan``
+    ``lav_model_h1_information_observed``), its first-order (outer product of casewise scores) version, and the
+    complete-data information at the same moments. With ``scores=False`` Jm may be None (not computed).
+    """
+    cache = gd.__dict__.setdefault("_h1", {})
+    if "Wm" not in cache:
+        p = len(ov)
+        coords = _saturated_coords(p)
+        full = Block(obs=np.arange(p), n=gd.n, y=np.empty((0, p)), mean=gd.mean, cov=gd.cov)
+        cache["coords"] = coords
+        cache["Wm"] = saturated_observed_information(gd, gd.mean, gd.cov)
+        cache["Wc"] = saturated_observed_information(
+            GroupData(n=gd.n, blocks=[full], complete=True, mean=gd.mean, cov=gd.cov), gd.mean, gd.cov
+        )
+    if scores and "Jm" not in cache:
+        sc = saturated_scores(gd, gd.mean, gd.cov)
+        cache["Jm"] = sc.T @ sc / gd.n
+    return cache["coords"], cache["Wm"], cache.get("Jm"), cache["Wc"]
+
+
+def h1_inverse_missing(ov: list[str], gd: GroupData) -> np.ndarray:
+    """Inverse of the saturated observed information Wm of :func:`h1_information_missing` (cached)."""
+    cache = gd.__dict__.setdefault("_h1", {})
+    if "Wmi" not in cache:
+        cache["Wmi"] = np.linalg.inv(h1_information_missing(ov, gd, scores=False)[1])
+    return cache["Wmi"]
+
+
+def _moment_gradient(model: Model, x, gd: GroupData, g: int, coords) -> np.ndarray:
+    """Gradient of the per-observation -logl of group g with respect to the saturated coordinates."""
+    sigma, mu = model.implied(x, g, gd.mean)
+    W, v = moment_wv(gd, mu, sigma)
+    kind, i, j = _coord_arrays(coords)
+    return np.where(kind, np.where(i == j, 0.5, 1.0) * W[i, j], 0.5 * v[i])
+
+
+def _saturated_coords(p: int, meanstructure: bool = True) -> list[tuple[str, int, int]]:
+    """Coordinates of :func:`saturated_model` for p variables (means only with a mean structure)."""
+    K, L = np.triu_indices(p)
+    out = [("cov", int(k), int(l)) for k, l in zip(K, L)]
+    return out + [("mean", i, 0) for i in range(p)] if meanstructure else out
+
+
+def _linear_params(model: Model) -> np.ndarray:
+    """Free parameters on which the derivatives of the moments do not depend (only residual (co)variances
+    and intercepts): their second derivatives vanish."""
+    lin = np.ones(model.nfree, dtype=bool)
+    for k, (_, mat, _, _) in enumerate(model.loc):
+        a = model.free_idx[k]
+        if a >= 0 and mat not in ("T", "nu"):
+            lin[a] = False
+    return lin
+
+
+def observed_information_analytic(model: Model, x, groups: list[GroupData], h: float = 1e-6) -> np.ndarray:
+    """Observed information per observation by the chain rule through the saturated moments.
+
+    Hessian of F/2 = sum_g w_g f_g(m_g(x)): Delta' H_sat Delta + sum_k (df/dm_k) d2 m_k / dx dx', with the
+    analytic Hessian H_sat of the unrestricted (FIML) likelihood (:func:`saturated_observed_information`) and
+    the second derivatives of the moments by Richardson differences of the analytic Jacobian contracted with
+    df/dm (cheap: no pass over the data; skipped for parameters that enter the moments linearly, where they
+    vanish). Equal to :func:`observed_information` (lavaan's numerical Hessian) up to ~1e-9.
+    """
+    ntot = sum(gd.n for gd in groups)
+    q = model.nfree
+    p = model.p
+    H = np.zeros((q, q))
+    lin = _linear_params(model)
+    coords = _saturated_coords(p, model.meanstructure)
+    nc = p * (p + 1) // 2
+    K, L = np.triu_indices(p)
+    for g, gd in enumerate(groups):
+        sigma, mu = model.implied(x, g, gd.mean)
+        Hs = saturated_observed_information(gd, mu, sigma)
+        if not model.meanstructure:
+            Hs = Hs[:nc, :nc]
+        gm = _moment_gradient(model, x, gd, g, coords)
+        act = model.active(g)  # parameters of other groups do not enter group g's moments
+        D = delta_in(coords, *model.derivatives(x, g))[:, act]
+        Hg = D.T @ Hs @ D
+        # D(x)' gm = sum_{k<=l} gm_kl dSigma_kl + sum_k gm_k dmu_k = tr(G dSigma) + gmean' dmu with G the
+        # symmetric matrix holding gm_kl (k < l) halved in both triangles and gm_kk on the diagonal
+        Gm = np.zeros((p, p))
+        Gm[K, L] = gm[:nc]
+        Gs = (Gm + Gm.T) / 2
+        gmean = gm[nc:] if model.meanstructure else None
+
+        def contracted(xx):
+            return model.contract(xx, g, Gs, gmean)
+
+        second = np.zeros((len(act), len(act)))
+        for c in np.flatnonzero(~lin[act]):
+            j = act[c]
+            vals = []
+            for s in (-2, -1, 1, 2):
+                xx = x.copy()
+                xx[j] += s * h
+                vals.append(contracted(xx)[act])
+            second[:, c] = (vals[0] - 8 * vals[1] + 8 * vals[2] - vals[3]) / (12 * h)
+        Hg += (second + second.T) / 2
+        H[np.ix_(act, act)] += gd.n / ntot * Hg
+    return (H + H.T) / 2

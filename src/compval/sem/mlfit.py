@@ -1,0 +1,94 @@
+"""Estimation of a model of continuous indicators by ML or MLR, complete data or FIML, one or more groups
+(lavaan's ``lavaan()`` flow for ``cfa()``): parameter table, data checks, estimation, standard errors,
+parameter table with standardized solutions, admissibility checks and fit measures, as the parts of a result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import fitmeasures
+from .data import df_status, ml_group_data, prepare_groups
+from .engine import Model, fit_ml
+from .model import reflect
+from .params import admissibility, param_table
+from .partable import build_partable, observed_names
+from .result import FitRecord
+from .vcov import ml_vcov
+
+__all__ = ["fit_ml_model"]
+
+
+def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
+    """The parts of a :class:`compval.cfa.CFAResult` of an ML/MLR fit of ``model`` (a
+    :class:`compval.cfa.ModelSpec`); ``opts``: the options of :func:`compval.cfa.fit_cfa` (``meanstructure``
+    None: only for multi-group or FIML models, as lavaan).
+
+    Never raises for estimation problems: they are reported in ``status`` and ``warnings``.
+    """
+    missing, group = opts["missing"], opts["group"]
+    if missing not in ("listwise", "ml"):
+        raise ValueError("missing must be 'listwise' or 'ml'")
+    if opts["meanstructure"] is None:
+        opts = dict(opts, meanstructure=group is not None or missing == "ml")
+    rec = FitRecord(model, opts)
+    # groups first (need their number for the table)
+    rec.labels, ys = prepare_groups(data, observed_names(model.syntax), group, missing)
+    pt, st = build_partable(
+        model.syntax,
+        ngroups=len(rec.labels),
+        std_lv=opts["std_lv"],
+        orthogonal=opts["orthogonal"],
+        meanstructure=opts["meanstructure"],
+        group_equal=opts["group_equal"],
+    )
+    m = rec.m = Model(pt, st)
+    rec.st = st
+    if not model.identified:
+        rec.status.append("not identified (" + "; ".join(model.notes) + ")")
+    p_ = len(st.ov_names)
+    df_model = len(ys) * (p_ * (p_ + 1) // 2 + (p_ if opts["meanstructure"] else 0)) - m.nfree
+    df_status(df_model, rec.status, rec.warnings)
+    groups = ml_group_data(ys, rec.labels, missing, rec.status, rec.warnings)
+    if groups is None:
+        return rec.failed()
+    try:
+        res = fit_ml(m, groups)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        return rec.failed(f"estimation failed ({exc})")
+    x = reflect(m, res.x) if opts["std_lv"] else res.x
+    if not res.converged:
+        rec.status.insert(0, f"not converged ({res.message})")
+    ntot = sum(g.n for g in groups)
+    vcov = info = None
+    try:
+        info, vcov = ml_vcov(m, x, groups, opts["estimator"], missing)
+    except np.linalg.LinAlgError:
+        rec.warnings.append(
+            "could not compute standard errors: the information matrix could not be inverted "
+            "(the model may not be identified)"
+        )
+        if "not identified" not in " ".join(rec.status):
+            rec.status.append("not identified (singular information matrix)")
+    params, std_extra = param_table(m, x, vcov, groups)
+    imp, samp, r2 = {}, {}, []
+    for g, gd in enumerate(groups):
+        sigma, mu = m.implied(x, g, gd.mean)
+        key = rec.labels[g] if group is not None else None
+        imp[key] = pd.DataFrame(sigma, index=st.ov_names, columns=st.ov_names)
+        samp[key] = pd.DataFrame(gd.cov, index=st.ov_names, columns=st.ov_names)
+        r2.append(std_extra[g]["r2"])
+    if group is None:
+        moments = {"implied_cov": imp[None], "sample_cov": samp[None], "r2": r2[0]}
+    else:
+        r2_all = pd.concat(r2, keys=list(range(1, len(rec.labels) + 1)), names=["group", "name"])
+        moments = {"implied_cov": imp, "sample_cov": samp, "r2": r2_all}
+    rec.status += admissibility(m, x, params, std_extra, rec.warnings)
+    fit = {}
+    if res.converged and df_model >= 0:
+        fit = rec.measure(
+            fitmeasures.fit_measures, m, x, groups, ntot, opts["estimator"], info, vcov is not None, st, opts
+        )
+    for gd in groups:  # saturated-model information matrices ((p(p+3)/2)^2 each): not kept with the result
+        gd.__dict__.pop("_h1", None)
+    return rec.result(res.converged, params, fit, vcov=vcov, _groups=groups, _x=x, **moments)

@@ -1,0 +1,328 @@
+"""The LISREL-type measurement model: parameter table -> matrices, implied moments and their derivatives, start
+values (lavaan's ``lav_model_*``).
+
+Model (per group): y = nu + Lambda eta + eps, eta = alpha + B eta + zeta, so that
+Sigma = Lambda A Psi A' Lambda' + Theta and mu = nu + Lambda A alpha with A = (I - B)^-1 (Joreskog 1973;
+the representation used by lavaan, Rosseel 2012).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .partable import ModelStructure
+from .samplestats import GroupData
+
+__all__ = ["Model", "reflect"]
+
+
+class Model:
+    """Parameter table + structure -> implied moments and their derivatives.
+
+    Matrices per group: ``L`` (p x m), ``T`` (Theta, p x p), ``P`` (Psi, m x m), ``B`` (m x m), ``nu`` (p),
+    ``al`` (alpha, m).
+    """
+
+    def __init__(self, pt: pd.DataFrame, st: ModelStructure):
+        self.pt = pt.reset_index(drop=True)
+        self.st = st
+        self.ov = st.ov_names
+        self.lv = st.lv_names
+        self.p, self.m = len(self.ov), len(self.lv)
+        self.ngroups = st.ngroups
+        self.meanstructure = st.meanstructure
+        self.nfree = int(self.pt["free"].max()) if (self.pt["free"] > 0).any() else 0
+        ovi = {v: i for i, v in enumerate(self.ov)}
+        lvi = {v: i for i, v in enumerate(self.lv)}
+        self.loc: list[tuple[int, str, int, int]] = []  # per row: group, matrix, i, j
+        for grp, op, lhs, rhs in zip(*(self.pt[c].tolist() for c in ("group", "op", "lhs", "rhs"))):
+            g = int(grp) - 1
+            if op == "=~":
+                if rhs in ovi:
+                    self.loc.append((g, "L", ovi[rhs], lvi[lhs]))
+                else:
+                    self.loc.append((g, "B", lvi[rhs], lvi[lhs]))
+            elif op == "~":
+                self.loc.append((g, "B", lvi[lhs], lvi[rhs]))
+            elif op == "~~":
+                if lhs in ovi and rhs in ovi:
+                    self.loc.append((g, "T", ovi[lhs], ovi[rhs]))
+                elif lhs in lvi and rhs in lvi:
+                    self.loc.append((g, "P", lvi[lhs], lvi[rhs]))
+                else:
+                    raise ValueError(f"covariance between an observed and a latent variable: {lhs} ~~ {rhs}")
+            elif op == "~1":
+                if lhs in ovi:
+                    self.loc.append((g, "nu", ovi[lhs], 0))
+                else:
+                    self.loc.append((g, "al", lvi[lhs], 0))
+            else:
+                raise ValueError(f"unsupported operator {op!r}")
+        self.free_idx = self.pt["free"].to_numpy() - 1  # -1 = fixed
+        self.fixed_val = self.pt["value"].to_numpy()
+
+    # ---------------------------------------------------------------- matrices
+    def _mat_index(self, g: int) -> dict:
+        """Per group and matrix: (i, j, free index or -1, fixed value, free index clipped at 0) arrays of its
+        rows (cached)."""
+        cache = self.__dict__.setdefault("_mix", {})
+        if g not in cache:
+            rows = [k for k, loc in enumerate(self.loc) if loc[0] == g]
+            out = {}
+            for mat in ("L", "T", "P", "B", "nu", "al"):
+                ks = np.array([k for k in rows if self.loc[k][1] == mat], dtype=int)
+                out[mat] = (
+                    np.array([self.loc[k][2] for k in ks], dtype=int),
+                    np.array([self.loc[k][3] for k in ks], dtype=int),
+                    self.free_idx[ks],
+                    self.fixed_val[ks].astype(float),
+                    np.clip(self.free_idx[ks], 0, None),
+                )
+            cache[g] = out
+        return cache[g]
+
+    def active(self, g: int) -> np.ndarray:
+        """Sorted free-parameter indices that appear in group g."""
+        cache = self.__dict__.setdefault("_act", {})
+        if g not in cache:
+            a = [self.free_idx[k] for k, loc in enumerate(self.loc) if loc[0] == g and self.free_idx[k] >= 0]
+            cache[g] = np.unique(np.array(a, dtype=int))
+        return cache[g]
+
+    def matrices(self, x: np.ndarray, g: int) -> dict:
+        p, m = self.p, self.m
+        M = {
+            "L": np.zeros((p, m)),
+            "T": np.zeros((p, p)),
+            "P": np.zeros((m, m)),
+            "B": np.zeros((m, m)),
+            "nu": np.zeros(p),
+            "al": np.zeros(m),
+        }
+        x = np.asarray(x, dtype=float)
+        for mat, (i, j, fi, fv, fi0) in self._mat_index(g).items():
+            if not len(i):
+                continue
+            v = np.where(fi >= 0, x[fi0], fv) if len(x) else fv
+            if mat in ("nu", "al"):
+                M[mat][i] = v
+            else:
+                M[mat][i, j] = v
+                if mat in ("T", "P"):
+                    M[mat][j, i] = v
+        return M
+
+    def implied(self, x: np.ndarray, g: int, data_mean: np.ndarray | None = None):
+        M = self.matrices(x, g)
+        A = np.linalg.inv(np.eye(self.m) - M["B"])
+        LA = M["L"] @ A
+        sigma = LA @ M["P"] @ LA.T + M["T"]
+        if self.meanstructure:
+            mu = M["nu"] + LA @ M["al"]
+        else:
+            mu = data_mean if data_mean is not None else np.zeros(self.p)
+        return sigma, mu
+
+    def _deriv_index(self, g: int) -> dict:
+        """Per group: (free index, i, j) arrays of the free rows by matrix (cached; used by :meth:`derivatives`)."""
+        cache = self.__dict__.setdefault("_dix", {})
+        if g not in cache:
+            acc: dict[str, list] = {k: [] for k in ("L", "B", "P", "T", "nu", "al")}
+            for k, (gg, mat, i, j) in enumerate(self.loc):
+                a = self.free_idx[k]
+                if gg == g and a >= 0:
+                    acc[mat].append((a, i, j))
+            cache[g] = {
+                k: tuple(np.array(c, dtype=int).reshape(-1) for c in zip(*v)) if v else None for k, v in acc.items()
+            }
+        return cache[g]
+
+    def _pieces(self, x: np.ndarray, g: int):
+        """Matrices of group g and the products the derivatives need: M, A = (I - B)^-1, Lambda A,
+        C = A Psi A' Lambda' (m x p), A alpha."""
+        M = self.matrices(x, g)
+        A = np.linalg.inv(np.eye(self.m) - M["B"])
+        return M, A, M["L"] @ A, A @ M["P"] @ A.T @ M["L"].T, A @ M["al"]
+
+    def derivatives(self, x: np.ndarray, g: int):
+        """dSigma/dx (q x p x p) and dmu/dx (q x p) for group g (columns of equal parameters summed)."""
+        p, q = self.p, self.nfree
+        M, A, LA, C, Aal = self._pieces(x, g)
+        dS = np.zeros((q, p, p))
+        dm = np.zeros((q, p))
+        ix = self._deriv_index(g)
+        ar = np.arange(p)
+        if ix["L"] is not None:  # d(Sigma)/d lambda_ij = e_i C_j. + C_j.' e_i'
+            a, i, j = ix["L"]
+            np.add.at(dS, (a[:, None], i[:, None], ar[None, :]), C[j])
+            np.add.at(dS, (a[:, None], ar[None, :], i[:, None]), C[j])
+            if self.meanstructure:
+                np.add.at(dm, (a, i), Aal[j])
+        if ix["B"] is not None:
+            for a, i, j in zip(*ix["B"]):
+                dLA = np.outer(LA[:, i], A[j, :])
+                t = dLA @ M["P"] @ LA.T
+                dS[a] += t + t.T
+                if self.meanstructure:
+                    dm[a] += dLA @ M["al"]
+        if ix["P"] is not None:
+            a, i, j = ix["P"]
+            t = LA[:, i].T[:, :, None] * LA[:, j].T[:, None, :]
+            off = i != j
+            t[off] += t[off].transpose(0, 2, 1)
+            np.add.at(dS, a, t)
+        if ix["T"] is not None:
+            a, i, j = ix["T"]
+            np.add.at(dS, (a, i, j), 1.0)
+            off = i != j
+            np.add.at(dS, (a[off], j[off], i[off]), 1.0)
+        if ix["nu"] is not None:
+            a, i, _ = ix["nu"]
+            np.add.at(dm, (a, i), 1.0)
+        if ix["al"] is not None:
+            a, i, _ = ix["al"]
+            np.add.at(dm, a, LA[:, i].T)
+        return dS, dm
+
+    def contract(self, x: np.ndarray, g: int, G: np.ndarray, gm: np.ndarray | None = None) -> np.ndarray:
+        """tr(G dSigma/dx_a) + gm' dmu/dx_a for every free parameter a (G symmetric), without forming the
+        derivative arrays of :meth:`derivatives` (same terms, contracted)."""
+        q = self.nfree
+        M, A, LA, C, Aal = self._pieces(x, g)
+        out = np.zeros(q)
+        ix = self._deriv_index(g)
+        use_m = gm is not None
+        gm = gm if gm is not None else np.zeros(self.p)  # only read when use_m
+        if ix["L"] is not None:
+            a, i, j = ix["L"]
+            GC = G @ C.T  # p x m
+            val = 2.0 * GC[i, j]
+            if self.meanstructure and use_m:
+                val = val + gm[i] * Aal[j]
+            np.add.at(out, a, val)
+        if ix["B"] is not None:
+            PLA = M["P"] @ LA.T  # m x p
+            for a, i, j in zip(*ix["B"]):
+                r = A[j, :] @ PLA  # t = LA[:, i] r'
+                out[a] += 2.0 * (LA[:, i] @ G @ r)
+                if self.meanstructure and use_m:
+                    out[a] += (gm @ LA[:, i]) * (A[j, :] @ M["al"])
+        if ix["P"] is not None:
+            a, i, j = ix["P"]
+            GLA = G @ LA
+            val = np.einsum("pk,pk->k", LA[:, i], GLA[:, j]) * np.where(i == j, 1.0, 2.0)
+            np.add.at(out, a, val)
+        if ix["T"] is not None:
+            a, i, j = ix["T"]
+            np.add.at(out, a, G[i, j] * np.where(i == j, 1.0, 2.0))
+        if use_m and ix["nu"] is not None:
+            a, i, _ = ix["nu"]
+            np.add.at(out, a, gm[i])
+        if use_m and ix["al"] is not None:
+            a, i, _ = ix["al"]
+            np.add.at(out, a, gm @ LA[:, i])
+        return out
+
+    # ---------------------------------------------------------------- start values
+    def start(self, groups: list[GroupData]) -> np.ndarray:
+        x = np.zeros(self.nfree)
+        done = np.zeros(self.nfree, dtype=bool)
+        pt = self.pt
+        # plain per-row lists: label-based pandas access per row dominated small fits
+        label = pt.index.tolist()
+        group, op, lhs, rhs = (pt[c].tolist() for c in ("group", "op", "lhs", "rhs"))
+        free, value, start = (pt[c].tolist() for c in ("free", "value", "start"))
+        for g in range(self.ngroups):
+            gd = groups[g]
+            S = gd.cov
+            rows = [i for i in range(len(label)) if group[i] == g + 1]
+            lam: dict[tuple[str, str], float] = {}
+            lvvar: dict[str, float] = {}
+            # first principal component of each factor's observed indicators
+            for f in self.lv:
+                ind = [i for i in rows if op[i] == "=~" and lhs[i] == f]
+                obs = [rhs[i] for i in ind if rhs[i] in self.ov]
+                if not obs:
+                    continue
+                idx = [self.ov.index(v) for v in obs]
+                sub = S[np.ix_(idx, idx)]
+                w, V = np.linalg.eigh(sub)
+                l = V[:, -1] * np.sqrt(max(w[-1], 1e-6))
+                if l.sum() < 0:
+                    l = -l
+                first = ind[0]
+                fixed_first = free[first] == 0 and rhs[first] in obs
+                if fixed_first:
+                    l0 = l[obs.index(rhs[first])]
+                    if abs(l0) < 1e-3:
+                        l0 = 1e-3
+                    scale = l0 / value[first] if value[first] else 1.0
+                    lvvar[f] = scale**2
+                    for v, lv_ in zip(obs, l):
+                        lam[(f, v)] = lv_ / scale
+                else:
+                    lvvar[f] = 1.0
+                    for v, lv_ in zip(obs, l):
+                        lam[(f, v)] = lv_
+            for i in rows:
+                a = self.free_idx[label[i]]
+                if a < 0 or done[a]:
+                    continue
+                if not pd.isna(start[i]):
+                    x[a] = start[i]
+                elif op[i] == "=~":
+                    x[a] = lam.get((lhs[i], rhs[i]), 1.0)
+                elif op[i] == "~~" and lhs[i] == rhs[i]:
+                    if lhs[i] in self.ov:
+                        x[a] = 0.5 * S[self.ov.index(lhs[i]), self.ov.index(lhs[i])]
+                    else:
+                        x[a] = lvvar.get(lhs[i], 0.05) * (0.5 if lhs[i] in self._endo() else 1.0)
+                        if lhs[i] not in lvvar:
+                            x[a] = 0.05
+                elif op[i] == "~1" and lhs[i] in self.ov:
+                    x[a] = gd.mean[self.ov.index(lhs[i])]
+                else:
+                    x[a] = 0.0
+                done[a] = True
+        return x
+
+    def _endo(self) -> set:
+        """Endogenous latent variables (indicators of another factor or regressed on one)."""
+        if getattr(self, "_endo_cache", None) is None:
+            lv = set(self.lv)
+            rows = list(zip(self.pt["op"].tolist(), self.pt["lhs"].tolist(), self.pt["rhs"].tolist()))
+            e = {rhs for op, _, rhs in rows if op == "=~" and rhs in lv}
+            e |= {lhs for op, lhs, _ in rows if op == "~" and lhs in lv}
+            self._endo_cache = e
+        return self._endo_cache
+
+
+def reflect(m: Model, x: np.ndarray) -> np.ndarray:
+    """Sign convention of lavaan for factors identified by a fixed variance (std.lv): the first loading is
+    positive. A factor whose first free loading (group 1) is negative is reflected: its loadings, its covariances
+    with other variables and its regression weights change sign (an equivalent solution). Factors with a fixed
+    loading or a parameter shared with another factor's are left alone."""
+    x = np.asarray(x, dtype=float).copy()
+    pt = m.pt
+    fidx = m.free_idx
+    for f in m.lv:
+        load = pt.index[(pt["op"] == "=~") & (pt["lhs"] == f)]
+        if not len(load) or (fidx[load] < 0).any():
+            continue
+        first = load[pt.loc[load, "group"].to_numpy() == pt.loc[load, "group"].min()][0]
+        if x[fidx[first]] >= 0:
+            continue
+        rows = list(load)
+        rows += list(pt.index[(pt["op"] == "~~") & (pt["lhs"] != pt["rhs"]) & ((pt["lhs"] == f) | (pt["rhs"] == f))])
+        rows += list(pt.index[(pt["op"] == "~") & ((pt["rhs"] == f) | (pt["lhs"] == f))])
+        rows += list(pt.index[(pt["op"] == "~1") & (pt["lhs"] == f)])
+        idx = fidx[rows]
+        if (idx < 0).any() and np.any(pt.loc[rows, "value"].fillna(0).to_numpy()[idx < 0] != 0):
+            continue
+        idx = np.unique(idx[idx >= 0])
+        others = set(fidx[[k for k in range(len(pt)) if k not in set(rows)]])
+        if any(a in others for a in idx):
+            continue
+        x[idx] = -x[idx]
+    return x

@@ -1,0 +1,89 @@
+"""The parts of a fit result: one dict of the fields of :class:`compval.cfa.CFAResult`, built in one place for
+every estimator and for models that could not be estimated (the front end turns it into the dataclass)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .params import PARAM_COLUMNS
+
+__all__ = ["FitRecord", "FAILED_PREFIX"]
+
+FAILED_PREFIX = "failed"
+
+
+@dataclass
+class FitRecord:
+    """What a fit collects on its way to a result: the model specification, the options (``CFAResult._options``),
+    the group labels, the parameter table's structure ``st`` and engine model ``m``, and the problems found
+    (``status``) and ``warnings``."""
+
+    model: Any
+    opts: dict
+    labels: list = field(default_factory=lambda: [None])
+    st: Any = None
+    m: Any = None
+    status: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    def result(self, converged: bool, params: pd.DataFrame, fit: dict, **fields: Any) -> dict:
+        """The fields of a fit result; what ``fields`` leaves out is empty (moments, vcov, estimates)."""
+        parts: dict[str, Any] = {
+            "converged": converged,
+            "status": "ok" if not self.status else "; ".join(self.status),
+            "params": params,
+            "fit": fit,
+            "implied_cov": None,
+            "sample_cov": None,
+            "r2": pd.Series(dtype=float),
+            "warnings": self.warnings,
+            "model_name": self.model.name,
+            "syntax": self.model.syntax,
+            "estimator": self.opts["estimator"],
+            "group_labels": self.labels,
+            "ov_names": self.st.ov_names,
+            "lv_names": self.st.lv_names,
+            "vcov": None,
+            "_model": self.m,
+            "_groups": None,
+            "_x": None,
+            "_options": self.opts,
+        }
+        parts.update(fields)
+        return parts
+
+    def failed(self, problem: str | None = None) -> dict:
+        """Result of a model that could not be estimated at all (``problem`` added to the status; parameters as
+        in the table, estimates NaN)."""
+        if problem is not None:
+            self.status.append(problem)
+        pt = self.m.pt
+        params = pd.DataFrame(
+            {
+                "lhs": pt["lhs"],
+                "op": pt["op"],
+                "rhs": pt["rhs"],
+                "group": pt["group"],
+                "free": pt["free"] > 0,
+                "est": np.where(pt["free"] > 0, np.nan, pt["value"]),
+            }
+        )
+        for c in PARAM_COLUMNS[6:]:
+            params[c] = np.nan
+        return self.result(False, params[PARAM_COLUMNS], {}, status="; ".join(self.status))
+
+    def measure(self, fit_measures, *args, **kwargs) -> dict:
+        """``fit_measures(*args, **kwargs)``; when it raises, the fit is marked failed in ``status`` (never "ok"
+        with an empty fit: the comparison, the verdicts, the tables and the report show it as failed) and the
+        fit measures are empty."""
+        try:
+            return fit_measures(*args, **kwargs)
+        except Exception as exc:  # carried to the output: the fit's status says it failed, and why
+            msg = f"{FAILED_PREFIX}: fit measures could not be computed ({type(exc).__name__}: {exc})"
+            self.warnings.append(msg)
+            self.status.append(msg)
+            return {}

@@ -1,0 +1,59 @@
+"""Covariance matrices of the estimates (lavaan's ``lav_model_vcov``): ML from the expected or observed
+information, the Huber-White sandwich under MLR, and the robust sandwich of DWLS (one or more groups)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import GroupData, Model, casewise_scores, expected_information, observed_information_analytic
+
+__all__ = ["ml_vcov", "dwls_vcov"]
+
+
+def ml_vcov(m: Model, x: np.ndarray, groups: list[GroupData], estimator: str, missing: str):
+    """(information, vcov) of an ML/MLR fit.
+
+    The information per observation is the observed one under MLR or with missing data (``missing = "ml"``),
+    the expected one otherwise; vcov = I^-1 / N, or under MLR the sandwich I^-1 B0 I^-1 / N with B0 the
+    group-weighted first-order (outer product of casewise scores) information (Huber-White).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When the information matrix is singular (the model may not be identified).
+    """
+    ntot = sum(g.n for g in groups)
+    if estimator == "MLR" or missing == "ml":
+        info = observed_information_analytic(m, x, groups)
+    else:
+        info = expected_information(m, x, groups)
+    ev = np.linalg.eigvalsh(info)
+    if ev.min() <= 1e-9 * max(ev.max(), 1e-300):
+        raise np.linalg.LinAlgError("singular information matrix")
+    einv = np.linalg.inv(info)
+    if estimator == "MLR":
+        B0 = np.zeros_like(info)
+        for g, gd in enumerate(groups):
+            sc = casewise_scores(m, x, gd, g)
+            B0 += gd.n / ntot * (sc.T @ sc / gd.n)
+        return info, einv @ B0 @ einv / ntot
+    return info, einv / ntot
+
+
+def dwls_vcov(samples: list, jacs: list) -> np.ndarray:
+    """Robust covariance matrix of DWLS estimates: (D'WD)^-1 D'W Gamma W D (D'WD)^-1 / (N - G), summed over the
+    groups with weights f_g = N_g / N (W_g = 1/diag(Gamma_g), D_g the Jacobian of group g's model statistics
+    with respect to the estimated parameters; lavaan scales the information by (N - G) / N).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When D'WD is singular.
+    """
+    ntot = sum(s.n for s in samples)
+    fg = [s.n / ntot for s in samples]
+    ws = [1.0 / np.diag(s.gamma) for s in samples]
+    E = sum(f * J.T @ (w[:, None] * J) for f, J, w in zip(fg, jacs, ws))
+    B = sum(f * (w[:, None] * J).T @ s.gamma @ (w[:, None] * J) for f, J, w, s in zip(fg, jacs, ws, samples))
+    Ei = np.linalg.inv(E)
+    return Ei @ B @ Ei / (ntot - len(samples))
