@@ -150,6 +150,17 @@ def test_estimates_and_standard_errors_match_lavaan(fits, name):
     assert (extra["_merge"] == "both").all(), extra.loc[extra["_merge"] != "both", ["lhs", "op", "rhs"]]
     compare_params(mine, ref, PARAM_TOLS, name)
     compare_matrices_of_every_group(f, name)
+    # the model-implied sample statistics (lavInspect "wls.est"): thresholds, then the correlations A1~~A2, ...
+    sample = json.loads((REF / f"{name}_sample.json").read_text())
+    assert f.fit["ntotal"] == sample["ntotal"]
+    th = f.params[f.params["op"] == "|"].set_index(["lhs", "rhs"])["est"]
+    names = sample["wls.names"]
+    n_th = sum("|" in n for n in names)
+    est_th = [th[tuple(n.split("|"))] for n in names[:n_th]]
+    assert_close(est_th, sample["wls.est"][:n_th], "ordinal.est", err_msg=f"{name}: wls.est")
+    imp = f.implied_cov
+    est_r = [imp.loc[a, b] for a, b in (n.split("~~") for n in names[n_th:])]
+    assert_close(est_r, sample["wls.est"][n_th:], "ordinal.implied", err_msg=f"{name}: wls.est")
 
 
 @pytest.mark.parametrize("name", ["bfi_ac_lw", "bfi_ac_pw", "bfi_ac_stdlv"])
@@ -216,7 +227,7 @@ def test_catml_statistics_behind_the_robust_indices_match_lavaan(fits, name):
     )
 
 
-@pytest.mark.parametrize("name", ["bfi_ac_lw", "bfi_ac_pw", "bfi5_lw"])
+@pytest.mark.parametrize("name", list(CASES))
 def test_scaled_shifted_test_parts_match_lavaan(fits, name):
     ref = json.loads((REF / f"{name}_sample.json").read_text())
     t = {e["test"]: e for e in ref["test"]}["scaled.shifted"]
