@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from compval import efa
+from tolerances import assert_close
 
 REF = Path(__file__).parent / "reference"
 DATA = REF / "data"
@@ -55,29 +56,29 @@ def hs_items():
 # ------------------------------------------------------------------------------------------ correlations
 def test_pairwise_pearson_matches_r(bfi_ref, bfi_items):
     r = efa.correlation_matrix(bfi_items)
-    np.testing.assert_allclose(r.to_numpy(), _mat(bfi_ref["r"]).to_numpy(), atol=1e-12)
+    assert_close(r.to_numpy(), _mat(bfi_ref["r"]).to_numpy(), "efa.pearson")
 
 
 # ------------------------------------------------------------------------------------------ suitability
 def test_kmo_matches_psych(ref):
     k = efa.kmo(_mat(ref["r"]))
-    assert k.overall == pytest.approx(ref["kmo"]["MSA"], abs=1e-10)
-    np.testing.assert_allclose(k.per_item.to_numpy(), ref["kmo"]["MSAi"], atol=1e-10)
+    assert_close(k.overall, ref["kmo"]["MSA"], "efa.kmo")
+    assert_close(k.per_item.to_numpy(), ref["kmo"]["MSAi"], "efa.kmo")
     assert list(k.per_item.index) == ref["items"]
 
 
 def test_bartlett_matches_psych(ref):
     b = efa.bartlett_sphericity(_mat(ref["r"]), ref["n"])
-    assert b.chi2 == pytest.approx(ref["bartlett"]["chisq"], rel=1e-10)
+    assert_close(b.chi2, ref["bartlett"]["chisq"], "efa.bartlett")
     assert b.df == ref["bartlett"]["df"]
-    assert b.p == pytest.approx(ref["bartlett"]["p"], rel=1e-6, abs=1e-300)
+    assert_close(b.p, ref["bartlett"]["p"], "efa.bartlett.pvalue")
 
 
 # ------------------------------------------------------------------------------------------ number of factors
 def test_map_matches_psych_vss(ref):
     tab = efa.velicer_map(_mat(ref["r"]), n_max=8)
     mine = tab.loc[tab["n_factors"] >= 1, "map"].to_numpy()
-    np.testing.assert_allclose(mine, np.array(ref["map"], dtype=float), atol=1e-10)
+    assert_close(mine, np.array(ref["map"], dtype=float), "efa.map")
     # suggestion = psych's which.min(map)
     assert efa._map_suggestion(tab) == int(np.nanargmin(np.array(ref["map"], dtype=float))) + 1
 
@@ -94,14 +95,14 @@ def test_map4_is_fourth_power_version(hs_ref):
 @pytest.mark.parametrize("use_smc,key", [(False, "parallel"), (True, "parallel_smc")])
 def test_parallel_observed_eigenvalues_match_psych(ref, use_smc, key):
     obs = efa._fa_values(_mat(ref["r"]).to_numpy(), use_smc)
-    np.testing.assert_allclose(obs, ref[key]["fa_values"], atol=1e-6)
+    assert_close(obs, ref[key]["fa_values"], "efa.fa_values")
 
 
 def test_parallel_analysis_number_of_factors_matches_psych_hs(hs_ref, hs_items):
     pa = efa.parallel_analysis(hs_items, n_iter=20, seed=11)
     assert pa.n_factors == hs_ref["parallel"]["nfact"] == 3
     assert pa.n_factors_resampled == 3
-    np.testing.assert_allclose(pa.table["observed"], hs_ref["parallel"]["fa_values"], atol=1e-6)
+    assert_close(pa.table["observed"], hs_ref["parallel"]["fa_values"], "efa.fa_values")
     # psych's rule: leading observed eigenvalues above the 95th percentile of the simulated ones
     above = (pa.table["observed"] > pa.table["simulated_quantile"]).to_numpy()
     assert above[:3].all() and not above[3]
@@ -121,7 +122,7 @@ def test_number_of_factors_table_and_suggestions(hs_ref, hs_items):
     assert sug["parallel"] == hs_ref["parallel"]["nfact"]
     assert sug["map"] == int(np.nanargmin(np.array(hs_ref["map"], dtype=float))) + 1
     assert sug["kaiser"] == 3  # eigenvalues 3.22, 1.64, 1.37, 0.70, ...
-    np.testing.assert_allclose(table["map"].iloc[:8], np.array(hs_ref["map"], dtype=float), atol=1e-10)
+    assert_close(table["map"].iloc[:8], np.array(hs_ref["map"], dtype=float), "efa.map")
     assert len(table) == 9 and {"observed", "eigenvalue", "eigenvalue_smc", "map4"} <= set(table.columns)
 
 
@@ -160,12 +161,12 @@ def test_fa_matches_psych(ref, key):
     s = efa.fa(_mat(ref["r"]), ref["nfactors"], method=fm, rotation=ROT[rot], n_obs=ref["n"])
     L = _mat(sol["loadings"]).to_numpy()
     # same factor order and reflection as psych (psych orders by variance accounted for after rotation)
-    np.testing.assert_allclose(s.loadings.to_numpy(), L, atol=1e-5)
-    np.testing.assert_allclose(s.structure.to_numpy(), _mat(sol["Structure"]).to_numpy(), atol=1e-5)
-    np.testing.assert_allclose(s.communalities.to_numpy(), sol["communality"], atol=1e-5)
-    np.testing.assert_allclose(s.uniquenesses.to_numpy(), sol["uniquenesses"], atol=1e-5)
+    assert_close(s.loadings.to_numpy(), L, "efa.fa", err_msg=key)
+    assert_close(s.structure.to_numpy(), _mat(sol["Structure"]).to_numpy(), "efa.fa", err_msg=key)
+    assert_close(s.communalities.to_numpy(), sol["communality"], "efa.fa", err_msg=key)
+    assert_close(s.uniquenesses.to_numpy(), sol["uniquenesses"], "efa.fa", err_msg=key)
     if "Phi" in sol:
-        np.testing.assert_allclose(s.phi.to_numpy(), _mat(sol["Phi"]).to_numpy(), atol=1e-5)
+        assert_close(s.phi.to_numpy(), _mat(sol["Phi"]).to_numpy(), "efa.fa", err_msg=key)
     else:
         np.testing.assert_allclose(s.phi.to_numpy(), np.eye(ref["nfactors"]))
     va = _mat(sol["Vaccounted"])
@@ -177,7 +178,7 @@ def test_fa_matches_psych(ref, key):
         "Cumulative Proportion": "cumulative_proportion",
     }
     for rname, col in cols.items():
-        np.testing.assert_allclose(s.variance[col].to_numpy(), va.loc[rname].to_numpy(), atol=1e-5)
+        assert_close(s.variance[col].to_numpy(), va.loc[rname].to_numpy(), "efa.fa", err_msg=f"{key}: {col}")
     assert list(s.loadings.index) == ref["items"]
 
 
@@ -191,9 +192,9 @@ def test_rotation_of_psych_unrotated_loadings_matches_gparotation(ref, rot):
     phi = np.eye(L.shape[1]) if phi is None else phi * np.outer(signs, signs)
     order = np.argsort(-np.diag(phi @ L.T @ L), kind="stable")
     target = ref["fa"][f"minres_{rot}"]
-    np.testing.assert_allclose(L[:, order], _mat(target["loadings"]).to_numpy(), atol=1e-6)
+    assert_close(L[:, order], _mat(target["loadings"]).to_numpy(), "efa.rotation", err_msg=rot)
     if "Phi" in target:
-        np.testing.assert_allclose(phi[np.ix_(order, order)], _mat(target["Phi"]).to_numpy(), atol=1e-6)
+        assert_close(phi[np.ix_(order, order)], _mat(target["Phi"]).to_numpy(), "efa.rotation", err_msg=rot)
 
 
 def test_building_blocks_used_by_reliability_match_psych(ref):
@@ -201,14 +202,14 @@ def test_building_blocks_used_by_reliability_match_psych(ref):
     r, nf = _mat(ref["r"]), ref["nfactors"]
     none = ref["fa"]["minres_none"]
     m = efa.minres(r, nf)
-    np.testing.assert_allclose(m["loadings"], _mat(none["loadings"]).to_numpy(), atol=1e-5)
-    np.testing.assert_allclose(m["communality"], none["communality"], atol=1e-5)
+    assert_close(m["loadings"], _mat(none["loadings"]).to_numpy(), "efa.fa")
+    assert_close(m["communality"], none["communality"], "efa.fa")
     assert m["converged"]
     for rot in ("oblimin", "varimax"):
         L, phi = efa.fa_loadings(r, nf, "minres", rot)
         target = ref["fa"][f"minres_{rot}"]
-        np.testing.assert_allclose(L, _mat(target["loadings"]).to_numpy(), atol=1e-5)
-        np.testing.assert_allclose(phi, _mat(target["Phi"]).to_numpy() if "Phi" in target else np.eye(nf), atol=1e-5)
+        assert_close(L, _mat(target["loadings"]).to_numpy(), "efa.fa", err_msg=rot)
+        assert_close(phi, _mat(target["Phi"]).to_numpy() if "Phi" in target else np.eye(nf), "efa.fa", err_msg=rot)
     L0 = _mat(none["loadings"]).to_numpy()
     pattern, phi, converged = efa.oblimin(L0)
     rp, rphi = efa.rotate(L0, "oblimin")
@@ -260,7 +261,7 @@ def test_factor_analyzer_phi_is_not_reordered_hence_workaround(hs_ref):
     psych_phi = _mat(hs_ref["fa"]["minres_oblimin"]["Phi"]).to_numpy()
     ours = efa.fa(_mat(hs_ref["r"]), 3).phi.to_numpy()
     assert np.abs(fa_.phi_ - psych_phi).max() > 0.05
-    np.testing.assert_allclose(ours, psych_phi, atol=1e-6)
+    assert_close(ours, psych_phi, "efa.fa")
 
 
 def test_single_factor_and_bad_arguments(hs_ref):
@@ -279,11 +280,9 @@ def test_congruence_matches_psych_factor_congruence(ref):
     r = _mat(ref["r"])
     a = efa.fa(r, ref["nfactors"], "minres").loadings
     b = efa.fa(r, ref["nfactors"], "ml").loadings
-    np.testing.assert_allclose(efa.congruence(a, b).to_numpy(), _mat(ref["congruence_minres_ml"]).to_numpy(), atol=1e-5)
+    assert_close(efa.congruence(a, b).to_numpy(), _mat(ref["congruence_minres_ml"]).to_numpy(), "efa.congruence")
     keys = efa.target_matrix(ref["groups"], ref["items"])
-    np.testing.assert_allclose(
-        efa.congruence(a, keys).to_numpy(), _mat(ref["congruence_minres_keys"]).to_numpy(), atol=1e-5
-    )
+    assert_close(efa.congruence(a, keys).to_numpy(), _mat(ref["congruence_minres_keys"]).to_numpy(), "efa.congruence")
 
 
 def test_match_factors_hs(hs_ref):
@@ -293,8 +292,8 @@ def test_match_factors_hs(hs_ref):
     # psych order: MR1 (textual), MR3 (visual), MR2 (speed) -> F1, F2, F3
     assert got == {"visual": "F2", "textual": "F1", "speed": "F3"}
     ck = _mat(hs_ref["congruence_minres_keys"])
-    assert m.set_index("factor").loc["visual", "congruence"] == pytest.approx(ck.loc["MR3", "visual"], abs=1e-5)
-    assert m.set_index("factor").loc["speed", "congruence"] == pytest.approx(ck.loc["MR2", "speed"], abs=1e-5)
+    assert_close(m.set_index("factor").loc["visual", "congruence"], ck.loc["MR3", "visual"], "efa.congruence")
+    assert_close(m.set_index("factor").loc["speed", "congruence"], ck.loc["MR2", "speed"], "efa.congruence")
 
 
 def test_match_factors_handles_reflection_and_surplus_factors():
@@ -355,8 +354,8 @@ def test_polychoric_matches_psych(bfi_ref):
     x = pd.read_csv(DATA / "bfi.csv")[items]
     pc = efa.polychoric(x)
     assert pc["global"] and not pc["smoothed"]
-    np.testing.assert_allclose(pc["tau"].to_numpy(), _mat(bfi_ref["polychoric"]["tau"]).to_numpy(), atol=1e-10)
-    np.testing.assert_allclose(pc["rho"].to_numpy(), _mat(bfi_ref["polychoric"]["rho"]).to_numpy(), atol=1e-6)
+    assert_close(pc["tau"].to_numpy(), _mat(bfi_ref["polychoric"]["tau"]).to_numpy(), "efa.polychoric.tau")
+    assert_close(pc["rho"].to_numpy(), _mat(bfi_ref["polychoric"]["rho"]).to_numpy(), "efa.polychoric.rho")
 
 
 def test_polychoric_unequal_categories_matches_psych_nonglobal():
@@ -369,15 +368,15 @@ def test_polychoric_unequal_categories_matches_psych_nonglobal():
     tau_ref = np.array(ref["tau"]["values"], dtype=float)  # "Inf" (unused top category of A1) -> inf
     np.testing.assert_array_equal(np.isinf(pc["tau"].to_numpy()), np.isinf(tau_ref))
     fin = np.isfinite(tau_ref)
-    np.testing.assert_allclose(pc["tau"].to_numpy()[fin], tau_ref[fin], atol=1e-10)
-    np.testing.assert_allclose(pc["rho"].to_numpy(), np.array(ref["rho"]["values"]), atol=1e-6)
+    assert_close(pc["tau"].to_numpy()[fin], tau_ref[fin], "efa.polychoric.tau")
+    assert_close(pc["rho"].to_numpy(), np.array(ref["rho"]["values"]), "efa.polychoric.rho")
 
 
 def test_correlation_matrix_polychoric_option(bfi_ref):
     items = bfi_ref["polychoric"]["items"]
     x = pd.read_csv(DATA / "bfi.csv")[items]
     r = efa.correlation_matrix(x, cor="polychoric")
-    np.testing.assert_allclose(r.to_numpy(), _mat(bfi_ref["polychoric"]["rho"]).to_numpy(), atol=1e-6)
+    assert_close(r.to_numpy(), _mat(bfi_ref["polychoric"]["rho"]).to_numpy(), "efa.polychoric.rho")
     with pytest.raises(ValueError):
         efa.correlation_matrix(x, cor="spearman")
 
@@ -400,20 +399,20 @@ def test_run_efa_hs_headline_and_tables(hs_ref, hs_items):
         res = efa.run_efa(hs_items, HS_GROUPS, seed=1, n_iter=10)
     assert not [w for w in caught if issubclass(w.category, FutureWarning)]
     h = res.headline
-    assert h["kmo"] == pytest.approx(hs_ref["kmo"]["MSA"], abs=1e-10)
-    assert h["bartlett_chi2"] == pytest.approx(hs_ref["bartlett"]["chisq"], rel=1e-10)
+    assert_close(h["kmo"], hs_ref["kmo"]["MSA"], "efa.kmo")
+    assert_close(h["bartlett_chi2"], hs_ref["bartlett"]["chisq"], "efa.bartlett")
     assert h["bartlett_df"] == 36
     assert h["n_factors_parallel"] == hs_ref["parallel"]["nfact"]
     assert h["n_factors_map"] == int(np.nanargmin(np.array(hs_ref["map"], dtype=float))) + 1
     ck = _mat(hs_ref["congruence_minres_keys"])
-    assert h["congruence"]["textual"] == pytest.approx(ck.loc["MR1", "textual"], abs=1e-5)
+    assert_close(h["congruence"]["textual"], ck.loc["MR1", "textual"], "efa.congruence")
     assert set(h["congruence"]) == set(HS_GROUPS)
     # tidy tables
     assert set(res.loadings.columns) == {"item", "factor", "loading", "structure"} and len(res.loadings) == 27
     assert len(res.factor_correlations) == 9 and len(res.communalities) == 9
     assert res.problems["item"].tolist() == ["x9"]  # x9 cross-loads on visual and speed
-    np.testing.assert_allclose(
-        res.solution.loadings.to_numpy(), _mat(hs_ref["fa"]["minres_oblimin"]["loadings"]).to_numpy(), atol=1e-5
+    assert_close(
+        res.solution.loadings.to_numpy(), _mat(hs_ref["fa"]["minres_oblimin"]["loadings"]).to_numpy(), "efa.fa"
     )
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from compval import validity as V
+from tolerances import assert_close
 
 REF = Path(__file__).parent / "reference" / "validity"
 DATA = Path(__file__).parent / "reference" / "data"
@@ -69,10 +70,9 @@ def datasets() -> dict[str, pd.DataFrame]:
     return {"hs": hs, "hs_xload": hs, "hs_single": hs, "bfi": bfi, "bfi_raw": bfi_raw}
 
 
-def _assert_series(got: pd.Series, want: pd.Series, atol: float):
+def _assert_series(got: pd.Series, want: pd.Series, name: str, err_msg: str = ""):
     assert list(got.index) == list(want.index)
-    np.testing.assert_array_equal(np.isnan(got.to_numpy()), np.isnan(want.to_numpy()))
-    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), atol=atol, rtol=0, equal_nan=True)
+    assert_close(got.to_numpy(), want.to_numpy(), name, err_msg=err_msg)
 
 
 # ------------------------------------------------------------------------------------------ inputs
@@ -80,7 +80,7 @@ def _assert_series(got: pd.Series, want: pd.Series, atol: float):
 def test_sample_covariance_is_lavaan_sampstat(cases, datasets, case):
     c = cases[case]
     got = V.sample_covariance(datasets[case], list(c.sampstat.index))
-    np.testing.assert_allclose(got.to_numpy(), c.sampstat.to_numpy(), atol=1e-10, rtol=0)
+    assert_close(got.to_numpy(), c.sampstat.to_numpy(), "validity.sampstat", err_msg=case)
     assert c.values["nobs"] == len(datasets[case][list(c.sampstat.index)].dropna())
 
 
@@ -89,9 +89,10 @@ def test_model_matrices_reproduce_lavaan_fitted_and_cov_lv(cases, case):
     c = cases[case]
     mm = V.model_matrices(c.params)
     implied = mm.implied_cov().loc[c.fitted.index, c.fitted.columns]
-    np.testing.assert_allclose(implied.to_numpy(), c.fitted.to_numpy(), atol=1e-10, rtol=0)
+    assert_close(implied.to_numpy(), c.fitted.to_numpy(), "validity.model_matrices", err_msg=case)
     cov_lv = _mat(c.values["cov_lv"])
-    np.testing.assert_allclose(mm.cov_lv().loc[cov_lv.index, cov_lv.columns].to_numpy(), cov_lv.to_numpy(), atol=1e-12)
+    got_lv = mm.cov_lv().loc[cov_lv.index, cov_lv.columns].to_numpy()
+    assert_close(got_lv, cov_lv.to_numpy(), "validity.model_matrices", err_msg=f"{case}: cov.lv")
 
 
 # ----------------------------------------------------------------------------- composite reliability
@@ -105,7 +106,7 @@ def test_composite_reliability_matches_semtools_compRelSEM(cases, case, key, kwa
     cov = None if kwargs.get("implied") else c.sampstat
     got = V.composite_reliability(c.params, cov, **kwargs)
     assert list(got.columns) == ["factor", "n_items", "cr"]
-    _assert_series(got.set_index("factor")["cr"], _vec(c.values[key]), atol=1e-8)
+    _assert_series(got.set_index("factor")["cr"], _vec(c.values[key]), "validity.cr", err_msg=f"{case}: {key}")
 
 
 def test_composite_reliability_observed_and_implied_differ_with_residual_covariance(cases):
@@ -131,7 +132,7 @@ def test_single_indicator_factor_dropped_unless_asked(cases):
     kept = V.composite_reliability(c.params, c.sampstat, drop_single=False).set_index("factor")
     # one indicator, loading 1, zero residual variance: ML gives phi = s11, so omega = phi / s11 = 1
     assert kept.loc["f0", "n_items"] == 1
-    assert kept.loc["f0", "cr"] == pytest.approx(1.0, abs=1e-6)  # up to lavaan's convergence tolerance
+    assert_close(kept.loc["f0", "cr"], 1.0, "validity.single_indicator_cr")  # up to lavaan's convergence
 
 
 # ----------------------------------------------------------------------------------------------- AVE
@@ -140,7 +141,7 @@ def test_single_indicator_factor_dropped_unless_asked(cases):
 def test_ave_matches_semtools_AVE(cases, case, key, implied):
     c = cases[case]
     got = V.average_variance_extracted(c.params, None if implied else c.sampstat, implied=implied)
-    _assert_series(got.set_index("factor")["ave"], _vec(c.values[key]), atol=1e-8)
+    _assert_series(got.set_index("factor")["ave"], _vec(c.values[key]), "validity.ave", err_msg=f"{case}: {key}")
 
 
 def test_ave_undefined_for_factors_with_cross_loaded_items(cases):
@@ -172,7 +173,7 @@ def test_ave_matches_by_name_where_semtools_misaligns(cases):
     c = cases["hs_single"]
     got = V.average_variance_extracted(c.params, c.sampstat).set_index("factor")["ave"]
     want = _vec(c.values["AVE_by_name"]).drop("f0")
-    _assert_series(got, want, atol=1e-8)
+    _assert_series(got, want, "validity.ave")
     semtools = _vec(c.values["AVE"])
     assert abs(semtools["textual"] - got["textual"]) > 0.02 and math.isnan(semtools["speed"])
 
@@ -187,16 +188,16 @@ def test_fornell_larcker_table_from_R_values(cases, case):
     m = res.matrix
     assert list(m.index) == list(ave.index)
     for a in m.index:
-        assert m.loc[a, a] == pytest.approx(math.sqrt(ave[a]), abs=1e-8)
+        assert_close(m.loc[a, a], math.sqrt(ave[a]), "validity.ave", err_msg=f"{case}: sqrt AVE {a}")
         for b in m.columns:
             if a != b:
-                assert m.loc[a, b] == pytest.approx(cor.loc[a, b], abs=1e-8)
+                assert_close(m.loc[a, b], cor.loc[a, b], "validity.model_matrices", err_msg=f"{case}: {a}~~{b}")
     t = res.table
     assert len(t) == len(ave) * (len(ave) - 1) // 2
     for row in t.itertuples():
         r = cor.loc[row.factor_a, row.factor_b]
         assert row.pair == f"{row.factor_a}~~{row.factor_b}"
-        assert row.r == pytest.approx(r, abs=1e-8)
+        assert_close(row.r, r, "validity.model_matrices", err_msg=f"{case}: {row.pair}")
         assert bool(row.discriminant) == bool(ave[row.factor_a] > r**2 and ave[row.factor_b] > r**2)
 
 
@@ -230,15 +231,14 @@ def test_htmt_matches_semtools_htmt(cases, datasets, case, key, kwargs):
     res = V.htmt(datasets[case], factors, **kwargs)
     want = _mat(c.values[key])
     got = res.matrix.loc[want.index, want.columns].to_numpy()
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(want.to_numpy()))
-    np.testing.assert_allclose(got, want.to_numpy(), atol=1e-6, rtol=0, equal_nan=True)
+    assert_close(got, want.to_numpy(), "validity.htmt", err_msg=f"{case}: {key}")
     assert res.n == cases[case].values["nobs"]
     # long form: upper triangle in factor order, keyed "a~~b"
     names = list(factors)
     pairs = [f"{a}~~{b}" for i, a in enumerate(names) for b in names[i + 1 :]]
     assert list(res.table["pair"]) == pairs
     for row in res.table.itertuples():
-        np.testing.assert_allclose(row.htmt, want.loc[row.factor_a, row.factor_b], atol=1e-6, equal_nan=True)
+        assert_close(row.htmt, want.loc[row.factor_a, row.factor_b], "validity.htmt", err_msg=f"{case}: {row.pair}")
 
 
 def test_htmt_signed_variant_differs_on_unreversed_items(cases):
@@ -252,7 +252,7 @@ def test_htmt_from_covariance_matches_semtools_sample_cov(cases, case):
     c = cases[case]
     got = V.htmt_from_correlation(c.sampstat, V.factor_items(c.params))
     want = _mat(c.values["htmt_cov"])
-    np.testing.assert_allclose(got.loc[want.index, want.columns].to_numpy(), want.to_numpy(), atol=1e-6)
+    assert_close(got.loc[want.index, want.columns].to_numpy(), want.to_numpy(), "validity.htmt", err_msg=case)
 
 
 def test_htmt_closed_form_on_hand_made_matrix():
@@ -339,10 +339,8 @@ def test_factor_correlations_delta_ci_match_standardizedSolution(cases, case):
     assert len(got) == len(ss)
     m = got.merge(ss, left_on=["factor_a", "factor_b"], right_on=["lhs", "rhs"])
     assert len(m) == len(got) and (m["ci_method"] == "delta").all()
-    np.testing.assert_allclose(m["r"], m["est.std"], atol=1e-10)
-    np.testing.assert_allclose(m["se_x"], m["se_y"], atol=1e-10)
-    np.testing.assert_allclose(m["ci_lower"], m["ci.lower"], atol=1e-10)
-    np.testing.assert_allclose(m["ci_upper"], m["ci.upper"], atol=1e-10)
+    for ours, theirs in (("r", "est.std"), ("se_x", "se_y"), ("ci_lower", "ci.lower"), ("ci_upper", "ci.upper")):
+        assert_close(m[ours], m[theirs], "validity.factor_correlations", err_msg=f"{case}: {ours}")
 
 
 @pytest.mark.parametrize("case", ["hs", "bfi"])
@@ -354,8 +352,7 @@ def test_factor_correlations_fisher_fallback_matches_psych_r_con(cases, case):
     assert set(with_n.index) == set(ref)
     assert (with_n["ci_method"] == "fisher_z").all() and with_n["se"].isna().all()
     for pair, (lo, hi) in ref.items():
-        assert with_n.loc[pair, "ci_lower"] == pytest.approx(lo, abs=1e-8)
-        assert with_n.loc[pair, "ci_upper"] == pytest.approx(hi, abs=1e-8)
+        assert_close(with_n.loc[pair, ["ci_lower", "ci_upper"]].to_numpy(float), [lo, hi], "validity.fisher_ci")
     without_n = V.factor_correlations(params)
     assert (without_n["ci_method"] == "none").all() and without_n["ci_lower"].isna().all()
 
@@ -390,12 +387,12 @@ def test_validity_summary_for_summary_json(cases, datasets):
     cr, ave, ht = _vec(c.values["compRelSEM"]), _vec(c.values["AVE"]), _mat(c.values["htmt"])
     for fn in cr.index:
         assert set(s[fn]) == {"cr", "ave"}
-        assert s[fn]["cr"] == pytest.approx(cr[fn], abs=1e-8)
-        assert s[fn]["ave"] == pytest.approx(ave[fn], abs=1e-8)
+        assert_close(s[fn]["cr"], cr[fn], "validity.cr", err_msg=fn)
+        assert_close(s[fn]["ave"], ave[fn], "validity.ave", err_msg=fn)
     assert len(s["htmt"]) == 10
     for key, value in s["htmt"].items():
         a, b = key.split("~~")
-        assert value == pytest.approx(ht.loc[a, b], abs=1e-6)
+        assert_close(value, ht.loc[a, b], "validity.htmt", err_msg=key)
     json.dumps(s, allow_nan=False)
 
 
@@ -405,7 +402,7 @@ def test_validity_summary_undefined_values_are_null(cases, datasets):
     s = V.validity_summary(c.params, c.sampstat, datasets["hs"], factors)
     assert s["visual"]["ave"] is None and s["textual"]["ave"] is not None
     hs_htmt = _mat(cases["hs"].values["htmt"])
-    assert s["htmt"]["visual~~textual"] == pytest.approx(hs_htmt.loc["visual", "textual"], abs=1e-6)
+    assert_close(s["htmt"]["visual~~textual"], hs_htmt.loc["visual", "textual"], "validity.htmt")
     json.dumps(s, allow_nan=False)
     with pytest.raises(ValueError, match="x9"):  # default factors from the table overlap
         V.validity_summary(c.params, c.sampstat, datasets["hs"])
@@ -415,7 +412,7 @@ def test_validity_summary_undefined_values_are_null(cases, datasets):
     assert s1["f0"] == {"cr": None, "ave": None}
     assert s1["htmt"]["f0~~textual"] is None  # semTools: NaN for a single-item factor
     want = _mat(single.values["htmt"]).loc["textual", "speed"]
-    assert s1["htmt"]["textual~~speed"] == pytest.approx(want, abs=1e-6)
+    assert_close(s1["htmt"]["textual~~speed"], want, "validity.htmt")
 
 
 def test_htmt_bootstrap_keeps_exact_zero_correlations_of_integer_answers():

@@ -7,8 +7,9 @@
 #                      ci.lower, ci.upper, std.lv, std.all
 #   <name>_fit.json    fitMeasures(fit) plus converged / npar / post-check (admissible solution)
 #   <name>_r2.csv      lavInspect(fit, "r2")
-#   <name>_implied.csv model-implied covariance matrix (group 1)
-#   <name>_corlv.csv   model-implied latent correlations, lavInspect(fit, "cor.lv") (group 1)
+#   <name>_implied.csv model-implied covariance matrix
+#                      (r2, implied, corlv: group 1; multi-group fits also <name>_g<g>_r2.csv etc. for group g)
+#   <name>_corlv.csv   model-implied latent correlations, lavInspect(fit, "cor.lv")
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 stopifnot(packageVersion("lavaan") == "0.6.14", packageVersion("jsonlite") == "1.8.4")
 out <- "tests/reference/cfa"
@@ -30,16 +31,19 @@ ref_fit <- function(name, data, model, ...) {
   fm$converged <- lavInspect(fit, "converged")
   fm$post.check <- if (fm$converged) suppressWarnings(lavInspect(fit, "post.check")) else NA
   writeLines(toJSON(fm, auto_unbox = TRUE, digits = NA, na = "null"), file.path(out, paste0(name, "_fit.json")))
+  # group 1: <name>_<what>.csv; further groups: <name>_g<g>_<what>.csv
+  gfile <- function(what, g) file.path(out, if (g == 1) paste0(name, "_", what, ".csv") else
+    paste0(name, "_g", g, "_", what, ".csv"))
+  ng <- lavInspect(fit, "ngroups")
   r2 <- lavInspect(fit, "r2")
-  if (is.list(r2)) r2 <- r2[[1]]
-  write.csv(data.frame(name = names(r2), r2 = unname(r2)), file.path(out, paste0(name, "_r2.csv")),
-            row.names = FALSE)
   imp <- lavInspect(fit, "implied")
-  if (!is.null(imp$cov)) S <- imp$cov else S <- imp[[1]]$cov
-  write.csv(as.data.frame(unclass(S)), file.path(out, paste0(name, "_implied.csv")))
   cl <- lavInspect(fit, "cor.lv")
-  if (is.list(cl)) cl <- cl[[1]]
-  write.csv(as.data.frame(unclass(cl)), file.path(out, paste0(name, "_corlv.csv")))
+  if (ng == 1) { r2 <- list(r2); imp <- list(imp); cl <- list(cl) }
+  for (g in seq_len(ng)) {
+    write.csv(data.frame(name = names(r2[[g]]), r2 = unname(r2[[g]])), gfile("r2", g), row.names = FALSE)
+    write.csv(as.data.frame(unclass(imp[[g]]$cov)), gfile("implied", g))
+    write.csv(as.data.frame(unclass(cl[[g]])), gfile("corlv", g))
+  }
   invisible(fit)
 }
 

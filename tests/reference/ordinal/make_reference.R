@@ -8,7 +8,7 @@
 #   <name>_params.csv   parameterEstimates(standardized = TRUE), same columns as tests/reference/cfa
 #                       (includes op "|" thresholds and op "~*~" scale rows)
 #   <name>_fit.json     fitMeasures(fit) + converged / post.check / warnings
-#   <name>_r2.csv, <name>_implied.csv, <name>_corlv.csv  as in tests/reference/cfa
+#   <name>_r2.csv, <name>_implied.csv, <name>_corlv.csv  as in tests/reference/cfa (group g > 1: <name>_g<g>_r2.csv ...)
 #   <name>_sample.json  N used, sample statistics (wls.obs / wls.est), thresholds, polychorics, fit@test
 #   <name>_catml.json   unlist(lavaan:::lav_fit_catml_dwls(fit))
 #   <name>_gamma.csv    lavInspect(fit, "gamma")   (bfi_ac_lw, bfi_ac_pw, bfi_ac_1f)
@@ -60,16 +60,19 @@ ref_fit <- function(name, data, model, ...) {
   } else NA
   fm$warnings <- I(r$warnings)
   write_json_file(fm, paste0(name, "_fit.json"))
+  # group 1: <name>_<what>.csv; further groups: <name>_g<g>_<what>.csv
+  gfile <- function(what, g) file.path(out, if (g == 1) paste0(name, "_", what, ".csv") else
+    paste0(name, "_g", g, "_", what, ".csv"))
+  ng <- lavInspect(fit, "ngroups")
   r2 <- lavInspect(fit, "r2")
-  if (is.list(r2)) r2 <- r2[[1]]
-  write.csv(data.frame(name = names(r2), r2 = unname(r2)), file.path(out, paste0(name, "_r2.csv")),
-            row.names = FALSE)
   imp <- lavInspect(fit, "implied")
-  if (!is.null(imp$cov)) S <- imp$cov else S <- imp[[1]]$cov
-  write.csv(as.data.frame(unclass(S)), file.path(out, paste0(name, "_implied.csv")))
   cl <- lavInspect(fit, "cor.lv")
-  if (is.list(cl)) cl <- cl[[1]]
-  write.csv(as.data.frame(unclass(cl)), file.path(out, paste0(name, "_corlv.csv")))
+  if (ng == 1) { r2 <- list(r2); imp <- list(imp); cl <- list(cl) }
+  for (g in seq_len(ng)) {
+    write.csv(data.frame(name = names(r2[[g]]), r2 = unname(r2[[g]])), gfile("r2", g), row.names = FALSE)
+    write.csv(as.data.frame(unclass(imp[[g]]$cov)), gfile("implied", g))
+    write.csv(as.data.frame(unclass(cl[[g]])), gfile("corlv", g))
+  }
   if (lavInspect(fit, "ngroups") == 1) ord_extras(name, fit)  # sample.json etc.: single-group cases only
   invisible(fit)
 }
