@@ -32,7 +32,7 @@ from scipy import stats
 from compval import criterion as C
 from compval import reliability as rel
 from compval import validity as V
-from tolerances import TOLERANCES, check_close
+from tolerances import TOLERANCES, assert_close
 
 REF = Path(__file__).parent / "reference" / "bootstrap"
 _spec = importlib.util.spec_from_file_location("bootstrap_export_indices", REF / "export_indices.py")
@@ -105,11 +105,11 @@ def test_reliability_replicates_and_interval_match_psych(reliability_runs, strea
     r = _replicates(stream)[s["statistic"]]
     name = TOL_NAME[s["statistic"]]
     assert b.n_failed == 0 and r.notna().all()
-    check_close(b.values, r.loc[1:].to_numpy(), name, "replicates")
-    check_close(b.estimate, r.loc[0], name, "estimate")
+    assert_close(b.values, r.loc[1:].to_numpy(), name, "replicates")
+    assert_close(b.estimate, r.loc[0], name, "estimate")
     iv = _interval(stream, s["statistic"])
     assert iv["n_valid"] == EX.B
-    check_close([b.lower, b.upper], [iv["lower"], iv["upper"]], name, "limits")
+    assert_close([b.lower, b.upper], [iv["lower"], iv["upper"]], name, "limits")
     if s["statistic"] == "omega_hierarchical":
         # psych's Schmid-Leiman solution differs from the library's on 8 of the 200 resamples (by 3e-10 on one,
         # 3e-6 .. 4e-4 on seven); the others agree to ~1e-13, as the full-sample references: keep that count
@@ -126,7 +126,7 @@ def test_reliability_table_intervals_are_rs(reliability_runs, case):
         col = TABLE_COLUMN[s["statistic"]]
         row = table.loc[s["key"]]
         got = [row[f"{col}_boot_lower"], row[f"{col}_boot_upper"]]
-        check_close(got, [iv["lower"], iv["upper"]], TOL_NAME[s["statistic"]], stream)
+        assert_close(got, [iv["lower"], iv["upper"]], TOL_NAME[s["statistic"]], stream)
 
 
 # ------------------------------------------------------------------------------------------ HTMT
@@ -138,11 +138,11 @@ def test_htmt_replicates_and_interval_match_semtools(prefix, kwargs):
     terms = [prefix + p for p in res.table["pair"]]
     r = _replicates("htmt")[terms]
     assert res.n == STREAMS.set_index("stream").loc["htmt", "n"] and res.n_boot_valid == EX.B
-    check_close(res.boot, r.loc[1:].to_numpy(), "boot_htmt", "replicates")
-    check_close(res.table["htmt"], r.loc[0].to_numpy(), "boot_htmt", "estimate")
+    assert_close(res.boot, r.loc[1:].to_numpy(), "boot_htmt", "replicates")
+    assert_close(res.table["htmt"], r.loc[0].to_numpy(), "boot_htmt", "estimate")
     iv = INTERVALS[INTERVALS["stream"] == "htmt"].set_index("term").loc[terms]
-    check_close(res.table["ci_lower"], iv["lower"], "boot_htmt", "lower")
-    check_close(res.table["ci_upper"], iv["upper"], "boot_htmt", "upper")
+    assert_close(res.table["ci_lower"], iv["lower"], "boot_htmt", "lower")
+    assert_close(res.table["ci_upper"], iv["upper"], "boot_htmt", "upper")
 
 
 # ------------------------------------------------------------------------------------------ dominance
@@ -157,11 +157,11 @@ def test_dominance_replicates_and_interval_match_r():
     for w in EX.read_counts("dominance"):
         idx = np.repeat(np.arange(len(sa)), w)
         reps.append(C.dominance_analysis(y.iloc[idx], X.iloc[idx], always.iloc[idx], n_boot=0)["weight"].to_numpy())
-    check_close(np.array(reps), r.loc[1:].to_numpy(), "boot_dominance", "replicates")
-    check_close(d.loc[EX.DOMINANCE_PREDICTORS, "weight"], r.loc[0].to_numpy(), "boot_dominance", "estimate")
+    assert_close(np.array(reps), r.loc[1:].to_numpy(), "boot_dominance", "replicates")
+    assert_close(d.loc[EX.DOMINANCE_PREDICTORS, "weight"], r.loc[0].to_numpy(), "boot_dominance", "estimate")
     iv = INTERVALS[INTERVALS["stream"] == "dominance"].set_index("term").loc[EX.DOMINANCE_PREDICTORS]
-    check_close(d.loc[EX.DOMINANCE_PREDICTORS, "weight_ci_lower"], iv["lower"], "boot_dominance", "lower")
-    check_close(d.loc[EX.DOMINANCE_PREDICTORS, "weight_ci_upper"], iv["upper"], "boot_dominance", "upper")
+    assert_close(d.loc[EX.DOMINANCE_PREDICTORS, "weight_ci_lower"], iv["lower"], "boot_dominance", "lower")
+    assert_close(d.loc[EX.DOMINANCE_PREDICTORS, "weight_ci_upper"], iv["upper"], "boot_dominance", "upper")
 
 
 # ------------------------------------------------------------------------------------------ the percentile rule

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from compval import careless as cl
-from tolerances import check_close
+from tolerances import assert_close as named_close
 
 REF = Path(__file__).parent / "reference"
 
@@ -35,7 +35,7 @@ def bfi():
 
 def assert_close(actual, expected):
     """Against R: same NA pattern as R, values within the named tolerance "careless_r"."""
-    check_close(actual, expected, "careless_r")
+    named_close(actual, expected, "careless_r")
 
 
 # ------------------------------------------------------------------------------------------------ vs R

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from compval import criterion as C
-from tolerances import check_close
+from tolerances import assert_close
 
 HERE = Path(__file__).parent
 REF_DIR = HERE / "reference" / "criterion"
@@ -92,7 +92,7 @@ def _merge(py: pd.DataFrame, rows: list[dict], keys=("criterion", "competency"))
 def _assert_cols(m: pd.DataFrame, cols, name: str):
     """Python column c against R's c_R by the named tolerance; p-value columns on the log scale."""
     for c in cols:
-        check_close(m[c], m[c + "_R"], "criterion_p" if c in P_COLS else name, c)
+        assert_close(m[c], m[c + "_R"], "criterion_p" if c in P_COLS else name, c)
 
 
 COR_COLS = ["r", "ci_lower", "ci_upper", "t", "p", "p_fdr", "rho", "rho_ci_lower", "rho_ci_upper", "rho_p", "rho_p_fdr"]
@@ -104,7 +104,7 @@ def test_correlations_satact_match_cor_test(satact_result, ref):
     assert (m["n"] == m["n_R"]).all()
     assert m.set_index("competency").loc["SATQ", "n"] == 687  # pairwise complete (13 SATQ missing)
     _assert_cols(m, COR_COLS, "criterion_cor")
-    check_close(m["rho_S"], m["rho_S_R"], "spearman_s")
+    assert_close(m["rho_S"], m["rho_S_R"], "spearman_s")
 
 
 def test_correlations_bfi_family_fdr_log_and_missing(bfi_result, ref):
@@ -207,20 +207,20 @@ def _r_term(term: str) -> str:
 def _check_regression(result, rref: dict, crit: str):
     s = result.regression.set_index("criterion").loc[crit]
     for k in SUMMARY_KEYS:
-        check_close(s[k], rref["summary"][k], "criterion_p" if k in P_COLS else "criterion_regression", k)
+        assert_close(s[k], rref["summary"][k], "criterion_p" if k in P_COLS else "criterion_regression", k)
     co = result.coefficients[result.coefficients.criterion == crit].copy()
     co["term"] = co["term"].map(_r_term)
     rc = pd.DataFrame(rref["coefficients"])
     assert co["term"].tolist() == rc["term"].tolist()
     for c in COEF_COLS:
-        check_close(co[c], rc[c], "criterion_p" if c in P_COLS else "criterion_regression", c)
+        assert_close(co[c], rc[c], "criterion_p" if c in P_COLS else "criterion_regression", c)
     if rref["vif"] is not None:
         v = result.vif[result.vif.criterion == crit]
         rv = pd.DataFrame(rref["vif"])
         assert v["term"].tolist() == rv["term"].tolist()
         assert v["df"].tolist() == rv["df"].astype(int).tolist()
         for c in ("gvif", "gvif_adj"):
-            check_close(v[c], rv[c], "criterion_regression", c)
+            assert_close(v[c], rv[c], "criterion_regression", c)
 
 
 def test_regression_satact_numeric_and_factor_controls(satact_result, ref):
@@ -284,9 +284,9 @@ def test_dominance_weights_match_all_subsets_in_R(satact_result, bfi_result, ref
         dom = res.dominance[res.dominance.criterion == crit].set_index("competency")
         want = rr[crit]["dominance"]["weights"]
         for k, w in want.items():
-            check_close(dom.loc[k, "weight"], w, "dominance_weights", f"{crit} {k}")
+            assert_close(dom.loc[k, "weight"], w, "dominance_weights", f"{crit} {k}")
         # general dominance weights sum to the R2 of the competency-only model
-        check_close(dom["weight"].sum(), rr[crit]["dominance"]["r2_full"], "dominance_weights", "sum")
+        assert_close(dom["weight"].sum(), rr[crit]["dominance"]["r2_full"], "dominance_weights", "sum")
         assert dom["standardized"].sum() == pytest.approx(1.0, abs=1e-12)
         assert not dom["controls_partialled"].any()
 
@@ -297,16 +297,16 @@ def test_dominance_with_controls_partialled(satact, ref):
     dom = res.dominance.set_index("competency")
     rr = ref["satact"]["regression"]["education"]["dominance_with_controls"]
     for k, w in rr["weights"].items():
-        check_close(dom.loc[k, "weight"], w, "dominance_weights", k)
-    check_close(dom["r2_total"].iloc[0], rr["r2_full"] - rr["r2_controls"], "dominance_weights", "r2_total")
-    check_close(dom["r2_base"].iloc[0], rr["r2_controls"], "dominance_weights", "r2_base")
+        assert_close(dom.loc[k, "weight"], w, "dominance_weights", k)
+    assert_close(dom["r2_total"].iloc[0], rr["r2_full"] - rr["r2_controls"], "dominance_weights", "r2_total")
+    assert_close(dom["r2_base"].iloc[0], rr["r2_controls"], "dominance_weights", "r2_base")
     assert dom["controls_partialled"].all()
 
 
 def test_general_dominance_from_R_all_subsets(ref):
     d = ref["satact"]["regression"]["education"]["dominance"]
     w = C.general_dominance(np.array(d["all_subsets_r2"]), 3)
-    check_close(w, [d["weights"][k] for k in ("ACT", "SATV", "SATQ")], "dominance_weights")
+    assert_close(w, [d["weights"][k] for k in ("ACT", "SATV", "SATQ")], "dominance_weights")
 
 
 def test_dominance_bootstrap_is_seeded(satact):
@@ -396,11 +396,11 @@ def test_summary_dict_shape_and_json(satact_result, ref):
     assert set(s) == {"education", "regression", "dominance", "missing"}
     assert set(s["education"]) == {"ACT", "SATV", "SATQ"}
     assert set(s["education"]["ACT"]) == {"r", "ci_lower", "ci_upper", "p", "p_fdr", "rho"}
-    check_close(s["education"]["ACT"]["r"], ref["satact"]["correlations"][0]["r"], "criterion_cor")
+    assert_close(s["education"]["ACT"]["r"], ref["satact"]["correlations"][0]["r"], "criterion_cor")
     assert set(s["regression"]["education"]) == {"r2_controls", "r2_full", "delta_r2", "p_delta"}
     rr = ref["satact"]["regression"]["education"]
-    check_close(s["regression"]["education"]["p_delta"], rr["summary"]["p_delta"], "criterion_p")
-    check_close(s["dominance"]["education"]["ACT"], rr["dominance"]["weights"]["ACT"], "dominance_weights")
+    assert_close(s["regression"]["education"]["p_delta"], rr["summary"]["p_delta"], "criterion_p")
+    assert_close(s["dominance"]["education"]["ACT"], rr["dominance"]["weights"]["ACT"], "dominance_weights")
     assert s["missing"]["education"] == {"n_missing": 0, "n_valid": 700}
 
 
@@ -520,15 +520,15 @@ def _assert_latent(table: pd.DataFrame, ref: dict, term_map: dict | None = None)
             ("std_all", "std_all"),
         ]:
             name = "criterion_latent_lavaan_p" if py == "p" else "criterion_latent_lavaan"
-            check_close(sub[py], reg[rr], name, f"{cr} {py}")
-        check_close(sub["r2"].iloc[0], r["r2"], "criterion_latent_lavaan", f"{cr} r2")
+            assert_close(sub[py], reg[rr], name, f"{cr} {py}")
+        assert_close(sub["r2"].iloc[0], r["r2"], "criterion_latent_lavaan", f"{cr} r2")
         for key, val in r["fit"].items():
             col = LATENT_FIT[key]
             if key in ("df", "ntotal"):
                 assert sub[col].iloc[0] == val, f"{cr} {key}: {sub[col].iloc[0]} vs lavaan {val}"
             else:
                 name = "criterion_latent_lavaan_p" if key in P_COLS else "criterion_latent_lavaan"
-                check_close(sub[col].iloc[0], val, name, f"{cr} {key}")
+                assert_close(sub[col].iloc[0], val, name, f"{cr} {key}")
         assert bool(sub["converged"].iloc[0]) is r["converged"] is True
         assert (sub["status"] == "ok").all()
 
@@ -590,8 +590,8 @@ def test_latent_summary_and_unestimable_criterion(hs, latent_hs, latent_ref):
         zip(latent_ref["hs_mlr"]["grade"]["regression"]["rhs"], latent_ref["hs_mlr"]["grade"]["regression"]["std_all"])
     )
     for k, v in g["betas"].items():
-        check_close(v, ref_std[k], "criterion_latent_lavaan", k)
-    check_close(g["r2"], latent_ref["hs_mlr"]["grade"]["r2"], "criterion_latent_lavaan", "r2")
+        assert_close(v, ref_std[k], "criterion_latent_lavaan", k)
+    assert_close(g["r2"], latent_ref["hs_mlr"]["grade"]["r2"], "criterion_latent_lavaan", "r2")
     assert set(g["fit"]) == {"chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"} and g["status"] == "ok"
     json.dumps(summ)  # JSON-ready
     # a criterion without values is reported, not raised, and gets missing estimates

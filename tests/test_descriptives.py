@@ -6,7 +6,7 @@ from compval.descriptives import item_descriptives, response_distribution
 from compval.scoring import mean_scores
 
 from conftest import REF, bfi_codebook_dict
-from tolerances import check_close
+from tolerances import assert_close
 
 
 def test_item_descriptives_match_psych_describe(bfi):
@@ -14,7 +14,7 @@ def test_item_descriptives_match_psych_describe(bfi):
     items = bfi[ref.index.tolist()]
     got = item_descriptives(items, 1, 6).set_index("item")
     for col in ["n", "mean", "sd", "median", "min", "max", "skew", "kurtosis"]:
-        check_close(got[col], ref[col], "describe_psych", col)
+        assert_close(got[col], ref[col], "describe_psych", col)
     assert (got["n"] + got["n_missing"] == len(bfi)).all()
     np.testing.assert_allclose(got.loc["A1", "floor"], (bfi["A1"] == 1).sum() / bfi["A1"].notna().sum())
 
@@ -33,7 +33,7 @@ def test_mean_scores_match_psych_scoreItems(bfi):
     scored = cb.reverse_score(bfi.set_index("id")[cb.item_ids])
     got = mean_scores(scored, cb.groups("competency"), min_share=0)
     # psych returns NA only when every item of the scale is missing
-    check_close(got.to_numpy(), ref[got.columns].to_numpy(), "score_items_psych")
+    assert_close(got.to_numpy(), ref[got.columns].to_numpy(), "score_items_psych")
 
 
 def test_mean_scores_min_share():

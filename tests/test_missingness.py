@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from compval import missingness as mi
-from tolerances import check_close
+from tolerances import assert_close
 
 REF = Path(__file__).parent / "reference"
 
@@ -62,9 +62,9 @@ def test_hs_deletion_rule_reproduces_r():
 def test_little_mcar_matches_r(name, ref, little_bfi, little_hs):
     res = little_bfi if name == "bfi" else little_hs
     r = ref[name]["little"]
-    check_close(res.chi2, r["chi2"], "little_mcar_chi2")
+    assert_close(res.chi2, r["chi2"], "little_mcar_chi2")
     assert res.df == r["df"]
-    check_close(res.p, r["p"], "little_mcar_p")
+    assert_close(res.p, r["p"], "little_mcar_p")
     assert res.n_patterns == r["n_patterns"]
     assert res.n == r["n"]
     assert res.estimate.converged
@@ -82,10 +82,10 @@ def test_em_estimates_match_r_and_lavaan(name, ref, little_bfi, little_hs):
     est = (little_bfi if name == "bfi" else little_hs).estimate
     r = ref[name]
     assert list(est.mean.index) == r["items"]
-    check_close(est.mean.to_numpy(), r["em_mean"], "em_same_algorithm_r", "mean")
-    check_close(est.cov.to_numpy(), np.array(r["em_cov"]), "em_same_algorithm_r", "cov")
-    check_close(est.mean.to_numpy(), r["lavaan_mean"], "em_vs_lavaan_fiml", "mean")
-    check_close(est.cov.to_numpy(), np.array(r["lavaan_cov"]), "em_vs_lavaan_fiml", "cov")
+    assert_close(est.mean.to_numpy(), r["em_mean"], "em_same_algorithm_r", "mean")
+    assert_close(est.cov.to_numpy(), np.array(r["em_cov"]), "em_same_algorithm_r", "cov")
+    assert_close(est.mean.to_numpy(), r["lavaan_mean"], "em_vs_lavaan_fiml", "mean")
+    assert_close(est.cov.to_numpy(), np.array(r["lavaan_cov"]), "em_vs_lavaan_fiml", "cov")
 
 
 def test_em_complete_data_is_sample_moments_with_denominator_n():

@@ -139,6 +139,17 @@ def test_simsem_definitions_match_r():
     assert np.allclose(m["se_ratio"], m["mean_se_r"] / m["sd_est_r"], rtol=1e-8)
 
 
+def test_stored_lavaan_loop_is_one_run_of_simsem_style():
+    """lavaan_loop.csv, lavaan_params.csv and lavaan_timing.json come from one run of simsem_style.R: the timing
+    record counts the replications of every N of the loop, and the parameter table covers the same Ns."""
+    import json
+
+    lav = pd.read_csv(HERE / "lavaan_loop.csv")
+    timing = json.loads((HERE / "lavaan_timing.json").read_text())
+    assert timing["replications"] == lav["replications"].sum() and timing["seconds"] > 0
+    assert set(pd.read_csv(HERE / "lavaan_params.csv")["n"]) == set(lav["n"])
+
+
 @pytest.mark.slow
 def test_power_rises_with_n_coverage_and_recovery_as_lavaan(cb):
     """A small grid: power to reject the one-factor rival rises with N; coverage of the correctly specified model

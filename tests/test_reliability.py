@@ -18,7 +18,7 @@ from scipy import stats
 from compval import reliability as rel
 from compval.efa import minres  # the minres of omega's Schmid-Leiman solution (compval.reliability.omegas)
 
-from tolerances import check_close
+from tolerances import assert_close
 
 HERE = Path(__file__).parent
 DATA = HERE / "reference" / "data"
@@ -77,8 +77,8 @@ def test_alpha_total_matches_psych(datasets, dataset, scale, missing):
         "duhachek_lower": a.duhachek_lower, "duhachek_upper": a.duhachek_upper,
     }  # fmt: skip
     for key, value in got.items():
-        check_close(value, ref[key], "alpha_psych", key)
-    check_close(a.signal_noise, ref["s_n"], "alpha_signal_noise_psych")
+        assert_close(value, ref[key], "alpha_psych", key)
+    assert_close(a.signal_noise, ref["s_n"], "alpha_signal_noise_psych")
     assert (a.k, a.n, a.n_complete) == (ref["nvar"], ref["n_obs"], ref["n_complete"])
     assert a.feldt_lower < a.alpha < a.feldt_upper
 
@@ -117,14 +117,14 @@ def test_item_analysis_matches_psych(datasets, dataset, scale, missing):
     assert got["item"].tolist() == items
     stats_ref = _select(ITEM_STATS, dataset, scale, missing)
     for col in ["n", "mean", "sd", "skew", "kurtosis", "raw_r", "std_r", "r_cor", "r_drop"]:
-        check_close(got[col], stats_ref[col], "item_stats_psych", col)
+        assert_close(got[col], stats_ref[col], "item_stats_psych", col)
     drop_ref = _select(ALPHA_DROP, dataset, scale, missing)
     pairs = {
         "alpha_if_deleted": "raw_alpha", "alpha_std_if_deleted": "std_alpha", "lambda6_if_deleted": "G6",
         "average_r_if_deleted": "average_r", "median_r_if_deleted": "med_r", "alpha_se_if_deleted": "alpha_se",
     }  # fmt: skip
     for mine, theirs in pairs.items():
-        check_close(got[mine], drop_ref[theirs], "alpha_psych", mine)
+        assert_close(got[mine], drop_ref[theirs], "alpha_psych", mine)
 
 
 def test_item_analysis_floor_ceiling_and_flags(datasets):
@@ -158,11 +158,11 @@ def test_omega_matches_psych(datasets, dataset, scale, missing, nfactors):
     groups = _groups(dataset)
     items = sum(groups.values(), []) if scale == "all" else groups[scale]
     o = rel.omega(datasets[dataset][items], nfactors=int(nfactors), missing=missing)
-    check_close(o.omega_total, ref["omega_tot"], "omega_psych", "omega_tot")
-    check_close(o.omega_hierarchical, ref["omega_h"], "omega_psych", "omega_h")
-    check_close(o.omega_limit, ref["omega_lim"], "omega_psych", "omega_lim")
-    check_close(o.alpha, ref["alpha"], "alpha_psych", "alpha")
-    check_close(o.lambda6, ref["G6"], "alpha_psych", "G6")
+    assert_close(o.omega_total, ref["omega_tot"], "omega_psych", "omega_tot")
+    assert_close(o.omega_hierarchical, ref["omega_h"], "omega_psych", "omega_h")
+    assert_close(o.omega_limit, ref["omega_lim"], "omega_psych", "omega_lim")
+    assert_close(o.alpha, ref["alpha"], "alpha_psych", "alpha")
+    assert_close(o.lambda6, ref["G6"], "alpha_psych", "G6")
     assert o.converged
 
 
@@ -174,7 +174,7 @@ def test_schmid_leiman_loadings_match_psych(datasets, dataset, missing, nfactors
     got = o.loadings.set_index("item").loc[items]
     # psych appends "-" to the names of flipped items; rows are in item order.
     for col in ("g", "h2", "u2"):
-        check_close(got[col], ref[col], "omega_psych", col)
+        assert_close(got[col], ref[col], "omega_psych", col)
 
 
 def test_omega_flips_negatively_keyed_items(datasets):
@@ -215,7 +215,7 @@ def test_bootstrap_is_seeded_and_brackets_estimate(datasets):
 def test_bootstrap_omega_total_and_callable(datasets):
     x = datasets["hs"][HS_GROUPS["visual"]]
     b = rel.bootstrap_ci(x, "omega_total", B=25, seed=3)
-    check_close(b.estimate, 0.635071712917424, "omega_psych")  # psych::omega(hs[, x1:x3], 1)$omega.tot
+    assert_close(b.estimate, 0.635071712917424, "omega_psych")  # psych::omega(hs[, x1:x3], 1)$omega.tot
     assert b.lower < b.estimate < b.upper
     c = rel.bootstrap_ci(x, lambda d: float(d["x1"].mean()), B=40, seed=1, level=0.9)
     assert c.lower < x["x1"].mean() < c.upper and c.level == 0.9
@@ -297,9 +297,9 @@ def test_reliability_table_matches_psych_and_handles_small_groups(datasets):
         ("alpha_ci_upper", "feldt_upper"),
         ("lambda6", "G6"),
     ):
-        check_close(a[mine], ref[theirs], "alpha_psych", mine)
+        assert_close(a[mine], ref[theirs], "alpha_psych", mine)
     om = OMEGA[(OMEGA.dataset == "bfi") & (OMEGA.scale == "A") & (OMEGA.missing == "pairwise")].iloc[0]
-    check_close(a["omega_total"], om["omega_tot"], "omega_psych")
+    assert_close(a["omega_total"], om["omega_tot"], "omega_psych")
     assert a["alpha_boot_lower"] < a["alpha"] < a["alpha_boot_upper"]
     assert a["omega_total_boot_lower"] < a["omega_total"] < a["omega_total_boot_upper"]
     # 5 items cannot carry 3 group factors -> NaN omega_h with a note
@@ -319,11 +319,11 @@ def test_reliability_table_listwise_and_omega_h(datasets):
     groups = {"all": [f"x{i}" for i in range(1, 10)], "visual": HS_GROUPS["visual"]}
     t = rel.reliability_table(hs, groups, missing="listwise", n_boot=0, level="module").set_index("key")
     ref = OMEGA[(OMEGA.dataset == "hs") & (OMEGA.scale == "all") & (OMEGA.nfactors == 3)].iloc[0]
-    check_close(t.loc["all", "omega_hierarchical"], ref["omega_h"], "omega_psych")
+    assert_close(t.loc["all", "omega_hierarchical"], ref["omega_h"], "omega_psych")
     assert t.loc["all", "omega_h_nfactors"] == 3
     assert np.isnan(t.loc["all", "alpha_boot_lower"])  # n_boot = 0
     vis = _select(ALPHA_TOTAL, "hs", "visual", "listwise").iloc[0]
-    check_close(t.loc["visual", "alpha"], vis["raw_alpha"], "alpha_psych")
+    assert_close(t.loc["visual", "alpha"], vis["raw_alpha"], "alpha_psych")
     assert (t["level"] == "module").all() and (t["missing"] == "listwise").all()
 
 
@@ -334,7 +334,7 @@ def test_item_analysis_table(datasets):
     assert t.columns.tolist() == rel.ITEM_ANALYSIS_COLUMNS
     assert len(t) == 6 and t["key"].tolist() == ["A"] * 5 + ["single"]
     ref = _select(ITEM_STATS, "bfi", "A", "pairwise")
-    check_close(t["r_drop"].iloc[:5], ref["r_drop"], "item_stats_psych")
+    assert_close(t["r_drop"].iloc[:5], ref["r_drop"], "item_stats_psych")
     single = t.iloc[5]
     assert np.isnan(single["r_drop"]) and single["n"] == bfi["E1"].notna().sum() and single["note"]
 
@@ -354,7 +354,7 @@ def test_degenerate_groups_give_nan_and_notes_without_warnings(datasets, recwarn
     t = rel.reliability_table(hs, groups, n_boot=5, seed=0).set_index("key")
     # psych::alpha drops items without variance: same alpha as without them
     assert t.loc["const", "alpha"] == pytest.approx(rel.cronbach_alpha(hs[["x1", "x2", "x3"]]).alpha, abs=1e-12)
-    check_close(t.loc["const", "omega_total"], 0.635071712917424, "omega_psych")
+    assert_close(t.loc["const", "omega_total"], 0.635071712917424, "omega_psych")
     assert "no variance, left out: const" in t.loc["const", "note"]
     assert np.isnan(t.loc["empty", "omega_total"]) and "left out: empty" in t.loc["empty", "note"]
     assert np.isnan(t.loc["disjoint", "alpha"]) and "not computable" in t.loc["disjoint", "note"]

@@ -17,6 +17,8 @@ no margin exceeds 10.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,11 +64,14 @@ def _differences(actual: np.ndarray, expected: np.ndarray, kind: str) -> np.ndar
 def assert_close(actual, expected, name: str, err_msg: str = "") -> None:
     """Assert ``actual`` (ours) agrees with ``expected`` (R) within the named tolerance ``TOLERANCES[name]``.
 
-    Arrays are compared element by element (same shape); NaN must sit at the same places in both.
+    Arrays (or scalars) are compared element by element (same shape); NaN must sit at the same places in both
+    (R's NA pattern). With the environment variable ``COMPVAL_TOL_RECORD`` set to a file, the largest difference
+    of each call is appended there as a JSON line (``{"name": ..., "max": ...}``): run the tests and take the
+    maximum per name to re-measure ``measured`` over every stored case.
     """
     t = TOLERANCES[name]
-    a = np.asarray(actual, dtype=float)
-    e = np.asarray(expected, dtype=float)
+    a = np.atleast_1d(np.asarray(actual, dtype=float))
+    e = np.atleast_1d(np.asarray(expected, dtype=float))
     assert a.shape == e.shape, f"{name}: shape {a.shape} != {e.shape} {err_msg}"
     nan_a, nan_e = np.isnan(a), np.isnan(e)
     assert np.array_equal(nan_a, nan_e), f"{name}: NaN at different places {err_msg}"
@@ -74,6 +79,10 @@ def assert_close(actual, expected, name: str, err_msg: str = "") -> None:
     d = _differences(a[ok], e[ok], t.kind) if ok.any() else np.zeros(0)
     worst = float(np.max(d)) if d.size else 0.0
     OBSERVED[name] = max(OBSERVED.get(name, 0.0), worst)
+    record = os.environ.get("COMPVAL_TOL_RECORD")
+    if record:
+        with open(record, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"name": name, "max": worst}) + "\n")
     if not worst <= t.tol:
         i = int(np.argmax(d))
         raise AssertionError(
@@ -231,7 +240,7 @@ TOLERANCES.update(
 # --- Reliability, descriptives, careless responding, missingness, criterion validity, power ------------------
 TOLERANCES.update(
     {
-        # measured over every stored case on 2026-12-02 (COMPVAL_TOL_RECORD, see check_close)
+        # measured over every stored case on 2026-12-02 (COMPVAL_TOL_RECORD, see assert_close)
         "alpha_psych": Tol(
             5e-15, 10, "abs", "psych::alpha totals, alpha.drop, Feldt/Duhachek limits, omega's alpha/G6"
         ),
@@ -257,50 +266,6 @@ TOLERANCES.update(
         "criterion_latent_lavaan_p": Tol(5e-4, 10, "logp", "latent regression p-values and chi-square p vs lavaan"),
     }
 )
-
-
-def check_close(got, want, name: str, err_msg: str = "") -> None:
-    """Assert ``got`` agrees with ``want`` (R) within the named tolerance ``TOLERANCES[name]``.
-
-    Arrays (or scalars) of the same shape; NaN must be NaN on both sides (R's NA pattern). ``kind`` "abs":
-    ``|got - want|``; "rel": ``|got - want| / |want|`` (0 where both are 0); "logp": ``|log10 got - log10 want|``
-    (0 where both are 0). With the environment variable ``COMPVAL_TOL_RECORD`` set to a file, the largest
-    difference of each call is appended there as a JSON line (``{"name": ..., "max": ...}``): that is how
-    ``measured`` is re-measured over every stored case (run the tests, take the maximum per name).
-    """
-    import json  # local imports keep this section independent of the file's header (merges cleanly)
-    import os
-
-    import numpy as np
-
-    tol = TOLERANCES[name]
-    g = np.atleast_1d(np.asarray(got, dtype=float))
-    w = np.atleast_1d(np.asarray(want, dtype=float))
-    assert g.shape == w.shape, f"{name}: shapes {g.shape} and {w.shape} {err_msg}"
-    nan = np.isnan(w)
-    np.testing.assert_array_equal(np.isnan(g), nan, err_msg=f"{name}: NaN pattern differs from R {err_msg}")
-    g, w = g[~nan], w[~nan]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if tol.kind == "abs":
-            d = np.abs(g - w)
-        elif tol.kind == "rel":
-            d = np.where(g == w, 0.0, np.abs(g - w) / np.abs(w))
-        elif tol.kind == "logp":
-            d = np.where(g == w, 0.0, np.abs(np.log10(g) - np.log10(w)))
-        else:
-            raise ValueError(f"unknown kind {tol.kind!r}")
-    d = np.where(np.isnan(d), np.inf, d)
-    worst = float(d.max()) if d.size else 0.0
-    record = os.environ.get("COMPVAL_TOL_RECORD")
-    if record:
-        with open(record, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"name": name, "max": worst}) + "\n")
-    if worst > tol.tol:
-        i = int(np.argmax(d))
-        raise AssertionError(
-            f"{name} ({tol.what}): {tol.kind} difference {worst:.3g} > {tol.tol:.3g} "
-            f"(measured {tol.measured:g} x margin {tol.margin:g}); got {g[i]!r}, R {w[i]!r} {err_msg}"
-        )
 
 
 # --- Bootstrap intervals (boot::boot.ci percentile, same resampling indices) ---------------------------------
