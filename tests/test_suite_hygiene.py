@@ -6,13 +6,16 @@ import re
 
 from conftest import ROOT
 
-REPO_RESULTS = re.compile(r"""\b(?:ROOT|root)\s*/\s*["']results["']|\b(?:ROOT|root)\s*/\s*["']results/""")
+# the repository's own outputs: results/ and data/processed/ (ROOT / "results", root / "data" / "processed", ...)
+REPO_RESULTS = re.compile(
+    r"""\b(?:ROOT|root)\s*/\s*["'](?:results|data/processed)["'/]|\b(?:ROOT|root)\s*/\s*["']data["']\s*/\s*["']processed"""
+)
 
 
-def test_no_test_reads_or_writes_the_repository_results():
+def test_no_test_reads_or_writes_the_repository_outputs():
     """Tests build what they check (the session's shared run, ``e2e_project`` in conftest.py, or a project of their
-    own under tmp): a test that read the repository's ``results/`` would pass or skip depending on what the last
-    ``make run`` left there."""
+    own under tmp): a test that read the repository's ``results/`` or ``data/processed/`` would pass or skip
+    depending on what the last ``make run`` left there."""
     offenders = [
         f"{p.name}:{i}: {line.strip()}"
         for p in sorted((ROOT / "tests").rglob("*.py"))
