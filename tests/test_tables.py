@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compval import tables as T
+from compval.present import tables as T
 
 
 # ---------------------------------------------------------------------------- number formatting

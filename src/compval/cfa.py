@@ -60,14 +60,12 @@ __all__ = [
     "fit_cfa",
     "compare_models",
     "difftest",
-    "fit_verdict",
     "measurement_invariance",
     "modification_indices",
     "factor_scores",
     "latent_covariance",
     "PARAM_COLUMNS",
     "INVARIANCE_STEPS",
-    "DEFAULT_CUTOFFS",
 ]
 
 PARAM_COLUMNS = [
@@ -1354,31 +1352,6 @@ def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> d
         "trace_ugamma": tr1,
         "trace_ugamma2": tr2,
     }
-
-
-DEFAULT_CUTOFFS = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
-
-
-def fit_verdict(
-    fit: Mapping[str, float], cutoffs: Mapping[str, Any] | None = None, robust: bool = False
-) -> pd.DataFrame:
-    """Compare fit indices with cut-offs (default: Hu & Bentler 1999: CFI/TLI >= .95, RMSEA <= .06, SRMR <= .08).
-
-    ``cutoffs`` maps an index name to ``(">=" or "<=", value)``, or to a bare number (then ``<=`` for
-    rmsea/srmr-like indices and ``>=`` otherwise). With ``robust=True`` the ``.robust`` versions are used when
-    present. Returns a DataFrame: index, value, rule, cutoff, ok.
-    """
-    cutoffs = DEFAULT_CUTOFFS if cutoffs is None else cutoffs
-    rows = []
-    for k, rule in cutoffs.items():
-        if isinstance(rule, (int, float)):
-            rule = ("<=" if any(s in k for s in ("rmsea", "srmr", "rmr")) else ">=", float(rule))
-        op, val = rule
-        key = f"{k}.robust" if robust and f"{k}.robust" in fit else k
-        v = fit.get(key, np.nan)
-        ok = bool(v >= val) if op == ">=" else bool(v <= val)
-        rows.append({"index": key, "value": v, "rule": op, "cutoff": val, "ok": ok if np.isfinite(v) else False})
-    return pd.DataFrame(rows)
 
 
 INVARIANCE_STEPS = {
