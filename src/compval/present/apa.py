@@ -210,6 +210,7 @@ class ApaTable:
         return pd.DataFrame(out, index=self.df.index, columns=self.columns)
 
     def is_numeric(self, col: str) -> bool:
+        """Whether a column shows numbers (right-aligned)."""
         spec = self._spec(col)
         if spec in ("text", "str", None):
             return False
@@ -218,6 +219,7 @@ class ApaTable:
         return True
 
     def is_bold(self, idx, col) -> bool:
+        """Whether a cell is printed bold (``emphasis``)."""
         if self.emphasis is None or col not in self.emphasis.columns or idx not in self.emphasis.index:
             return False
         return bool(self.emphasis.at[idx, col])

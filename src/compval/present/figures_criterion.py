@@ -11,42 +11,31 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from compval.i18n import gettext as _
-from compval.present.figures_style import (
-    PALETTE,
-    TWO_COLUMN,
-    apa_axis,
-    new_figure,
-    ordered,
-    panel_label,
-    styled,
-)
-from compval.present.formatting import format_number, format_r, label, require_columns
+from compval.present import figures_style as fs
+from compval.present.formatting import CorrelationColumns, format_number, format_r, label, require_columns
 
 __all__ = ["criterion_forest", "known_groups_profile", "dominance_plot"]
 
 
 # ============================================================================ 9. criterion forest
-@styled
+@fs.styled
 def criterion_forest(
     correlations: pd.DataFrame,
     *,
-    predictor: str = "competency",
-    criterion: str = "criterion",
-    r: str = "r",
-    lower: str = "ci_lower",
-    upper: str = "ci_upper",
+    columns: CorrelationColumns = CorrelationColumns(),
     predictor_order: Sequence[str] | None = None,
     predictor_labels: Mapping[str, str] | None = None,
     criterion_labels: Mapping[str, str] | None = None,
-    width: float = TWO_COLUMN,
+    width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """Forest plot of criterion correlations with 95% CIs: one panel per criterion, competencies on the
     y axis. ``correlations``: ``criterion.correlate``/``CriterionResult.correlations`` (criterion,
-    competency, r, ci_lower, ci_upper)."""
+    competency, r, ci_lower, ci_upper; other names through ``columns``)."""
+    predictor, criterion, r, lower, upper = columns
     require_columns(correlations, [predictor, criterion, r, lower, upper], "criterion_forest")
-    preds = ordered(correlations[predictor], predictor_order)
+    preds = fs.ordered(correlations[predictor], predictor_order)
     crits = list(pd.unique(correlations[criterion]))
-    fig = new_figure(width, 0.9 + 0.2 * len(preds))
+    fig = fs.new_figure(width, 0.9 + 0.2 * len(preds))
     axes = fig.subplots(1, len(crits), sharey=True, sharex=True, squeeze=False)[0]
     ypos = np.arange(len(preds))[::-1]
     pos = dict(zip(preds, ypos))
@@ -58,19 +47,19 @@ def criterion_forest(
         est = sub[r].to_numpy(dtype=float)
         err = np.vstack([est - sub[lower].to_numpy(dtype=float), sub[upper].to_numpy(dtype=float) - est])
         ax.axvline(0, color="0.5", lw=0.7)
-        ax.errorbar(est, y, xerr=err, fmt="o", color=PALETTE[0], ms=3.5, elinewidth=0.9, capsize=1.5)
+        ax.errorbar(est, y, xerr=err, fmt="o", color=fs.PALETTE[0], ms=3.5, elinewidth=0.9, capsize=1.5)
         ax.set_xlabel(_("r with 95% CI"))
-        panel_label(ax, label(criterion_labels, c))
+        fs.panel_label(ax, label(criterion_labels, c))
     axes[0].set_yticks(ypos, [label(predictor_labels, k) for k in preds])
     axes[0].set_ylim(-0.6, len(preds) - 0.4)
     pad = 0.05
     axes[0].set_xlim(min(lo_all, 0) - pad, max(hi_all, 0) + pad)
-    apa_axis(axes[0].xaxis)
+    fs.apa_axis(axes[0].xaxis)
     return fig
 
 
 # ============================================================================ 10. known groups
-@styled
+@fs.styled
 def known_groups_profile(
     known_groups: pd.DataFrame,
     *,
@@ -80,7 +69,7 @@ def known_groups_profile(
     criterion_labels: Mapping[str, str] | None = None,
     scale: tuple[float, float] | None = None,
     ylabel: str | None = None,
-    width: float = TWO_COLUMN,
+    width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """Competency profile of the top group vs the rest on each criterion, means with t-based CIs
     (``mean +- t_{n-1} sd / sqrt(n)``), one panel per criterion; Hedges' g printed per competency when the
@@ -90,9 +79,9 @@ def known_groups_profile(
 
     need = ["criterion", "competency", "n_top", "n_rest", "mean_top", "mean_rest", "sd_top", "sd_rest"]
     require_columns(known_groups, need, "known_groups_profile")
-    preds = ordered(known_groups["competency"], predictor_order)
+    preds = fs.ordered(known_groups["competency"], predictor_order)
     crits = list(pd.unique(known_groups["criterion"]))
-    fig = new_figure(width, 2.6)
+    fig = fs.new_figure(width, 2.6)
     axes = fig.subplots(1, len(crits), sharey=True, squeeze=False)[0]
     x = np.arange(len(preds))
     pos = dict(zip(preds, x))
@@ -112,7 +101,7 @@ def known_groups_profile(
                 mean,
                 yerr=half,
                 fmt=mk + "-",
-                color=PALETTE[g_i],
+                color=fs.PALETTE[g_i],
                 ms=3.5,
                 lw=0.9,
                 elinewidth=0.8,
@@ -131,7 +120,7 @@ def known_groups_profile(
                 )
         ax.set_xticks(x, [label(predictor_labels, k) for k in preds], rotation=40, ha="right", rotation_mode="anchor")
         ax.set_xlabel(_("Competency"))
-        panel_label(ax, label(criterion_labels, c))
+        fs.panel_label(ax, label(criterion_labels, c))
         ax.set_xlim(-0.5, len(preds) - 0.5)
     if scale is not None:
         axes[0].set_ylim(*scale)
@@ -143,22 +132,22 @@ def known_groups_profile(
 
 
 # ============================================================================ 11. dominance
-@styled
+@fs.styled
 def dominance_plot(
     dominance: pd.DataFrame,
     *,
     predictor_order: Sequence[str] | None = None,
     predictor_labels: Mapping[str, str] | None = None,
     criterion_labels: Mapping[str, str] | None = None,
-    width: float = TWO_COLUMN,
+    width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """General dominance weights (Budescu 1993; Azen & Budescu 2003) with bootstrap CIs, one panel per
     criterion; the total R2 in the panel title. ``dominance``: ``CriterionResult.dominance`` (criterion,
     competency, weight, weight_ci_lower, weight_ci_upper, r2_total)."""
     require_columns(dominance, ["criterion", "competency", "weight"], "dominance_plot")
-    preds = ordered(dominance["competency"], predictor_order)
+    preds = fs.ordered(dominance["competency"], predictor_order)
     crits = list(pd.unique(dominance["criterion"]))
-    fig = new_figure(width, 0.9 + 0.2 * len(preds))
+    fig = fs.new_figure(width, 0.9 + 0.2 * len(preds))
     axes = fig.subplots(1, len(crits), sharey=True, sharex=True, squeeze=False)[0]
     ypos = np.arange(len(preds))[::-1]
     pos = dict(zip(preds, ypos))
@@ -172,15 +161,15 @@ def dominance_plot(
             if np.isfinite(lo).any():
                 err = np.vstack([w - lo, hi - w])
         ax.barh(
-            y, w, height=0.6, color=PALETTE[0], xerr=err, error_kw=dict(elinewidth=0.8, capsize=1.5, ecolor="black")
+            y, w, height=0.6, color=fs.PALETTE[0], xerr=err, error_kw=dict(elinewidth=0.8, capsize=1.5, ecolor="black")
         )
         ax.axvline(0, color="black", lw=0.6)
         title = label(criterion_labels, c)
         if "r2_total" in sub:
             title += f" (R² = {format_r(sub['r2_total'].iloc[0])})"
-        panel_label(ax, title)
+        fs.panel_label(ax, title)
         ax.set_xlabel(_("General dominance weight (ΔR², 0–1)"))
-        apa_axis(ax.xaxis)
+        fs.apa_axis(ax.xaxis)
     axes[0].set_yticks(ypos, [label(predictor_labels, k) for k in preds])
     axes[0].set_ylim(-0.6, len(preds) - 0.4)
     return fig

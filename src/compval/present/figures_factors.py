@@ -12,18 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from compval.i18n import gettext as _
-from compval.present.figures_style import (
-    BAND,
-    OKABE_ITO,
-    ONE_COLUMN,
-    PALETTE,
-    TWO_COLUMN,
-    apa_axis,
-    mix,
-    new_figure,
-    panel_label,
-    styled,
-)
+from compval.present import figures_style as fs
 from compval.present.formatting import format_r, groups_to_map, index_label, label, require_columns, wide_loadings
 from compval.present.rules import SALIENT_LOADING, cutoff_rule
 
@@ -38,14 +27,14 @@ def _pick(df: pd.DataFrame, *names: str) -> str | None:
     return None
 
 
-@styled
+@fs.styled
 def scree_plot(
     table: pd.DataFrame,
     suggested: Mapping[str, int] | None = None,
     *,
     max_factors: int | None = None,
     ylabel: str | None = None,
-    width: float = ONE_COLUMN,
+    width: float = fs.ONE_COLUMN,
 ) -> Figure:
     """Scree plot with Horn's (1965) parallel-analysis reference and the suggested numbers of factors.
 
@@ -63,14 +52,14 @@ def scree_plot(
     t = table.sort_values(num)
     if max_factors is not None:
         t = t[t[num] <= max_factors]
-    fig = new_figure(width, 2.5)
+    fig = fs.new_figure(width, 2.5)
     ax = fig.add_subplot()
     x = t[num].to_numpy()
-    ax.plot(x, t[obs], "-o", color=PALETTE[0], ms=3, label=_("Observed data"), zorder=3)
+    ax.plot(x, t[obs], "-o", color=fs.PALETTE[0], ms=3, label=_("Observed data"), zorder=3)
     if sim:
-        ax.plot(x, t[sim], "--", color=PALETTE[1], label=_("Simulated, 95th percentile"))
+        ax.plot(x, t[sim], "--", color=fs.PALETTE[1], label=_("Simulated, 95th percentile"))
     if res:
-        ax.plot(x, t[res], ":", color=PALETTE[2], lw=1.2, label=_("Resampled, 95th percentile"))
+        ax.plot(x, t[res], ":", color=fs.PALETTE[2], lw=1.2, label=_("Resampled, 95th percentile"))
     ax.axhline(0, color="0.6", lw=0.5)
     by_count: dict[int, list[str]] = {}
     names = {
@@ -106,7 +95,7 @@ def scree_plot(
 # ============================================================================ 5. loading heatmap
 
 
-@styled
+@fs.styled
 def loading_heatmap(
     loadings: pd.DataFrame,
     item_groups: Mapping,
@@ -114,7 +103,7 @@ def loading_heatmap(
     threshold: float = SALIENT_LOADING,
     factor_order: Sequence[str] | None = None,
     group_labels: Mapping[str, str] | None = None,
-    width: float = ONE_COLUMN,
+    width: float = fs.ONE_COLUMN,
 ) -> Figure:
     """Heatmap of EFA pattern loadings, items ordered by hypothesised competency, |loading| >= ``threshold``
     annotated so cross-loadings stand out.
@@ -134,7 +123,7 @@ def loading_heatmap(
         cols = [str(c) for c in factor_order]
     w = w.loc[items, cols]
     m = w.to_numpy(dtype=float)
-    fig = new_figure(width, 0.9 + 0.13 * len(items))
+    fig = fs.new_figure(width, 0.9 + 0.13 * len(items))
     ax = fig.add_subplot()
     im = ax.imshow(m, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest")
     for i in range(m.shape[0]):
@@ -182,21 +171,21 @@ def loading_heatmap(
     cb = fig.colorbar(im, ax=ax, location="bottom", shrink=0.7, aspect=30, pad=0.02)
     text = _("Pattern loading (standardized); |loading| ≥ {threshold} printed")
     cb.set_label(text.format(threshold=format_r(threshold)))
-    apa_axis(cb.ax.xaxis)
+    fs.apa_axis(cb.ax.xaxis)
     return fig
 
 
 # ============================================================================ 7. model comparison
 
 
-@styled
+@fs.styled
 def model_comparison(
     fits: pd.DataFrame,
     cutoffs: Mapping[str, object],
     *,
     acceptable: Mapping[str, object] | None = None,
     model_labels: Mapping[str, str] | None = None,
-    width: float = TWO_COLUMN,
+    width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """Fit indices per model with Hu & Bentler (1999) bands, one panel per index in ``cutoffs``.
 
@@ -210,7 +199,7 @@ def model_comparison(
     if not idx:
         raise ValueError(f"none of the cut-off indices {list(cutoffs)} is a column of fits")
     models = list(fits["model"])
-    fig = new_figure(width, 0.9 + 0.2 * len(models))
+    fig = fs.new_figure(width, 0.9 + 0.2 * len(models))
     axes = fig.subplots(1, len(idx), sharey=True, squeeze=False)[0]
     ypos = np.arange(len(models))[::-1]
     for ax, k in zip(axes, idx):
@@ -226,21 +215,21 @@ def model_comparison(
         if acceptable and k in acceptable:
             aop, acut = cutoff_rule(k, acceptable[k])
             if aop == ">=":
-                ax.axvspan(acut, cut, color=mix(OKABE_ITO["bluish_green"], 0.07), lw=0)
+                ax.axvspan(acut, cut, color=fs.mix(fs.OKABE_ITO["bluish_green"], 0.07), lw=0)
             else:
-                ax.axvspan(cut, acut, color=mix(OKABE_ITO["bluish_green"], 0.07), lw=0)
+                ax.axvspan(cut, acut, color=fs.mix(fs.OKABE_ITO["bluish_green"], 0.07), lw=0)
         if op == ">=":
-            ax.axvspan(cut, hi, color=BAND, lw=0)
+            ax.axvspan(cut, hi, color=fs.BAND, lw=0)
         else:
-            ax.axvspan(lo, cut, color=BAND, lw=0)
-        ax.axvline(cut, color=OKABE_ITO["bluish_green"], lw=0.9, ls="--")
+            ax.axvspan(lo, cut, color=fs.BAND, lw=0)
+        ax.axvline(cut, color=fs.OKABE_ITO["bluish_green"], lw=0.9, ls="--")
         for y, v, ok in zip(ypos, vals, good):
-            ax.plot([v], [y], "o" if ok else "X", color=PALETTE[0] if ok else PALETTE[1], ms=4.5)
+            ax.plot([v], [y], "o" if ok else "X", color=fs.PALETTE[0] if ok else fs.PALETTE[1], ms=4.5)
             ax.annotate(format_r(v, 3), (v, y), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=6.5)
         ax.set_xlim(lo, hi)
-        apa_axis(ax.xaxis)
+        fs.apa_axis(ax.xaxis)
         ax.set_xlabel(f"{index_label(k)} (0–1)")
-        panel_label(ax, f"{index_label(k)} {'≥' if op == '>=' else '≤'} {format_r(cut)}")
+        fs.panel_label(ax, f"{index_label(k)} {'≥' if op == '>=' else '≤'} {format_r(cut)}")
         ax.set_ylim(-0.6, len(models) - 0.4)
     axes[0].set_yticks(ypos, [label(model_labels, m) for m in models])
     axes[0].set_ylabel(_("Model"))

@@ -18,9 +18,7 @@ import pandas as pd
 from compval.i18n import active_language
 
 from compval.i18n import gettext as _
-from compval.present.figures_style import (
-    DOT_FONTS,
-)
+from compval.present import figures_style as fs
 from compval.present.formatting import format_r, label, require_columns
 
 __all__ = ["GraphvizNotFoundError", "cfa_path_dot", "render_dot"]
@@ -60,7 +58,7 @@ def cfa_path_dot(
     (shown when ``|r| >= min_correlation``); ``"none"`` (or ``show_correlations=False``) leaves them out.
     """
     require_columns(params, ["lhs", "op", "rhs", value], "cfa_path_dot")
-    font = DOT_FONTS.get(active_language(), "Liberation Sans") if font is None else font
+    font = fs.DOT_FONTS.get(active_language(), "Liberation Sans") if font is None else font
     if correlations not in ("table", "arcs", "none"):
         raise ValueError("correlations must be 'table', 'arcs' or 'none'")
     if not show_correlations:

@@ -14,18 +14,7 @@ from matplotlib.patches import Patch
 
 from compval.i18n import N_
 from compval.i18n import gettext as _
-from compval.present.figures_style import (
-    GREY,
-    OKABE_ITO,
-    ONE_COLUMN,
-    PALETTE,
-    TWO_COLUMN,
-    apa_axis,
-    mix,
-    new_figure,
-    panel_label,
-    styled,
-)
+from compval.present import figures_style as fs
 from compval.present.formatting import label, require_columns
 from compval.present.rules import RELIABILITY_ACCEPTABLE, RELIABILITY_GOOD
 
@@ -74,8 +63,8 @@ def _connect(ax, src, dst, src_xy=(0.5, 0.0), dst_xy=(0.5, 1.0)):
     )
 
 
-@styled
-def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, width: float = ONE_COLUMN) -> Figure:
+@fs.styled
+def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, width: float = fs.ONE_COLUMN) -> Figure:
     """CONSORT-style flow of respondents (Schulz et al. 2010), from the cleaning report dict.
 
     Expects ``n_raw``, ``n_analyzed``, ``excluded`` (reason -> count, in pipeline order) and optionally
@@ -98,7 +87,7 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, wid
     perf = report.get("performance") or None
     steps = list(excluded.items())
     top = max(len(steps), 1) + (2.3 if perf else 0.0)
-    fig = new_figure(width, 0.62 * (top + 1.1))
+    fig = fs.new_figure(width, 0.62 * (top + 1.1))
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -116,7 +105,7 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, wid
             xs,
             ym,
             _("Excluded: {reason}\n(n = {n})").format(reason=text, n=count),
-            fc=mix(OKABE_ITO["vermillion"], 0.12),
+            fc=fs.mix(fs.OKABE_ITO["vermillion"], 0.12),
         )
         y -= 1
         last = k == len(steps) - 1
@@ -126,7 +115,7 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, wid
             y,
             _("Analysed\n(n = {n})").format(n=n_an) if last else _("Remaining\n(n = {n})").format(n=remaining),
             weight="bold" if last else "normal",
-            fc=mix(OKABE_ITO["bluish_green"], 0.15) if last else "white",
+            fc=fs.mix(fs.OKABE_ITO["bluish_green"], 0.15) if last else "white",
         )
         _connect(ax, box, nxt)
         _connect(ax, (xm, ym), side, dst_xy=(0.0, 0.5))
@@ -134,26 +123,22 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, wid
     if not steps:
         y -= 1
         nxt = _flow_box(
-            ax, xm, y, _("Analysed\n(n = {n})").format(n=n_an), weight="bold", fc=mix(OKABE_ITO["bluish_green"], 0.15)
+            ax,
+            xm,
+            y,
+            _("Analysed\n(n = {n})").format(n=n_an),
+            weight="bold",
+            fc=fs.mix(fs.OKABE_ITO["bluish_green"], 0.15),
         )
         _connect(ax, box, nxt)
         box = nxt
     if perf:
         y_match = y - 1.3
-        mbox = _flow_box(
-            ax,
-            xm,
-            y_match,
-            _("Survey and performance\nmatched (n = {n})").format(n=perf.get("matched")),
-            weight="bold",
-            fc=mix(OKABE_ITO["blue"], 0.15),
-        )
-        pbox = _flow_box(
-            ax,
-            xs,
-            y_match,
-            _("Performance records\n(n = {n})").format(n=perf.get("n_performance_records")),
-            weight="bold",
+        matched = _("Survey and performance\nmatched (n = {n})").format(n=perf.get("matched"))
+        records = _("Performance records\n(n = {n})").format(n=perf.get("n_performance_records"))
+        mbox, pbox = (
+            _flow_box(ax, x, y_match, text, weight="bold", fc=fc)
+            for x, text, fc in ((xm, matched, fs.mix(fs.OKABE_ITO["blue"], 0.15)), (xs, records, "white"))
         )
         _connect(ax, box, mbox)
         _connect(ax, pbox, mbox, src_xy=(0.0, 0.5), dst_xy=(1.0, 0.5))
@@ -172,13 +157,13 @@ def sample_flow(report: Mapping, *, labels: Mapping[str, str] | None = None, wid
                 0.5,
                 y_match - 1.0,
                 _("Not matched: ") + sep.join(extra[:2]) + ("\n" + sep.join(extra[2:]) if extra[2:] else ""),
-                ec=GREY,
+                ec=fs.GREY,
             )
     return fig
 
 
 # ============================================================================ 2. response distributions
-@styled
+@fs.styled
 def response_distribution(
     distribution: pd.DataFrame,
     items: pd.DataFrame,
@@ -187,7 +172,7 @@ def response_distribution(
     group_label: str | None = "competency_name",
     category_labels: Mapping | Sequence[str] | None = None,
     item_label: str = "item",
-    width: float = TWO_COLUMN,
+    width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """Diverging stacked bars of the response shares per item, one panel per competency (Likert plot;
     Heiberger & Robbins 2014).
@@ -226,10 +211,10 @@ def response_distribution(
     # colours: vermillion shades below the middle, blue above, grey neutral
     n_side = k // 2
     shades = np.linspace(1.0, 0.45, n_side) if n_side else []
-    colors = [mix(OKABE_ITO["vermillion"], t) for t in shades]
+    colors = [fs.mix(fs.OKABE_ITO["vermillion"], t) for t in shades]
     if k % 2:
-        colors.append(GREY)
-    colors += [mix(OKABE_ITO["blue"], t) for t in shades[::-1]]
+        colors.append(fs.GREY)
+    colors += [fs.mix(fs.OKABE_ITO["blue"], t) for t in shades[::-1]]
 
     codebook = items[items["item"].isin(wide.index)]
     groups = list(pd.unique(codebook[group]))
@@ -246,7 +231,7 @@ def response_distribution(
     label_of = dict(zip(codebook["item"], codebook[item_label])) if item_label in codebook else {}
 
     n_items = sum(len(p[1]) for p in panels)
-    fig = new_figure(width, 0.6 + 0.13 * n_items + 0.25 * len(panels))
+    fig = fs.new_figure(width, 0.6 + 0.13 * n_items + 0.25 * len(panels))
     axes = fig.subplots(
         len(panels),
         1,
@@ -276,7 +261,7 @@ def response_distribution(
         ax.axvline(0, color="black", lw=0.6)
         ax.set_yticks(ypos, [str(label_of.get(i, i)) + (_(" (R)") if rev.get(i) else "") for i in its])
         ax.set_ylim(-0.6, len(its) - 0.4)
-        panel_label(ax, str(names.get(g, g)))
+        fs.panel_label(ax, str(names.get(g, g)))
         ax.tick_params(axis="y", length=0)
     lim = max(lo_max, hi_max, 1.0)
     lim = min(100.0, math.ceil(lim / 10) * 10)
@@ -293,7 +278,7 @@ def response_distribution(
 
 
 # ============================================================================ 3. reliability forest
-@styled
+@fs.styled
 def reliability_forest(
     reliability: pd.DataFrame,
     *,
@@ -302,7 +287,7 @@ def reliability_forest(
     names: Mapping[str, str] | None = None,
     alpha_ci: str = "feldt",
     references: Sequence[float] = (RELIABILITY_ACCEPTABLE, RELIABILITY_GOOD),
-    width: float = ONE_COLUMN,
+    width: float = fs.ONE_COLUMN,
 ) -> Figure:
     """Forest plot of reliability coefficients with 95% CIs, one panel per level.
 
@@ -320,7 +305,7 @@ def reliability_forest(
     if not lv:
         raise ValueError(f"no rows for levels {list(levels)}")
     sizes = [int((rel["level"] == lvl).sum()) for lvl in lv]
-    fig = new_figure(width, 0.8 + 0.24 * sum(sizes) + 0.3 * len(lv))
+    fig = fs.new_figure(width, 0.8 + 0.24 * sum(sizes) + 0.3 * len(lv))
     axes = fig.subplots(
         len(lv), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": [s + 0.8 for s in sizes]}
     )[:, 0]
@@ -356,7 +341,7 @@ def reliability_forest(
                 ypos + off[c_i],
                 xerr=err,
                 fmt=markers[c_i % 4],
-                color=PALETTE[c_i],
+                color=fs.PALETTE[c_i],
                 ms=3.5,
                 elinewidth=0.8,
                 capsize=1.5,
@@ -364,11 +349,11 @@ def reliability_forest(
             )
         ax.set_yticks(ypos, [label(names, k) for k in sub["key"]])
         ax.set_ylim(-0.7, len(sub) - 0.3)
-        panel_label(ax, _(str(lvl).capitalize()))
+        fs.panel_label(ax, _(str(lvl).capitalize()))
     lo_lim = max(0.0, math.floor((min(xmin, min(references)) - 0.03) * 20) / 20)
     axes[-1].set_xlim(lo_lim, 1.0)
     axes[-1].set_xlabel(_("Reliability coefficient with 95% CI (0–1)"))
-    apa_axis(axes[-1].xaxis)
+    fs.apa_axis(axes[-1].xaxis)
     handles, labs = axes[0].get_legend_handles_labels()
     fig.legend(handles, labs, loc="outside lower center", ncols=len(coefficients))
     return fig

@@ -12,17 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from compval.i18n import gettext as _
-from compval.present.figures_style import (
-    BAND,
-    OKABE_ITO,
-    ONE_COLUMN,
-    PALETTE,
-    TWO_COLUMN,
-    apa_axis,
-    new_figure,
-    panel_label,
-    styled,
-)
+from compval.present import figures_style as fs
 from compval.present.formatting import format_number, format_r, label, pair_lookup, require_columns
 from compval.present.rules import CHEN_DELTA_CFI, CHEN_DELTA_RMSEA, DEFAULT_CUTOFFS, HTMT_STRICT, cutoff_rule
 
@@ -32,7 +22,7 @@ __all__ = ["discriminant_matrix", "invariance_plot"]
 # ============================================================================ 8. discriminant validity
 
 
-@styled
+@fs.styled
 def discriminant_matrix(
     correlations: pd.DataFrame,
     htmt: pd.DataFrame,
@@ -43,7 +33,7 @@ def discriminant_matrix(
     threshold: float = HTMT_STRICT,
     diagonal: Mapping[str, float] | None = None,
     labels: Mapping[str, str] | None = None,
-    width: float = ONE_COLUMN + 0.5,
+    width: float = fs.ONE_COLUMN + 0.5,
 ) -> Figure:
     """Factor correlations below and HTMT ratios above the diagonal, annotated; HTMT >= ``threshold``
     framed (Henseler et al. 2015). ``correlations``: factor_a, factor_b, r (``validity.factor_correlations``);
@@ -69,7 +59,7 @@ def discriminant_matrix(
                 m[i, j] = hmap.get(frozenset((a, b)), np.nan)
             elif diagonal is not None:
                 m[i, j] = diagonal.get(a, np.nan)
-    fig = new_figure(width, width * 0.95)
+    fig = fs.new_figure(width, width * 0.95)
     ax = fig.add_subplot()
     im = ax.imshow(np.abs(m), cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     for i in range(n):
@@ -80,7 +70,7 @@ def discriminant_matrix(
             ax.text(j, i, format_r(v), ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
             if i < j and v >= threshold:
                 ax.add_patch(
-                    mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=OKABE_ITO["vermillion"], lw=1.5)
+                    mpl.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=fs.OKABE_ITO["vermillion"], lw=1.5)
                 )
     names = [label(labels, f) for f in factors]
     ax.set_xticks(range(n), names, rotation=40, ha="right", rotation_mode="anchor")
@@ -92,19 +82,19 @@ def discriminant_matrix(
     ax.set_ylabel(_("Factor (below diagonal: latent correlation r)"))
     cb = fig.colorbar(im, ax=ax, shrink=0.75)
     cb.set_label(_("Absolute value (0–1); framed: HTMT ≥ {threshold}").format(threshold=format_r(threshold)))
-    apa_axis(cb.ax.yaxis)
+    fs.apa_axis(cb.ax.yaxis)
     return fig
 
 
 # ============================================================================ 12. invariance
-@styled
+@fs.styled
 def invariance_plot(
     invariance: pd.DataFrame,
     *,
     delta_cfi: float = CHEN_DELTA_CFI,
     delta_rmsea: float = CHEN_DELTA_RMSEA,
     cutoffs: Mapping[str, object] | None = None,
-    width: float = TWO_COLUMN,
+    width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """Measurement invariance steps: CFI and RMSEA per step (top) and their changes from the previous step
     with Chen's (2007) limits (bottom: -``delta_cfi``, +``delta_rmsea``). ``invariance``:
@@ -113,27 +103,27 @@ def invariance_plot(
     cutoffs = dict(cutoffs or {k: DEFAULT_CUTOFFS[k] for k in ("cfi", "rmsea")})
     steps = [_(str(s).capitalize()) for s in invariance["step"]]
     x = np.arange(len(steps))
-    fig = new_figure(width, 3.6)
+    fig = fs.new_figure(width, 3.6)
     axes = fig.subplots(2, 2, sharex=True)
     specs = [("cfi", "CFI (0–1)", axes[0, 0]), ("rmsea", "RMSEA (0–1)", axes[0, 1])]
     for k, lab, ax in specs:
         v = invariance[k].to_numpy(dtype=float)
-        ax.plot(x, v, "o-", color=PALETTE[0], ms=3.5)
+        ax.plot(x, v, "o-", color=fs.PALETTE[0], ms=3.5)
         for xx, vv in zip(x, v):
             ax.annotate(format_r(vv, 3), (xx, vv), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=6.5)
         if k in cutoffs:
             op, cut = cutoff_rule(k, cutoffs[k])
-            ax.axhline(cut, color=OKABE_ITO["bluish_green"], ls="--", lw=0.9)
+            ax.axhline(cut, color=fs.OKABE_ITO["bluish_green"], ls="--", lw=0.9)
             lo, hi = ax.get_ylim()
             lo, hi = min(lo, cut - 0.005), max(hi, cut + 0.005)
             ax.set_ylim(lo, hi)
             if op == ">=":
-                ax.axhspan(cut, hi, color=BAND, lw=0, zorder=0)
+                ax.axhspan(cut, hi, color=fs.BAND, lw=0, zorder=0)
             else:
-                ax.axhspan(lo, cut, color=BAND, lw=0, zorder=0)
+                ax.axhspan(lo, cut, color=fs.BAND, lw=0, zorder=0)
         ax.set_ylabel(lab)
-        apa_axis(ax.yaxis, 3 if k == "rmsea" else 2)
-        panel_label(ax, _("{index} per step").format(index=lab.split(" ")[0]))
+        fs.apa_axis(ax.yaxis, 3 if k == "rmsea" else 2)
+        fs.panel_label(ax, _("{index} per step").format(index=lab.split(" ")[0]))
     for k, lab, lim, ax in (
         ("delta_cfi", _("ΔCFI (CFI units)"), -delta_cfi, axes[1, 0]),
         ("delta_rmsea", _("ΔRMSEA (RMSEA units)"), delta_rmsea, axes[1, 1]),
@@ -141,10 +131,10 @@ def invariance_plot(
         v = invariance[k].to_numpy(dtype=float)
         ok = np.isfinite(v)
         holds = (v >= lim) if lim < 0 else (v <= lim)
-        colors = [PALETTE[0] if h else PALETTE[1] for h in holds]
+        colors = [fs.PALETTE[0] if h else fs.PALETTE[1] for h in holds]
         ax.bar(x[ok], v[ok], color=[c for c, o in zip(colors, ok) if o], width=0.5)
         ax.axhline(0, color="black", lw=0.6)
-        ax.axhline(lim, color=OKABE_ITO["vermillion"], ls="--", lw=0.9)
+        ax.axhline(lim, color=fs.OKABE_ITO["vermillion"], ls="--", lw=0.9)
         ax.annotate(
             _("limit {value}").format(value=format_number(lim, 3, leading_zero=False)),
             (1.0, lim),
@@ -153,15 +143,15 @@ def invariance_plot(
             textcoords="offset points",
             ha="right",
             fontsize=6.5,
-            color=OKABE_ITO["vermillion"],
+            color=fs.OKABE_ITO["vermillion"],
         )
         ax.set_ylabel(lab)
         ax.set_xlabel(_("Invariance step (constraints added)"))
-        panel_label(ax, _("{index} vs previous step").format(index=lab.split(" ")[0]))
+        fs.panel_label(ax, _("{index} vs previous step").format(index=lab.split(" ")[0]))
         lo = min(np.nanmin(np.append(v[ok], 0)), lim) * 1.3 if lim < 0 else min(np.nanmin(np.append(v[ok], 0)), 0) * 1.3
         hi = max(np.nanmax(np.append(v[ok], 0)), lim) * 1.3 if lim > 0 else max(np.nanmax(np.append(v[ok], 0)), 0) * 1.3
         ax.set_ylim(lo - 1e-4, hi + 1e-4)
-        apa_axis(ax.yaxis, 3)
+        fs.apa_axis(ax.yaxis, 3)
     for ax in axes[1]:
         ax.set_xticks(x, steps)
     return fig

@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from compval.i18n import N_
 from compval.i18n import gettext as _
 from compval.present.apa import ApaTable
 from compval.present.formatting import (
     NA,
+    CorrelationColumns,
     finite,
     format_ci,
     format_number,
@@ -52,6 +54,145 @@ def _ci_col(df: pd.DataFrame, lo: str, hi: str, digits: int = 2, leading_zero: b
     return [format_ci(a, b, digits, leading_zero=leading_zero) for a, b in zip(df[lo], df[hi])]
 
 
+#: Display format of every column the builders show (see :class:`~compval.present.apa.ApaTable`).
+_FORMATS = {
+    **dict.fromkeys("item scale model factor predictor criterion step holds".split(), "text"),
+    **dict.fromkeys("alpha_ci omega_ci omega_h_ci rmsea_ci".split(), "text"),
+    **dict.fromkeys("n n_items df df_diff df1 df2".split(), "int"),
+    **dict.fromkeys("mean sd skew kurtosis chisq chisq_diff est se f_change".split(), "f2"),
+    **dict.fromkeys("median aic bic".split(), "f1"),
+    **dict.fromkeys("floor ceiling share_missing".split(), "pct1"),
+    **dict.fromkeys("alpha omega_total omega_h average_r h2 std_all cr ave r2_controls r2_full delta_r2".split(), "r"),
+    **dict.fromkeys("cfi tli rmsea srmr delta_cfi delta_rmsea".split(), "r3"),
+    **dict.fromkeys("pvalue pvalue_diff p_delta p_delta_hc3".split(), "p"),
+}
+
+
+def _formats(columns) -> dict[str, str]:
+    """The display formats of those of ``columns`` that the builders know."""
+    return {c: _FORMATS[c] for c in columns if c in _FORMATS}
+
+
+def _labels(columns) -> dict[str, str]:
+    """The column headings (in the active language) of those of ``columns`` that the builders know."""
+    headings = {
+        "_g": _("Competency"),
+        "item": _("Item"),
+        "n": "n",
+        "mean": "M",
+        "sd": "SD",
+        "median": "Mdn",
+        "skew": _("Skew"),
+        "kurtosis": _("Kurtosis"),
+        "floor": _("Floor %"),
+        "ceiling": _("Ceiling %"),
+        "share_missing": _("Missing %"),
+        "level": _("Level"),
+        "scale": _("Scale"),
+        "n_items": _("Items"),
+        "alpha": "α",
+        "alpha_ci": "α 95% CI",
+        "omega_total": "ω",
+        "omega_ci": "ω 95% CI",
+        "omega_h": "ωh",
+        "omega_h_ci": "ωh 95% CI",
+        "average_r": _("Mean r"),
+        "h2": "h²",
+        "model": _("Model"),
+        "chisq": "χ²",
+        "df": "df",
+        "pvalue": "p",
+        "cfi": "CFI",
+        "tli": "TLI",
+        "rmsea": "RMSEA",
+        "rmsea_ci": "90% CI",
+        "srmr": "SRMR",
+        "aic": "AIC",
+        "bic": "BIC",
+        "chisq_diff": "Δχ²",
+        "df_diff": "Δdf",
+        "pvalue_diff": "p (Δχ²)",
+        "delta_cfi": "ΔCFI",
+        "delta_rmsea": "ΔRMSEA",
+        "factor": _("Factor"),
+        "est": "b",
+        "se": "SE",
+        "std_all": "β",
+        "cr": "CR",
+        "ave": "AVE",
+        "predictor": _("Competency"),
+        "step": _("Step"),
+        "holds": _("Holds"),
+        "criterion": _("Criterion"),
+        "r2_controls": _("R² (controls)"),
+        "r2_full": _("R² (full)"),
+        "delta_r2": "ΔR²",
+        "f_change": _("F change"),
+        "df1": "df1",
+        "df2": "df2",
+        "p_delta": "p",
+        "p_delta_hc3": "p (HC3)",
+    }
+    return {c: headings[c] for c in columns if c in headings}
+
+
+def _present(df: pd.DataFrame, names: str) -> list[str]:
+    """The columns of ``names`` (space-separated, in this order) that ``df`` has."""
+    return [c for c in names.split() if c in df.columns]
+
+
+#: Default title and note of each table (catalogue entries; translated, and the note formatted, when built).
+_TITLES = {
+    "descriptives": N_("Item Descriptive Statistics"),
+    "reliability": N_("Internal Consistency Reliability"),
+    "efa_loadings": N_("Exploratory Factor Analysis: Pattern Loadings"),
+    "fit": N_("Fit of the Competing Measurement Models"),
+    "cfa_loadings": N_("Confirmatory Factor Analysis: Factor Loadings"),
+    "validity": N_("Convergent and Discriminant Validity"),
+    "invariance": N_("Measurement Invariance Across Groups"),
+}
+_NOTES = {
+    "descriptives": N_(
+        "Skew and excess kurtosis as psych::describe (type 3). Floor and ceiling: percentage of valid "
+        "answers at the lowest and highest scale point. Missing: percentage of respondents without an "
+        "answer."
+    ),
+    "reliability": N_(
+        "α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
+        "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
+        "95% CI where computed); Mean r = mean inter-item correlation. "
+        "Values of .70 and .80 are conventional minimums for group comparisons and for decisions."
+    ),
+    "efa_loadings": N_("Loadings with an absolute value of at least {salient} are printed in bold. h² = communality."),
+    "fit": N_(
+        "CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
+        "approximation with 90% CI; SRMR = standardized root mean square residual. Hu and Bentler (1999) "
+        "cut-offs: CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08."
+    ),
+    "cfa_loadings": N_(
+        "b = unstandardized loading; SE = standard error; β = completely standardized loading "
+        "(lavaan std.all). Loadings without SE are fixed to identify the scale of the factor."
+    ),
+    "validity": N_(
+        "CR = composite reliability; AVE = average variance extracted. Diagonal (bold): square root of "
+        "AVE; below the diagonal: latent factor correlations; above the diagonal: heterotrait-monotrait "
+        "ratio (HTMT; Henseler et al., 2015). Discriminant validity (Fornell & Larcker, 1981) holds when "
+        "the diagonal exceeds the correlations in its row and column; HTMT should stay below .85."
+    ),
+    "invariance": N_(
+        "Each step adds equality constraints to the previous one. A step holds when CFI drops by at most "
+        ".010 and RMSEA rises by at most .015 (Chen, 2007)."
+    ),
+}
+
+
+def _title_note(table: str, title: str | None, note: str | None, **fields) -> tuple[str, str]:
+    """The given title and note, or the table's defaults in the active language (the note formatted with
+    ``fields``)."""
+    title = _(_TITLES[table]) if title is None else title
+    return title, _(_NOTES[table]).format(**fields) if note is None else note
+
+
 # ============================================================================ builders
 def descriptives_table(
     descriptives: pd.DataFrame,
@@ -67,11 +208,7 @@ def descriptives_table(
     {item: group}) is given, items in the order of the groups."""
     d = descriptives.copy()
     gmap = groups_to_map(item_groups)
-    cols = [
-        c
-        for c in ["item", "n", "mean", "sd", "median", "skew", "kurtosis", "floor", "ceiling", "share_missing"]
-        if c in d.columns
-    ]
+    cols = _present(d, "item n mean sd median skew kurtosis floor ceiling share_missing")
     out = d[cols].copy()
     group_by = None
     if gmap:
@@ -81,38 +218,8 @@ def descriptives_table(
         out = out.sort_values("_o", kind="stable").drop(columns="_o")
         out = out[["_g"] + cols]
         group_by = "_g"
-    labels = {
-        "item": _("Item"),
-        "n": "n",
-        "mean": "M",
-        "sd": "SD",
-        "median": "Mdn",
-        "skew": _("Skew"),
-        "kurtosis": _("Kurtosis"),
-        "floor": _("Floor %"),
-        "ceiling": _("Ceiling %"),
-        "share_missing": _("Missing %"),
-        "_g": _("Competency"),
-    }
-    formats = {
-        "item": "text",
-        "n": "int",
-        "mean": "f2",
-        "sd": "f2",
-        "median": "f1",
-        "skew": "f2",
-        "kurtosis": "f2",
-        "floor": "pct1",
-        "ceiling": "pct1",
-        "share_missing": "pct1",
-    }
-    title = _("Item Descriptive Statistics") if title is None else title
-    if note is None:
-        note = _(
-            "Skew and excess kurtosis as psych::describe (type 3). Floor and ceiling: percentage of valid "
-            "answers at the lowest and highest scale point. Missing: percentage of respondents without an "
-            "answer."
-        )
+    labels, formats = _labels(["_g", *cols]), _formats(cols)
+    title, note = _title_note("descriptives", title, note)
     return ApaTable(
         title, out.reset_index(drop=True), formats, note, number, labels, group_by, label="tab:descriptives"
     )
@@ -158,38 +265,9 @@ def reliability_table(
             out["omega_h_ci"] = _ci_col(rel, *boot)
     if "average_r" in rel:
         out["average_r"] = rel["average_r"].to_numpy()
-    labels = {
-        "scale": _("Scale"),
-        "n_items": _("Items"),
-        "alpha": "α",
-        "alpha_ci": "α 95% CI",
-        "omega_total": "ω",
-        "omega_ci": "ω 95% CI",
-        "omega_h": "ωh",
-        "omega_h_ci": "ωh 95% CI",
-        "average_r": _("Mean r"),
-    }
-    formats = {
-        "scale": "text",
-        "n_items": "int",
-        "alpha": "r",
-        "alpha_ci": "text",
-        "omega_total": "r",
-        "omega_ci": "text",
-        "omega_h": "r",
-        "omega_h_ci": "text",
-        "average_r": "r",
-    }
-    title = _("Internal Consistency Reliability") if title is None else title
-    if note is None:
-        ci = "Feldt (1965)" if alpha_ci == "feldt" else _("percentile bootstrap")
-        note = _(
-            "α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
-            "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
-            "95% CI where computed); Mean r = mean inter-item correlation. "
-            "Values of .70 and .80 are conventional minimums for group comparisons and for decisions."
-        ).format(ci=ci)
-    labels["level"] = _("Level")
+    labels, formats = _labels(out.columns), _formats(out.columns)
+    ci = "Feldt (1965)" if alpha_ci == "feldt" else _("percentile bootstrap")
+    title, note = _title_note("reliability", title, note, ci=ci)
     return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "level", label="tab:reliability")
 
 
@@ -230,34 +308,9 @@ def efa_loadings_table(
     for f in factors:
         emph[f] = out[f].abs() >= salient
     formats = {"item": "text", **{f: "r" for f in factors}, "h2": "r"}
-    labels = {"item": _("Item"), "h2": "h²", "_g": _("Competency")}
-    title = _("Exploratory Factor Analysis: Pattern Loadings") if title is None else title
-    if note is None:
-        note = _("Loadings with an absolute value of at least {salient} are printed in bold. h² = communality.").format(
-            salient=format_number(salient, 2, leading_zero=False)
-        )
+    labels = _labels(["item", "h2", "_g"])
+    title, note = _title_note("efa_loadings", title, note, salient=format_number(salient, 2, leading_zero=False))
     return ApaTable(title, out, formats, note, number, labels, group_by, emph, label="tab:efa-loadings")
-
-
-def _fit_labels() -> dict[str, str]:
-    return {
-        "model": _("Model"),
-        "chisq": "χ²",
-        "df": "df",
-        "pvalue": "p",
-        "cfi": "CFI",
-        "tli": "TLI",
-        "rmsea": "RMSEA",
-        "rmsea_ci": "90% CI",
-        "srmr": "SRMR",
-        "aic": "AIC",
-        "bic": "BIC",
-        "chisq_diff": "Δχ²",
-        "df_diff": "Δdf",
-        "pvalue_diff": "p (Δχ²)",
-        "delta_cfi": "ΔCFI",
-        "delta_rmsea": "ΔRMSEA",
-    }
 
 
 def fit_table(
@@ -281,32 +334,9 @@ def fit_table(
     for c in ["srmr", "aic", "bic", "chisq_diff", "df_diff", "pvalue_diff", "delta_cfi", "delta_rmsea"]:
         if c in f:
             out[c] = f[c].to_numpy()
-    formats = {
-        "model": "text",
-        "chisq": "f2",
-        "df": "int",
-        "pvalue": "p",
-        "cfi": "r3",
-        "tli": "r3",
-        "rmsea": "r3",
-        "rmsea_ci": "text",
-        "srmr": "r3",
-        "aic": "f1",
-        "bic": "f1",
-        "chisq_diff": "f2",
-        "df_diff": "int",
-        "pvalue_diff": "p",
-        "delta_cfi": "r3",
-        "delta_rmsea": "r3",
-    }
-    title = _("Fit of the Competing Measurement Models") if title is None else title
-    if note is None:
-        note = _(
-            "CFI = comparative fit index; TLI = Tucker-Lewis index; RMSEA = root mean square error of "
-            "approximation with 90% CI; SRMR = standardized root mean square residual. Hu and Bentler (1999) "
-            "cut-offs: CFI and TLI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08."
-        )
-    return ApaTable(title, out, formats, note, number, _fit_labels(), label="tab:fit")
+    formats = _formats(out.columns)
+    title, note = _title_note("fit", title, note)
+    return ApaTable(title, out, formats, note, number, _labels(out.columns), label="tab:fit")
 
 
 def cfa_loadings_table(
@@ -342,14 +372,8 @@ def cfa_loadings_table(
             out.loc[fixed, "pvalue"] = np.nan
     cols = ["factor", "item", "est"] + [c for c in ("se", "std_all", "pvalue") if c in out]
     out = out[cols]
-    labels = {"factor": _("Factor"), "item": _("Item"), "est": "b", "se": "SE", "std_all": "β", "pvalue": "p"}
-    formats = {"item": "text", "est": "f2", "se": "f2", "std_all": "r", "pvalue": "p"}
-    title = _("Confirmatory Factor Analysis: Factor Loadings") if title is None else title
-    if note is None:
-        note = _(
-            "b = unstandardized loading; SE = standard error; β = completely standardized loading "
-            "(lavaan std.all). Loadings without SE are fixed to identify the scale of the factor."
-        )
+    labels, formats = _labels(cols), _formats(cols)
+    title, note = _title_note("cfa_loadings", title, note)
     return ApaTable(
         title, out.reset_index(drop=True), formats, note, number, labels, "factor", label="tab:cfa-loadings"
     )
@@ -396,27 +420,16 @@ def validity_table(
     emph = pd.DataFrame(False, index=out.index, columns=out.columns)
     for j in range(len(factors)):
         emph.iloc[j, 3 + j] = True  # sqrt(AVE) diagonal in bold
-    formats = {"factor": "text", "cr": "r", "ave": "r", **{c: "r" for c in colnames}}
-    labels = {"factor": _("Factor"), "cr": "CR", "ave": "AVE"}
-    title = _("Convergent and Discriminant Validity") if title is None else title
-    if note is None:
-        note = _(
-            "CR = composite reliability; AVE = average variance extracted. Diagonal (bold): square root of "
-            "AVE; below the diagonal: latent factor correlations; above the diagonal: heterotrait-monotrait "
-            "ratio (HTMT; Henseler et al., 2015). Discriminant validity (Fornell & Larcker, 1981) holds when "
-            "the diagonal exceeds the correlations in its row and column; HTMT should stay below .85."
-        )
+    formats = {**_formats(["factor", "cr", "ave"]), **{c: "r" for c in colnames}}
+    labels = _labels(["factor", "cr", "ave"])
+    title, note = _title_note("validity", title, note)
     return ApaTable(title, out, formats, note, number, labels, emphasis=emph, label="tab:validity")
 
 
 def criterion_table(
     correlations: pd.DataFrame,
     *,
-    predictor: str = "competency",
-    criterion: str = "criterion",
-    r: str = "r",
-    lower: str = "ci_lower",
-    upper: str = "ci_upper",
+    columns: CorrelationColumns = CorrelationColumns(),
     p: str | None = "p_fdr",
     alpha: float = ALPHA,
     predictor_labels: Mapping[str, str] | None = None,
@@ -426,14 +439,15 @@ def criterion_table(
     note: str | None = None,
 ) -> ApaTable:
     """Wide criterion-validity table (rows: competencies; per criterion an ``r`` and a ``95% CI`` column)
-    from the tidy ``criterion.correlate`` output (criterion, competency, r, ci_lower, ci_upper, p_fdr).
+    from the tidy ``criterion.correlate`` output (``columns``: criterion, competency, r, ci_lower, ci_upper; and ``p``:
+    p_fdr).
     Correlations with ``p < alpha`` (FDR-adjusted by default) are printed in bold."""
+    predictor, criterion, r, lower, upper = columns
     preds = list(pd.unique(correlations[predictor]))
     crits = list(pd.unique(correlations[criterion]))
     idx = correlations.set_index([predictor, criterion])
     out = pd.DataFrame({"predictor": [label(predictor_labels, k) for k in preds]})
-    formats: dict = {"predictor": "text"}
-    labels = {"predictor": _("Competency")}
+    formats, labels = _formats(["predictor"]), _labels(["predictor"])
     emph = pd.DataFrame(False, index=out.index, columns=["predictor"])
     for c in crits:
         rc, cc = f"r::{c}", f"ci::{c}"
@@ -469,24 +483,7 @@ def invariance_table(
     """Invariance steps (``cfa.measurement_invariance`` table: step, chisq, df, cfi, rmsea, srmr,
     chisq_diff, df_diff, pvalue, delta_cfi, delta_rmsea, holds)."""
     inv = invariance.copy()
-    cols = [
-        c
-        for c in [
-            "step",
-            "chisq",
-            "df",
-            "cfi",
-            "rmsea",
-            "srmr",
-            "chisq_diff",
-            "df_diff",
-            "pvalue",
-            "delta_cfi",
-            "delta_rmsea",
-            "holds",
-        ]
-        if c in inv.columns
-    ]
+    cols = _present(inv, "step chisq df cfi rmsea srmr chisq_diff df_diff pvalue delta_cfi delta_rmsea holds")
     out = inv[cols].copy()
     out["step"] = [_(str(s).capitalize()) for s in out["step"]]
     if "holds" in out:
@@ -494,75 +491,19 @@ def invariance_table(
             _("n/a") if h is None or (isinstance(h, float) and np.isnan(h)) else (_("yes") if bool(h) else _("no"))
             for h in out["holds"]
         ]
-    labels = {**_fit_labels(), "step": _("Step"), "pvalue": "p (Δχ²)", "holds": _("Holds")}
-    formats = {
-        "step": "text",
-        "chisq": "f2",
-        "df": "int",
-        "cfi": "r3",
-        "rmsea": "r3",
-        "srmr": "r3",
-        "chisq_diff": "f2",
-        "df_diff": "int",
-        "pvalue": "p",
-        "delta_cfi": "r3",
-        "delta_rmsea": "r3",
-        "holds": "text",
-    }
-    title = _("Measurement Invariance Across Groups") if title is None else title
-    if note is None:
-        note = _(
-            "Each step adds equality constraints to the previous one. A step holds when CFI drops by at most "
-            ".010 and RMSEA rises by at most .015 (Chen, 2007)."
-        )
+    labels = {**_labels(cols), "pvalue": "p (Δχ²)"}
+    formats = _formats(cols)
+    title, note = _title_note("invariance", title, note)
     return ApaTable(title, out, formats, note, number, labels, label="tab:invariance")
 
 
 def regression_table(reg: pd.DataFrame) -> ApaTable:
     """Incremental validity (``criterion.hierarchical_regression`` table: criterion, n, r2_controls, r2_full,
     delta_r2, f_change, df1, df2, p_delta, p_delta_hc3), one row per criterion."""
-    cols = [
-        c
-        for c in [
-            "criterion",
-            "n",
-            "r2_controls",
-            "r2_full",
-            "delta_r2",
-            "f_change",
-            "df1",
-            "df2",
-            "p_delta",
-            "p_delta_hc3",
-        ]
-        if c in reg.columns
-    ]
+    cols = _present(reg, "criterion n r2_controls r2_full delta_r2 f_change df1 df2 p_delta p_delta_hc3")
     df = reg[cols].copy()
     df["criterion"] = [pretty(c) for c in df["criterion"]]
-    labels = {
-        "criterion": _("Criterion"),
-        "n": "n",
-        "r2_controls": _("R² (controls)"),
-        "r2_full": _("R² (full)"),
-        "delta_r2": "ΔR²",
-        "f_change": _("F change"),
-        "df1": "df1",
-        "df2": "df2",
-        "p_delta": "p",
-        "p_delta_hc3": "p (HC3)",
-    }
-    formats = {
-        "criterion": "text",
-        "n": "int",
-        "r2_controls": "r",
-        "r2_full": "r",
-        "delta_r2": "r",
-        "f_change": "f2",
-        "df1": "int",
-        "df2": "int",
-        "p_delta": "p",
-        "p_delta_hc3": "p",
-    }
+    labels, formats = _labels(cols), _formats(cols)
     note = _(
         "Hierarchical regression: step 1 the control variables, step 2 adds the competency scores. ΔR² is "
         "the variance the competencies explain beyond the controls, tested with the F change; p (HC3) uses "

@@ -286,33 +286,21 @@ def render_report(
     known = set(FIGURES)
     for sid, heading in SECTIONS:
         figs = []
-        for stem, (sec, cap) in FIGURES.items():
-            if sec == sid and stem in figures:
-                fig_number += 1
-                figs.append(
-                    {
-                        "id": stem,
-                        "src": figure_src(figures[stem]),
-                        "alt": _(cap),
-                        "caption": _(cap),
-                        "label": _("Figure {number}.").format(number=fig_number),
-                        "width": figure_width_px(figures[stem]),
-                    }
-                )
+        shown = [(stem, _(cap)) for stem, (sec, cap) in FIGURES.items() if sec == sid and stem in figures]
         if sid == "appendix":
-            for stem in figures:
-                if stem not in known:
-                    fig_number += 1
-                    figs.append(
-                        {
-                            "id": stem,
-                            "src": figure_src(figures[stem]),
-                            "alt": pretty(stem),
-                            "caption": pretty(stem),
-                            "label": _("Figure {number}.").format(number=fig_number),
-                            "width": figure_width_px(figures[stem]),
-                        }
-                    )
+            shown += [(stem, pretty(stem)) for stem in figures if stem not in known]
+        for stem, caption in shown:
+            fig_number += 1
+            figs.append(
+                {
+                    "id": stem,
+                    "src": figure_src(figures[stem]),
+                    "alt": caption,
+                    "caption": caption,
+                    "label": _("Figure {number}.").format(number=fig_number),
+                    "width": figure_width_px(figures[stem]),
+                }
+            )
         tabs = [Markup(apa_table_html(t)) for name, t in apa.items() if TABLES.get(name) == sid]
         sections.append(
             {"id": sid, "heading": _(heading), "body": Markup("\n".join(bodies[sid])), "figures": figs, "tables": tabs}

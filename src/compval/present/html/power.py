@@ -12,30 +12,57 @@ from compval.present.html.pieces import esc, figure_src, verdict_li
 
 __all__ = ["render_power_section"]
 
+#: The section's tables: (heading, table, columns - ``name:decimals`` for numbers -, column heads).
+_TABLES = (
+    ("Power to reject each rival", "power", "n:0 rival valid:0 power:3 mc_se:3", "N;Rival;Replications;Power;MC SE"),
+    (
+        "Hypothesised model meets the cut-off",
+        "cutoffs",
+        "n:0 index converged:0 share:3 mc_se:3",
+        "N;Index;Converged;Share;MC SE",
+    ),
+    (
+        "Parameter recovery (loadings and factor covariances)",
+        "parameters",
+        "n:0 mean_abs_relative_bias:3 mean_coverage:3 min_coverage:3 mean_se_ratio:3",
+        "N;Mean |relative bias|;Mean coverage;Lowest coverage;Mean SE / SD",
+    ),
+    (
+        "Convergence",
+        "convergence",
+        "n:0 replications:0 not_converged:3 improper:3 mean_n_analysed:1",
+        "N;Replications;Not converged;Improper;Mean N analysed",
+    ),
+)
+
+
+def _table(df: pd.DataFrame, columns: str, heads: list[str]) -> str:
+    """A compact HTML table of ``columns`` (``name:decimals`` for numbers, ``name`` for keys shown as text)."""
+    digits = {c: int(d) for c, _sep, d in (x.partition(":") for x in columns.split()) if d}
+    cols = [x.partition(":")[0] for x in columns.split()]
+    out = ['<table class="compact"><thead><tr>']
+    out += [f"<th{' class=num' if c in digits else ''}>{esc(h)}</th>" for c, h in zip(cols, heads)]
+    out.append("</tr></thead><tbody>")
+    for _i, r in df.iterrows():
+        cells = []
+        for c in cols:
+            v = r[c]
+            txt = (
+                ("–" if not finite(v) else f"{float(v):.{digits[c]}f}")
+                if c in digits
+                else INDEX_LABELS.get(v, pretty(v))
+            )
+            cells.append(f"<td{' class=num' if c in digits else ''}>{esc(txt)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
 
 def render_power_section(tables: Mapping[str, pd.DataFrame], figure_svg: str, meta: Mapping) -> str:
     """The sample-size planning section (``results/power/report_section.html``) as a self-contained HTML page
     with one ``<section id="power">``: the smallest N reaching each target, the figure, and power, cut-off
     attainment, parameter recovery and convergence by N (tables from :func:`compval.power.summarise` and
     :func:`compval.power.smallest_n`). Pure: no file access."""
-
-    def table(df: pd.DataFrame, cols: list, heads: list, digits: dict) -> str:
-        out = ['<table class="compact"><thead><tr>']
-        out += [f"<th{' class=num' if c in digits else ''}>{esc(h)}</th>" for c, h in zip(cols, heads)]
-        out.append("</tr></thead><tbody>")
-        for _i, r in df.iterrows():
-            cells = []
-            for c in cols:
-                v = r[c]
-                txt = (
-                    ("–" if not finite(v) else f"{float(v):.{digits[c]}f}")
-                    if c in digits
-                    else INDEX_LABELS.get(v, pretty(v))
-                )
-                cells.append(f"<td{' class=num' if c in digits else ''}>{esc(txt)}</td>")
-            out.append("<tr>" + "".join(cells) + "</tr>")
-        out.append("</tbody></table>")
-        return "".join(out)
 
     small = tables["smallest_n"]
     items = []
@@ -64,40 +91,11 @@ def render_power_section(tables: Mapping[str, pd.DataFrame], figure_svg: str, me
         f'<figure id="power_figure"><img src="{figure_src(figure_svg)}" alt="Power and cut-off attainment '
         'against N"><figcaption><b>Figure.</b> Power to reject each rival and share of replications in which the '
         "hypothesised model meets each cut-off, against N (±1.96 Monte Carlo SE).</figcaption></figure>",
-        "<h3>Power to reject each rival</h3>",
-        table(
-            tables["power"],
-            ["n", "rival", "valid", "power", "mc_se"],
-            ["N", "Rival", "Replications", "Power", "MC SE"],
-            {"n": 0, "valid": 0, "power": 3, "mc_se": 3},
-        ),
-        "<h3>Hypothesised model meets the cut-off</h3>",
-        table(
-            tables["cutoffs"],
-            ["n", "index", "converged", "share", "mc_se"],
-            ["N", "Index", "Converged", "Share", "MC SE"],
-            {"n": 0, "converged": 0, "share": 3, "mc_se": 3},
-        ),
     ]
-    if len(par):
-        body += [
-            "<h3>Parameter recovery (loadings and factor covariances)</h3>",
-            table(
-                par,
-                ["n", "mean_abs_relative_bias", "mean_coverage", "min_coverage", "mean_se_ratio"],
-                ["N", "Mean |relative bias|", "Mean coverage", "Lowest coverage", "Mean SE / SD"],
-                {"n": 0, "mean_abs_relative_bias": 3, "mean_coverage": 3, "min_coverage": 3, "mean_se_ratio": 3},
-            ),
-        ]
-    body += [
-        "<h3>Convergence</h3>",
-        table(
-            tables["convergence"],
-            ["n", "replications", "not_converged", "improper", "mean_n_analysed"],
-            ["N", "Replications", "Not converged", "Improper", "Mean N analysed"],
-            {"n": 0, "replications": 0, "not_converged": 3, "improper": 3, "mean_n_analysed": 1},
-        ),
-    ]
+    for heading, key, columns, heads in _TABLES:
+        df = par if key == "parameters" else tables[key]
+        if len(df) or key != "parameters":
+            body += [f"<h3>{heading}</h3>", _table(df, columns, heads.split(";"))]
     section = '<section id="power"><h2>Sample-size planning</h2>' + "\n".join(body) + "</section>"
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Sample-size planning'

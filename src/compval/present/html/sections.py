@@ -417,7 +417,7 @@ def validity(s: Mapping, names: Mapping) -> list[str]:
     if ht:
         worst = max(ht, key=lambda k: ht[k])
         n_ok = sum(1 for x in ht.values() if htmt_class(x) == "discriminant")
-        a, b = _pair(worst)
+        a, b = (esc(display_name(names, k)) for k in _pair(worst))
         text, ok = htmt_verdict(ht[worst])
         if not fl:
             out.append("<h3>" + _("Discriminant validity") + "</h3>")
@@ -427,14 +427,7 @@ def validity(s: Mapping, names: Mapping) -> list[str]:
                 _(
                     "HTMT (Henseler et al., 2015): {n_ok} of {n} pairs below .85; the largest is {a}–{b} with HTMT = "
                     "{value}, {verdict}."
-                ).format(
-                    n_ok=n_ok,
-                    n=len(ht),
-                    a=esc(display_name(names, a)),
-                    b=esc(display_name(names, b)),
-                    value=fmt_r(ht[worst]),
-                    verdict=text,
-                ),
+                ).format(n_ok=n_ok, n=len(ht), a=a, b=b, value=fmt_r(ht[worst]), verdict=text),
                 ok,
             )
             + "</ul>"
