@@ -37,7 +37,7 @@ from compval.codebook import load_codebook
 from compval.efa import correlation_matrix, kmo
 from compval.reliability import cronbach_alpha
 from compval.report import check_summary
-from compval.tables import format_ci, format_number
+from compval.present.formatting import format_ci, format_number
 from compval.validity import htmt
 
 pd.set_option("display.width", 140)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from compval.htmlreport import render_report
+from compval.present.html import render_report
 from compval.i18n import language
 
 from test_report import synthetic_figures, synthetic_summary, synthetic_tables

@@ -335,10 +335,12 @@ def test_satorra_bentler_2001_difference_matches_lavtestlrt():
 
 
 def test_fit_verdict_hu_bentler():
-    v = cfa.fit_verdict(fitted("hs3_ml").fit)
+    from compval.present.rules import fit_verdict
+
+    v = fit_verdict(fitted("hs3_ml").fit)
     assert list(v["index"]) == ["cfi", "tli", "rmsea", "srmr"]
     assert list(v["ok"]) == [False, False, False, True]  # CFI .931, TLI .896, RMSEA .092, SRMR .065
-    v2 = cfa.fit_verdict(fitted("hs3_mlr").fit, {"cfi": 0.90, "rmsea": (">=", 0.0)}, robust=True)
+    v2 = fit_verdict(fitted("hs3_mlr").fit, {"cfi": 0.90, "rmsea": (">=", 0.0)}, robust=True)
     assert list(v2["index"]) == ["cfi.robust", "rmsea.robust"] and v2["ok"].all()
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from compval import figures as F
+from compval.present import figures as F
 
 # ---------------------------------------------------------------------------- synthetic tidy inputs
 GROUPS = {"alpha": ["Q1", "Q2", "Q3"], "beta": ["Q4", "Q5"], "gamma": ["Q6", "Q7", "Q8", "Q9"]}

@@ -20,9 +20,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from compval import figures as F
-from compval import htmlreport as H
-from compval import tables as T
+from compval.present import figures as F
+from compval.present import html as H
+from compval.present import tables as T
 from compval.codebook import Codebook, CodebookError, load_codebook
 from compval.i18n import (
     LANGUAGES,

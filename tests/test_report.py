@@ -1,4 +1,4 @@
-"""The HTML report (compval.htmlreport): sections, APA numbers and plain-language verdicts from a small synthetic
+"""The HTML report (compval.present.html): sections, APA numbers and plain-language verdicts from a small synthetic
 summary, one source of truth (a changed summary value shows up in the report), self-containment; and, marked
 e2e, the figure/table/report/notebook rules on the tiny end-to-end project."""
 
@@ -17,7 +17,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from compval import htmlreport as H
+from compval.present import html as H
 
 COMPS = {"drive": ["D1", "D2", "D3"], "care": ["C1", "C2", "C3"]}
 NAMES = {"drive": "Drive & ambition", "care": "Customer care"}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compval import tables as T
+from compval.present import tables as T
 
 
 # ---------------------------------------------------------------------------- number formatting
@@ -304,3 +304,17 @@ def test_invariance_table():
     md = T.invariance_table(inv).to_markdown()
     assert "| Metric | 124.04 | 54 | .921 | .093 | .072 | 8.19 | 6 | .224 | -.002 | -.004 | yes |" in md
     assert "| Configural | 115.85 | 48 | .923 | .097 | .068 |  |  |  |  |  | yes |" in md
+
+
+def test_a_boolean_is_not_a_number_but_a_boolean_column_still_says_yes_or_no():
+    # the shared formatting.finite (formerly two _finite that disagreed): True/False are no finite numbers, so a
+    # yes/no value is never printed or judged as 1.00 / 0.00 ...
+    from compval.present.formatting import finite
+
+    assert not finite(True) and not finite(np.bool_(False))
+    assert finite(0) and finite(np.float64(0.5)) and not finite(np.nan) and not finite(None) and not finite("x")
+    assert T.format_number(True) == "" and T.format_p(False) == "" and T.format_ci(True, 0.5) == ""
+    # ... while a boolean column of a table still reads yes/no
+    t = T.ApaTable("Flags", pd.DataFrame({"scale": ["a", "b"], "ok": [True, False], "x": [1.0, 0.0]}))
+    assert t.formatted()["ok"].tolist() == ["yes", "no"]
+    assert t.formatted()["x"].tolist() == ["1.00", "0.00"]

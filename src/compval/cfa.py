@@ -13,7 +13,8 @@ constraints (measurement invariance; Meredith 1993). Results: a tidy parameter t
 Heywood cases, non-positive-definite matrices, identification).
 
 Also: :func:`compare_models` (``lavTestLRT``, Satorra & Bentler 2001 scaled difference under MLR),
-:func:`fit_verdict` (cut-offs such as Hu & Bentler 1999), :func:`measurement_invariance` (Chen 2007 criteria),
+:func:`measurement_invariance` (Chen 2007 criteria; the cut-offs and verdicts themselves are in
+:mod:`compval.present.rules`),
 :func:`modification_indices` (``modindices()``), :func:`factor_scores` (``lavPredict(method="regression")``).
 
 This module is the front end: the model builders, :class:`CFAResult` and :func:`fit_cfa`; the estimator and the
@@ -52,14 +53,12 @@ __all__ = [
     "fit_cfa",
     "compare_models",
     "difftest",
-    "fit_verdict",
     "measurement_invariance",
     "modification_indices",
     "factor_scores",
     "latent_covariance",
     "PARAM_COLUMNS",
     "INVARIANCE_STEPS",
-    "DEFAULT_CUTOFFS",
 ]
 
 
@@ -388,26 +387,3 @@ def fit_cfa(
     return CFAResult(**fit(data, model, opts))
 
 
-DEFAULT_CUTOFFS = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
-
-
-def fit_verdict(
-    fit: Mapping[str, float], cutoffs: Mapping[str, Any] | None = None, robust: bool = False
-) -> pd.DataFrame:
-    """Compare fit indices with cut-offs (default: Hu & Bentler 1999: CFI/TLI >= .95, RMSEA <= .06, SRMR <= .08).
-
-    ``cutoffs`` maps an index name to ``(">=" or "<=", value)``, or to a bare number (then ``<=`` for
-    rmsea/srmr-like indices and ``>=`` otherwise). With ``robust=True`` the ``.robust`` versions are used when
-    present. Returns a DataFrame: index, value, rule, cutoff, ok.
-    """
-    cutoffs = DEFAULT_CUTOFFS if cutoffs is None else cutoffs
-    rows = []
-    for k, rule in cutoffs.items():
-        if isinstance(rule, (int, float)):
-            rule = ("<=" if any(s in k for s in ("rmsea", "srmr", "rmr")) else ">=", float(rule))
-        op, val = rule
-        key = f"{k}.robust" if robust and f"{k}.robust" in fit else k
-        v = fit.get(key, np.nan)
-        ok = bool(v >= val) if op == ">=" else bool(v <= val)
-        rows.append({"index": key, "value": v, "rule": op, "cutoff": val, "ok": ok if np.isfinite(v) else False})
-    return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ organisation, with Marsh and Hocevar's (1985) target coefficient ``T = chisq(fir
 :func:`comparison_tables` turns fitted models into tidy tables: fit indices (lavaan's ``fitMeasures`` names),
 chi-square difference tests of each nested rival against the reference model (``lavTestLRT``; Satorra–Bentler
 scaled under MLR), ΔCFI/ΔRMSEA, AIC/BIC ranks among models fitted to the same indicators, verdicts against
-cut-offs (Hu & Bentler 1999), and the ``summary.json`` section.
+cut-offs (Hu & Bentler 1999; :mod:`compval.present.rules`), and the ``summary.json`` section.
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ import numpy as np
 import pandas as pd
 
 from . import cfa
+from .present.rules import DEFAULT_CUTOFFS, cutoff_rules, fit_value, judge_cutoffs, judged_key
 
 __all__ = [
     "build_models",
     "comparison_tables",
     "model_estimator",
-    "cutoff_rules",
-    "judge_cutoffs",
     "FIT_KEYS",
     "NESTED_IN_HYPOTHESIZED",
 ]
@@ -126,51 +125,10 @@ def build_models(
     return out
 
 
-def _fitval(fit, key: str) -> float:
-    try:
-        v = float(fit.get(key, np.nan))
-    except (TypeError, ValueError):
-        return np.nan
-    return v
-
-
-def _index_key(fit: Mapping, idx: str, robust: bool) -> str:
-    """The version of a fit index judged against the cut-offs: the robust one when the estimator is robust
-    (MLR, WLSMV) and it is available, else the scaled one (WLSMV), else the standard one."""
-    for key in ([f"{idx}.robust", f"{idx}.scaled"] if robust else []) + [idx]:
-        if key in fit and np.isfinite(_fitval(fit, key)):
-            return key
-    return idx
-
-
 def model_estimator(name: str, estimator: str) -> str:
     """Estimator for one model of the set: parcels (dimension means) are not ordinal, so under WLSMV they are
     fitted by MLR (robust ML); every other model uses the configured estimator."""
     return "MLR" if name == "parcels" and estimator.upper() == "WLSMV" else estimator
-
-
-def cutoff_rules(cutoffs: Mapping) -> dict:
-    """Index -> (rule, value): a bare number means ``<=`` for rmsea/srmr-like indices and ``>=`` otherwise."""
-    rules = {}
-    for k, v in cutoffs.items():
-        if isinstance(v, (int, float)):
-            rules[k] = ("<=" if any(s in k for s in ("rmsea", "srmr", "rmr")) else ">=", float(v))
-        else:
-            rules[k] = (v[0], float(v[1]))
-    return rules
-
-
-def judge_cutoffs(fit: Mapping, rules: Mapping, *, robust: bool, usable: bool = True) -> list[dict]:
-    """One verdict per cut-off rule (from :func:`cutoff_rules`): ``index`` (the version judged: robust when
-    ``robust`` and available, else scaled, else standard), ``value``, ``rule``, ``cutoff``, ``ok``. An unusable
-    solution (not converged, improper) never meets a cut-off."""
-    rows = []
-    for idx, (op, val) in rules.items():
-        key = _index_key(fit, idx, robust)
-        v = fit.get(key, np.nan)
-        ok = bool(usable and np.isfinite(v) and (v >= val if op == ">=" else v <= val))
-        rows.append({"index": key, "value": v, "rule": op, "cutoff": val, "ok": ok})
-    return rows
 
 
 def comparison_tables(
@@ -188,7 +146,7 @@ def comparison_tables(
     ``parameters`` (all models, ``model`` column first), ``r2``, ``modindices`` (reference model, top N),
     ``verdicts`` (model x index), and ``summary`` (dict).
     """
-    rules = cutoff_rules(cutoffs or {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08})
+    rules = cutoff_rules(cutoffs or DEFAULT_CUTOFFS)
     ref = fits[reference]
     robust = ref.estimator in ("MLR", "WLSMV")
     ordinal = ref.estimator == "WLSMV"
@@ -322,7 +280,7 @@ def comparison_tables(
     if ordinal:
         # DWLS has no likelihood (no AIC/BIC): the best model is the one with the highest (robust) CFI
         comparable = comparable.assign(
-            _cfi=[_fitval(fits[mn].fit, _index_key(fits[mn].fit, "cfi", True)) for mn in comparable["model"]]
+            _cfi=[fit_value(fits[mn].fit, judged_key(fits[mn].fit, "cfi", True)) for mn in comparable["model"]]
         )
         competing = comparable[~comparable["model"].isin(HIGHER_ORDER)]
         order = (["_cfi", "model"], [False, True])

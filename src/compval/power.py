@@ -16,7 +16,7 @@ the pipeline's own cleaning and CFA code, so that the numbers describe the analy
    (the configured estimator, identification and missing-data option) and record, for each rival, the chi-square
    difference test against the hypothesised model (:func:`compval.cfa.compare_models`: ML difference,
    Satorra-Bentler 2001 under MLR, DIFFTEST under WLSMV), whether the hypothesised model meets each cut-off
-   (:func:`compval.comparison.judge_cutoffs`, the versions the pipeline judges) and its loading and factor
+   (:func:`compval.present.rules.judge_cutoffs`, the versions the pipeline judges) and its loading and factor
    (co)variance estimates with standard errors and 95% Wald CIs.
 3. **Summary** (:func:`summarise`), with simsem's definitions (``summaryParam``, ``getPower``), over the
    replications whose model converged:
@@ -64,7 +64,8 @@ from scipy.special import expit
 from . import cfa
 from .clean import CleaningOptions, screen_respondents
 from .codebook import Codebook
-from .comparison import NESTED_IN_HYPOTHESIZED, build_models, cutoff_rules, judge_cutoffs, model_estimator
+from .comparison import NESTED_IN_HYPOTHESIZED, build_models, model_estimator
+from .present.rules import cutoff_rules, judge_cutoffs
 from .io import InputError
 from .simulate import implied_item_covariance, latent_correlation
 

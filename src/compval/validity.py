@@ -54,6 +54,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+# the HTMT thresholds live with the other cut-offs; importable from here as before
+from compval.present.rules import HTMT_LIBERAL, HTMT_STRICT, fornell_larcker_holds, htmt_class
+
 
 __all__ = [
     "HTMT_STRICT",
@@ -72,11 +75,6 @@ __all__ = [
     "factor_correlations",
     "validity_summary",
 ]
-
-#: HTMT threshold for conceptually distinct constructs (Henseler et al. 2015, "HTMT.85", after Kline 2011).
-HTMT_STRICT = 0.85
-#: HTMT threshold for conceptually similar constructs (Henseler et al. 2015, "HTMT.90", after Gold et al. 2001).
-HTMT_LIBERAL = 0.90
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -525,7 +523,7 @@ def fornell_larcker(
         for b in facs[i + 1 :]:
             r = float(mat.loc[a, b])
             ave_a, ave_b = ave_map[a], ave_map[b]
-            ok = pd.NA if np.isnan(ave_a) or np.isnan(ave_b) else bool(min(ave_a, ave_b) > r * r)
+            ok = pd.NA if np.isnan(ave_a) or np.isnan(ave_b) else fornell_larcker_holds(ave_a, ave_b, r)
             rows.append(
                 {
                     "pair": _pair_key(a, b),
@@ -669,16 +667,6 @@ def htmt_from_correlation(
     return pd.DataFrame(_htmt_matrix(c, blocks, absolute, htmt2), index=names, columns=names)
 
 
-def _verdict(x: float) -> str:
-    if not np.isfinite(x):
-        return "undefined"
-    if x < HTMT_STRICT:
-        return "discriminant"
-    if x < HTMT_LIBERAL:
-        return "questionable"
-    return "not discriminant"
-
-
 def htmt(
     data: pd.DataFrame,
     factors: Mapping[str, Sequence[str]],
@@ -780,7 +768,7 @@ def htmt(
                 "below_090": bool(est[k] < HTMT_LIBERAL),
                 "ci_below_085": bool(ci_hi[k] < HTMT_STRICT) if has_ci and np.isfinite(ci_hi[k]) else pd.NA,
                 "ci_below_090": bool(ci_hi[k] < HTMT_LIBERAL) if has_ci and np.isfinite(ci_hi[k]) else pd.NA,
-                "verdict": _verdict(est[k]),
+                "verdict": htmt_class(est[k]),
             }
         )
     table = pd.DataFrame(rows)

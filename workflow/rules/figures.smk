@@ -1,5 +1,5 @@
 # Publication figures (results/figures/<stem>.{png,svg,pdf}; PNG at 300 dpi) drawn by one thin rule with
-# compval.figures (one Python start-up for all figures); the CFA path diagram is rendered by Graphviz. Each PNG
+# compval.present.figures (one Python start-up for all figures); the CFA path diagram is rendered by Graphviz. Each PNG
 # is marked for `snakemake --report` with its caption in workflow/report/<stem>.rst.
 
 

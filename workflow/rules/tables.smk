@@ -1,5 +1,5 @@
 # APA tables (results/tables/<name>.{csv,md,tex,docx}) from the result tables: one thin rule, built by
-# compval.htmlreport.build_tables with compval.tables (the same tables the HTML report shows).
+# compval.present.html.build_tables with compval.present.tables (the same tables the HTML report shows).
 
 
 rule tables:

@@ -1,4 +1,4 @@
-"""The publication figures: read the result tables, draw each figure with compval.figures and write PNG
+"""The publication figures: read the result tables, draw each figure with compval.present.figures and write PNG
 (300 dpi), SVG and PDF; the CFA path diagram is rendered by Graphviz. Progress is logged per figure.
 Each output language (params.languages: [(language, file-name infix)]) gets its own set, drawn with the
 codebook localized to it and the message catalogue of compval.i18n active."""
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from compval import figures as F
+from compval.present import figures as F
 from compval.codebook import Codebook
-from compval.htmlreport import pretty
+from compval.present.formatting import pretty
+from compval.present.rules import ACCEPTABLE_FIT
 from compval.i18n import gettext as _
 from compval.i18n import language
 from compval.io import read_json
@@ -55,7 +56,7 @@ def model_comparison(i, p, cb):
     return F.model_comparison(
         fits,
         p.cutoffs,
-        acceptable={"cfi": 0.90, "tli": 0.90, "rmsea": 0.08},
+        acceptable=ACCEPTABLE_FIT,
         model_labels={m: pretty(m) for m in fits["model"]},
     )
 

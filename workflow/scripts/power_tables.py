@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from compval import power
-from compval.htmlreport import render_power_section
+from compval.present.html import render_power_section
 from compval.io import write_json, write_table
 from compval.pipeline import step
 

@@ -1,12 +1,12 @@
 """results/report.html: gather summary.json (headline numbers), the result tables and the figures, and render
-them with compval.htmlreport.render_report into one self-contained file."""
+them with compval.present.html.render_report into one self-contained file."""
 
 import datetime as dt
 import os
 from pathlib import Path
 
 from compval.codebook import Codebook
-from compval.htmlreport import read_result_tables, render_report, report_title
+from compval.present.html import read_result_tables, render_report, report_title
 from compval.i18n import language
 from compval.io import read_json
 from compval.pipeline import step

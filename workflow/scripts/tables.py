@@ -1,11 +1,11 @@
 """APA tables (results/tables/<name>.{csv,md,tex,docx}) from the result tables, built by
-compval.htmlreport.build_tables (the same objects the HTML report renders)."""
+compval.present.html.build_tables (the same objects the HTML report renders)."""
 
 import zipfile
 from pathlib import Path
 
 from compval.codebook import Codebook
-from compval.htmlreport import build_tables, read_result_tables
+from compval.present.html import build_tables, read_result_tables
 from compval.i18n import language
 from compval.pipeline import step
 

@@ -6,6 +6,7 @@ from compval import cfa
 from compval.codebook import Codebook
 from compval.io import write_json, write_table
 from compval.pipeline import step
+from compval.present.rules import AVE_MIN, CR_MIN
 from compval.validity import (
     average_variance_extracted,
     composite_reliability,
@@ -29,8 +30,8 @@ with step(snakemake) as log:
     ave = average_variance_extracted(params, sample_cov)
     convergent = cr.merge(ave[["factor", "ave"]], on="factor")
     convergent["sqrt_ave"] = convergent["ave"] ** 0.5
-    convergent["cr_ok"] = convergent["cr"] >= 0.70
-    convergent["ave_ok"] = convergent["ave"] >= 0.50
+    convergent["cr_ok"] = convergent["cr"] >= CR_MIN
+    convergent["ave_ok"] = convergent["ave"] >= AVE_MIN
     fl = fornell_larcker(params, sample_cov)
     log.info("HTMT: %d bootstrap resamples of %d respondents ...", p.settings["htmt_boot"], len(items))
     t0 = time.perf_counter()
