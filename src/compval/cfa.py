@@ -385,5 +385,3 @@ def fit_cfa(
     }
     fit = fit_dwls_model if estimator == "WLSMV" else fit_ml_model
     return CFAResult(**fit(data, model, opts))
-
-
