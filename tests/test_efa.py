@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from compval import efa
+from compval.sem.bivariate import bvnu
 
 REF = Path(__file__).parent / "reference"
 DATA = REF / "data"
@@ -388,7 +389,7 @@ def test_bivariate_normal_cdf_against_scipy():
     h = np.array([-1.2, 0.3, 1.5, -0.2])
     k = np.array([0.4, -0.7, 2.0, -2.5])
     for r in (-0.97, -0.5, 0.0, 0.2, 0.6, 0.8, 0.95):
-        mine = efa._bvnu(-h, -k, r)
+        mine = bvnu(-h, -k, r)
         ref = [stats.multivariate_normal(cov=[[1, r], [r, 1]]).cdf([a, b]) for a, b in zip(h, k)]
         np.testing.assert_allclose(mine, ref, atol=1e-7)
 

@@ -38,13 +38,13 @@ import pandas as pd
 from scipy.special import ndtr
 
 from .codebook import Codebook, load_codebook
+from .sem.bivariate import bivariate_normal_cdf
 
 __all__ = [
     "SimulationResult",
     "simulate",
     "latent_correlation",
     "item_thresholds",
-    "bivariate_normal_cdf",
     "implied_score_correlations",
     "implied_item_covariance",
     "write_outputs",
@@ -264,35 +264,6 @@ def item_thresholds(n_categories: int, items_params: dict) -> np.ndarray:
     if np.any(np.diff(tau) <= 0):
         raise ValueError(f"thresholds must be strictly increasing, got {tau.tolist()}")
     return tau
-
-
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(48)
-
-
-def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
-    """P(X <= h, Y <= k) for standard bivariate normal (X, Y) with correlation ``rho`` (|rho| < 1).
-
-    Computed deterministically from Plackett's (1954) identity
-    ``Phi2(h, k; rho) = Phi(h) Phi(k) + integral_0^rho phi2(h, k; r) dr`` with 48-point Gauss-Legendre
-    quadrature (accurate to about 1e-12 for |rho| <= 0.9); infinite limits are allowed. Matches
-    ``mvtnorm::pmvnorm`` / ``pbivnorm::pbivnorm`` in R, but is deterministic (no quasi-Monte Carlo), so that the
-    stated population model is byte-identical across runs.
-    """
-    h = np.asarray(h, dtype=float)
-    k = np.asarray(k, dtype=float)
-    h, k = np.broadcast_arrays(h, k)
-    base = ndtr(h) * ndtr(k)
-    if rho == 0.0:
-        return base
-    r = 0.5 * rho * (_GL_X + 1.0)  # nodes on [0, rho]
-    w = 0.5 * rho * _GL_W
-    hf = np.where(np.isfinite(h), h, 0.0)[..., None]
-    kf = np.where(np.isfinite(k), k, 0.0)[..., None]
-    one_m = 1.0 - r**2
-    dens = np.exp(-(hf**2 - 2.0 * r * hf * kf + kf**2) / (2.0 * one_m)) / (2.0 * np.pi * np.sqrt(one_m))
-    integral = (dens * w).sum(axis=-1)
-    integral = np.where(np.isfinite(h) & np.isfinite(k), integral, 0.0)
-    return base + integral
 
 
 def implied_item_covariance(

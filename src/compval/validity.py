@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .sem.bivariate import bvnu
 
 __all__ = [
     "HTMT_STRICT",
@@ -361,14 +362,11 @@ def _thresholds(params: pd.DataFrame, group=None) -> dict[str, np.ndarray]:
 
 def _omega_categorical(lam: np.ndarray, phi: float, taus: list, r: np.ndarray) -> float:
     """Green & Yang (2009) omega for ordinal items (``semTools:::omegaCat``): see :func:`composite_reliability`."""
-    from scipy import stats
-
-    from .efa import _bvnu
 
     def phi2(a, b, rho):
         if rho >= 1.0:
             return stats.norm.cdf(np.minimum(a, b))
-        return _bvnu(-a, -b, rho)
+        return bvnu(-a, -b, rho)
 
     true = np.outer(lam, lam) * phi
     d = np.sqrt(np.diag(r))
