@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from compval import efa
+from compval.efa.retention import fa_values, map_suggestion
 from compval.sem.bivariate import bvnu
 
 REF = Path(__file__).parent / "reference"
@@ -80,7 +81,7 @@ def test_map_matches_psych_vss(ref):
     mine = tab.loc[tab["n_factors"] >= 1, "map"].to_numpy()
     np.testing.assert_allclose(mine, np.array(ref["map"], dtype=float), atol=1e-10)
     # suggestion = psych's which.min(map)
-    assert efa._map_suggestion(tab) == int(np.nanargmin(np.array(ref["map"], dtype=float))) + 1
+    assert map_suggestion(tab) == int(np.nanargmin(np.array(ref["map"], dtype=float))) + 1
 
 
 def test_map4_is_fourth_power_version(hs_ref):
@@ -94,7 +95,7 @@ def test_map4_is_fourth_power_version(hs_ref):
 
 @pytest.mark.parametrize("use_smc,key", [(False, "parallel"), (True, "parallel_smc")])
 def test_parallel_observed_eigenvalues_match_psych(ref, use_smc, key):
-    obs = efa._fa_values(_mat(ref["r"]).to_numpy(), use_smc)
+    obs = fa_values(_mat(ref["r"]).to_numpy(), use_smc)
     np.testing.assert_allclose(obs, ref[key]["fa_values"], atol=1e-6)
 
 
