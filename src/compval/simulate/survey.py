@@ -15,21 +15,6 @@ from .model import build_population, require
 
 __all__ = ["SimulationResult", "simulate"]
 
-# Independent random streams, one per stage, so that changing one stage's settings (e.g. a defect rate)
-# leaves the draws of the other stages unchanged.
-_STREAMS = (
-    "population",
-    "latent",
-    "responses",
-    "careless",
-    "missing",
-    "out_of_range",
-    "duplicates",
-    "identity",
-    "criteria",
-    "coverage",
-)
-
 
 @dataclass(frozen=True)
 class SimulationResult:
@@ -54,6 +39,22 @@ class SimulationResult:
     sales: pd.DataFrame
     truth: pd.DataFrame
     population: dict
+
+
+# Independent random streams, one per stage, so that changing one stage's settings (e.g. a defect rate)
+# leaves the draws of the other stages unchanged.
+_STREAMS = (
+    "population",
+    "latent",
+    "responses",
+    "careless",
+    "missing",
+    "out_of_range",
+    "duplicates",
+    "identity",
+    "criteria",
+    "coverage",
+)
 
 
 def _categorise(ystar: np.ndarray, tau: np.ndarray) -> np.ndarray:
