@@ -35,7 +35,7 @@ from scipy.special import ndtr
 from compval import cfa, efa, reliability, validity
 from compval.comparison import comparison_tables
 from compval.criterion import run_criterion
-from compval.simulate import bivariate_normal_cdf
+from compval.sem.bivariate import bivariate_normal_cdf
 
 from conftest import demo_config
 from sem_compare import compare_fit_measures, compare_params, drop_unlisted_delta_constants, read_params

@@ -19,8 +19,8 @@ import yaml
 from scipy.stats import multivariate_normal, norm, skew
 
 from compval.codebook import Codebook, load_codebook
+from compval.sem.bivariate import bivariate_normal_cdf
 from compval.simulate import (
-    bivariate_normal_cdf,
     latent_correlation,
     main,
     simulate,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special, stats
 
-from ..efa import _brent_fmin, _bvn_cell_probs
+from .bivariate import brent_fmin, bvn_cell_probs
 
 __all__ = [
     "OrdinalSample",
@@ -118,7 +118,7 @@ def _bounds(th: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pi_table(rho: float, t1: np.ndarray, t2: np.ndarray) -> np.ndarray:
     """Bivariate cell probabilities, floored at sqrt(machine eps) (``lavaan:::lav_bvord_noexo_pi``)."""
-    P = _bvn_cell_probs(t1, t2, rho)
+    P = bvn_cell_probs(t1, t2, rho)
     return np.maximum(P, _SQEPS)
 
 
@@ -143,7 +143,7 @@ def polychoric_pair(freq: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> float:
     def negll(rho):
         return float(-(freq * np.log(_pi_table(rho, t1, t2))).sum())
 
-    rho = _brent_fmin(negll, -0.999, 0.999, tol=1e-10)
+    rho = brent_fmin(negll, -0.999, 0.999, tol=1e-10)
     # polish: Newton on the score with a numerical derivative of the analytic score
     for _ in range(5):
         g = _dll(freq, t1, t2, rho)
@@ -180,7 +180,7 @@ def _bv_scores(c1, c2, th1, th2, rho):
     of both items (``lavaan:::lav_bvord_cor_scores``); zero for cases missing either item."""
     n = len(c1)
     ok = (c1 > 0) & (c2 > 0)
-    P = _bvn_cell_probs(th1, th2, rho)
+    P = bvn_cell_probs(th1, th2, rho)
     phi = _phi_table(rho, th1, th2)
     lik = np.full(n, np.nan)
     lik[ok] = P[c1[ok] - 1, c2[ok] - 1]

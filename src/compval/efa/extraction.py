@@ -1,0 +1,329 @@
+"""Factor extraction as ``psych::fa``: minres, maximum likelihood and iterated principal axis, then rotation,
+reflection and ordering of the factors (:func:`fa`), with the array-only entry points :func:`minres`,
+:func:`fa_loadings` and :func:`extract` for callers that fit many small models."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from threadpoolctl import threadpool_limits
+
+from .correlation import as_corr, eig_desc, smc
+from .rotation import ROTATIONS, rotate
+
+__all__ = ["METHODS", "extract", "minres", "FactorSolution", "fa_loadings", "fa"]
+
+_EPS = np.finfo(float).eps
+METHODS = ("minres", "ml", "pa")
+
+
+@functools.lru_cache(maxsize=32)
+def _lower_triangle(p: int) -> tuple[np.ndarray, np.ndarray]:
+    # indices of the strict lower triangle, built once per size (the objective is called thousands of times)
+    return np.tril_indices(p, -1)
+
+
+def _minres_fn(psi, s, nf):
+    # psych fac(): fit.residuals(fm = "minres") -- squared residuals of the lower triangle
+    m = s.copy()
+    np.fill_diagonal(m, 1 - psi)
+    vals, vecs = eig_desc(m)
+    vals = np.where(vals < _EPS, 100 * _EPS, vals)
+    load = vecs[:, :nf] * np.sqrt(vals[:nf])
+    res = (m - load @ load.T)[_lower_triangle(m.shape[0])]
+    return float((res**2).sum())
+
+
+def _minres_gr(psi, s, nf):
+    # psych fac(): FAgr.minres (psych's gradient, used as is so that optim follows the same path)
+    m = s - np.diag(psi)
+    vals, vecs = eig_desc(m)
+    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
+    return (load**2).sum(axis=1) + psi - np.diag(s)
+
+
+def _ml_fn(psi, s, nf):
+    # psych fac(): FAfn
+    sc = 1 / np.sqrt(psi)
+    e = np.sort(np.linalg.eigvalsh(s * np.outer(sc, sc)))[::-1][nf:]
+    return float(-(np.sum(np.log(e) - e) - nf + s.shape[0]))
+
+
+def _ml_gr(psi, s, nf):
+    # psych fac(): FAgr
+    sc = 1 / np.sqrt(psi)
+    vals, vecs = eig_desc(s * np.outer(sc, sc))
+    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0))
+    load = np.sqrt(psi)[:, None] * load
+    g = (load**2).sum(axis=1) + psi - np.diag(s)
+    return g / psi**2
+
+
+def _r_lbfgsb(fn, gr, start, args, lower, upper, parscale=0.01, maxit=100):
+    """R's optim(method = "L-BFGS-B") with parscale, factr = 1e7, pgtol = 0, lmm = 5, maxit = 100."""
+    ps = np.full(len(start), parscale)
+
+    def f(y):
+        return fn(y * ps, *args)
+
+    def g(y):
+        return gr(y * ps, *args) * ps
+
+    bounds = list(zip(np.full(len(start), lower) / ps, np.full(len(start), upper) / ps))
+    res = optimize.minimize(
+        f,
+        np.asarray(start) / ps,
+        jac=g,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxcor": 5, "ftol": 1e7 * _EPS, "gtol": 0.0, "maxiter": maxit},
+    )
+    return res.x * ps, res
+
+
+def extract(m: np.ndarray, nf: int, method: str, max_iter: int = 50, min_err: float = 0.001):
+    """Unrotated loadings as ``psych::fac``: the extraction step of :func:`fa` on a correlation matrix.
+
+    Parameters
+    ----------
+    m : array
+        Correlation matrix (no input checks).
+    nf : int
+        Number of factors.
+    method : {"minres", "ml", "pa"}
+    max_iter, min_err : int, float
+        Iteration limit and convergence criterion of ``"pa"`` (psych's ``max.iter`` and ``min.err``).
+
+    Returns
+    -------
+    tuple
+        Loadings (p x nf array, columns reflected to positive sums, exact zeros set to 1e-15) and a dict of
+        optimiser information (``converged``, ``iterations``; for minres and ml also ``objective``, ``message``).
+    """
+    start_smc = smc(m)
+    info: dict = {}
+    if method in ("minres", "ml"):
+        upper = max(start_smc.max(), 1.0)
+        start = np.diag(m) - start_smc
+        if method == "minres":
+            psi, res = _r_lbfgsb(_minres_fn, _minres_gr, start, (m, nf), 0.005, upper)
+            red = m.copy()
+            np.fill_diagonal(red, np.diag(m) - psi)
+            vals, vecs = eig_desc(red)
+            load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
+        else:
+            psi, res = _r_lbfgsb(_ml_fn, _ml_gr, start, (m, nf), 0.005, upper)
+            sc = 1 / np.sqrt(psi)
+            vals, vecs = eig_desc(m * np.outer(sc, sc))
+            load = np.sqrt(psi)[:, None] * (vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf] - 1, 0)))
+        info.update(
+            converged=bool(res.success), iterations=int(res.nit), objective=float(res.fun), message=str(res.message)
+        )
+    elif method == "pa":
+        red = m.copy()
+        np.fill_diagonal(red, start_smc)
+        comm = float(np.trace(red))
+        err, i = comm, 1
+        while err > min_err:
+            vals, vecs = eig_desc(red)
+            with np.errstate(invalid="ignore"):
+                load = vecs[:, :nf] * np.sqrt(vals[:nf])
+            new = (load**2).sum(axis=1)
+            comm1 = float(new.sum())
+            np.fill_diagonal(red, new)
+            err = abs(comm - comm1)
+            if np.isnan(err):
+                raise FloatingPointError("imaginary eigenvalue in principal axis iterations (psych: SMC=FALSE)")
+            comm = comm1
+            i += 1
+            if i > max_iter:
+                err = 0.0
+        info.update(converged=i <= max_iter, iterations=i - 1)
+    else:
+        raise ValueError(f"unknown extraction method {method!r}; use one of {METHODS}")
+    signs = np.sign(load.sum(axis=0))
+    signs[signs == 0] = 1
+    load = load * signs
+    load[load == 0] = 1e-15
+    return load, info
+
+
+def minres(r, nfactors: int) -> dict:
+    """Unrotated minres factor analysis, as ``psych::fa(r, nfactors, fm = "minres", rotate = "none")``.
+
+    Minres (Harman & Jones 1966) exactly as psych 2.2.9 fits it: uniquenesses psi start at 1 - SMC and
+    minimise the sum of squared lower-triangle residuals (``fit.residuals``) with psych's gradient
+    ``FAgr.minres`` and ``optim(method = "L-BFGS-B", lower = 0.005, upper = max(smc, 1),
+    control = list(parscale = 0.01))`` with optim's defaults (lmm = 5, factr = 1e7, pgtol = 0,
+    maxit = 100; scipy's L-BFGS-B is the same Fortran code); loadings from the eigen-decomposition of R
+    with 1 - psi on the diagonal, each column reflected to a positive sum, exact zeros set to 1e-15.
+    This is the extraction step of :func:`fa` (``method="minres"``) without rotation or tables; it
+    is cheap enough to be called inside bootstrap loops (used by :mod:`compval.reliability`).
+
+    Parameters
+    ----------
+    r : DataFrame or array
+        Correlation matrix (rescaled with ``cov2cor``); missing values raise a ValueError.
+    nfactors : int
+
+    Returns
+    -------
+    dict
+        ``loadings`` (p x nfactors array), ``communality`` (row sums of squared loadings),
+        ``converged``, ``iterations``, ``objective``, ``message`` (from the optimiser).
+    """
+    m, _ = as_corr(r)
+    load, info = extract(m, int(nfactors), "minres")
+    return {"loadings": load, "communality": (load**2).sum(axis=1), **info}
+
+
+@dataclass(frozen=True)
+class FactorSolution:
+    """An EFA solution, with factors ordered and reflected as psych::fa.
+
+    Attributes
+    ----------
+    loadings : DataFrame
+        Pattern loadings (items x factors; factor labels ``F1``... in psych's order).
+    structure : DataFrame
+        Structure matrix ``loadings @ phi``.
+    phi : DataFrame
+        Factor correlations (identity for orthogonal or unrotated solutions).
+    communalities : Series
+        ``diag(L0 L0')`` of the unrotated loadings (psych ``$communality``).
+    uniquenesses : Series
+        ``1 - communality`` (psych ``$uniquenesses``).
+    variance : DataFrame
+        psych's ``Vaccounted``: rows per factor with ``ss_loadings``, ``proportion_var``, ``cumulative_var``,
+        ``proportion_explained``, ``cumulative_proportion``.
+    unrotated : DataFrame
+        Loadings before rotation.
+    method, rotation : str
+    n_obs : int or None
+    info : dict
+        Optimiser information (convergence, iterations, objective).
+    """
+
+    loadings: pd.DataFrame
+    structure: pd.DataFrame
+    phi: pd.DataFrame
+    communalities: pd.Series
+    uniquenesses: pd.Series
+    variance: pd.DataFrame
+    unrotated: pd.DataFrame
+    method: str
+    rotation: str
+    n_obs: int | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_factors(self) -> int:
+        return self.loadings.shape[1]
+
+    def loadings_table(self) -> pd.DataFrame:
+        """Tidy loadings: item, factor, loading, structure."""
+        t = self.loadings.rename_axis("item").reset_index().melt("item", var_name="factor", value_name="loading")
+        s = self.structure.rename_axis("item").reset_index().melt("item", var_name="factor", value_name="structure")
+        return t.merge(s, on=["item", "factor"])
+
+
+def _fa_fit(m: np.ndarray, n_factors: int, method: str, rotation: str, max_iter: int = 50, limit_threads: bool = True):
+    """Numbers of :func:`fa` for a correlation matrix: (unrotated L0, info, pattern L, Phi, ss loadings)."""
+    if not 1 <= n_factors <= m.shape[0]:
+        raise ValueError(f"n_factors must be between 1 and {m.shape[0]}")
+    if rotation not in ROTATIONS:
+        raise ValueError(f"unknown rotation {rotation!r}; use one of {ROTATIONS}")
+    # small matrices: threading only adds overhead (limit_threads=False when the caller already limits)
+    with threadpool_limits(limits=1, user_api="blas") if limit_threads else contextlib.nullcontext():
+        L0, info = extract(m, n_factors, method, max_iter=max_iter)
+    L, phi = rotate(L0, rotation if n_factors > 1 else "none")
+    signs = np.sign(L.sum(axis=0))
+    signs[signs == 0] = 1
+    L = L * signs
+    if phi is not None:
+        phi = phi * np.outer(signs, signs)
+    k = n_factors
+    phi_m = np.eye(k) if phi is None else phi
+    ev = np.diag(phi_m @ L.T @ L)
+    if k > 1:
+        order = np.argsort(-ev, kind="stable")
+        L, phi_m, ev = L[:, order], phi_m[np.ix_(order, order)], ev[order]
+    return L0, info, L, phi_m, ev
+
+
+def fa_loadings(
+    r, n_factors: int, method: str = "minres", rotation: str = "oblimin", max_iter: int = 50
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotated pattern loadings and factor correlations of :func:`fa`, as plain arrays (pattern, Phi).
+
+    Same computation, reflection and ordering as :func:`fa` (``psych::fa(r, nfactors, fm, rotate)``)
+    without the tables and without limiting BLAS threads, for callers that fit many small models
+    (bootstrap loops; :mod:`compval.reliability` uses it for psych's ``schmid``).  Phi is the identity
+    for orthogonal and unrotated solutions.
+    """
+    m, _ = as_corr(r)
+    _, _, L, phi_m, _ = _fa_fit(m, int(n_factors), method, rotation, max_iter, limit_threads=False)
+    return L, phi_m
+
+
+def fa(
+    r,
+    n_factors: int,
+    method: str = "minres",
+    rotation: str = "oblimin",
+    n_obs: int | None = None,
+    max_iter: int = 50,
+) -> FactorSolution:
+    """Exploratory factor analysis of a correlation matrix, as ``psych::fa(r, nfactors, fm, rotate)``.
+
+    Extraction: ``"minres"`` (Harman & Jones 1966; psych's L-BFGS-B on the lower-triangle residuals started
+    at 1 - SMC), ``"ml"`` (Joreskog 1967; psych's ``FAfn``/``FAgr``), ``"pa"`` (principal axis with
+    iterated communalities from SMCs, stopping when the sum of communalities changes by < .001 or after
+    ``max_iter`` iterations, as psych).  Rotation: see :func:`rotate`.  After rotation each factor is
+    reflected to a positive column sum and the factors are ordered by decreasing ``diag(Phi L'L)``
+    (variance accounted for), as psych.
+
+    Parameters
+    ----------
+    r : DataFrame or array
+        Correlation matrix.
+    n_factors : int
+    method : {"minres", "ml", "pa"}
+    rotation : {"oblimin", "promax", "geomin", "varimax", "none"}
+    n_obs : int, optional
+        Stored for reference only.
+    """
+    m, names = as_corr(r)
+    L0, info, L, phi_m, ev = _fa_fit(m, n_factors, method, rotation, max_iter)
+    k = n_factors
+    labels = [f"F{i + 1}" for i in range(k)]
+    h2 = (L0**2).sum(axis=1)
+    vtotal = float(np.sum(h2 + (np.diag(m) - h2)))
+    variance = pd.DataFrame(
+        {
+            "factor": labels,
+            "ss_loadings": ev,
+            "proportion_var": ev / vtotal,
+            "cumulative_var": np.cumsum(ev / vtotal),
+            "proportion_explained": ev / ev.sum(),
+            "cumulative_proportion": np.cumsum(ev / ev.sum()),
+        }
+    )
+    return FactorSolution(
+        loadings=pd.DataFrame(L, index=names, columns=labels),
+        structure=pd.DataFrame(L @ phi_m, index=names, columns=labels),
+        phi=pd.DataFrame(phi_m, index=labels, columns=labels),
+        communalities=pd.Series(h2, index=names, name="communality"),
+        uniquenesses=pd.Series(np.diag(m) - h2, index=names, name="uniqueness"),
+        variance=variance,
+        unrotated=pd.DataFrame(L0, index=names, columns=labels),
+        method=method,
+        rotation=rotation,
+        n_obs=n_obs,
+        info=info,
+    )

@@ -1,0 +1,259 @@
+"""How many factors to retain: parallel analysis (``psych::fa.parallel(fa = "fa")``), Velicer's MAP
+(``psych::vss(...)$map`` and the fourth-power revision) and the scree eigenvalues.
+
+See the package docstring (:mod:`compval.efa`) for psych's defaults that parallel analysis follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from .correlation import as_corr, correlation_matrix, smc
+from .extraction import extract
+
+__all__ = [
+    "velicer_map",
+    "map_suggestion",
+    "scree",
+    "fa_values",
+    "ParallelAnalysis",
+    "parallel_analysis",
+    "number_of_factors",
+]
+
+
+def velicer_map(r, n_max: int = 8) -> pd.DataFrame:
+    """Velicer's minimum average partial (MAP) test.
+
+    For m = 1..n_max principal components are partialled out of R and the mean squared off-diagonal partial
+    correlation is computed (Velicer 1976; ``map``, exactly ``psych::vss(...)$map``) together with the mean
+    fourth power (Velicer, Eaton & Fava 2000; ``map4``).  Row m = 0 (the raw correlations) is included for
+    reference as in Velicer's original; psych (and our suggestion) take the minimum over m >= 1.  As in psych,
+    m stops at p - 1 (later rows are NaN).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``n_factors``, ``map``, ``map4``.
+    """
+    m, _ = as_corr(r)
+    p = m.shape[0]
+    n_max = min(n_max, p)
+    vals, vecs = np.linalg.eigh(m)
+    order = np.argsort(vals)[::-1]
+    vals, vecs = vals[order], vecs[:, order]
+    comp = vecs * np.sqrt(np.maximum(vals, 0))
+    rows = []
+    for i in range(0, n_max + 1):
+        if i >= p:
+            rows.append((i, np.nan, np.nan))
+            continue
+        c = m - comp[:, :i] @ comp[:, :i].T
+        d = 1 / np.sqrt(np.diag(c))
+        rs = c * np.outer(d, d)
+        np.fill_diagonal(rs, 0.0)
+        rows.append((i, (rs**2).sum() / (p * (p - 1)), (rs**4).sum() / (p * (p - 1))))
+    return pd.DataFrame(rows, columns=["n_factors", "map", "map4"])
+
+
+def map_suggestion(tab: pd.DataFrame, col: str = "map") -> int:
+    """Number of factors MAP suggests: the ``n_factors`` >= 1 with the smallest ``col``, as psych.
+
+    Parameters
+    ----------
+    tab : DataFrame
+        Output of :func:`velicer_map`.
+    col : {"map", "map4"}
+        Velicer's (1976) squared or the fourth-power (2000) criterion.
+
+    Returns
+    -------
+    int
+    """
+    t = tab[tab["n_factors"] >= 1].dropna(subset=[col])
+    return int(t.loc[t[col].idxmin(), "n_factors"])
+
+
+def scree(r) -> pd.DataFrame:
+    """Eigenvalues of R (principal components) and of R with SMCs on the diagonal, in decreasing order."""
+    m, _ = as_corr(r)
+    reduced = m.copy()
+    np.fill_diagonal(reduced, smc(m))
+    return pd.DataFrame(
+        {
+            "number": np.arange(1, m.shape[0] + 1),
+            "eigenvalue": np.sort(np.linalg.eigvalsh(m))[::-1],
+            "eigenvalue_smc": np.sort(np.linalg.eigvalsh(reduced))[::-1],
+        }
+    )
+
+
+def fa_values(m: np.ndarray, smc_diag: bool) -> np.ndarray:
+    """Eigenvalues psych::fa.parallel uses for "fa": reduced by SMCs, or by a 1-factor minres solution.
+
+    Parameters
+    ----------
+    m : array
+        Correlation matrix.
+    smc_diag : bool
+        SMCs on the diagonal (psych ``SMC = TRUE``) instead of the one-factor minres communalities
+        (``SMC = FALSE``, psych's default).
+
+    Returns
+    -------
+    ndarray
+        Eigenvalues of the reduced matrix, in decreasing order.
+    """
+    red = m.copy()
+    if smc_diag:
+        np.fill_diagonal(red, smc(m))
+    else:
+        load = extract(m, 1, "minres")[0]
+        np.fill_diagonal(red, (load**2).sum(axis=1))
+    return np.sort(np.linalg.eigvalsh(red))[::-1]
+
+
+@dataclass(frozen=True)
+class ParallelAnalysis:
+    """Result of :func:`parallel_analysis`.
+
+    ``table`` has one row per factor number: observed eigenvalue, mean and quantile of the simulated and of
+    the resampled eigenvalues.  ``n_factors`` follows psych (observed > simulated quantile), and
+    ``n_factors_resampled`` is the same rule against the resampled quantile.
+    """
+
+    table: pd.DataFrame
+    n_factors: int
+    n_factors_resampled: int
+    n_iter: int
+    quantile: float
+
+
+def _leading_above(obs: np.ndarray, crit: np.ndarray) -> int:
+    below = np.flatnonzero(~(obs > crit))
+    return int(below[0]) if below.size else int(obs.size)
+
+
+def _parallel_draws(arr, columns, n_iter, rng, smc_diag, resample, cor):
+    n, p = arr.shape
+    sim_vals = np.empty((n_iter, p))
+    res_vals = np.empty((n_iter, p))
+    for it in range(n_iter):
+        while True:
+            if resample == "bootstrap":
+                samp = np.column_stack([arr[rng.integers(0, n, n), j] for j in range(p)])
+            else:
+                samp = np.column_stack([arr[rng.permutation(n), j] for j in range(p)])
+            c = correlation_matrix(pd.DataFrame(samp, columns=columns), cor).to_numpy()
+            if not np.isnan(c).any():
+                break
+        res_vals[it] = fa_values(c, smc_diag)
+        sim = rng.standard_normal((n, p))
+        sim_vals[it] = fa_values(np.corrcoef(sim, rowvar=False), smc_diag)
+    return sim_vals, res_vals
+
+
+def parallel_analysis(
+    items: pd.DataFrame,
+    n_iter: int = 20,
+    seed: int | None = None,
+    quantile: float = 0.95,
+    smc: bool = False,
+    resample: str = "bootstrap",
+    cor: str = "pearson",
+) -> ParallelAnalysis:
+    """Horn's (1965) parallel analysis for common factors, as ``psych::fa.parallel(x, fa = "fa")``.
+
+    The observed "fa" eigenvalues (see the module note: by default, R with the communalities of a one-factor
+    minres solution on the diagonal, as psych's ``SMC = FALSE``; ``smc=True`` puts SMCs on the diagonal) are
+    compared with those of ``n_iter`` data sets of the same size drawn from independent standard normal
+    variables (``simulated``) and of ``n_iter`` data sets whose columns are resampled independently
+    (``resampled``).  Suggested number of factors (psych's rule): the number of leading observed eigenvalues
+    greater than the ``quantile`` of the simulated ones.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Raw item responses (missing values allowed; pairwise correlations).
+    n_iter : int
+        Number of simulated and of resampled data sets (psych default 20).
+    seed : int, optional
+        Seed for ``numpy.random.default_rng``.
+    quantile : float
+        Quantile of the random eigenvalues used as criterion (psych ``quant = .95``).
+    smc : bool
+        Use SMCs on the diagonal (psych ``SMC = TRUE``).
+    resample : {"bootstrap", "permute"}
+        How columns are resampled: with replacement (psych) or permuted.
+    cor : {"pearson", "polychoric"}
+        Correlation type for the observed and resampled data (simulated data: Pearson, as psych).
+    """
+    if resample not in ("bootstrap", "permute"):
+        raise ValueError("resample must be 'bootstrap' or 'permute'")
+    rng = np.random.default_rng(seed)
+    x = items.astype(float)
+    n, p = x.shape
+    obs_r, _ = as_corr(correlation_matrix(x, cor))
+    obs = fa_values(obs_r, smc)
+    arr = x.to_numpy()
+    # many small eigen-decompositions: multi-threaded BLAS only adds overhead (x7 slower on a busy machine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        sim_vals, res_vals = _parallel_draws(arr, list(x.columns), n_iter, rng, smc, resample, cor)
+    sim_q = np.quantile(sim_vals, quantile, axis=0)
+    res_q = np.quantile(res_vals, quantile, axis=0)
+    table = pd.DataFrame(
+        {
+            "number": np.arange(1, p + 1),
+            "observed": obs,
+            "simulated_mean": sim_vals.mean(axis=0),
+            "simulated_quantile": sim_q,
+            "resampled_mean": res_vals.mean(axis=0),
+            "resampled_quantile": res_q,
+        }
+    )
+    table["above_simulated"] = table["observed"] > table["simulated_quantile"]
+    table["above_resampled"] = table["observed"] > table["resampled_quantile"]
+    return ParallelAnalysis(table, _leading_above(obs, sim_q), _leading_above(obs, res_q), n_iter, quantile)
+
+
+def number_of_factors(
+    items: pd.DataFrame,
+    n_iter: int = 20,
+    seed: int | None = None,
+    cor: str = "pearson",
+    map_max: int = 8,
+    quantile: float = 0.95,
+) -> tuple[pd.DataFrame, dict]:
+    """All number-of-factors criteria in one tidy table plus the suggested counts.
+
+    Combines :func:`parallel_analysis` (psych's ``fa.parallel(fa = "fa")``), :func:`velicer_map`
+    (``psych::vss(...)$map`` and the 2000 fourth-power version) and :func:`scree`.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per factor number: observed/simulated/resampled "fa" eigenvalues, scree eigenvalues
+        (``eigenvalue``, ``eigenvalue_smc``), ``map`` and ``map4``.
+    suggested : dict
+        ``parallel`` (psych's rule), ``parallel_resampled``, ``map`` (psych), ``map4``, ``kaiser``
+        (eigenvalues of R > 1, for reference only).
+    """
+    pa = parallel_analysis(items, n_iter=n_iter, seed=seed, quantile=quantile, cor=cor)
+    r = correlation_matrix(items.astype(float), cor)
+    mp = velicer_map(r, n_max=map_max)
+    sc = scree(r)
+    table = pa.table.merge(sc, on="number", how="left").merge(
+        mp.rename(columns={"n_factors": "number"}), on="number", how="left"
+    )
+    suggested = {
+        "parallel": pa.n_factors,
+        "parallel_resampled": pa.n_factors_resampled,
+        "map": map_suggestion(mp, "map"),
+        "map4": map_suggestion(mp, "map4"),
+        "kaiser": int((sc["eigenvalue"] > 1).sum()),
+    }
+    return table, suggested
