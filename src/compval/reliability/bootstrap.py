@@ -22,6 +22,9 @@ __all__ = ["BootstrapCI", "bootstrap_ci"]
 class BootstrapCI:
     """Percentile bootstrap interval of a statistic.
 
+    The limits are numpy's default quantiles of the valid resamples, R's ``quantile(type = 7)``, not
+    ``boot.ci(type = "perc")``'s order statistic (tests/reference/bootstrap compares both).
+
     Attributes
     ----------
     estimate : float
