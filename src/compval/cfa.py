@@ -23,20 +23,21 @@ functions that work on a fit live in :mod:`compval.sem` and are importable from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from .sem.compare import compare_models, difftest
 from .sem.dwlsfit import fit_dwls_model
-from .sem.invariance import INVARIANCE_STEPS, measurement_invariance
+from .sem import invariance
+from .sem.invariance import INVARIANCE_STEPS
 from .sem.mlfit import fit_ml_model
 from .sem.modindices import modification_indices
 from .sem.params import PARAM_COLUMNS
 from .sem.partable import ModelSyntaxError, parse_syntax
 from .sem.predict import factor_scores, latent_covariance
+from .sem.result import CFAResult
+from .sem.spec import ModelSpec
 
 __all__ = [
     "ModelSpec",
@@ -63,37 +64,6 @@ __all__ = [
 
 
 # =============================================================================================== builders
-@dataclass(frozen=True)
-class ModelSpec:
-    """A CFA model: lavaan syntax text plus the structure the estimator needs.
-
-    Attributes
-    ----------
-    name : str
-        Short model name (``"hypothesized"``, ``"one_factor"``, ...).
-    syntax : str
-        lavaan model syntax (paste into ``lavaan::cfa()`` to reproduce).
-    factors : dict
-        First-order factor -> indicators.
-    higher : dict
-        Higher-order factor -> first-order factors (empty for first-order models).
-    orthogonal : bool
-        Whether exogenous factor covariances are fixed to zero (``cfa(..., orthogonal = TRUE)``).
-    identified : bool
-        False when the builder knows the model is not identified (fitting then reports it as the status).
-    notes : tuple of str
-        Remarks on identification choices (e.g. equality-constrained second-order loadings).
-    """
-
-    name: str
-    syntax: str
-    factors: dict
-    higher: dict = field(default_factory=dict)
-    orthogonal: bool = False
-    identified: bool = True
-    notes: tuple = ()
-
-
 def _clean(factors: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     out = {str(k): [str(i) for i in v] for k, v in factors.items()}
     if not out:
@@ -262,53 +232,6 @@ def from_syntax(syntax: str, name: str = "user") -> ModelSpec:
     return ModelSpec(name=name, syntax=syntax if syntax.endswith("\n") else syntax + "\n", factors=first, higher=higher)
 
 
-# =============================================================================================== results
-@dataclass
-class CFAResult:
-    """A fitted CFA model.
-
-    Attributes
-    ----------
-    converged : bool
-    status : str
-        ``"ok"`` or ``"; "``-joined problems: ``not converged``, ``not identified``, ``heywood case: ...``,
-        ``latent covariance matrix not positive definite``, ``residual covariance matrix not positive definite``.
-    params : DataFrame
-        One row per parameter: ``lhs, op, rhs, group, free, est, se, z, pvalue, ci_lower, ci_upper, std_lv,
-        std_all`` (lavaan ``parameterEstimates(standardized = TRUE)`` naming; ``group`` 1-based).
-    fit : dict
-        ``fitMeasures()`` names (chisq, df, pvalue, baseline.chisq, cfi, tli, rmsea, rmsea.ci.lower, srmr,
-        logl, aic, bic, npar, ntotal, ...; under MLR also chisq.scaled, chisq.scaling.factor, cfi.robust, ...).
-    implied_cov, sample_cov : DataFrame or dict of DataFrame
-        Model-implied and sample (divisor N; EM estimate with missing data) covariance matrices; a dict by
-        group label for multi-group models.
-    r2 : Series
-        R-squared of the indicators and endogenous latent variables (``lavInspect(fit, "r2")``); index
-        (group, name) for multi-group models.
-    warnings : list of str
-    """
-
-    converged: bool
-    status: str
-    params: pd.DataFrame
-    fit: dict
-    implied_cov: Any
-    sample_cov: Any
-    r2: pd.Series
-    warnings: list = field(default_factory=list)
-    model_name: str = ""
-    syntax: str = ""
-    estimator: str = "ML"
-    group_labels: list = field(default_factory=list)
-    ov_names: list = field(default_factory=list)
-    lv_names: list = field(default_factory=list)
-    vcov: np.ndarray | None = field(default=None, repr=False)
-    _model: Any = field(default=None, repr=False)
-    _groups: Any = field(default=None, repr=False)
-    _x: Any = field(default=None, repr=False)
-    _options: dict = field(default_factory=dict, repr=False)
-
-
 # =============================================================================================== fitting
 def fit_cfa(
     data: pd.DataFrame,
@@ -385,3 +308,9 @@ def fit_cfa(
     }
     fit = fit_dwls_model if estimator == "WLSMV" else fit_ml_model
     return CFAResult(**fit(data, model, opts))
+
+
+def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: str, **options: Any):
+    """Configural -> metric -> scalar -> strict invariance of ``model`` across ``group``, each step fitted by
+    :func:`fit_cfa`: :func:`compval.sem.invariance.measurement_invariance` (its parameters and returns)."""
+    return invariance.measurement_invariance(data, model, group, fit=fit_cfa, **options)

@@ -11,7 +11,7 @@ from scipy import stats
 from scipy.linalg import block_diag, null_space
 
 if TYPE_CHECKING:
-    from ..cfa import CFAResult
+    from .result import CFAResult
 
 __all__ = ["fitval", "compare_models", "difftest"]
 

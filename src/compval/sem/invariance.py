@@ -3,7 +3,7 @@ compared with the previous by :func:`.compare.compare_models` and Chen's (2007) 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,8 @@ import pandas as pd
 from .compare import compare_models, fitval
 
 if TYPE_CHECKING:
-    from ..cfa import CFAResult, ModelSpec
+    from .result import CFAResult
+    from .spec import ModelSpec
 
 __all__ = ["INVARIANCE_STEPS", "measurement_invariance"]
 
@@ -29,6 +30,7 @@ def measurement_invariance(
     model: ModelSpec | str,
     group: str,
     *,
+    fit: Callable[..., CFAResult],
     std_lv: bool = False,
     estimator: str = "ML",
     missing: str = "listwise",
@@ -50,10 +52,13 @@ def measurement_invariance(
 
     Parameters
     ----------
+    fit : callable
+        Fits one step: :func:`compval.cfa.fit_cfa` (``cfa.measurement_invariance`` passes it; the engine does not
+        import its front end).
     missing : {"listwise", "ml"}
-        Passed to every :func:`fit_cfa` call (``"ml"``: FIML).
+        Passed to every ``fit`` call (``"ml"``: FIML).
     robust_fiml : bool, optional
-        Passed to :func:`fit_cfa` (with ``missing="ml"``: False skips the FIML-corrected robust indices; under
+        Passed to ``fit`` (with ``missing="ml"``: False skips the FIML-corrected robust indices; under
         MLR the steps are then compared on the normal-theory CFI/RMSEA). Default None: computed under MLR
         (the table uses them), skipped under ML (the table uses the normal-theory CFI/RMSEA).
 
@@ -75,7 +80,6 @@ def measurement_invariance(
         first_failure: name of the first step whose comparison with the previous step fails Chen's criteria,
         or None (steps with ``holds`` NaN are not failures).
     """
-    from ..cfa import fit_cfa  # the front end (it imports this module)
 
     ordinal = estimator.upper() == "WLSMV"
     if missing not in (("listwise", "pairwise", "ml") if ordinal else ("listwise", "ml")):
@@ -101,7 +105,7 @@ def measurement_invariance(
             )
             continue
         try:
-            fits[s] = fit_cfa(
+            fits[s] = fit(
                 data,
                 model,
                 std_lv=std_lv,
@@ -178,6 +182,7 @@ def measurement_invariance(
             data,
             model,
             group,
+            fit=fit,
             std_lv=std_lv,
             estimator=fallback[0],
             missing=fallback[1],

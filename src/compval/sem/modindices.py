@@ -12,7 +12,7 @@ from .dwls import structural
 from .engine import Model, gradient_info
 
 if TYPE_CHECKING:
-    from ..cfa import CFAResult
+    from .result import CFAResult
 
 __all__ = ["modification_indices"]
 

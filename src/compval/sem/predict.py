@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 if TYPE_CHECKING:
-    from ..cfa import CFAResult
+    from .result import CFAResult
 
 __all__ = ["latent_covariance", "factor_scores"]
 

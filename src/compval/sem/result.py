@@ -1,5 +1,6 @@
-"""The parts of a fit result: one dict of the fields of :class:`compval.cfa.CFAResult`, built in one place for
-every estimator and for models that could not be estimated (the front end turns it into the dataclass)."""
+"""A fit's result: :class:`CFAResult`, and the one place its fields are built (:class:`FitRecord`), for every
+estimator and for models that could not be estimated (the front end, :func:`compval.cfa.fit_cfa`, turns the
+fields into the dataclass)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from .params import PARAM_COLUMNS
 
-__all__ = ["FitRecord", "FAILED_PREFIX"]
+__all__ = ["CFAResult", "FitRecord", "FAILED_PREFIX"]
 
 FAILED_PREFIX = "failed"
 
@@ -87,3 +88,49 @@ class FitRecord:
             self.warnings.append(msg)
             self.status.append(msg)
             return {}
+
+
+@dataclass
+class CFAResult:
+    """A fitted CFA model.
+
+    Attributes
+    ----------
+    converged : bool
+    status : str
+        ``"ok"`` or ``"; "``-joined problems: ``not converged``, ``not identified``, ``heywood case: ...``,
+        ``latent covariance matrix not positive definite``, ``residual covariance matrix not positive definite``.
+    params : DataFrame
+        One row per parameter: ``lhs, op, rhs, group, free, est, se, z, pvalue, ci_lower, ci_upper, std_lv,
+        std_all`` (lavaan ``parameterEstimates(standardized = TRUE)`` naming; ``group`` 1-based).
+    fit : dict
+        ``fitMeasures()`` names (chisq, df, pvalue, baseline.chisq, cfi, tli, rmsea, rmsea.ci.lower, srmr,
+        logl, aic, bic, npar, ntotal, ...; under MLR also chisq.scaled, chisq.scaling.factor, cfi.robust, ...).
+    implied_cov, sample_cov : DataFrame or dict of DataFrame
+        Model-implied and sample (divisor N; EM estimate with missing data) covariance matrices; a dict by
+        group label for multi-group models.
+    r2 : Series
+        R-squared of the indicators and endogenous latent variables (``lavInspect(fit, "r2")``); index
+        (group, name) for multi-group models.
+    warnings : list of str
+    """
+
+    converged: bool
+    status: str
+    params: pd.DataFrame
+    fit: dict
+    implied_cov: Any
+    sample_cov: Any
+    r2: pd.Series
+    warnings: list = field(default_factory=list)
+    model_name: str = ""
+    syntax: str = ""
+    estimator: str = "ML"
+    group_labels: list = field(default_factory=list)
+    ov_names: list = field(default_factory=list)
+    lv_names: list = field(default_factory=list)
+    vcov: np.ndarray | None = field(default=None, repr=False)
+    _model: Any = field(default=None, repr=False)
+    _groups: Any = field(default=None, repr=False)
+    _x: Any = field(default=None, repr=False)
+    _options: dict = field(default_factory=dict, repr=False)
