@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 from compval import cfa
 from compval.comparison import build_models, comparison_tables
+from compval.present.html import sections as report_sections
 from compval.sem import fitmeasures
 
 from conftest import REF
@@ -158,3 +160,7 @@ def test_a_fit_whose_measures_fail_has_a_failed_status_never_ok(monkeypatch):
     assert len(verdicts) == 4 and not verdicts["ok"].any()
     assert not t["comparison"].set_index("model").loc["one_factor", "comparable"]
     assert fit.loc["hypothesized", "status"] == "ok" and fit.loc["orthogonal", "status"] == "ok"
+    # the report's model comparison says so beside the rival (the summary's cfa section, as the report reads it)
+    html = "".join(report_sections.cfa({"cfa": t["summary"]}, {}))
+    row = re.search(r"<tr><td>[^<]*One factor[^<]*</td>.*?</tr>", html, re.I | re.S)
+    assert row and "failed: fit measures could not be computed" in row.group(0), html

@@ -304,7 +304,11 @@ def cfa(s: Mapping, names: Mapping) -> list[str]:
                 f"<tr><td>{esc(pretty(m))}</td><td class='num'>{fmt_r(v.get('cfi'), 3)}</td>"
                 f"<td class='num'>{fmt_r(v.get('rmsea'), 3)}</td><td class='num'>{fmt_r(v.get('srmr'), 3)}</td>"
                 f"<td class='num'>{fmt_num(v.get('bic'), 1)}</td>"
-                "<td>" + (_("yes") if v.get("meets_cutoffs") else _("no")) + "</td></tr>"
+                "<td>"
+                + (_("yes") if v.get("meets_cutoffs") else _("no"))
+                # a model that could not be estimated, or whose fit measures failed, says so (status "failed: ...")
+                + ("" if v.get("status") in (None, "ok") else " (" + esc(str(v.get("status"))) + ")")
+                + "</td></tr>"
             )
         out.append(
             "<table class='compact'><thead><tr><th>" + _("Model") + "</th><th class='num'>CFI</th>"
