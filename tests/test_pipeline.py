@@ -273,15 +273,51 @@ def test_a_library_change_reruns_exactly_the_rules_that_import_it(project, tmp_p
         for p in (repo / "src" / "compval").rglob("*.py")
     )
     assert {"cfa", "sem/engine", "present/tables", "config"} <= set(modules)
+    expected = {mod: frozenset(rule for rule, mods in closures.items() if mod in mods) for mod in modules}
+    # every module: touching it changes the code_version digest (the Snakefile's code_version: module_digest of
+    # import_closure) of exactly the rules whose scripts import it - computed by the copy's own compval.pipeline
+    changed = _digest_changes(repo, sources, modules, env)
     for mod in modules:
+        assert changed[mod] == set(expected[mod]), mod
+    # and Snakemake plans exactly those rules and what depends on them: one dry run per distinct set of rules
+    # (a representative module of each), since every module of a set changes the same digests
+    representatives = {rules: mod for mod, rules in sorted(expected.items(), reverse=True)}
+    for rules, mod in sorted(representatives.items(), key=lambda kv: kv[1]):
         path = repo / "src" / "compval" / f"{mod}.py"
         original = path.read_text()
         path.write_text(original + "\n# touched by the test\n")
         try:
-            expected = {rule for rule, mods in closures.items() if mod in mods}
-            assert planned() == forcing(expected), mod
+            assert planned() == forcing(set(rules)), mod
         finally:
             path.write_text(original)
+
+
+def _digest_changes(repo, sources: dict, modules: list[str], env: dict) -> dict[str, set[str]]:
+    """module -> the rules whose code_version digest changes when that module's file changes (one subprocess
+    running the copy's compval.pipeline on the copy's files; each file restored after its touch)."""
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from compval.pipeline import import_closure, module_digest\n"
+        "repo = Path(sys.argv[1]); sources = json.loads(sys.argv[2]); modules = json.loads(sys.argv[3])\n"
+        "def digests():\n"
+        "    return {r: module_digest(import_closure([repo / s for s in srcs])) for r, srcs in sources.items()}\n"
+        "before = digests(); out = {}\n"
+        "for mod in modules:\n"
+        "    path = repo / 'src' / 'compval' / f'{mod}.py'; original = path.read_text()\n"
+        "    path.write_text(original + '\\n# touched\\n')\n"
+        "    try:\n"
+        "        after = digests()\n"
+        "    finally:\n"
+        "        path.write_text(original)\n"
+        "    out[mod] = sorted(r for r in sources if after[r] != before[r])\n"
+        "print(json.dumps(out))\n"
+    )
+    args = [sys.executable, "-c", code, str(repo), json.dumps(sources), json.dumps(modules)]
+    r = subprocess.run(args, capture_output=True, text=True, env=env, check=True)
+    return {m: set(rules) for m, rules in json.loads(r.stdout).items()}
 
 
 @pytest.mark.slow
