@@ -107,8 +107,12 @@ STYLE: dict = {
 #: (Debian fonts-noto-cjk) after Liberation Sans, so Latin letters and digits keep the English look and every
 #: CJK glyph comes from the CJK font (matplotlib's per-glyph font fall-back); the PDF embeds it as TrueType/CID
 #: (fonttype 42) and the SVG keeps the glyphs as paths, so the figure shows the same on a machine without it.
+#: The families are named in ``font.family`` itself: matplotlib builds its fall-back chain from that list only,
+#: and resolves a generic family such as ``sans-serif`` to the *first* installed font of ``font.sans-serif``, so a
+#: CJK font listed there after an installed Liberation Sans is never consulted (glyphs then go missing).
+_ZH_FAMILIES = ["Liberation Sans", "Noto Sans CJK SC", "DejaVu Sans"]
 LANGUAGE_STYLE: dict[str, dict] = {
-    "zh": {"font.sans-serif": ["Liberation Sans", "Noto Sans CJK SC", "DejaVu Sans"], "svg.fonttype": "path"},
+    "zh": {"font.family": _ZH_FAMILIES, "font.sans-serif": _ZH_FAMILIES, "svg.fonttype": "path"},
 }
 #: Graphviz font list per output language (fontconfig falls back per glyph in the same way).
 DOT_FONTS = {"zh": "Liberation Sans,Noto Sans CJK SC"}
