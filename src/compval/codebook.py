@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from jsonschema import Draft202012Validator
+from compval.jsonschemas import Draft202012Validator
 
 from compval.i18n import SOURCE_LANGUAGE, resolve
 

@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
-from jsonschema import Draft202012Validator, validators
+from .jsonschemas import Draft202012Validator, validators
 
 from .codebook import ProblemsError, key_path
 

@@ -12,6 +12,7 @@ Snakemake then deletes the job's outputs, so no partial result is left behind):
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from contextlib import contextmanager
@@ -41,11 +42,20 @@ def module_digest(modules) -> str:
 
 def _compval_imports(path, dotted: str) -> set[str]:
     """The compval modules one source file imports (anywhere in it, lazy imports included), as dotted names."""
-    import ast
     from pathlib import Path
 
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    package = dotted.rsplit(".", 1)[0] if not str(path).endswith("__init__.py") else dotted
+    source = Path(path).read_bytes()
+    return set(_parsed_imports(source, dotted, str(path).endswith("__init__.py")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_imports(source: bytes, dotted: str, is_package: bool) -> frozenset[str]:
+    """:func:`_compval_imports` of one file's text, parsed once per process (the Snakefile asks for the closure
+    of every rule, and the rules share most of their modules)."""
+    import ast
+
+    tree = ast.parse(source.decode("utf-8"))
+    package = dotted if is_package else dotted.rsplit(".", 1)[0]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -61,7 +71,7 @@ def _compval_imports(path, dotted: str) -> set[str]:
                 continue
             found.add(mod)
             found.update(f"{mod}.{a.name}" for a in node.names)  # kept below only when it is a module
-    return found
+    return frozenset(found)
 
 
 def import_closure(files) -> list[str]:

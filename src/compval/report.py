@@ -42,7 +42,7 @@ def summary_schema() -> dict:
 def check_summary(summary: dict, source: str = "summary.json") -> dict:
     """Check ``summary`` against its schema and return it; raise :class:`SummaryContractError` naming each problem
     by its key path (e.g. ``cfa.hypothesized: 'cfi' is a required property``)."""
-    from jsonschema import Draft202012Validator
+    from .jsonschemas import Draft202012Validator
 
     from .codebook import key_path
 
