@@ -96,6 +96,7 @@ def reliability_runs() -> dict[str, dict]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stream", REL_STREAMS)
 def test_reliability_replicates_and_interval_match_psych(reliability_runs, stream):
     """Each resample's alpha / omega total / omega hierarchical equals psych's on the same rows, and so do the

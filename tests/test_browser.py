@@ -121,6 +121,7 @@ def _assert_clean(record: dict, n_figures: int) -> None:
     assert record["sections"] >= 8 and record["tables"] >= 5
 
 
+@pytest.mark.slow
 def test_synthetic_report_renders_in_chromium(tmp_path):
     figures = synthetic_figures()
     report = tmp_path / "report.html"
@@ -133,6 +134,7 @@ def test_synthetic_report_renders_in_chromium(tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_broken_figure_is_detected(tmp_path):
     """The check can fail: a figure whose data does not decode is reported as not loaded."""
     figures = synthetic_figures()
@@ -145,6 +147,7 @@ def test_broken_figure_is_detected(tmp_path):
     assert record["broken"] == [stem]
 
 
+@pytest.mark.slow
 def test_console_error_is_detected(tmp_path):
     """The check can fail: a script error in the page shows up in the console record."""
     report = tmp_path / "report.html"
@@ -164,6 +167,7 @@ def _assert_chinese(record: dict) -> None:
     assert numbered[0] == "1. 样本与数据清理" and numbered[-1] == "8. 附录：数据来源与运行信息"
 
 
+@pytest.mark.slow
 def test_chinese_report_renders_in_chromium(tmp_path):
     figures = synthetic_figures()
     report = tmp_path / "report.zh.html"

@@ -267,6 +267,7 @@ CFA_FIT_TOLS = {"stat": "demo.cfa.fit.stat", "index": "demo.cfa.fit.index", "pva
 NOT_REPORTED = {"gfi", "agfi", "pgfi", "cn_05", "cn_01", "srmr_mplus", "srmr_mplus_nomean", "wrmr", "mfi"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", DEMO_MODELS)
 def test_demo_cfa_matches_lavaan(fits, name):
     """FIML fit measures, estimates, SEs, z, p-values and standardized estimates of every demo model agree with
@@ -614,6 +615,7 @@ def test_demo_dominance_population_ranking(population):
         assert w.idxmax() == betas.idxmax(), cr
 
 
+@pytest.mark.slow
 def test_demo_ordinal_cfa_recovers_latent_response_loadings(items, population, models):
     """The ordinal estimator (WLSMV: polychoric correlations, pairwise) estimates the simulator's loadings on their
     own latent-response scale: no discretisation attenuation, so the raw truth is recovered directly (MAE < .05,
@@ -651,6 +653,7 @@ def wlsmv_fits(models, items):
     return {m: cfa.fit_cfa(items, models[m][0], estimator="WLSMV", missing="pairwise") for m in WLSMV_MODELS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", WLSMV_MODELS)
 def test_demo_wlsmv_matches_lavaan(wlsmv_fits, name):
     """cfa.estimator: WLSMV on the demo (50 ordinal items, pairwise): estimates, SEs, standardized solution and

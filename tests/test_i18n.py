@@ -355,6 +355,7 @@ def _pdf_fonts(path: Path) -> str:
 needs_pdffonts = pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils (pdffonts) not installed")
 
 
+@pytest.mark.slow
 @needs_pdffonts
 def test_every_figure_in_chinese_has_all_glyphs_and_embeds_a_cjk_font(tmp_path):
     builders, names = _zh_figures()

@@ -416,6 +416,7 @@ def mg_fits(bfi_mg):
     return {n: cfa.fit_cfa(bfi_mg, AC, estimator="WLSMV", group="gender", group_equal=ge) for n, ge in MG_CASES.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MG_CASES))
 def test_multigroup_ordinal_matches_lavaan(mg_fits, name):
     """Multi-group WLSMV (bfi by gender): configural, equal loadings, equal thresholds (scale factors and latent
@@ -435,6 +436,7 @@ def test_multigroup_ordinal_matches_lavaan(mg_fits, name):
     compare_matrices_of_every_group(f, name)
 
 
+@pytest.mark.slow
 def test_multigroup_difftest_and_invariance_sequence(bfi_mg, mg_fits):
     lrt = pd.read_csv(REF / "mg_lrt.csv")
     for _, r in lrt.iterrows():
@@ -456,6 +458,7 @@ def test_multigroup_difftest_and_invariance_sequence(bfi_mg, mg_fits):
     assert t.loc["metric", "holds"] and t.loc["scalar", "holds"] and first_fail is None
 
 
+@pytest.mark.slow
 def test_empty_category_in_a_group_is_reported_and_invariance_falls_back(bfi_mg):
     """A category observed overall but empty in one group: lavaan stops; we report the item and group, and
     measurement_invariance(..., fallback=("MLR", "listwise")) fits the sequence by MLR with a note."""

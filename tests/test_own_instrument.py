@@ -128,40 +128,55 @@ def _run_with(folder, extra: dict, name: str):
     return run_study(folder, cfg)
 
 
-@pytest.mark.parametrize("key", list(BAD_NAMES))
-def test_a_wrong_name_stops_the_run_before_anything_runs(named_study, key):
-    extra, wrong, closest = BAD_NAMES[key]
-    r = _run_with(named_study, extra, "bad_" + key.replace(".", "_").replace("[", "").replace("]", ""))
+def _problems(folder, extra: dict, monkeypatch) -> str:
+    """The message with which the config check that the Snakefile runs first (compval.config.prepare_config, in
+    the study folder, as ``--directory`` does) stops ``extra``; the Snakemake run below shows it stops the run."""
+    from compval.config import ConfigError, prepare_config
+
+    monkeypatch.chdir(folder)
+    with pytest.raises(ConfigError) as err:
+        prepare_config({"survey": "survey.csv", "codebook": "codebook.yaml", **extra}, source="bad.yaml")
+    return str(err.value)
+
+
+def test_a_wrong_name_stops_the_snakemake_run_before_anything_runs(named_study):
+    extra, wrong, closest = BAD_NAMES["criterion.controls[0]"]
+    r = _run_with(named_study, extra, "bad_controls")
     assert r.returncode != 0
-    line = next((ln for ln in r.stderr.splitlines() if ln.strip().startswith(f"- {key}:")), None)
+    line = next((ln for ln in r.stderr.splitlines() if ln.strip().startswith("- criterion.controls[0]:")), None)
     assert line is not None, r.stderr[-3000:]
-    assert repr(wrong) in line and "available: " + closest in line  # closest match first
+    assert repr(wrong) in line and "available: " + closest in line
     assert not (named_study / "results").exists() and not (named_study / "data" / "processed").exists()
 
 
-def test_n_factors_beyond_the_items_stops_the_run(named_study):
-    r = _run_with(named_study, {"efa": {"n_factors": 14}}, "bad_nfactors")
-    assert r.returncode != 0
-    assert "efa.n_factors: 14 factors cannot be extracted from 16 items (at most 10" in r.stderr
-    assert not (named_study / "results").exists()
+@pytest.mark.parametrize("key", list(BAD_NAMES))
+def test_a_wrong_name_is_named_with_the_closest_available_first(named_study, key, monkeypatch):
+    extra, wrong, closest = BAD_NAMES[key]
+    message = _problems(named_study, extra, monkeypatch)
+    line = next((ln for ln in message.splitlines() if ln.strip().startswith(f"- {key}:")), None)
+    assert line is not None, message
+    assert repr(wrong) in line and "available: " + closest in line  # closest match first
 
 
-def test_performance_shorthand_without_the_codebooks_id_column_says_what_to_write(named_study):
+def test_n_factors_beyond_the_items_stops_the_run(named_study, monkeypatch):
+    message = _problems(named_study, {"efa": {"n_factors": 14}}, monkeypatch)
+    assert "efa.n_factors: 14 factors cannot be extracted from 16 items (at most 10" in message
+
+
+def test_performance_shorthand_without_the_codebooks_id_column_says_what_to_write(named_study, monkeypatch):
     perf = pd.read_csv(named_study / "perf.csv").rename(columns={"rid": "staff_no"})
     perf.to_csv(named_study / "perf_staff.csv", index=False)
-    r = _run_with(named_study, {"performance": "perf_staff.csv"}, "bad_perf_id")
-    assert r.returncode != 0
+    message = _problems(named_study, {"performance": "perf_staff.csv"}, monkeypatch)
     assert (
-        "performance: the file perf_staff.csv has no column 'rid' (the codebook's id_column)" in r.stderr
-        and "performance: {path: perf_staff.csv, id_column: <one of: " in r.stderr
-        and "staff_no" in r.stderr
-    ), r.stderr[-2000:]
+        "performance: the file perf_staff.csv has no column 'rid' (the codebook's id_column)" in message
+        and "performance: {path: perf_staff.csv, id_column: <one of: " in message
+        and "staff_no" in message
+    ), message
 
 
-def test_a_wrong_key_is_named_with_the_known_keys(named_study):
-    r = _run_with(named_study, {"validity": {"invariance_grp": "region"}}, "bad_key")
-    assert r.returncode != 0
-    assert "validity.invariance_grp: unknown key; known keys: invariance_group" in r.stderr
+def test_a_wrong_key_is_named_with_the_known_keys(named_study, monkeypatch):
+    message = _problems(named_study, {"validity": {"invariance_grp": "region"}}, monkeypatch)
+    assert "validity.invariance_grp: unknown key; known keys: invariance_group" in message
 
 
 # ------------------------------------------------------------------------------------ continuous scores, loss guard
@@ -185,6 +200,7 @@ def test_continuous_scores_run_end_to_end_and_lose_no_cell(tmp_path):
     assert (tmp_path / "results" / "report.html").is_file()
 
 
+@pytest.mark.e2e
 def test_continuous_scores_declared_as_likert_stop_with_the_guards_message(tmp_path):
     cfg, _ = _continuous(tmp_path, {"min": 1, "max": 5})
     r = run_study(tmp_path, cfg)

@@ -101,6 +101,7 @@ def test_missing_answers_at_the_stated_rate(cb):
     assert x.loc[miss, "Q2_b2"].mean() - x.loc[~miss, "Q2_b2"].mean() > 0.1
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_chunking(cb):
     """Replication r at size n is seeded from (seed, n, r): the same numbers in one chunk or in two."""
     pop = power.population_from_config(cb, settings())

@@ -238,6 +238,7 @@ def _row_resampled(x: pd.DataFrame, stat: str, B: int, seed: int, missing: str, 
     return np.array(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "key, stat, B, missing, tol",
     [

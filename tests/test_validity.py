@@ -297,6 +297,7 @@ def test_htmt_bootstrap_is_seeded_and_brackets_estimate(cases, datasets):
     assert (w["ci_lower"] <= t["ci_lower"]).all() and (w["ci_upper"] >= t["ci_upper"]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kwargs", [{}, {"htmt2": False}, {"htmt2": False, "absolute": False}])
 def test_htmt_bootstrap_replicates_equal_resampling_rows(cases, datasets, kwargs):
     """The batched bootstrap (row counts times per-row cross-products) draws the same resamples as resampling
