@@ -118,6 +118,7 @@ def test_reliability_replicates_and_interval_match_psych(reliability_runs, strea
         assert (d > TOLERANCES["omega_psych"].tol).sum() <= 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(EX.RELIABILITY))
 def test_reliability_table_intervals_are_rs(reliability_runs, case):
     """reliability_table's bootstrap columns are the percentile limits R computes on the exported resamples."""

@@ -284,6 +284,7 @@ def test_demo_cfa_matches_lavaan(fits, name):
     compare_params(mine, pe, CFA_PARAM_TOLS, name)
 
 
+@pytest.mark.slow
 def test_demo_validity_matches_semtools(fits, items, groups):
     fit = fits["hypothesized"]
     ref = _r_json("validity.json")
@@ -389,6 +390,7 @@ def test_demo_efa_recovers_true_pattern(items, population, groups):
     assert (m["congruence"] >= 0.90).all(), m["congruence"].to_dict()
 
 
+@pytest.mark.slow
 def test_demo_cfa_recovers_true_loadings(fits, population, population_fit):
     """Standardized loadings: MAE < .05 against the simulator's loadings as the observed items carry them."""
     est = _loadings(fits["hypothesized"])
@@ -413,6 +415,7 @@ def test_demo_cfa_recovers_true_loadings(fits, population, population_fit):
     assert float(np.abs(est.to_numpy() - closed).mean()) < 0.05
 
 
+@pytest.mark.slow
 def test_demo_cfa_recovers_factor_correlations(fits, population, population_fit):
     comps = population["competencies"]
     est = _factor_correlations(fits["hypothesized"], comps)
@@ -426,6 +429,7 @@ def test_demo_cfa_recovers_factor_correlations(fits, population, population_fit)
     assert float((pop - truth).abs().max()) < 0.02
 
 
+@pytest.mark.slow
 def test_demo_comparison_supports_hypothesized(fits, config):
     """The comparison verdict on the pipeline's model set (as workflow/scripts/cfa.py) is "supported"."""
     names = [n for n in DEMO_MODELS if n != "merged"]
@@ -447,6 +451,7 @@ def test_demo_comparison_supports_hypothesized(fits, config):
     assert so["comparable"] and so["pvalue"] > 0.05 and so["target_coefficient"] > 0.95
 
 
+@pytest.mark.slow
 def test_demo_merged_codebook_rejected(fits, config):
     """Merging two competencies of one module (team + communication) is rejected against the correct model."""
     hyp, merged = fits["hypothesized"], fits["merged"]
@@ -676,6 +681,7 @@ def test_demo_wlsmv_matches_lavaan(wlsmv_fits, name):
     assert set(not_reported) <= NOT_REPORTED, set(not_reported) - NOT_REPORTED
 
 
+@pytest.mark.slow
 def test_demo_wlsmv_difftest_validity_and_scores_match_lavaan(wlsmv_fits, items):
     lrt = pd.read_csv(DEMO / "wlsmv_lrt.csv").set_index("model")
     for m, r in lrt.iterrows():
