@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from .present.rules import CHEN_DELTA_CFI, CHEN_DELTA_RMSEA
 from .sem.compare import compare_models, difftest
 from .sem.dwlsfit import fit_dwls_model
 from .sem import invariance
@@ -310,7 +311,19 @@ def fit_cfa(
     return CFAResult(**fit(data, model, opts))
 
 
-def measurement_invariance(data: pd.DataFrame, model: ModelSpec | str, group: str, **options: Any):
+def measurement_invariance(
+    data: pd.DataFrame,
+    model: ModelSpec | str,
+    group: str,
+    *,
+    delta_cfi: float = CHEN_DELTA_CFI,
+    delta_rmsea: float = CHEN_DELTA_RMSEA,
+    **options: Any,
+):
     """Configural -> metric -> scalar -> strict invariance of ``model`` across ``group``, each step fitted by
-    :func:`fit_cfa`: :func:`compval.sem.invariance.measurement_invariance` (its parameters and returns)."""
-    return invariance.measurement_invariance(data, model, group, fit=fit_cfa, **options)
+    :func:`fit_cfa`: :func:`compval.sem.invariance.measurement_invariance` (its parameters and returns). A step
+    holds by Chen's (2007) criteria, :data:`compval.present.rules.CHEN_DELTA_CFI` / ``CHEN_DELTA_RMSEA`` unless
+    given (the pipeline passes ``validity.delta_cfi`` / ``validity.delta_rmsea``)."""
+    return invariance.measurement_invariance(
+        data, model, group, fit=fit_cfa, delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, **options
+    )

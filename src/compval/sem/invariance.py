@@ -35,8 +35,8 @@ def measurement_invariance(
     estimator: str = "ML",
     missing: str = "listwise",
     steps: Sequence[str] = tuple(INVARIANCE_STEPS),
-    delta_cfi: float = 0.010,
-    delta_rmsea: float = 0.015,
+    delta_cfi: float,
+    delta_rmsea: float,
     robust_fiml: bool | None = None,
     fallback: tuple[str, str] | None = None,
 ):
