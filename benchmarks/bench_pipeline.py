@@ -161,6 +161,8 @@ def one_item_edit(work: Path) -> str:
     for i, line in enumerate(lines):
         if line.strip() == f"- id: {first}":
             j = next(k for k in range(i + 1, len(lines)) if lines[k].strip().startswith("text:"))
+            if lines[j].strip() == "text:":  # a language map (en:, zh:, ...): edit its first wording
+                j += 1
             lines[j] = lines[j].rstrip("\n") + " (edited)\n"
             path.write_text("".join(lines), encoding="utf-8")
             return first
