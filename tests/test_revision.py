@@ -170,3 +170,66 @@ def test_a_spurious_residual_covariance_planted_in_training_only_does_not_hold_o
     data["x7"] += other
     real = (gain("x6 ~~ x7", train), gain("x6 ~~ x7", ~train))
     assert real[0] > 0.01 and holds_out(*real)
+
+
+def _two_factor_sample(n: int, seed: int):
+    """Continuous answers of a 2-factor, 8-item population (loadings .7, factor correlation .4), ids r0000..."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    eta = rng.multivariate_normal([0, 0], [[1, 0.4], [0.4, 1]], size=n)
+    cols = {f"x{j + 1}": 0.7 * eta[:, j // 4] + np.sqrt(1 - 0.49) * rng.standard_normal(n) for j in range(8)}
+    return pd.DataFrame(cols, index=pd.Index([f"r{i:04d}" for i in range(n)], name="pid")), rng
+
+
+def _planted(where: str):
+    """The sample with a residual covariance of x1 and x2 planted in the training part only or in every row; the
+    original model and the revision that frees that residual covariance."""
+    from compval import cfa
+    from compval.revision import holdout_split
+
+    data, rng = _two_factor_sample(800, seed=5)
+    split = holdout_split(data.index, 0.3, seed=11)
+    rows = split == "training" if where == "training" else split.notna()
+    shared = rng.standard_normal(int(rows.sum()))
+    data.loc[rows, ["x1", "x2"]] += 0.7 * shared[:, None]
+    syntax = "f1 =~ x1 + x2 + x3 + x4\nf2 =~ x5 + x6 + x7 + x8\n"
+    return data, split, cfa.from_syntax(syntax, "original"), cfa.from_syntax(syntax + "x1 ~~ x2\n", "revised")
+
+
+def test_the_holdout_guard_flags_a_revision_that_only_fits_the_training_part():
+    from compval.revision import check_on_holdout
+
+    data, split, original, revised = _planted("training")
+    check = check_on_holdout(data, original, revised, split, estimator="ML")
+    t = check.table.set_index("part")
+    assert list(t.index) == ["training", "holdout", "full"] and t["n"].tolist() == [560, 240, 800]
+    assert check.gain_training > 0.02  # the freed residual covariance fits the training part much better
+    assert check.gain_holdout < 0.5 * check.gain_training  # ... and does not hold out
+    assert check.holds is False and check.note == ""
+    assert t["delta_bic"].notna().all() and t.loc["training", "delta_bic"] < -10  # same items: BIC comparable
+
+
+def test_the_holdout_guard_passes_a_revision_true_in_every_row():
+    from compval.revision import check_on_holdout
+
+    data, split, original, revised = _planted("everywhere")
+    check = check_on_holdout(data, original, revised, split, estimator="ML")
+    assert check.gain_training > 0.02 and check.gain_holdout >= 0.5 * check.gain_training
+    assert check.holds is True
+
+
+def test_the_holdout_guard_never_passes_a_failed_fit_and_needs_every_respondent_in_the_split():
+    import pytest
+
+    from compval import cfa
+    from compval.revision import check_on_holdout
+
+    data, split, original, _ = _planted("training")
+    unidentified = cfa.from_syntax("f1 =~ x1 + x2\n", "revised")  # one factor on two items: not identified
+    check = check_on_holdout(data, original, unidentified, split, estimator="ML")
+    assert check.holds is None and "revised model on the training part" in check.note
+    assert check.table["delta_bic"].isna().all()  # other items: BIC not comparable
+    with pytest.raises(ValueError, match="not in the split"):
+        check_on_holdout(data, original, original, split.iloc[:-5], estimator="ML")
