@@ -14,7 +14,10 @@ defaults equal the constants here (a test checks it). The other conventions are 
 * convergent validity: composite reliability >= .70 and AVE >= .50 (Fornell & Larcker 1981; Hair et al. 2019);
 * reliability: .70 acceptable, .80 good (Nunnally 1978); standardized loadings >= .50 (Hair et al. 2019);
   EFA loadings salient from .30;
-* factorability: Kaiser's (1974) KMO labels; factor similarity: Tucker congruence (Lorenzo-Seva & ten Berge 2006).
+* factorability: Kaiser's (1974) KMO labels; factor similarity: Tucker congruence (Lorenzo-Seva & ten Berge 2006);
+* revision suggestions (:mod:`compval.revision.suggest`): corrected item-total r below .30 (Nunnally & Bernstein
+  1994), a modification index of 10 or more, two items correlating .80 or more (near-redundant), a dimension
+  whose mean inter-item correlation is below .15 (Clark & Watson 1995).
 
 The verdict functions return ``(text, ok)``: a plain-language sentence in the active output language
 (:mod:`compval.i18n`) and True/False, or None when the value is missing.
@@ -49,6 +52,10 @@ __all__ = [
     "RELIABILITY_GOOD",
     "KMO_ADEQUATE",
     "ALPHA",
+    "ITEM_REST_MIN",
+    "MI_MIN",
+    "REDUNDANT_R",
+    "COHERENCE_MIN",
     "cutoff_rule",
     "cutoff_rules",
     "meets",
@@ -96,6 +103,13 @@ RELIABILITY_GOOD = 0.80
 KMO_ADEQUATE = 0.6
 #: Significance level of the tests the report judges (Bartlett, Little's MCAR, criterion correlations, ΔR²).
 ALPHA = 0.05
+#: Revision suggestions: corrected item-total (item-rest) correlation (Nunnally & Bernstein 1994), the smallest
+#: modification index worth a suggestion, near-redundant item pairs, and the smallest mean inter-item correlation
+#: of a coherent dimension (Clark & Watson 1995: .15 to .50 for a broad construct).
+ITEM_REST_MIN = 0.30
+MI_MIN = 10.0
+REDUNDANT_R = 0.80
+COHERENCE_MIN = 0.15
 
 
 def cutoff_rule(index: str, rule) -> tuple[str, float]:
