@@ -16,7 +16,16 @@ from threadpoolctl import threadpool_limits
 from .correlation import as_corr, eig_desc, smc
 from .rotation import ROTATIONS, rotate
 
-__all__ = ["METHODS", "extract", "minres", "FactorSolution", "fa_loadings", "fa"]
+__all__ = [
+    "METHODS",
+    "extract",
+    "minres",
+    "FactorSolution",
+    "fa_loadings",
+    "unrotated_loadings",
+    "reflect_and_order",
+    "fa",
+]
 
 _EPS = np.finfo(float).eps
 METHODS = ("minres", "ml", "pa")
@@ -47,6 +56,24 @@ def _minres_gr(psi, s, nf):
     return (load**2).sum(axis=1) + psi - np.diag(s)
 
 
+def _minres_fn_gr(psi, s, nf):
+    """``(_minres_fn, _minres_gr)`` at ``psi`` for a matrix ``s`` with a unit diagonal, one eigen-decomposition.
+
+    With ``diag(s) == 1`` exactly, the objective's matrix (``1 - psi`` on the diagonal) and the gradient's
+    (``s - diag(psi)``) are the same numbers, so one ``eigh`` serves both and the optimiser sees the values of
+    the two separate functions bit for bit (same path, half the decompositions; :func:`extract` checks the
+    diagonal and uses the separate functions otherwise).
+    """
+    m = s.copy()
+    np.fill_diagonal(m, 1 - psi)
+    vals, vecs = eig_desc(m)
+    load_g = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
+    vals = np.where(vals < _EPS, 100 * _EPS, vals)
+    load = vecs[:, :nf] * np.sqrt(vals[:nf])
+    res = (m - load @ load.T)[_lower_triangle(m.shape[0])]
+    return float((res**2).sum()), (load_g**2).sum(axis=1) + psi - np.diag(s)
+
+
 def _ml_fn(psi, s, nf):
     # psych fac(): FAfn
     sc = 1 / np.sqrt(psi)
@@ -65,7 +92,10 @@ def _ml_gr(psi, s, nf):
 
 
 def _r_lbfgsb(fn, gr, start, args, lower, upper, parscale=0.01, maxit=100):
-    """R's optim(method = "L-BFGS-B") with parscale, factr = 1e7, pgtol = 0, lmm = 5, maxit = 100."""
+    """R's optim(method = "L-BFGS-B") with parscale, factr = 1e7, pgtol = 0, lmm = 5, maxit = 100.
+
+    ``gr=None``: ``fn`` returns (objective, gradient) in one call (scipy's ``jac=True``; same evaluation points).
+    """
     ps = np.full(len(start), parscale)
 
     def f(y):
@@ -74,11 +104,15 @@ def _r_lbfgsb(fn, gr, start, args, lower, upper, parscale=0.01, maxit=100):
     def g(y):
         return gr(y * ps, *args) * ps
 
+    def fg(y):
+        value, grad = fn(y * ps, *args)
+        return value, grad * ps
+
     bounds = list(zip(np.full(len(start), lower) / ps, np.full(len(start), upper) / ps))
     res = optimize.minimize(
-        f,
+        f if gr is not None else fg,
         np.asarray(start) / ps,
-        jac=g,
+        jac=g if gr is not None else True,
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxcor": 5, "ftol": 1e7 * _EPS, "gtol": 0.0, "maxiter": maxit},
@@ -111,7 +145,9 @@ def extract(m: np.ndarray, nf: int, method: str, max_iter: int = 50, min_err: fl
         upper = max(start_smc.max(), 1.0)
         start = np.diag(m) - start_smc
         if method == "minres":
-            psi, res = _r_lbfgsb(_minres_fn, _minres_gr, start, (m, nf), 0.005, upper)
+            # one eigen-decomposition per step for objective and gradient where that gives the same numbers
+            fn_gr = (_minres_fn_gr, None) if np.all(np.diag(m) == 1.0) else (_minres_fn, _minres_gr)
+            psi, res = _r_lbfgsb(*fn_gr, start, (m, nf), 0.005, upper)
             red = m.copy()
             np.fill_diagonal(red, np.diag(m) - psi)
             vals, vecs = eig_desc(red)
@@ -241,19 +277,41 @@ def _fa_fit(m: np.ndarray, n_factors: int, method: str, rotation: str, max_iter:
     # small matrices: threading only adds overhead (limit_threads=False when the caller already limits)
     with threadpool_limits(limits=1, user_api="blas") if limit_threads else contextlib.nullcontext():
         L0, info = extract(m, n_factors, method, max_iter=max_iter)
-    L, phi = rotate(L0, rotation if n_factors > 1 else "none")
+    L, phi_m, ev = reflect_and_order(*rotate(L0, rotation if n_factors > 1 else "none"))
+    return L0, info, L, phi_m, ev
+
+
+def reflect_and_order(L: np.ndarray, phi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """psych's last steps of ``fa`` on rotated loadings: (pattern, Phi, variance accounted for).
+
+    Each factor is reflected to a positive column sum (Phi with it) and the factors are ordered by decreasing
+    ``diag(Phi L'L)`` (stable order); ``phi=None`` (orthogonal or unrotated) stands for the identity.
+    """
     signs = np.sign(L.sum(axis=0))
     signs[signs == 0] = 1
     L = L * signs
     if phi is not None:
         phi = phi * np.outer(signs, signs)
-    k = n_factors
+    k = L.shape[1]
     phi_m = np.eye(k) if phi is None else phi
     ev = np.diag(phi_m @ L.T @ L)
     if k > 1:
         order = np.argsort(-ev, kind="stable")
         L, phi_m, ev = L[:, order], phi_m[np.ix_(order, order)], ev[order]
-    return L0, info, L, phi_m, ev
+    return L, phi_m, ev
+
+
+def unrotated_loadings(r, n_factors: int, method: str = "minres", max_iter: int = 50) -> np.ndarray:
+    """The unrotated loadings behind :func:`fa_loadings` (same checks, without limiting BLAS threads).
+
+    For callers that rotate many solutions at once (the omega bootstrap: :func:`compval.efa.varimax_batch`,
+    then :func:`reflect_and_order` per matrix gives ``fa_loadings(r, n_factors, method, "varimax")[0]``).
+    """
+    m, _ = as_corr(r)
+    n_factors = int(n_factors)
+    if not 1 <= n_factors <= m.shape[0]:
+        raise ValueError(f"n_factors must be between 1 and {m.shape[0]}")
+    return extract(m, n_factors, method, max_iter=max_iter)[0]
 
 
 def fa_loadings(
