@@ -56,22 +56,27 @@ def _minres_gr(psi, s, nf):
     return (load**2).sum(axis=1) + psi - np.diag(s)
 
 
-def _minres_fn_gr(psi, s, nf):
-    """``(_minres_fn, _minres_gr)`` at ``psi`` for a matrix ``s`` with a unit diagonal, one eigen-decomposition.
+def _minres_fn_gr(psi, s, nf, unit_diagonal, diag_s):
+    """``(_minres_fn, _minres_gr)`` at ``psi`` in one call (for scipy's ``jac=True``: one call per step).
 
-    With ``diag(s) == 1`` exactly, the objective's matrix (``1 - psi`` on the diagonal) and the gradient's
-    (``s - diag(psi)``) are the same numbers, so one ``eigh`` serves both and the optimiser sees the values of
-    the two separate functions bit for bit (same path, half the decompositions; :func:`extract` checks the
-    diagonal and uses the separate functions otherwise).
+    With ``diag(s) == 1`` exactly (``unit_diagonal``), the objective's matrix (``1 - psi`` on the diagonal) and
+    the gradient's (``s - diag(psi)``) are the same numbers, so one ``eigh`` serves both; otherwise the
+    gradient's matrix gets its own. Either way the optimiser sees the values of the two separate functions
+    bit for bit (same path, fewer decompositions and calls); ``diag_s`` is ``np.diag(s)``, computed once.
     """
     m = s.copy()
     np.fill_diagonal(m, 1 - psi)
-    vals, vecs = eig_desc(m)
-    load_g = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
-    vals = np.where(vals < _EPS, 100 * _EPS, vals)
-    load = vecs[:, :nf] * np.sqrt(vals[:nf])
+    w, v = np.linalg.eigh(m)
+    top, vecs = w[: -nf - 1 : -1], v[:, : -nf - 1 : -1]  # the nf largest, decreasing (R's eigen)
+    if unit_diagonal:
+        top_g, vecs_g = top, vecs
+    else:
+        w, v = np.linalg.eigh(s - np.diag(psi))
+        top_g, vecs_g = w[: -nf - 1 : -1], v[:, : -nf - 1 : -1]
+    load_g = vecs_g * np.sqrt(np.maximum(top_g, 0))
+    load = vecs * np.sqrt(np.where(top < _EPS, 100 * _EPS, top))
     res = (m - load @ load.T)[_lower_triangle(m.shape[0])]
-    return float((res**2).sum()), (load_g**2).sum(axis=1) + psi - np.diag(s)
+    return float((res**2).sum()), (load_g**2).sum(axis=1) + psi - diag_s
 
 
 def _ml_fn(psi, s, nf):
@@ -145,9 +150,9 @@ def extract(m: np.ndarray, nf: int, method: str, max_iter: int = 50, min_err: fl
         upper = max(start_smc.max(), 1.0)
         start = np.diag(m) - start_smc
         if method == "minres":
-            # one eigen-decomposition per step for objective and gradient where that gives the same numbers
-            fn_gr = (_minres_fn_gr, None) if np.all(np.diag(m) == 1.0) else (_minres_fn, _minres_gr)
-            psi, res = _r_lbfgsb(*fn_gr, start, (m, nf), 0.005, upper)
+            # objective and gradient in one call (one eigen-decomposition where that gives the same numbers)
+            unit = bool(np.all(np.diag(m) == 1.0))
+            psi, res = _r_lbfgsb(_minres_fn_gr, None, start, (m, nf, unit, np.diag(m)), 0.005, upper)
             red = m.copy()
             np.fill_diagonal(red, np.diag(m) - psi)
             vals, vecs = eig_desc(red)
