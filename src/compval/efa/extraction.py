@@ -37,32 +37,15 @@ def _lower_triangle(p: int) -> tuple[np.ndarray, np.ndarray]:
     return np.tril_indices(p, -1)
 
 
-def _minres_fn(psi, s, nf):
-    # psych fac(): fit.residuals(fm = "minres") -- squared residuals of the lower triangle
-    m = s.copy()
-    np.fill_diagonal(m, 1 - psi)
-    vals, vecs = eig_desc(m)
-    vals = np.where(vals < _EPS, 100 * _EPS, vals)
-    load = vecs[:, :nf] * np.sqrt(vals[:nf])
-    res = (m - load @ load.T)[_lower_triangle(m.shape[0])]
-    return float((res**2).sum())
-
-
-def _minres_gr(psi, s, nf):
-    # psych fac(): FAgr.minres (psych's gradient, used as is so that optim follows the same path)
-    m = s - np.diag(psi)
-    vals, vecs = eig_desc(m)
-    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
-    return (load**2).sum(axis=1) + psi - np.diag(s)
-
-
 def _minres_fn_gr(psi, s, nf, unit_diagonal, diag_s):
-    """``(_minres_fn, _minres_gr)`` at ``psi`` in one call (for scipy's ``jac=True``: one call per step).
+    """psych's minres objective and gradient at ``psi`` in one call (for scipy's ``jac=True``: one call per step).
 
-    With ``diag(s) == 1`` exactly (``unit_diagonal``), the objective's matrix (``1 - psi`` on the diagonal) and
-    the gradient's (``s - diag(psi)``) are the same numbers, so one ``eigh`` serves both; otherwise the
-    gradient's matrix gets its own. Either way the optimiser sees the values of the two separate functions
-    bit for bit (same path, fewer decompositions and calls); ``diag_s`` is ``np.diag(s)``, computed once.
+    The objective is ``fac()``'s ``fit.residuals(fm = "minres")`` (squared residuals of the lower triangle of
+    ``s`` with ``1 - psi`` on the diagonal), the gradient psych's ``FAgr.minres`` (used as is so that optim
+    follows the same path; from the eigen-decomposition of ``s - diag(psi)``). With ``diag(s) == 1`` exactly
+    (``unit_diagonal``) the two matrices are the same numbers, so one ``eigh`` serves both; otherwise the
+    gradient's matrix gets its own. Either way the values are those of the two functions evaluated separately,
+    bit for bit (same optimiser path, fewer decompositions and calls); ``diag_s`` is ``np.diag(s)``.
     """
     m = s.copy()
     np.fill_diagonal(m, 1 - psi)
