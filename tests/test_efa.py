@@ -224,6 +224,74 @@ def test_building_blocks_used_by_reliability_match_psych(ref):
     np.testing.assert_array_equal(efa.varimax(L0[:, :1]), L0[:, :1])
 
 
+def test_stacked_rotations_are_the_one_matrix_rotations_bit_for_bit(bfi_items):
+    """varimax_batch / oblimin_batch (the omega bootstrap's rotations) give varimax / oblimin's numbers exactly,
+    matrix by matrix, whatever each matrix's number of iterations (resampled bfi correlations, 2 to 4 factors,
+    and an iteration limit that stops some rotations before convergence); unrotated_loadings + varimax +
+    reflect_and_order is fa_loadings(..., "varimax")."""
+    x = bfi_items.iloc[:, :10].to_numpy(float)
+    rng = np.random.default_rng(11)
+    rs = [efa.correlation_matrix(pd.DataFrame(x[rng.integers(0, len(x), len(x))])).to_numpy() for _ in range(8)]
+    for nf in (2, 3, 4):
+        L0 = np.stack([efa.unrotated_loadings(r, nf) for r in rs])
+        orth = efa.varimax_batch(L0)
+        for b, r in enumerate(rs):
+            np.testing.assert_array_equal(orth[b], efa.varimax(L0[b]))
+            fa_l = efa.fa_loadings(r, nf, "minres", "varimax")[0]
+            np.testing.assert_array_equal(efa.reflect_and_order(orth[b], None)[0], fa_l)
+        for max_iter in (1000, 3):
+            pattern, phi, converged = efa.oblimin_batch(orth, max_iter=max_iter)
+            for b in range(len(rs)):
+                p1, phi1, c1 = efa.oblimin(orth[b], max_iter=max_iter)
+                np.testing.assert_array_equal(pattern[b], p1)
+                np.testing.assert_array_equal(phi[b], phi1)
+                assert converged[b] == c1
+            assert converged.all() if max_iter == 1000 else not converged.all()
+
+
+def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref):
+    """On a unit-diagonal matrix extract() evaluates psych's minres objective (fit.residuals) and gradient
+    (FAgr.minres) from one eigen-decomposition per step; the optimiser then takes the steps it takes with the two
+    functions evaluated separately (written out here from psych's formulas), to the last bit."""
+    from scipy import optimize
+
+    r, nf = _mat(ref["r"]).to_numpy(), ref["nfactors"]
+    eps = np.finfo(float).eps
+
+    def fn(psi):
+        m = r.copy()
+        np.fill_diagonal(m, 1 - psi)
+        vals, vecs = efa.correlation.eig_desc(m)
+        vals = np.where(vals < eps, 100 * eps, vals)
+        load = vecs[:, :nf] * np.sqrt(vals[:nf])
+        return float(((m - load @ load.T)[np.tril_indices(len(r), -1)] ** 2).sum())
+
+    def gr(psi):
+        vals, vecs = efa.correlation.eig_desc(r - np.diag(psi))
+        load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
+        return (load**2).sum(axis=1) + psi - np.diag(r)
+
+    ps = 0.01
+    start = 1 - efa.smc(r)
+    res = optimize.minimize(
+        lambda y: fn(y * ps),
+        start / ps,
+        jac=lambda y: gr(y * ps) * ps,
+        method="L-BFGS-B",
+        bounds=[(0.005 / ps, max(efa.smc(r).max(), 1.0) / ps)] * len(r),
+        options={"maxcor": 5, "ftol": 1e7 * eps, "gtol": 0.0, "maxiter": 100},
+    )
+    assert np.all(np.diag(r) == 1.0)
+    m = efa.minres(r, nf)
+    assert m["objective"] == res.fun and m["iterations"] == res.nit
+    red = r.copy()
+    np.fill_diagonal(red, 1 - res.x * ps)
+    vals, vecs = efa.correlation.eig_desc(red)
+    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
+    load = load * np.where(load.sum(axis=0) < 0, -1, 1)
+    np.testing.assert_array_equal(m["loadings"], load)
+
+
 def test_smc_uses_psych_pinv_tolerance_and_nan_policy(hs_items):
     """psych::smc inverts with Pinv (singular values < sqrt(eps) * max dropped); a near-singular matrix shows it.
 

@@ -271,6 +271,28 @@ def test_vectorised_bootstrap_equals_resampling_rows_on_the_demo(key, stat, B, m
     assert max(abs(b.lower - lo), abs(b.upper - hi)) < 0.01 * se
 
 
+def test_omega_h_bootstrap_rotates_in_stacks_with_the_numbers_of_one_resample_at_a_time():
+    """The omega_h replicates (varimax and oblimin of a batch of resamples at once) are bit for bit those of psych's
+    Schmid-Leiman path run on each resample's correlation matrix by itself (demo competency, 3 group factors)."""
+    import json
+
+    from compval.reliability.matrices import stacked_cor
+    from compval.reliability.omegas import omega_from_correlations
+    from compval.resampling import pairwise_moments, resample_counts
+    from threadpoolctl import threadpool_limits
+
+    demo = HERE / "reference" / "demo"
+    cols = json.loads((demo / "groups.json").read_text(encoding="utf-8"))["competency"]["achievement"]
+    x = pd.read_csv(demo / "items_scored.csv")[cols]
+    b = rel.bootstrap_ci(x, "omega_hierarchical", 12, seed=4, nfactors=3)
+    arr = x.to_numpy(float)
+    w = np.concatenate(list(resample_counts(np.random.default_rng(4), len(arr), 12)))
+    with threadpool_limits(limits=1, user_api="blas"):  # as bootstrap_ci: sums independent of the thread count
+        r = stacked_cor(*pairwise_moments(arr, w))
+        one_at_a_time = [omega_from_correlations(r[i], 3)["omega_h"] for i in range(12)]
+    np.testing.assert_array_equal(b.values, one_at_a_time)
+
+
 def test_one_factor_omega_bootstrap_falls_back_to_psychs_path_for_heywood_resamples(datasets):
     """A near-duplicate item drives the one-factor loading towards 1 (uniqueness below psych's bound .005 in
     some resamples, 2 of these 40): those resamples are refitted by psych's L-BFGS-B path, the others by

@@ -14,8 +14,10 @@ What is computed, and which R function each piece matches:
   the variance they account for after rotation, as ``psych::fac`` does.
 * Building blocks shared with :mod:`compval.reliability` (``psych::omega``/``schmid`` call ``psych::fa`` with
   the same optimiser settings, so there is one implementation): :func:`smc` (``psych::smc`` with psych's
-  ``Pinv``), :func:`minres` (unrotated minres), :func:`varimax`, :func:`oblimin` and :func:`fa_loadings`
-  (the arrays of :func:`fa` without tables, cheap enough for bootstrap loops).
+  ``Pinv``), :func:`minres` (unrotated minres), :func:`varimax`, :func:`oblimin` and :func:`fa_loadings` (the
+  arrays of :func:`fa` without tables, cheap enough for bootstrap loops); for bootstraps of many small models
+  also :func:`unrotated_loadings`, :func:`reflect_and_order` and the stacked rotations :func:`varimax_batch`
+  and :func:`oblimin_batch` (own code: many matrices at once, the same numbers).
 * Agreement with a hypothesised structure: Tucker's congruence coefficient (``psych::factor.congruence``),
   Hungarian matching of EFA factors to hypothesised factors, and a list of problem items.
 * Cross-validation split and (optionally) polychoric correlations (``psych::polychoric``, global thresholds).
@@ -84,9 +86,9 @@ from __future__ import annotations
 
 from .agreement import congruence, match_factors, problem_items, target_matrix
 from .correlation import correlation_matrix, polychoric, smc
-from .extraction import METHODS, FactorSolution, fa, fa_loadings, minres
+from .extraction import METHODS, FactorSolution, fa, fa_loadings, minres, reflect_and_order, unrotated_loadings
 from .retention import ParallelAnalysis, number_of_factors, parallel_analysis, scree, velicer_map
-from .rotation import ROTATIONS, oblimin, rotate, varimax
+from .rotation import ROTATIONS, oblimin, oblimin_batch, rotate, varimax, varimax_batch
 from .run import EFAResult, run_efa, split_half
 from .suitability import BartlettResult, KMOResult, bartlett_sphericity, kmo
 
@@ -101,10 +103,14 @@ __all__ = [
     "number_of_factors",
     "fa",
     "fa_loadings",
+    "unrotated_loadings",
+    "reflect_and_order",
     "minres",
     "rotate",
     "varimax",
+    "varimax_batch",
     "oblimin",
+    "oblimin_batch",
     "FactorSolution",
     "ParallelAnalysis",
     "congruence",

@@ -16,7 +16,16 @@ from threadpoolctl import threadpool_limits
 from .correlation import as_corr, eig_desc, smc
 from .rotation import ROTATIONS, rotate
 
-__all__ = ["METHODS", "extract", "minres", "FactorSolution", "fa_loadings", "fa"]
+__all__ = [
+    "METHODS",
+    "extract",
+    "minres",
+    "FactorSolution",
+    "fa_loadings",
+    "unrotated_loadings",
+    "reflect_and_order",
+    "fa",
+]
 
 _EPS = np.finfo(float).eps
 METHODS = ("minres", "ml", "pa")
@@ -28,23 +37,29 @@ def _lower_triangle(p: int) -> tuple[np.ndarray, np.ndarray]:
     return np.tril_indices(p, -1)
 
 
-def _minres_fn(psi, s, nf):
-    # psych fac(): fit.residuals(fm = "minres") -- squared residuals of the lower triangle
+def _minres_fn_gr(psi, s, nf, unit_diagonal, diag_s):
+    """psych's minres objective and gradient at ``psi`` in one call (for scipy's ``jac=True``: one call per step).
+
+    The objective is ``fac()``'s ``fit.residuals(fm = "minres")`` (squared residuals of the lower triangle of
+    ``s`` with ``1 - psi`` on the diagonal), the gradient psych's ``FAgr.minres`` (used as is so that optim
+    follows the same path; from the eigen-decomposition of ``s - diag(psi)``). With ``diag(s) == 1`` exactly
+    (``unit_diagonal``) the two matrices are the same numbers, so one ``eigh`` serves both; otherwise the
+    gradient's matrix gets its own. Either way the values are those of the two functions evaluated separately,
+    bit for bit (same optimiser path, fewer decompositions and calls); ``diag_s`` is ``np.diag(s)``.
+    """
     m = s.copy()
     np.fill_diagonal(m, 1 - psi)
-    vals, vecs = eig_desc(m)
-    vals = np.where(vals < _EPS, 100 * _EPS, vals)
-    load = vecs[:, :nf] * np.sqrt(vals[:nf])
+    w, v = np.linalg.eigh(m)
+    top, vecs = w[: -nf - 1 : -1], v[:, : -nf - 1 : -1]  # the nf largest, decreasing (R's eigen)
+    if unit_diagonal:
+        top_g, vecs_g = top, vecs
+    else:
+        w, v = np.linalg.eigh(s - np.diag(psi))
+        top_g, vecs_g = w[: -nf - 1 : -1], v[:, : -nf - 1 : -1]
+    load_g = vecs_g * np.sqrt(np.maximum(top_g, 0))
+    load = vecs * np.sqrt(np.where(top < _EPS, 100 * _EPS, top))
     res = (m - load @ load.T)[_lower_triangle(m.shape[0])]
-    return float((res**2).sum())
-
-
-def _minres_gr(psi, s, nf):
-    # psych fac(): FAgr.minres (psych's gradient, used as is so that optim follows the same path)
-    m = s - np.diag(psi)
-    vals, vecs = eig_desc(m)
-    load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
-    return (load**2).sum(axis=1) + psi - np.diag(s)
+    return float((res**2).sum()), (load_g**2).sum(axis=1) + psi - diag_s
 
 
 def _ml_fn(psi, s, nf):
@@ -65,7 +80,10 @@ def _ml_gr(psi, s, nf):
 
 
 def _r_lbfgsb(fn, gr, start, args, lower, upper, parscale=0.01, maxit=100):
-    """R's optim(method = "L-BFGS-B") with parscale, factr = 1e7, pgtol = 0, lmm = 5, maxit = 100."""
+    """R's optim(method = "L-BFGS-B") with parscale, factr = 1e7, pgtol = 0, lmm = 5, maxit = 100.
+
+    ``gr=None``: ``fn`` returns (objective, gradient) in one call (scipy's ``jac=True``; same evaluation points).
+    """
     ps = np.full(len(start), parscale)
 
     def f(y):
@@ -74,11 +92,15 @@ def _r_lbfgsb(fn, gr, start, args, lower, upper, parscale=0.01, maxit=100):
     def g(y):
         return gr(y * ps, *args) * ps
 
+    def fg(y):
+        value, grad = fn(y * ps, *args)
+        return value, grad * ps
+
     bounds = list(zip(np.full(len(start), lower) / ps, np.full(len(start), upper) / ps))
     res = optimize.minimize(
-        f,
+        f if gr is not None else fg,
         np.asarray(start) / ps,
-        jac=g,
+        jac=g if gr is not None else True,
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxcor": 5, "ftol": 1e7 * _EPS, "gtol": 0.0, "maxiter": maxit},
@@ -111,7 +133,9 @@ def extract(m: np.ndarray, nf: int, method: str, max_iter: int = 50, min_err: fl
         upper = max(start_smc.max(), 1.0)
         start = np.diag(m) - start_smc
         if method == "minres":
-            psi, res = _r_lbfgsb(_minres_fn, _minres_gr, start, (m, nf), 0.005, upper)
+            # objective and gradient in one call (one eigen-decomposition where that gives the same numbers)
+            unit = bool(np.all(np.diag(m) == 1.0))
+            psi, res = _r_lbfgsb(_minres_fn_gr, None, start, (m, nf, unit, np.diag(m)), 0.005, upper)
             red = m.copy()
             np.fill_diagonal(red, np.diag(m) - psi)
             vals, vecs = eig_desc(red)
@@ -241,19 +265,41 @@ def _fa_fit(m: np.ndarray, n_factors: int, method: str, rotation: str, max_iter:
     # small matrices: threading only adds overhead (limit_threads=False when the caller already limits)
     with threadpool_limits(limits=1, user_api="blas") if limit_threads else contextlib.nullcontext():
         L0, info = extract(m, n_factors, method, max_iter=max_iter)
-    L, phi = rotate(L0, rotation if n_factors > 1 else "none")
+    L, phi_m, ev = reflect_and_order(*rotate(L0, rotation if n_factors > 1 else "none"))
+    return L0, info, L, phi_m, ev
+
+
+def reflect_and_order(L: np.ndarray, phi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """psych's last steps of ``fa`` on rotated loadings: (pattern, Phi, variance accounted for).
+
+    Each factor is reflected to a positive column sum (Phi with it) and the factors are ordered by decreasing
+    ``diag(Phi L'L)`` (stable order); ``phi=None`` (orthogonal or unrotated) stands for the identity.
+    """
     signs = np.sign(L.sum(axis=0))
     signs[signs == 0] = 1
     L = L * signs
     if phi is not None:
         phi = phi * np.outer(signs, signs)
-    k = n_factors
+    k = L.shape[1]
     phi_m = np.eye(k) if phi is None else phi
     ev = np.diag(phi_m @ L.T @ L)
     if k > 1:
         order = np.argsort(-ev, kind="stable")
         L, phi_m, ev = L[:, order], phi_m[np.ix_(order, order)], ev[order]
-    return L0, info, L, phi_m, ev
+    return L, phi_m, ev
+
+
+def unrotated_loadings(r, n_factors: int, method: str = "minres", max_iter: int = 50) -> np.ndarray:
+    """The unrotated loadings behind :func:`fa_loadings` (same checks, without limiting BLAS threads).
+
+    For callers that rotate many solutions at once (the omega bootstrap: :func:`compval.efa.varimax_batch`,
+    then :func:`reflect_and_order` per matrix gives ``fa_loadings(r, n_factors, method, "varimax")[0]``).
+    """
+    m, _ = as_corr(r)
+    n_factors = int(n_factors)
+    if not 1 <= n_factors <= m.shape[0]:
+        raise ValueError(f"n_factors must be between 1 and {m.shape[0]}")
+    return extract(m, n_factors, method, max_iter=max_iter)[0]
 
 
 def fa_loadings(

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["ROTATIONS", "varimax", "oblimin", "rotate"]
+__all__ = ["ROTATIONS", "varimax", "varimax_batch", "oblimin", "oblimin_batch", "rotate"]
 
 ROTATIONS = ("oblimin", "promax", "geomin", "varimax", "none")
 
@@ -37,6 +37,38 @@ def varimax(loadings: np.ndarray, normalize: bool = True, eps: float = 1e-5, max
     return np.asarray(rot.fit_transform(L), dtype=float)
 
 
+def varimax_batch(loadings: np.ndarray, eps: float = 1e-5, max_iter: int = 1000) -> np.ndarray:
+    """:func:`varimax` (with Kaiser normalisation) of a stack of loading matrices (b x p x k, k >= 2) at once.
+
+    Each matrix follows its own iterations of R's ``varimax`` (stop when the sum of singular values grows by
+    less than a factor 1 + eps), and the result is the one of :func:`varimax` for that matrix. Own code instead
+    of ``factor_analyzer.Rotator`` for the same reason as :func:`oblimin_batch` (one matrix per call, a
+    Python-level loop of tiny operations): it repeats the Rotator's arithmetic operation by operation, with
+    stacked numpy operations (stacked SVDs are LAPACK's, matrix by matrix) for the matrices still iterating.
+    """
+    x = np.asarray(loadings, dtype=float).copy()
+    b, p, k = x.shape
+    norms = np.sqrt((x**2).sum(axis=2))
+    x = x / norms[:, :, None]
+    ones = np.ones(p)
+    t = np.broadcast_to(np.eye(k), (b, k, k)).copy()
+    d = np.zeros(b)
+    active = np.ones(b, dtype=bool)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if not idx.size:
+            break
+        xa = x[idx]
+        basis = np.matmul(xa, t[idx])
+        col = np.matmul(ones, basis**2)
+        transformed = np.matmul(xa.transpose(0, 2, 1), basis**3 - basis * col[:, None, :] / p)
+        u, sv, v = np.linalg.svd(transformed)
+        t[idx] = np.matmul(u, v)
+        old_d, d[idx] = d[idx], sv.sum(axis=1)
+        active[idx[d[idx] < old_d * (1 + eps)]] = False
+    return np.matmul(x, t) * norms[:, :, None]
+
+
 def oblimin(loadings: np.ndarray, max_iter: int = 1000, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, bool]:
     """Oblimin rotation with gamma = 0 (quartimin), as ``GPArotation::oblimin(x)``: (pattern, Phi, converged).
 
@@ -60,6 +92,96 @@ def oblimin(loadings: np.ndarray, max_iter: int = 1000, eps: float = 1e-5) -> tu
     gp = g - tmat @ np.diag((tmat * g).sum(axis=0))
     converged = bool(np.sqrt((gp**2).sum()) < eps)
     return lam, np.asarray(rot.phi_, dtype=float), converged
+
+
+def _oblimin_criterion(lam: np.ndarray, offdiag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """factor_analyzer's ``_oblimin_obj`` (gamma = 0) for a stack of loading matrices: (gradient, criterion)."""
+    x = np.matmul(lam**2, offdiag)
+    return lam * x, (lam**2 * x).reshape(len(lam), -1).sum(axis=1) / 4
+
+
+def oblimin_batch(
+    loadings: np.ndarray, max_iter: int = 1000, eps: float = 1e-5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`oblimin` of a stack of loading matrices (b x p x k) at once: (patterns, Phis, converged flags).
+
+    Each matrix follows its own path of ``GPFoblq`` (Jennrich 2002; Bernaards & Jennrich 2005) -- identity
+    start, at most ``max_iter`` + 1 gradient steps, step length doubled before and halved during the
+    (at most 11-step) line search -- and the result is the one of :func:`oblimin` for that matrix. Own code
+    instead of ``factor_analyzer.Rotator``: the Rotator rotates one matrix per call, and in a bootstrap of
+    omega hierarchical its Python-level loop over a few hundred tiny matrix operations per rotation took
+    more time than the factor analyses; here every step is one stacked numpy operation for all matrices that
+    are still iterating (masks instead of ``break``). It repeats the Rotator's arithmetic operation by
+    operation (same products, inverses and sums in the same order), so the replicates are the Rotator's
+    numbers (the tests compare them bit for bit on bootstrap resamples). A singular rotation matrix raises
+    ``numpy.linalg.LinAlgError`` for the whole stack (callers then rotate one matrix at a time).
+
+    Parameters
+    ----------
+    loadings : ndarray
+        b x p x k unrotated loadings (k >= 2).
+    max_iter, eps : int, float
+        As :func:`oblimin`.
+
+    Returns
+    -------
+    tuple
+        Patterns (b x p x k), factor correlations (b x k x k) and the convergence flags of :func:`oblimin`.
+    """
+    a = np.asarray(loadings, dtype=float)
+    b, _, k = a.shape
+    offdiag = (np.eye(k) != 1).astype(float)
+    ones = np.ones(k)
+    t = np.broadcast_to(np.eye(k), (b, k, k)).copy()
+    alpha = np.ones(b)
+    tinv = np.linalg.inv(t)
+    lam = np.matmul(a, tinv.transpose(0, 2, 1))
+    grad, crit = _oblimin_criterion(lam, offdiag)
+    g = -np.matmul(lam.transpose(0, 2, 1), np.matmul(grad, tinv)).transpose(0, 2, 1)
+    active = np.ones(b, dtype=bool)
+    for _ in range(max_iter + 1):
+        idx = np.flatnonzero(active)
+        if not idx.size:
+            break
+        ta, ga = t[idx], g[idx]
+        gp = ga - ta * np.matmul(ones, ta * ga)[:, None, :]
+        s = np.sqrt(np.einsum("bii->b", np.matmul(gp.transpose(0, 2, 1), gp)))
+        stop = s < eps
+        active[idx[stop]] = False
+        keep = ~stop
+        idx, ta, gp, s = idx[keep], ta[keep], gp[keep], s[keep]
+        if not idx.size:
+            break
+        al = 2 * alpha[idx]
+        new_t = np.empty_like(ta)
+        new_lam = np.empty((idx.size,) + a.shape[1:])
+        new_grad = np.empty_like(new_lam)
+        new_crit = np.empty(idx.size)
+        search = np.ones(idx.size, dtype=bool)
+        for _ in range(11):
+            j = np.flatnonzero(search)
+            x = ta[j] - al[j, None, None] * gp[j]
+            v = 1 / np.sqrt(np.matmul(ones, x**2))
+            tt = x * v[:, None, :]
+            ll = np.matmul(a[idx[j]], np.linalg.inv(tt).transpose(0, 2, 1))
+            gr, cr = _oblimin_criterion(ll, offdiag)
+            new_t[j], new_lam[j], new_grad[j], new_crit[j] = tt, ll, gr, cr
+            improved = crit[idx[j]] - cr > 0.5 * s[j] ** 2 * al[j]
+            al[j[~improved]] = al[j[~improved]] / 2
+            search[j[improved]] = False
+            if not search.any():
+                break
+        alpha[idx] = al
+        t[idx] = new_t
+        lam[idx] = new_lam
+        crit[idx] = new_crit
+        g[idx] = -np.matmul(np.matmul(new_lam.transpose(0, 2, 1), new_grad), np.linalg.inv(new_t)).transpose(0, 2, 1)
+    phi = np.matmul(t.transpose(0, 2, 1), t)
+    gq = lam * np.matmul(lam**2, 1.0 - np.eye(k))
+    gg = -np.matmul(np.matmul(lam.transpose(0, 2, 1), gq), np.linalg.inv(t)).transpose(0, 2, 1)
+    gp = gg - t * (t * gg).sum(axis=1)[:, None, :]
+    converged = np.sqrt((gp**2).reshape(b, -1).sum(axis=1)) < eps
+    return lam, phi, converged
 
 
 def rotate(loadings: np.ndarray, method: str = "oblimin", max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray | None]:

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from ..efa import oblimin, oblimin_batch, reflect_and_order, unrotated_loadings, varimax, varimax_batch
 from ..resampling import pairwise_moments, resample_counts
 from .alpha import alpha_of_array
 from .matrices import check_missing, listwise_rows, no_variance, pairwise_cor, prepare_items, stacked_cor, stacked_cov
-from .omegas import omega_from_correlations, omega_of_array, schmid_leiman
+from .omegas import omega_from_correlations, omega_of_array, schmid_leiman, schmid_leiman_rotated
 
 __all__ = ["BootstrapCI", "bootstrap_ci"]
 
@@ -118,6 +119,60 @@ def _omega_total_one_factor(r: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return (vt - uniq) / vt
 
 
+def _omega_replicates(r: np.ndarray, nfactors: int, key: str) -> np.ndarray:
+    """``omega_from_correlations(r[b], nfactors)[key]`` of every matrix of a stack (NaN where it fails).
+
+    The Schmid-Leiman path of every matrix, with the varimax and oblimin rotations of all matrices done at once
+    (:func:`compval.efa.varimax_batch`, :func:`compval.efa.oblimin_batch`: the numbers of
+    :func:`compval.efa.varimax` and :func:`compval.efa.oblimin`); the minres fits stay one per matrix. Should a
+    stacked rotation fail (e.g. a singular rotation matrix), that stack is rotated one matrix at a time instead,
+    so that only the failing resamples give NaN, as before.
+    """
+    out = np.full(len(r), np.nan)
+    unrotated = {}
+    for b in range(len(r)):
+        try:
+            unrotated[b] = unrotated_loadings(r[b], nfactors, method="minres")
+        except _BOOT_ERRORS:
+            pass
+    orth = _rotate_all(unrotated, varimax_batch, varimax) if nfactors > 1 else unrotated
+    for b in list(orth):
+        try:
+            orth[b] = reflect_and_order(orth[b], None)[0]
+        except _BOOT_ERRORS:
+            del orth[b]
+    oblique = _rotate_all(orth, oblimin_batch, oblimin) if nfactors > 1 else dict.fromkeys(orth)
+    for b, o in orth.items():
+        if b not in oblique:
+            continue
+        try:
+            sl = schmid_leiman_rotated(r[b], o, oblique[b])
+            out[b] = omega_from_correlations(r[b], nfactors, sl=sl)[key]
+        except _BOOT_ERRORS:
+            out[b] = np.nan
+    return out
+
+
+def _rotate_all(loadings: dict, batch: Callable, single: Callable) -> dict:
+    """Rotations of the loading matrices of a dict (resample -> matrix): ``batch`` on the stack, or ``single`` per
+    matrix when the stacked rotation fails (a matrix whose rotation fails is left out)."""
+    if not loadings:
+        return {}
+    try:
+        res = batch(np.stack(list(loadings.values())))
+    except _BOOT_ERRORS:
+        out = {}
+        for b, x in loadings.items():
+            try:
+                out[b] = single(x)
+            except _BOOT_ERRORS:
+                pass
+        return out
+    if isinstance(res, tuple):  # oblimin: (patterns, Phis, converged flags)
+        return {b: (res[0][i], res[1][i], bool(res[2][i])) for i, b in enumerate(loadings)}
+    return {b: res[i] for i, b in enumerate(loadings)}
+
+
 def _boot_values(
     arr: np.ndarray, stat: str, B: int, rng: np.random.Generator, missing: str, nfactors: int
 ) -> np.ndarray:
@@ -128,7 +183,8 @@ def _boot_values(
     alpha is the same number as on the resampled rows (to rounding). Omega total with one factor solves all
     resamples of a batch at once (:func:`_one_factor_minres`, started at the full-sample solution) -- the
     same minimum psych's L-BFGS-B approaches, to its stopping tolerance -- and falls back to psych's path
-    per resample where that fails; omega hierarchical runs psych's Schmid-Leiman path per resample.
+    per resample where that fails; omega hierarchical runs psych's Schmid-Leiman path per resample, with the
+    oblimin rotations of a batch done at once (:func:`_omega_replicates`; the same numbers).
     Listwise deletion gives rows with a missing answer no weight. Failed resamples are NaN.
     """
     if missing == "listwise":
@@ -159,11 +215,8 @@ def _boot_values(
             out[done] = _omega_total_one_factor(r[done], lam[done])
             todo &= ~ok
         key = "omega_total" if stat == "omega_total" else "omega_h"
-        for b in np.flatnonzero(todo):
-            try:
-                out[b] = omega_from_correlations(r[b], nfactors)[key]
-            except _BOOT_ERRORS:
-                out[b] = np.nan
+        todo = np.flatnonzero(todo)
+        out[todo] = _omega_replicates(r[todo], nfactors, key)
         vals.append(out)
     return np.concatenate(vals)
 

@@ -11,7 +11,14 @@ import pandas as pd
 from ..efa import fa_loadings, minres, oblimin, smc
 from .matrices import listwise_rows, no_variance, pairwise_cor, prepare_items
 
-__all__ = ["OmegaResult", "schmid_leiman", "omega_from_correlations", "omega_of_array", "omega"]
+__all__ = [
+    "OmegaResult",
+    "schmid_leiman",
+    "schmid_leiman_rotated",
+    "omega_from_correlations",
+    "omega_of_array",
+    "omega",
+]
 
 
 def schmid_leiman(r: np.ndarray, nfactors: int) -> dict:
@@ -19,16 +26,34 @@ def schmid_leiman(r: np.ndarray, nfactors: int) -> dict:
 
     Schmid & Leiman (1957): minres + varimax, GPArotation's oblimin, a one-factor minres of the factor
     correlations (nfactors > 2) or psych's ``option = "equal"`` general loadings sqrt(|phi12|)
-    (nfactors = 2, not identified), g loadings = oblique pattern %*% g.
+    (nfactors = 2, not identified), g loadings = oblique pattern %*% g. The last steps are
+    :func:`schmid_leiman_rotated`.
     """
     orth, _ = fa_loadings(r, nfactors, method="minres", rotation="varimax")
+    return schmid_leiman_rotated(r, orth, oblimin(orth) if nfactors > 1 else None)
+
+
+def schmid_leiman_rotated(r: np.ndarray, orth: np.ndarray, oblique: tuple | None) -> dict:
+    """:func:`schmid_leiman` from its varimax loadings ``orth`` and their oblimin rotation ``oblique``.
+
+    Parameters
+    ----------
+    r : ndarray
+        The correlation matrix.
+    orth : ndarray
+        ``fa_loadings(r, nfactors, method="minres", rotation="varimax")[0]``.
+    oblique : tuple or None
+        ``oblimin(orth)`` (pattern, Phi, converged); None for one factor. The bootstrap rotates the
+        loadings of many resamples at once (:func:`compval.efa.oblimin_batch`) and finishes each here.
+    """
+    nfactors = orth.shape[1]
     if nfactors == 1:
         fload = orth
         gload = np.array([1.0])
         phi = np.array([[1.0]])
         converged = True
     else:
-        fload, phi, converged = oblimin(orth)
+        fload, phi, converged = oblique
         if nfactors > 2:  # psych: fa(phi, fm = "minres"), one factor
             gload = minres(phi, 1)["loadings"][:, 0]
         else:
@@ -95,11 +120,13 @@ _OMEGA_FIELDS = dict(
 )
 
 
-def omega_from_correlations(r: np.ndarray, nfactors: int) -> dict:
+def omega_from_correlations(r: np.ndarray, nfactors: int, sl: dict | None = None) -> dict:
     """Omega statistics of a correlation matrix: ``omega_total``, ``omega_h``, ``omega_lim``, ``alpha``, ``g6``
     (standardised alpha and lambda-6 of the sign-adjusted matrix), the Schmid-Leiman solution ``sl``
-    (:func:`schmid_leiman`), the reversal ``key`` and the sign-adjusted general loadings ``g``."""
-    sl = schmid_leiman(r, nfactors)
+    (:func:`schmid_leiman`, or the one passed in), the reversal ``key`` and the sign-adjusted general loadings
+    ``g``."""
+    if sl is None:
+        sl = schmid_leiman(r, nfactors)
     key = np.sign(sl["g"])
     key[key == 0] = 1.0
     m = r * key[:, None] * key[None, :]

@@ -73,8 +73,8 @@ def reliability_table(
         a dict; None = not computed. Groups with too few items for that many factors get NaN and a note.
     n_boot_omega_h : int
         Bootstrap resamples for the percentile CI of omega hierarchical (0 = none). Each resample repeats the
-        Schmid-Leiman solution (as ``psych::omega(x, nfactors, n.iter = B)``), so this costs about 25 ms per
-        resample for 8 items.
+        Schmid-Leiman solution (as ``psych::omega(x, nfactors, n.iter = B)``; the rotations of all resamples
+        are done at once), so this costs about 12 ms per resample for 8 items (two minres fits by L-BFGS-B).
 
     Returns
     -------
