@@ -16,7 +16,7 @@ rule reliability:
     threads: 1
     resources:
         mem_mb=1000,  # demo benchmark: max RSS 171 MB (x2, at least 1000)
-        runtime=14,  # minutes; demo benchmark: 280 s wall on 2 shared cores (x3, at least 5)
+        runtime=5,  # minutes; demo benchmark: 35 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/reliability.py"),
         structure=STRUCTURE,
