@@ -8,6 +8,8 @@ by the partitioned inverse (only k x k factorisations for k unobserved variables
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,9 +49,34 @@ class GroupData:
     h1_f: float = 0.0  # per-observation -2 logl (without 2 pi) of the saturated model, for F_h1
 
 
+#: The sample statistics of the most recent data sets (:func:`group_data`), by the digest of their values.
+_RECENT: OrderedDict[tuple, GroupData] = OrderedDict()
+_RECENT_SIZE = 16
+
+
 def group_data(y: np.ndarray) -> GroupData:
-    """Summarise one group's raw data (rows with all values missing must have been dropped)."""
-    y = np.asarray(y, dtype=float)
+    """Summarise one group's raw data (rows with all values missing must have been dropped).
+
+    With missing values this is the expensive part of a FIML fit (the missing-data patterns and the saturated
+    model's EM estimates), and the hypothesised model, its rivals and the steps of an invariance sequence are
+    fitted to the same data: the statistics of the last few data sets are kept, keyed by a digest of the values
+    (lavaan's ``lavSampleStats`` idea: sample statistics computed once and shared by every fit). The same values
+    give the same object, so every number is unchanged; callers treat it as read-only.
+    """
+    y = np.ascontiguousarray(y, dtype=float)
+    key = (y.shape, hashlib.blake2b(y.tobytes(), digest_size=20).digest())
+    gd = _RECENT.get(key)
+    if gd is None:
+        gd = _group_data(y)
+        _RECENT[key] = gd
+        if len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    else:
+        _RECENT.move_to_end(key)
+    return gd
+
+
+def _group_data(y: np.ndarray) -> GroupData:
     n, p = y.shape
     miss = np.isnan(y)
     if not miss.any():
