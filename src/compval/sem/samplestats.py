@@ -19,6 +19,9 @@ __all__ = [
     "GroupData",
     "Patterns",
     "group_data",
+    "clear_cache",
+    "CACHE_SIZE",
+    "CACHE_BYTES",
     "patterns",
     "block_f",
     "loglik",
@@ -49,9 +52,18 @@ class GroupData:
     h1_f: float = 0.0  # per-observation -2 logl (without 2 pi) of the saturated model, for F_h1
 
 
-#: The sample statistics of the most recent data sets (:func:`group_data`), by the digest of their values.
-_RECENT: OrderedDict[tuple, GroupData] = OrderedDict()
-_RECENT_SIZE = 16
+#: The sample statistics of the most recent data sets (:func:`group_data`), by the digest of their values, with
+#: the size of the data each holds: at most 16 data sets and 256 MB besides the newest one.
+_RECENT: OrderedDict[tuple, tuple[GroupData, int]] = OrderedDict()
+CACHE_SIZE = 16
+CACHE_BYTES = 256 * 2**20
+
+
+def clear_cache() -> int:
+    """Forget the kept sample statistics (:func:`group_data`); returns how many data sets were kept."""
+    n = len(_RECENT)
+    _RECENT.clear()
+    return n
 
 
 def group_data(y: np.ndarray) -> GroupData:
@@ -61,18 +73,19 @@ def group_data(y: np.ndarray) -> GroupData:
     model's EM estimates), and the hypothesised model, its rivals and the steps of an invariance sequence are
     fitted to the same data: the statistics of the last few data sets are kept, keyed by a digest of the values
     (lavaan's ``lavSampleStats`` idea: sample statistics computed once and shared by every fit). The same values
-    give the same object, so every number is unchanged; callers treat it as read-only.
+    give the same object, so every number is unchanged; callers treat it as read-only. The memory kept is
+    bounded (16 data sets, 256 MB besides the newest), so a million rows keep one data set, not several.
     """
     y = np.ascontiguousarray(y, dtype=float)
     key = (y.shape, hashlib.blake2b(y.tobytes(), digest_size=20).digest())
-    gd = _RECENT.get(key)
-    if gd is None:
-        gd = _group_data(y)
-        _RECENT[key] = gd
-        if len(_RECENT) > _RECENT_SIZE:
-            _RECENT.popitem(last=False)
-    else:
+    hit = _RECENT.get(key)
+    if hit is not None:
         _RECENT.move_to_end(key)
+        return hit[0]
+    gd = _group_data(y)
+    _RECENT[key] = (gd, y.nbytes)
+    while len(_RECENT) > 1 and (len(_RECENT) > CACHE_SIZE or sum(size for _, size in _RECENT.values()) > CACHE_BYTES):
+        _RECENT.popitem(last=False)
     return gd
 
 

@@ -1,0 +1,50 @@
+"""The SEM engine's sample statistics are computed once per data set and shared by the fits that use it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compval import cfa
+from compval.sem import samplestats
+
+
+def _data(seed: int, n: int = 300) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal((n, 6)) + rng.standard_normal((n, 1))
+    y[rng.random(y.shape) < 0.1] = np.nan
+    return y
+
+
+def test_the_same_values_share_one_set_of_statistics_and_other_values_do_not():
+    y = _data(1)
+    first = samplestats.group_data(y)
+    assert samplestats.group_data(y.copy()) is first  # same values, another array: shared
+    other = _data(2)
+    assert samplestats.group_data(other) is not first
+    samplestats.clear_cache()
+    fresh = samplestats.group_data(y)  # what a first computation gives
+    assert fresh is not first
+    assert np.array_equal(first.cov, fresh.cov) and np.array_equal(first.mean, fresh.mean)
+    assert first.h1_f == fresh.h1_f and len(first.blocks) == len(fresh.blocks)
+
+
+def test_the_kept_statistics_are_bounded_in_memory(monkeypatch):
+    monkeypatch.setattr(samplestats, "CACHE_BYTES", 2 * _data(3).nbytes)
+    samplestats.clear_cache()
+    kept = [samplestats.group_data(_data(s)) for s in (3, 4, 5)]
+    assert samplestats.group_data(_data(5)) is kept[-1]  # the newest is kept
+    assert samplestats.group_data(_data(3)) is not kept[0]  # the oldest was let go
+    assert samplestats.clear_cache() <= 2
+
+
+def test_rival_fits_to_the_same_data_give_the_numbers_of_separate_fits():
+    import pandas as pd
+
+    data = pd.DataFrame(_data(7, 400), columns=[f"x{i}" for i in range(6)])
+    model = "f =~ x0 + x1 + x2 + x3 + x4 + x5\n"
+    samplestats.clear_cache()
+    a = cfa.fit_cfa(data, cfa.from_syntax(model), estimator="ML", missing="ml")
+    b = cfa.fit_cfa(data, cfa.from_syntax(model), estimator="ML", missing="ml")  # statistics shared with a
+    samplestats.clear_cache()
+    c = cfa.fit_cfa(data, cfa.from_syntax(model), estimator="ML", missing="ml")  # computed afresh
+    assert a.fit == b.fit == c.fit and a.params.equals(c.params)
