@@ -47,7 +47,11 @@ def _suggest(cb: Codebook, items: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def planted():
-    return {defect: (*_planted(defect), _suggest(*_planted(defect)[:2])) for defect in ("misplaced", "weak")}
+    out = {}
+    for defect in ("misplaced", "weak"):
+        cb, items, criterion = _planted(defect)
+        out[defect] = (cb, items, criterion, _suggest(cb, items))
+    return out
 
 
 def _one(suggestions: pd.DataFrame, change: str, subject: str) -> dict:

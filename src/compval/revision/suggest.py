@@ -336,38 +336,42 @@ def evaluate_suggestions(
     if fit is None:
         from ..cfa import fit_cfa as fit
 
-    def measures(cb: Codebook, competency: str) -> dict:
+    def model_fit(cb: Codebook) -> dict:
+        """The hypothesised model of ``cb``: fitted once per codebook."""
         f = fit(items[cb.item_ids], hypothesized(cb.groups("competency")), **fit_options)
         usable = bool(f.converged and f.status == "ok" and f.fit)
+        return {
+            "status": f.status,
+            "cfi": f.fit["cfi"] if usable else np.nan,
+            "bic": f.fit["bic"] if usable else np.nan,
+            "item_set": frozenset(cb.item_ids),
+        }
+
+    def scale(cb: Codebook, competency: str) -> dict:
+        """Alpha of one competency and its mean score's correlation with the criterion."""
         members = cb.groups("competency").get(competency, [])
         alpha = cronbach_alpha(items[members], missing=missing).alpha if len(members) >= 2 else np.nan
         r = np.nan
         if criterion is not None and members:
             score = _score(cb, items, competency)
             r = float(score.corr(criterion.reindex(score.index)))
-        return {
-            "status": f.status,
-            "cfi": f.fit["cfi"] if usable else np.nan,
-            "bic": f.fit["bic"] if usable else np.nan,
-            "alpha": alpha,
-            "criterion_r": r,
-            "item_set": frozenset(cb.item_ids),
-        }
+        return {"alpha": alpha, "criterion_r": r}
 
     source_comp = dict(codebook.dimension_competency())
-    base_cache: dict[str, dict] = {}
+    base_fit = model_fit(codebook)
+    base_scales: dict[str, dict] = {}
     rows = []
     for s in suggestions.itertuples(index=False):
         comp = source_comp.get(s.source, s.source)  # a merge names its dimension, the others their competency
-        if comp not in base_cache:
-            base_cache[comp] = measures(codebook, comp)
-        base = base_cache[comp]
+        if comp not in base_scales:
+            base_scales[comp] = scale(codebook, comp)
+        base = {**base_fit, **base_scales[comp]}
         try:
             variant = apply_change(codebook, s.change, s.subject, s.target)
         except (CodebookError, ValueError) as exc:
             rows.append({"suggestion": s.suggestion, "status": f"not applicable: {exc}"})
             continue
-        new = measures(variant, comp)
+        new = {**model_fit(variant), **scale(variant, comp)}
         row = {"suggestion": s.suggestion, "status": new["status"]}
         for key in ("cfi", "bic", "alpha", "criterion_r"):
             row[key] = new[key]
@@ -375,6 +379,5 @@ def evaluate_suggestions(
         if new["item_set"] != base["item_set"]:
             row["delta_bic"] = np.nan
         rows.append(row)
-    first = next(iter(base_cache.values()), None) or measures(codebook, codebook.competencies[0])
-    baseline = {"suggestion": "baseline", "status": first["status"], "cfi": first["cfi"], "bic": first["bic"]}
+    baseline = {"suggestion": "baseline", "status": base_fit["status"], "cfi": base_fit["cfi"], "bic": base_fit["bic"]}
     return pd.DataFrame([baseline, *rows]).reindex(columns=EVALUATION_COLUMNS)
