@@ -64,12 +64,25 @@ def tiny_simulation_params(n: int = 160) -> dict:
     return params
 
 
+def merged_variant(cb_dict: dict) -> dict:
+    """The tiny codebook with its first module's first two competencies merged into one (a variant nested in it)."""
+    d = copy.deepcopy(cb_dict)
+    comps = d["modules"][0]["competencies"]
+    first, second = comps[0], comps[1]
+    first["dimensions"] = first["dimensions"] + second["dimensions"]
+    first["key"] = f"{first['key']}_{second['key']}"
+    del comps[1]
+    return d
+
+
 def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
-    """Write codebook, data and config for a pipeline run in ``tmp``; return the config path."""
+    """Write codebook, data and config for a pipeline run in ``tmp``; return the config path. The config has one
+    variant, ``merged`` (:func:`merged_variant`), and the revision workflow's suggestions."""
     cb_dict = tiny_codebook_dict()
-    (tmp / "config").mkdir(parents=True, exist_ok=True)
+    (tmp / "config" / "variants").mkdir(parents=True, exist_ok=True)
     (tmp / "data" / "raw").mkdir(parents=True, exist_ok=True)
     (tmp / "config" / "codebook.yaml").write_text(yaml.safe_dump(cb_dict, sort_keys=False))
+    (tmp / "config" / "variants" / "merged.yaml").write_text(yaml.safe_dump(merged_variant(cb_dict), sort_keys=False))
     res = simulate(Codebook.from_dict(cb_dict), tiny_simulation_params(n))
     write_outputs(res, tmp / "data" / "raw")
     config = demo_config()
@@ -85,6 +98,8 @@ def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
                 "reliability": "alpha",
             },
             "reliability": {"n_boot": n_boot, "ci": 0.95},
+            "variants": {"merged": "config/variants/merged.yaml"},
+            "revision": {"holdout": 0.3, "suggestions": True, "max_suggestions": 3},
             "privacy": {"strict": True, "key_env": "COMPVAL_TEST_KEY", "key_file": str(tmp / "no-such-key")},
         }
     )

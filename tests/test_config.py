@@ -221,3 +221,55 @@ def test_closest_first_orders_by_similarity():
 def test_the_shipped_demo_config_is_valid_and_json_serialisable():
     cfg = validate_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
     json.dumps(cfg)
+
+
+def _variant_project(tmp_path, variants: dict) -> dict:
+    """A prepared config on the small codebook with ``variants`` (name -> codebook dict) written beside it."""
+    from compval.config import prepare_config
+
+    main = small_codebook_dict(n_factors=3, items_per_factor=4)
+    (tmp_path / "codebook.yaml").write_text(yaml.safe_dump(main, sort_keys=False))
+    (tmp_path / "survey.csv").write_text("respondent_id\n")
+    paths = {}
+    for name, d in variants.items():
+        path = tmp_path / f"{name}.yaml"
+        if d is not None:
+            path.write_text(yaml.safe_dump(d, sort_keys=False))
+        paths[name] = str(path)
+    cfg, cb = prepare_config(
+        {"survey": str(tmp_path / "survey.csv"), "codebook": str(tmp_path / "codebook.yaml"), "variants": paths}
+    )
+    return cfg, cb
+
+
+def test_variants_are_checked_against_the_main_codebook_all_problems_at_once(tmp_path):
+    from compval.config import prepare_variants
+
+    main = small_codebook_dict(n_factors=3, items_per_factor=4)
+    foreign = small_codebook_dict(n_factors=3, items_per_factor=4)
+    foreign["modules"][0]["competencies"][0]["dimensions"][0]["items"][0]["id"] = "NEW_1"
+    other_scale = small_codebook_dict(n_factors=3, items_per_factor=4, scale=(1, 7))
+    cfg, cb = _variant_project(tmp_path, {"ok": main, "foreign": foreign, "scale7": other_scale, "gone": None})
+    with pytest.raises(ConfigError) as err:
+        prepare_variants(cfg, cb)
+    lines = [line.strip().removeprefix("- ") for line in str(err.value).splitlines()]
+    foreign_lines = [line for line in lines if line.startswith("variants.foreign")]
+    assert len(foreign_lines) == 1 and "NEW_1" in foreign_lines[0] and "not in the main codebook" in foreign_lines[0]
+    assert any(line.startswith("variants.scale7") and "scale 1-7" in line for line in lines)
+    assert any(line.startswith("variants.gone: file not found") for line in lines)
+    assert not any(line.startswith("variants.ok") for line in lines)
+
+
+def test_a_valid_variant_comes_back_beside_the_original(tmp_path):
+    from compval.config import prepare_variants
+
+    main = small_codebook_dict(n_factors=3, items_per_factor=4)
+    cfg, cb = _variant_project(tmp_path, {"same": main})
+    out = prepare_variants(cfg, cb)
+    assert list(out) == ["original", "same"]
+    assert out["same"].item_ids == cb.item_ids
+
+
+def test_the_name_original_is_reserved_for_the_main_codebook():
+    with pytest.raises(ConfigError, match="variants"):
+        validate_config({"survey": "s.csv", "codebook": "c.yaml", "variants": {"original": "c.yaml"}})

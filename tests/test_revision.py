@@ -233,3 +233,102 @@ def test_the_holdout_guard_never_passes_a_failed_fit_and_needs_every_respondent_
     assert check.table["delta_bic"].isna().all()  # other items: BIC not comparable
     with pytest.raises(ValueError, match="not in the split"):
         check_on_holdout(data, original, original, split.iloc[:-5], estimator="ML")
+
+
+def test_fit_by_part_fits_each_part_alone_and_equals_a_direct_fit():
+    import numpy as np
+
+    from compval import cfa
+    from compval.revision import fit_by_part, holdout_split
+
+    data, _rng = _two_factor_sample(600, seed=3)
+    split = holdout_split(data.index, 0.3, seed=2)
+    model = cfa.from_syntax("f1 =~ x1 + x2 + x3 + x4\nf2 =~ x5 + x6 + x7 + x8\n", "m")
+    t = fit_by_part(data, model, split, estimator="ML").set_index("part")
+    assert t["n"].to_dict() == {"training": 420, "holdout": 180}
+    direct = cfa.fit_cfa(data.loc[split == "holdout"], model, estimator="ML").fit
+    for key in ("chisq", "df", "cfi", "rmsea", "srmr", "bic"):
+        assert np.isclose(t.loc["holdout", key], direct[key], rtol=0, atol=1e-10), key
+
+
+def _merged_codebook(cb: Codebook) -> Codebook:
+    d = cb.to_dict()
+    comps = d["modules"][0]["competencies"]
+    comps[0]["dimensions"] += comps[1]["dimensions"]
+    del comps[1]
+    return Codebook.from_dict(d)
+
+
+def test_nesting_is_read_from_item_membership_and_keys():
+    from compval.revision.compare import nesting
+    from compval.revision.suggest import apply_change
+
+    from conftest import small_codebook_dict
+
+    cb = Codebook.from_dict(small_codebook_dict(n_factors=3, items_per_factor=4, n_modules=1))
+    merged = _merged_codebook(cb)
+    assert nesting(cb, cb) == "same"
+    assert nesting(cb, merged) == "in_original" and nesting(merged, cb) == "contains_original"
+    assert nesting(cb, apply_change(cb, "drop", cb.item_ids[0])) == ""  # other items
+    d = cb.to_dict()
+    item = d["modules"][0]["competencies"][0]["dimensions"][0]["items"][0]
+    item["reverse"] = not item.get("reverse", False)
+    assert nesting(cb, Codebook.from_dict(d)) == ""  # the same items scored otherwise: other data
+
+
+def _summary(cfi, bic, cfi_train, cfi_hold, alphas=(0.8, 0.7)):
+    return {
+        "cfa": {
+            "hypothesized": {
+                "status": "ok",
+                "chisq": 100.0,
+                "df": 50,
+                "cutoff_values": {"cfi": cfi, "tli": cfi, "rmsea": 0.05, "srmr": 0.04},
+                "aic": bic - 50,
+                "bic": bic,
+            }
+        },
+        "reliability": {f"c{k}": {"alpha": a, "omega_total": a + 0.01} for k, a in enumerate(alphas)},
+        "validity": {"c0": {"cr": 0.8, "ave": 0.5}, "c1": {"cr": 0.7, "ave": 0.4}, "htmt": {"c0~~c1": 0.6}},
+        "criterion": {"regression": {"sales": {"delta_r2": 0.2}}, "dominance": {"sales": {"c0": 0.05, "c1": 0.1}}},
+        "holdout": {
+            "training": {"n": 70, "status": "ok", "cfi": cfi_train},
+            "holdout": {"n": 30, "status": "ok", "cfi": cfi_hold},
+        },
+    }
+
+
+def test_compare_variants_lines_up_deltas_tests_and_the_holdout_guard():
+    import numpy as np
+
+    from compval.revision.compare import compare_variants
+    from compval.revision.suggest import apply_change
+
+    from conftest import small_codebook_dict
+
+    cb = Codebook.from_dict(small_codebook_dict(n_factors=3, items_per_factor=4, n_modules=1))
+    codebooks = {"original": cb, "merged": _merged_codebook(cb), "dropped": apply_change(cb, "drop", cb.item_ids[0])}
+    summaries = {
+        "original": _summary(0.95, 1000.0, 0.95, 0.94),
+        "merged": _summary(0.90, 1040.0, 0.90, 0.89),
+        "dropped": _summary(0.97, 950.0, 0.98, 0.94),  # gains .03 on training, none on the holdout
+    }
+    tests = {"merged": {"chisq_diff": 45.0, "df_diff": 2.0, "pvalue": 1e-10}}
+    t = compare_variants(summaries, codebooks, tests).set_index("variant")
+    assert list(t.index) == ["original", "merged", "dropped"]
+    assert t.loc["merged", "nested"] == "in_original" and t.loc["merged", "p_diff"] == 1e-10
+    assert np.isclose(t.loc["merged", "delta_bic"], 40.0) and np.isclose(t.loc["merged", "delta_cfi"], -0.05)
+    assert np.isnan(t.loc["dropped", "delta_bic"]) and not t.loc["dropped", "same_items"]  # other items: no BIC
+    assert t.loc["dropped", "holds"] is False and t.loc["merged", "holds"] is True
+    assert t.loc["original", "holds"] is None
+    assert np.isclose(t.loc["original", "alpha_mean"], 0.75) and t.loc["original", "dominant_sales"] == "c1"
+
+
+def test_the_variant_verdict_is_one_rule():
+    from compval.present.rules import variant_preferred
+
+    assert variant_preferred(same_items=True, nested="in_original", delta_bic=40.0, p_diff=1e-6, holds=True) is False
+    assert variant_preferred(same_items=True, nested="in_original", delta_bic=-5.0, p_diff=0.4, holds=True) is True
+    assert variant_preferred(same_items=True, nested="contains_original", delta_bic=-5.0, p_diff=0.01, holds=None)
+    assert variant_preferred(same_items=False, nested="", delta_bic=float("nan"), p_diff=None, holds=True) is None
+    assert variant_preferred(same_items=True, nested="", delta_bic=-30.0, p_diff=None, holds=False) is False

@@ -293,6 +293,12 @@ class Codebook:
     def to_dict(self) -> dict:
         return copy.deepcopy(self.data)
 
+    def to_yaml(self, header: str = "") -> str:
+        """The codebook as YAML text that :func:`load_codebook` reads back to an equal codebook (keys in the
+        codebook's order, Unicode kept, long texts folded); ``header`` lines are written first as comments."""
+        lines = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+        return lines + yaml.dump(self.data, Dumper=_CodebookDumper, allow_unicode=True, sort_keys=False, width=110)
+
     def structure(self) -> dict:
         """The measurement structure without item wording: what analyses depend on.
 
@@ -506,6 +512,15 @@ def _validate_derived_keys(data: dict) -> list[str]:
                     problems.append(f"{path}.key: dimension key '{d['key']}' already used at {seen_dim[d['key']]}")
                 seen_dim[d["key"]] = path
     return problems
+
+
+class _CodebookDumper(yaml.SafeDumper):
+    """YAML for people: long strings folded (``>``), short ones plain."""
+
+
+_CodebookDumper.add_representer(
+    str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style=">" if len(s) > 100 else None)
+)
 
 
 def load_codebook(path: str | Path) -> Codebook:

@@ -38,6 +38,7 @@ __all__ = [
     "check_names",
     "closest_first",
     "prepare_config",
+    "prepare_variants",
 ]
 
 
@@ -295,3 +296,77 @@ def prepare_config(config, source: str = "config"):
     if problems:
         raise ConfigError(source, problems)
     return cfg, codebook
+
+
+def prepare_variants(config: Mapping[str, Any], codebook, source: str = "config") -> dict:
+    """The codebooks of config ``variants``, checked against the main codebook before anything runs.
+
+    A variant is analysed on the main codebook's cleaned data, so it must name the same id column and answer
+    scale, and its items must be items of the main codebook (a revision may drop, move or re-key items, not add
+    columns the cleaning did not screen). Every name the config uses is checked against each variant as well
+    (:func:`check_names`).
+
+    Parameters
+    ----------
+    config : dict
+        The prepared configuration (:func:`prepare_config`).
+    codebook : compval.codebook.Codebook
+        The main codebook (the variant ``original``).
+    source : str
+        Where the config came from, for the error message.
+
+    Returns
+    -------
+    dict
+        ``{"original": codebook, name: Codebook, ...}`` in config order.
+
+    Raises
+    ------
+    ConfigError
+        Every problem at once, each starting with ``variants.<name>``.
+    compval.codebook.CodebookError
+        A variant's codebook is itself invalid (the message names its file).
+    """
+    from pathlib import Path
+
+    from .codebook import load_codebook
+
+    out = {"original": codebook}
+    problems: list[str] = []
+    main_items = list(codebook.item_ids)
+    for name, path in (config.get("variants") or {}).items():
+        key = f"variants.{name}"
+        if not Path(path).is_file():
+            problems.append(f"{key}: file not found: {path}")
+            continue
+        cb = load_codebook(path)
+        if cb.id_column != codebook.id_column:
+            problems.append(
+                f"{key} ({path}): id_column {cb.id_column!r} differs from the main codebook's "
+                f"{codebook.id_column!r}; a variant is analysed on the same cleaned data"
+            )
+        scale, main_scale = (
+            (cb.scale_min, cb.scale_max, cb.scale_type),
+            (
+                codebook.scale_min,
+                codebook.scale_max,
+                codebook.scale_type,
+            ),
+        )
+        if scale != main_scale:
+            problems.append(
+                f"{key} ({path}): scale {scale[0]}-{scale[1]} {scale[2]} differs from the main codebook's "
+                f"{main_scale[0]}-{main_scale[1]} {main_scale[2]}; a variant is analysed on the same cleaned data"
+            )
+        foreign = [i for i in cb.item_ids if i not in main_items]
+        if foreign:
+            problems.append(
+                f"{key} ({path}): {len(foreign)} item(s) not in the main codebook ({config['codebook']}): "
+                f"{_listing(foreign)}; a variant may drop, move or re-key the main codebook's items, whose answers "
+                f"the cleaning screened (add new items to the main codebook instead)"
+            )
+        problems += [f"{key} ({path}): {p}" for p in check_names(config, cb)]
+        out[name] = cb
+    if problems:
+        raise ConfigError(source, problems)
+    return out

@@ -5,20 +5,20 @@ rule cfa:
         scored=rules.score.output.items_scored,
         split=rules.efa.output.split,
     output:
-        fit="results/cfa/fit.csv",
-        comparison="results/cfa/comparison.csv",
-        parameters="results/cfa/parameters.csv",
-        r2="results/cfa/r2.csv",
-        modindices="results/cfa/modification_indices.csv",
-        verdicts="results/cfa/verdicts.csv",
-        syntax="results/cfa/models.txt",
-        sample_cov="results/cfa/sample_covariance.csv",
-        factor_scores="data/processed/factor_scores.csv",
-        summary="results/cfa/summary.json",
+        fit="results/{v}cfa/fit.csv",
+        comparison="results/{v}cfa/comparison.csv",
+        parameters="results/{v}cfa/parameters.csv",
+        r2="results/{v}cfa/r2.csv",
+        modindices="results/{v}cfa/modification_indices.csv",
+        verdicts="results/{v}cfa/verdicts.csv",
+        syntax="results/{v}cfa/models.txt",
+        sample_cov="results/{v}cfa/sample_covariance.csv",
+        factor_scores="data/processed/{v}factor_scores.csv",
+        summary="results/{v}cfa/summary.json",
     log:
-        "logs/cfa.log",
+        "logs/{v}cfa.log",
     benchmark:
-        "logs/benchmarks/cfa.tsv"
+        "logs/benchmarks/{v}cfa.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -27,7 +27,7 @@ rule cfa:
         runtime=5,  # minutes; demo benchmark: 44 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/cfa.py"),
-        structure=STRUCTURE,
+        structure=variant_structure,
         settings=cfa_settings(),
     script:
         "../scripts/cfa.py"
@@ -43,16 +43,16 @@ rule validity:
         parameters=rules.cfa.output.parameters,
         sample_cov=rules.cfa.output.sample_cov,
     output:
-        convergent="results/validity/convergent.csv",
-        fornell_larcker="results/validity/fornell_larcker.csv",
-        htmt="results/validity/htmt.csv",
-        factor_correlations="results/validity/factor_correlations.csv",
-        invariance="results/validity/invariance.csv",
-        summary="results/validity/summary.json",
+        convergent="results/{v}validity/convergent.csv",
+        fornell_larcker="results/{v}validity/fornell_larcker.csv",
+        htmt="results/{v}validity/htmt.csv",
+        factor_correlations="results/{v}validity/factor_correlations.csv",
+        invariance="results/{v}validity/invariance.csv",
+        summary="results/{v}validity/summary.json",
     log:
-        "logs/validity.log",
+        "logs/{v}validity.log",
     benchmark:
-        "logs/benchmarks/validity.tsv"
+        "logs/benchmarks/{v}validity.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -61,7 +61,7 @@ rule validity:
         runtime=5,  # minutes; demo benchmark: 88 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/validity.py"),
-        structure=STRUCTURE,
+        structure=variant_structure,
         cfa=cfa_settings(),
         settings=validity_settings(),
         seed=config["seed"],

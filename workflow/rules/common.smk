@@ -5,7 +5,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from compval.codebook import CodebookError, load_codebook
-from compval.config import ConfigError, prepare_config
+from compval.config import ConfigError, prepare_config, prepare_variants
 from compval.pipeline import import_closure, module_digest, prepend_pythonpath
 
 # Jobs find the compval library in src/ even without an installed package (e.g. under --use-conda).
@@ -13,7 +13,10 @@ prepend_pythonpath(Path(workflow.basedir) / "src")
 
 try:
     # every problem at once, each naming its key path; nothing runs until the config is right
-    CONFIG, CODEBOOK = prepare_config(config, source=" + ".join(map(str, workflow.configfiles)) or "config")
+    SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
+    CONFIG, CODEBOOK = prepare_config(config, source=SOURCE)
+    # name -> Codebook: "original" (the main codebook) and every config variant, each checked against it
+    VARIANTS = prepare_variants(CONFIG, CODEBOOK, source=SOURCE)
 except (ConfigError, CodebookError) as exc:
     raise WorkflowError(str(exc)) from None
 config.clear()
@@ -23,6 +26,45 @@ config.update(CONFIG)
 # item's text is edited.
 STRUCTURE = CODEBOOK.structure()
 INGEST_SPEC = CODEBOOK.ingest_spec()
+VARIANT_STRUCTURES = {name: cb.structure() for name, cb in VARIANTS.items()}
+VARIANT_FILES = {"original": config["codebook"], **config["variants"]}
+
+
+def variant_dir(name):
+    """Path infix of a variant's analysis outputs: none for the original (results/cfa/...), variants/<name>/ for
+    the others (results/variants/<name>/cfa/...). The analysis rules take it as the wildcard {v}."""
+    return "" if name == "original" else f"variants/{name}/"
+
+
+# {v} matches the original's empty infix or a configured variant's, nothing else (so a typo'd variant in a
+# target path is "no rule to produce", not an analysis of a codebook nobody configured)
+wildcard_constraints:
+    v="(?:variants/(?:" + "|".join(config["variants"]) + ")/)?" if config["variants"] else "x{0}",
+
+
+def variant_name(wildcards):
+    """The variant a job belongs to, from its {v} wildcard."""
+    return {variant_dir(name): name for name in VARIANTS}[wildcards.v]
+
+
+def variant_structure(wildcards):
+    """params: the structure (without wording) of the job's variant's codebook; an edit of one variant's codebook
+    reruns that variant's jobs only."""
+    return VARIANT_STRUCTURES[variant_name(wildcards)]
+
+
+def variant_codebook_file(wildcards):
+    return VARIANT_FILES[variant_name(wildcards)]
+
+
+def of_variant(path, name="original"):
+    """A {v}-templated output path of an analysis rule, for one variant (the original by default)."""
+    return str(path).replace("{v}", variant_dir(name))
+
+
+def original(paths):
+    """The original's files of a rule's named outputs (dict name -> path)."""
+    return {k: of_variant(p) for k, p in dict(paths.items()).items()}
 
 
 def code_version(*sources):
@@ -61,6 +103,7 @@ def final_outputs():
         "results/summary.json",
         "results/codebook/items.csv",
         "results/descriptives/items.csv",
+        *revision_outputs(),
         *presentation_outputs(),
     ]
 
@@ -99,13 +142,40 @@ def validity_settings():
 
 
 def summary_fragments():
-    """Per-stage summary fragments merged into results/summary.json (each a dict keyed by its section)."""
+    """Per-stage summary fragments merged into results/{v}summary.json (each a dict keyed by its section)."""
     frags = [
-        "results/reliability/summary.json",
-        "results/efa/summary.json",
-        "results/cfa/summary.json",
-        "results/validity/summary.json",
+        "results/{v}reliability/summary.json",
+        "results/{v}efa/summary.json",
+        "results/{v}cfa/summary.json",
+        "results/{v}validity/summary.json",
     ]
     if config["performance"]:
-        frags += ["results/criterion/summary.json", "results/criterion/factor_scores/summary.json"]
+        frags += ["results/{v}criterion/summary.json", "results/{v}criterion/factor_scores/summary.json"]
+    if revision_active() and config["revision"]["holdout"] > 0:
+        frags.append("results/{v}revision/holdout.json")
     return frags
+
+
+def revision_active():
+    """Variants to compare or suggestions to make (config `variants`, `revision.suggestions`)."""
+    return bool(config["variants"]) or config["revision"]["suggestions"]
+
+
+def revision_outputs():
+    """The revision workflow's final outputs: each variant's summary and the comparison, the suggestions."""
+    out = []
+    if config["variants"]:
+        out += [of_variant("results/{v}summary.json", name) for name in config["variants"]]
+        out += ["results/variants/comparison.csv", "results/variants/diff.csv"]
+    if config["revision"]["suggestions"]:
+        out.append("results/revision/suggestions.csv")
+    return out
+
+
+def comparison_inputs(wildcards):
+    """Every variant's summary and codebook file, and the original's scored items (nested tests refit)."""
+    files = {"scored": of_variant(rules.score.output.items_scored), "split": of_variant(rules.efa.output.split)}
+    for name in VARIANTS:
+        files[f"summary_{name}"] = of_variant(rules.summary.output[0], name)
+        files[f"codebook_{name}"] = VARIANT_FILES[name]
+    return files

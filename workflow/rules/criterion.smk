@@ -8,20 +8,24 @@ rule criterion:
         respondents=rules.screen.output.respondents,
         reliability=rules.reliability.output.table,
     output:
-        **({"latent_regression": "results/criterion/latent_regression.csv"} if criterion_settings()["latent"] else {}),
-        correlations="results/criterion/correlations.csv",
-        regression="results/criterion/regression.csv",
-        coefficients="results/criterion/coefficients.csv",
-        vif="results/criterion/vif.csv",
-        dominance="results/criterion/dominance.csv",
-        known_groups="results/criterion/known_groups.csv",
-        missing="results/criterion/missing.csv",
-        summary="results/criterion/summary.json",
+        **(
+            {"latent_regression": "results/{v}criterion/latent_regression.csv"}
+            if criterion_settings()["latent"]
+            else {}
+        ),
+        correlations="results/{v}criterion/correlations.csv",
+        regression="results/{v}criterion/regression.csv",
+        coefficients="results/{v}criterion/coefficients.csv",
+        vif="results/{v}criterion/vif.csv",
+        dominance="results/{v}criterion/dominance.csv",
+        known_groups="results/{v}criterion/known_groups.csv",
+        missing="results/{v}criterion/missing.csv",
+        summary="results/{v}criterion/summary.json",
         # criterion.latent: structural regression on the latent competencies (mean-score variant only)
     log:
-        "logs/criterion.log",
+        "logs/{v}criterion.log",
     benchmark:
-        "logs/benchmarks/criterion.tsv"
+        "logs/benchmarks/{v}criterion.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -33,7 +37,7 @@ rule criterion:
         settings=criterion_settings(),
         seed=config["seed"],
         score_type="mean_scores",
-        structure=STRUCTURE,
+        structure=variant_structure,
         cfa=cfa_settings(),
     script:
         "../scripts/criterion.py"
@@ -46,18 +50,18 @@ use rule criterion as criterion_factor_scores with:
         respondents=rules.screen.output.respondents,
         reliability=rules.reliability.output.table,
     output:
-        correlations="results/criterion/factor_scores/correlations.csv",
-        regression="results/criterion/factor_scores/regression.csv",
-        coefficients="results/criterion/factor_scores/coefficients.csv",
-        vif="results/criterion/factor_scores/vif.csv",
-        dominance="results/criterion/factor_scores/dominance.csv",
-        known_groups="results/criterion/factor_scores/known_groups.csv",
-        missing="results/criterion/factor_scores/missing.csv",
-        summary="results/criterion/factor_scores/summary.json",
+        correlations="results/{v}criterion/factor_scores/correlations.csv",
+        regression="results/{v}criterion/factor_scores/regression.csv",
+        coefficients="results/{v}criterion/factor_scores/coefficients.csv",
+        vif="results/{v}criterion/factor_scores/vif.csv",
+        dominance="results/{v}criterion/factor_scores/dominance.csv",
+        known_groups="results/{v}criterion/factor_scores/known_groups.csv",
+        missing="results/{v}criterion/factor_scores/missing.csv",
+        summary="results/{v}criterion/factor_scores/summary.json",
     log:
-        "logs/criterion_factor_scores.log",
+        "logs/{v}criterion_factor_scores.log",
     benchmark:
-        "logs/benchmarks/criterion_factor_scores.tsv"
+        "logs/benchmarks/{v}criterion_factor_scores.tsv"
     params:
         code=code_version("workflow/scripts/criterion.py"),
         settings=criterion_settings(),

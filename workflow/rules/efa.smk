@@ -4,20 +4,20 @@ rule efa:
     input:
         scored=rules.score.output.items_scored,
     output:
-        suitability="results/efa/suitability.csv",
-        n_factors="results/efa/n_factors.csv",
-        loadings="results/efa/loadings.csv",
-        factor_correlations="results/efa/factor_correlations.csv",
-        variance="results/efa/variance.csv",
-        communalities="results/efa/communalities.csv",
-        matching="results/efa/matching.csv",
-        problems="results/efa/problems.csv",
-        split="data/processed/split_half.csv",
-        summary="results/efa/summary.json",
+        suitability="results/{v}efa/suitability.csv",
+        n_factors="results/{v}efa/n_factors.csv",
+        loadings="results/{v}efa/loadings.csv",
+        factor_correlations="results/{v}efa/factor_correlations.csv",
+        variance="results/{v}efa/variance.csv",
+        communalities="results/{v}efa/communalities.csv",
+        matching="results/{v}efa/matching.csv",
+        problems="results/{v}efa/problems.csv",
+        split="data/processed/{v}split_half.csv",
+        summary="results/{v}efa/summary.json",
     log:
-        "logs/efa.log",
+        "logs/{v}efa.log",
     benchmark:
-        "logs/benchmarks/efa.tsv"
+        "logs/benchmarks/{v}efa.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -26,7 +26,7 @@ rule efa:
         runtime=5,  # minutes; demo benchmark: 16 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/efa.py"),
-        structure=STRUCTURE,
+        structure=variant_structure,
         settings=efa_settings(),
         seed=config["seed"],
     script:

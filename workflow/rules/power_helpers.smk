@@ -33,7 +33,10 @@ def power_chunks():
 
 def power_population_inputs(wildcards):
     if config["power"]["population"] == "fitted":
-        return {"parameters": rules.cfa.output.parameters, "scored": rules.score.output.items_scored}
+        return {
+            "parameters": of_variant(rules.cfa.output.parameters),
+            "scored": of_variant(rules.score.output.items_scored),
+        }
     return {}
 
 

@@ -33,6 +33,8 @@ def figure_stems():
         stems += ["fig09_criterion_validity", "fig10_known_groups", "fig11_dominance"]
     if validity_settings()["invariance_group"]:
         stems.append("fig12_invariance")
+    if config["variants"]:
+        stems.append("fig13_variants")
     return stems
 
 
@@ -55,22 +57,24 @@ def figure_inputs(wildcards):
     files = {
         "cleaning_report": rules.screen.output.report,
         "distribution": rules.descriptives.output.distribution,
-        "reliability": rules.reliability.output.table,
-        "n_factors": rules.efa.output.n_factors,
-        "efa_summary": rules.efa.output.summary,
-        "loadings": rules.efa.output.loadings,
-        "matching": rules.efa.output.matching,
-        "parameters": rules.cfa.output.parameters,
-        "fit": rules.cfa.output.fit,
-        "convergent": rules.validity.output.convergent,
-        "factor_correlations": rules.validity.output.factor_correlations,
-        "htmt": rules.validity.output.htmt,
-        "invariance": rules.validity.output.invariance,
+        "reliability": of_variant(rules.reliability.output.table),
+        "n_factors": of_variant(rules.efa.output.n_factors),
+        "efa_summary": of_variant(rules.efa.output.summary),
+        "loadings": of_variant(rules.efa.output.loadings),
+        "matching": of_variant(rules.efa.output.matching),
+        "parameters": of_variant(rules.cfa.output.parameters),
+        "fit": of_variant(rules.cfa.output.fit),
+        "convergent": of_variant(rules.validity.output.convergent),
+        "factor_correlations": of_variant(rules.validity.output.factor_correlations),
+        "htmt": of_variant(rules.validity.output.htmt),
+        "invariance": of_variant(rules.validity.output.invariance),
     }
     if config["performance"]:
-        files["correlations"] = rules.criterion.output.correlations
-        files["known_groups"] = rules.criterion.output.known_groups
-        files["dominance"] = rules.criterion.output.dominance
+        files["correlations"] = of_variant(rules.criterion.output.correlations)
+        files["known_groups"] = of_variant(rules.criterion.output.known_groups)
+        files["dominance"] = of_variant(rules.criterion.output.dominance)
+    if config["variants"]:
+        files["variants_comparison"] = rules.compare_variants.output.table
     return files
 
 
@@ -87,21 +91,37 @@ def table_names():
 def table_inputs(wildcards):
     files = {
         "descriptives": rules.descriptives.output.table,
-        "reliability": rules.reliability.output.table,
-        "loadings": rules.efa.output.loadings,
-        "communalities": rules.efa.output.communalities,
-        "matching": rules.efa.output.matching,
-        "fit": rules.cfa.output.fit,
-        "parameters": rules.cfa.output.parameters,
-        "convergent": rules.validity.output.convergent,
-        "factor_correlations": rules.validity.output.factor_correlations,
-        "htmt": rules.validity.output.htmt,
-        "invariance": rules.validity.output.invariance,
+        "reliability": of_variant(rules.reliability.output.table),
+        "loadings": of_variant(rules.efa.output.loadings),
+        "communalities": of_variant(rules.efa.output.communalities),
+        "matching": of_variant(rules.efa.output.matching),
+        "fit": of_variant(rules.cfa.output.fit),
+        "parameters": of_variant(rules.cfa.output.parameters),
+        "convergent": of_variant(rules.validity.output.convergent),
+        "factor_correlations": of_variant(rules.validity.output.factor_correlations),
+        "htmt": of_variant(rules.validity.output.htmt),
+        "invariance": of_variant(rules.validity.output.invariance),
     }
     if config["performance"]:
-        files["correlations"] = rules.criterion.output.correlations
-        files["regression"] = rules.criterion.output.regression
+        files["correlations"] = of_variant(rules.criterion.output.correlations)
+        files["regression"] = of_variant(rules.criterion.output.regression)
+    if config["variants"]:
+        files["variants_comparison"] = rules.compare_variants.output.table
     return files
+
+
+def variants_table_stem():
+    """The comparison of the variants as a publication table: results/variants/comparison.{md,tex,docx} (beside
+    the tidy results/variants/comparison.csv), one set per output language."""
+    return "results/variants/comparison"
+
+
+def variants_table_outputs():
+    if not config["variants"]:
+        return []
+    return expand(
+        variants_table_stem() + "{sfx}.{ext}", sfx=[s for _lang, s in output_languages()], ext=["md", "tex", "docx"]
+    )
 
 
 def result_tables():
@@ -109,26 +129,31 @@ def result_tables():
     files = {
         "item_missingness": rules.screen.output.missingness,
         "descriptives": rules.descriptives.output.table,
-        "reliability": rules.reliability.output.table,
-        "loadings": rules.efa.output.loadings,
-        "communalities": rules.efa.output.communalities,
-        "matching": rules.efa.output.matching,
-        "fit": rules.cfa.output.fit,
-        "parameters": rules.cfa.output.parameters,
-        "convergent": rules.validity.output.convergent,
-        "factor_correlations": rules.validity.output.factor_correlations,
-        "htmt": rules.validity.output.htmt,
-        "invariance": rules.validity.output.invariance,
+        "reliability": of_variant(rules.reliability.output.table),
+        "loadings": of_variant(rules.efa.output.loadings),
+        "communalities": of_variant(rules.efa.output.communalities),
+        "matching": of_variant(rules.efa.output.matching),
+        "fit": of_variant(rules.cfa.output.fit),
+        "parameters": of_variant(rules.cfa.output.parameters),
+        "convergent": of_variant(rules.validity.output.convergent),
+        "factor_correlations": of_variant(rules.validity.output.factor_correlations),
+        "htmt": of_variant(rules.validity.output.htmt),
+        "invariance": of_variant(rules.validity.output.invariance),
     }
     if config["performance"]:
-        files["correlations"] = rules.criterion.output.correlations
-        files["regression"] = rules.criterion.output.regression
+        files["correlations"] = of_variant(rules.criterion.output.correlations)
+        files["regression"] = of_variant(rules.criterion.output.regression)
+    if config["variants"]:
+        files["variants_comparison"] = rules.compare_variants.output.table
+        files["variants_diff"] = rules.compare_variants.output.diff
+    if config["revision"]["suggestions"]:
+        files["suggestions"] = rules.suggestions.output.suggestions
     return files
 
 
 def report_inputs(wildcards):
     return {
-        "summary": rules.summary.output[0],
+        "summary": of_variant(rules.summary.output[0]),
         "figures": expand("results/figures/{stem}.svg", stem=figure_stems()),
         **{
             f"figures_{lang}": expand("results/figures/{stem}{sfx}.svg", stem=figure_stems(), sfx=sfx)
@@ -144,6 +169,7 @@ def presentation_outputs():
     return [
         *expand("results/figures/{stem}{sfx}.{ext}", stem=figure_stems(), sfx=sfx, ext=["png", "svg", "pdf"]),
         *expand("results/tables/{name}{sfx}.{ext}", name=table_names(), sfx=sfx, ext=["csv", "md", "tex", "docx"]),
+        *variants_table_outputs(),
         *expand("results/report{sfx}.html", sfx=sfx),
         *expand("results/notebooks/validation_report{sfx}.{ext}", sfx=sfx, ext=["ipynb", "html"]),
     ]

@@ -4,13 +4,13 @@ rule reliability:
     input:
         scored=rules.score.output.items_scored,
     output:
-        table="results/reliability/reliability.csv",
-        item_table="results/reliability/item_analysis.csv",
-        summary="results/reliability/summary.json",
+        table="results/{v}reliability/reliability.csv",
+        item_table="results/{v}reliability/item_analysis.csv",
+        summary="results/{v}reliability/summary.json",
     log:
-        "logs/reliability.log",
+        "logs/{v}reliability.log",
     benchmark:
-        "logs/benchmarks/reliability.tsv"
+        "logs/benchmarks/{v}reliability.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -19,7 +19,7 @@ rule reliability:
         runtime=5,  # minutes; demo benchmark: 35 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/reliability.py"),
-        structure=STRUCTURE,
+        structure=variant_structure,
         missing=config["missing"],
         n_boot=config["reliability"]["n_boot"],
         ci=config["reliability"]["ci"],

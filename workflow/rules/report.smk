@@ -35,11 +35,11 @@ rule notebook:
     how each headline number was made and recomputes some of them from the processed data."""
     input:
         notebook=str(Path(workflow.basedir) / "notebooks" / "validation_report.py"),
-        summary=rules.summary.output[0],
+        summary=of_variant(rules.summary.output[0]),
         exclusions=rules.screen.output.exclusions,
-        scored=rules.score.output.items_scored,
-        split=rules.efa.output.split,
-        scores=rules.score.output.competency,
+        scored=of_variant(rules.score.output.items_scored),
+        split=of_variant(rules.efa.output.split),
+        scores=of_variant(rules.score.output.competency),
         performance=rules.screen.output.performance,
         tables=list(result_tables().values()),
     output:

@@ -3,15 +3,15 @@ rule score:
     input:
         analysed=rules.screen.output.analysed,
     output:
-        items_scored="data/processed/items_scored.csv",
-        competency="data/processed/scores_competency.csv",
-        dimension="data/processed/scores_dimension.csv",
-        module="data/processed/scores_module.csv",
-        descriptives="results/scores/score_descriptives.csv",
+        items_scored="data/processed/{v}items_scored.csv",
+        competency="data/processed/{v}scores_competency.csv",
+        dimension="data/processed/{v}scores_dimension.csv",
+        module="data/processed/{v}scores_module.csv",
+        descriptives="results/{v}scores/score_descriptives.csv",
     log:
-        "logs/score.log",
+        "logs/{v}score.log",
     benchmark:
-        "logs/benchmarks/score.tsv"
+        "logs/benchmarks/{v}score.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -20,7 +20,7 @@ rule score:
         runtime=5,  # minutes; demo benchmark: 12 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/score.py"),
-        structure=STRUCTURE,
+        structure=variant_structure,
     script:
         "../scripts/score.py"
 

@@ -1,17 +1,18 @@
 rule summary:
-    """results/summary.json: the one source of truth for headline numbers, with provenance."""
+    """results/summary.json (and results/variants/<name>/summary.json per variant): the one source of truth for
+    headline numbers, with provenance."""
     input:
         cleaning=rules.screen.output.report,
         fragments=summary_fragments(),
-        codebook=config["codebook"],
+        codebook=variant_codebook_file,
         survey=config["survey"],
         performance=performance_inputs(),
     output:
-        "results/summary.json",
+        "results/{v}summary.json",
     log:
-        "logs/summary.log",
+        "logs/{v}summary.log",
     benchmark:
-        "logs/benchmarks/summary.tsv"
+        "logs/benchmarks/{v}summary.tsv"
     conda:
         "../envs/compval.yaml"
     threads: 1

@@ -20,6 +20,7 @@ rule tables:
             sfx=[sfx for _lang, sfx in extra_languages()],
             ext=["csv", "md", "tex", "docx"],
         ),
+        variants=variants_table_outputs(),
     log:
         "logs/tables.log",
     benchmark:

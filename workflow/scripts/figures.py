@@ -100,6 +100,15 @@ def invariance(i, p, cb):
     return F.invariance_plot(inv, delta_cfi=p.delta_cfi, delta_rmsea=p.delta_rmsea, cutoffs=cut)
 
 
+def variants(i, p, cb):
+    comparison = pd.read_csv(i.variants_comparison)
+    return F.variants_plot(
+        comparison,
+        cutoffs={k: v for k, v in p.cutoffs.items() if k == "cfi"},
+        variant_labels={v: pretty(v) for v in comparison["variant"]},
+    )
+
+
 BUILDERS = {
     "fig01_sample_flow": sample_flow,
     "fig02_response_distribution": response_distribution,
@@ -112,6 +121,7 @@ BUILDERS = {
     "fig10_known_groups": known_groups,
     "fig11_dominance": dominance,
     "fig12_invariance": invariance,
+    "fig13_variants": variants,
 }
 
 

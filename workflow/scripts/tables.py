@@ -26,6 +26,7 @@ with step(snakemake) as log:
     codebook = Codebook.from_structure(snakemake.params.structure)
     results = read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})
     stems = {Path(f).stem: Path(f).with_suffix("") for f in snakemake.output.csv}
+    variants_stem = Path(snakemake.output.variants[0]).with_suffix("") if snakemake.output.variants else None
     for lang, sfx in snakemake.params.languages:
         with language(lang):
             apa = build_tables({"codebook": codebook.localized(lang).items, **results})
@@ -45,3 +46,12 @@ with step(snakemake) as log:
                 len(apa[stem].df),
                 ", ".join(p.name for p in paths),
             )
+        if snakemake.output.variants:  # results/variants/comparison.md first: its stem names the set
+            if "variants" not in apa:
+                raise RuntimeError("the comparison of the variants cannot be built: results/variants/comparison.csv")
+            with language(lang):
+                paths = apa["variants"].write(str(variants_stem) + sfx, formats=("md", "tex", "docx"))
+            for p in paths:
+                if p.suffix == ".docx":
+                    normalize_docx(p)
+            log.info("variants table (%s) -> %s", lang, ", ".join(p.name for p in paths))

@@ -9,8 +9,8 @@ arguments.
 
 This module gathers the figures of the topic modules: sample and items (:mod:`~compval.present.figures_sample`),
 factor analyses (:mod:`~compval.present.figures_factors`), the path diagram (:mod:`~compval.present.figures_path`),
-construct validity (:mod:`~compval.present.figures_validity`) and criterion validity
-(:mod:`~compval.present.figures_criterion`).
+construct validity (:mod:`~compval.present.figures_validity`), criterion validity
+(:mod:`~compval.present.figures_criterion`) and the revision workflow (:mod:`~compval.present.figures_revision`).
 """
 
 from compval.present.figures_criterion import criterion_forest, dominance_plot, known_groups_profile
@@ -27,6 +27,7 @@ from compval.present.figures_style import (
     save_figure,
     style,
 )
+from compval.present.figures_revision import variants_plot
 from compval.present.figures_validity import discriminant_matrix, invariance_plot
 
 __all__ = [
@@ -51,5 +52,6 @@ __all__ = [
     "known_groups_profile",
     "dominance_plot",
     "invariance_plot",
+    "variants_plot",
     "GraphvizNotFoundError",
 ]

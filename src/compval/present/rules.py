@@ -285,3 +285,30 @@ def htmt_verdict(value) -> tuple[str, bool | None]:
 def fornell_larcker_holds(ave_a: float, ave_b: float, r: float) -> bool:
     """Fornell & Larcker (1981): both factors' AVE exceed their squared latent correlation."""
     return bool(min(ave_a, ave_b) > r * r)
+
+
+# ============================================================================ codebook variants
+def variant_preferred(*, same_items: bool, nested: str, delta_bic, p_diff, holds, alpha: float = ALPHA) -> bool | None:
+    """Whether a codebook variant is preferred over the original (the verdict of the variants comparison).
+
+    * A variant whose CFI gain over the original does not hold out on the holdout part (``holds`` False) is not
+      preferred, whatever else.
+    * A variant on other items than the original is not judged (None): information criteria and chi-square
+      differences compare models of the same data only; its own fit indices are shown instead.
+    * Nested in the original (e.g. two competencies merged: a constraint): preferred when the chi-square
+      difference test is not significant at ``alpha`` and its BIC is lower.
+    * Containing the original (e.g. a competency split: a freer model): preferred when the difference is
+      significant and its BIC is lower.
+    * Otherwise (same items, not nested): preferred when its BIC is lower.
+    """
+    if holds is not None and str(holds).lower() == "false":
+        return False
+    if not same_items or not np.isfinite(fit_value({"d": delta_bic}, "d")):
+        return None
+    lower_bic = float(delta_bic) < 0
+    p = fit_value({"p": p_diff}, "p")
+    if nested == "in_original" and np.isfinite(p):
+        return lower_bic and p >= alpha
+    if nested == "contains_original" and np.isfinite(p):
+        return lower_bic and p < alpha
+    return lower_bic

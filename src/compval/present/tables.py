@@ -45,6 +45,7 @@ __all__ = [
     "criterion_table",
     "invariance_table",
     "regression_table",
+    "variants_table",
 ]
 
 
@@ -512,3 +513,61 @@ def regression_table(reg: pd.DataFrame) -> ApaTable:
     return ApaTable(
         _("Incremental Validity of the Competency Scores"), df, formats, note, labels=labels, label="tab:regression"
     )
+
+
+def variants_table(comparison: pd.DataFrame, min_ratio: float = 0.5) -> ApaTable:
+    """Codebook variants side by side (:func:`compval.revision.compare.compare_variants` table), one row per
+    variant: items and factors, fit of its hypothesised model, the change against the original (ΔCFI; ΔBIC only
+    on the original's item set), the chi-square difference test of nested variants, CFI on the training and the
+    holdout part with the holdout guard, mean alpha, mean CR and the largest HTMT."""
+    c = comparison.copy()
+
+    def yes_no(v) -> str:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "":
+            return NA
+        return _("yes") if str(v).lower() in ("true", "1") else _("no")
+
+    nested_text = {
+        "in_original": _("in original"),
+        "contains_original": _("contains original"),
+        "same": _("same model"),
+    }
+    out = pd.DataFrame({"variant": [pretty(v) for v in c["variant"]]})
+    out["n_items"] = c["n_items"].to_numpy()
+    out["n_factors"] = c["n_factors"].to_numpy()
+    for col in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_bic"):
+        out[col] = c[col].to_numpy()
+    out["nested"] = [nested_text.get(str(v), NA) if isinstance(v, str) and v else NA for v in c["nested"].fillna("")]
+    out["chisq_diff"] = c["chisq_diff"].to_numpy()
+    out["df_diff"] = c["df_diff"].to_numpy()
+    out["pvalue_diff"] = c["p_diff"].to_numpy()
+    out["cfi_training"] = c["cfi_training"].to_numpy()
+    out["cfi_holdout"] = c["cfi_holdout"].to_numpy()
+    out["holds"] = [yes_no(v) for v in c["holds"]]
+    out["alpha"] = c["alpha_mean"].to_numpy()
+    out["cr"] = c["cr_mean"].to_numpy()
+    out["htmt_max"] = c["htmt_max"].to_numpy()
+    labels = {
+        **_labels(out.columns),
+        "variant": _("Variant"),
+        "n_factors": _("Factors"),
+        "delta_bic": "ΔBIC",
+        "nested": _("Nested"),
+        "cfi_training": _("CFI (training)"),
+        "cfi_holdout": _("CFI (holdout)"),
+        "holds": _("Holds out"),
+        "alpha": _("Mean α"),
+        "cr": _("Mean CR"),
+        "htmt_max": _("Max HTMT"),
+    }
+    formats = {**_formats(out.columns), "n_factors": "int", "delta_bic": "f1", "cfi_training": "r3"}
+    formats.update({"cfi_holdout": "r3", "htmt_max": "r", "nested": "text", "variant": "text", "holds": "text"})
+    note = _(
+        "Each variant's hypothesised model (one factor per competency) fitted to the same cleaned data. "
+        "ΔCFI and ΔBIC: variant minus original; BIC compares models of the same items only, so ΔBIC is "
+        "empty for a variant with other items, which is compared by the fit of its own items. Δχ²: chi-square "
+        "difference test of a variant nested in the original (or containing it). CFI (training), CFI (holdout): "
+        "the model fitted on each part of the holdout split; a variant's CFI gain over the original holds out "
+        "when the holdout gain has the same sign and is at least {share} of the training gain."
+    ).format(share=f"{min_ratio:.0%}")
+    return ApaTable(_("Codebook Variants Side by Side"), out, formats, note, labels=labels, label="tab:variants")

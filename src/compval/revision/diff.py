@@ -8,7 +8,8 @@ called, so renaming is told apart from moving, splitting and merging. Changes re
   it), ``reverse_changed``, ``text_changed``;
 * competencies and dimensions ``renamed`` (same items, other key or name), ``split`` (the items of one old group
   now form two or more new groups, each mostly from it), ``merged`` (one new group gathers most of the items of
-  two or more old ones), ``added`` and ``dropped`` (no corresponding group).
+  two or more old ones), each naming the items that changed group, and ``added`` and ``dropped`` (no
+  corresponding group).
 
 A group "contributes" to another when they share at least two items and at least half of the smaller of the two
 (the items both versions have); a single item that changes group is a move, not a split or a merge. An old group
@@ -77,7 +78,13 @@ def _group_changes(old: Codebook, new: Codebook, level: str) -> tuple[list[dict]
                 continue
             olds, news = list(dict.fromkeys(p[0] for p in links)), list(dict.fromkeys(p[1] for p in links))
             label = lab_o[x] if change == "split" else lab_n[x]
-            detail = "; ".join(f"{p[1] if change == 'split' else p[0]}: {int(counts.loc[p])} items" for p in links)
+            # every item that changed group, by the group it came from (split: went to)
+            detail = "; ".join(
+                f"{p[1] if change == 'split' else p[0]}: {int(counts.loc[p])} items ("
+                + ", ".join(i for i in common if (mo[i], mn[i]) == p)
+                + ")"
+                for p in links
+            )
             rows.append(_row(level, change, label, ", ".join(olds), ", ".join(news), detail))
             structural |= set(links)
     # correspondence: the new group holding most of an old group's items (ties: the same id, then the same name),

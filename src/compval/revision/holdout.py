@@ -14,7 +14,10 @@ from typing import Any, Callable
 
 import pandas as pd
 
-__all__ = ["holdout_split", "holds_out", "HoldoutCheck", "check_on_holdout"]
+__all__ = ["holdout_split", "holds_out", "HoldoutCheck", "check_on_holdout", "fit_by_part", "PART_FIT_KEYS"]
+
+# fit measures reported per part (the judged version of each index: robust under MLR/WLSMV when available)
+PART_FIT_KEYS = ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
 
 
 def holdout_split(ids: pd.Index, fraction: float, seed: int, strata: pd.Series | None = None) -> pd.Series:
@@ -186,3 +189,64 @@ def check_on_holdout(
         holds=None if failed else holds_out(float(gains["training"]), float(gains["holdout"]), min_ratio),
         note="; ".join(failed),
     )
+
+
+def fit_by_part(
+    data: pd.DataFrame,
+    model,
+    split: pd.Series,
+    *,
+    parts: tuple[str, ...] = ("training", "holdout"),
+    fit: Callable[..., Any] | None = None,
+    **fit_options: Any,
+) -> pd.DataFrame:
+    """One model fitted separately on each part of a holdout split.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Item responses indexed by respondent id; every row must be in ``split``.
+    model : ModelSpec
+    split : Series
+        ``"training"`` / ``"holdout"`` by respondent id (:func:`holdout_split`).
+    parts : tuple of str
+        The parts fitted, in this order (a part with no respondent gets a row with status ``"no respondents"``).
+    fit : callable, optional
+        The fitting function (default :func:`compval.cfa.fit_cfa`); ``fit_options`` are passed to it.
+
+    Returns
+    -------
+    DataFrame, one row per part: ``part``, ``n``, ``status``, ``converged`` and :data:`PART_FIT_KEYS` (CFI, TLI
+    and RMSEA in the version the cut-offs judge: :func:`compval.present.rules.judged_key`, robust under MLR and
+    WLSMV; NaN when the fit failed or the estimator has no such measure, e.g. AIC/BIC under WLSMV).
+
+    Examples
+    --------
+    In R (lavaan)::
+
+        sapply(split(seq_len(nrow(dat)), part), function(i) fitMeasures(cfa(model, dat[i, ], missing = "ml"),
+               c("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")))
+    """
+    from ..present.rules import judged_key
+
+    if fit is None:
+        from ..cfa import fit_cfa as fit
+    where = split.reindex(data.index)
+    if where.isna().any():
+        missing = list(where.index[where.isna()][:3])
+        raise ValueError(f"{int(where.isna().sum())} respondent(s) of the data are not in the split, e.g. {missing}")
+    robust = str(fit_options.get("estimator", "ML")).upper() in ("MLR", "WLSMV")
+    rows = []
+    for part in parts:
+        sub = data.loc[where == part]
+        row: dict[str, Any] = {"part": part, "n": len(sub)}
+        if sub.empty:
+            rows.append({**row, "status": "no respondents", "converged": False})
+            continue
+        f = fit(sub, model, **fit_options)
+        usable = bool(f.converged and f.status == "ok" and f.fit)
+        row.update(status=f.status, converged=bool(f.converged))
+        for key in PART_FIT_KEYS:
+            row[key] = float(f.fit.get(judged_key(f.fit, key, robust), float("nan"))) if usable else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=["part", "n", "status", "converged", *PART_FIT_KEYS])

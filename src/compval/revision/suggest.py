@@ -48,7 +48,14 @@ import pandas as pd
 from ..codebook import Codebook
 from ..present import rules
 
-__all__ = ["SUGGESTION_COLUMNS", "EVALUATION_COLUMNS", "suggest_revisions", "apply_change", "evaluate_suggestions"]
+__all__ = [
+    "SUGGESTION_COLUMNS",
+    "EVALUATION_COLUMNS",
+    "revision_evidence",
+    "suggest_revisions",
+    "apply_change",
+    "evaluate_suggestions",
+]
 
 SUGGESTION_COLUMNS = ["suggestion", "change", "subject", "source", "target", "kind", "value", "threshold", "evidence"]
 EVALUATION_COLUMNS = [
@@ -148,6 +155,69 @@ def _efa_rows(cb: Codebook, pattern: pd.DataFrame, corr: pd.DataFrame) -> list[d
                 )
             )
     return out
+
+
+def revision_evidence(
+    codebook: Codebook,
+    items: pd.DataFrame,
+    *,
+    efa_method: str = "minres",
+    efa_rotation: str = "oblimin",
+    cor: str = "pearson",
+    fit: Callable[..., Any] | None = None,
+    item_missing: str = "pairwise",
+    **fit_options: Any,
+) -> dict:
+    """The evidence :func:`suggest_revisions` reads, computed from the data as the pipeline computes it.
+
+    The hypothesised model's fit (one factor per competency) and its modification indices
+    (:func:`compval.sem.modindices.modification_indices`), the corrected item-total correlation of each item within
+    its competency (:func:`compval.reliability.item_analysis`, ``r_drop``), and the EFA pattern loadings with one
+    factor per competency (:func:`compval.efa.fa` on :func:`compval.efa.correlation_matrix`).
+
+    Parameters
+    ----------
+    codebook : Codebook
+    items : DataFrame
+        Reverse-scored answers (columns: item ids), e.g. the training part of a holdout split.
+    efa_method, efa_rotation, cor : str
+        The EFA settings (config ``efa``).
+    fit : callable, optional
+        The fitting function (default :func:`compval.cfa.fit_cfa`); ``fit_options`` are passed to it.
+    item_missing : {"pairwise", "listwise"}
+        How the item analysis treats missing answers (config ``missing``; the fit's own ``missing`` is one of
+        ``fit_options``).
+
+    Returns
+    -------
+    dict with keys ``fit``, ``item_rest``, ``efa_pattern``, ``mi`` (``mi`` empty when the fit is not usable):
+    ``suggest_revisions(codebook, items, **revision_evidence(codebook, items))``.
+    """
+    from ..cfa import hypothesized
+    from ..efa import correlation_matrix, fa
+    from ..reliability import item_analysis
+    from ..sem.modindices import modification_indices
+
+    if fit is None:
+        from ..cfa import fit_cfa as fit
+    data = items[codebook.item_ids]
+    model_fit = fit(data, hypothesized(codebook.groups("competency")), **fit_options)
+    usable = bool(model_fit.converged and model_fit.status == "ok" and model_fit.fit)
+    item_rest = pd.concat(
+        [
+            item_analysis(data[m], missing=item_missing).set_index("item")["r_drop"]
+            for m in codebook.groups("competency").values()
+            if len(m) >= 2
+        ]
+    )
+    r = correlation_matrix(data.astype(float), cor)
+    pattern = fa(r, len(codebook.competencies), method=efa_method, rotation=efa_rotation, n_obs=len(data)).loadings
+    return {
+        "fit": model_fit if usable else None,
+        "item_rest": item_rest,
+        "efa_pattern": pattern,
+        "mi": modification_indices(model_fit) if usable else None,
+    }
 
 
 def suggest_revisions(
@@ -303,7 +373,7 @@ def evaluate_suggestions(
     *,
     criterion: pd.Series | None = None,
     fit: Callable[..., Any] | None = None,
-    missing: str = "pairwise",
+    item_missing: str = "pairwise",
     **fit_options: Any,
 ) -> pd.DataFrame:
     """Refit the hypothesised model (one factor per competency) with each suggestion applied alone.
@@ -315,12 +385,15 @@ def evaluate_suggestions(
         Reverse-scored answers (columns: item ids), the data the model is fitted to.
     suggestions : DataFrame
         :func:`suggest_revisions` output.
-    criterion : Series, optional
-        A criterion by respondent id: the change of the source competency's mean-score correlation with it.
+    criterion : Series or DataFrame, optional
+        A criterion by respondent id: the change of the source competency's mean-score correlation with it
+        (``criterion_r``, ``delta_criterion_r``); with several criteria (a DataFrame), one pair of columns per
+        criterion (``criterion_r_<name>``, ``delta_criterion_r_<name>``) after :data:`EVALUATION_COLUMNS`.
     fit : callable, optional
         The fitting function (default :func:`compval.cfa.fit_cfa`); ``fit_options`` are passed to it.
-    missing : {"pairwise", "listwise"}
-        How alpha treats missing answers (:func:`compval.reliability.cronbach_alpha`).
+    item_missing : {"pairwise", "listwise"}
+        How alpha treats missing answers (:func:`compval.reliability.cronbach_alpha`; config ``missing``). The
+        fit's own ``missing`` is one of ``fit_options``.
 
     Returns
     -------
@@ -347,15 +420,24 @@ def evaluate_suggestions(
             "item_set": frozenset(cb.item_ids),
         }
 
+    criteria = (
+        pd.DataFrame()
+        if criterion is None
+        else criterion.to_frame("")
+        if isinstance(criterion, pd.Series)
+        else criterion
+    )
+    r_keys = {c: "criterion_r" if c == "" else f"criterion_r_{c}" for c in criteria.columns}
+
     def scale(cb: Codebook, competency: str) -> dict:
-        """Alpha of one competency and its mean score's correlation with the criterion."""
+        """Alpha of one competency and its mean score's correlation with each criterion."""
         members = cb.groups("competency").get(competency, [])
-        alpha = cronbach_alpha(items[members], missing=missing).alpha if len(members) >= 2 else np.nan
-        r = np.nan
-        if criterion is not None and members:
-            score = _score(cb, items, competency)
-            r = float(score.corr(criterion.reindex(score.index)))
-        return {"alpha": alpha, "criterion_r": r}
+        alpha = cronbach_alpha(items[members], missing=item_missing).alpha if len(members) >= 2 else np.nan
+        out = {"alpha": alpha, "criterion_r": np.nan}
+        score = _score(cb, items, competency) if members else None
+        for c, key in r_keys.items():
+            out[key] = float(score.corr(criteria[c].reindex(score.index))) if score is not None else np.nan
+        return out
 
     source_comp = dict(codebook.dimension_competency())
     base_fit = model_fit(codebook)
@@ -373,11 +455,15 @@ def evaluate_suggestions(
             continue
         new = {**model_fit(variant), **scale(variant, comp)}
         row = {"suggestion": s.suggestion, "status": new["status"]}
-        for key in ("cfi", "bic", "alpha", "criterion_r"):
+        for key in ("cfi", "bic", "alpha", *dict.fromkeys(["criterion_r", *r_keys.values()])):
             row[key] = new[key]
             row[f"delta_{key}"] = new[key] - base[key]
         if new["item_set"] != base["item_set"]:
             row["delta_bic"] = np.nan
         rows.append(row)
     baseline = {"suggestion": "baseline", "status": base_fit["status"], "cfi": base_fit["cfi"], "bic": base_fit["bic"]}
-    return pd.DataFrame([baseline, *rows]).reindex(columns=EVALUATION_COLUMNS)
+    columns = EVALUATION_COLUMNS
+    if isinstance(criterion, pd.DataFrame):  # one pair of columns per criterion instead of the single pair
+        columns = [c for c in EVALUATION_COLUMNS if c not in ("criterion_r", "delta_criterion_r")]
+        columns += [c for k in r_keys.values() for c in (k, f"delta_{k}")]
+    return pd.DataFrame([baseline, *rows]).reindex(columns=columns)

@@ -34,6 +34,9 @@ RESULT_TABLE_KEYS = {
     "correlations": "criterion_correlations",
     "regression": "regression",
     "item_missingness": "item_missingness",
+    "variants_comparison": "variants_comparison",
+    "variants_diff": "variants_diff",
+    "suggestions": "suggestions",
 }
 
 
@@ -54,7 +57,8 @@ def build_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, ApaTable]:
     ``tables`` keys (each optional): ``codebook`` (results/codebook/items.csv: names and groups),
     ``descriptives``, ``reliability``, ``efa_loadings``, ``efa_communalities``, ``efa_matching``, ``cfa_fit``,
     ``cfa_parameters`` (with a ``model`` column; the ``hypothesized`` model is tabled), ``convergent``,
-    ``factor_correlations``, ``htmt``, ``invariance``, ``criterion_correlations``, ``regression``.
+    ``factor_correlations``, ``htmt``, ``invariance``, ``criterion_correlations``, ``regression``,
+    ``variants_comparison`` (:func:`compval.revision.compare.compare_variants`).
     Tables are numbered consecutively in the order they appear.
     """
     names = display_names(tables)
@@ -106,6 +110,10 @@ def build_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, ApaTable]:
     reg = tables.get("regression")
     if reg is not None and len(reg):
         out["regression"] = T.regression_table(reg)
+    v = tables.get("variants_comparison")
+    if v is not None and len(v):
+        ratio = float(v["min_ratio"].iloc[0]) if "min_ratio" in v else 0.5
+        out["variants"] = T.variants_table(v, min_ratio=ratio)
     for k, t in enumerate(out.values(), start=1):
         t.number = k
     return out

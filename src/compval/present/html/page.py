@@ -19,6 +19,7 @@ import pandas as pd
 from compval.i18n import N_, active_language
 from compval.i18n import gettext as _
 from compval.present.formatting import pretty
+from compval.present.html import revision as R
 from compval.present.html import sections as S
 from compval.present.html.build import build_tables
 from compval.present.html.pieces import apa_table_html, display_names, figure_src, figure_width_px
@@ -34,8 +35,12 @@ SECTIONS = [
     ("cfa", N_("Confirmatory factor analysis and model comparison")),
     ("validity", N_("Construct validity")),
     ("criterion", N_("Criterion validity")),
+    ("revision", N_("Revising the model: variants and suggestions")),
     ("appendix", N_("Appendix: provenance")),
 ]
+
+#: The result tables of the revision workflow: the revision section is shown when one of them is present.
+REVISION_TABLES = {"variants_comparison", "variants_diff", "suggestions"}
 
 #: Figures: file stem -> (section, short caption). The stems are the file names in ``results/figures/``.
 FIGURES: dict[str, tuple[str, str]] = {
@@ -119,6 +124,13 @@ FIGURES: dict[str, tuple[str, str]] = {
         "criterion",
         N_("General dominance weights (share of R² attributable to each competency) with bootstrap 95% CIs."),
     ),
+    "fig13_variants": (
+        "revision",
+        N_(
+            "Codebook variants: CFI of each variant's hypothesised model on the full sample and on the training "
+            "and holdout parts, and the mean reliability of its competencies."
+        ),
+    ),
 }
 
 #: APA tables: name -> section. The names are the file stems in ``results/tables/``.
@@ -132,6 +144,7 @@ TABLES: dict[str, str] = {
     "invariance": "validity",
     "criterion": "criterion",
     "regression": "criterion",
+    "variants": "revision",
 }
 
 # ============================================================================ page
@@ -279,12 +292,16 @@ def render_report(
         "cfa": S.cfa(summary, names),
         "validity": S.validity(summary, names),
         "criterion": S.criterion(summary, names),
+        # only with variants or suggestions (config `variants`, `revision.suggestions`)
+        "revision": R.revision(summary, tables) if set(tables) & REVISION_TABLES else None,
         "appendix": S.appendix(summary, run_date),
     }
     fig_number = 0
     sections = []
     known = set(FIGURES)
     for sid, heading in SECTIONS:
+        if bodies[sid] is None:
+            continue
         figs = []
         shown = [(stem, _(cap)) for stem, (sec, cap) in FIGURES.items() if sec == sid and stem in figures]
         if sid == "appendix":

@@ -1,0 +1,114 @@
+# Revising the instrument: the holdout split, each variant's fit on both parts, evidence-backed suggestions and
+# the side-by-side comparison of the variants (config `variants`, `revision`).
+
+
+rule holdout_split:
+    """Split the analysed respondents once into training and holdout parts (seeded, stratified on the invariance
+    group when set): suggestions are made on the training part, every variant is also evaluated on the holdout."""
+    input:
+        scored=of_variant(rules.score.output.items_scored),
+        respondents=rules.screen.output.respondents,
+    output:
+        split="data/processed/holdout_split.csv",
+    log:
+        "logs/holdout_split.log",
+    benchmark:
+        "logs/benchmarks/holdout_split.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code_version("workflow/scripts/holdout_split.py"),
+        fraction=config["revision"]["holdout"],
+        group=validity_settings()["invariance_group"],
+        seed=config["seed"],
+    script:
+        "../scripts/holdout_split.py"
+
+
+rule holdout_fit:
+    """The hypothesised model of a variant fitted on the training and on the holdout part."""
+    input:
+        scored=rules.score.output.items_scored,
+        split=rules.holdout_split.output.split,
+    output:
+        table="results/{v}revision/holdout_fit.csv",
+        summary="results/{v}revision/holdout.json",
+    log:
+        "logs/{v}holdout_fit.log",
+    benchmark:
+        "logs/benchmarks/{v}holdout_fit.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code_version("workflow/scripts/holdout_fit.py"),
+        structure=variant_structure,
+        cfa=cfa_settings(),
+    script:
+        "../scripts/holdout_fit.py"
+
+
+rule suggestions:
+    """Revision suggestions with their evidence, found on the training part; each applied alone and refitted on
+    the training and the holdout part, and written as a ready codebook."""
+    input:
+        scored=of_variant(rules.score.output.items_scored),
+        split=rules.holdout_split.output.split if config["revision"]["holdout"] > 0 else [],
+        codebook=config["codebook"],
+        performance=rules.screen.output.performance if config["performance"] else [],
+    output:
+        suggestions="results/revision/suggestions.csv",
+        codebooks=directory("results/revision/codebooks"),
+    log:
+        "logs/suggestions.log",
+    benchmark:
+        "logs/benchmarks/suggestions.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=code_version("workflow/scripts/suggestions.py"),
+        cfa=cfa_settings(),
+        missing=config["missing"],
+        settings=config["revision"],
+        efa=efa_settings(),
+        log_criteria=criterion_settings()["log_criteria"],
+    script:
+        "../scripts/suggestions.py"
+
+
+rule compare_variants:
+    """The variants side by side (fit, nested tests, holdout guard, reliability, validity, criterion validity) and
+    what changed in each codebook against the original."""
+    input:
+        unpack(comparison_inputs),
+    output:
+        table="results/variants/comparison.csv",
+        diff="results/variants/diff.csv",
+    log:
+        "logs/compare_variants.log",
+    benchmark:
+        "logs/benchmarks/compare_variants.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=code_version("workflow/scripts/compare_variants.py"),
+        variants=list(VARIANTS),
+        cfa=cfa_settings(),
+        min_ratio=config["revision"]["min_ratio"],
+    script:
+        "../scripts/compare_variants.py"

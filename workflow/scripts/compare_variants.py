@@ -1,0 +1,48 @@
+import pandas as pd
+
+from compval import cfa
+from compval.codebook import load_codebook
+from compval.io import read_json, write_table
+from compval.pipeline import step
+from compval.revision import diff_codebooks
+from compval.revision.compare import compare_variants, nesting
+from compval.sem.compare import compare_models
+
+with step(snakemake) as log:
+    p = snakemake.params
+    c = p.cfa
+    names = list(p.variants)
+    codebooks = {n: load_codebook(snakemake.input[f"codebook_{n}"]) for n in names}
+    summaries = {n: read_json(snakemake.input[f"summary_{n}"]) for n in names}
+    base = codebooks["original"]
+    nested = {}
+    for name in names[1:]:
+        kind = nesting(base, codebooks[name])
+        if kind not in ("in_original", "contains_original"):
+            log.info("%s: not nested in the original nor containing it (%s)", name, kind or "other items or keys")
+            continue
+        items = pd.read_csv(snakemake.input.scored, index_col="pid")[base.item_ids]
+        if c["sample"] == "confirm":
+            half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
+            items = items.loc[half[half == "confirm"].index]
+        fits = {
+            n: cfa.fit_cfa(
+                items,
+                cfa.hypothesized(codebooks[n].groups("competency")),
+                std_lv=c["identification"] == "unit_variance",
+                estimator=c["estimator"],
+                missing=c["missing"],
+                robust_fiml=c["estimator"] == "MLR",
+            )
+            for n in ("original", name)
+        }
+        test = compare_models(fits).dropna(subset=["chisq_diff"])
+        if len(test):
+            row = test.iloc[0]
+            nested[name] = {"chisq_diff": row["chisq_diff"], "df_diff": row["df_diff"], "pvalue": row["pvalue"]}
+            log.info("%s (%s): chi-square difference %.3f on %g df, p = %.3g", name, kind, *nested[name].values())
+    table = compare_variants(summaries, codebooks, nested, min_ratio=p.min_ratio)
+    write_table(table, snakemake.output.table)
+    diffs = [diff_codebooks(base, codebooks[n]).assign(variant=n) for n in names[1:]]
+    diff = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame(columns=["variant"])
+    write_table(diff[["variant", *[col for col in diff.columns if col != "variant"]]], snakemake.output.diff)

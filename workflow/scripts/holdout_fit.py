@@ -1,0 +1,30 @@
+import pandas as pd
+
+from compval import cfa
+from compval.codebook import Codebook
+from compval.io import write_json, write_table
+from compval.pipeline import step
+from compval.revision import PART_FIT_KEYS, fit_by_part
+
+with step(snakemake) as log:
+    s = snakemake.params.cfa
+    cb = Codebook.from_structure(snakemake.params.structure)
+    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    split = pd.read_csv(snakemake.input.split, index_col="pid")["part"]
+    table = fit_by_part(
+        items,
+        cfa.hypothesized(cb.groups("competency")),
+        split,
+        std_lv=s["identification"] == "unit_variance",
+        estimator=s["estimator"],
+        missing=s["missing"],
+        robust_fiml=s["estimator"] == "MLR",
+    )
+    for r in table.itertuples(index=False):
+        log.info("%s part: n = %d, status %s, CFI %.4f, RMSEA %.4f", r.part, r.n, r.status, r.cfi, r.rmsea)
+    write_table(table, snakemake.output.table)
+    parts = {
+        r["part"]: {"n": r["n"], "status": r["status"], **{k: r[k] for k in PART_FIT_KEYS}}
+        for r in table.to_dict("records")
+    }
+    write_json({"holdout": parts}, snakemake.output.summary)

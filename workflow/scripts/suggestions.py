@@ -1,0 +1,86 @@
+from pathlib import Path
+
+import pandas as pd
+
+from compval.codebook import CodebookError, load_codebook
+from compval.criterion import transform_criteria
+from compval.io import atomic_path, write_table
+from compval.pipeline import step
+from compval.revision.holdout import holds_out
+from compval.revision.suggest import apply_change, evaluate_suggestions, revision_evidence, suggest_revisions
+
+with step(snakemake) as log:
+    p = snakemake.params
+    c, rev = p.cfa, p.settings
+    cb = load_codebook(snakemake.input.codebook)
+    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    if snakemake.input.split:
+        part = pd.read_csv(snakemake.input.split, index_col="pid")["part"].reindex(items.index)
+        parts = {"training": items.loc[part == "training"], "holdout": items.loc[part == "holdout"]}
+    else:
+        parts = {"training": items}  # revision.holdout: 0 - suggestions from and evaluated on every respondent
+    fit_options = {
+        "std_lv": c["identification"] == "unit_variance",
+        "estimator": c["estimator"],
+        "missing": c["missing"],
+        "robust_fiml": c["estimator"] == "MLR",
+    }
+    item_missing = "listwise" if p.missing == "listwise" else "pairwise"  # as the reliability stage
+    train = parts["training"]
+    log.info("evidence on the training part (%d of %d respondents) ...", len(train), len(items))
+    evidence = revision_evidence(
+        cb,
+        train,
+        efa_method=p.efa["method"],
+        efa_rotation=p.efa["rotation"],
+        cor=p.efa["cor"],
+        item_missing=item_missing,
+        **fit_options,
+    )
+    found = suggest_revisions(cb, train, **evidence)
+    suggestions = found.head(rev["max_suggestions"])
+    log.info("%d suggestions (%d kept, the strongest evidence first)", len(found), len(suggestions))
+    criteria = None
+    if snakemake.input.performance:
+        raw = pd.read_csv(snakemake.input.performance, index_col="pid").reindex(items.index)
+        criteria, _ = transform_criteria(raw, p.log_criteria)
+    table = suggestions
+    for name, data in parts.items():
+        ev = evaluate_suggestions(
+            cb,
+            data,
+            suggestions,
+            criterion=None if criteria is None else criteria.loc[data.index],
+            item_missing=item_missing,
+            **fit_options,
+        )
+        ev = ev[ev["suggestion"] != "baseline"].drop(columns="status").set_index("suggestion")
+        table = table.join(ev.add_suffix(f"_{name}"), on="suggestion")
+        log.info("applied alone on the %s part: %d refits", name, len(ev))
+    if "holdout" in parts:
+        table["holds"] = [
+            holds_out(t, h, rev["min_ratio"]) if pd.notna(t) and pd.notna(h) else None
+            for t, h in zip(table["delta_cfi_training"], table["delta_cfi_holdout"])
+        ]
+    out_dir = Path(snakemake.output.codebooks)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for s in suggestions.itertuples(index=False):
+        try:
+            revised = apply_change(cb, s.change, s.subject, s.target)
+        except (CodebookError, ValueError) as exc:
+            files.append("")
+            log.info("%s: no codebook (%s)", s.suggestion, exc)
+            continue
+        header = (
+            f"Suggestion {s.suggestion} applied to {snakemake.input.codebook}: {s.change} {s.subject}"
+            + (f" -> {s.target}" if s.target else "")
+            + f"\nEvidence (training part): {s.evidence}\n"
+            + f"Use it as a variant: variants: {{{s.suggestion}: {out_dir / (s.suggestion + '.yaml')}}}"
+        )
+        path = out_dir / f"{s.suggestion}.yaml"
+        with atomic_path(path) as tmp:
+            tmp.write_text(revised.to_yaml(header), encoding="utf-8")
+        files.append(path.name)
+    table["codebook"] = files
+    write_table(table, snakemake.output.suggestions)
