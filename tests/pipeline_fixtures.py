@@ -75,14 +75,23 @@ def merged_variant(cb_dict: dict) -> dict:
     return d
 
 
+def trimmed_variant(cb_dict: dict) -> dict:
+    """The tiny codebook with the last item of its last competency dropped (a variant on other items)."""
+    d = copy.deepcopy(cb_dict)
+    d["modules"][-1]["competencies"][-1]["dimensions"][-1]["items"].pop()
+    return d
+
+
 def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
-    """Write codebook, data and config for a pipeline run in ``tmp``; return the config path. The config has one
-    variant, ``merged`` (:func:`merged_variant`), and the revision workflow's suggestions."""
+    """Write codebook, data and config for a pipeline run in ``tmp``; return the config path. The config has two
+    variants, ``merged`` (:func:`merged_variant`) and ``trimmed`` (:func:`trimmed_variant`), and the revision
+    workflow's suggestions."""
     cb_dict = tiny_codebook_dict()
     (tmp / "config" / "variants").mkdir(parents=True, exist_ok=True)
     (tmp / "data" / "raw").mkdir(parents=True, exist_ok=True)
     (tmp / "config" / "codebook.yaml").write_text(yaml.safe_dump(cb_dict, sort_keys=False))
     (tmp / "config" / "variants" / "merged.yaml").write_text(yaml.safe_dump(merged_variant(cb_dict), sort_keys=False))
+    (tmp / "config" / "variants" / "trimmed.yaml").write_text(yaml.safe_dump(trimmed_variant(cb_dict), sort_keys=False))
     res = simulate(Codebook.from_dict(cb_dict), tiny_simulation_params(n))
     write_outputs(res, tmp / "data" / "raw")
     config = demo_config()
@@ -98,7 +107,7 @@ def write_project(tmp: Path, *, n: int = 160, n_boot: int = 30) -> Path:
                 "reliability": "alpha",
             },
             "reliability": {"n_boot": n_boot, "ci": 0.95},
-            "variants": {"merged": "config/variants/merged.yaml"},
+            "variants": {"merged": "config/variants/merged.yaml", "trimmed": "config/variants/trimmed.yaml"},
             "revision": {"holdout": 0.3, "suggestions": True, "max_suggestions": 3},
             "privacy": {"strict": True, "key_env": "COMPVAL_TEST_KEY", "key_file": str(tmp / "no-such-key")},
         }

@@ -273,3 +273,25 @@ def test_a_valid_variant_comes_back_beside_the_original(tmp_path):
 def test_the_name_original_is_reserved_for_the_main_codebook():
     with pytest.raises(ConfigError, match="variants"):
         validate_config({"survey": "s.csv", "codebook": "c.yaml", "variants": {"original": "c.yaml"}})
+
+
+def test_a_variant_is_a_path_or_a_codebook_with_the_model_stating_its_hypothesis(tmp_path):
+    main = small_codebook_dict(n_factors=3, items_per_factor=4)
+    cfg, _cb = _variant_project(tmp_path, {"plain": main})
+    assert cfg["variants"]["plain"] == {"codebook": str(tmp_path / "plain.yaml"), "model": "hypothesized"}
+    cb = Codebook.from_dict(main)
+    expanded = expand_shorthands(
+        validate_config(
+            {
+                "survey": "s.csv",
+                "codebook": "c.yaml",
+                "variants": {"so": {"codebook": "v.yaml", "model": "second_order"}},
+            }
+        ),
+        cb,
+    )
+    assert expanded["variants"]["so"] == {"codebook": "v.yaml", "model": "second_order"}
+    with pytest.raises(ConfigError, match="variants"):
+        validate_config(
+            {"survey": "s.csv", "codebook": "c.yaml", "variants": {"x": {"codebook": "v.yaml", "model": "nope"}}}
+        )

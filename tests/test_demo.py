@@ -700,3 +700,48 @@ def test_demo_wlsmv_difftest_validity_and_scores_match_lavaan(wlsmv_fits, items)
     sc = pd.read_csv(DEMO / "wlsmv_scores.csv")
     got = cfa.factor_scores(h, items.iloc[sc["row"].to_numpy() - 1])
     assert_close(got[list(sc.columns[1:])].to_numpy(), sc[list(sc.columns[1:])].to_numpy(), "demo.wlsmv.scores")
+
+
+# ============================================================================================ variants (issue 13)
+def test_the_demo_variant_merged_is_the_merged_model_r_fitted():
+    """config/variants/merged.yaml states exactly the model R fitted as ``merged`` (models/merged.lav), so the stored
+    lavaan values are the variant's (the factors hold the same items; the merged factor's name differs); and the diff
+    names every item that moved into the merged competency."""
+    from compval.codebook import load_codebook
+    from compval.revision import diff_codebooks
+
+    original = load_codebook(ROOT / "config" / "codebook.yaml")
+    merged = load_codebook(ROOT / "config" / "variants" / "merged.yaml")
+    spec = cfa.hypothesized(merged.groups("competency"), name="merged")
+    fitted_by_r = cfa.from_syntax((DEMO / "models" / "merged.lav").read_text(encoding="utf-8"), "merged")
+    assert [list(v) for v in spec.factors.values()] == [list(v) for v in fitted_by_r.factors.values()]
+    diff = diff_codebooks(original, merged)
+    row = diff[(diff["level"] == "competency") & (diff["change"] == "merged")]
+    assert len(row) == 1
+    moved = original.groups("competency")["team"] + original.groups("competency")["communication"]
+    assert all(item in row["detail"].iloc[0] for item in moved)
+
+
+def test_on_the_demo_merged_fits_worse_than_the_original_by_lavaans_numbers():
+    """lavTestLRT(original, merged) from the stored lavaan fits: the chi-square difference is significant and BIC
+    prefers the original by more than 10 (Raftery 1995: very strong evidence)."""
+    from scipy import stats
+
+    h, m = _r_json("cfa_hypothesized_fit.json"), _r_json("cfa_merged_fit.json")
+    d_chisq, d_df = m["chisq"] - h["chisq"], m["df"] - h["df"]
+    assert d_df == 5 and stats.chi2.sf(d_chisq, d_df) < 0.001
+    assert m["bic"] - h["bic"] > 10
+
+
+@pytest.mark.slow
+def test_the_variants_nested_test_is_lavtestlrt_on_the_demo(fits):
+    """compare_models (the comparison's nested test) of the two FIML fits equals lavTestLRT from lavaan's values."""
+    from compval.sem.compare import compare_models
+    from scipy import stats
+
+    h, m = _r_json("cfa_hypothesized_fit.json"), _r_json("cfa_merged_fit.json")
+    row = compare_models({"original": fits["hypothesized"], "merged": fits["merged"]}).dropna(subset=["chisq_diff"])
+    assert len(row) == 1
+    assert abs(row["chisq_diff"].iloc[0] - (m["chisq"] - h["chisq"])) < 1e-3
+    assert row["df_diff"].iloc[0] == m["df"] - h["df"]
+    assert abs(row["pvalue"].iloc[0] - stats.chi2.sf(m["chisq"] - h["chisq"], m["df"] - h["df"])) < 1e-6

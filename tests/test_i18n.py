@@ -441,7 +441,8 @@ def test_chinese_report_headings_verdicts_and_lang():
         "5. 验证性因子分析与模型比较",
         "6. 结构效度",
         "7. 效标效度",
-        "8. 附录：数据来源与运行信息",
+        "8. 模型修订：变体与建议",
+        "9. 附录：数据来源与运行信息",
     ):
         assert heading in headings
     assert "<title>验证报告：测试问卷</title>" in html

@@ -89,6 +89,45 @@ def test_nothing_reruns_when_nothing_changed(project):
     assert _jobs(r.stdout + r.stderr) == set()
 
 
+def _planned_jobs(dry_run_output: str) -> set[tuple[str, str]]:
+    """(rule, variant infix) of every job a dry run plans; the infix is '' for the original and for rules without
+    the {v} wildcard."""
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
+        m = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if m and m.group(1) != "all":
+            v = re.search(r"^\s*wildcards: .*?\bv=([^,\s]*)", block, re.M)
+            jobs.add((m.group(1), v.group(1) if v else ""))
+    return jobs
+
+
+def test_editing_one_variant_plans_only_that_variant_and_the_comparison(project):
+    """Issue 13: a change to config/variants/trimmed.yaml reruns trimmed's analyses and what compares the variants,
+    nothing of the original or of the other variant."""
+    import os
+
+    _, b = project
+    path = b / "config" / "variants" / "trimmed.yaml"
+    before, stat = path.read_text(), path.stat()
+    d = yaml.safe_load(before)
+    d["modules"][0]["competencies"][0]["dimensions"][0]["items"].pop()  # drop one more item
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    try:
+        r = run_snakemake(b, "-n")
+        assert r.returncode == 0, r.stderr[-3000:]
+        jobs = _planned_jobs(r.stdout + r.stderr)
+    finally:
+        path.write_text(before)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    variant_jobs = {rule for rule, v in jobs if v == "variants/trimmed/"}
+    assert {"score", "reliability", "efa", "cfa", "validity", "criterion", "holdout_fit", "summary"} <= variant_jobs
+    others = {rule for rule, v in jobs if v != "variants/trimmed/"}
+    # the comparison and its presentation (table, figure, report), and the diff of the edited codebook
+    assert others == {"compare_variants", "codebook_diff", "tables", "figures", "report_html"}, others
+    restored = run_snakemake(b, "-n")  # the file back as it was: nothing to do
+    assert restored.returncode == 0 and _jobs(restored.stdout + restored.stderr) == set()
+
+
 def test_codebook_edits_rerun_only_affected_rules(project):
     _, b = project
     cb_path = b / "config" / "codebook.yaml"
@@ -98,9 +137,9 @@ def test_codebook_edits_rerun_only_affected_rules(project):
     cb_path.write_text(yaml.safe_dump(cb, sort_keys=False))
     r = run_snakemake(b, "-n")
     assert r.returncode == 0, r.stderr
-    # summary carries the codebook hash (provenance), so it and what reads it (report, notebook) are rebuilt;
-    # no analysis, figure or table is
-    assert _jobs(r.stdout + r.stderr) == {"codebook_table", "summary", "report_html", "notebook"}
+    # summary carries the codebook hash (provenance), so it and what reads it (report, notebook) are rebuilt, and
+    # the diff of the variants against it (text_changed); no analysis, figure or table is
+    assert _jobs(r.stdout + r.stderr) == {"codebook_table", "summary", "codebook_diff", "report_html", "notebook"}
     # 2. move one item of f1 to f3: ingest is untouched, screening/scoring/analyses rerun
     moved = cb["modules"][0]["competencies"][0]["dimensions"][1]["items"].pop()
     target = next(c for m in cb["modules"] for c in m["competencies"] if c["key"] == "f3")
@@ -346,3 +385,49 @@ def test_a_fragment_missing_a_required_key_fails_the_summary_rule_with_its_key_p
     assert "efa: 'kmo' is a required property" in r.stderr
     assert not (c / "results" / "summary.json").exists()  # no half-written result
     assert "Traceback" in (c / "logs" / "summary.log").read_text()
+
+
+def test_the_variants_are_compared_side_by_side(project):
+    """Issue 13 on the tiny instrument: each variant has its own summary with the holdout section; the comparison
+    (tidy CSV, APA Markdown/DOCX in both languages, figure, report section) shows the merged variant nested in the
+    original and worse, and the diff names the moved items."""
+    a, _ = project
+    out = a / "results" / "variants"
+    for name in ("comparison.csv", "comparison.md", "comparison.docx", "comparison.zh.md", "diff.csv"):
+        assert (out / name).stat().st_size > 0, name
+    assert (a / "results" / "figures" / "fig13_variants.png").stat().st_size > 0
+    for variant in ("merged", "trimmed"):
+        s = json.loads((out / variant / "summary.json").read_text())
+        assert set(s["holdout"]) == {"training", "holdout"} and s["cfa"]["hypothesized"]["status"] == "ok"
+    t = pd.read_csv(out / "comparison.csv").set_index("variant")
+    assert list(t.index) == ["original", "merged", "trimmed"]
+    assert t.loc["merged", "nested"] == "in_original" and t.loc["merged", "p_diff"] < 0.05
+    assert t.loc["merged", "delta_bic"] > 10 and t.loc["merged", "delta_cfi"] < 0
+    assert not t.loc["trimmed", "same_items"] and pd.isna(t.loc["trimmed", "delta_bic"])
+    diff = pd.read_csv(out / "diff.csv")
+    merged = diff[(diff["variant"] == "merged") & (diff["change"] == "merged")]
+    moved = [f"Q{f}_{d}{j}" for f in (1, 3) for d in "ab" for j in (1, 2)]  # f1 and f3 merged (merged_variant)
+    assert len(merged) == 1 and all(item in merged["detail"].iloc[0] for item in moved)
+    report = (a / "results" / "report.html").read_text(encoding="utf-8")
+    assert '<section id="revision">' in report and "Codebook Variants Side by Side" in report
+    assert '<section id="revision">' in (a / "results" / "report.zh.html").read_text(encoding="utf-8")
+
+
+def test_each_suggestion_applied_alone_equals_a_fit_of_the_codebook_it_writes(project):
+    """Issue 13: a suggestion's "applied alone" numbers (training part) are those of a separate full fit of the
+    ready codebook written beside it."""
+    from compval import cfa
+    from compval.codebook import load_codebook
+
+    a, _ = project
+    sugg = pd.read_csv(a / "results" / "revision" / "suggestions.csv")
+    assert len(sugg), "the tiny project draws no suggestion"
+    items = pd.read_csv(a / "data" / "processed" / "items_scored.csv", index_col="pid")
+    part = pd.read_csv(a / "data" / "processed" / "holdout_split.csv", index_col="pid")["part"]
+    for r in sugg.itertuples(index=False):
+        cb = load_codebook(a / "results" / "revision" / "codebooks" / r.codebook)
+        for name in ("training", "holdout"):
+            data = items.loc[part.reindex(items.index) == name, cb.item_ids]
+            f = cfa.fit_cfa(data, cfa.hypothesized(cb.groups("competency")), estimator="ML", missing="ml")
+            assert abs(f.fit["cfi"] - getattr(r, f"cfi_{name}")) < 1e-8, (r.suggestion, name)
+            assert abs(f.fit["bic"] - getattr(r, f"bic_{name}")) < 1e-8 * abs(f.fit["bic"]), (r.suggestion, name)

@@ -376,7 +376,101 @@ def synthetic_tables() -> dict[str, pd.DataFrame]:
         "criterion_correlations": cor,
         "regression": reg,
         "item_missingness": miss,
+        **synthetic_revision_tables(),
     }
+
+
+def synthetic_revision_tables() -> dict[str, pd.DataFrame]:
+    """The revision workflow's tables: the original and one merged variant, their diff, two suggestions."""
+    base = {"n_items": 6, "same_items": True, "status": "ok", "df": 8, "tli": 0.95, "srmr": 0.04, "min_ratio": 0.5}
+    comparison = pd.DataFrame(
+        [
+            {
+                **base,
+                "variant": "original",
+                "n_factors": 2,
+                "nested": "",
+                "chisq": 10.2,
+                "cfi": 0.97,
+                "rmsea": 0.03,
+                "aic": 900.0,
+                "bic": 950.0,
+                "delta_cfi": 0.0,
+                "delta_bic": 0.0,
+                "cfi_training": 0.97,
+                "cfi_holdout": 0.96,
+                "holds": None,
+                "alpha_mean": 0.8,
+                "cr_mean": 0.81,
+                "htmt_max": 0.6,
+            },
+            {
+                **base,
+                "variant": "merged",
+                "n_factors": 1,
+                "df": 9,
+                "nested": "in_original",
+                "chisq": 60.5,
+                "cfi": 0.85,
+                "rmsea": 0.09,
+                "aic": 948.0,
+                "bic": 995.0,
+                "delta_cfi": -0.12,
+                "delta_bic": 45.0,
+                "chisq_diff": 50.3,
+                "df_diff": 1,
+                "p_diff": 1e-12,
+                "cfi_training": 0.86,
+                "cfi_holdout": 0.84,
+                "delta_cfi_training": -0.11,
+                "delta_cfi_holdout": -0.12,
+                "holds": True,
+                "alpha_mean": 0.82,
+                "cr_mean": 0.83,
+                "htmt_max": None,
+            },
+        ]
+    )
+    diff = pd.DataFrame(
+        [
+            {
+                "variant": "merged",
+                "level": "competency",
+                "change": "merged",
+                "name": "F1 and F2",
+                "from": "f1, f2",
+                "to": "f1_f2",
+                "detail": "f1: 3 items (a1, a2, a3); f2: 3 items (b1, b2, b3)",
+            }
+        ]
+    )
+    suggestions = pd.DataFrame(
+        [
+            {
+                "suggestion": "s01",
+                "change": "drop",
+                "subject": "a3",
+                "target": "",
+                "kind": "low_loading",
+                "delta_cfi_training": 0.01,
+                "delta_cfi_holdout": 0.004,
+                "delta_alpha_training": -0.01,
+                "holds": False,
+            },
+            {
+                "suggestion": "s02",
+                "change": "move",
+                "subject": "b1",
+                "target": "f1__d1",
+                "kind": "mi_cross_loading",
+                "delta_cfi_training": 0.02,
+                "delta_cfi_holdout": 0.02,
+                "delta_alpha_training": 0.01,
+                "holds": True,
+            },
+        ]
+    )
+    return {"variants_comparison": comparison, "variants_diff": diff, "suggestions": suggestions}
 
 
 def _figure(fmt: str):
@@ -414,6 +508,18 @@ def _text(html: str) -> str:
 
 
 # ---------------------------------------------------------------------------- structure
+def test_the_revision_section_says_which_variant_is_preferred_and_is_absent_without_revision_results(inputs):
+    summary, tables, figures = inputs
+    page = H.render_report({**summary, "holdout": {"training": {"n": 140}, "holdout": {"n": 60}}}, tables, figures)
+    section = _text(page[page.index('<section id="revision">') : page.index('<section id="appendix">')])
+    assert "training part (n = 140) and a holdout part (n = 60)" in section
+    assert "Merged (6 items, 1 factors)" in section and "not preferred over the original" in section
+    assert "nested in the original: Δχ²(1) = 50.30, p < .001" in section
+    assert "f1: 3 items (a1, a2, a3)" in section and "s02" in section
+    bare = {k: v for k, v in tables.items() if k not in H.REVISION_TABLES}
+    assert '<section id="revision">' not in H.render_report(summary, bare, figures)
+
+
 def test_every_section_figure_and_table_is_present(page):
     for sid, heading in H.SECTIONS:
         assert f'<section id="{sid}">' in page
@@ -435,6 +541,7 @@ def test_every_section_figure_and_table_is_present(page):
         "Correlations of Competency Scores With Performance Criteria",
         "Incremental Validity of the Competency Scores",
         "Items With the Most Missing Answers",
+        "Codebook Variants Side by Side",
     ):
         assert title in text, title
     # figures sit in their sections, in FIGURES order

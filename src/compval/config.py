@@ -142,9 +142,14 @@ def expand_shorthands(config: Mapping[str, Any], codebook) -> dict:
     """Turn shorthands into the full form the rules read.
 
     ``performance: file.csv`` means ``{path: file.csv}``; a performance mapping without ``id_column`` takes the
-    codebook's ``id_column`` (whether the file has that column is checked by :func:`check_names`).
+    codebook's ``id_column`` (whether the file has that column is checked by :func:`check_names`). A variant given
+    as a path means ``{codebook: path, model: hypothesized}``.
     """
     data = copy.deepcopy(dict(config))
+    data["variants"] = {
+        name: {"codebook": v, "model": "hypothesized"} if isinstance(v, str) else {"model": "hypothesized", **v}
+        for name, v in (data.get("variants") or {}).items()
+    }
     perf = data.get("performance")
     if isinstance(perf, str):
         perf = {"path": perf}
@@ -334,8 +339,9 @@ def prepare_variants(config: Mapping[str, Any], codebook, source: str = "config"
     out = {"original": codebook}
     problems: list[str] = []
     main_items = list(codebook.item_ids)
-    for name, path in (config.get("variants") or {}).items():
+    for name, spec in (config.get("variants") or {}).items():
         key = f"variants.{name}"
+        path = spec["codebook"]
         if not Path(path).is_file():
             problems.append(f"{key}: file not found: {path}")
             continue

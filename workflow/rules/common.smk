@@ -27,7 +27,9 @@ config.update(CONFIG)
 STRUCTURE = CODEBOOK.structure()
 INGEST_SPEC = CODEBOOK.ingest_spec()
 VARIANT_STRUCTURES = {name: cb.structure() for name, cb in VARIANTS.items()}
-VARIANT_FILES = {"original": config["codebook"], **config["variants"]}
+VARIANT_FILES = {"original": config["codebook"], **{n: v["codebook"] for n, v in config["variants"].items()}}
+# the model of each variant's CFA set that states its hypothesis (config variants.<name>.model)
+VARIANT_MODELS = {"original": "hypothesized", **{n: v["model"] for n, v in config["variants"].items()}}
 
 
 def variant_dir(name):
@@ -55,6 +57,10 @@ def variant_structure(wildcards):
 
 def variant_codebook_file(wildcards):
     return VARIANT_FILES[variant_name(wildcards)]
+
+
+def variant_model(wildcards):
+    return VARIANT_MODELS[variant_name(wildcards)]
 
 
 def of_variant(path, name="original"):
@@ -173,9 +179,10 @@ def revision_outputs():
 
 
 def comparison_inputs(wildcards):
-    """Every variant's summary and codebook file, and the original's scored items (nested tests refit)."""
+    """Every variant's summary fragments (not summary.json, whose provenance changes with an item's wording), and
+    the original's scored items (nested variants are refitted for the difference test)."""
     files = {"scored": of_variant(rules.score.output.items_scored), "split": of_variant(rules.efa.output.split)}
     for name in VARIANTS:
-        files[f"summary_{name}"] = of_variant(rules.summary.output[0], name)
-        files[f"codebook_{name}"] = VARIANT_FILES[name]
+        for k, fragment in enumerate(summary_fragments()):
+            files[f"fragment_{name}_{k}"] = of_variant(fragment, name)
     return files

@@ -145,7 +145,7 @@ def result_tables():
         files["regression"] = of_variant(rules.criterion.output.regression)
     if config["variants"]:
         files["variants_comparison"] = rules.compare_variants.output.table
-        files["variants_diff"] = rules.compare_variants.output.diff
+        files["variants_diff"] = rules.codebook_diff.output.diff
     if config["revision"]["suggestions"]:
         files["suggestions"] = rules.suggestions.output.suggestions
     return files

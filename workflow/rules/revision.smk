@@ -30,7 +30,8 @@ rule holdout_split:
 
 
 rule holdout_fit:
-    """The hypothesised model of a variant fitted on the training and on the holdout part."""
+    """The model stating a variant's hypothesis (config variants.<name>.model) fitted on the training and on the
+    holdout part."""
     input:
         scored=rules.score.output.items_scored,
         split=rules.holdout_split.output.split,
@@ -50,6 +51,7 @@ rule holdout_fit:
     params:
         code=code_version("workflow/scripts/holdout_fit.py"),
         structure=variant_structure,
+        model=variant_model,
         cfa=cfa_settings(),
     script:
         "../scripts/holdout_fit.py"
@@ -88,13 +90,11 @@ rule suggestions:
 
 
 rule compare_variants:
-    """The variants side by side (fit, nested tests, holdout guard, reliability, validity, criterion validity) and
-    what changed in each codebook against the original."""
+    """The variants side by side: fit, nested tests, holdout guard, reliability, validity, criterion validity."""
     input:
         unpack(comparison_inputs),
     output:
         table="results/variants/comparison.csv",
-        diff="results/variants/diff.csv",
     log:
         "logs/compare_variants.log",
     benchmark:
@@ -107,8 +107,33 @@ rule compare_variants:
         runtime=10,
     params:
         code=code_version("workflow/scripts/compare_variants.py"),
-        variants=list(VARIANTS),
+        structures=VARIANT_STRUCTURES,
+        models=VARIANT_MODELS,
         cfa=cfa_settings(),
         min_ratio=config["revision"]["min_ratio"],
     script:
         "../scripts/compare_variants.py"
+
+
+rule codebook_diff:
+    """What changed in each variant's codebook against the original (items added, dropped, moved, re-keyed or
+    reworded; competencies and dimensions renamed, split or merged), from item membership."""
+    input:
+        **{f"codebook_{name}": path for name, path in VARIANT_FILES.items()},
+    output:
+        diff="results/variants/diff.csv",
+    log:
+        "logs/codebook_diff.log",
+    benchmark:
+        "logs/benchmarks/codebook_diff.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code_version("workflow/scripts/codebook_diff.py"),
+        variants=list(VARIANTS),
+    script:
+        "../scripts/codebook_diff.py"

@@ -1,22 +1,29 @@
 import pandas as pd
 
 from compval import cfa
-from compval.codebook import load_codebook
+from compval.codebook import Codebook
 from compval.io import read_json, write_table
 from compval.pipeline import step
-from compval.revision import diff_codebooks
 from compval.revision.compare import compare_variants, nesting
 from compval.sem.compare import compare_models
 
 with step(snakemake) as log:
     p = snakemake.params
     c = p.cfa
-    names = list(p.variants)
-    codebooks = {n: load_codebook(snakemake.input[f"codebook_{n}"]) for n in names}
-    summaries = {n: read_json(snakemake.input[f"summary_{n}"]) for n in names}
+    names = list(p.structures)
+    codebooks = {n: Codebook.from_structure(structure) for n, structure in p.structures.items()}
+    # each variant's summary sections, merged from its stage fragments as the summary rule merges them
+    summaries = {n: {} for n in names}
+    for key in snakemake.input.keys():
+        if key.startswith("fragment_"):
+            name = key[len("fragment_") :].rsplit("_", 1)[0]
+            summaries[name].update(read_json(snakemake.input[key]))
     base = codebooks["original"]
     nested = {}
     for name in names[1:]:
+        if {p.models[name], p.models["original"]} != {"hypothesized"}:
+            log.info("%s: model %s, not tested for nesting", name, p.models[name])
+            continue
         kind = nesting(base, codebooks[name])
         if kind not in ("in_original", "contains_original"):
             log.info("%s: not nested in the original nor containing it (%s)", name, kind or "other items or keys")
@@ -41,8 +48,5 @@ with step(snakemake) as log:
             row = test.iloc[0]
             nested[name] = {"chisq_diff": row["chisq_diff"], "df_diff": row["df_diff"], "pvalue": row["pvalue"]}
             log.info("%s (%s): chi-square difference %.3f on %g df, p = %.3g", name, kind, *nested[name].values())
-    table = compare_variants(summaries, codebooks, nested, min_ratio=p.min_ratio)
+    table = compare_variants(summaries, codebooks, nested, models=p.models, min_ratio=p.min_ratio)
     write_table(table, snakemake.output.table)
-    diffs = [diff_codebooks(base, codebooks[n]).assign(variant=n) for n in names[1:]]
-    diff = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame(columns=["variant"])
-    write_table(diff[["variant", *[col for col in diff.columns if col != "variant"]]], snakemake.output.diff)

@@ -1,10 +1,10 @@
 import pandas as pd
 
-from compval import cfa
 from compval.codebook import Codebook
 from compval.io import write_json, write_table
 from compval.pipeline import step
 from compval.revision import PART_FIT_KEYS, fit_by_part
+from compval.revision.compare import variant_model
 
 with step(snakemake) as log:
     s = snakemake.params.cfa
@@ -13,7 +13,7 @@ with step(snakemake) as log:
     split = pd.read_csv(snakemake.input.split, index_col="pid")["part"]
     table = fit_by_part(
         items,
-        cfa.hypothesized(cb.groups("competency")),
+        variant_model(cb, snakemake.params.model),
         split,
         std_lv=s["identification"] == "unit_variance",
         estimator=s["estimator"],

@@ -7,7 +7,13 @@ from compval.criterion import transform_criteria
 from compval.io import atomic_path, write_table
 from compval.pipeline import step
 from compval.revision.holdout import holds_out
-from compval.revision.suggest import apply_change, evaluate_suggestions, revision_evidence, suggest_revisions
+from compval.revision.suggest import (
+    apply_change,
+    drop_weakest_items,
+    evaluate_suggestions,
+    revision_evidence,
+    suggest_revisions,
+)
 
 with step(snakemake) as log:
     p = snakemake.params
@@ -83,4 +89,16 @@ with step(snakemake) as log:
             tmp.write_text(revised.to_yaml(header), encoding="utf-8")
         files.append(path.name)
     table["codebook"] = files
+    if evidence["fit"] is not None:
+        # the short form: each competency's weakest item (training-part loading) dropped
+        trimmed = drop_weakest_items(cb, evidence["fit"])
+        dropped = sorted(set(cb.item_ids) - set(trimmed.item_ids))
+        header = (
+            f"{snakemake.input.codebook} with the weakest item of each competency dropped (smallest standardized "
+            f"loading on the training part): {', '.join(dropped)}\n"
+            f"Use it as a variant: variants: {{trimmed: {out_dir / 'weakest_per_competency.yaml'}}}"
+        )
+        with atomic_path(out_dir / "weakest_per_competency.yaml") as tmp:
+            tmp.write_text(trimmed.to_yaml(header), encoding="utf-8")
+        log.info("weakest item per competency dropped: %s", ", ".join(dropped))
     write_table(table, snakemake.output.suggestions)

@@ -535,6 +535,8 @@ def variants_table(comparison: pd.DataFrame, min_ratio: float = 0.5) -> ApaTable
     out = pd.DataFrame({"variant": [pretty(v) for v in c["variant"]]})
     out["n_items"] = c["n_items"].to_numpy()
     out["n_factors"] = c["n_factors"].to_numpy()
+    if "model" in c:
+        out["model"] = [pretty(m) for m in c["model"]]
     for col in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "delta_cfi", "delta_bic"):
         out[col] = c[col].to_numpy()
     out["nested"] = [nested_text.get(str(v), NA) if isinstance(v, str) and v else NA for v in c["nested"].fillna("")]

@@ -22,12 +22,13 @@ import pandas as pd
 from ..codebook import Codebook
 from .holdout import holds_out
 
-__all__ = ["nesting", "compare_variants", "COMPARISON_COLUMNS"]
+__all__ = ["nesting", "variant_model", "compare_variants", "COMPARISON_COLUMNS"]
 
 COMPARISON_COLUMNS = [
     "variant",
     "n_items",
     "n_factors",
+    "model",
     "same_items",
     "nested",
     "status",
@@ -58,6 +59,26 @@ COMPARISON_COLUMNS = [
     "ave_mean",
     "htmt_max",
 ]
+
+
+def variant_model(codebook: Codebook, model: str = "hypothesized"):
+    """The model of a codebook's CFA set that states a variant's hypothesis (config ``variants.<name>.model``):
+    ``hypothesized`` (one factor per competency) or ``second_order`` (those factors under one second-order factor
+    per module), as :func:`compval.comparison.build_models` builds it for the CFA stage."""
+    from ..comparison import build_models
+
+    rivals = [] if model == "hypothesized" else [model]
+    cb_groups = codebook.groups("competency")
+    models = build_models(
+        cb_groups,
+        codebook.competency_module(),
+        codebook.groups("dimension"),
+        codebook.dimension_competency(),
+        rivals=rivals,
+    )
+    if model not in models:
+        raise ValueError(f"model {model!r} cannot be built for this codebook ({len(cb_groups)} competencies)")
+    return models[model][0]
 
 
 def nesting(original: Codebook, variant: Codebook) -> str:
@@ -94,9 +115,9 @@ def _mean(values) -> float:
     return float(np.mean(v)) if v else np.nan
 
 
-def _headline(summary: Mapping[str, Any]) -> dict:
-    """The numbers of one variant's summary.json that the comparison shows."""
-    hyp = summary.get("cfa", {}).get("hypothesized", {})
+def _headline(summary: Mapping[str, Any], model: str = "hypothesized") -> dict:
+    """The numbers of one variant's summary.json that the comparison shows (fit of the model ``model``)."""
+    hyp = summary.get("cfa", {}).get(model, {})
     judged = hyp.get("cutoff_values", {})
     out: dict[str, Any] = {
         "status": hyp.get("status", ""),
@@ -134,6 +155,7 @@ def compare_variants(
     codebooks: Mapping[str, Codebook],
     nested_tests: Mapping[str, Mapping[str, float]] | None = None,
     *,
+    models: Mapping[str, str] | None = None,
     min_ratio: float = 0.5,
 ) -> pd.DataFrame:
     """One row per variant: fit, change against the original, nested test, holdout guard, reliability, validity,
@@ -150,6 +172,9 @@ def compare_variants(
         Variant name -> ``{"chisq_diff", "df_diff", "pvalue"}`` of its chi-square difference test against the
         original (:func:`compval.sem.compare.compare_models` of the two fits; Satorra-Bentler scaled under MLR,
         DIFFTEST under WLSMV), for the variants :func:`nesting` calls nested.
+    models : mapping, optional
+        Variant name -> the model of its CFA set that states its hypothesis (:func:`variant_model`; default
+        ``hypothesized`` for every variant). Nesting is only judged between two ``hypothesized`` models.
     min_ratio : float
         The holdout guard (:func:`~compval.revision.holdout.holds_out`): a variant's CFI gain over the original on
         the training part holds out when the holdout gain has the same sign and is at least this share of it.
@@ -165,7 +190,8 @@ def compare_variants(
     if "original" not in summaries:
         raise ValueError("the comparison needs the variant 'original' (the main codebook)")
     base_cb = codebooks["original"]
-    heads = {name: _headline(s) for name, s in summaries.items()}
+    models = {name: (models or {}).get(name, "hypothesized") for name in summaries}
+    heads = {name: _headline(s, models[name]) for name, s in summaries.items()}
     base = heads["original"]
     rows = []
     for name, head in heads.items():
@@ -175,8 +201,11 @@ def compare_variants(
             "variant": name,
             "n_items": len(cb.item_ids),
             "n_factors": len(cb.competencies),
+            "model": models[name],
             "same_items": same,
-            "nested": "" if name == "original" else nesting(base_cb, cb),
+            "nested": ""
+            if name == "original" or {models[name], models["original"]} != {"hypothesized"}
+            else nesting(base_cb, cb),
             **head,
         }
         for key in ("cfi", "rmsea", "aic", "bic"):

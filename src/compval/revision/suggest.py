@@ -54,6 +54,7 @@ __all__ = [
     "revision_evidence",
     "suggest_revisions",
     "apply_change",
+    "drop_weakest_items",
     "evaluate_suggestions",
 ]
 
@@ -329,6 +330,24 @@ def _merge_rows(rows: list[dict]) -> pd.DataFrame:
     out = out[~(out["change"] == "move").to_numpy() | ~out.duplicated(["change", "subject"]).to_numpy()]
     out.insert(0, "suggestion", [f"s{k + 1:02d}" for k in range(len(out))])
     return out[SUGGESTION_COLUMNS].reset_index(drop=True)
+
+
+def drop_weakest_items(codebook: Codebook, fit, min_items: int = 3) -> Codebook:
+    """The codebook with the weakest item of each competency dropped: the item with the smallest absolute
+    standardized loading (``std_all``) in the hypothesised model's ``fit`` (made on the training part), for every
+    competency that keeps at least ``min_items`` items (a factor needs three indicators to be identified on its own).
+
+    The revision a trimmed short form makes; evaluated beside the original like any variant, its gain must hold
+    out on the holdout part.
+    """
+    p = fit.params[(fit.params["op"] == "=~") & fit.params["rhs"].isin(codebook.item_ids)]
+    loading = p.groupby("rhs")["std_all"].first().abs()
+    out = codebook
+    for members in codebook.groups("competency").values():
+        if len(members) - 1 >= min_items:
+            weakest = min(members, key=lambda i: (loading.get(i, np.inf), i))
+            out = apply_change(out, "drop", weakest)
+    return out
 
 
 def apply_change(codebook: Codebook, change: str, subject: str, target: str = "") -> Codebook:

@@ -24,7 +24,7 @@ from compval.present.html import sections as S
 from compval.present.html.build import build_tables
 from compval.present.html.pieces import apa_table_html, display_names, figure_src, figure_width_px
 
-__all__ = ["SECTIONS", "FIGURES", "TABLES", "CSS", "HTML_LANG", "report_title", "render_report"]
+__all__ = ["SECTIONS", "FIGURES", "TABLES", "REVISION_TABLES", "CSS", "HTML_LANG", "report_title", "render_report"]
 
 #: Report sections: (anchor id, heading), in order (English; translated when the report is rendered).
 SECTIONS = [

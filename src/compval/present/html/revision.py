@@ -7,12 +7,35 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from compval.i18n import N_
 from compval.i18n import gettext as _
 from compval.present.formatting import finite, fmt_num, fmt_r, format_number, format_p, pretty
 from compval.present.html.pieces import esc, missing_note, verdict_li
 from compval.present.rules import variant_preferred
 
 __all__ = ["revision"]
+
+#: Display words of the codebook diff's levels and changes (compval.revision.diff) and of the suggestions' changes.
+_WORDS = {
+    "competency": N_("competency"),
+    "dimension": N_("dimension"),
+    "item": N_("item"),
+    "added": N_("added"),
+    "dropped": N_("dropped"),
+    "moved": N_("moved"),
+    "reverse_changed": N_("reverse-keying changed"),
+    "text_changed": N_("wording changed"),
+    "renamed": N_("renamed"),
+    "split": N_("split"),
+    "merged": N_("merged"),
+    "drop": N_("drop"),
+    "move": N_("move"),
+    "merge": N_("merge"),
+}
+
+
+def _word(key) -> str:
+    return _(_WORDS[key]) if key in _WORDS else str(key)
 
 
 def _signed(x, digits: int = 3, leading_zero: bool = False) -> str:
@@ -24,6 +47,22 @@ def _signed(x, digits: int = 3, leading_zero: bool = False) -> str:
 
 def _variant_line(r: Mapping) -> str:
     """One variant's verdict sentence (HTML)."""
+    model = str(r.get("model") or "hypothesized")
+    status = str(r.get("status") or "")
+    if status and status != "ok":
+        return verdict_li(
+            _(
+                "<b>{variant}</b> ({n_items} items, {n_factors} factors, {model} model): no usable solution "
+                "({status}), so it is not compared with the original."
+            ).format(
+                variant=esc(pretty(r["variant"])),
+                n_items=int(r["n_items"]),
+                n_factors=int(r["n_factors"]),
+                model=esc(pretty(model).lower()),
+                status=esc(status),
+            ),
+            None,
+        )
     parts = [
         _("<b>{variant}</b> ({n_items} items, {n_factors} factors): CFI = {cfi}, RMSEA = {rmsea}").format(
             variant=esc(pretty(r["variant"])),
@@ -33,6 +72,8 @@ def _variant_line(r: Mapping) -> str:
             rmsea=fmt_r(r["rmsea"], 3),
         )
     ]
+    if model != "hypothesized":
+        parts.append(_("model: {model}").format(model=esc(pretty(model).lower())))
     if str(r["same_items"]).lower() == "true":
         parts.append(
             _("ΔCFI = {dcfi} and ΔBIC = {dbic} against the original").format(
@@ -59,11 +100,13 @@ def _variant_line(r: Mapping) -> str:
         )
     if finite(r.get("delta_cfi_training")) and finite(r.get("delta_cfi_holdout")):
         holds = str(r.get("holds")).lower() == "true"
+        if float(r["delta_cfi_training"]) > 0:
+            verdict = _("holds out") if holds else _("does not hold out")
+        else:
+            verdict = _("no gain on the training part to hold out")
         parts.append(
-            _("CFI gain on the training part {train}, on the holdout part {hold}: {verdict}").format(
-                train=_signed(r["delta_cfi_training"]),
-                hold=_signed(r["delta_cfi_holdout"]),
-                verdict=_("holds out") if holds else _("does not hold out"),
+            _("ΔCFI on the training part {train}, on the holdout part {hold}: {verdict}").format(
+                train=_signed(r["delta_cfi_training"]), hold=_signed(r["delta_cfi_holdout"]), verdict=verdict
             )
         )
     ok = variant_preferred(
@@ -129,7 +172,8 @@ def revision(s: Mapping, tables: Mapping[str, pd.DataFrame]) -> list[str]:
     if diff is not None and len(diff):
         out.append("<h3>" + esc(_("What changed in each variant")) + "</h3>")
         d = diff.copy()
-        d["change"] = [_(str(c).replace("_", " ")) for c in d["change"]]
+        d["change"] = [_word(c) for c in d["change"]]
+        d["level"] = [_word(c) for c in d["level"]]
         out.append(
             _compact(
                 d.fillna(""),
@@ -156,6 +200,7 @@ def revision(s: Mapping, tables: Mapping[str, pd.DataFrame]) -> list[str]:
                     "variant with one line of config.</p>"
                 )
             )
+            sugg = sugg.assign(change=[_word(c) for c in sugg["change"]])
             cols = [
                 ("suggestion", _("Suggestion"), None),
                 ("change", _("Change"), None),
