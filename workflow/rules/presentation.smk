@@ -143,6 +143,12 @@ def result_tables():
     if config["performance"]:
         files["correlations"] = of_variant(rules.criterion.output.correlations)
         files["regression"] = of_variant(rules.criterion.output.regression)
+    return files
+
+
+def revision_tables():
+    """The revision workflow's tables the report's revision section renders (not the notebook's business)."""
+    files = {}
     if config["variants"]:
         files["variants_comparison"] = rules.compare_variants.output.table
         files["variants_diff"] = rules.codebook_diff.output.diff
@@ -153,6 +159,7 @@ def result_tables():
 
 def report_inputs(wildcards):
     return {
+        **revision_tables(),
         "summary": of_variant(rules.summary.output[0]),
         "figures": expand("results/figures/{stem}.svg", stem=figure_stems()),
         **{
