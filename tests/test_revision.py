@@ -290,7 +290,11 @@ def _summary(cfi, bic, cfi_train, cfi_hold, alphas=(0.8, 0.7)):
         },
         "reliability": {f"c{k}": {"alpha": a, "omega_total": a + 0.01} for k, a in enumerate(alphas)},
         "validity": {"c0": {"cr": 0.8, "ave": 0.5}, "c1": {"cr": 0.7, "ave": 0.4}, "htmt": {"c0~~c1": 0.6}},
-        "criterion": {"regression": {"sales": {"delta_r2": 0.2}}, "dominance": {"sales": {"c0": 0.05, "c1": 0.1}}},
+        "criterion": {
+            "sales": {"c0": {"r": 0.2}, "c1": {"r": -0.3}},
+            "regression": {"sales": {"delta_r2": 0.2}},
+            "dominance": {"sales": {"c0": 0.05, "c1": 0.1}},
+        },
         "holdout": {
             "training": {"n": 70, "status": "ok", "cfi": cfi_train},
             "holdout": {"n": 30, "status": "ok", "cfi": cfi_hold},
@@ -322,6 +326,7 @@ def test_compare_variants_lines_up_deltas_tests_and_the_holdout_guard():
     assert t.loc["dropped", "holds"] is False and t.loc["merged", "holds"] is True
     assert t.loc["original", "holds"] is None
     assert np.isclose(t.loc["original", "alpha_mean"], 0.75) and t.loc["original", "dominant_sales"] == "c1"
+    assert t.loc["original", "r_max_sales"] == -0.3 and t.loc["original", "delta_r2_sales"] == 0.2
 
 
 def test_the_variant_verdict_is_one_rule():

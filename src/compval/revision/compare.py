@@ -5,7 +5,7 @@ cleaned data. :func:`compare_variants` lines their headline numbers up: the hypo
 against the original, the chi-square difference test of nested variants (:func:`nesting` says which are nested;
 :func:`compval.sem.compare.compare_models` computes the test), the fit on the training and the holdout part with
 the holdout guard (:func:`compval.revision.holdout.holds_out`), reliability, composite reliability / AVE / HTMT, and
-each criterion's incremental R-squared and most dominant competency.
+each criterion's largest correlation with a competency, incremental R-squared and most dominant competency.
 
 Information criteria compare models of the same data only: AIC and BIC differences are given for variants that
 analyse the original's item set and left empty (``bic_comparable`` false) for the others, which are compared by
@@ -140,6 +140,10 @@ def _headline(summary: Mapping[str, Any], model: str = "hypothesized") -> dict:
     out["ave_mean"] = _mean(v["ave"] for v in comp.values())
     out["htmt_max"] = max((float(x) for x in (val.get("htmt") or {}).values() if x is not None), default=np.nan)
     crit = summary.get("criterion", {})
+    for name, per_competency in crit.items():
+        rs = [float(v["r"]) for v in per_competency.values() if isinstance(v, dict) and "r" in v and v["r"] is not None]
+        if rs and name not in ("regression", "dominance", "missing", "latent_regression"):
+            out[f"r_max_{name}"] = max(rs, key=abs)
     for name, reg in (crit.get("regression") or {}).items():
         out[f"delta_r2_{name}"] = reg.get("delta_r2")
         weights = (crit.get("dominance") or {}).get(name) or {}
@@ -181,9 +185,10 @@ def compare_variants(
 
     Returns
     -------
-    DataFrame with :data:`COMPARISON_COLUMNS` and, per criterion, ``delta_r2_<criterion>`` (incremental R-squared
-    of the competency scores over the controls) and ``dominant_<criterion>`` (the competency with the largest
-    general dominance weight). ``delta_*`` are the variant minus the original; ``delta_aic`` / ``delta_bic`` are
+    DataFrame with :data:`COMPARISON_COLUMNS` and, per criterion, ``r_max_<criterion>`` (the competency score's
+    correlation with it that is largest in absolute value), ``delta_r2_<criterion>`` (incremental R-squared of the
+    competency scores over the controls) and ``dominant_<criterion>`` (the competency with the largest general
+    dominance weight). ``delta_*`` are the variant minus the original; ``delta_aic`` / ``delta_bic`` are
     NaN unless ``same_items`` (information criteria compare models of the same data only). ``holds`` is empty for
     the original and when either part's fit is missing; ``min_ratio`` repeats the guard's setting.
     """
