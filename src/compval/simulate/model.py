@@ -283,7 +283,9 @@ def model_error(
 
     ``y*_i = lambda_i eta_c(i) + sum_k c_ik eta_k + m_i M + sum_j W_ij xi_j + s_i``,
 
-    with the competencies ``eta`` (correlations ``Phi``), cross-loadings ``c_ik`` on other competencies, a wording
+    with the competencies ``eta`` (correlations ``Phi``), cross-loadings ``c_ik`` on other competencies (a
+    cross-loaded item keeps the communality of its drawn loading ``l_i``: its primary loading becomes the positive
+    root of ``lambda^2 + 2 lambda (c_i' Phi)_c(i) + c_i' Phi c_i = l_i^2``), a wording
     (method) factor ``M ~ N(0, 1)`` orthogonal to the traits with loading ``m_i`` on the reverse-keyed items
     (negatively worded self-ratings share variance of their own: Marsh 1996; DiStefano & Motl 2006), minor
     factors ``xi`` (:func:`tkl_minor_loadings`) and specific parts ``s``. With the unique variance
@@ -293,8 +295,8 @@ def model_error(
 
     ``R* = Lambda Phi Lambda' + m m' + W W' + S``, ``diag(R*) = 1``,
 
-    and ``residual_covariance = R* - Lambda Phi Lambda'`` is what the competencies do not carry (``Psi`` of
-    :func:`implied_item_covariance`).
+    and ``residual_covariance = R* - Lambda Phi Lambda' = m m' + W W' + S`` is what the competencies (cross-loadings
+    included) do not carry (``Psi`` of :func:`implied_item_covariance`, to be used with the pattern ``Lambda``).
 
     Parameters
     ----------
@@ -311,7 +313,8 @@ def model_error(
 
     Returns
     -------
-    dict with ``pattern`` (p, K), ``method`` (p,), ``unique_variance`` (p,), ``specific_covariance`` (p, p),
+    dict with ``pattern`` (p, K; the primary loadings on its diagonal positions, reduced for cross-loaded
+    items), ``method`` (p,), ``unique_variance`` (p,), ``specific_covariance`` (p, p),
     ``minor`` (p, M), ``residual_covariance`` (p, p) and ``pairs`` [(i, j, r)] (item indices).
     """
     st = dict(settings or {})
@@ -339,6 +342,15 @@ def model_error(
             if cpos[c] == comp_index[i]:
                 raise ValueError(f"simulation parameters: model_error.cross_loadings.{it}: {c} is its own competency")
             pattern[i, cpos[c]] = float(v)
+        # the item keeps its communality h^2 = lambda^2: the primary loading l solves
+        # l^2 + 2 l (c' Phi)_own + c' Phi c = h^2 (c: its cross-loadings)
+        cross = pattern[i].copy()
+        cross[comp_index[i]] = 0.0
+        b = float(cross @ phi[:, comp_index[i]])
+        rest = lam[i] ** 2 - float(cross @ phi @ cross)
+        if rest + b * b <= 0 or -b + np.sqrt(rest + b * b) <= 0:
+            raise ValueError(f"simulation parameters: model_error.cross_loadings.{it} exceed its communality {lam[i] ** 2:.2f}")
+        pattern[i, comp_index[i]] = round(-b + float(np.sqrt(rest + b * b)), 4)
     method = np.zeros(p)
     mf = st.get("method_factor") or {}
     if mf:
@@ -367,10 +379,7 @@ def model_error(
             "simulation parameters: model_error.residual_correlations give a non-positive-definite covariance of "
             "the unique parts (each r must stay below 1 - minor_factors.unique_variance_share)"
         )
-    residual = pattern @ phi @ pattern.T + np.outer(method, method) + minor @ minor.T + specific
-    primary = np.zeros((p, kk))
-    primary[np.arange(p), comp_index] = lam
-    residual -= primary @ phi @ primary.T
+    residual = np.outer(method, method) + minor @ minor.T + specific
     return {
         "pattern": pattern,
         "method": method,
@@ -479,7 +488,7 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
                 "dimension": row.dimension,
                 "module": row.module,
                 "reverse": bool(row.reverse),
-                "loading": float(lam[i]),
+                "loading": float(err["pattern"][i, comp_index[i]]),
                 "cross_loadings": {
                     c: float(err["pattern"][i, k]) for k, c in enumerate(comps) if k != comp_index[i] and err["pattern"][i, k]
                 },
@@ -596,7 +605,7 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
         ),
         # internal arrays (removed before returning)
         "_phi": phi,
-        "_lam": lam,
+        "_lam": err["pattern"][np.arange(p), comp_index],
         "_tau": tau,
         "_comp_index": comp_index,
         "_pattern": err["pattern"],
