@@ -19,6 +19,7 @@ __all__ = [
     "implied_score_correlations",
     "tkl_minor_loadings",
     "model_error",
+    "population_arrays",
     "require",
     "build_population",
 ]
@@ -338,7 +339,9 @@ def model_error(
         i = _item(it, "cross_loadings")
         for c, v in targets.items():
             if c not in cpos:
-                raise ValueError(f"simulation parameters: model_error.cross_loadings.{it} names {c!r}, not a competency")
+                raise ValueError(
+                    f"simulation parameters: model_error.cross_loadings.{it} names {c!r}, not a competency"
+                )
             if cpos[c] == comp_index[i]:
                 raise ValueError(f"simulation parameters: model_error.cross_loadings.{it}: {c} is its own competency")
             pattern[i, cpos[c]] = float(v)
@@ -349,13 +352,19 @@ def model_error(
         b = float(cross @ phi[:, comp_index[i]])
         rest = lam[i] ** 2 - float(cross @ phi @ cross)
         if rest + b * b <= 0 or -b + np.sqrt(rest + b * b) <= 0:
-            raise ValueError(f"simulation parameters: model_error.cross_loadings.{it} exceed its communality {lam[i] ** 2:.2f}")
+            raise ValueError(
+                f"simulation parameters: model_error.cross_loadings.{it} exceed its communality {lam[i] ** 2:.2f}"
+            )
         pattern[i, comp_index[i]] = round(-b + float(np.sqrt(rest + b * b)), 4)
     method = np.zeros(p)
     mf = st.get("method_factor") or {}
     if mf:
         which = mf.get("items", "reverse")
-        idx = np.flatnonzero(items["reverse"].to_numpy(bool)) if which == "reverse" else [_item(i, "method_factor") for i in which]
+        idx = (
+            np.flatnonzero(items["reverse"].to_numpy(bool))
+            if which == "reverse"
+            else [_item(i, "method_factor") for i in which]
+        )
         method[idx] = float(mf["loading"])
     common = np.einsum("ik,kl,il->i", pattern, phi, pattern) + method**2
     u2 = 1.0 - common
@@ -388,6 +397,57 @@ def model_error(
         "minor": minor,
         "residual_covariance": residual,
         "pairs": pairs,
+    }
+
+
+def population_arrays(population: dict) -> dict[str, np.ndarray]:
+    """The arrays of a saved population model (``population_model.json``, :func:`build_population`).
+
+    Parameters
+    ----------
+    population : dict
+        The population model as written (items in codebook order).
+
+    Returns
+    -------
+    dict
+        ``loadings`` (p,): primary loadings (the major factors' truth); ``pattern`` (p, K): with the cross-loadings;
+        ``thresholds`` (p, m); ``item_competency`` (p,) int; ``phi`` (K, K); ``method`` (p,); ``minor`` (p, M);
+        ``residual`` (p, p): ``m m' + W W' + S``, the latent-response covariance the competencies do not carry
+        (:func:`model_error`), so that ``implied_item_covariance(pattern, thresholds, item_competency, phi,
+        residual)`` is the population covariance of the answers and ``implied_item_covariance(loadings,
+        thresholds, item_competency, phi)`` that of the major factors alone.
+    """
+    comps = list(population["competencies"])
+    cpos = {c: k for k, c in enumerate(comps)}
+    items = population["items"]
+    p, kk = len(items), len(comps)
+    phi = np.array([[population["latent_correlation"]["matrix"][a][b] for b in comps] for a in comps], float)
+    comp = np.array([cpos[it["competency"]] for it in items], int)
+    lam = np.array([it["loading"] for it in items], float)
+    pattern = np.zeros((p, kk))
+    pattern[np.arange(p), comp] = lam
+    for i, it in enumerate(items):
+        for c, v in it.get("cross_loadings", {}).items():
+            pattern[i, cpos[c]] = v
+    method = np.array([it.get("method_loading", 0.0) for it in items], float)
+    n_minor = int(population.get("model_error", {}).get("minor_factors", 0))
+    minor = np.array([it.get("minor_factor_loadings", []) for it in items], float).reshape(p, n_minor)
+    u2 = np.array([it.get("unique_variance", 1.0 - lam[i] ** 2) for i, it in enumerate(items)], float)
+    specific = np.diag(u2 - (minor**2).sum(axis=1))
+    ids = {it["item"]: i for i, it in enumerate(items)}
+    for pair in population.get("model_error", {}).get("residual_correlations", []):
+        i, j = (ids[x] for x in pair["items"])
+        specific[i, j] = specific[j, i] = pair["covariance"]
+    return {
+        "loadings": lam,
+        "pattern": pattern,
+        "thresholds": np.array([it["thresholds"] for it in items], float),
+        "item_competency": comp,
+        "phi": phi,
+        "method": method,
+        "minor": minor,
+        "residual": np.outer(method, method) + minor @ minor.T + specific,
     }
 
 
@@ -474,9 +534,7 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
         raise ValueError("criteria_residual_correlation gives a non-positive-definite residual covariance")
     crit_latent = phi @ beta  # corr(eta_k, z_q), since var(z_q) = 1 and tenure is independent of eta
     crit_corr = beta.T @ phi @ beta + np.outer(gamma, gamma) + cov_e
-    implied = implied_score_correlations(
-        err["pattern"], tau, comp_index, phi, crit_latent, err["residual_covariance"]
-    )
+    implied = implied_score_correlations(err["pattern"], tau, comp_index, phi, crit_latent, err["residual_covariance"])
 
     d = params.get("defects", {})
     item_rows = []
@@ -490,7 +548,9 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
                 "reverse": bool(row.reverse),
                 "loading": float(err["pattern"][i, comp_index[i]]),
                 "cross_loadings": {
-                    c: float(err["pattern"][i, k]) for k, c in enumerate(comps) if k != comp_index[i] and err["pattern"][i, k]
+                    c: float(err["pattern"][i, k])
+                    for k, c in enumerate(comps)
+                    if k != comp_index[i] and err["pattern"][i, k]
                 },
                 "method_loading": float(err["method"][i]),
                 "unique_variance": float(err["unique_variance"][i]),
@@ -563,8 +623,11 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
         "model_error": {
             "settings": copy.deepcopy(params.get("model_error") or {}),
             "residual_correlations": [
-                {"items": [items["item"].iloc[i], items["item"].iloc[j]], "r": r, "covariance": float(
-                    err["specific_covariance"][i, j])}
+                {
+                    "items": [items["item"].iloc[i], items["item"].iloc[j]],
+                    "r": r,
+                    "covariance": float(err["specific_covariance"][i, j]),
+                }
                 for i, j, r in err["pairs"]
             ],
             "minor_factors": int(err["minor"].shape[1]),

@@ -112,7 +112,8 @@ def simulate(codebook: Codebook, params: dict) -> SimulationResult:
     rng = dict(zip(_STREAMS, root.spawn(len(_STREAMS))))
 
     pop = build_population(codebook, params, rng["population"])
-    phi, lam, tau = pop.pop("_phi"), pop.pop("_lam"), pop.pop("_tau")
+    phi, tau = pop.pop("_phi"), pop.pop("_tau")
+    pop.pop("_lam")  # the primary loadings: part of "_pattern"
     comp_index, beta, gamma = pop.pop("_comp_index"), pop.pop("_beta"), pop.pop("_gamma")
     cov_e, crit_names = pop.pop("_cov_e"), pop.pop("_crit_names")
     pattern, method, minor, specific = pop.pop("_pattern"), pop.pop("_method"), pop.pop("_minor"), pop.pop("_specific")
