@@ -536,9 +536,14 @@ def test_demo_criterion_correlations_within_ci_of_implied(config, population):
     Poisson noise and the 5-grade rating attenuate; log1p(sales) and target attainment are linear in z).
     Asserted: every one of the 4 x 6 correlations lies inside its 95% Fisher-z interval around that value with
     the family-wise (Bonferroni, 24 intervals) coverage -- with pointwise 95% intervals about one of 24 is
-    expected outside by chance alone; on this seed 23 of 24 are inside pointwise (new_accounts x team:
-    r = .127 against .211, z = -2.03), and the next test shows that this deviation is already in the simulated
-    traits, not in the measurement.
+    expected outside by chance alone, but not independently: the six correlations of one criterion share its
+    sampled predictor z, so they miss together. On this seed the pointwise misses are all new_accounts (x learning
+    r = .142 against .224, z = -1.98; x team .113 against .217, z = -2.51; x planning .096 against .193,
+    z = -2.31): the respondents' realised corr(eta, z_new_accounts) lies below Phi beta for every competency
+    (.18 against .25 for team), and the next test shows that given the realised traits all 24 are inside, i.e.
+    the deviation is in the simulated traits, not in the measurement. (Before the demo had model error, its weaker
+    loadings kept the scores further from the traits and only new_accounts x team was outside.) Asserted
+    pointwise: the misses belong to at most one criterion.
     """
     res = _criterion(config)
     cors = res.correlations.set_index(["criterion", "competency"])
@@ -557,7 +562,7 @@ def test_demo_criterion_correlations_within_ci_of_implied(config, population):
             if not lo <= row["r"] <= hi:
                 outside_pw.append((cr, comp))
     assert not outside_fw, outside_fw
-    assert len(outside_pw) <= 1, outside_pw
+    assert len({cr for cr, _ in outside_pw}) <= 1, outside_pw
 
 
 def test_demo_criterion_correlations_within_ci_given_realised_traits(built, config, population):
