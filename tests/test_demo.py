@@ -16,6 +16,14 @@ equal the population moments exactly). The CFA recovery test compares the demo's
 these *observed-scale* population loadings; the MAE against the raw latent-response loadings is reported as
 well (and bounded by the attenuation). Factor correlations are compared with the latent correlations (a
 linear CFA disattenuates them; the population fit confirms that they are preserved).
+
+The demo's population also has model error (config/simulation.yaml ``model_error``: a wording factor on the
+reverse-keyed items, three cross-loadings, three same-stem residual pairs, Tucker-Koopman-Linn minor factors), which
+the hypothesised model does not carry. The truth the recovery tests compare with is that of the major factors: the
+competencies' primary loadings and latent correlations (``_population_item_cov`` leaves the model error out). The
+misspecification biases the estimates a little (e.g. a cross-loading on a correlated competency raises the item's
+own loading and that pair's factor correlation); on the demo the existing bounds hold: loadings MAE .032 against
+the observed-scale truth, factor correlations MAE .047, WLSMV loadings MAE .039 against the latent-response truth.
 """
 
 from __future__ import annotations
@@ -327,7 +335,8 @@ def _population_item_cov(population: dict, names: list[str]) -> tuple[np.ndarray
 
     Scored item = min + number of thresholds its latent response exceeds (reverse-keyed answers reversed back);
     Cov(x_i, x_j) = sum_a sum_b [Phi2(-tau_ia, -tau_jb; lambda_i lambda_j phi_cd) - Phi(-tau_ia) Phi(-tau_jb)]
-    (Olsson 1979), the same formula as compval.simulate.implied_score_correlations.
+    (Olsson 1979), the same formula as compval.simulate.implied_score_correlations. The major factors only:
+    ``lambda`` the primary loadings, no cross-loadings, method factor, residual pairs or minor factors.
     """
     t = _truth_items(population, names)
     lam = t["loading"].to_numpy(float)
@@ -410,7 +419,7 @@ def test_demo_cfa_recovers_true_loadings(fits, population, population_fit):
     cats = np.arange(probs.shape[1])
     sd = np.sqrt((probs * cats**2).sum(1) - (probs * cats).sum(1) ** 2)
     closed = latent.to_numpy() * stats.norm.pdf(tau).sum(axis=1) / sd
-    # (a different definition of the observed-scale truth; they differ by .006 on average, at most .011)
+    # (a different definition of the observed-scale truth; they differ by .009 on average, at most .016)
     assert float(np.abs(observed.loc[latent.index].to_numpy() - closed).mean()) < 0.01
     assert float(np.abs(est.to_numpy() - closed).mean()) < 0.05
 
@@ -629,7 +638,7 @@ def test_demo_dominance_population_ranking(population):
 def test_demo_ordinal_cfa_recovers_latent_response_loadings(items, population, models):
     """The ordinal estimator (WLSMV: polychoric correlations, pairwise) estimates the simulator's loadings on their
     own latent-response scale: no discretisation attenuation, so the raw truth is recovered directly (MAE < .05,
-    and closer than the linear CFA's .050 against the same truth), and so are the factor correlations."""
+    and closer than the linear CFA's .055 against the same truth; here .039), and so are the factor correlations."""
     fit = cfa.fit_cfa(items, models["hypothesized"][0], estimator="WLSMV", missing="pairwise")
     assert fit.status == "ok"
     est = _loadings(fit)
