@@ -16,6 +16,14 @@ equal the population moments exactly). The CFA recovery test compares the demo's
 these *observed-scale* population loadings; the MAE against the raw latent-response loadings is reported as
 well (and bounded by the attenuation). Factor correlations are compared with the latent correlations (a
 linear CFA disattenuates them; the population fit confirms that they are preserved).
+
+The demo's population also has model error (config/simulation.yaml ``model_error``: a wording factor on the
+reverse-keyed items, three cross-loadings, three same-stem residual pairs, Tucker-Koopman-Linn minor factors), which
+the hypothesised model does not carry. The truth the recovery tests compare with is that of the major factors: the
+competencies' primary loadings and latent correlations (``_population_item_cov`` leaves the model error out). The
+misspecification biases the estimates a little (e.g. a cross-loading on a correlated competency raises the item's
+own loading and that pair's factor correlation); on the demo the existing bounds hold: loadings MAE .032 against
+the observed-scale truth, factor correlations MAE .047, WLSMV loadings MAE .039 against the latent-response truth.
 """
 
 from __future__ import annotations
@@ -327,7 +335,8 @@ def _population_item_cov(population: dict, names: list[str]) -> tuple[np.ndarray
 
     Scored item = min + number of thresholds its latent response exceeds (reverse-keyed answers reversed back);
     Cov(x_i, x_j) = sum_a sum_b [Phi2(-tau_ia, -tau_jb; lambda_i lambda_j phi_cd) - Phi(-tau_ia) Phi(-tau_jb)]
-    (Olsson 1979), the same formula as compval.simulate.implied_score_correlations.
+    (Olsson 1979), the same formula as compval.simulate.implied_score_correlations. The major factors only:
+    ``lambda`` the primary loadings, no cross-loadings, method factor, residual pairs or minor factors.
     """
     t = _truth_items(population, names)
     lam = t["loading"].to_numpy(float)
@@ -410,7 +419,7 @@ def test_demo_cfa_recovers_true_loadings(fits, population, population_fit):
     cats = np.arange(probs.shape[1])
     sd = np.sqrt((probs * cats**2).sum(1) - (probs * cats).sum(1) ** 2)
     closed = latent.to_numpy() * stats.norm.pdf(tau).sum(axis=1) / sd
-    # (a different definition of the observed-scale truth; they differ by .006 on average, at most .011)
+    # (a different definition of the observed-scale truth; they differ by .009 on average, at most .016)
     assert float(np.abs(observed.loc[latent.index].to_numpy() - closed).mean()) < 0.01
     assert float(np.abs(est.to_numpy() - closed).mean()) < 0.05
 
@@ -536,9 +545,14 @@ def test_demo_criterion_correlations_within_ci_of_implied(config, population):
     Poisson noise and the 5-grade rating attenuate; log1p(sales) and target attainment are linear in z).
     Asserted: every one of the 4 x 6 correlations lies inside its 95% Fisher-z interval around that value with
     the family-wise (Bonferroni, 24 intervals) coverage -- with pointwise 95% intervals about one of 24 is
-    expected outside by chance alone; on this seed 23 of 24 are inside pointwise (new_accounts x team:
-    r = .127 against .211, z = -2.03), and the next test shows that this deviation is already in the simulated
-    traits, not in the measurement.
+    expected outside by chance alone, but not independently: the six correlations of one criterion share its
+    sampled predictor z, so they miss together. On this seed the pointwise misses are all new_accounts (x learning
+    r = .142 against .224, z = -1.98; x team .113 against .217, z = -2.51; x planning .096 against .193,
+    z = -2.31): the respondents' realised corr(eta, z_new_accounts) lies below Phi beta for every competency
+    (.18 against .25 for team), and the next test shows that given the realised traits all 24 are inside, i.e.
+    the deviation is in the simulated traits, not in the measurement. (Before the demo had model error, its weaker
+    loadings kept the scores further from the traits and only new_accounts x team was outside.) Asserted
+    pointwise: the misses belong to at most one criterion.
     """
     res = _criterion(config)
     cors = res.correlations.set_index(["criterion", "competency"])
@@ -557,7 +571,7 @@ def test_demo_criterion_correlations_within_ci_of_implied(config, population):
             if not lo <= row["r"] <= hi:
                 outside_pw.append((cr, comp))
     assert not outside_fw, outside_fw
-    assert len(outside_pw) <= 1, outside_pw
+    assert len({cr for cr, _ in outside_pw}) <= 1, outside_pw
 
 
 def test_demo_criterion_correlations_within_ci_given_realised_traits(built, config, population):
@@ -624,7 +638,7 @@ def test_demo_dominance_population_ranking(population):
 def test_demo_ordinal_cfa_recovers_latent_response_loadings(items, population, models):
     """The ordinal estimator (WLSMV: polychoric correlations, pairwise) estimates the simulator's loadings on their
     own latent-response scale: no discretisation attenuation, so the raw truth is recovered directly (MAE < .05,
-    and closer than the linear CFA's .050 against the same truth), and so are the factor correlations."""
+    and closer than the linear CFA's .055 against the same truth; here .039), and so are the factor correlations."""
     fit = cfa.fit_cfa(items, models["hypothesized"][0], estimator="WLSMV", missing="pairwise")
     assert fit.status == "ok"
     est = _loadings(fit)
@@ -664,10 +678,11 @@ def test_demo_wlsmv_matches_lavaan(wlsmv_fits, name):
     """cfa.estimator: WLSMV on the demo (50 ordinal items, pairwise): estimates, SEs, standardized solution and
     fit measures (standard, scaled-shifted, robust) against lavaan 0.6.14 (make_reference.R --wlsmv).
 
-    Estimates agree to 1.8e-5 (orthogonal model): lavaan's nlminb stops early on a flat DWLS objective -- at
-    lavaan's estimates the objective is 6e-10 above ours (checked), so the difference is lavaan's optimiser
-    tolerance; fit indices agree to 1.1e-6 (named tolerances demo.wlsmv.* in tests/tolerances.py). Every row
-    lavaan reports is compared (scale factors and intercepts: the constants 1 and 0), every fit measure."""
+    lavaan's default nlminb stops early on the flat DWLS objective (on the demo with model error the orthogonal
+    rival's robust RMSEA p-value sat 3e-5 in log10 off ours, at a chi-square 3e-4 above), so make_reference.R
+    optimises by BFGS to reltol 1e-15; estimates then agree to 1.4e-7, fit indices to 3e-9, test and RMSEA
+    p-values to 1.1e-6 in log10 (named tolerances demo.wlsmv.* in tests/tolerances.py). Every row lavaan
+    reports is compared (scale factors and intercepts: the constants 1 and 0), every fit measure."""
     f = wlsmv_fits[name]
     assert f.status == "ok"
     ref = read_params(DEMO / f"cfa_wlsmv_{name}_params.csv")

@@ -21,9 +21,12 @@ from scipy.stats import multivariate_normal, norm, skew
 from compval.codebook import Codebook, load_codebook
 from compval.sem.bivariate import bivariate_normal_cdf
 from compval.simulate import (
+    implied_item_covariance,
     latent_correlation,
     main,
+    population_arrays,
     simulate,
+    tkl_minor_loadings,
     write_outputs,
 )
 
@@ -267,8 +270,17 @@ def test_population_model_states_the_truth(cb, demo):
     pop = demo.population
     assert pop["seed"] == yaml.safe_load(PARAMS.read_text())["seed"]
     assert [it["item"] for it in pop["items"]] == cb.item_ids
+    # primary loadings: drawn in loading_range, reverse-keyed items shifted; a cross-loaded item keeps the
+    # communality of its drawn loading l (its primary loading solves lambda^2 + 2 lambda c phi + c^2 = l^2)
+    ip = yaml.safe_load(PARAMS.read_text())["items"]
+    lo, hi = ip["loading_range"]
+    shift = ip["reverse_loading_shift"]
     lam = np.array([it["loading"] for it in pop["items"]])
-    assert lam.min() >= 0.4 and lam.max() <= 0.8
+    rev = np.array([it["reverse"] for it in pop["items"]])
+    cross = np.array([bool(it["cross_loadings"]) for it in pop["items"]])
+    assert np.all(lam[~cross] >= np.where(rev, lo + shift, lo)[~cross] - 1e-9)
+    assert np.all(lam[~cross] <= np.where(rev, hi + shift, hi)[~cross] + 1e-9)
+    assert cross.sum() == 3 and np.all(lam[cross] < np.where(rev, hi + shift, hi)[cross])
     phi = pd.DataFrame(pop["latent_correlation"]["matrix"]).loc[cb.competencies, cb.competencies].to_numpy()
     np.testing.assert_array_equal(phi, latent_correlation(cb.competency_module(), 0.55, 0.35))
     for name, crit in pop["criteria"].items():
@@ -282,6 +294,89 @@ def test_population_model_states_the_truth(cb, demo):
     # marginal distributions skewed to the high end (self-ratings)
     marg = np.mean([it["marginal_probabilities"] for it in pop["items"]], axis=0)
     assert marg[-2:].sum() > 0.6 and marg[:2].sum() < 0.12
+
+
+def test_model_error_is_stated(cb, params, demo):
+    """The population states its model error: the reverse-keyed items' method loadings, the named cross-loadings
+    and residual pairs, minor factors carrying their share of each unique variance; var(y*) = 1 for every item."""
+    pop = demo.population
+    me = params["model_error"]
+    arr = population_arrays(pop)
+    rev = cb.items["reverse"].to_numpy(bool)
+    np.testing.assert_array_equal(arr["method"], np.where(rev, me["method_factor"]["loading"], 0.0))
+    for it, targets in me["cross_loadings"].items():
+        row = next(r for r in pop["items"] if r["item"] == it)
+        assert row["cross_loadings"] == targets
+        # the communality of the drawn loading is kept: (pattern Phi pattern')_ii = l^2 (l drawn in range)
+        i = cb.item_ids.index(it)
+        h2 = arr["pattern"][i] @ arr["phi"] @ arr["pattern"][i]
+        assert lo_hi_contains(math.sqrt(h2), params["items"]["loading_range"], rev[i], params)
+    assert [r["items"] for r in pop["model_error"]["residual_correlations"]] == [
+        [a, b] for a, b, _ in me["residual_correlations"]
+    ]
+    assert pop["model_error"]["minor_factors"] == me["minor_factors"]["n"] == arr["minor"].shape[1]
+    u2 = np.array([r["unique_variance"] for r in pop["items"]])
+    minor_var = (arr["minor"] ** 2).sum(axis=1)
+    np.testing.assert_allclose(minor_var, me["minor_factors"]["unique_variance_share"] * u2, rtol=1e-4)
+    # the latent responses are standardized and their correlation matrix is positive definite
+    rstar = arr["pattern"] @ arr["phi"] @ arr["pattern"].T + arr["residual"]
+    np.testing.assert_allclose(np.diag(rstar), 1.0, atol=1e-5)
+    assert np.linalg.eigvalsh(rstar).min() > 0
+    # same-stem pairs: their unique parts correlate r
+    for pair, (_, _, r) in zip(pop["model_error"]["residual_correlations"], me["residual_correlations"]):
+        i, j = (cb.item_ids.index(x) for x in pair["items"])
+        assert pair["covariance"] == pytest.approx(r * math.sqrt(u2[i] * u2[j]), abs=1e-5)
+    # the method factor is in the truth, orthogonal to the traits (sampling: |r| < 4 / sqrt(n))
+    truth = demo.truth
+    assert "method_reverse" in truth
+    for c in cb.competencies:
+        assert abs(np.corrcoef(truth["method_reverse"], truth[c])[0, 1]) < 4 / math.sqrt(len(truth))
+
+
+def lo_hi_contains(value: float, loading_range, reverse: bool, params: dict) -> bool:
+    """Whether ``value`` is a loading the draw can give (rounded to 2 decimals), reverse-keyed shift applied."""
+    shift = params["items"]["reverse_loading_shift"] if reverse else 0.0
+    lo, hi = loading_range
+    return lo + shift - 0.005 <= value <= hi + shift + 0.005
+
+
+def test_tkl_minor_loadings():
+    """Tucker-Koopman-Linn minor factors: each row carries share * unique variance; successive factors are weaker
+    by (1 - epsilon) (the column variances of W* before the row scaling fall off geometrically)."""
+    u2 = np.linspace(0.2, 0.6, 400)
+    w = tkl_minor_loadings(u2, 50, 0.1, 0.2, np.random.default_rng(3))
+    assert w.shape == (400, 50)
+    np.testing.assert_allclose((w**2).sum(axis=1), 0.1 * u2, rtol=1e-12)
+    col = np.sqrt((w**2).mean(axis=0))
+    ratio = col[1:6] / col[:5]
+    np.testing.assert_allclose(ratio, 0.8, atol=0.1)  # 400 rows: sampling SD of a ratio ~ .05
+    assert np.array_equal(w, tkl_minor_loadings(u2, 50, 0.1, 0.2, np.random.default_rng(3)))
+    assert not tkl_minor_loadings(u2, 50, 0.0, 0.2, np.random.default_rng(3)).any()
+    with pytest.raises(ValueError, match="share"):
+        tkl_minor_loadings(u2, 50, 1.2, 0.2, np.random.default_rng(3))
+
+
+def test_implied_item_covariance_with_model_error_matches_large_sample(cb, large):
+    """The answers' population covariance (the full model: cross-loadings, method factor, residual pairs, minor
+    factors) equals that of a large defect-free sample: every correlation within 4.5 SE (1225 pairs; the SE of a
+    correlation, (1 - r^2) / sqrt(n), holds for these discrete answers to a few percent)."""
+    arr = population_arrays(large.population)
+    cov = implied_item_covariance(
+        arr["pattern"], arr["thresholds"], arr["item_competency"], arr["phi"], arr["residual"]
+    )
+    x = cb.reverse_score(large.survey[cb.item_ids].astype(float)).to_numpy()
+    n = len(x)
+    r_obs = np.corrcoef(x, rowvar=False)
+    sd = np.sqrt(np.diag(cov))
+    r_imp = cov / np.outer(sd, sd)
+    iu = np.triu_indices(len(sd), 1)
+    z = (r_obs[iu] - r_imp[iu]) / ((1 - r_imp[iu] ** 2) / math.sqrt(n))
+    assert np.abs(z).max() < 4.5, np.abs(z).max()
+    # without the model error the same sample is visibly off: the method factor's and the pairs' covariance
+    major = implied_item_covariance(arr["loadings"], arr["thresholds"], arr["item_competency"], arr["phi"])
+    r_major = major / np.outer(np.sqrt(np.diag(major)), np.sqrt(np.diag(major)))
+    z_major = (r_obs[iu] - r_major[iu]) / ((1 - r_major[iu] ** 2) / math.sqrt(n))
+    assert np.abs(z_major).max() > 10
 
 
 def test_implied_correlations_match_large_sample(cb, large):
@@ -354,6 +449,12 @@ def test_simulator_works_on_another_codebook(params):
     cb5 = _small_codebook()
     p = copy.deepcopy(params)
     p.update(seed=7, n_respondents=400, id_prefix="P", id_digits=4)
+    p["model_error"] = {  # in this codebook's own terms
+        "method_factor": {"items": "reverse", "loading": 0.3},
+        "cross_loadings": {"ALPHA1": {"beta": 0.2}},
+        "residual_correlations": [["GAMMA1", "GAMMA2", 0.25]],
+        "minor_factors": {"n": 30, "unique_variance_share": 0.1, "epsilon": 0.2},
+    }
     p["criteria"] = {
         "output": {"type": "normal", "mean": 50, "sd": 10, "decimals": 1, "effects": {"gamma": 0.4, "alpha": 0.1}},
         "rating": {"type": "ordinal", "thresholds": [-1.0, 0.0, 1.0], "min": 1, "effects": {"eps": 0.3}},
@@ -390,5 +491,15 @@ def test_simulator_works_on_another_codebook(params):
 
 def test_unknown_effect_key_is_an_error(params):
     p = copy.deepcopy(params)
+    p.pop("model_error")  # names the shipped codebook's items (next test)
     with pytest.raises(ValueError, match="not in the codebook"):
         simulate(_small_codebook(), p)
+
+
+def test_model_error_naming_unknown_items_is_an_error(params):
+    with pytest.raises(ValueError, match="not an item of the codebook"):
+        simulate(_small_codebook(), copy.deepcopy(params))
+    p = copy.deepcopy(params)
+    p["model_error"] = {"cross_loadings": {"ACH_VIS_1": {"achievement": 0.2}}}
+    with pytest.raises(ValueError, match="its own competency"):
+        simulate(load_codebook(CODEBOOK), p)

@@ -297,7 +297,9 @@ def population_from_fit(
 def population_covariance(pop: Population) -> np.ndarray:
     """Population covariance matrix of the answers (trait direction, complete data, no careless responders):
     ``Lambda Phi Lambda' + Theta`` for continuous responses, :func:`compval.simulate.implied_item_covariance`
-    for ordinal codes."""
+    for ordinal codes. The power population is a simple-structure model that holds exactly: no cross-loadings,
+    method factor, correlated residuals or minor factors (the demo simulator's ``model_error`` is not part of it),
+    so the hypothesised model is correct in it and its rejection rate is the test's size."""
     if pop.thresholds is None:
         lam_full = np.zeros((len(pop.items), len(pop.factors)))
         lam_full[np.arange(len(pop.items)), pop.item_factor] = pop.loadings

@@ -10,6 +10,10 @@ categorical CFA (Muthen 1984; lavaan's ``ordered=`` estimation):
 * each item has a standardized latent response ``y* = lambda * eta + sqrt(1 - lambda^2) * e`` that is cut at
   the item's thresholds into the categories of the scale; a reverse-keyed item is answered
   ``(min + max) - category``, so a respondent high on the trait answers it low;
+* optionally (``model_error``, :func:`~compval.simulate.model.model_error`) what real self-ratings have beyond
+  the competencies: a wording factor of the reverse-keyed items, cross-loadings, correlated unique parts of named
+  item pairs and many minor factors (Tucker, Koopman & Linn 1969), so that the hypothesised model fits well but
+  not perfectly; the competencies and their primary loadings stay the truth the pipeline should recover;
 * each criterion has a standardized linear predictor
   ``z = sum_k beta_k * eta_k + gamma * tenure + residual`` that is mapped to its observed scale (log-normal,
   Poisson with log-linear rate, normal, or ordinal).
@@ -34,7 +38,15 @@ importable from ``compval.simulate``.  The bivariate normal CDF of the implied m
 from __future__ import annotations
 
 from .cli import main, write_outputs
-from .model import implied_item_covariance, implied_score_correlations, item_thresholds, latent_correlation
+from .model import (
+    implied_item_covariance,
+    implied_score_correlations,
+    item_thresholds,
+    latent_correlation,
+    model_error,
+    population_arrays,
+    tkl_minor_loadings,
+)
 from .survey import SimulationResult, simulate
 
 __all__ = [
@@ -44,6 +56,9 @@ __all__ = [
     "item_thresholds",
     "implied_score_correlations",
     "implied_item_covariance",
+    "model_error",
+    "tkl_minor_loadings",
+    "population_arrays",
     "write_outputs",
     "main",
 ]

@@ -3,6 +3,7 @@ model implies, and the model built from a codebook and the population parameters
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -16,6 +17,9 @@ __all__ = [
     "item_thresholds",
     "implied_item_covariance",
     "implied_score_correlations",
+    "tkl_minor_loadings",
+    "model_error",
+    "population_arrays",
     "require",
     "build_population",
 ]
@@ -67,31 +71,62 @@ def item_thresholds(n_categories: int, items_params: dict) -> np.ndarray:
     return tau
 
 
+def _response_covariance(
+    loadings: np.ndarray, item_competency: np.ndarray, phi: np.ndarray, residual: np.ndarray | None
+) -> np.ndarray:
+    """Off-diagonal latent-response covariances ``(Lambda Phi Lambda')_ij + residual_ij`` (the diagonal is 1).
+
+    ``loadings`` is either a (p,) vector of primary loadings (item ``i`` loads on factor ``item_competency[i]``
+    only) or a (p, K) pattern matrix ``Lambda`` (cross-loadings included).
+    """
+    lam = np.asarray(loadings, float)
+    if lam.ndim == 1:
+        pattern = np.zeros((lam.size, phi.shape[0]))
+        pattern[np.arange(lam.size), np.asarray(item_competency, int)] = lam
+    else:
+        pattern = lam
+    r = pattern @ phi @ pattern.T
+    if residual is not None:
+        r = r + np.asarray(residual, float)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
 def implied_item_covariance(
-    loadings: np.ndarray, thresholds: np.ndarray, item_competency: np.ndarray, phi: np.ndarray
+    loadings: np.ndarray,
+    thresholds: np.ndarray,
+    item_competency: np.ndarray,
+    phi: np.ndarray,
+    residual: np.ndarray | None = None,
 ) -> np.ndarray:
     """Population covariance matrix of the category codes of ordinal items under the ordinal factor model.
 
-    With ``x_i = sum_a 1(y*_i > tau_ia)`` (the code in the trait direction, up to a constant) and
-    ``y*_i = lambda_i eta_c(i) + e_i`` standardized:
+    With ``x_i = sum_a 1(y*_i > tau_ia)`` (the code in the trait direction, up to a constant) and standardized
+    latent responses ``y*`` whose correlations are ``R*_ij = (Lambda Phi Lambda')_ij + Psi_ij`` (``Lambda`` the
+    pattern of loadings on the K factors, ``Psi`` the latent-response covariance the factors do not carry):
 
     * ``Var(x_i) = sum_a sum_b P(y*_i > max(tau_ia, tau_ib)) - P(y*_i > tau_ia) P(y*_i > tau_ib)``;
-    * ``Cov(x_i, x_j) = sum_a sum_b [Phi2(-tau_ia, -tau_jb; lambda_i lambda_j phi_{c(i)c(j)}) -
-      Phi(-tau_ia) Phi(-tau_jb)]`` (Olsson 1979, the polychoric model run forwards).
+    * ``Cov(x_i, x_j) = sum_a sum_b [Phi2(-tau_ia, -tau_jb; R*_ij) - Phi(-tau_ia) Phi(-tau_jb)]``
+      (Olsson 1979, the polychoric model run forwards).
 
     This is the covariance matrix a continuous (ML) CFA of the items estimates, so fitting the model to it gives
     the estimator's large-sample (pseudo-true) values.
 
     Parameters
     ----------
-    loadings : (p,) array
-        Standardized loadings on the latent response scale.
+    loadings : (p,) or (p, K) array
+        Standardized loadings on the latent response scale: each item's primary loading (on factor
+        ``item_competency[i]``), or the full (p, K) pattern with cross-loadings.
     thresholds : (p, m) array
         Thresholds of each item's latent response (trait direction).
     item_competency : (p,) int array
-        Index of each item's factor into ``phi``.
+        Index of each item's factor into ``phi`` (used with a (p,) ``loadings``).
     phi : (K, K) array
         Latent correlation matrix.
+    residual : (p, p) array, optional
+        ``Psi``: latent-response covariance beyond the K factors (off-diagonal elements are used): a method
+        factor, correlated unique parts, minor factors (the demo's population, :func:`model_error`, passes
+        ``residual_covariance``). Omitted, the K-factor model holds exactly (``compval.power``'s populations).
 
     Returns
     -------
@@ -100,10 +135,9 @@ def implied_item_covariance(
     In R: ``cov(x)`` of a very large sample from ``simsem``/``lavaan::simulateData`` with ``ordered`` items
     approaches this matrix.
     """
-    lam = np.asarray(loadings, float)
     tau = np.asarray(thresholds, float)
-    comp = np.asarray(item_competency, int)
-    p = lam.size
+    rstar = _response_covariance(loadings, item_competency, phi, residual)
+    p = tau.shape[0]
     upper = ndtr(-tau)  # P(y* > tau)
     cov_x = np.empty((p, p))
     for i in range(p):
@@ -112,9 +146,8 @@ def implied_item_covariance(
         mx = np.maximum.outer(ti, ti)
         cov_x[i, i] = (ndtr(-mx) - np.outer(upper[i], upper[i])).sum()
         for j in range(i + 1, p):
-            rho = lam[i] * lam[j] * phi[comp[i], comp[j]]
             hh, kk2 = np.meshgrid(-ti, -tau[j], indexing="ij")
-            c = (bivariate_normal_cdf(hh, kk2, rho) - np.outer(upper[i], upper[j])).sum()
+            c = (bivariate_normal_cdf(hh, kk2, rstar[i, j]) - np.outer(upper[i], upper[j])).sum()
             cov_x[i, j] = cov_x[j, i] = c
     return cov_x
 
@@ -125,29 +158,36 @@ def implied_score_correlations(
     item_competency: np.ndarray,
     phi: np.ndarray,
     criterion_cov: np.ndarray | None = None,
+    residual: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Population correlations of unit-weighted scale scores under the ordinal factor model.
 
-    For each competency c the score ``S_c`` is the sum (equivalently the mean) of its items after
-    reverse-scoring, with complete data and no careless responding. With ``x_i = sum_a 1(y*_i > tau_ia)``
-    and ``y*_i = lambda_i eta_c(i) + e_i``:
+    For each competency c the score ``S_c`` is the sum (equivalently the mean) of its items (``item_competency``)
+    after reverse-scoring, with complete data and no careless responding. With ``x_i = sum_a 1(y*_i > tau_ia)``,
+    ``y* = Lambda eta + u`` standardized, ``Lambda`` the (p, K) pattern and ``u`` independent of the traits
+    (a method factor, unique parts, minor factors: covariance ``Psi``):
 
-    * ``Cov(x_i, eta_k) = lambda_i phi_{c(i) k} sum_a pdf(tau_ia)`` (Stein's lemma);
-    * ``Cov(x_i, x_j) = sum_a sum_b [Phi2(-tau_ia, -tau_jb; lambda_i lambda_j phi_{c(i)c(j)}) -
-      Phi(-tau_ia) Phi(-tau_jb)]`` (Olsson 1979, the polychoric model run forwards).
+    * ``Cov(x_i, eta_k) = (Lambda Phi)_ik sum_a pdf(tau_ia)`` (Stein's lemma: ``Cov(y*_i, eta_k) = (Lambda
+      Phi)_ik``, the primary loading times ``phi_{c(i) k}`` plus the cross-loadings' share);
+    * ``Cov(x_i, x_j) = sum_a sum_b [Phi2(-tau_ia, -tau_jb; R*_ij) - Phi(-tau_ia) Phi(-tau_jb)]`` with
+      ``R*_ij = (Lambda Phi Lambda')_ij + Psi_ij`` (Olsson 1979, :func:`implied_item_covariance`).
 
     Parameters
     ----------
-    loadings : (p,) array
-        Standardized loadings on the latent response scale (positive; reverse-keying is undone by scoring).
+    loadings : (p,) or (p, K) array
+        Standardized loadings on the latent response scale (positive; reverse-keying is undone by scoring):
+        primary loadings, or the full pattern with cross-loadings.
     thresholds : (p, m) array
         Thresholds of each item's positive-direction latent response.
     item_competency : (p,) int array
-        Index of each item's competency into ``phi``.
+        Index of each item's competency into ``phi`` (the score it counts towards).
     phi : (K, K) array
         Latent correlation matrix.
     criterion_cov : (K, Q) array, optional
-        Covariances of the latent traits with Q standardized criterion predictors (``phi @ beta``).
+        Covariances of the latent traits with Q standardized criterion predictors (``phi @ beta``); the criteria
+        depend on the traits only, not on ``Psi``.
+    residual : (p, p) array, optional
+        ``Psi`` (see :func:`implied_item_covariance`).
 
     Returns
     -------
@@ -158,12 +198,17 @@ def implied_score_correlations(
     lam = np.asarray(loadings, float)
     tau = np.asarray(thresholds, float)
     comp = np.asarray(item_competency, int)
-    p = lam.size
+    p = tau.shape[0]
     kk = phi.shape[0]
+    if lam.ndim == 1:
+        pattern = np.zeros((p, kk))
+        pattern[np.arange(p), comp] = lam
+    else:
+        pattern = lam
     dens = np.exp(-0.5 * tau**2) / math.sqrt(2.0 * math.pi)
-    cov_x = implied_item_covariance(lam, tau, comp, phi)
+    cov_x = implied_item_covariance(pattern, tau, comp, phi, residual)
     # item x latent covariance
-    cov_xe = (lam * dens.sum(axis=1))[:, None] * phi[comp, :]
+    cov_xe = dens.sum(axis=1)[:, None] * (pattern @ phi)
     w = np.zeros((kk, p))
     w[comp, np.arange(p)] = 1.0
     cov_s = w @ cov_x @ w.T
@@ -175,6 +220,235 @@ def implied_score_correlations(
     if criterion_cov is not None:
         out["score_criterion"] = (w @ cov_xe @ np.linalg.solve(phi, criterion_cov)) / sd_s[:, None]
     return out
+
+
+def tkl_minor_loadings(
+    unique_variance: np.ndarray, n_factors: int, share: float, epsilon: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Loadings of many minor common factors (Tucker, Koopman & Linn 1969): small, unsystematic model error.
+
+    The algorithm of R's ``fungible::simFA`` (``ModelError``) and ``noisemaker`` (method ``"TKL"``):
+
+    1. draw ``W*_ij ~ N(0, (1 - epsilon)^(2 (j - 1)))``, ``i = 1..p`` items, ``j = 1..M`` minor factors: each
+       successive minor factor is weaker by the factor ``1 - epsilon``;
+    2. scale each row to unit length, ``W**_i = W*_i / ||W*_i||``;
+    3. give item ``i`` the share ``v`` of its unique variance ``u_i^2``: ``W_i = sqrt(v u_i^2) W**_i``.
+
+    The population correlation matrix is then ``Lambda Phi Lambda' + W W' + diag(u^2 (1 - v))`` (plus whatever
+    else the unique parts share): ``W W'`` adds covariances no K-factor model carries, so a correct major-factor
+    model misfits a little (population RMSEA > 0), as real models do (MacCallum & Tucker 1991).
+
+    Parameters
+    ----------
+    unique_variance : (p,) array
+        ``u_i^2``: each item's variance not explained by the major (and method) factors.
+    n_factors : int
+        ``M``, the number of minor factors (e.g. 50-150).
+    share : float
+        ``v``, the share of the unique variance carried by the minor factors (e.g. .05-.10).
+    epsilon : float
+        ``epsilon`` in [0, 1), how fast the minor factors' variances fall off (.2 in simFA's default).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    (p, M) ndarray ``W``; ``(W W')_ii = v u_i^2``.
+
+    References
+    ----------
+    Tucker, L. R., Koopman, R. F., & Linn, R. L. (1969). Evaluation of factor analytic research procedures by
+    means of simulated correlation matrices. Psychometrika 34, 421-459. Briggs, N. E., & MacCallum, R. C. (2003).
+    Recovery of weak common factors by maximum likelihood and ordinary least squares estimation. Multivariate
+    Behavioral Research 38, 25-56.
+    """
+    u2 = np.asarray(unique_variance, float)
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"minor factors: share of the unique variance must be in [0, 1), got {share}")
+    if not 0.0 <= epsilon < 1.0:
+        raise ValueError(f"minor factors: epsilon must be in [0, 1), got {epsilon}")
+    m = int(n_factors)
+    if m <= 0 or share == 0.0:
+        return np.zeros((u2.size, max(m, 0)))
+    sd = (1.0 - epsilon) ** np.arange(m)
+    w = rng.standard_normal((u2.size, m)) * sd[None, :]
+    w /= np.sqrt((w**2).sum(axis=1))[:, None]
+    return w * np.sqrt(share * u2)[:, None]
+
+
+def model_error(
+    codebook: Codebook, settings: dict | None, loadings: np.ndarray, phi: np.ndarray, rng: np.random.Generator
+) -> dict:
+    """What real self-ratings have beyond the major factors, from ``model_error`` of ``config/simulation.yaml``.
+
+    The standardized latent response of item ``i`` is
+
+    ``y*_i = lambda_i eta_c(i) + sum_k c_ik eta_k + m_i M + sum_j W_ij xi_j + s_i``,
+
+    with the competencies ``eta`` (correlations ``Phi``), cross-loadings ``c_ik`` on other competencies (a
+    cross-loaded item keeps the communality of its drawn loading ``l_i``: its primary loading becomes the positive
+    root of ``lambda^2 + 2 lambda (c_i' Phi)_c(i) + c_i' Phi c_i = l_i^2``), a wording
+    (method) factor ``M ~ N(0, 1)`` orthogonal to the traits with loading ``m_i`` on the reverse-keyed items
+    (negatively worded self-ratings share variance of their own: Marsh 1996; DiStefano & Motl 2006), minor
+    factors ``xi`` (:func:`tkl_minor_loadings`) and specific parts ``s``. With the unique variance
+    ``u_i^2 = 1 - (Lambda Phi Lambda')_ii - m_i^2``, the minor factors carry ``v u_i^2`` and ``s_i`` the rest,
+    ``Var(s_i) = (1 - v) u_i^2``; named pairs' unique parts correlate ``r_ij``:
+    ``Cov(s_i, s_j) = r_ij u_i u_j`` (e.g. items sharing a stem). The latent-response correlation matrix is
+
+    ``R* = Lambda Phi Lambda' + m m' + W W' + S``, ``diag(R*) = 1``,
+
+    and ``residual_covariance = R* - Lambda Phi Lambda' = m m' + W W' + S`` is what the competencies (cross-loadings
+    included) do not carry (``Psi`` of :func:`implied_item_covariance`, to be used with the pattern ``Lambda``).
+
+    Parameters
+    ----------
+    codebook : Codebook
+    settings : dict or None
+        ``method_factor`` ({``items``: ``reverse`` or a list of item ids, ``loading``}), ``cross_loadings``
+        ({item: {competency: loading}}), ``residual_correlations`` ([[item, item, r], ...]), ``minor_factors``
+        ({``n``, ``unique_variance_share``, ``epsilon``}); each optional. None: no model error.
+    loadings : (p,) array
+        Primary loadings (codebook item order).
+    phi : (K, K) array
+    rng : numpy.random.Generator
+        Draws the minor factors' loadings (the population stream, after the loadings and thresholds).
+
+    Returns
+    -------
+    dict with ``pattern`` (p, K; the primary loadings on its diagonal positions, reduced for cross-loaded
+    items), ``method`` (p,), ``unique_variance`` (p,), ``specific_covariance`` (p, p),
+    ``minor`` (p, M), ``residual_covariance`` (p, p) and ``pairs`` [(i, j, r)] (item indices).
+    """
+    st = dict(settings or {})
+    items = codebook.items
+    ids = items["item"].tolist()
+    pos = {it: i for i, it in enumerate(ids)}
+    comps = list(codebook.competency_module())
+    cpos = {c: k for k, c in enumerate(comps)}
+    comp_index = items["competency"].map(cpos).to_numpy(int)
+    p, kk = len(ids), len(comps)
+    lam = np.asarray(loadings, float)
+
+    def _item(it: str, what: str) -> int:
+        if it not in pos:
+            raise ValueError(f"simulation parameters: model_error.{what} names {it!r}, not an item of the codebook")
+        return pos[it]
+
+    pattern = np.zeros((p, kk))
+    pattern[np.arange(p), comp_index] = lam
+    for it, targets in (st.get("cross_loadings") or {}).items():
+        i = _item(it, "cross_loadings")
+        for c, v in targets.items():
+            if c not in cpos:
+                raise ValueError(
+                    f"simulation parameters: model_error.cross_loadings.{it} names {c!r}, not a competency"
+                )
+            if cpos[c] == comp_index[i]:
+                raise ValueError(f"simulation parameters: model_error.cross_loadings.{it}: {c} is its own competency")
+            pattern[i, cpos[c]] = float(v)
+        # the item keeps its communality h^2 = lambda^2: the primary loading l solves
+        # l^2 + 2 l (c' Phi)_own + c' Phi c = h^2 (c: its cross-loadings)
+        cross = pattern[i].copy()
+        cross[comp_index[i]] = 0.0
+        b = float(cross @ phi[:, comp_index[i]])
+        rest = lam[i] ** 2 - float(cross @ phi @ cross)
+        if rest + b * b <= 0 or -b + np.sqrt(rest + b * b) <= 0:
+            raise ValueError(
+                f"simulation parameters: model_error.cross_loadings.{it} exceed its communality {lam[i] ** 2:.2f}"
+            )
+        pattern[i, comp_index[i]] = round(-b + float(np.sqrt(rest + b * b)), 4)
+    method = np.zeros(p)
+    mf = st.get("method_factor") or {}
+    if mf:
+        which = mf.get("items", "reverse")
+        idx = (
+            np.flatnonzero(items["reverse"].to_numpy(bool))
+            if which == "reverse"
+            else [_item(i, "method_factor") for i in which]
+        )
+        method[idx] = float(mf["loading"])
+    common = np.einsum("ik,kl,il->i", pattern, phi, pattern) + method**2
+    u2 = 1.0 - common
+    if np.any(u2 < 0.05):
+        bad = [ids[i] for i in np.flatnonzero(u2 < 0.05)]
+        raise ValueError(f"simulation parameters: model_error leaves less than 5% unique variance for {bad}")
+    mn = st.get("minor_factors") or {}
+    share = float(mn.get("unique_variance_share", 0.0))
+    minor = tkl_minor_loadings(u2, int(mn.get("n", 0)), share, float(mn.get("epsilon", 0.2)), rng)
+    u = np.sqrt(u2)
+    specific = np.diag((1.0 - share) * u2)
+    pairs = []
+    for a, b, r in st.get("residual_correlations") or []:
+        i, j = _item(a, "residual_correlations"), _item(b, "residual_correlations")
+        if i == j:
+            raise ValueError(f"simulation parameters: model_error.residual_correlations pairs {a} with itself")
+        specific[i, j] = specific[j, i] = float(r) * u[i] * u[j]
+        pairs.append((i, j, float(r)))
+    if np.linalg.eigvalsh(specific).min() <= 0:
+        raise ValueError(
+            "simulation parameters: model_error.residual_correlations give a non-positive-definite covariance of "
+            "the unique parts (each r must stay below 1 - minor_factors.unique_variance_share)"
+        )
+    residual = np.outer(method, method) + minor @ minor.T + specific
+    return {
+        "pattern": pattern,
+        "method": method,
+        "unique_variance": u2,
+        "specific_covariance": specific,
+        "minor": minor,
+        "residual_covariance": residual,
+        "pairs": pairs,
+    }
+
+
+def population_arrays(population: dict) -> dict[str, np.ndarray]:
+    """The arrays of a saved population model (``population_model.json``, :func:`build_population`).
+
+    Parameters
+    ----------
+    population : dict
+        The population model as written (items in codebook order).
+
+    Returns
+    -------
+    dict
+        ``loadings`` (p,): primary loadings (the major factors' truth); ``pattern`` (p, K): with the cross-loadings;
+        ``thresholds`` (p, m); ``item_competency`` (p,) int; ``phi`` (K, K); ``method`` (p,); ``minor`` (p, M);
+        ``residual`` (p, p): ``m m' + W W' + S``, the latent-response covariance the competencies do not carry
+        (:func:`model_error`), so that ``implied_item_covariance(pattern, thresholds, item_competency, phi,
+        residual)`` is the population covariance of the answers and ``implied_item_covariance(loadings,
+        thresholds, item_competency, phi)`` that of the major factors alone.
+    """
+    comps = list(population["competencies"])
+    cpos = {c: k for k, c in enumerate(comps)}
+    items = population["items"]
+    p, kk = len(items), len(comps)
+    phi = np.array([[population["latent_correlation"]["matrix"][a][b] for b in comps] for a in comps], float)
+    comp = np.array([cpos[it["competency"]] for it in items], int)
+    lam = np.array([it["loading"] for it in items], float)
+    pattern = np.zeros((p, kk))
+    pattern[np.arange(p), comp] = lam
+    for i, it in enumerate(items):
+        for c, v in it.get("cross_loadings", {}).items():
+            pattern[i, cpos[c]] = v
+    method = np.array([it.get("method_loading", 0.0) for it in items], float)
+    n_minor = int(population.get("model_error", {}).get("minor_factors", 0))
+    minor = np.array([it.get("minor_factor_loadings", []) for it in items], float).reshape(p, n_minor)
+    u2 = np.array([it.get("unique_variance", 1.0 - lam[i] ** 2) for i, it in enumerate(items)], float)
+    specific = np.diag(u2 - (minor**2).sum(axis=1))
+    ids = {it["item"]: i for i, it in enumerate(items)}
+    for pair in population.get("model_error", {}).get("residual_correlations", []):
+        i, j = (ids[x] for x in pair["items"])
+        specific[i, j] = specific[j, i] = pair["covariance"]
+    return {
+        "loadings": lam,
+        "pattern": pattern,
+        "thresholds": np.array([it["thresholds"] for it in items], float),
+        "item_competency": comp,
+        "phi": phi,
+        "method": method,
+        "minor": minor,
+        "residual": np.outer(method, method) + minor @ minor.T + specific,
+    }
 
 
 def require(params: dict, *path):
@@ -212,7 +486,8 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
     dict
         The JSON-ready population model plus the arrays the simulation draws from under keys starting with an
         underscore (``_phi``, ``_lam``, ``_tau``, ``_comp_index``, ``_beta``, ``_gamma``, ``_cov_e``,
-        ``_crit_names``), which the caller removes.
+        ``_crit_names``, ``_pattern``, ``_method``, ``_minor``, ``_specific``: :func:`model_error`), which the caller
+        removes.
     """
     comp_mod = codebook.competency_module()
     comps = list(comp_mod)
@@ -233,6 +508,7 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
     shift = np.round(rng.normal(0.0, float(ip.get("threshold_item_sd", 0.0)), size=p), 2)
     tau = np.round(tau0[None, :] + shift[:, None], 4)
     comp_index = items["competency"].map({c: i for i, c in enumerate(comps)}).to_numpy(int)
+    err = model_error(codebook, params.get("model_error"), lam, phi, rng)
 
     # criteria
     crit_params = require(params, "criteria")
@@ -258,7 +534,7 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
         raise ValueError("criteria_residual_correlation gives a non-positive-definite residual covariance")
     crit_latent = phi @ beta  # corr(eta_k, z_q), since var(z_q) = 1 and tenure is independent of eta
     crit_corr = beta.T @ phi @ beta + np.outer(gamma, gamma) + cov_e
-    implied = implied_score_correlations(lam, tau, comp_index, phi, crit_latent)
+    implied = implied_score_correlations(err["pattern"], tau, comp_index, phi, crit_latent, err["residual_covariance"])
 
     d = params.get("defects", {})
     item_rows = []
@@ -270,7 +546,16 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
                 "dimension": row.dimension,
                 "module": row.module,
                 "reverse": bool(row.reverse),
-                "loading": float(lam[i]),
+                "loading": float(err["pattern"][i, comp_index[i]]),
+                "cross_loadings": {
+                    c: float(err["pattern"][i, k])
+                    for k, c in enumerate(comps)
+                    if k != comp_index[i] and err["pattern"][i, k]
+                },
+                "method_loading": float(err["method"][i]),
+                "unique_variance": float(err["unique_variance"][i]),
+                "minor_factor_variance": float((err["minor"][i] ** 2).sum()),
+                "minor_factor_loadings": err["minor"][i].tolist(),
                 "thresholds": tau[i].tolist(),
                 "marginal_probabilities": np.diff(np.concatenate([[0.0], ndtr(tau[i]), [1.0]])).tolist(),
             }
@@ -305,12 +590,19 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
     return {
         "description": (
             "Population model of the demo data (compval.simulate). Latent traits eta ~ N(0, latent_correlation); "
-            "item latent response y* = loading * eta + sqrt(1 - loading^2) * e; answer = min + number of "
+            "item latent response y* = loading * eta_own + sum cross_loadings * eta_other + method_loading * M + "
+            "sum minor_factor_loadings * xi + s (standardized: var(y*) = 1), M ~ N(0, 1) the wording factor of "
+            "the reverse-keyed items (truth.csv: method_reverse), xi ~ N(0, I) the Tucker-Koopman-Linn minor "
+            "factors, s the specific part (variance unique_variance - minor_factor_variance; model_error."
+            "residual_correlations: named pairs' unique parts correlate r, cov = r * sqrt(unique_variance_i * "
+            "unique_variance_j)); eta, M, xi, s independent. The major factors (the truth the pipeline should "
+            "recover) are the competencies with the primary loadings 'loading'. answer = min + number of "
             "thresholds below y* (reverse-keyed items: (min + max) - that). Criterion linear predictor "
             "z = sum beta_k eta_k + tenure_effect * t + residual (var(z) = 1, t = standardized log tenure, "
             "independent of eta); residuals correlate criteria_residual_correlation. "
             "implied_score_correlation: population correlation of the unit-weighted mean of a competency's "
-            "items (reverse-scored, complete data, no careless responding) with the latent trait / criterion z."
+            "items (reverse-scored, complete data, no careless responding) with the latent trait / criterion z, "
+            "under the whole population model (model error included)."
         ),
         "seed": int(params["seed"]),
         "codebook_sha256": codebook.sha256(),
@@ -327,6 +619,18 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
             "reverse_loading_shift": float(ip.get("reverse_loading_shift", 0.0)),
             "base_thresholds": tau0.tolist(),
             "threshold_item_sd": float(ip.get("threshold_item_sd", 0.0)),
+        },
+        "model_error": {
+            "settings": copy.deepcopy(params.get("model_error") or {}),
+            "residual_correlations": [
+                {
+                    "items": [items["item"].iloc[i], items["item"].iloc[j]],
+                    "r": r,
+                    "covariance": float(err["specific_covariance"][i, j]),
+                }
+                for i, j, r in err["pairs"]
+            ],
+            "minor_factors": int(err["minor"].shape[1]),
         },
         "items": item_rows,
         "implied_score_correlation": {
@@ -364,9 +668,13 @@ def build_population(codebook: Codebook, params: dict, rng: np.random.Generator)
         ),
         # internal arrays (removed before returning)
         "_phi": phi,
-        "_lam": lam,
+        "_lam": err["pattern"][np.arange(p), comp_index],
         "_tau": tau,
         "_comp_index": comp_index,
+        "_pattern": err["pattern"],
+        "_method": err["method"],
+        "_minor": err["minor"],
+        "_specific": err["specific_covariance"],
         "_beta": beta,
         "_gamma": gamma,
         "_cov_e": cov_e,

@@ -112,9 +112,11 @@ def simulate(codebook: Codebook, params: dict) -> SimulationResult:
     rng = dict(zip(_STREAMS, root.spawn(len(_STREAMS))))
 
     pop = build_population(codebook, params, rng["population"])
-    phi, lam, tau = pop.pop("_phi"), pop.pop("_lam"), pop.pop("_tau")
+    phi, tau = pop.pop("_phi"), pop.pop("_tau")
+    pop.pop("_lam")  # the primary loadings: part of "_pattern"
     comp_index, beta, gamma = pop.pop("_comp_index"), pop.pop("_beta"), pop.pop("_gamma")
     cov_e, crit_names = pop.pop("_cov_e"), pop.pop("_crit_names")
+    pattern, method, minor, specific = pop.pop("_pattern"), pop.pop("_method"), pop.pop("_minor"), pop.pop("_specific")
     comps = pop["competencies"]
     items = codebook.items
     item_ids = items["item"].tolist()
@@ -151,7 +153,13 @@ def simulate(codebook: Codebook, params: dict) -> SimulationResult:
     # -------------------------------------------------------------- item responses (respondents = first n)
     r = rng["responses"]
     eta_r = eta[:n]
-    ystar = eta_r[:, comp_index] * lam[None, :] + r.standard_normal((n, p)) * np.sqrt(1.0 - lam**2)[None, :]
+    # y* = Lambda eta + m M + W xi + s (compval.simulate.model.model_error); without model error Lambda holds the
+    # primary loadings only, m = 0, W has no columns and s ~ N(0, diag(1 - lambda^2))
+    z = r.standard_normal((n, p))
+    method_score = r.standard_normal(n_emp)
+    xi = r.standard_normal((n, minor.shape[1]))
+    ystar = eta_r @ pattern.T + method_score[:n, None] * method[None, :] + xi @ minor.T
+    ystar += z @ np.linalg.cholesky(specific).T
     cat = _categorise(ystar, tau)  # 0 .. n_cat-1 in the trait direction
     x = np.where(rev[None, :], smax - cat, smin + cat).astype(float)
 
@@ -334,6 +342,8 @@ def simulate(codebook: Codebook, params: dict) -> SimulationResult:
     truth = pd.DataFrame({codebook.id_column: ids})
     for k, c in enumerate(comps):
         truth[c] = eta[:, k]
+    if np.any(method):
+        truth["method_reverse"] = method_score
     truth["tenure_z"] = t_std
     for j, name in enumerate(crit_names):
         truth[f"z_{name}"] = z[:, j]
@@ -364,7 +374,8 @@ def simulate(codebook: Codebook, params: dict) -> SimulationResult:
         "survey.csv": "survey export: one row per submission, items as integer codes (blank = skipped)",
         "sales.csv": "HR/CRM criterion file keyed by employee_id (= respondent_id)",
         "truth.csv": (
-            "one row per employee: latent trait per competency, tenure_z, criterion linear predictors z_*, "
+            "one row per employee: latent trait per competency, method_reverse (the wording factor of the "
+            "reverse-keyed items, when the model has one), tenure_z, criterion linear predictors z_*, "
             "careless flags, is_duplicate_submission (submitted twice: the later row is the duplicate), "
             "in_survey, in_sales"
         ),
