@@ -17,12 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compval import cfa
 from compval.codebook import load_codebook
-from compval.efa import correlation_matrix, fa
-from compval.reliability import item_analysis
-from compval.revision.suggest import suggest_revisions
-from compval.sem.modindices import modification_indices
+from compval.revision.suggest import revision_evidence, suggest_revisions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests" / "reference" / "demo"
@@ -66,17 +62,15 @@ def test_demo_hypothesized_model_beats_every_rival():
 
 @pytest.fixture(scope="module")
 def suggestions() -> pd.DataFrame:
-    """suggest_revisions on the demo's analysed items with the evidence the pipeline computes: the hypothesised
-    model (ML, FIML as config/config.yaml's cfa defaults) and its modification indices, corrected item-total r
-    within each competency, and the EFA pattern (minres, oblimin, one factor per competency)."""
+    """suggest_revisions on the demo's analysed items with the evidence the pipeline computes
+    (compval.revision.suggest.revision_evidence): the hypothesised model (ML, FIML as config/config.yaml's cfa
+    defaults) and its modification indices, corrected item-total r within each competency, and the EFA pattern
+    (minres, oblimin, one factor per competency)."""
     cb = load_codebook(ROOT / "config" / "codebook.yaml")
     items = pd.read_csv(DEMO / "items_scored.csv")[cb.item_ids]
-    fit = cfa.fit_cfa(items, cfa.hypothesized(cb.groups("competency")), missing="ml")
-    assert fit.status == "ok"
-    rest = pd.concat([item_analysis(items[m]).set_index("item")["r_drop"] for m in cb.groups("competency").values()])
-    pattern = fa(correlation_matrix(items), len(cb.competencies), method="minres", rotation="oblimin").loadings
-    mi = modification_indices(fit)
-    return suggest_revisions(cb, items, fit=fit, item_rest=rest, efa_pattern=pattern, mi=mi)
+    evidence = revision_evidence(cb, items, missing="ml")
+    assert evidence["fit"] is not None and evidence["fit"].status == "ok"
+    return suggest_revisions(cb, items, **evidence)
 
 
 def _planted(population: dict) -> tuple[set[str], set[frozenset[str]], dict[str, set[str]]]:
@@ -123,3 +117,27 @@ def test_demo_suggestions_find_the_planted_effects_first(suggestions, population
         if p <= method and len({items[i] for i in p}) == 2
     ]
     assert method_rows, top.to_string()
+
+
+def test_the_demo_variant_trimmed_is_the_short_form_the_suggestions_write():
+    """config/variants/trimmed.yaml drops the weakest item of each competency found on the demo's training part,
+    as the suggestions rule writes it (results/revision/codebooks/weakest_per_competency.yaml): the same holdout
+    split (config seed and revision.holdout, stratified on the invariance group, in the export's order), the same
+    fit on the training part, compval.revision.suggest.drop_weakest_items."""
+    import yaml
+
+    from compval.config import validate_config
+    from compval.revision import holdout_split
+    from compval.revision.suggest import drop_weakest_items
+
+    config = validate_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8")))
+    cb = load_codebook(ROOT / "config" / "codebook.yaml")
+    items = pd.read_csv(DEMO / "items_scored.csv")[cb.item_ids]
+    groups = pd.read_csv(DEMO / "controls.csv")[config["validity"]["invariance_group"]]
+    split = holdout_split(items.index, config["revision"]["holdout"], config["seed"], strata=groups)
+    training = items.loc[split == "training"]
+    evidence = revision_evidence(cb, training, missing="ml")
+    expected = drop_weakest_items(cb, evidence["fit"])
+    trimmed = load_codebook(ROOT / "config" / "variants" / "trimmed.yaml")
+    assert trimmed.groups("competency") == expected.groups("competency")
+    assert len(cb.item_ids) - len(trimmed.item_ids) == len(cb.competencies)  # one item per competency

@@ -141,8 +141,10 @@ def _headline(summary: Mapping[str, Any], model: str = "hypothesized") -> dict:
     out["htmt_max"] = max((float(x) for x in (val.get("htmt") or {}).values() if x is not None), default=np.nan)
     crit = summary.get("criterion", {})
     for name, per_competency in crit.items():
-        rs = [float(v["r"]) for v in per_competency.values() if isinstance(v, dict) and "r" in v and v["r"] is not None]
-        if rs and name not in ("regression", "dominance", "missing", "latent_regression"):
+        if not isinstance(per_competency, dict) or name in ("regression", "dominance", "missing", "latent_regression"):
+            continue  # the sections beside the criteria (and score_type)
+        rs = [float(v["r"]) for v in per_competency.values() if isinstance(v, dict) and v.get("r") is not None]
+        if rs:
             out[f"r_max_{name}"] = max(rs, key=abs)
     for name, reg in (crit.get("regression") or {}).items():
         out[f"delta_r2_{name}"] = reg.get("delta_r2")

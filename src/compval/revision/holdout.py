@@ -27,16 +27,21 @@ def holdout_split(ids: pd.Index, fraction: float, seed: int, strata: pd.Series |
     holdout part, so that a revision that only capitalises on chance shows up (MacCallum, Roznowski & Necowitz
     1992; Cudeck & Browne 1983 on cross-validating covariance structures).
 
+    The split is drawn over the respondents' positions in ``ids`` (the pipeline passes them in the order of the
+    export), not over the id values: the pipeline's ids are keyed pseudonyms, so a split by their values would
+    change with the pseudonymisation key and a reviewer with another key would get another holdout.
+
     Parameters
     ----------
     ids : Index
-        Respondent ids (pseudonyms). The split does not depend on their order.
+        Respondent ids, in a reproducible order (the export's).
     fraction : float
         Share of respondents in the holdout part, in [0, 1); 0 puts everyone in training.
     seed : int
     strata : Series, optional
         A grouping (e.g. the invariance group) indexed by id: each stratum is split in the same proportion
-        (``round(fraction * n_stratum)`` to the holdout); missing values form a stratum of their own.
+        (``round(fraction * n_stratum)`` to the holdout, strata in sorted order); missing values form a stratum
+        of their own.
 
     Returns
     -------
@@ -46,26 +51,19 @@ def holdout_split(ids: pd.Index, fraction: float, seed: int, strata: pd.Series |
 
     if not 0 <= fraction < 1:
         raise ValueError(f"holdout fraction must be in [0, 1), got {fraction}")
-    order = pd.Index(sorted(map(str, ids)))
-    out = pd.Series("training", index=order, dtype=object)
-    if fraction == 0:
-        return out.reindex(pd.Index(map(str, ids))).set_axis(ids)
-    rng = np.random.default_rng(seed)
-    groups = (
-        pd.Series("all", index=order)
-        if strata is None
-        else strata.reindex(ids)
-        .set_axis(pd.Index(map(str, ids)))
-        .reindex(order)
-        .astype(object)
-        .where(lambda s: s.notna(), "<missing>")
-        .astype(str)
-    )
-    for _, members in sorted(groups.groupby(groups).groups.items()):
-        members = pd.Index(sorted(members))
-        k = int(round(fraction * len(members)))
-        out.loc[members[rng.permutation(len(members))[:k]]] = "holdout"
-    return out.reindex(pd.Index(map(str, ids))).set_axis(ids)
+    out = np.full(len(ids), "training", dtype=object)
+    if fraction > 0:
+        rng = np.random.default_rng(seed)
+        groups = (
+            np.full(len(ids), "all", dtype=object)
+            if strata is None
+            else strata.reindex(ids).astype(object).where(lambda x: x.notna(), "<missing>").astype(str).to_numpy()
+        )
+        for g in sorted(set(groups)):
+            members = np.flatnonzero(groups == g)
+            k = int(round(fraction * len(members)))
+            out[members[rng.permutation(len(members))[:k]]] = "holdout"
+    return pd.Series(out, index=ids, dtype=object)
 
 
 def holds_out(gain_training: float, gain_holdout: float, min_ratio: float = 0.5) -> bool:
