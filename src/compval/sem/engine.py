@@ -76,15 +76,14 @@ def gradient_info(model: Model, x, groups: list[GroupData], info: bool = True):
     grad = np.zeros(q)
     H = np.zeros((q, q))
     for g, gd in enumerate(groups):
-        sigma, mu = model.implied(x, g, gd.mean)
-        dS, dm = model.derivatives(x, g)
+        sigma, mu, dS, dm = model.moments(x, g, gd.mean)
         wg = gd.n / ntot
-        W, v = moment_wv(gd, mu, sigma)
+        si = np.linalg.inv(sigma) if info else None
+        W, v = moment_wv(gd, mu, sigma, inverse=si)
         grad += wg * (dS.reshape(q, -1) @ W.ravel())
         if model.meanstructure:
             grad += wg * (dm @ v)
-        if info:
-            si = np.linalg.inv(sigma)
+        if si is not None:
             act = model.active(g)
             if len(act) == q:
                 Z = si[None, :, :] @ dS @ si[None, :, :]
@@ -111,8 +110,7 @@ def expected_information(model: Model, x, groups: list[GroupData]) -> np.ndarray
 def casewise_scores(model: Model, x, gd: GroupData, g: int) -> np.ndarray:
     """Casewise derivatives of the log-likelihood with respect to the free parameters (n x q, rows in pattern
     order): -tr(P dSigma_j)/2 + u' dSigma_j u / 2 + u' dmu_j with u = P (y_o - mu_o), P = Sigma_oo^-1."""
-    sigma, mu = model.implied(x, g, gd.mean)
-    dS, dm = model.derivatives(x, g)
+    sigma, mu, dS, dm = model.moments(x, g, gd.mean)
     pt = patterns(gd)
     q = dS.shape[0]
     P = pt.inverse(sigma)

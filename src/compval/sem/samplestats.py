@@ -315,13 +315,15 @@ def saturated_fiml(gd: GroupData, maxit: int = 5000, tol: float = 1e-10):
     return mu, sig, block_f(gd, mu, sig)
 
 
-def moment_wv(gd: GroupData, mu, sigma):
+def moment_wv(gd: GroupData, mu, sigma, inverse: np.ndarray | None = None):
     """Gradient of the per-observation FIML -2logl with respect to Sigma (p x p, W) and mu (v):
-    W = sum_b n_b/N [P - P (S_b + d d') P], v = -2 sum_b n_b/N P d (P = Sigma_oo^-1 embedded)."""
+    W = sum_b n_b/N [P - P (S_b + d d') P], v = -2 sum_b n_b/N P d (P = Sigma_oo^-1 embedded).
+
+    ``inverse``: Sigma^-1 when the caller has it (``np.linalg.inv(sigma)``; used with complete data)."""
     pt = patterns(gd)
     if pt.complete:
         b = gd.blocks[0]
-        si = np.linalg.inv(sigma)
+        si = np.linalg.inv(sigma) if inverse is None else inverse
         d = b.mean - mu
         return si - si @ (b.cov + np.outer(d, d)) @ si, 1.0 * (-2.0) * (si @ d)
     P = pt.inverse(sigma)
