@@ -120,7 +120,10 @@ class Model:
     def has_regressions(self, g: int) -> bool:
         """Whether B (latent regressions, higher-order loadings) has any entry in group g; without one,
         A = (I - B)^-1 = I and Lambda A = Lambda."""
-        return len(self._mat_index(g)["B"][0]) > 0
+        cache = self.__dict__.setdefault("_hasb", {})
+        if g not in cache:
+            cache[g] = len(self._mat_index(g)["B"][0]) > 0
+        return cache[g]
 
     def active(self, g: int) -> np.ndarray:
         """Sorted free-parameter indices that appear in group g."""
