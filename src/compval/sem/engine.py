@@ -43,6 +43,7 @@ __all__ = [
     "observed_information",
     "observed_information_analytic",
     "casewise_scores",
+    "first_order_information",
     "saturated_model",
     "saturated_observed_information",
     "saturated_scores",
@@ -127,6 +128,18 @@ def casewise_scores(model: Model, x, gd: GroupData, g: int) -> np.ndarray:
     if model.meanstructure:
         out += U @ dm.T
     return out
+
+
+def first_order_information(model: Model, x, gd: GroupData, g: int) -> np.ndarray:
+    """First-order information per observation of group g, B0_g = S'S / N_g with S the casewise scores
+    (:func:`casewise_scores`). Kept on the model for the last x, so that the sandwich and the robust test of one
+    fit (both need it at the estimates) form the scores once."""
+    key = np.asarray(x, dtype=float).tobytes()
+    memo = model.__dict__.setdefault("_b0", {})
+    if g not in memo or memo[g][0] != key:
+        sc = casewise_scores(model, x, gd, g)
+        memo[g] = (key, sc.T @ sc / gd.n)
+    return memo[g][1]
 
 
 def observed_information(model: Model, x, groups: list[GroupData], h: float = 1e-6) -> np.ndarray:

@@ -218,7 +218,9 @@ class Model:
         """Matrices of group g and the products the derivatives need: M, A = (I - B)^-1, Lambda A,
         C = A Psi A' Lambda' (m x p), A alpha."""
         M = self.matrices(x, g)
-        A = np.linalg.inv(np.eye(self.m) - M["B"])
+        A = self._a_matrix(M, g)
+        if A is None:  # A = I: the same products without multiplying by it
+            return M, np.eye(self.m), M["L"], M["P"] @ M["L"].T, M["al"]
         return M, A, M["L"] @ A, A @ M["P"] @ A.T @ M["L"].T, A @ M["al"]
 
     def derivatives(self, x: np.ndarray, g: int):
