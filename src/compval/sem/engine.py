@@ -191,13 +191,15 @@ def fit_ml(
     it = 0
     converged = False
     msg = "maximum number of iterations reached"
+    ridge = 1e-12 * np.eye(len(x))
+    nq = max(len(x), 1)
     for it in range(1, maxit + 1):
         g, H = gradient_info(model, x, groups)
-        if np.max(np.abs(g)) < 1e-9:
+        if np.abs(g).max() < 1e-9:
             converged, msg = True, "gradient below tolerance"
             break
         try:
-            step = np.linalg.solve(H + 1e-12 * np.eye(len(x)) * np.trace(H) / max(len(x), 1), g)
+            step = np.linalg.solve(H + ridge * H.trace() / nq, g)
         except np.linalg.LinAlgError:
             step = np.linalg.pinv(H) @ g
         t = 1.0
@@ -212,10 +214,10 @@ def fit_ml(
             break
         df = f - fn
         x, f = xn, fn
-        if np.max(np.abs(x)) > 1e6:
+        if np.abs(x).max() > 1e6:
             msg = "estimates diverge"
             break
-        if df < tol * max(abs(f), 1.0) * 1e-3 and np.max(np.abs(t * step)) < 1e-9:
+        if df < tol * max(abs(f), 1.0) * 1e-3 and np.abs(t * step).max() < 1e-9:
             converged, msg = True, "relative change below tolerance"
             break
     if not converged and msg != "estimates diverge":

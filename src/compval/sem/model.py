@@ -32,7 +32,8 @@ class Model:
         self.p, self.m = len(self.ov), len(self.lv)
         self.ngroups = st.ngroups
         self.meanstructure = st.meanstructure
-        self.nfree = int(self.pt["free"].max()) if (self.pt["free"] > 0).any() else 0
+        free = self.pt["free"].to_numpy()
+        self.nfree = int(free.max()) if (free > 0).any() else 0
         ovi = {v: i for i, v in enumerate(self.ov)}
         lvi = {v: i for i, v in enumerate(self.lv)}
         self.loc: list[tuple[int, str, int, int]] = []  # per row: group, matrix, i, j
@@ -59,7 +60,7 @@ class Model:
                     self.loc.append((g, "al", lvi[lhs], 0))
             else:
                 raise ValueError(f"unsupported operator {op!r}")
-        self.free_idx = self.pt["free"].to_numpy() - 1  # -1 = fixed
+        self.free_idx = free - 1  # -1 = fixed
         self.fixed_val = self.pt["value"].to_numpy()
 
     # ---------------------------------------------------------------- matrices
@@ -198,7 +199,7 @@ class Model:
             for k in ("T", "nu"):
                 if ix[k] is not None:
                     touched |= set(ix[k][0].tolist())
-            unique = {}
+            unique: dict = {}
             for k in ("L", "P"):
                 if ix[k] is None:
                     unique[k] = True
@@ -211,6 +212,15 @@ class Model:
                     if ix[k] is not None:
                         others |= set(ix[k][0].tolist())
                 unique["P"] = unique["P"] and not others & set(ix["P"][0].tolist())
+            if ix["L"] is not None:
+                a, i, _ = ix["L"]
+                ar = np.arange(p)
+                unique["L_pos"] = (
+                    ((a * p + i) * p)[:, None] + ar[None, :],
+                    (a * p * p + i)[:, None] + (ar * p)[None, :],
+                )
+            if ix["P"] is not None:
+                unique["P_off"] = np.flatnonzero(ix["P"][1] != ix["P"][2])
             cache[g] = (dS0, dm0, unique)
         return cache[g]
 
@@ -245,7 +255,6 @@ class Model:
         dS = dS0.copy()
         dm = dm0.copy()
         ix = self._deriv_index(g)
-        ar = np.arange(p)
         if A is None:
             C = M["P"] @ M["L"].T
             Aal = M["al"]
@@ -254,14 +263,18 @@ class Model:
             Aal = A @ M["al"]
         if ix["L"] is not None:  # d(Sigma)/d lambda_ij = e_i C_j. + C_j.' e_i'
             a, i, j = ix["L"]
+            Cj = C[j]
             if unique["L"]:
-                dS[a, i, :] = C[j]
-                dS[a, :, i] += C[j]
+                row, col = unique["L_pos"]  # flat positions of (a, i, .) and (a, ., i)
+                flat = dS.reshape(-1)
+                flat[row] = Cj
+                flat[col] += Cj
                 if self.meanstructure:
                     dm[a, i] = Aal[j]
             else:
-                np.add.at(dS, (a[:, None], i[:, None], ar[None, :]), C[j])
-                np.add.at(dS, (a[:, None], ar[None, :], i[:, None]), C[j])
+                ar = np.arange(p)
+                np.add.at(dS, (a[:, None], i[:, None], ar[None, :]), Cj)
+                np.add.at(dS, (a[:, None], ar[None, :], i[:, None]), Cj)
                 if self.meanstructure:
                     np.add.at(dm, (a, i), Aal[j])
         if ix["B"] is not None:
@@ -275,8 +288,9 @@ class Model:
         if ix["P"] is not None:
             a, i, j = ix["P"]
             t = LA[:, i].T[:, :, None] * LA[:, j].T[:, None, :]
-            off = i != j
-            t[off] += t[off].transpose(0, 2, 1)
+            off = unique["P_off"]
+            if len(off):
+                t[off] += t[off].transpose(0, 2, 1)
             if unique["P"]:
                 dS[a] = t
             else:

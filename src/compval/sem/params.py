@@ -111,11 +111,11 @@ def param_table(m: Model, x, vcov, groups):
                 r2[v] = 1 - M["P"][j, j] / veta[j, j]
         extras.append({"r2": pd.Series(r2, name="r2"), "veta": veta, "sigma": sigma, "M": M})
     params = pd.DataFrame(
-        {
-            "lhs": pt["lhs"],
-            "op": pt["op"],
-            "rhs": pt["rhs"],
-            "group": pt["group"],
+        {  # the order of PARAM_COLUMNS
+            "lhs": lhs_,
+            "op": op_,
+            "rhs": rhs_,
+            "group": pt["group"].to_numpy(),
             "free": free,
             "est": est,
             "se": se,
@@ -127,7 +127,7 @@ def param_table(m: Model, x, vcov, groups):
             "std_all": std_all,
         }
     )
-    return params[PARAM_COLUMNS], extras
+    return params, extras
 
 
 def admissibility(m: Model, x, params: pd.DataFrame, extras, warnings) -> list[str]:

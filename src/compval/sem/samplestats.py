@@ -257,8 +257,9 @@ def block_f(gd: GroupData, mu, sigma) -> float:
             return np.inf
         ci = np.linalg.inv(c)
         si = ci.T @ ci
-        d = gd.blocks[0].mean - mu
-        return float(gd.n * (2 * np.sum(np.log(np.diag(c))) + np.sum(si * gd.blocks[0].cov) + d @ si @ d) / gd.n)
+        b = gd.blocks[0]
+        d = b.mean - mu
+        return float(gd.n * (2 * np.log(c.diagonal()).sum() + (si * b.cov).sum() + d @ si @ d) / gd.n)
     res = pt.decompose(sigma)
     if res is None:
         return np.inf
