@@ -178,9 +178,9 @@ class Model:
 
     def _constant_derivatives(self, g: int):
         """The parts of dSigma/dx and dmu/dx that do not depend on x -- residual (co)variances and intercepts,
-        ones at their positions -- and whether the loadings and latent (co)variances each reach distinct
-        (parameter, position) pairs (no equality constraint inside the group), so that their derivatives can be
-        assigned instead of accumulated (cached)."""
+        ones at their positions, as (flat positions, values) -- and whether the loadings and latent (co)variances
+        each reach distinct (parameter, position) pairs (no equality constraint inside the group), so that their
+        derivatives can be assigned instead of accumulated (cached)."""
         cache = self.__dict__.setdefault("_cdv", {})
         if g not in cache:
             p, q = self.p, self.nfree
@@ -221,7 +221,10 @@ class Model:
                 )
             if ix["P"] is not None:
                 unique["P_off"] = np.flatnonzero(ix["P"][1] != ix["P"][2])
-            cache[g] = (dS0, dm0, unique)
+            # kept as the positions and values of the non-zero entries (a q x p x p array per group would be
+            # copied every step and held for the model's life)
+            nzS, nzm = np.flatnonzero(dS0), np.flatnonzero(dm0)
+            cache[g] = ((nzS, dS0.reshape(-1)[nzS]), (nzm, dm0.reshape(-1)[nzm]), unique)
         return cache[g]
 
     def _pieces(self, x: np.ndarray, g: int):
@@ -251,9 +254,11 @@ class Model:
         if not derivatives:
             return sigma, mu, None, None
         p = self.p
-        dS0, dm0, unique = self._constant_derivatives(g)
-        dS = dS0.copy()
-        dm = dm0.copy()
+        (posS, valS), (posm, valm), unique = self._constant_derivatives(g)
+        dS = np.zeros((self.nfree, p, p))
+        dS.reshape(-1)[posS] = valS
+        dm = np.zeros((self.nfree, p))
+        dm.reshape(-1)[posm] = valm
         ix = self._deriv_index(g)
         if A is None:
             C = M["P"] @ M["L"].T
