@@ -4,10 +4,10 @@
 in this process and by ``lavaan::cfa()`` through ``Rscript benchmarks/lavaan_time.R`` in the same run, each
 once as a warm-up and then ``--repeats`` times; the median seconds per fit, the ratio ours / lavaan and both
 chi-squares (and scaled chi-squares) are written to ``benchmarks/results/cfa_vs_lavaan.csv`` with a plot
-``cfa_vs_lavaan.png``. Cases: HolzingerSwineford1939 (3 factors, ML), bfi (25 items, 5 factors, ML,
-listwise) and the bundled demo (tests/reference/demo/items_scored.csv, 6 competencies x 8 items) under ML,
-MLR (listwise), FIML (``missing = "ml"``) and WLSMV (ordered items, pairwise). Where ``Rscript`` or lavaan is
-absent, the lavaan columns stay empty and a message says so. lavaan's time is measured inside R (R start-up
+``cfa_vs_lavaan.png``. Cases: HolzingerSwineford1939 (3 factors; ML, MLR), bfi (25 items, 5 factors; ML and
+MLR listwise, FIML, WLSMV) and the bundled demo (tests/reference/demo/items_scored.csv, 6 competencies x 8 items)
+under ML, MLR (listwise), FIML (``missing = "ml"``) and WLSMV (ordered items, pairwise). Where ``Rscript`` or
+lavaan is absent, the lavaan columns stay empty and a message says so. lavaan's time is measured inside R (R start-up
 and ``library(lavaan)`` excluded); ours includes everything ``fit_cfa`` does.
 
 **Simulated** (``--simulated``): simulates a 6-factor, 50-item, 5-point Likert data set (correlated factors,
@@ -178,7 +178,13 @@ BFI5 = {f: [f"{f}{i}" for i in range(1, 6)] for f in "ACENO"}
 
 LAVAAN_CASES = (
     LavaanCase("hs_ml", "HolzingerSwineford1939, 3 factors, ML", _hs, lambda: HS3),
+    LavaanCase("hs_mlr", "HolzingerSwineford1939, MLR", _hs, lambda: HS3, estimator="MLR"),
     LavaanCase("bfi_ml", "bfi, 25 items, 5 factors, ML (listwise)", _bfi, lambda: BFI5),
+    LavaanCase("bfi_mlr", "bfi, MLR (listwise)", _bfi, lambda: BFI5, estimator="MLR"),
+    LavaanCase("bfi_fiml", "bfi, FIML (ML, missing = ml)", _bfi, lambda: BFI5, missing="ml"),
+    LavaanCase(
+        "bfi_wlsmv", "bfi, WLSMV (ordered, pairwise)", _bfi, lambda: BFI5, estimator="WLSMV", missing="pairwise"
+    ),
     LavaanCase("demo_ml", "demo, 50 items, 6 factors, ML (listwise)", _demo, _demo_factors),
     LavaanCase("demo_mlr", "demo, MLR (listwise)", _demo, _demo_factors, estimator="MLR"),
     LavaanCase("demo_fiml", "demo, FIML (ML, missing = ml)", _demo, _demo_factors, missing="ml"),

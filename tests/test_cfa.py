@@ -592,3 +592,44 @@ def test_two_member_second_order_fit_does_not_depend_on_the_marker():
     sa = a.params[a.params["lhs"].isin(["m1", "m2"]) & (a.params["op"] == "=~")].set_index(key)["std_all"]
     sb = b.params[b.params["lhs"].isin(["m1", "m2"]) & (b.params["op"] == "=~")].set_index(key)["std_all"]
     np.testing.assert_allclose(sa.sort_index(), sb.sort_index(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "syntax, kw",
+    [
+        ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n", {}),
+        ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n", {"std_lv": True}),
+        ("f1 =~ x1 + a*x2 + a*x3\nf2 =~ x4 + x5 + x6\nx1 ~~ x4\nx2 ~~ v*x2\nx3 ~~ v*x3\n", {"meanstructure": True}),
+        ("f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf3 =~ x7 + x8 + x9\ng =~ f1 + f2 + f3\n", {"meanstructure": True}),
+        ("f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf2 ~ f1\nf1 ~~ c*f1\nx1 ~~ c*x1\n", {}),
+        ("f1 =~ x1 + b*x2 + x3\nf2 =~ x4 + x5 + x6\nf1 ~~ b*f2\n", {}),
+        (
+            "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n",
+            {"ngroups": 2, "meanstructure": True, "group_equal": ("loadings", "intercepts")},
+        ),
+    ],
+)
+def test_moment_derivatives_equal_central_differences(syntax, kw):
+    """dSigma/dx and dmu/dx of the engine (assigned where each parameter reaches its own positions, accumulated
+    under equality constraints; without (I - B)^-1 when there is no latent regression) equal central differences
+    of the implied moments, for marker and std.lv identification, labels shared within a group and across matrix
+    types, latent regressions, second order, mean structure and two groups."""
+    from compval.sem.model import Model
+
+    pt, st = build_partable(syntax, **kw)
+    m = Model(pt, st)
+    x = np.random.default_rng(1).uniform(0.3, 0.9, m.nfree)
+    h = 1e-6
+    for g in range(st.ngroups):
+        sigma, mu, dS, dm = m.moments(x, g, np.zeros(m.p))
+        s0, m0 = m.implied(x, g, np.zeros(m.p))
+        assert np.array_equal(sigma, s0) and np.array_equal(mu, m0)
+        dS2, dm2 = m.derivatives(x, g)
+        assert np.array_equal(dS, dS2) and np.array_equal(dm, dm2)
+        for a in range(m.nfree):
+            up, dn = x.copy(), x.copy()
+            up[a] += h
+            dn[a] -= h
+            (su, mu_u), (sd, mu_d) = m.implied(up, g, np.zeros(m.p)), m.implied(dn, g, np.zeros(m.p))
+            np.testing.assert_allclose(dS[a], (su - sd) / (2 * h), rtol=0, atol=1e-8)
+            np.testing.assert_allclose(dm[a], (mu_u - mu_d) / (2 * h), rtol=0, atol=1e-8)

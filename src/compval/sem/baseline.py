@@ -12,33 +12,48 @@ from .teststat import robust_test
 __all__ = ["baseline"]
 
 
-def _independence_model(m: Model) -> Model:
-    syn_rows = []
+def _independence_model(m: Model, groups) -> tuple[Model, np.ndarray]:
+    """The independence model of ``m`` (a variance, and with a mean structure an intercept, per indicator and
+    group, all free) and its start values: the sample variances and means."""
+    lhs: list[str] = []
+    op: list[str] = []
+    x0: list[float] = []
+    group: list[int] = []
     for g in range(m.ngroups):
-        for v in m.ov:
-            syn_rows.append({"lhs": v, "op": "~~", "rhs": v, "group": g + 1})
+        gd = groups[g]
+        for i, v in enumerate(m.ov):
+            lhs.append(v)
+            op.append("~~")
+            x0.append(gd.cov[i, i])
+            group.append(g + 1)
             if m.meanstructure:
-                syn_rows.append({"lhs": v, "op": "~1", "rhs": "", "group": g + 1})
-    bpt = pd.DataFrame(syn_rows)
-    bpt["user"] = True
-    bpt["free"] = np.arange(1, len(bpt) + 1)
-    bpt["value"] = np.nan
-    bpt["label"] = ""
-    bpt["start"] = np.nan
+                lhs.append(v)
+                op.append("~1")
+                x0.append(gd.mean[i])
+                group.append(g + 1)
+    k = len(lhs)
+    bpt = pd.DataFrame(
+        {
+            "lhs": lhs,
+            "op": op,
+            "rhs": [v if o == "~~" else "" for v, o in zip(lhs, op)],
+            "group": group,
+            "user": np.ones(k, dtype=bool),
+            "free": np.arange(1, k + 1),
+            "value": np.full(k, np.nan),
+            "label": [""] * k,
+            "start": np.full(k, np.nan),
+        }
+    )
     bst = ModelStructure(ov_names=list(m.ov), lv_names=[], ngroups=m.ngroups, meanstructure=m.meanstructure)
-    return Model(bpt, bst)
+    return Model(bpt, bst), np.array(x0, dtype=float)
 
 
 def baseline(m: Model, groups, estimator) -> dict:
     """Independence model (variances, plus means with a mean structure), fitted like the model
     (``lav_object_independence``): chisq, df, estimates and, under MLR, its scaling factor."""
-    bm = _independence_model(m)
+    bm, x0 = _independence_model(m, groups)
     ov = m.ov
-    x0 = np.zeros(bm.nfree)
-    for k, r in enumerate(bm.pt.itertuples()):
-        gd = groups[r.group - 1]
-        i = ov.index(r.lhs)
-        x0[k] = gd.cov[i, i] if r.op == "~~" else gd.mean[i]
     complete = all(gd.complete for gd in groups)
     if complete:
         xb, f = x0, objective(bm, x0, groups)

@@ -43,6 +43,7 @@ __all__ = [
     "observed_information",
     "observed_information_analytic",
     "casewise_scores",
+    "first_order_information",
     "saturated_model",
     "saturated_observed_information",
     "saturated_scores",
@@ -76,15 +77,14 @@ def gradient_info(model: Model, x, groups: list[GroupData], info: bool = True):
     grad = np.zeros(q)
     H = np.zeros((q, q))
     for g, gd in enumerate(groups):
-        sigma, mu = model.implied(x, g, gd.mean)
-        dS, dm = model.derivatives(x, g)
+        sigma, mu, dS, dm = model.moments(x, g, gd.mean)
         wg = gd.n / ntot
-        W, v = moment_wv(gd, mu, sigma)
+        si = np.linalg.inv(sigma) if info else None
+        W, v = moment_wv(gd, mu, sigma, inverse=si)
         grad += wg * (dS.reshape(q, -1) @ W.ravel())
         if model.meanstructure:
             grad += wg * (dm @ v)
-        if info:
-            si = np.linalg.inv(sigma)
+        if si is not None:
             act = model.active(g)
             if len(act) == q:
                 Z = si[None, :, :] @ dS @ si[None, :, :]
@@ -111,8 +111,7 @@ def expected_information(model: Model, x, groups: list[GroupData]) -> np.ndarray
 def casewise_scores(model: Model, x, gd: GroupData, g: int) -> np.ndarray:
     """Casewise derivatives of the log-likelihood with respect to the free parameters (n x q, rows in pattern
     order): -tr(P dSigma_j)/2 + u' dSigma_j u / 2 + u' dmu_j with u = P (y_o - mu_o), P = Sigma_oo^-1."""
-    sigma, mu = model.implied(x, g, gd.mean)
-    dS, dm = model.derivatives(x, g)
+    sigma, mu, dS, dm = model.moments(x, g, gd.mean)
     pt = patterns(gd)
     q = dS.shape[0]
     P = pt.inverse(sigma)
@@ -129,6 +128,18 @@ def casewise_scores(model: Model, x, gd: GroupData, g: int) -> np.ndarray:
     if model.meanstructure:
         out += U @ dm.T
     return out
+
+
+def first_order_information(model: Model, x, gd: GroupData, g: int) -> np.ndarray:
+    """First-order information per observation of group g, B0_g = S'S / N_g with S the casewise scores
+    (:func:`casewise_scores`). Kept on the model for the last x, so that the sandwich and the robust test of one
+    fit (both need it at the estimates) form the scores once."""
+    key = np.asarray(x, dtype=float).tobytes()
+    memo = model.__dict__.setdefault("_b0", {})
+    if g not in memo or memo[g][0] != key:
+        sc = casewise_scores(model, x, gd, g)
+        memo[g] = (key, sc.T @ sc / gd.n)
+    return memo[g][1]
 
 
 def observed_information(model: Model, x, groups: list[GroupData], h: float = 1e-6) -> np.ndarray:
@@ -180,13 +191,15 @@ def fit_ml(
     it = 0
     converged = False
     msg = "maximum number of iterations reached"
+    ridge = 1e-12 * np.eye(len(x))
+    nq = max(len(x), 1)
     for it in range(1, maxit + 1):
         g, H = gradient_info(model, x, groups)
-        if np.max(np.abs(g)) < 1e-9:
+        if np.abs(g).max() < 1e-9:
             converged, msg = True, "gradient below tolerance"
             break
         try:
-            step = np.linalg.solve(H + 1e-12 * np.eye(len(x)) * np.trace(H) / max(len(x), 1), g)
+            step = np.linalg.solve(H + ridge * H.trace() / nq, g)
         except np.linalg.LinAlgError:
             step = np.linalg.pinv(H) @ g
         t = 1.0
@@ -201,10 +214,10 @@ def fit_ml(
             break
         df = f - fn
         x, f = xn, fn
-        if np.max(np.abs(x)) > 1e6:
+        if np.abs(x).max() > 1e6:
             msg = "estimates diverge"
             break
-        if df < tol * max(abs(f), 1.0) * 1e-3 and np.max(np.abs(t * step)) < 1e-9:
+        if df < tol * max(abs(f), 1.0) * 1e-3 and np.abs(t * step).max() < 1e-9:
             converged, msg = True, "relative change below tolerance"
             break
     if not converged and msg != "estimates diverge":

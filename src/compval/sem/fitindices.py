@@ -20,6 +20,7 @@ __all__ = [
     "pnfi",
     "incremental",
     "pchisq",
+    "chisq_sf",
 ]
 
 
@@ -31,10 +32,25 @@ def pchisq(x, df, ncp=0.0):
     dominated the root finding of :func:`rmsea_ci`.
     """
     if ncp <= 0:
+        if x >= 0 and df > 0:  # what stats.chi2.cdf evaluates there
+            return float(special.chdtr(df, x))
         return float(stats.chi2.cdf(x, df))
     if np.isfinite(x) and x > 0 and df > 0 and np.isfinite(ncp):
         return float(special.chndtr(x, df, ncp))
     return float(stats.ncx2.cdf(x, df, ncp))
+
+
+def chisq_sf(x, df) -> float:
+    """P(X > x) for a central chi-square with ``df`` degrees of freedom, like R's
+    ``pchisq(x, df, lower.tail = FALSE)``: Q(df/2, x/2), the regularized upper incomplete gamma function.
+
+    For x >= 0 and df > 0 this is ``scipy.special.chdtrc`` -- what ``scipy.stats.chi2.sf`` evaluates there --
+    without the distribution wrapper's argument handling; elsewhere (a negative or NaN statistic, df <= 0) the
+    wrapper's answer.
+    """
+    if x >= 0 and df > 0:
+        return float(special.chdtrc(df, x))
+    return float(stats.chi2.sf(x, df))
 
 
 def _robust(df, c, c0):

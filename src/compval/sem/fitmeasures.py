@@ -6,7 +6,6 @@ indices are in :mod:`.fitindices`."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from . import fitindices as fi
 from .baseline import baseline
@@ -84,7 +83,7 @@ def fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opts
         "fmin": f / 2,
         "chisq": X2,
         "df": df,
-        "pvalue": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
+        "pvalue": fi.chisq_sf(X2, df) if df > 0 else np.nan,
     }
     base = baseline(m, groups, estimator)
     X2n, dfn = base["chisq"], base["df"]
@@ -98,7 +97,7 @@ def fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opts
             {
                 "chisq.scaled": X2s,
                 "df.scaled": df,
-                "pvalue.scaled": float(stats.chi2.sf(X2s, df)),
+                "pvalue.scaled": fi.chisq_sf(X2s, df),
                 "chisq.scaling.factor": c,
             }
         )
@@ -113,13 +112,13 @@ def fit_measures(m: Model, x, groups, ntot, estimator, info, have_info, st, opts
             XX3n, c3n = fc["XX3.null"], fc["c3.null"]
         else:
             XX3, df3, c3, XX3s, XX3n, c3n = X2, df, c, X2s, X2n, c0
-    fm.update({"baseline.chisq": X2n, "baseline.df": dfn, "baseline.pvalue": float(stats.chi2.sf(X2n, dfn))})
+    fm.update({"baseline.chisq": X2n, "baseline.df": dfn, "baseline.pvalue": fi.chisq_sf(X2n, dfn)})
     if scaled:
         fm.update(
             {
                 "baseline.chisq.scaled": X2ns,
                 "baseline.df.scaled": dfn,
-                "baseline.pvalue.scaled": float(stats.chi2.sf(X2ns, dfn)),
+                "baseline.pvalue.scaled": fi.chisq_sf(X2ns, dfn),
                 "baseline.chisq.scaling.factor": c0,
             }
         )

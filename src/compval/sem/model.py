@@ -32,7 +32,8 @@ class Model:
         self.p, self.m = len(self.ov), len(self.lv)
         self.ngroups = st.ngroups
         self.meanstructure = st.meanstructure
-        self.nfree = int(self.pt["free"].max()) if (self.pt["free"] > 0).any() else 0
+        free = self.pt["free"].to_numpy()
+        self.nfree = int(free.max()) if (free > 0).any() else 0
         ovi = {v: i for i, v in enumerate(self.ov)}
         lvi = {v: i for i, v in enumerate(self.lv)}
         self.loc: list[tuple[int, str, int, int]] = []  # per row: group, matrix, i, j
@@ -59,7 +60,7 @@ class Model:
                     self.loc.append((g, "al", lvi[lhs], 0))
             else:
                 raise ValueError(f"unsupported operator {op!r}")
-        self.free_idx = self.pt["free"].to_numpy() - 1  # -1 = fixed
+        self.free_idx = free - 1  # -1 = fixed
         self.fixed_val = self.pt["value"].to_numpy()
 
     # ---------------------------------------------------------------- matrices
@@ -82,6 +83,49 @@ class Model:
             cache[g] = out
         return cache[g]
 
+    def _fill_plan(self, g: int) -> dict:
+        """Per group and matrix: (template holding the fixed values, flat positions of the free entries, their
+        free-parameter indices), so that :meth:`matrices` is one copy and one assignment per matrix (cached).
+
+        The positions repeat the assignments of the table's rows in their order -- (i, j) of every row, then
+        (j, i) for the symmetric matrices -- so a matrix equals the row-by-row filling exactly."""
+        cache = self.__dict__.setdefault("_fill", {})
+        if g not in cache:
+            shapes = {
+                "L": (self.p, self.m),
+                "T": (self.p, self.p),
+                "P": (self.m, self.m),
+                "B": (self.m, self.m),
+                "nu": (self.p,),
+                "al": (self.m,),
+            }
+            plan = {}
+            for mat, (i, j, fi, fv, fi0) in self._mat_index(g).items():
+                tmpl = np.zeros(shapes[mat])
+                if mat in ("nu", "al"):
+                    pos = i
+                    tmpl[i] = np.where(fi >= 0, 0.0, fv)
+                else:
+                    ncol = shapes[mat][1]
+                    pos = i * ncol + j
+                    tmpl[i, j] = np.where(fi >= 0, 0.0, fv)
+                    if mat in ("T", "P"):
+                        tmpl[j, i] = np.where(fi >= 0, 0.0, fv)
+                        pos = np.concatenate([pos, j * ncol + i])
+                        fi = np.concatenate([fi, fi])
+                free = fi >= 0
+                plan[mat] = (tmpl, pos[free], fi[free])
+            cache[g] = plan
+        return cache[g]
+
+    def has_regressions(self, g: int) -> bool:
+        """Whether B (latent regressions, higher-order loadings) has any entry in group g; without one,
+        A = (I - B)^-1 = I and Lambda A = Lambda."""
+        cache = self.__dict__.setdefault("_hasb", {})
+        if g not in cache:
+            cache[g] = len(self._mat_index(g)["B"][0]) > 0
+        return cache[g]
+
     def active(self, g: int) -> np.ndarray:
         """Sorted free-parameter indices that appear in group g."""
         cache = self.__dict__.setdefault("_act", {})
@@ -91,38 +135,32 @@ class Model:
         return cache[g]
 
     def matrices(self, x: np.ndarray, g: int) -> dict:
-        p, m = self.p, self.m
-        M = {
-            "L": np.zeros((p, m)),
-            "T": np.zeros((p, p)),
-            "P": np.zeros((m, m)),
-            "B": np.zeros((m, m)),
-            "nu": np.zeros(p),
-            "al": np.zeros(m),
-        }
         x = np.asarray(x, dtype=float)
-        for mat, (i, j, fi, fv, fi0) in self._mat_index(g).items():
-            if not len(i):
-                continue
-            v = np.where(fi >= 0, x[fi0], fv) if len(x) else fv
-            if mat in ("nu", "al"):
-                M[mat][i] = v
-            else:
-                M[mat][i, j] = v
-                if mat in ("T", "P"):
-                    M[mat][j, i] = v
+        M = {}
+        for mat, (tmpl, pos, fi) in self._fill_plan(g).items():
+            M[mat] = v = tmpl.copy()
+            if len(pos):
+                v.flat[pos] = x[fi]
         return M
+
+    def _a_matrix(self, M: dict, g: int) -> np.ndarray | None:
+        """A = (I - B)^-1, or None when group g has no latent regression (A = I)."""
+        return np.linalg.inv(np.eye(self.m) - M["B"]) if self.has_regressions(g) else None
 
     def implied(self, x: np.ndarray, g: int, data_mean: np.ndarray | None = None):
         M = self.matrices(x, g)
-        A = np.linalg.inv(np.eye(self.m) - M["B"])
-        LA = M["L"] @ A
+        return self._implied_from(M, g, data_mean)[:2]
+
+    def _implied_from(self, M: dict, g: int, data_mean):
+        """(Sigma, mu, A, Lambda A) from the matrices of group g (A None when it is the identity)."""
+        A = self._a_matrix(M, g)
+        LA = M["L"] if A is None else M["L"] @ A
         sigma = LA @ M["P"] @ LA.T + M["T"]
         if self.meanstructure:
             mu = M["nu"] + LA @ M["al"]
         else:
             mu = data_mean if data_mean is not None else np.zeros(self.p)
-        return sigma, mu
+        return sigma, mu, A, LA
 
     def _deriv_index(self, g: int) -> dict:
         """Per group: (free index, i, j) arrays of the free rows by matrix (cached; used by :meth:`derivatives`)."""
@@ -138,30 +176,116 @@ class Model:
             }
         return cache[g]
 
+    def _constant_derivatives(self, g: int):
+        """The parts of dSigma/dx and dmu/dx that do not depend on x -- residual (co)variances and intercepts,
+        ones at their positions, as (flat positions, values) -- and whether the loadings and latent (co)variances
+        each reach distinct (parameter, position) pairs (no equality constraint inside the group), so that their
+        derivatives can be assigned instead of accumulated (cached)."""
+        cache = self.__dict__.setdefault("_cdv", {})
+        if g not in cache:
+            p, q = self.p, self.nfree
+            ix = self._deriv_index(g)
+            dS0 = np.zeros((q, p, p))
+            dm0 = np.zeros((q, p))
+            if ix["T"] is not None:
+                a, i, j = ix["T"]
+                np.add.at(dS0, (a, i, j), 1.0)
+                off = i != j
+                np.add.at(dS0, (a[off], j[off], i[off]), 1.0)
+            if ix["nu"] is not None:
+                a, i, _ = ix["nu"]
+                np.add.at(dm0, (a, i), 1.0)
+            touched = set()  # parameters with a constant part: their varying parts must be added, not assigned
+            for k in ("T", "nu"):
+                if ix[k] is not None:
+                    touched |= set(ix[k][0].tolist())
+            unique: dict = {}
+            for k in ("L", "P"):
+                if ix[k] is None:
+                    unique[k] = True
+                    continue
+                a = ix[k][0]
+                unique[k] = len(np.unique(a)) == len(a) and not touched & set(a.tolist())
+            if ix["P"] is not None:  # assigned after the loadings and regressions: none of theirs
+                others = set()
+                for k in ("L", "B"):
+                    if ix[k] is not None:
+                        others |= set(ix[k][0].tolist())
+                unique["P"] = unique["P"] and not others & set(ix["P"][0].tolist())
+            if ix["L"] is not None:
+                a, i, _ = ix["L"]
+                ar = np.arange(p)
+                unique["L_pos"] = (
+                    ((a * p + i) * p)[:, None] + ar[None, :],
+                    (a * p * p + i)[:, None] + (ar * p)[None, :],
+                )
+            if ix["P"] is not None:
+                unique["P_off"] = np.flatnonzero(ix["P"][1] != ix["P"][2])
+            # kept as the positions and values of the non-zero entries (a q x p x p array per group would be
+            # copied every step and held for the model's life)
+            nzS, nzm = np.flatnonzero(dS0), np.flatnonzero(dm0)
+            cache[g] = ((nzS, dS0.reshape(-1)[nzS]), (nzm, dm0.reshape(-1)[nzm]), unique)
+        return cache[g]
+
     def _pieces(self, x: np.ndarray, g: int):
         """Matrices of group g and the products the derivatives need: M, A = (I - B)^-1, Lambda A,
         C = A Psi A' Lambda' (m x p), A alpha."""
         M = self.matrices(x, g)
-        A = np.linalg.inv(np.eye(self.m) - M["B"])
+        A = self._a_matrix(M, g)
+        if A is None:  # A = I: the same products without multiplying by it
+            return M, np.eye(self.m), M["L"], M["P"] @ M["L"].T, M["al"]
         return M, A, M["L"] @ A, A @ M["P"] @ A.T @ M["L"].T, A @ M["al"]
 
     def derivatives(self, x: np.ndarray, g: int):
         """dSigma/dx (q x p x p) and dmu/dx (q x p) for group g (columns of equal parameters summed)."""
-        p, q = self.p, self.nfree
-        M, A, LA, C, Aal = self._pieces(x, g)
-        dS = np.zeros((q, p, p))
-        dm = np.zeros((q, p))
+        return self.moments(x, g, None, derivatives=True)[2:]
+
+    def moments(self, x: np.ndarray, g: int, data_mean: np.ndarray | None = None, derivatives: bool = True):
+        """(Sigma, mu, dSigma/dx, dmu/dx) of group g from one construction of its matrices (the derivatives None
+        unless asked for); the same values as :meth:`implied` and :meth:`derivatives`.
+
+        dSigma/d lambda_ij = e_i C_j. + C_j.' e_i' with C = A Psi A' Lambda'; dSigma/d psi_ij =
+        (Lambda A)_.i (Lambda A)_.j' (+ its transpose off the diagonal); dSigma/d theta_ij = E_ij + E_ji;
+        dSigma/d beta_ij = (Lambda A)_.i (A_j. Psi A' Lambda') + its transpose; dmu/d nu_i = e_i,
+        dmu/d alpha_i = (Lambda A)_.i, dmu/d lambda_ij = e_i (A alpha)_j.
+        """
+        M = self.matrices(x, g)
+        sigma, mu, A, LA = self._implied_from(M, g, data_mean)
+        if not derivatives:
+            return sigma, mu, None, None
+        p = self.p
+        (posS, valS), (posm, valm), unique = self._constant_derivatives(g)
+        dS = np.zeros((self.nfree, p, p))
+        dS.reshape(-1)[posS] = valS
+        dm = np.zeros((self.nfree, p))
+        dm.reshape(-1)[posm] = valm
         ix = self._deriv_index(g)
-        ar = np.arange(p)
+        if A is None:
+            C = M["P"] @ M["L"].T
+            Aal = M["al"]
+        else:
+            C = A @ M["P"] @ A.T @ M["L"].T
+            Aal = A @ M["al"]
         if ix["L"] is not None:  # d(Sigma)/d lambda_ij = e_i C_j. + C_j.' e_i'
             a, i, j = ix["L"]
-            np.add.at(dS, (a[:, None], i[:, None], ar[None, :]), C[j])
-            np.add.at(dS, (a[:, None], ar[None, :], i[:, None]), C[j])
-            if self.meanstructure:
-                np.add.at(dm, (a, i), Aal[j])
+            Cj = C[j]
+            if unique["L"]:
+                row, col = unique["L_pos"]  # flat positions of (a, i, .) and (a, ., i)
+                flat = dS.reshape(-1)
+                flat[row] = Cj
+                flat[col] += Cj
+                if self.meanstructure:
+                    dm[a, i] = Aal[j]
+            else:
+                ar = np.arange(p)
+                np.add.at(dS, (a[:, None], i[:, None], ar[None, :]), Cj)
+                np.add.at(dS, (a[:, None], ar[None, :], i[:, None]), Cj)
+                if self.meanstructure:
+                    np.add.at(dm, (a, i), Aal[j])
         if ix["B"] is not None:
+            Am = np.eye(self.m) if A is None else A
             for a, i, j in zip(*ix["B"]):
-                dLA = np.outer(LA[:, i], A[j, :])
+                dLA = np.outer(LA[:, i], Am[j, :])
                 t = dLA @ M["P"] @ LA.T
                 dS[a] += t + t.T
                 if self.meanstructure:
@@ -169,21 +293,17 @@ class Model:
         if ix["P"] is not None:
             a, i, j = ix["P"]
             t = LA[:, i].T[:, :, None] * LA[:, j].T[:, None, :]
-            off = i != j
-            t[off] += t[off].transpose(0, 2, 1)
-            np.add.at(dS, a, t)
-        if ix["T"] is not None:
-            a, i, j = ix["T"]
-            np.add.at(dS, (a, i, j), 1.0)
-            off = i != j
-            np.add.at(dS, (a[off], j[off], i[off]), 1.0)
-        if ix["nu"] is not None:
-            a, i, _ = ix["nu"]
-            np.add.at(dm, (a, i), 1.0)
+            off = unique["P_off"]
+            if len(off):
+                t[off] += t[off].transpose(0, 2, 1)
+            if unique["P"]:
+                dS[a] = t
+            else:
+                np.add.at(dS, a, t)
         if ix["al"] is not None:
             a, i, _ = ix["al"]
             np.add.at(dm, a, LA[:, i].T)
-        return dS, dm
+        return sigma, mu, dS, dm
 
     def contract(self, x: np.ndarray, g: int, G: np.ndarray, gm: np.ndarray | None = None) -> np.ndarray:
         """tr(G dSigma/dx_a) + gm' dmu/dx_a for every free parameter a (G symmetric), without forming the

@@ -55,6 +55,8 @@ def param_table(m: Model, x, vcov, groups):
     extras = []
     ovi = {v: i for i, v in enumerate(m.ov)}
     lvi = {v: i for i, v in enumerate(m.lv)}
+    lhs_, op_, rhs_ = pt["lhs"].tolist(), pt["op"].tolist(), pt["rhs"].tolist()
+    est_ = est.tolist()
     for g, gd in enumerate(groups):
         M = m.matrices(x, g)
         A = np.linalg.inv(np.eye(m.m) - M["B"])
@@ -63,11 +65,11 @@ def param_table(m: Model, x, vcov, groups):
         with np.errstate(invalid="ignore"):
             sd_lv = np.sqrt(np.diag(veta))
             sd_ov = np.sqrt(np.diag(sigma))
-        rows = np.flatnonzero(pt["group"].to_numpy() == g + 1)
+        rows = np.flatnonzero(pt["group"].to_numpy() == g + 1).tolist()
         endo = m._endo()
         for k in rows:
-            lhs, op, rhs = pt.at[k, "lhs"], pt.at[k, "op"], pt.at[k, "rhs"]
-            e = est[k]
+            lhs, op, rhs = lhs_[k], op_[k], rhs_[k]
+            e = est_[k]
             if op == "=~":
                 if rhs in ovi:
                     std_lv[k] = e * sd_lv[lvi[lhs]]
@@ -109,11 +111,11 @@ def param_table(m: Model, x, vcov, groups):
                 r2[v] = 1 - M["P"][j, j] / veta[j, j]
         extras.append({"r2": pd.Series(r2, name="r2"), "veta": veta, "sigma": sigma, "M": M})
     params = pd.DataFrame(
-        {
-            "lhs": pt["lhs"],
-            "op": pt["op"],
-            "rhs": pt["rhs"],
-            "group": pt["group"],
+        {  # the order of PARAM_COLUMNS
+            "lhs": lhs_,
+            "op": op_,
+            "rhs": rhs_,
+            "group": pt["group"].to_numpy(),
             "free": free,
             "est": est,
             "se": se,
@@ -125,7 +127,7 @@ def param_table(m: Model, x, vcov, groups):
             "std_all": std_all,
         }
     )
-    return params[PARAM_COLUMNS], extras
+    return params, extras
 
 
 def admissibility(m: Model, x, params: pd.DataFrame, extras, warnings) -> list[str]:
@@ -134,12 +136,14 @@ def admissibility(m: Model, x, params: pd.DataFrame, extras, warnings) -> list[s
     ``warnings``)."""
     status = []
     heywood = []
-    neg = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"]) & (params["est"] < 0)]
-    for lhs, rhs, est, grp in zip(neg["lhs"], neg["rhs"], neg["est"], neg["group"]):
-        heywood.append(f"negative variance {lhs} ~~ {rhs} = {est:.3f} (group {grp})")
-    big = params[(params["op"] == "=~") & np.isfinite(params["std_all"]) & (params["std_all"].abs() > 1)]
-    for lhs, rhs, std, grp in zip(big["lhs"], big["rhs"], big["std_all"], big["group"]):
-        heywood.append(f"standardized loading {lhs} =~ {rhs} = {std:.3f} > 1 (group {grp})")
+    lhs, op, rhs = (params[c].to_numpy() for c in ("lhs", "op", "rhs"))
+    est, std_all, grp = (params[c].to_numpy() for c in ("est", "std_all", "group"))
+    for k in np.flatnonzero((op == "~~") & (lhs == rhs) & (est < 0)):
+        heywood.append(f"negative variance {lhs[k]} ~~ {rhs[k]} = {est[k]:.3f} (group {grp[k]})")
+    with np.errstate(invalid="ignore"):
+        big = (op == "=~") & np.isfinite(std_all) & (np.abs(std_all) > 1)
+    for k in np.flatnonzero(big):
+        heywood.append(f"standardized loading {lhs[k]} =~ {rhs[k]} = {std_all[k]:.3f} > 1 (group {grp[k]})")
     if heywood:
         status.append("heywood case: " + "; ".join(heywood))
         warnings.extend(heywood)

@@ -269,43 +269,43 @@ def build_partable(
                 free_mean = g > 1 and "intercepts" in group_equal and "means" not in group_equal
                 auto(f, "~1", "", None if free_mean else 0.0)
         rows.extend(grows)
-    pt = pd.DataFrame(rows)
-    # fixed / free
-    value = np.full(len(pt), np.nan)
-    is_free = np.ones(len(pt), dtype=bool)
-    for k, r in enumerate(pt.itertuples()):
-        if r.fixed is not None and not pd.isna(r.fixed):
-            value[k], is_free[k] = float(r.fixed), False
-        elif r.freeflag:
+    # fixed / free (plain lists: a DataFrame per step dominated the fit of small models)
+    n = len(rows)
+    value = np.full(n, np.nan)
+    is_free = np.ones(n, dtype=bool)
+    for k, r in enumerate(rows):
+        if r["fixed"] is not None and not pd.isna(r["fixed"]):
+            value[k], is_free[k] = float(r["fixed"]), False
+        elif r["freeflag"]:
             is_free[k] = True
-        elif r.auto_fixed is not None and not pd.isna(r.auto_fixed):
-            value[k], is_free[k] = float(r.auto_fixed), False
+        elif r["auto_fixed"] is not None and not pd.isna(r["auto_fixed"]):
+            value[k], is_free[k] = float(r["auto_fixed"]), False
     # group.equal labels (lavaan: .p<k>. of group 1 shared by the same row in the other groups)
-    labels = pt["label"].fillna("").astype(str).tolist()
+    labels = ["" if r["label"] is None else str(r["label"]) for r in rows]
     if ngroups > 1 and group_equal:
         key_g1 = {}
-        for k, r in enumerate(pt.itertuples()):
-            if r.group == 1:
-                key_g1[(r.lhs, r.op, r.rhs)] = k
-        for k, r in enumerate(pt.itertuples()):
+        for k, r in enumerate(rows):
+            if r["group"] == 1:
+                key_g1[(r["lhs"], r["op"], r["rhs"])] = k
+        for k, r in enumerate(rows):
             if not is_free[k] or labels[k]:
                 continue
-            cat = _eq_category(r.lhs, r.op, r.rhs, ov, lv)
+            cat = _eq_category(r["lhs"], r["op"], r["rhs"], ov, lv)
             if cat in group_equal:
-                k1 = key_g1.get((r.lhs, r.op, r.rhs))
+                k1 = key_g1.get((r["lhs"], r["op"], r["rhs"]))
                 if k1 is not None and is_free[k1]:
                     if not labels[k1]:
                         labels[k1] = f".p{k1 + 1}."
                     labels[k] = labels[k1]
     # a label shared with a fixed parameter fixes every parameter carrying it (as lavaan does)
-    fixed_label = {labels[k]: value[k] for k in range(len(pt)) if labels[k] and not is_free[k]}
-    for k in range(len(pt)):
+    fixed_label = {labels[k]: value[k] for k in range(n) if labels[k] and not is_free[k]}
+    for k in range(n):
         if labels[k] in fixed_label and is_free[k]:
             is_free[k], value[k] = False, fixed_label[labels[k]]
-    free = np.zeros(len(pt), dtype=int)
+    free = np.zeros(n, dtype=int)
     lab_id: dict[str, int] = {}
     nxt = 0
-    for k in range(len(pt)):
+    for k in range(n):
         if not is_free[k]:
             continue
         lab = labels[k]
@@ -318,20 +318,24 @@ def build_partable(
             lab_id[lab] = nxt
     out = pd.DataFrame(
         {
-            "lhs": pt["lhs"],
-            "op": pt["op"],
-            "rhs": pt["rhs"].fillna(""),
-            "group": pt["group"].astype(int),
-            "user": pt["user"].astype(bool),
+            "lhs": [r["lhs"] for r in rows],
+            "op": [r["op"] for r in rows],
+            "rhs": [r["rhs"] if r["rhs"] is not None else "" for r in rows],
+            "group": np.array([r["group"] for r in rows], dtype=int),
+            "user": np.array([r["user"] for r in rows], dtype=bool),
             "free": free,
             "value": value,
             "label": labels,
-            "start": pd.to_numeric(pt["start"], errors="coerce"),
+            "start": np.array([np.nan if r["start"] is None else float(r["start"]) for r in rows], dtype=float),
         }
     )
-    for v in out.loc[out["op"] == "~", ["lhs", "rhs"]].to_numpy().ravel():
-        if v not in lv:
-            raise ModelSyntaxError(f"regressions (~) are supported among latent variables only; {v!r} is observed")
+    for r in rows:
+        if r["op"] == "~":
+            for v in (r["lhs"], r["rhs"]):
+                if v not in lv:
+                    raise ModelSyntaxError(
+                        f"regressions (~) are supported among latent variables only; {v!r} is observed"
+                    )
     return out, ModelStructure(ov_names=ov, lv_names=lv, ngroups=ngroups, meanstructure=meanstructure)
 
 

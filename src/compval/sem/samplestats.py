@@ -257,8 +257,9 @@ def block_f(gd: GroupData, mu, sigma) -> float:
             return np.inf
         ci = np.linalg.inv(c)
         si = ci.T @ ci
-        d = gd.blocks[0].mean - mu
-        return float(gd.n * (2 * np.sum(np.log(np.diag(c))) + np.sum(si * gd.blocks[0].cov) + d @ si @ d) / gd.n)
+        b = gd.blocks[0]
+        d = b.mean - mu
+        return float(gd.n * (2 * np.log(c.diagonal()).sum() + (si * b.cov).sum() + d @ si @ d) / gd.n)
     res = pt.decompose(sigma)
     if res is None:
         return np.inf
@@ -315,13 +316,15 @@ def saturated_fiml(gd: GroupData, maxit: int = 5000, tol: float = 1e-10):
     return mu, sig, block_f(gd, mu, sig)
 
 
-def moment_wv(gd: GroupData, mu, sigma):
+def moment_wv(gd: GroupData, mu, sigma, inverse: np.ndarray | None = None):
     """Gradient of the per-observation FIML -2logl with respect to Sigma (p x p, W) and mu (v):
-    W = sum_b n_b/N [P - P (S_b + d d') P], v = -2 sum_b n_b/N P d (P = Sigma_oo^-1 embedded)."""
+    W = sum_b n_b/N [P - P (S_b + d d') P], v = -2 sum_b n_b/N P d (P = Sigma_oo^-1 embedded).
+
+    ``inverse``: Sigma^-1 when the caller has it (``np.linalg.inv(sigma)``; used with complete data)."""
     pt = patterns(gd)
     if pt.complete:
         b = gd.blocks[0]
-        si = np.linalg.inv(sigma)
+        si = np.linalg.inv(sigma) if inverse is None else inverse
         d = b.mean - mu
         return si - si @ (b.cov + np.outer(d, d)) @ si, 1.0 * (-2.0) * (si @ d)
     P = pt.inverse(sigma)

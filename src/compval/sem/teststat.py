@@ -7,7 +7,7 @@ import numpy as np
 from scipy import stats
 from scipy.linalg import block_diag
 
-from .engine import GroupData, Model, casewise_scores, h1_information_missing, h1_inverse_missing
+from .engine import GroupData, Model, first_order_information, h1_information_missing, h1_inverse_missing
 
 __all__ = ["robust_test", "scaled_shifted"]
 
@@ -38,6 +38,22 @@ def _h1_mats(gd: GroupData, meanstructure: bool):
     return A1, B1
 
 
+def _h1_trace(m: Model, gd: GroupData) -> tuple[float, int]:
+    """tr(A1^-1 B1) of the unrestricted model of group ``gd`` and the dimension of A1 (``_h1_mats``, or the FIML
+    h1 matrices with missing data). The same for the model and its baseline: kept with the group's h1 matrices
+    for the rest of the fit (``gd._h1``, which the fit drops at its end)."""
+    cache = gd.__dict__.setdefault("_h1", {})
+    key = ("trace_h1", m.meanstructure, tuple(m.ov))
+    if key not in cache:
+        if gd.complete:
+            A1, B1 = _h1_mats(gd, m.meanstructure)
+        else:
+            _, A1, B1, _ = h1_information_missing(m.ov, gd)
+        A1i = np.linalg.inv(A1) if gd.complete else h1_inverse_missing(m.ov, gd)
+        cache[key] = (np.sum(B1 * A1i.T), A1.shape[0])
+    return cache[key]
+
+
 def robust_test(m: Model, x, groups, ntot, info, df):
     """Yuan-Bentler (Mplus variant) scaling: c = (tr(A1^-1 B1) - tr(B0 E^-1)) / df (lavaan's
     ``lav_test_yuan_bentler_mplus_trace``); also returns the h1/h0 average traces and tr(U Gamma).
@@ -49,15 +65,10 @@ def robust_test(m: Model, x, groups, ntot, info, df):
     tr_h1 = tr_h0 = 0.0
     ndat = 0
     for g, gd in enumerate(groups):
-        if gd.complete:
-            A1, B1 = _h1_mats(gd, m.meanstructure)
-        else:
-            _, A1, B1, _ = h1_information_missing(m.ov, gd)
-        A1i = np.linalg.inv(A1) if gd.complete else h1_inverse_missing(m.ov, gd)
-        tr_h1 += np.sum(B1 * A1i.T)
-        ndat += A1.shape[0]
-        sc = casewise_scores(m, x, gd, g)
-        B0 = sc.T @ sc / gd.n
+        t1, nd = _h1_trace(m, gd)
+        tr_h1 += t1
+        ndat += nd
+        B0 = first_order_information(m, x, gd, g)
         tr_h0 += gd.n / ntot * np.sum(B0 * einv.T)
     c = (tr_h1 - tr_h0) / df if df > 0 else np.nan
     # lavaan divides by nx.free: free parameters counted before equality constraints

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import GroupData, Model, casewise_scores, expected_information, observed_information_analytic
+from .engine import GroupData, Model, expected_information, first_order_information, observed_information_analytic
 
 __all__ = ["ml_vcov", "dwls_vcov"]
 
@@ -34,8 +34,7 @@ def ml_vcov(m: Model, x: np.ndarray, groups: list[GroupData], estimator: str, mi
     if estimator == "MLR":
         B0 = np.zeros_like(info)
         for g, gd in enumerate(groups):
-            sc = casewise_scores(m, x, gd, g)
-            B0 += gd.n / ntot * (sc.T @ sc / gd.n)
+            B0 += gd.n / ntot * first_order_information(m, x, gd, g)
         return info, einv @ B0 @ einv / ntot
     return info, einv / ntot
 
