@@ -163,8 +163,10 @@ def _assert_chinese(record: dict) -> None:
     headings = record["headings"]
     assert "目录" in headings and "结果概览" in headings, headings
     numbered = [h for h in headings if re.match(r"\d+\. ", h)]
-    assert len(numbered) == 8 and all(re.search(r"[\u4e00-\u9fff]", h) for h in numbered), numbered
-    assert numbered[0] == "1. 样本与数据清理" and numbered[-1] == "8. 附录：数据来源与运行信息"
+    # eight sections, and the revision section when the run has variants or suggestions (both reports tested do)
+    assert len(numbered) == 9 and all(re.search(r"[\u4e00-\u9fff]", h) for h in numbered), numbered
+    assert numbered[0] == "1. 样本与数据清理" and numbered[-2] == "8. 模型修订：变体与建议"
+    assert numbered[-1] == "9. 附录：数据来源与运行信息"
 
 
 @pytest.mark.slow

@@ -71,6 +71,10 @@ def _demo_config(workdir: Path) -> dict:
     cfg["survey"] = str(workdir / "data" / "raw" / "survey.csv")
     cfg["performance"]["path"] = str(workdir / "data" / "raw" / "sales.csv")
     cfg["codebook"] = str(ROOT / "config" / "codebook.yaml")
+    cfg["variants"] = {  # the demo's variant codebooks, from the repository
+        name: {**v, "codebook": str(ROOT / v["codebook"])} if isinstance(v, dict) else str(ROOT / v)
+        for name, v in cfg.get("variants", {}).items()
+    }
     cfg["privacy"] = {**cfg.get("privacy", {}), "key_file": str(workdir / "no-such.key")}
     return cfg
 
@@ -179,6 +183,7 @@ def failing_run(tmp_path_factory):
     cfg["criterion"] = {**cfg["criterion"], "controls": ["tenure"]}
     cfg["validity"] = {**cfg["validity"], "invariance_group": None}
     cfg["performance"] = {"path": str(work / "input" / "perf_base.csv"), "id_column": "employee_id"}
+    cfg["variants"] = {}  # the demo's variants are revisions of the demo's codebook, not of the corpus one
     before = _hashes(work / "input")
     proc = _run(work, cfg, TARGETS)
     return {"work": work, "proc": proc, "before": before}
