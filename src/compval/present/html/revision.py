@@ -121,7 +121,8 @@ def _variant_line(r: Mapping) -> str:
         False: _("not preferred over the original"),
         None: _("not judged against the original"),
     }[ok]
-    return verdict_li("; ".join(parts) + f" — {verdict}.", ok)
+    # the clause separator and the closing verdict are language-dependent punctuation
+    return verdict_li(_("{clauses} — {verdict}.").format(clauses=_("; ").join(parts), verdict=verdict), ok)
 
 
 def _compact(df: pd.DataFrame, columns: list[tuple[str, str, int | None]]) -> str:
