@@ -53,6 +53,7 @@ __all__ = [
     "make_parcels",
     "from_syntax",
     "fit_cfa",
+    "fit_options",
     "compare_models",
     "difftest",
     "measurement_invariance",
@@ -234,6 +235,22 @@ def from_syntax(syntax: str, name: str = "user") -> ModelSpec:
 
 
 # =============================================================================================== fitting
+def fit_options(settings: dict, estimator: str | None = None) -> dict:
+    """The keyword arguments of :func:`fit_cfa` that the pipeline's CFA settings (config ``cfa`` as the workflow
+    prepares it: ``identification``, ``estimator``, ``missing``, ``continuous_missing``) give for one model.
+
+    ``estimator`` defaults to the configured one; another (e.g. MLR for parcels under WLSMV) takes the continuous
+    missing-data treatment. MLR with FIML uses lavaan's robust FIML corrections.
+    """
+    est = settings["estimator"] if estimator is None else estimator
+    return {
+        "std_lv": settings["identification"] == "unit_variance",
+        "estimator": est,
+        "missing": settings["missing"] if est == settings["estimator"] else settings["continuous_missing"],
+        "robust_fiml": est == "MLR",
+    }
+
+
 def fit_cfa(
     data: pd.DataFrame,
     model: ModelSpec | str,

@@ -27,14 +27,7 @@ with step(snakemake) as log:
     for name, (spec, data) in models.items():
         data = items if data is None else data(items)
         est = model_estimator(name, s["estimator"])
-        fits[name] = cfa.fit_cfa(
-            data,
-            spec,
-            std_lv=s["identification"] == "unit_variance",
-            estimator=est,
-            missing=s["missing"] if est == s["estimator"] else s["continuous_missing"],
-            robust_fiml=est == "MLR",
-        )
+        fits[name] = cfa.fit_cfa(data, spec, **cfa.fit_options(s, est))
         log.info(
             "%s: status %s, chisq %s, df %s",
             name,

@@ -20,6 +20,7 @@ with step(snakemake) as log:
             summaries[name].update(read_json(snakemake.input[key]))
     base = codebooks["original"]
     nested = {}
+    items = base_fit = None
     for name in names[1:]:
         if {p.models[name], p.models["original"]} != {"hypothesized"}:
             log.info("%s: model %s, not tested for nesting", name, p.models[name])
@@ -28,21 +29,15 @@ with step(snakemake) as log:
         if kind not in ("in_original", "contains_original"):
             log.info("%s: not nested in the original nor containing it (%s)", name, kind or "other items or keys")
             continue
-        items = pd.read_csv(snakemake.input.scored, index_col="pid")[base.item_ids]
-        if c["sample"] == "confirm":
-            half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
-            items = items.loc[half[half == "confirm"].index]
-        fits = {
-            n: cfa.fit_cfa(
-                items,
-                cfa.hypothesized(codebooks[n].groups("competency")),
-                std_lv=c["identification"] == "unit_variance",
-                estimator=c["estimator"],
-                missing=c["missing"],
-                robust_fiml=c["estimator"] == "MLR",
-            )
-            for n in ("original", name)
-        }
+        if items is None:  # the original's analysed items, read once (nested variants have the same items)
+            items = pd.read_csv(snakemake.input.scored, index_col="pid")[base.item_ids]
+            if c["sample"] == "confirm":
+                half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
+                items = items.loc[half[half == "confirm"].index]
+        if base_fit is None:
+            base_fit = cfa.fit_cfa(items, cfa.hypothesized(base.groups("competency")), **cfa.fit_options(c))
+        variant_fit = cfa.fit_cfa(items, cfa.hypothesized(codebooks[name].groups("competency")), **cfa.fit_options(c))
+        fits = {"original": base_fit, name: variant_fit}
         test = compare_models(fits).dropna(subset=["chisq_diff"])
         if len(test):
             row = test.iloc[0]

@@ -1,5 +1,6 @@
 import pandas as pd
 
+from compval.cfa import fit_options
 from compval.codebook import Codebook
 from compval.io import write_json, write_table
 from compval.pipeline import step
@@ -15,10 +16,7 @@ with step(snakemake) as log:
         items,
         variant_model(cb, snakemake.params.model),
         split,
-        std_lv=s["identification"] == "unit_variance",
-        estimator=s["estimator"],
-        missing=s["missing"],
-        robust_fiml=s["estimator"] == "MLR",
+        **fit_options(s),
     )
     for r in table.itertuples(index=False):
         log.info("%s part: n = %d, status %s, CFI %.4f, RMSEA %.4f", r.part, r.n, r.status, r.cfi, r.rmsea)

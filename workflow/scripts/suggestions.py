@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from compval.cfa import fit_options
 from compval.codebook import CodebookError, load_codebook
 from compval.criterion import transform_criteria
 from compval.io import atomic_path, write_table
@@ -25,12 +26,7 @@ with step(snakemake) as log:
         parts = {"training": items.loc[part == "training"], "holdout": items.loc[part == "holdout"]}
     else:
         parts = {"training": items}  # revision.holdout: 0 - suggestions from and evaluated on every respondent
-    fit_options = {
-        "std_lv": c["identification"] == "unit_variance",
-        "estimator": c["estimator"],
-        "missing": c["missing"],
-        "robust_fiml": c["estimator"] == "MLR",
-    }
+    options = fit_options(c)
     item_missing = "listwise" if p.missing == "listwise" else "pairwise"  # as the reliability stage
     train = parts["training"]
     log.info("evidence on the training part (%d of %d respondents) ...", len(train), len(items))
@@ -41,7 +37,7 @@ with step(snakemake) as log:
         efa_rotation=p.efa["rotation"],
         cor=p.efa["cor"],
         item_missing=item_missing,
-        **fit_options,
+        **options,
     )
     found = suggest_revisions(cb, train, **evidence)
     suggestions = found.head(rev["max_suggestions"])
@@ -58,7 +54,7 @@ with step(snakemake) as log:
             suggestions,
             criterion=None if criteria is None else criteria.loc[data.index],
             item_missing=item_missing,
-            **fit_options,
+            **options,
         )
         ev = ev[ev["suggestion"] != "baseline"].drop(columns="status").set_index("suggestion")
         table = table.join(ev.add_suffix(f"_{name}"), on="suggestion")

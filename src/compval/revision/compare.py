@@ -141,8 +141,10 @@ def _headline(summary: Mapping[str, Any], model: str = "hypothesized") -> dict:
     out["htmt_max"] = max((float(x) for x in (val.get("htmt") or {}).values() if x is not None), default=np.nan)
     crit = summary.get("criterion", {})
     for name, per_competency in crit.items():
-        if not isinstance(per_competency, dict) or name in ("regression", "dominance", "missing", "latent_regression"):
-            continue  # the sections beside the criteria (and score_type)
+        if not isinstance(per_competency, dict):
+            continue  # score_type
+        # a criterion maps competencies to {r, ...}; the sections beside the criteria (regression, dominance,
+        # missing, latent_regression) hold no r
         rs = [float(v["r"]) for v in per_competency.values() if isinstance(v, dict) and v.get("r") is not None]
         if rs:
             out[f"r_max_{name}"] = max(rs, key=abs)
