@@ -51,7 +51,22 @@ def _independence_model(m: Model, groups) -> tuple[Model, np.ndarray]:
 
 def baseline(m: Model, groups, estimator) -> dict:
     """Independence model (variances, plus means with a mean structure), fitted like the model
-    (``lav_object_independence``): chisq, df, estimates and, under MLR, its scaling factor."""
+    (``lav_object_independence``): chisq, df, estimates and, under MLR, its scaling factor.
+
+    It depends on the data, the indicators, the mean structure and the estimator only, so the fits of rival
+    models and invariance steps to the same sample statistics share one (kept with the first group's
+    statistics, :func:`.samplestats.group_data`); callers treat the result as read-only."""
+    key = (tuple(m.ov), m.ngroups, m.meanstructure, estimator)
+    kept = groups[0].__dict__.setdefault("_baseline", [])
+    for gs, k, out in kept:
+        if k == key and len(gs) == len(groups) and all(a is b for a, b in zip(gs, groups)):
+            return out
+    out = _baseline(m, groups, estimator)
+    kept.append((tuple(groups), key, out))
+    return out
+
+
+def _baseline(m: Model, groups, estimator) -> dict:
     bm, x0 = _independence_model(m, groups)
     ov = m.ov
     complete = all(gd.complete for gd in groups)

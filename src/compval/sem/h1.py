@@ -94,17 +94,24 @@ def saturated_observed_information(gd: GroupData, mean: np.ndarray, cov: np.ndar
     n_b P E_a P d for the cross terms.
 
     Computed without a pass over coordinate pairs per pattern: with P_b and R_b = Q_b - P_b/2 embedded in p x p
-    (zeros at unobserved variables), one matrix product over the patterns gives
-    K[(i,j), (k,l)] = sum_b n_b P_b[i,j] R_b[k,l] for i <= j, k <= l (P, R symmetric), and for a = (k, l),
-    c = (m, n): tr(sum_b n_b P_b E_a R_b E_c) = S[(k,n),(l,m)] + S[(k,m),(l,n)] with S = K + K' (pairs
-    unordered), halved for each diagonal index pair. Memory is of the order of the result.
+    (zeros at unobserved variables), K[(i,j), (k,l)] = sum_b n_b P_b[i,j] R_b[k,l] for i <= j, k <= l (P, R
+    symmetric), and for a = (k, l), c = (m, n): tr(sum_b n_b P_b E_a R_b E_c) = S[(k,n),(l,m)] + S[(k,m),(l,n)]
+    with S = K + K' (pairs unordered), halved for each diagonal index pair. With missing data K and the mean
+    terms come from a pass over the rows (:func:`_pattern_sums`), so memory and time grow with the rows, not
+    with patterns x p^4.
     """
     p = len(mean)
     K, L = np.triu_indices(p)
     nc = len(K)
-    w, Pf, Rf, Pdf = _pattern_pieces(gd, mean, cov)
-    wP3 = Pf * w[:, None, None]
-    Kv = wP3[:, K, L].T @ Rf[:, K, L]  # (nc, nc)
+    pt = patterns(gd)
+    if pt.complete or pt.nb == 1:
+        w, Pf, Rf, Pdf = _pattern_pieces(gd, mean, cov)
+        wP3 = Pf * w[:, None, None]
+        Kv = wP3[:, K, L].T @ Rf[:, K, L]  # (nc, nc)
+        Psum = wP3.sum(axis=0)
+        N3 = np.tensordot(wP3, Pdf, axes=(0, 0))  # (r, k, l) = sum_b n_b P_b[r, k] (P_b d_b)[l]
+    else:
+        Kv, Psum, N3 = _pattern_sums(pt, mean, cov)
     Sv = Kv + Kv.T
     vid = np.zeros((p, p), dtype=int)
     vid[K, L] = np.arange(nc)
@@ -118,12 +125,79 @@ def saturated_observed_information(gd: GroupData, mean: np.ndarray, cov: np.ndar
     H = np.zeros((nc + p, nc + p))
     H[:nc, :nc] = (np.take(Sv, AB) + np.take(Sv, CD)) / np.outer(dk, dk)
     # means and mean x covariance
-    H[nc:, nc:] = wP3.sum(axis=0)
-    N3 = np.tensordot(wP3, Pdf, axes=(0, 0))  # (r, k, l) = sum_b n_b P_b[r, k] (P_b d_b)[l]
+    H[nc:, nc:] = Psum
     hms = (N3[:, K, L] + N3[:, L, K]) / dk[None, :]
     H[nc:, :nc] = hms
     H[:nc, nc:] = hms.T
     return H / gd.n
+
+
+#: Rows per block of the row-level sums of :func:`_pattern_sums` (bounds a block of rows x p(p+1)/2 floats).
+_VECH_ROWS = 4096
+
+
+def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
+    """K = sum_b n_b vech(P_b) vech(R_b)', sum_b n_b P_b and N3[r, k, l] = sum_b n_b P_b[r, k] (P_b d_b)[l] by
+    a pass over the rows (no patterns x p x p arrays).
+
+    With Omega = Sigma^-1 and, per pattern, A_b = Omega_mm^-1: P_b = Omega - L_b, L_b = Omega E_b A_b E_b' Omega
+    (E_b: the columns of I at the unobserved variables). vech(Omega X Omega) = T vech(X) for symmetric X, with
+    T[(a,b), (c,d)] = Omega_ac Omega_bd + [c != d] Omega_ad Omega_bc, so vech(L_b) = T s_b where s_b, the vech of
+    E_b A_b E_b', is non-zero only at the pairs of unobserved variables. With u_i = Sigma_oo^-1 (y_i - mu)_o
+    (embedded) and n_b Q_b = sum over the pattern's rows of u_i u_i':
+
+        K = vech(Omega) vech(sum_i u_i u_i')' - T sum_i s_i vech(u_i u_i')'
+            - 1/2 [N vech(Omega) vech(Omega)' - vech(Omega) l' - l vech(Omega)' + T (sum_i s_i s_i') T'],
+
+    l = T vech(G) with G = sum_b n_b E_b A_b E_b'; sum_b n_b P_b = N Omega - Omega G Omega; and
+    N3 = Omega (x) sum_i u_i - sum_{c,d} Omega[r, c] (sum_i (E A E')_i[c, d] u_i[l]) Omega[d, k].
+    """
+    from scipy import sparse
+
+    p = len(mean)
+    K, L = np.triu_indices(p)
+    nc = len(K)
+    vid = np.zeros((p, p), dtype=int)
+    vid[K, L] = np.arange(nc)
+    vid[L, K] = np.arange(nc)
+    M1 = np.zeros((nc, nc))  # sum_i s_i vech(u_i u_i')'
+    M2 = np.zeros((nc, nc))  # sum_i s_i s_i'
+    Xv = np.zeros((nc, p))  # sum_i s_i u_i'
+
+    def visit(m, A, U):
+        rows, k = m.shape
+        j1, j2 = np.triu_indices(k)
+        cols = vid[m[:, j1], m[:, j2]]  # (rows, k(k+1)/2): distinct within a row
+        vals = A[:, j1, j2]
+        S = sparse.csr_matrix(
+            (vals.ravel(), cols.ravel(), np.arange(0, rows * len(j1) + 1, len(j1))), shape=(rows, nc)
+        )
+        St = S.T.tocsr()
+        Xv[:] += St @ U
+        M2[:] += (St @ S).toarray()
+        for r0 in range(0, rows, _VECH_ROWS):
+            r = slice(r0, min(rows, r0 + _VECH_ROWS))
+            M1[:] += St[:, r] @ (U[r][:, K] * U[r][:, L])
+
+    sw = pt.sweep(cov, mean, visit=visit)
+    if sw is None:
+        raise np.linalg.LinAlgError("saturated information: Sigma is not positive definite")
+    Om, G, UU, usum = sw["Om"], sw["G"], sw["UU"], sw["u"]
+    n = float(np.sum(pt.n))
+    offd = (K != L).astype(float)
+    T = Om[K][:, K] * Om[L][:, L] + offd[None, :] * (Om[K][:, L] * Om[L][:, K])
+    vO = Om[K, L]
+    ell = T @ G[K, L]
+    Kv = (
+        np.outer(vO, UU[K, L])
+        - T @ M1
+        - 0.5 * (n * np.outer(vO, vO) - np.outer(vO, ell) - np.outer(ell, vO) + T @ M2 @ T.T)
+    )
+    Psum = n * Om - Om @ G @ Om
+    Psum = (Psum + Psum.T) / 2  # exactly symmetric
+    Y = Xv[vid]  # (p, p, p): sum_i (E A E')_i[c, d] u_i[l]
+    N3 = Om[:, :, None] * usum[None, None, :] - np.einsum("rc,cdl,dk->rkl", Om, Y, Om, optimize=True)
+    return Kv, Psum, N3
 
 
 def saturated_scores(gd: GroupData, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:

@@ -89,6 +89,4 @@ def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
         fit = rec.measure(
             fitmeasures.fit_measures, m, x, groups, ntot, opts["estimator"], info, vcov is not None, st, opts
         )
-    for gd in groups:  # saturated-model information matrices ((p(p+3)/2)^2 each): not kept with the result
-        gd.__dict__.pop("_h1", None)
     return rec.result(res.converged, params, fit, vcov=vcov, _groups=groups, _x=x, **moments)

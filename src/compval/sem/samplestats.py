@@ -1,9 +1,20 @@
 """Sample statistics of continuous indicators per group: complete data, or the missing-data patterns with the
 EM estimate of the unrestricted (h1) moments (lavaan's ``lav_samplestats`` / ``lav_mvnorm_missing``).
 
-Computation with many missing-data patterns: the patterns of a group are stacked in p-dimensional arrays
-(zeros at unobserved variables) and every Sigma_oo^-1 and log|Sigma_oo| comes from one factorisation of Sigma
-by the partitioned inverse (only k x k factorisations for k unobserved variables, batched over patterns).
+Computation with missing data scales with the rows, not with the patterns. The rows are kept once, zero-filled
+at unobserved variables and sorted by pattern (patterns ordered by their number k of unobserved variables); the
+FIML objective, its gradient and the EM steps are sums over rows of terms that need only Omega = Sigma^-1 (one
+Cholesky factorisation) and, per pattern, the k x k matrix Omega_mm^-1 (partitioned inverse):
+
+    Sigma_oo^-1 = Omega_oo - Omega_om Omega_mm^-1 Omega_mo,   log|Sigma_oo| = log|Sigma| + log|Omega_mm|,
+
+so with d_i = y_i - mu (zero at unobserved variables) and z_i = Omega d_i, the row's
+u_i = Sigma_oo^-1 (y_o - mu_o) (embedded) is z_i - Omega_.m (Omega_mm^-1 z_i,m) and its quadratic form is
+d_i'u_i: one n x p by p x p matrix product plus k x k work per row. Sums over patterns of p x p matrices
+(``sum_b n_b Sigma_oo^-1``) are Omega (N I - G Omega) with G the n_b Omega_mm^-1 added into the m x m positions,
+which is also the EM's sum of conditional covariances. Nothing of size patterns x p x p is formed for the fit
+(a million rows have tens of thousands of patterns); the per-pattern matrices that the h1 information needs
+are built on demand (:meth:`Patterns.inverse`, :attr:`Patterns.S`).
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ __all__ = [
     "clear_cache",
     "CACHE_SIZE",
     "CACHE_BYTES",
+    "ROW_CHUNK",
     "patterns",
     "block_f",
     "loglik",
@@ -30,16 +42,63 @@ __all__ = [
     "row_u",
 ]
 
+#: Rows processed together by the row sweeps (bounds the temporaries: a few arrays of ROW_CHUNK x p floats).
+ROW_CHUNK = 1 << 16
 
-@dataclass
+
 class Block:
-    """One missing-data pattern: observed variable indices, size, raw rows, mean and N-divisor covariance."""
+    """One missing-data pattern: observed variable indices, size, raw rows, mean and N-divisor covariance.
 
-    obs: np.ndarray
-    n: int
-    y: np.ndarray
-    mean: np.ndarray
-    cov: np.ndarray
+    The rows and the covariance are formed when first asked for (they are views of the group's sorted rows)."""
+
+    def __init__(self, obs, n, y=None, mean=None, cov=None, rows=None):
+        self.obs = np.asarray(obs)
+        self.n = int(n)
+        self._y = y
+        self._rows = rows  # (zero-filled sorted rows, start, stop) when y is not given
+        self.mean = mean
+        self._cov = cov
+
+    @property
+    def y(self) -> np.ndarray:
+        if self._y is None:
+            Y, a, b = self._rows
+            self._y = Y[a:b][:, self.obs]
+        return self._y
+
+    @property
+    def cov(self) -> np.ndarray:
+        if self._cov is None:
+            z = self.y - self.mean
+            self._cov = z.T @ z / self.n
+        return self._cov
+
+
+class _Blocks:
+    """The patterns of a group as a read-only sequence of :class:`Block` (formed lazily)."""
+
+    def __init__(self, pt: "Patterns"):
+        self._pt = pt
+        self._made: dict[int, Block] = {}
+
+    def __len__(self) -> int:
+        return self._pt.nb
+
+    def __getitem__(self, k: int) -> Block:
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        if k not in self._made:
+            pt = self._pt
+            o = np.flatnonzero(pt.obs[k])
+            self._made[k] = Block(
+                obs=o, n=int(pt.n[k]), mean=pt.ybar[k, o], rows=(pt.Y, int(pt.bounds[k]), int(pt.bounds[k + 1]))
+            )
+        return self._made[k]
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
 
 
 @dataclass
@@ -81,11 +140,19 @@ def group_data(y: np.ndarray) -> GroupData:
     hit = _RECENT.get(key)
     if hit is not None:
         _RECENT.move_to_end(key)
-        return hit[0]
-    gd = _group_data(y)
-    _RECENT[key] = (gd, y.nbytes)
-    while len(_RECENT) > 1 and (len(_RECENT) > CACHE_SIZE or sum(size for _, size in _RECENT.values()) > CACHE_BYTES):
-        _RECENT.popitem(last=False)
+        gd = hit[0]
+    else:
+        gd = _group_data(y)
+        _RECENT[key] = (gd, y.nbytes)
+        while len(_RECENT) > 1 and (
+            len(_RECENT) > CACHE_SIZE or sum(size for _, size in _RECENT.values()) > CACHE_BYTES
+        ):
+            _RECENT.popitem(last=False)
+    # the saturated model's information matrices ((p(p+3)/2)^2 each, the ``_h1`` entry that the fits add) are
+    # shared by the fits to the newest data set only
+    for other, _ in _RECENT.values():
+        if other is not gd:
+            other.__dict__.pop("_h1", None)
     return gd
 
 
@@ -99,47 +166,94 @@ def _group_data(y: np.ndarray) -> GroupData:
         blk = Block(obs=np.arange(p), n=n, y=y, mean=mean, cov=cov)
         sign, logdet = np.linalg.slogdet(cov)
         return GroupData(n=n, blocks=[blk], complete=True, mean=mean, cov=cov, h1_f=logdet + p)
-    pats, inv = np.unique(~miss, axis=0, return_inverse=True)
-    blocks = []
-    for k, pat in enumerate(pats):
-        rows = y[inv.ravel() == k][:, pat]
-        m = rows.mean(axis=0)
-        z = rows - m
-        blocks.append(Block(obs=np.flatnonzero(pat), n=rows.shape[0], y=rows, mean=m, cov=z.T @ z / rows.shape[0]))
-    gd = GroupData(n=n, blocks=blocks, complete=False, mean=np.nanmean(y, axis=0), cov=np.zeros((p, p)))
+    pats, inv = _unique_patterns(~miss)
+    # patterns ordered by their number of unobserved variables (then as np.unique sorts them), rows by pattern
+    order = np.argsort((~pats).sum(axis=1), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    pats, inv = pats[order], rank[inv]
+    rows = np.argsort(inv, kind="stable")
+    counts = np.bincount(inv, minlength=len(pats))
+    Y = np.where(miss[rows], 0.0, y[rows])
+    pt = Patterns.from_rows(Y, pats, counts)
+    gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=np.nanmean(y, axis=0), cov=np.zeros((p, p)))
+    gd.__dict__["_pat"] = pt
     mu, sig, f = saturated_fiml(gd)
     gd.mean, gd.cov, gd.h1_f = mu, sig, f
     return gd
 
 
+def _unique_patterns(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a boolean matrix and each row's index among them (``np.unique(axis=0)``), keyed by
+    the rows packed into 64-bit words (one sort of integers instead of a lexicographic sort of rows)."""
+    n, p = obs.shape
+    packed = np.packbits(obs, axis=1)
+    width = -(-packed.shape[1] // 8) * 8
+    words = np.zeros((n, width), dtype=np.uint8)
+    words[:, : packed.shape[1]] = packed
+    keys = words.view(np.uint64)
+    if keys.shape[1] == 1:
+        _, first, inv = np.unique(keys[:, 0], return_index=True, return_inverse=True)
+    else:
+        _, first, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return obs[first], inv.ravel()
+
+
 class Patterns:
-    """The missing-data patterns of a group stacked in p-dimensional arrays (zeros at unobserved variables),
-    so that per-pattern quantities are computed with batched linear algebra instead of a Python loop."""
+    """The missing-data patterns of a group: per pattern its observed variables, size and mean (p-dimensional
+    arrays, zeros at unobserved variables), and the group's rows zero-filled in pattern order.
+
+    Patterns are ordered by their number k of unobserved variables, so the rows of the patterns with the same k
+    are contiguous; the row sweeps (:meth:`sweep`) work on them with batched k x k linear algebra."""
 
     def __init__(self, gd: GroupData):
         blocks = gd.blocks
         p = len(gd.mean)
-        nb = len(blocks)
-        self.p, self.nb = p, nb
-        self.n = np.array([b.n for b in blocks], dtype=float)
-        self.w = self.n / gd.n
-        self.obs = np.zeros((nb, p), dtype=bool)
-        self.ybar = np.zeros((nb, p))
-        self.S = np.zeros((nb, p, p))
+        obs = np.zeros((len(blocks), p), dtype=bool)
         for k, b in enumerate(blocks):
-            self.obs[k, b.obs] = True
-            self.ybar[k, b.obs] = b.mean
-            self.S[k][np.ix_(b.obs, b.obs)] = b.cov
-        self.M2 = self.obs[:, :, None] & self.obs[:, None, :]
-        self.nobs = self.obs.sum(axis=1)
-        self.complete = nb == 1 and bool(self.obs.all())
-        self.bounds = np.concatenate([[0], np.cumsum([b.n for b in blocks])]).astype(int)
-        self._blocks = blocks
-        self._Y: np.ndarray | None = None
+            obs[k, b.obs] = True
+        counts = np.array([b.n for b in blocks], dtype=int)
+        self._init(None, obs, counts, n=gd.n)
+        self._blocks = blocks  # rows formed on demand (a block may carry moments without rows)
+        self.ybar = np.zeros((len(blocks), p))
+        for k, b in enumerate(blocks):
+            self.ybar[k, b.obs] = b.mean  # as given (a block may carry moments without rows)
+        self._S = np.zeros((len(blocks), p, p))
+        for k, b in enumerate(blocks):
+            self._S[k][np.ix_(b.obs, b.obs)] = b.cov
+
+    @classmethod
+    def from_rows(cls, Y: np.ndarray, obs: np.ndarray, counts: np.ndarray) -> "Patterns":
+        """From rows zero-filled at unobserved variables and sorted by pattern (``counts`` rows per pattern)."""
+        self = cls.__new__(cls)
+        self._init(Y, obs, counts, n=int(np.sum(counts)))
+        starts = self.bounds[:-1]
+        nz = counts > 0
+        ybar = np.zeros(obs.shape)
+        ybar[nz] = np.add.reduceat(Y, starts[nz], axis=0) / counts[nz, None]
+        self.ybar = ybar
+        self._S = None
+        return self
+
+    def _init(self, Y, obs, counts, n):
+        self._Y = Y
+        self.obs = obs
+        nb, p = obs.shape
+        self.p, self.nb = p, nb
+        self.n = np.asarray(counts, dtype=float)
+        self.w = self.n / n
+        self.nobs = obs.sum(axis=1)
+        self.complete = nb == 1 and bool(obs.all())
+        self.bounds = np.concatenate([[0], np.cumsum(counts)]).astype(int)
+        self._M2 = None
+        self._by_k = None
+        self._plan = None
+        self._rowobs = None
+        self._last = None
 
     @property
     def Y(self) -> np.ndarray:
-        """Raw rows in block order (zeros at unobserved variables); pattern k is rows bounds[k]:bounds[k+1]."""
+        """Raw rows in pattern order (zeros at unobserved variables); pattern k is rows bounds[k]:bounds[k+1]."""
         if self._Y is None:
             Y = np.zeros((int(self.bounds[-1]), self.p))
             for k, b in enumerate(self._blocks):
@@ -148,16 +262,36 @@ class Patterns:
         return self._Y
 
     @property
+    def M2(self) -> np.ndarray:
+        """Per pattern, the p x p mask of observed pairs (formed on demand: patterns x p x p)."""
+        if self._M2 is None:
+            self._M2 = self.obs[:, :, None] & self.obs[:, None, :]
+        return self._M2
+
+    @property
+    def S(self) -> np.ndarray:
+        """Per pattern, the N-divisor covariance of its rows embedded in p x p (formed on demand)."""
+        if self._S is None:
+            S = np.zeros((self.nb, self.p, self.p))
+            for k in range(self.nb):
+                a, b = self.bounds[k], self.bounds[k + 1]
+                if b > a:
+                    z = (self.Y[a:b] - self.ybar[k]) * self.obs[k]
+                    S[k] = z.T @ z / (b - a)
+            self._S = S
+        return self._S
+
+    @property
     def by_k(self) -> list:
         """Patterns grouped by their number k of unobserved variables: (k, pattern indices, (n_k x k) indices of
         the unobserved variables)."""
-        if getattr(self, "_by_k", None) is None:
+        if self._by_k is None:
             miss = ~self.obs
             nm = miss.sum(axis=1)
             out = []
             for k in np.unique(nm):
                 idx = np.flatnonzero(nm == k)
-                mi = np.array([np.flatnonzero(miss[b]) for b in idx], dtype=int).reshape(len(idx), int(k))
+                mi = np.nonzero(miss[idx])[1].reshape(len(idx), int(k))
                 out.append((int(k), idx, mi))
             self._by_k = out
         return self._by_k
@@ -176,56 +310,164 @@ class Patterns:
         P = np.matmul(ci.transpose(0, 2, 1), ci) * self.M2
         return P, 2 * np.sum(np.log(np.diagonal(c, axis1=1, axis2=2)), axis=1), None
 
-    def decompose(self, sigma: np.ndarray, conditional: bool = False):
-        """Sigma_oo^-1 of every pattern embedded in p x p (zeros at unobserved variables) and log|Sigma_oo|;
-        None if some Sigma_oo is not positive definite.
-
-        Partitioned inverse: with Omega = Sigma^-1 (one Cholesky factorisation),
-        Sigma_oo^-1 = Omega_oo - Omega_om Omega_mm^-1 Omega_mo and log|Sigma_oo| = log|Sigma| + log|Omega_mm|,
-        batched over the patterns with the same number of unobserved variables (k x k factorisations only).
-        With ``conditional=True`` also returns, per pattern, (m, B, V): the regression of the unobserved on
-        the observed variables, E(y_m | y_o) = mu_m + B (y - mu) (B = -Omega_mm^-1 Omega_m., zero weight on
-        the unobserved columns is implied by zero-filled y - mu) and V = Var(y_m | y_o) = Omega_mm^-1.
-        If Sigma itself is not positive definite, every Sigma_oo is factorised directly.
-        """
+    def partitioned(self, sigma: np.ndarray):
+        """Omega = Sigma^-1, log|Sigma| and, per group of patterns with k unobserved variables,
+        (k, pattern indices, unobserved indices, Omega_mm^-1, log|Sigma_oo|); None if Sigma is not positive
+        definite."""
         try:
             c = np.linalg.cholesky(sigma)
         except np.linalg.LinAlgError:
-            res = self._direct(sigma)
-            if res is None or not conditional:
-                return res
-            P = res[0]
-            cond = []
-            for b in range(self.nb):
-                m = np.flatnonzero(~self.obs[b])
-                A = sigma[m] @ P[b]
-                cond.append((m, A, sigma[np.ix_(m, m)] - A @ sigma[:, m]))
-            return P, res[1], cond
+            return None
         ci = np.linalg.inv(c)
         Om = ci.T @ ci
         ld = 2 * np.sum(np.log(np.diag(c)))
-        P = np.empty((self.nb, self.p, self.p))
-        LD = np.empty(self.nb)
-        blocks: list = [None] * self.nb  # conditional distributions, one per block (when asked for)
+        parts = []
         for k, idx, mi in self.by_k:
             if k == 0:
-                P[idx] = Om
-                LD[idx] = ld
-                if conditional:
-                    for b in idx:
-                        blocks[b] = (mi[0], np.zeros((0, self.p)), np.zeros((0, 0)))
+                parts.append((k, idx, mi, np.zeros((len(idx), 0, 0)), np.full(len(idx), ld)))
                 continue
-            Omm = Om[mi[:, :, None], mi[:, None, :]]
-            cm = np.linalg.cholesky(Omm)
+            cm = np.linalg.cholesky(Om[mi[:, :, None], mi[:, None, :]])
             cmi = np.linalg.inv(cm)
-            F = np.matmul(Om[:, mi].transpose(1, 0, 2), cmi.transpose(0, 2, 1))  # Omega_.m cm^-T
+            A = np.matmul(cmi.transpose(0, 2, 1), cmi)
+            parts.append((k, idx, mi, A, ld + 2 * np.sum(np.log(np.diagonal(cm, axis1=1, axis2=2)), axis=1)))
+        return Om, ld, parts
+
+    def sweep(self, sigma: np.ndarray, mu: np.ndarray, em: bool = False, rows: bool = False, visit=None):
+        """One pass over the rows at (mu, Sigma); None if some Sigma_oo is not positive definite.
+
+        Returns a dict with ``f`` (sum over rows of log|Sigma_oo| + d_o'Sigma_oo^-1 d_o), ``Om`` (Sigma^-1),
+        ``G`` (sum_b n_b Omega_mm^-1 in the m x m positions), ``UU`` (sum_i u_i u_i') and ``u`` (sum_i u_i);
+        with ``em=True`` also ``T1``/``T2``, the sums of the rows and of their cross-products with the unobserved
+        values replaced by E(y_m | y_o) (without G); with ``rows=True`` the rows' u_i (``U``, in pattern order).
+        ``visit(m, A, U)``, if given, is called for each chunk of rows with unobserved variables: their unobserved
+        indices (rows x k), Omega_mm^-1 (rows x k x k) and u_i (rows x p); it needs Sigma positive definite.
+        """
+        plain = not (em or rows or visit is not None)
+        if plain:  # the objective and the gradient at the same point share one pass (the last one is kept)
+            key = (np.asarray(sigma, dtype=float).tobytes(), np.asarray(mu, dtype=float).tobytes())
+            if self._last is not None and self._last[0] == key:
+                return self._last[1]
+        part = self.partitioned(sigma)
+        if part is None:
+            if visit is not None:
+                return None
+            out = self._sweep_direct(sigma, mu, em, rows)
+        else:
+            out = self._sweep(part, mu, em, rows, visit)
+        if plain:
+            self._last = (key, out)
+        return out
+
+    def _row_plan(self) -> list:
+        """Per group of patterns with k unobserved variables: its rows (start, stop), each row's pattern within
+        the group and, for k > 0, each row's unobserved indices (rows x k)."""
+        if self._plan is None:
+            plan = []
+            for k, idx, mi in self.by_k:
+                r0, r1 = int(self.bounds[idx[0]]), int(self.bounds[idx[-1] + 1])  # contiguous rows
+                local = np.repeat(np.arange(len(idx)), self.n[idx].astype(int))
+                plan.append((r0, r1, local, mi[local] if k else None))
+            self._plan = plan
+        return self._plan
+
+    @property
+    def rowobs(self) -> np.ndarray:
+        """Per row (pattern order), which variables are observed (rows x p)."""
+        if self._rowobs is None:
+            self._rowobs = np.repeat(self.obs, self.n.astype(int), axis=0)
+        return self._rowobs
+
+    def _sweep(self, part, mu, em, rows, visit):
+        Om, _, parts = part
+        p = self.p
+        out = {"f": 0.0, "Om": Om, "G": np.zeros((p, p)), "UU": np.zeros((p, p)), "u": np.zeros(p)}
+        if em:
+            out["T1"], out["T2"] = np.zeros(p), np.zeros((p, p))
+        U = np.empty_like(self.Y) if rows else None
+        obs = self.rowobs
+        for (k, idx, mi, A, LD), (r0, r1, local, mrows) in zip(parts, self._row_plan()):
+            out["f"] += float(self.n[idx] @ LD)
+            if k:
+                np.add.at(out["G"], (mi[:, :, None], mi[:, None, :]), self.n[idx, None, None] * A)
+            for c0 in range(r0, r1, ROW_CHUNK):
+                c1 = min(r1, c0 + ROW_CHUNK)
+                D = self.Y[c0:c1] - mu
+                D *= obs[c0:c1]
+                Z = D @ Om
+                if k:
+                    m = mrows[c0 - r0 : c1 - r0]  # (rows, k)
+                    Ar = A[local[c0 - r0 : c1 - r0]]
+                    zm = np.take_along_axis(Z, m, axis=1)
+                    t = np.einsum("rij,rj->ri", Ar, zm)  # Omega_mm^-1 z_m
+                    Z -= np.einsum("rj,rjp->rp", t, Om[m])  # Omega_.m Omega_mm^-1 z_m (rows x p)
+                    if visit is not None:
+                        visit(m, Ar, Z)
+                    if em:
+                        F = self.Y[c0:c1].copy()
+                        np.put_along_axis(F, m, mu[m] - t, axis=1)
+                elif em:
+                    F = self.Y[c0:c1]
+                out["f"] += float(np.einsum("ij,ij->", D, Z))
+                out["UU"] += Z.T @ Z
+                out["u"] += Z.sum(axis=0)
+                if em:
+                    out["T1"] += F.sum(axis=0)
+                    out["T2"] += F.T @ F
+                if rows:
+                    U[c0:c1] = Z
+        if rows:
+            out["U"] = U
+        return out
+
+    def _sweep_direct(self, sigma, mu, em, rows):
+        """:meth:`sweep` when Sigma itself is not positive definite: every Sigma_oo factorised directly."""
+        res = self._direct(sigma)
+        if res is None:
+            return None
+        P, LD, _ = res
+        p = self.p
+        out = {"f": float(self.n @ LD), "Om": None, "G": None, "UU": np.zeros((p, p)), "u": np.zeros(p)}
+        if em:
+            out["T1"], out["T2"] = np.zeros(p), np.zeros((p, p))
+        U = np.empty_like(self.Y) if rows else None
+        for k in range(self.nb):
+            a, b = self.bounds[k], self.bounds[k + 1]
+            D = (self.Y[a:b] - mu) * self.obs[k]
+            Z = D @ P[k]
+            out["f"] += float(np.sum(D * Z))
+            out["UU"] += Z.T @ Z
+            out["u"] += Z.sum(axis=0)
+            if em:
+                m = np.flatnonzero(~self.obs[k])
+                F = self.Y[a:b].copy()
+                F[:, m] = mu[m] + D @ (sigma[m] @ P[k]).T
+                out["T1"] += F.sum(axis=0)
+                out["T2"] += F.T @ F
+            if rows:
+                U[a:b] = Z
+        out["P"] = P
+        if rows:
+            out["U"] = U
+        return out
+
+    def decompose(self, sigma: np.ndarray):
+        """Sigma_oo^-1 of every pattern embedded in p x p (zeros at unobserved variables) and log|Sigma_oo|
+        (patterns x p x p: for the h1 information); None if some Sigma_oo is not positive definite."""
+        part = self.partitioned(sigma)
+        if part is None:
+            return self._direct(sigma)
+        Om, _, parts = part
+        P = np.empty((self.nb, self.p, self.p))
+        LD = np.empty(self.nb)
+        for k, idx, mi, A, ld in parts:
+            LD[idx] = ld
+            if k == 0:
+                P[idx] = Om
+                continue
+            cm = np.linalg.cholesky(A)
+            F = np.matmul(Om[:, mi].transpose(1, 0, 2), cm)  # Omega_.m chol(Omega_mm^-1)
             P[idx] = (Om[None, :, :] - np.matmul(F, F.transpose(0, 2, 1))) * self.M2[idx]
-            LD[idx] = ld + 2 * np.sum(np.log(np.diagonal(cm, axis1=1, axis2=2)), axis=1)
-            if conditional:
-                V = np.matmul(cmi.transpose(0, 2, 1), cmi)
-                for r, b in enumerate(idx):
-                    blocks[b] = (mi[r], -V[r] @ Om[mi[r]], V[r])
-        return P, LD, (blocks if conditional else None)
+        return P, LD, None
 
     def inverse(self, sigma: np.ndarray) -> np.ndarray:
         """Sigma_oo^-1 of every pattern, embedded in p x p (zeros at unobserved variables)."""
@@ -248,7 +490,8 @@ def patterns(gd: GroupData) -> Patterns:
 
 
 def block_f(gd: GroupData, mu, sigma) -> float:
-    """sum_b n_b/N [log|Sigma_b| + tr(S_b Sigma_b^-1) + d'Sigma_b^-1 d] (FIML -2logl/N without 2 pi)."""
+    """sum_b n_b/N [log|Sigma_b| + tr(S_b Sigma_b^-1) + d'Sigma_b^-1 d] (FIML -2logl/N without 2 pi), as the sum
+    over rows of log|Sigma_oo| + (y_o - mu_o)' Sigma_oo^-1 (y_o - mu_o) over N (:meth:`Patterns.sweep`)."""
     pt = patterns(gd)
     if pt.complete:  # one pattern, all variables observed
         try:
@@ -260,13 +503,10 @@ def block_f(gd: GroupData, mu, sigma) -> float:
         b = gd.blocks[0]
         d = b.mean - mu
         return float(gd.n * (2 * np.log(c.diagonal()).sum() + (si * b.cov).sum() + d @ si @ d) / gd.n)
-    res = pt.decompose(sigma)
-    if res is None:
+    sw = pt.sweep(sigma, mu)
+    if sw is None:
         return np.inf
-    si, logdet, _ = res
-    d = pt.d(mu)
-    quad = np.einsum("bij,bij->b", si, pt.S) + np.einsum("bi,bij,bj->b", d, si, d)
-    return float(np.sum(pt.n * (logdet + quad)) / np.sum(pt.n))
+    return sw["f"] / np.sum(pt.n)
 
 
 def loglik(gd: GroupData, mu, sigma) -> float:
@@ -279,67 +519,89 @@ def saturated_fiml(gd: GroupData, maxit: int = 5000, tol: float = 1e-10):
     """EM estimate of the unrestricted mean vector and covariance matrix with missing data (the h1 model).
 
     Matches ``lavaan:::lav_mvnorm_missing_h1_estimate_moments`` (EM; Dempster, Laird & Rubin 1977): the E-step
-    fills each row's missing values with E(y_m | y_o) = mu_m + Sigma_mo Sigma_oo^-1 (y_o - mu_o) and adds
-    n_b Var(y_m | y_o) to the cross-products; stops when -2logl/N changes by less than ``tol``.
+    fills each row's missing values with E(y_m | y_o) = mu_m + Sigma_mo Sigma_oo^-1 (y_o - mu_o)
+    = mu_m - Omega_mm^-1 (Omega (y - mu))_m and adds n_b Var(y_m | y_o) = n_b Omega_mm^-1 to the
+    cross-products; stops when -2logl/N changes by less than ``tol``. The sweep that gives the E-step also gives
+    -2logl at the current moments, so each iteration passes over the rows once.
     """
     pt = patterns(gd)
     p = len(gd.mean)
     mu = gd.mean.copy()
-    allrows = np.where(np.repeat(pt.obs, pt.n.astype(int), axis=0), pt.Y, np.nan)
-    sig = np.diag(np.nanvar(allrows, axis=0))
-    obsrow = ~np.isnan(allrows)
+    var = np.zeros(p)
+    for j in range(p):
+        o = pt.obs[:, j]
+        cnt = pt.n[o].sum()
+        # variance of the observed values of item j (numpy's nanvar, N divisor)
+        rows = np.repeat(o, pt.n.astype(int))
+        var[j] = np.var(pt.Y[rows, j]) if cnt else 0.0
+    sig = np.diag(var)
     f_old = np.inf
+    n = float(gd.n)
     for _ in range(maxit):
-        res = pt.decompose(sig, conditional=True)
-        if res is None:
+        sw = pt.sweep(sig, mu, em=True)
+        if sw is None:
             raise np.linalg.LinAlgError("EM: covariance matrix of a missing-data pattern not positive definite")
-        cond = res[2]
-        Z = pt.Y - mu[None, :] * obsrow
-        full = pt.Y.copy()
-        C = np.zeros((p, p))
-        for k in range(pt.nb):
-            m, B, V = cond[k]
-            if len(m) == 0:
-                continue
-            r = slice(pt.bounds[k], pt.bounds[k + 1])
-            full[r, m] = mu[m] + Z[r] @ B.T
-            C[np.ix_(m, m)] += pt.n[k] * V
-        t1 = full.sum(axis=0)
-        t2 = full.T @ full + C
-        mu = t1 / gd.n
-        sig = t2 / gd.n - np.outer(mu, mu)
-        sig = (sig + sig.T) / 2
-        f = block_f(gd, mu, sig)
+        f = sw["f"] / n  # -2logl/N at the current moments (before this E-step's update)
         if abs(f_old - f) < tol:
             break
         f_old = f
+        G = sw["G"] if sw["G"] is not None else _conditional_covariances(pt, sig)
+        mu = sw["T1"] / n
+        sig = (sw["T2"] + G) / n - np.outer(mu, mu)
+        sig = (sig + sig.T) / 2
     return mu, sig, block_f(gd, mu, sig)
+
+
+def _conditional_covariances(pt: Patterns, sigma: np.ndarray) -> np.ndarray:
+    """sum_b n_b Var(y_m | y_o) in the m x m positions, from Sigma directly (Sigma not positive definite)."""
+    G = np.zeros((pt.p, pt.p))
+    for k in range(pt.nb):
+        m = np.flatnonzero(~pt.obs[k])
+        o = np.flatnonzero(pt.obs[k])
+        if len(m):
+            B = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)])
+            G[np.ix_(m, m)] += pt.n[k] * (sigma[np.ix_(m, m)] - sigma[np.ix_(m, o)] @ B)
+    return G
 
 
 def moment_wv(gd: GroupData, mu, sigma, inverse: np.ndarray | None = None):
     """Gradient of the per-observation FIML -2logl with respect to Sigma (p x p, W) and mu (v):
     W = sum_b n_b/N [P - P (S_b + d d') P], v = -2 sum_b n_b/N P d (P = Sigma_oo^-1 embedded).
 
-    ``inverse``: Sigma^-1 when the caller has it (``np.linalg.inv(sigma)``; used with complete data)."""
+    Over rows: sum_b n_b P_b = N Omega - Omega G Omega and sum_b n_b P_b (S_b + d_b d_b') P_b = sum_i u_i u_i'
+    (:meth:`Patterns.sweep`). ``inverse``: Sigma^-1 when the caller has it (used with complete data)."""
     pt = patterns(gd)
     if pt.complete:
         b = gd.blocks[0]
         si = np.linalg.inv(sigma) if inverse is None else inverse
         d = b.mean - mu
         return si - si @ (b.cov + np.outer(d, d)) @ si, 1.0 * (-2.0) * (si @ d)
-    P = pt.inverse(sigma)
-    d = pt.d(mu)
-    Pd = np.einsum("bij,bj->bi", P, d)
-    G = P - np.matmul(np.matmul(P, pt.S), P) - Pd[:, :, None] * Pd[:, None, :]
-    W = np.tensordot(pt.w, G, axes=(0, 0))
-    v = -2.0 * (pt.w @ Pd)
-    return W, v
+    sw = pt.sweep(sigma, mu)
+    if sw is None:  # some Sigma_oo not positive definite: plain inverses (raises if singular)
+        P = np.linalg.inv(pt.filled(sigma)) * pt.M2
+        d = pt.d(mu)
+        Pd = np.einsum("bij,bj->bi", P, d)
+        G = P - np.matmul(np.matmul(P, pt.S), P) - Pd[:, :, None] * Pd[:, None, :]
+        return np.tensordot(pt.w, G, axes=(0, 0)), -2.0 * (pt.w @ Pd)
+    n = np.sum(pt.n)
+    if sw["Om"] is not None:
+        Om = sw["Om"]
+        Psum = n * Om - Om @ sw["G"] @ Om
+    else:
+        Psum = np.tensordot(pt.n, sw["P"], axes=(0, 0))
+    W = (Psum - sw["UU"]) / n
+    return (W + W.T) / 2, -2.0 * sw["u"] / n
 
 
-def row_u(pt: Patterns, P: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """u_i = Sigma_oo^-1 (y_o - mu_o) for every row (zeros at unobserved variables), rows in block order."""
+def row_u(pt: Patterns, P: np.ndarray | None, mu: np.ndarray, sigma: np.ndarray | None = None) -> np.ndarray:
+    """u_i = Sigma_oo^-1 (y_o - mu_o) for every row (zeros at unobserved variables), rows in pattern order.
+
+    From the per-pattern inverses ``P`` when given, else by a row sweep at ``sigma``."""
+    if P is None:
+        sw = pt.sweep(sigma, mu, rows=True)
+        return sw["U"]
     U = np.empty_like(pt.Y)
     for k in range(pt.nb):
         r = slice(pt.bounds[k], pt.bounds[k + 1])
-        U[r] = (pt.Y[r] - mu[None, :]) @ P[k]
+        U[r] = ((pt.Y[r] - mu[None, :]) * pt.obs[k]) @ P[k]
     return U

@@ -41,7 +41,7 @@ def _h1_mats(gd: GroupData, meanstructure: bool):
 def _h1_trace(m: Model, gd: GroupData) -> tuple[float, int]:
     """tr(A1^-1 B1) of the unrestricted model of group ``gd`` and the dimension of A1 (``_h1_mats``, or the FIML
     h1 matrices with missing data). The same for the model and its baseline: kept with the group's h1 matrices
-    for the rest of the fit (``gd._h1``, which the fit drops at its end)."""
+    (``gd._h1``, kept for the newest data set: :func:`.samplestats.group_data`)."""
     cache = gd.__dict__.setdefault("_h1", {})
     key = ("trace_h1", m.meanstructure, tuple(m.ov))
     if key not in cache:

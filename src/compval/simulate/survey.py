@@ -224,11 +224,10 @@ def simulate(codebook: Codebook, params: dict) -> SimulationResult:
 
     # -------------------------------------------------------------- identities, timing
     r = rng["identity"]
-    digits = int(params.get("id_digits", 5))
+    # id_digits is a minimum: a larger sample (--n) gets the digits its id space of 3 x n_emp needs
+    digits = max(int(params.get("id_digits", 5)), len(str(3 * n_emp)))
     prefix = str(params.get("id_prefix", "ID"))
     id_space = min(max(3 * n_emp, 10), 10**digits - 1)
-    if n_emp > id_space:
-        raise ValueError(f"id_digits={digits} is too small for {n_emp} employees")
     nums = r.choice(np.arange(1, id_space + 1), size=n_emp, replace=False)
     ids = np.asarray([f"{prefix}{k:0{digits}d}" for k in nums], dtype=object)
     names, emails, phones = fake_identities(r, n)
