@@ -175,7 +175,11 @@ def fit_ml(
 
     Converged when the largest absolute gradient element is below 1e-9 (or steps and decrease of F vanish);
     if scoring stalls, BFGS (scipy) continues and convergence is declared when the gradient is below 1e-6.
-    Estimates beyond 1e6 in absolute value stop the search ("estimates diverge").
+    Estimates beyond 1e6 in absolute value stop the search ("estimates diverge"), and so does a search that
+    after 200 steps keeps enlarging the estimates (the largest by over 5% in 100 steps) while F decreases by
+    less than 1e-6 (relative) in those steps: an estimate heading for infinity along a flat ridge (e.g. a
+    second-order factor over two first-order factors that correlate about 1), which would otherwise take every
+    remaining step and then BFGS's before failing the same way.
     """
     x = model.start(groups) if x0 is None else np.asarray(x0, float).copy()
     f = objective(model, x, groups)
@@ -193,6 +197,7 @@ def fit_ml(
     msg = "maximum number of iterations reached"
     ridge = 1e-12 * np.eye(len(x))
     nq = max(len(x), 1)
+    watch = (np.abs(x).max(), f)  # largest estimate and F every 100 steps
     for it in range(1, maxit + 1):
         g, H = gradient_info(model, x, groups)
         if np.abs(g).max() < 1e-9:
@@ -217,10 +222,16 @@ def fit_ml(
         if np.abs(x).max() > 1e6:
             msg = "estimates diverge"
             break
+        if it % 100 == 0:
+            size = np.abs(x).max()
+            if it > 200 and size > 1.05 * watch[0] and watch[1] - f < 1e-6 * max(abs(f), 1.0):
+                msg = "estimates diverge (the objective is flat while estimates grow)"
+                break
+            watch = (size, f)
         if df < tol * max(abs(f), 1.0) * 1e-3 and np.abs(t * step).max() < 1e-9:
             converged, msg = True, "relative change below tolerance"
             break
-    if not converged and msg != "estimates diverge":
+    if not converged and not msg.startswith("estimates diverge"):
         from scipy.optimize import minimize
 
         res = minimize(
