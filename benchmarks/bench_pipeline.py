@@ -9,11 +9,11 @@ fresh: a copy of ``config/`` and the raw data) with this checkout's Snakefile::
 * any other N: ``python -m compval.simulate --n N`` (the demo codebook and population model, with the
   simulator's defects: careless responders, non-response, out-of-range codes, duplicates).
 
-Per rule, Snakemake's ``benchmark:`` directive (``logs/benchmarks/<rule>.tsv`` of every rule) gives the wall
-time ``s``, the peak resident memory ``max_rss`` (MB) and the CPU time; the whole run's wall time is measured
-around the Snakemake call. Next to it, the bare cost of reading the export and computing the pairwise
-covariance matrix of its items (numpy, three matrix products) sets the scale of what is irreducible, and the
-in-memory size of the item matrix (rows x items x 8 bytes) the scale of the memory target.
+Per job, Snakemake's ``benchmark:`` directive (``logs/benchmarks/[variants/<name>/]<rule>.tsv`` of every
+rule) gives the wall time ``s``, the peak resident memory ``max_rss`` (MB) and the CPU time; the whole run's
+wall time is measured around the Snakemake call. Next to it, the bare cost of reading the export and computing
+the pairwise covariance matrix of its items (numpy, three matrix products) sets the scale of what is
+irreducible, and the in-memory size of the item matrix (rows x items x 8 bytes) the scale of the memory target.
 
 For the demo, the pipeline is then rerun after a one-item codebook edit (the wording of the first item;
 analyses do not depend on wording, so only the rules that show it rerun).
@@ -22,8 +22,11 @@ Writes ``benchmarks/results/pipeline.csv`` (one row per size and rule, plus ``(w
 ``(bare read + covariance)`` and, for the demo, ``(after one-item edit)`` rows) and ``pipeline.png``. Usage::
 
     .venv/bin/python benchmarks/bench_pipeline.py [--sizes demo,10000] [--large] [--cores 2] [--keep]
+                                                  [--variants auto|all|none]
 
-``--large`` adds 10^5 and 10^6 respondents (slow today: tens of minutes to hours).
+``--large`` adds 10^5 and 10^6 respondents. ``--variants auto`` (default) runs the configuration's variants
+(each runs every stage again) up to 10^4 respondents and analyses the main codebook alone above that, as the
+``note`` of the ``(whole pipeline)`` row says; ``all``/``none`` for every size.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from benchlib import pyplot, save
 
 from compval.codebook import load_codebook
@@ -52,12 +56,24 @@ BENCH_KEY = "0" * 64
 LARGE = (100_000, 1_000_000)
 
 
-def prepare(size: str, work: Path) -> Path:
-    """A fresh working directory with config/ and data/raw/ for ``size`` ("demo" or a number of respondents)."""
+def main_codebook_only(config: Path) -> None:
+    """Turn off the variants and the revision suggestions in a working copy of the configuration (the main
+    codebook is analysed alone: each variant would run every stage again)."""
+    cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+    cfg["variants"] = {}
+    cfg.setdefault("revision", {})["suggestions"] = False
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def prepare(size: str, work: Path, variants: bool = True) -> Path:
+    """A fresh working directory with config/ and data/raw/ for ``size`` ("demo" or a number of respondents);
+    ``variants=False``: the main codebook only (:func:`main_codebook_only`)."""
     if work.exists():
         shutil.rmtree(work)
     (work / "data").mkdir(parents=True)
     shutil.copytree(ROOT / "config", work / "config")
+    if not variants:
+        main_codebook_only(work / "config" / "config.yaml")
     raw = work / "data" / "raw"
     if size == "demo":
         shutil.copytree(ROOT / "data" / "raw", raw)
@@ -112,15 +128,17 @@ def run_snakemake(work: Path, cores: int) -> float:
 
 
 def rule_benchmarks(work: Path, since: float = 0.0) -> pd.DataFrame:
-    """One row per rule from its ``benchmark:`` file (only files written after ``since``, a time stamp)."""
+    """One row per job from its ``benchmark:`` file (only files written after ``since``, a time stamp): the
+    rule's name, prefixed by ``variants/<name>/`` for a variant's job."""
     rows = []
-    for f in sorted((work / "logs" / "benchmarks").glob("*.tsv")):
+    root = work / "logs" / "benchmarks"
+    for f in sorted(root.rglob("*.tsv")):
         if f.stat().st_mtime < since:
             continue
         b = pd.read_csv(f, sep="\t").iloc[-1]
         rows.append(
             {
-                "rule": f.stem,
+                "rule": f.relative_to(root).with_suffix("").as_posix(),
                 "seconds": float(b["s"]),
                 "max_rss_mb": float(b["max_rss"]),
                 "cpu_seconds": float(b["cpu_time"]),
@@ -169,10 +187,23 @@ def one_item_edit(work: Path) -> str:
     raise RuntimeError(f"item {first} not found in {path}")
 
 
-def bench_size(size: str, cores: int, keep: bool) -> pd.DataFrame:
-    work = prepare(size, WORK / f"n{size}")
+def with_variants(size: str, mode: str) -> bool:
+    """Whether ``size`` runs the configuration's variants: ``all``, ``none`` or ``auto`` (up to 10^4
+    respondents; larger sizes analyse the main codebook only)."""
+    if mode in ("all", "none"):
+        return mode == "all"
+    return size == "demo" or int(size) <= 10_000
+
+
+def bench_size(size: str, cores: int, keep: bool, variants: str = "auto") -> pd.DataFrame:
+    full = with_variants(size, variants)
+    work = prepare(size, WORK / f"n{size}", variants=full)
     bare, n_rows, p = read_and_covariance(work)
-    print(f"== {size}: {n_rows} rows x {p} items; read + covariance {bare:.3f} s; running the pipeline ...", flush=True)
+    scope = "with the configuration's variants" if full else "main codebook only (variants and suggestions off)"
+    print(
+        f"== {size}: {n_rows} rows x {p} items, {scope}; read + covariance {bare:.3f} s; running the pipeline ...",
+        flush=True,
+    )
     wall = run_snakemake(work, cores)
     rules = rule_benchmarks(work)
     extra = [
@@ -206,6 +237,8 @@ def bench_size(size: str, cores: int, keep: bool) -> pd.DataFrame:
         )
         print(f"   after editing the wording of {item}: {wall_edit:.1f} s (reran {', '.join(rerun['rule'])})")
     out = pd.concat([rules, pd.DataFrame(extra)], ignore_index=True)
+    if not full:
+        out.loc[out["rule"] == "(whole pipeline)", "note"] = scope
     out.insert(0, "size", size)
     out.insert(1, "n_rows", n_rows)
     out.insert(2, "n_items", p)
@@ -244,12 +277,18 @@ def main() -> None:
     ap.add_argument("--large", action="store_true", help="add 10^5 and 10^6 respondents (slow)")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--keep", action="store_true", help="keep the working directories under benchmarks/work/")
+    ap.add_argument(
+        "--variants",
+        choices=["auto", "all", "none"],
+        default="auto",
+        help="run the configuration's variants: auto = up to 10^4 respondents, the main codebook only above",
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     a = ap.parse_args()
     sizes = [s.strip() for s in a.sizes.split(",") if s.strip()]
     if a.large:
         sizes += [str(n) for n in LARGE if str(n) not in sizes]
-    table = pd.concat([bench_size(s, a.cores, a.keep) for s in sizes], ignore_index=True)
+    table = pd.concat([bench_size(s, a.cores, a.keep, a.variants) for s in sizes], ignore_index=True)
     a.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(a.out / "pipeline.csv", index=False, float_format="%.4g")
     plot(table, a.out / "pipeline.png")

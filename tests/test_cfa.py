@@ -475,9 +475,12 @@ def test_saturated_fiml_information_equals_pattern_by_pattern_formula():
     assert len(gd.blocks) > 10  # many missing-data patterns
     sigma, mu = res._model.implied(res._x, 0, gd.mean)
     for mean, cov in ((gd.mean, gd.cov), (mu, sigma)):
-        fast = saturated_observed_information(gd, mean, cov)
-        np.testing.assert_allclose(fast, _saturated_information_by_pattern(gd, mean, cov), rtol=0, atol=1e-12)
-        assert np.allclose(fast, fast.T, rtol=0, atol=0)
+        ref = _saturated_information_by_pattern(gd, mean, cov)
+        # by patterns (what few patterns get) and by a pass over the rows (what many patterns get)
+        for method in ("patterns", "rows"):
+            fast = saturated_observed_information(gd, mean, cov, method=method)
+            np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-12, err_msg=method)
+            assert np.allclose(fast, fast.T, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("version", ["V3", "V6"])

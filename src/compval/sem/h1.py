@@ -85,7 +85,9 @@ def _pattern_pieces(gd: GroupData, mean: np.ndarray, cov: np.ndarray):
     return pt.n, P, R, Pd
 
 
-def saturated_observed_information(gd: GroupData, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+def saturated_observed_information(
+    gd: GroupData, mean: np.ndarray, cov: np.ndarray, method: str = "auto"
+) -> np.ndarray:
     """Analytic observed information (per observation) of the unrestricted normal model with missing data.
 
     Hessian of -logl/N in the coordinates of :func:`saturated_model` (vech of Sigma row-major, then mu):
@@ -98,13 +100,17 @@ def saturated_observed_information(gd: GroupData, mean: np.ndarray, cov: np.ndar
     symmetric), and for a = (k, l), c = (m, n): tr(sum_b n_b P_b E_a R_b E_c) = S[(k,n),(l,m)] + S[(k,m),(l,n)]
     with S = K + K' (pairs unordered), halved for each diagonal index pair. With missing data K and the mean
     terms come from a pass over the rows (:func:`_pattern_sums`), so memory and time grow with the rows, not
-    with patterns x p^4.
+    with patterns x p^4. ``method``: ``"patterns"`` (per-pattern p x p arrays, about patterns x nc^2 operations),
+    ``"rows"`` (the pass over the rows, about nc x p^3 operations besides the rows') or ``"auto"``: by patterns
+    while there are fewer than 2 nc of them (nc = p(p+1)/2). Both give the same matrix up to rounding.
     """
+    if method not in ("auto", "patterns", "rows"):
+        raise ValueError(f"method must be 'auto', 'patterns' or 'rows', not {method!r}")
     p = len(mean)
     K, L = np.triu_indices(p)
     nc = len(K)
     pt = patterns(gd)
-    if pt.complete or pt.nb == 1:
+    if pt.complete or method == "patterns" or (method == "auto" and pt.nb < 2 * nc):
         w, Pf, Rf, Pdf = _pattern_pieces(gd, mean, cov)
         wP3 = Pf * w[:, None, None]
         Kv = wP3[:, K, L].T @ Rf[:, K, L]  # (nc, nc)
@@ -134,6 +140,15 @@ def saturated_observed_information(gd: GroupData, mean: np.ndarray, cov: np.ndar
 
 #: Rows per block of the row-level sums of :func:`_pattern_sums` (bounds a block of rows x p(p+1)/2 floats).
 _VECH_ROWS = 4096
+
+
+def _sandwich(Om: np.ndarray, V: np.ndarray, vid: np.ndarray, K: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """T V for T the vech map of X -> Omega X Omega: each column of V is the vech of a symmetric X, and the
+    column of the result is vech(Omega X Omega) (two p x p products per column instead of an nc x nc T)."""
+    X = V[vid]  # (p, p, columns)
+    Y = np.tensordot(Om, X, axes=(1, 0))  # Y[a, d, j] = sum_c Omega[a, c] X[c, d, j]
+    Z = np.tensordot(Y, Om, axes=(1, 0))  # Z[a, j, b] = sum_d Y[a, d, j] Omega[d, b]
+    return Z[K, :, L]
 
 
 def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
@@ -184,14 +199,13 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
         raise np.linalg.LinAlgError("saturated information: Sigma is not positive definite")
     Om, G, UU, usum = sw["Om"], sw["G"], sw["UU"], sw["u"]
     n = float(np.sum(pt.n))
-    offd = (K != L).astype(float)
-    T = Om[K][:, K] * Om[L][:, L] + offd[None, :] * (Om[K][:, L] * Om[L][:, K])
     vO = Om[K, L]
-    ell = T @ G[K, L]
+    ell = (Om @ G @ Om)[K, L]  # T vech(G)
+    TM2 = _sandwich(Om, M2, vid, K, L)
     Kv = (
         np.outer(vO, UU[K, L])
-        - T @ M1
-        - 0.5 * (n * np.outer(vO, vO) - np.outer(vO, ell) - np.outer(ell, vO) + T @ M2 @ T.T)
+        - _sandwich(Om, M1, vid, K, L)
+        - 0.5 * (n * np.outer(vO, vO) - np.outer(vO, ell) - np.outer(ell, vO) + _sandwich(Om, TM2.T, vid, K, L).T)
     )
     Psum = n * Om - Om @ G @ Om
     Psum = (Psum + Psum.T) / 2  # exactly symmetric
