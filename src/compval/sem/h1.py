@@ -184,9 +184,7 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
         j1, j2 = np.triu_indices(k)
         cols = vid[m[:, j1], m[:, j2]]  # (rows, k(k+1)/2): distinct within a row
         vals = A[:, j1, j2]
-        S = sparse.csr_matrix(
-            (vals.ravel(), cols.ravel(), np.arange(0, rows * len(j1) + 1, len(j1))), shape=(rows, nc)
-        )
+        S = sparse.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, rows * len(j1) + 1, len(j1))), shape=(rows, nc))
         St = S.T.tocsr()
         Xv[:] += St @ U
         M2[:] += (St @ S).toarray()
