@@ -636,3 +636,21 @@ def test_moment_derivatives_equal_central_differences(syntax, kw):
             (su, mu_u), (sd, mu_d) = m.implied(up, g, np.zeros(m.p)), m.implied(dn, g, np.zeros(m.p))
             np.testing.assert_allclose(dS[a], (su - sd) / (2 * h), rtol=0, atol=1e-8)
             np.testing.assert_allclose(dm[a], (mu_u - mu_d) / (2 * h), rtol=0, atol=1e-8)
+
+
+def test_normal_functions_equal_scipy_stats():
+    # compval.sem.normal stands in for scipy.stats.norm (slow to import): bit-identical values
+    from scipy import stats
+
+    from compval.sem import normal
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(0, 5, 20000), [0.0, np.inf, -np.inf, np.nan, 40.0, -40.0, 1e-300]])
+    q = np.concatenate([rng.random(20000), [0.0, 1.0, 0.975, 0.5, np.nan]])
+    np.testing.assert_array_equal(normal.cdf(x), stats.norm.cdf(x))
+    np.testing.assert_array_equal(normal.sf(x), stats.norm.sf(x))
+    np.testing.assert_array_equal(normal.pdf(x), stats.norm.pdf(x))
+    np.testing.assert_array_equal(normal.ppf(q), stats.norm.ppf(q))
+    assert normal.ppf(0.975) == stats.norm.ppf(0.975)
+    z = pd.Series(x[:10])
+    np.testing.assert_array_equal(np.asarray(normal.sf(np.abs(z))), stats.norm.sf(np.abs(z)))

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.linalg import block_diag, null_space
+
+from .fitindices import chisq_sf
 
 if TYPE_CHECKING:
     from .result import CFAResult
@@ -108,7 +109,7 @@ def compare_models(fits: Sequence[CFAResult] | Mapping[str, CFAResult], method: 
                 cd = (v["df"] * c0 - pv["df"] * c1) / ddf if ddf != 0 else np.nan
                 d = (v["chisq"] - pv["chisq"]) / cd
             r["chisq_diff"], r["df_diff"] = d, ddf
-            r["pvalue"] = float(stats.chi2.sf(d, ddf)) if ddf > 0 and np.isfinite(d) else np.nan
+            r["pvalue"] = chisq_sf(d, ddf) if ddf > 0 and np.isfinite(d) else np.nan
             r["delta_cfi"] = r["cfi"] - prev[0]["cfi"]
             r["delta_rmsea"] = r["rmsea"] - prev[0]["rmsea"]
         rows.append(r)
@@ -217,7 +218,7 @@ def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> d
     return {
         "chisq_diff": float(T),
         "df_diff": ddf,
-        "pvalue": float(stats.chi2.sf(T, ddf)),
+        "pvalue": chisq_sf(T, ddf),
         "scale": float(a),
         "shift": float(b),
         "trace_ugamma": tr1,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 from scipy.optimize import brentq
 
 __all__ = [
@@ -34,9 +34,13 @@ def pchisq(x, df, ncp=0.0):
     if ncp <= 0:
         if x >= 0 and df > 0:  # what stats.chi2.cdf evaluates there
             return float(special.chdtr(df, x))
+        from scipy import stats  # outside the support only: scipy.stats is slow to import
+
         return float(stats.chi2.cdf(x, df))
     if np.isfinite(x) and x > 0 and df > 0 and np.isfinite(ncp):
         return float(special.chndtr(x, df, ncp))
+    from scipy import stats
+
     return float(stats.ncx2.cdf(x, df, ncp))
 
 
@@ -50,6 +54,8 @@ def chisq_sf(x, df) -> float:
     """
     if x >= 0 and df > 0:
         return float(special.chdtrc(df, x))
+    from scipy import stats
+
     return float(stats.chi2.sf(x, df))
 
 

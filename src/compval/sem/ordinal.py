@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .bivariate import brent_fmin, bvn_cell_probs
 
@@ -240,7 +240,7 @@ def ordinal_sample(y: np.ndarray, ov: list[str]) -> OrdinalSample:
             raise ValueError(f"item {ov[i]!r} has fewer than two observed categories ({cats})")
         K = len(cats)
         freq = np.bincount(c[c > 0], minlength=K + 1)[1:].astype(float)
-        th = stats.norm.ppf(np.cumsum(freq)[:-1] / freq.sum())
+        th = special.ndtri(np.cumsum(freq)[:-1] / freq.sum())
         codes.append(c)
         levels.append(cats)
         ths.append(th)

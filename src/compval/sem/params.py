@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from . import normal
 
 from .model import Model
 
@@ -46,8 +47,8 @@ def param_table(m: Model, x, vcov, groups):
     free = m.free_idx >= 0
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(free & (se > 0), est / se, np.nan)
-    pval = 2 * stats.norm.sf(np.abs(z))
-    q = stats.norm.ppf(0.975)
+    pval = 2 * normal.sf(np.abs(z))
+    q = normal.ppf(0.975)
     ci_l = np.where(free, est - q * se, est)
     ci_u = np.where(free, est + q * se, est)
     std_lv = np.full(len(pt), np.nan)
@@ -173,12 +174,12 @@ def extra_rows(rows: list, group: int) -> pd.DataFrame:
     """Rows of an ordinal model that the engine's table lacks (thresholds ``|``, scale factors ``~*~``, latent
     means ``~1``), from tuples (lhs, op, rhs, free, est, se, std_all): z, p-value and confidence interval for
     the free ones; ``std_lv`` is ``std_all`` for latent means and the estimate otherwise."""
-    q = stats.norm.ppf(0.975)
+    q = normal.ppf(0.975)
     extra = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "free", "est", "se", "std_all"])
     extra["group"] = group
     with np.errstate(divide="ignore", invalid="ignore"):
         extra["z"] = np.where(extra["free"], extra["est"] / extra["se"], np.nan)
-    extra["pvalue"] = 2 * stats.norm.sf(np.abs(extra["z"]))
+    extra["pvalue"] = 2 * normal.sf(np.abs(extra["z"]))
     extra["ci_lower"] = extra["est"] - q * extra["se"]
     extra["ci_upper"] = extra["est"] + q * extra["se"]
     extra["std_lv"] = np.where(extra["op"] == "~1", extra["std_all"], extra["est"])

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from . import normal
 
 if TYPE_CHECKING:
     from .result import CFAResult
@@ -108,8 +109,8 @@ def _factor_scores_ebm(fit: CFAResult, data: pd.DataFrame, maxit: int = 100, tol
         u = eta @ LA.T  # n x p
         zu = np.where(obs, (up - u) / theta_sd, np.inf)
         zl = np.where(obs, (lo - u) / theta_sd, -np.inf)
-        P = np.clip(stats.norm.cdf(zu) - stats.norm.cdf(zl), 1e-300, None)
-        fu, fl = stats.norm.pdf(zu), stats.norm.pdf(zl)
+        P = np.clip(normal.cdf(zu) - normal.cdf(zl), 1e-300, None)
+        fu, fl = normal.pdf(zu), normal.pdf(zl)
         zfu = np.where(np.isfinite(zu), np.nan_to_num(zu) * fu, 0.0)
         zfl = np.where(np.isfinite(zl), np.nan_to_num(zl) * fl, 0.0)
         d1 = np.where(obs, -(fu - fl) / (theta_sd * P), 0.0)  # d log P / d u

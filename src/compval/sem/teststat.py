@@ -4,8 +4,9 @@ variant) scaling under MLR and the scaled-and-shifted test of DWLS (one or more 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 from scipy.linalg import block_diag
+
+from .fitindices import chisq_sf
 
 from .engine import GroupData, Model, first_order_information, h1_information_missing, h1_inverse_missing
 
@@ -106,6 +107,6 @@ def scaled_shifted(samples: list, jac: list, stat: float, df: int) -> dict:
         "shift.parameter": shift,
         "trace.UGamma": tr1,
         "trace.UGamma2": tr2,
-        "pvalue": float(stats.chi2.sf(a * stat + shift, df)),
+        "pvalue": chisq_sf(a * stat + shift, df),
         "mean.scaling.factor": tr1 / df if df > 0 else np.nan,
     }
