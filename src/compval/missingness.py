@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .careless import numeric_items
+from .sem.fitindices import chisq_sf
+from .sem.samplestats import row_patterns
 
 __all__ = [
     "item_missingness",
@@ -116,18 +117,6 @@ class MvnEstimate:
     converged: bool
 
 
-def _groups(x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(row indices, observed mask) per missing-data pattern."""
-    miss = np.isnan(x)
-    _, inv = np.unique(miss, axis=0, return_inverse=True)
-    inv = np.asarray(inv).ravel()
-    out = []
-    for g in range(inv.max() + 1):
-        rows = np.flatnonzero(inv == g)
-        out.append((rows, ~miss[rows[0]]))
-    return out
-
-
 def em_mvn(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) -> MvnEstimate:
     """ML estimates of the mean vector and covariance matrix with missing values by EM.
 
@@ -162,38 +151,17 @@ def em_mvn(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) -> Mv
         raise ValueError("every item needs at least two observed values")
     mu = np.nanmean(x, axis=0)
     sigma = np.diag(np.nanvar(x, axis=0))
-    groups = _groups(x)
-    # complete respondents contribute constant sufficient statistics
-    t1_complete = np.zeros(p)
-    t2_complete = np.zeros((p, p))
-    incomplete = []
-    for rows, o in groups:
-        if o.all():
-            xg = x[rows]
-            t1_complete += xg.sum(axis=0)
-            t2_complete += xg.T @ xg
-        else:
-            incomplete.append((x[rows], o))
+    # the E step of every row at once (compval.sem.samplestats: a pass over the rows sorted by pattern,
+    # Sigma_oo^-1 by the partitioned inverse; the conditional covariances summed into the m x m positions)
+    pt = row_patterns(x)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        t1 = t1_complete.copy()
-        t2 = t2_complete.copy()
-        for xg, o in incomplete:
-            m = ~o
-            xh = xg.copy()
-            if o.any():
-                b = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)])
-                xh[:, m] = mu[m] + (xg[:, o] - mu[o]) @ b
-                c = sigma[np.ix_(m, m)] - sigma[np.ix_(m, o)] @ b
-            else:  # cannot happen (all-missing rows removed) but keep the algebra complete
-                xh[:, m] = mu[m]
-                c = sigma[np.ix_(m, m)]
-            t1 += xh.sum(axis=0)
-            t2 += xh.T @ xh
-            t2[np.ix_(m, m)] += xg.shape[0] * c
-        mu_new = t1 / n
-        sigma_new = t2 / n - np.outer(mu_new, mu_new)
+        sw = pt.sweep(sigma, mu, em=True)
+        if sw is None:
+            raise np.linalg.LinAlgError("EM: covariance matrix of a missing-data pattern not positive definite")
+        mu_new = sw["T1"] / n
+        sigma_new = (sw["T2"] + sw["G"]) / n - np.outer(mu_new, mu_new)
         delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma)))
         mu, sigma = mu_new, sigma_new
         if delta < tol:
@@ -285,21 +253,15 @@ def little_mcar(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) 
     mu = est.mean.to_numpy()
     sigma = est.cov.to_numpy()
     p = x.shape[1]
-    d2 = 0.0
-    dfree = 0
-    groups = _groups(x)
-    for rows, o in groups:
-        ybar = x[np.ix_(rows, o)].mean(axis=0)
-        dif = ybar - mu[o]
-        d2 += len(rows) * float(dif @ np.linalg.solve(sigma[np.ix_(o, o)], dif))
-        dfree += int(o.sum())
-    dfree -= p
-    pval = float(stats.chi2.sf(d2, dfree)) if dfree > 0 else float("nan")
+    pt = row_patterns(x)
+    d2 = float(pt.n @ pt.pattern_quadratic(sigma, mu))
+    dfree = int(pt.nobs.sum()) - p
+    pval = chisq_sf(d2, dfree) if dfree > 0 else float("nan")
     return LittleMCAR(
         chi2=float(d2),
         df=int(dfree),
         p=pval,
-        n_patterns=len(groups),
+        n_patterns=int(pt.nb),
         n=int(x.shape[0]),
         n_excluded_empty=int(empty.sum()),
         estimate=est,

@@ -40,6 +40,7 @@ __all__ = [
     "saturated_fiml",
     "moment_wv",
     "row_u",
+    "row_patterns",
 ]
 
 #: Rows processed together by the row sweeps (bounds the temporaries: a few arrays of ROW_CHUNK x p floats).
@@ -166,8 +167,20 @@ def _group_data(y: np.ndarray) -> GroupData:
         blk = Block(obs=np.arange(p), n=n, y=y, mean=mean, cov=cov)
         sign, logdet = np.linalg.slogdet(cov)
         return GroupData(n=n, blocks=[blk], complete=True, mean=mean, cov=cov, h1_f=logdet + p)
+    pt = row_patterns(y)
+    gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=np.nanmean(y, axis=0), cov=np.zeros((p, p)))
+    gd.__dict__["_pat"] = pt
+    mu, sig, f = saturated_fiml(gd)
+    gd.mean, gd.cov, gd.h1_f = mu, sig, f
+    return gd
+
+
+def row_patterns(y: np.ndarray) -> "Patterns":
+    """The missing-data patterns of raw rows (NaN = missing; no row entirely missing): patterns ordered by
+    their number of unobserved variables, rows zero-filled and sorted by pattern (:class:`Patterns`)."""
+    miss = np.isnan(y)
     pats, inv = _unique_patterns(~miss)
-    # patterns ordered by their number of unobserved variables (then as np.unique sorts them), rows by pattern
+    # patterns ordered by their number of unobserved variables (then by their packed key), rows by pattern
     order = np.argsort((~pats).sum(axis=1), kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -175,12 +188,7 @@ def _group_data(y: np.ndarray) -> GroupData:
     rows = np.argsort(inv, kind="stable")
     counts = np.bincount(inv, minlength=len(pats))
     Y = np.where(miss[rows], 0.0, y[rows])
-    pt = Patterns.from_rows(Y, pats, counts)
-    gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=np.nanmean(y, axis=0), cov=np.zeros((p, p)))
-    gd.__dict__["_pat"] = pt
-    mu, sig, f = saturated_fiml(gd)
-    gd.mean, gd.cov, gd.h1_f = mu, sig, f
-    return gd
+    return Patterns.from_rows(Y, pats, counts)
 
 
 def _unique_patterns(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +344,7 @@ class Patterns:
         """One pass over the rows at (mu, Sigma); None if some Sigma_oo is not positive definite.
 
         Returns a dict with ``f`` (sum over rows of log|Sigma_oo| + d_o'Sigma_oo^-1 d_o), ``Om`` (Sigma^-1),
-        ``G`` (sum_b n_b Omega_mm^-1 in the m x m positions), ``UU`` (sum_i u_i u_i') and ``u`` (sum_i u_i);
+        ``G`` (sum_b n_b Omega_mm^-1 = sum_b n_b Var(y_m | y_o) in the m x m positions), ``UU`` (sum_i u_i u_i') and ``u`` (sum_i u_i);
         with ``em=True`` also ``T1``/``T2``, the sums of the rows and of their cross-products with the unobserved
         values replaced by E(y_m | y_o) (without G); with ``rows=True`` the rows' u_i (``U``, in pattern order).
         ``visit(m, A, U)``, if given, is called for each chunk of rows with unobserved variables: their unobserved
@@ -426,7 +434,12 @@ class Patterns:
             return None
         P, LD, _ = res
         p = self.p
-        out = {"f": float(self.n @ LD), "Om": None, "G": None, "UU": np.zeros((p, p)), "u": np.zeros(p)}
+        G = np.zeros((p, p))  # sum_b n_b Var(y_m | y_o) in the m x m positions
+        for k in range(self.nb):
+            m = np.flatnonzero(~self.obs[k])
+            if len(m):
+                G[np.ix_(m, m)] += self.n[k] * (sigma[np.ix_(m, m)] - sigma[m] @ P[k] @ sigma[:, m])
+        out = {"f": float(self.n @ LD), "Om": None, "G": G, "UU": np.zeros((p, p)), "u": np.zeros(p)}
         if em:
             out["T1"], out["T2"] = np.zeros(p), np.zeros((p, p))
         U = np.empty_like(self.Y) if rows else None
@@ -448,6 +461,24 @@ class Patterns:
         out["P"] = P
         if rows:
             out["U"] = U
+        return out
+
+    def pattern_quadratic(self, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Per pattern, (ybar_b - mu)_o' Sigma_oo^-1 (ybar_b - mu)_o (the terms of Little's MCAR statistic), by
+        the partitioned inverse; raises LinAlgError if Sigma is not positive definite."""
+        part = self.partitioned(sigma)
+        if part is None:
+            raise np.linalg.LinAlgError("Sigma is not positive definite")
+        Om, _, parts = part
+        out = np.empty(self.nb)
+        for k, idx, mi, A, _ld in parts:
+            D = (self.ybar[idx] - mu) * self.obs[idx]
+            Z = D @ Om
+            q = np.einsum("ij,ij->i", D, Z)
+            if k:
+                zm = np.take_along_axis(Z, mi, axis=1)
+                q -= np.einsum("ri,rij,rj->r", zm, A, zm)
+            out[idx] = q
         return out
 
     def decompose(self, sigma: np.ndarray):
@@ -545,23 +576,10 @@ def saturated_fiml(gd: GroupData, maxit: int = 5000, tol: float = 1e-10):
         if abs(f_old - f) < tol:
             break
         f_old = f
-        G = sw["G"] if sw["G"] is not None else _conditional_covariances(pt, sig)
         mu = sw["T1"] / n
-        sig = (sw["T2"] + G) / n - np.outer(mu, mu)
+        sig = (sw["T2"] + sw["G"]) / n - np.outer(mu, mu)
         sig = (sig + sig.T) / 2
     return mu, sig, block_f(gd, mu, sig)
-
-
-def _conditional_covariances(pt: Patterns, sigma: np.ndarray) -> np.ndarray:
-    """sum_b n_b Var(y_m | y_o) in the m x m positions, from Sigma directly (Sigma not positive definite)."""
-    G = np.zeros((pt.p, pt.p))
-    for k in range(pt.nb):
-        m = np.flatnonzero(~pt.obs[k])
-        o = np.flatnonzero(pt.obs[k])
-        if len(m):
-            B = np.linalg.solve(sigma[np.ix_(o, o)], sigma[np.ix_(o, m)])
-            G[np.ix_(m, m)] += pt.n[k] * (sigma[np.ix_(m, m)] - sigma[np.ix_(m, o)] @ B)
-    return G
 
 
 def moment_wv(gd: GroupData, mu, sigma, inverse: np.ndarray | None = None):
