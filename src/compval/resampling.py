@@ -42,17 +42,22 @@ In R: ``boot::boot(data, statistic, R = B, stype = "f")`` passes the same freque
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+
+from .i18n import N_
 
 __all__ = [
     "BATCH_ELEMENTS",
     "BLB_GAMMA",
     "BLB_RESAMPLES",
     "PERCENTILE_BOOTSTRAP",
+    "BLB_METHOD",
     "BLBPlan",
+    "parse_method",
     "resample_counts",
     "pairwise_moments",
     "crossproducts",
@@ -153,7 +158,6 @@ def crossproducts(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return cross.reshape(-1, p, p) - sums[:, :, None] * sums[:, None, :] / tot[:, None, None]
 
 
-
 def correlations(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Correlation matrices of every resample of complete data (resamples x p x p), from :func:`crossproducts`.
 
@@ -172,13 +176,17 @@ def correlations(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     r[:, k, k] = np.where(np.isnan(d), np.nan, 1.0)
     return r
 
+
 # ------------------------------------------------------------------------------ bag of little bootstraps
 #: Subset size exponent: b = ceil(n ** BLB_GAMMA) rows per subset (Kleiner et al. 2014 recommend 0.7).
 BLB_GAMMA = 0.7
 #: Resamples per subset (Kleiner et al. 2014: r of about 100 suffices); the subsets are ceil(B / r).
 BLB_RESAMPLES = 100
-#: Name of the full bootstrap's interval in the tables' method columns.
-PERCENTILE_BOOTSTRAP = "percentile bootstrap"
+#: Name of the full bootstrap's interval in the tables' method columns (English; translated when presented).
+PERCENTILE_BOOTSTRAP = N_("percentile bootstrap")
+#: Name of a bag of little bootstraps' interval in the tables' method columns (:attr:`BLBPlan.method`).
+BLB_METHOD = N_("bag of little bootstraps (b = {b}, s = {s}, r = {r})")
+_BLB_PATTERN = re.compile(re.sub(r"\\\{[bsr]\\\}", r"(\\d+)", re.escape(BLB_METHOD)))
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,13 @@ class BLBPlan:
     @property
     def method(self) -> str:
         """The interval's name in the tables: "bag of little bootstraps (b = 15849, s = 10, r = 100)"."""
-        return f"bag of little bootstraps (b = {self.b}, s = {self.s}, r = {self.r})"
+        return BLB_METHOD.format(b=self.b, s=self.s, r=self.r)
+
+
+def parse_method(method) -> dict[str, int] | None:
+    """``{"b": ..., "s": ..., "r": ...}`` of a method column's "bag of little bootstraps (...)", else None."""
+    m = _BLB_PATTERN.fullmatch(str(method))
+    return None if m is None else dict(zip("bsr", map(int, m.groups())))
 
 
 def use_blb(n: int, max_n: int | None) -> bool:

@@ -90,8 +90,9 @@ def reliability_table(
         omega_total_boot_lower/upper, omega_hierarchical, omega_h_nfactors, omega_hierarchical_boot_lower/upper,
         cr and ave (empty; filled by the CFA stage), boot_ci_method and omega_h_boot_ci_method (how the bootstrap
         intervals of alpha and omega total, and of omega hierarchical, were formed: "percentile bootstrap" or
-        "bag of little bootstraps (b = ..., s = ..., r = ...)"; empty without them), note. Groups with < 2 items get NaN alpha; groups with < 3 items NaN omega
-        (a one-factor model of two items is not identified); the reason is in ``note``.
+        "bag of little bootstraps (b = ..., s = ..., r = ...)"; empty without them), note. Groups with < 2
+        items get NaN alpha; groups with < 3 items NaN omega (a one-factor model of two items is not identified);
+        the reason is in ``note``.
     """
     check_missing(missing)
     rows = []
