@@ -247,3 +247,26 @@ def test_tables_and_report_name_the_method():
         assert interval_method(blb) == "小 bootstrap 袋法（bag of little bootstraps；b = 15849，s = 10，r = 100）"
         assert interval_method(PERCENTILE_BOOTSTRAP) == "百分位 bootstrap"
         assert "ω 总系数及小 bootstrap 袋法" in T.reliability_table(rel).note
+
+
+def test_report_captions_name_the_bag_of_little_bootstraps():
+    """The reliability and dominance figures' captions add the method when their intervals came from a bag of
+    little bootstraps, and stay as they were (the percentile bootstrap) otherwise."""
+    from test_report import synthetic_figures, synthetic_summary, synthetic_tables
+
+    from compval.present import html as H
+
+    blb = blb_plan(10**6, 1000).method
+    tables = synthetic_tables()
+    before = H.render_report(synthetic_summary(), tables, synthetic_figures(), run_date="test")
+    assert "(Kleiner et al., 2014)" not in before and "bag of little bootstraps" not in before
+    tables["reliability"] = tables["reliability"].assign(boot_ci_method=blb, omega_h_boot_ci_method="")
+    tables["dominance"] = pd.DataFrame({"criterion": ["y"], "weight_ci_method": [blb_plan(10**5, 1000).method]})
+    html = H.render_report(synthetic_summary(), tables, synthetic_figures(), run_date="test")
+    # each caption once as the figure's caption and once as its alt text
+    assert html.count("Bootstrap intervals: bag of little bootstraps (b = 15849, s = 10, r = 100) (Kleiner") == 2
+    assert html.count("Bootstrap intervals: bag of little bootstraps (b = 3163, s = 10, r = 100) (Kleiner") == 2
+    assert "omega total with bag of little bootstraps (b = 15849, s = 10, r = 100) 95% CI" in html
+    with language("zh"):
+        zh = H.render_report(synthetic_summary(), tables, synthetic_figures(), run_date="test")
+    assert "Bootstrap 区间：小 bootstrap 袋法（bag of little bootstraps；b = 15849，s = 10，r = 100）" in zh
