@@ -116,7 +116,11 @@ def final_outputs():
 
 def criterion_settings():
     perf = config["performance"] or {}
-    return {**config["criterion"], "log_criteria": perf.get("log_criteria", [])}
+    return {
+        **config["criterion"],
+        "log_criteria": perf.get("log_criteria", []),
+        "bootstrap_max_n": config["bootstrap_max_n"],
+    }
 
 
 def efa_settings():
@@ -144,7 +148,7 @@ def missing_for(estimator):
 
 
 def validity_settings():
-    return config["validity"]
+    return {**config["validity"], "bootstrap_max_n": config["bootstrap_max_n"]}
 
 
 def summary_fragments():

@@ -167,6 +167,8 @@ def report_inputs(wildcards):
             for lang, sfx in extra_languages()
         },
         **result_tables(),
+        # the dominance weights' interval method, named in their figure's caption
+        **({"dominance": of_variant(rules.criterion.output.dominance)} if config["performance"] else {}),
     }
 
 

@@ -24,6 +24,7 @@ rule reliability:
         n_boot=config["reliability"]["n_boot"],
         ci=config["reliability"]["ci"],
         omega_h_boot=config["reliability"]["omega_h_boot"],
+        bootstrap_max_n=config["bootstrap_max_n"],
         seed=config["seed"],
     script:
         "../scripts/reliability.py"

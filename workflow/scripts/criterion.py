@@ -34,6 +34,7 @@ with step(snakemake) as log:
         top_quantile=s["top_quantile"],
         n_boot=s["n_boot"],
         seed=snakemake.params.seed,
+        bootstrap_max_n=s["bootstrap_max_n"],
     )
     log.info("done in %.1f s", time.perf_counter() - t0)
     for name in ("correlations", "regression", "coefficients", "vif", "dominance", "known_groups", "missing"):

@@ -32,10 +32,11 @@ with step(snakemake) as log:
                 level=level,
                 ci_level=p.ci,
                 n_boot_omega_h=p.omega_h_boot if level != "dimension" else 0,
+                bootstrap_max_n=p.bootstrap_max_n,
             )
             tables.append(row)
             log.info(
-                "%s %d/%d %s: alpha %.3f, omega_total %.3f (%d bootstrap resamples, %.1f s)",
+                "%s %d/%d %s: alpha %.3f, omega_total %.3f (%d resamples, %s, %.1f s)",
                 level,
                 j + 1,
                 len(groups),
@@ -43,6 +44,7 @@ with step(snakemake) as log:
                 row["alpha"].iloc[0],
                 row["omega_total"].iloc[0],
                 p.n_boot,
+                row["boot_ci_method"].iloc[0] or "no bootstrap",
                 time.perf_counter() - t0,
             )
     table = pd.concat(tables, ignore_index=True)

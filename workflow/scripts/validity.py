@@ -35,8 +35,10 @@ with step(snakemake) as log:
     fl = fornell_larcker(params, sample_cov)
     log.info("HTMT: %d bootstrap resamples of %d respondents ...", p.settings["htmt_boot"], len(items))
     t0 = time.perf_counter()
-    ht = htmt(items, factors, B=p.settings["htmt_boot"], seed=p.seed)
-    log.info("HTMT done in %.1f s (%d of %d resamples valid)", time.perf_counter() - t0, ht.n_boot_valid, ht.B)
+    ht = htmt(items, factors, B=p.settings["htmt_boot"], seed=p.seed, max_n=p.settings["bootstrap_max_n"])
+    log.info(
+        "HTMT done in %.1f s (%d of %d resamples valid; %s)", time.perf_counter() - t0, ht.n_boot_valid, ht.B, ht.method
+    )
     fc = factor_correlations(params, n=len(items))
     write_table(convergent, snakemake.output.convergent)
     write_table(fl.table, snakemake.output.fornell_larcker)

@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ..resampling import crossproducts, resample_counts
+from ..resampling import (
+    PERCENTILE_BOOTSTRAP,
+    blb_counts,
+    blb_interval,
+    blb_plan,
+    crossproducts,
+    resample_counts,
+    use_blb,
+)
 
 __all__ = ["MAX_DOMINANCE_PREDICTORS", "general_dominance", "dominance_analysis"]
 
@@ -106,6 +114,7 @@ def dominance_analysis(
     seed: int | None = None,
     rng: np.random.Generator | None = None,
     conf: float = 0.95,
+    max_n: int | None = None,
 ) -> pd.DataFrame:
     """Dominance analysis of the predictors in ``X`` for criterion ``y`` (complete rows expected).
 
@@ -118,11 +127,18 @@ def dominance_analysis(
     ``rng.integers(0, n, n)``, computed from row counts (:mod:`compval.resampling`: one matrix product per
     batch of resamples, BLAS on one thread so that the result does not depend on the number of cores).
 
+    Above ``max_n`` rows (the pipeline's ``bootstrap_max_n``; None = never) the intervals come from a bag of
+    little bootstraps (Kleiner et al. 2014) with ``n_boot`` resamples in all: per subset of b rows
+    (:func:`compval.resampling.blb_counts`) the cross-products of the subset itself and of its r resamples
+    (counts summing to n over the b rows) are one matrix product on b rows, and the subsets' bounds are combined
+    by :func:`compval.resampling.blb_interval`. The all-subsets models per resample cost the same as before.
+
     Returns
     -------
     DataFrame: competency, weight, weight_ci_lower, weight_ci_upper, standardized (weight / sum), rank
     (1 = largest), r2_total (sum of weights), r2_base (R2 of ``always``, 0 without), controls_partialled,
-    n, n_boot.
+    n, n_boot, weight_ci_method ("percentile bootstrap", "bag of little bootstraps (b = ..., s = ..., r = ...)",
+    or "" without intervals).
     """
     p = X.shape[1]
     if p == 0:
@@ -147,7 +163,20 @@ def dominance_analysis(
     w, base, full = weights(M)
     gen = rng if rng is not None else np.random.default_rng(seed)
     lo = hi = np.full(p, np.nan)
-    if n_boot and n_boot > 0:
+    method = ""
+    if n_boot and n_boot > 0 and use_blb(n, max_n):
+        blb = blb_plan(n, n_boot)
+        method = blb.method
+        sub_est = np.empty((blb.s, p))
+        reps = np.empty((blb.s, blb.r, p))
+        ones = np.ones((1, blb.b))
+        with threadpool_limits(limits=1, user_api="blas"):
+            for j, (rows, wts) in enumerate(blb_counts(gen, blb)):
+                v = _all_subsets_r2(crossproducts(M[rows], np.vstack([ones, wts])), p, plan) @ G.T
+                sub_est[j], reps[j] = v[0], v[1:]
+        lo, hi = np.array([blb_interval(w[i], sub_est[:, i], reps[:, :, i], conf) for i in range(p)]).T
+    elif n_boot and n_boot > 0:
+        method = PERCENTILE_BOOTSTRAP
         # resample b = rows gen.integers(0, n, n), as row counts: the centred cross-products of a batch of
         # resamples are one matrix product, and all their subset models are solved together
         boot = np.empty((n_boot, p))
@@ -173,5 +202,6 @@ def dominance_analysis(
             "controls_partialled": always is not None and A.shape[1] > 0,
             "n": n,
             "n_boot": int(n_boot or 0),
+            "weight_ci_method": method,
         }
     )

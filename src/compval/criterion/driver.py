@@ -94,6 +94,7 @@ def run_criterion(
     seed: int | None = 12345,
     dominance_controls: bool = False,
     conf: float = 0.95,
+    bootstrap_max_n: int | None = None,
 ) -> CriterionResult:
     """Criterion validity of competency scores: correlations, attenuation, hierarchical OLS, dominance, known groups.
 
@@ -121,6 +122,9 @@ def run_criterion(
         False (default): dominance weights decompose the R2 of the competencies alone (controls not in the
         models). True: controls enter every subset model; weights decompose R2(full) - R2(controls). Both use
         the regression's listwise sample.
+    bootstrap_max_n : int, optional
+        Above this many respondents in a criterion's sample, its dominance intervals come from a bag of little
+        bootstraps (:func:`dominance_analysis`'s ``max_n``); None (default) = always the full bootstrap.
 
     Returns
     -------
@@ -169,6 +173,7 @@ def run_criterion(
             n_boot=n_boot,
             rng=np.random.default_rng(children[j]),
             conf=conf,
+            max_n=bootstrap_max_n,
         )
         dom_tabs.append(dom.assign(criterion=cr))
 
@@ -195,6 +200,7 @@ def run_criterion(
             "seed": seed,
             "dominance_controls": dominance_controls,
             "conf": conf,
+            "bootstrap_max_n": bootstrap_max_n,
             "controls": [] if controls is None else list(controls.columns),
             "reliabilities": dict(reliabilities or {}),
             "criterion_reliabilities": dict(criterion_reliabilities or {}),

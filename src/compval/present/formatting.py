@@ -21,6 +21,7 @@ import pandas as pd
 
 from compval.i18n import N_
 from compval.i18n import gettext as _
+from compval.resampling import BLB_METHOD, PERCENTILE_BOOTSTRAP, parse_method
 
 __all__ = [
     "NA",
@@ -40,6 +41,8 @@ __all__ = [
     "pair_lookup",
     "require_columns",
     "CorrelationColumns",
+    "interval_method",
+    "interval_methods",
 ]
 
 NA = ""  # how missing values are shown in tables
@@ -193,3 +196,25 @@ class CorrelationColumns(NamedTuple):
     r: str = "r"
     lower: str = "ci_lower"
     upper: str = "ci_upper"
+
+
+def interval_method(method) -> str:
+    """The name of a bootstrap interval's method (a result table's ``*ci_method`` value: "percentile bootstrap"
+    or "bag of little bootstraps (b = ..., s = ..., r = ...)") in the active language."""
+    blb = parse_method(method)
+    return _(BLB_METHOD).format(**blb) if blb else _(PERCENTILE_BOOTSTRAP)
+
+
+def interval_methods(df: pd.DataFrame | None, columns: Sequence[str], *, blb_only: bool = False) -> list[str]:
+    """The distinct methods named in ``columns`` of ``df`` (in order of appearance; empty and missing values
+    and absent columns skipped), untranslated; ``blb_only``: only bags of little bootstraps."""
+    out: list[str] = []
+    if df is None:
+        return out
+    for c in columns:
+        if c not in df.columns:
+            continue
+        for v in df[c]:
+            if isinstance(v, str) and v and v not in out and (parse_method(v) or not blb_only):
+                out.append(v)
+    return out

@@ -24,12 +24,15 @@ from compval.present.formatting import (
     format_number,
     format_p,
     groups_to_map,
+    interval_method,
+    interval_methods,
     label,
     pair_lookup,
     pretty,
     wide_loadings,
 )
 from compval.present.rules import ALPHA, SALIENT_LOADING
+from compval.resampling import PERCENTILE_BOOTSTRAP
 
 __all__ = [
     "ApaTable",
@@ -160,7 +163,7 @@ _NOTES = {
     ),
     "reliability": N_(
         "α = Cronbach's alpha with {ci} 95% confidence interval; ω = McDonald's omega total with "
-        "percentile bootstrap 95% CI; ωh = omega hierarchical (Schmid-Leiman, with percentile bootstrap "
+        "{omega_ci} 95% CI; ωh = omega hierarchical (Schmid-Leiman, with {omega_h_ci} "
         "95% CI where computed); Mean r = mean inter-item correlation. "
         "Values of .70 and .80 are conventional minimums for group comparisons and for decisions."
     ),
@@ -185,6 +188,11 @@ _NOTES = {
         ".010 and RMSEA rises by at most .015 (Chen, 2007)."
     ),
 }
+
+
+def _methods(df: pd.DataFrame, column: str) -> str:
+    """The translated bootstrap method(s) named in ``column`` ("percentile bootstrap" when none is named)."""
+    return _(", ").join(interval_method(m) for m in interval_methods(df, [column]) or [PERCENTILE_BOOTSTRAP])
 
 
 def _title_note(table: str, title: str | None, note: str | None, **fields) -> tuple[str, str]:
@@ -238,7 +246,10 @@ def reliability_table(
 ) -> ApaTable:
     """Reliability per scale from ``results/reliability/reliability.csv`` (level, key, n_items, alpha,
     alpha_ci_lower/upper (Feldt), alpha_boot_lower/upper, omega_total, omega_total_boot_lower/upper,
-    omega_hierarchical, average_r ...). ``alpha_ci``: "feldt" or "boot"; rows grouped by level."""
+    omega_hierarchical, average_r, boot_ci_method, omega_h_boot_ci_method ...). ``alpha_ci``: "feldt" or "boot";
+    rows grouped by level. The note names the bootstrap's method from the method columns ("percentile bootstrap"
+    when they are absent; several distinct methods, e.g. bags of little bootstraps of different subset sizes
+    under listwise deletion, are listed)."""
     rel = reliability.copy()
     if levels is not None:
         rel = rel[rel["level"].isin(levels)]
@@ -267,8 +278,11 @@ def reliability_table(
     if "average_r" in rel:
         out["average_r"] = rel["average_r"].to_numpy()
     labels, formats = _labels(out.columns), _formats(out.columns)
-    ci = "Feldt (1965)" if alpha_ci == "feldt" else _("percentile bootstrap")
-    title, note = _title_note("reliability", title, note, ci=ci)
+    boot = _methods(rel, "boot_ci_method")
+    ci = "Feldt (1965)" if alpha_ci == "feldt" else boot
+    title, note = _title_note(
+        "reliability", title, note, ci=ci, omega_ci=boot, omega_h_ci=_methods(rel, "omega_h_boot_ci_method")
+    )
     return ApaTable(title, out.reset_index(drop=True), formats, note, number, labels, "level", label="tab:reliability")
 
 

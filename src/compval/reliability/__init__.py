@@ -19,7 +19,8 @@ rotation); the reference values live in ``tests/reference/reliability/`` (``make
   squared multiple correlations are :func:`compval.efa.smc` and skew / kurtosis
   :func:`compval.descriptives.skew_kurtosis`.
 * :func:`bootstrap_ci` -- seeded percentile bootstrap (Efron & Tibshirani 1993) for alpha / omega total /
-  omega hierarchical.
+  omega hierarchical; above ``max_n`` rows (the pipeline's ``bootstrap_max_n``) a bag of little bootstraps
+  (Kleiner et al. 2014; :mod:`compval.resampling`).
 * :func:`reliability_table`, :func:`item_analysis_table` -- tidy per-group tables for the pipeline.
 
 Missing data

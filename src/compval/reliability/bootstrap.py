@@ -11,7 +11,16 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ..efa import oblimin, oblimin_batch, reflect_and_order, unrotated_loadings, varimax, varimax_batch
-from ..resampling import pairwise_moments, resample_counts
+from ..resampling import (
+    PERCENTILE_BOOTSTRAP,
+    BLBPlan,
+    blb_counts,
+    blb_interval,
+    blb_plan,
+    pairwise_moments,
+    resample_counts,
+    use_blb,
+)
 from .alpha import alpha_of_array
 from .matrices import check_missing, listwise_rows, no_variance, pairwise_cor, prepare_items, stacked_cor, stacked_cov
 from .omegas import omega_from_correlations, omega_of_array, schmid_leiman, schmid_leiman_rotated
@@ -36,7 +45,11 @@ class BootstrapCI:
         Number of resamples; ``n_failed`` of them gave no value (NaN / error) and are ignored.
     level : float
     values : ndarray
-        The ``B`` replicates in resample order (NaN = failed).
+        The ``B`` replicates in resample order (NaN = failed); for the bag of little bootstraps the ``s r``
+        replicates subset after subset.
+    method : str
+        "percentile bootstrap", or "bag of little bootstraps (b = ..., s = ..., r = ...)" above ``max_n`` rows
+        (:class:`compval.resampling.BLBPlan`).
     """
 
     estimate: float
@@ -46,6 +59,7 @@ class BootstrapCI:
     n_failed: int
     level: float
     values: np.ndarray | None = field(default=None, repr=False, compare=False)
+    method: str = PERCENTILE_BOOTSTRAP
 
 
 # Newton's method for the one-factor minres solution: stop when no loading moves by more than this.
@@ -173,6 +187,45 @@ def _rotate_all(loadings: dict, batch: Callable, single: Callable) -> dict:
     return {b: res[i] for i, b in enumerate(loadings)}
 
 
+def _prepare(arr: np.ndarray, stat: str, missing: str, nfactors: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The rows the count resamples weight (incomplete rows blanked out when listwise) and the full-sample
+    one-factor loadings that start Newton's method for omega total (None for the other statistics)."""
+    if missing == "listwise":
+        arr = np.where(np.isnan(arr).any(axis=1)[:, None], np.nan, arr)
+    p = arr.shape[1]
+    if stat == "alpha" and p < 2:
+        raise ValueError("alpha needs at least two items")
+    if stat != "alpha" and p < 3:
+        raise ValueError("omega needs at least 3 items")
+    start = None
+    if stat == "omega_total" and nfactors == 1:
+        start = schmid_leiman(pairwise_cor(listwise_rows(arr, missing)), 1)["g"]
+    return arr, start
+
+
+def _values_of_counts(arr: np.ndarray, w: np.ndarray, stat: str, nfactors: int, start) -> np.ndarray:
+    """The statistic of every resample of a batch of row counts ``w`` (resamples x rows of ``arr``; NaN =
+    failed), from the batched weighted moments (see :func:`_boot_values`)."""
+    moments = pairwise_moments(arr, w)
+    if stat == "alpha":
+        c = stacked_cov(*moments[:3])
+        k = c.shape[1]
+        return (1.0 - np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2))) * (k / (k - 1))
+    r = stacked_cor(*moments)
+    out = np.full(w.shape[0], np.nan)
+    valid = ~_boot_no_variance(arr, w).any(axis=1)
+    todo = valid.copy()
+    if start is not None:
+        lam, ok = _one_factor_minres(r, start)
+        done = valid & ok
+        out[done] = _omega_total_one_factor(r[done], lam[done])
+        todo &= ~ok
+    key = "omega_total" if stat == "omega_total" else "omega_h"
+    todo = np.flatnonzero(todo)
+    out[todo] = _omega_replicates(r[todo], nfactors, key)
+    return out
+
+
 def _boot_values(
     arr: np.ndarray, stat: str, B: int, rng: np.random.Generator, missing: str, nfactors: int
 ) -> np.ndarray:
@@ -187,38 +240,28 @@ def _boot_values(
     oblimin rotations of a batch done at once (:func:`_omega_replicates`; the same numbers).
     Listwise deletion gives rows with a missing answer no weight. Failed resamples are NaN.
     """
-    if missing == "listwise":
-        arr = np.where(np.isnan(arr).any(axis=1)[:, None], np.nan, arr)
-    p = arr.shape[1]
-    if stat == "alpha" and p < 2:
-        raise ValueError("alpha needs at least two items")
-    if stat != "alpha" and p < 3:
-        raise ValueError("omega needs at least 3 items")
-    start = None
-    if stat == "omega_total" and nfactors == 1:
-        start = schmid_leiman(pairwise_cor(listwise_rows(arr, missing)), 1)["g"]
-    vals = []
-    for w in resample_counts(rng, arr.shape[0], B):
-        moments = pairwise_moments(arr, w)
-        if stat == "alpha":
-            c = stacked_cov(*moments[:3])
-            k = c.shape[1]
-            vals.append((1.0 - np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2))) * (k / (k - 1)))
-            continue
-        r = stacked_cor(*moments)
-        out = np.full(w.shape[0], np.nan)
-        valid = ~_boot_no_variance(arr, w).any(axis=1)
-        todo = valid.copy()
-        if start is not None:
-            lam, ok = _one_factor_minres(r, start)
-            done = valid & ok
-            out[done] = _omega_total_one_factor(r[done], lam[done])
-            todo &= ~ok
-        key = "omega_total" if stat == "omega_total" else "omega_h"
-        todo = np.flatnonzero(todo)
-        out[todo] = _omega_replicates(r[todo], nfactors, key)
-        vals.append(out)
+    arr, start = _prepare(arr, stat, missing, nfactors)
+    vals = [_values_of_counts(arr, w, stat, nfactors, start) for w in resample_counts(rng, arr.shape[0], B)]
     return np.concatenate(vals)
+
+
+def _blb_values(
+    arr: np.ndarray, stat: str, plan: BLBPlan, rng: np.random.Generator, missing: str, nfactors: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bag of little bootstraps of a named statistic: (subset estimates ``s``, replicates ``s x r``).
+
+    Subset j's rows and resample counts come from :func:`compval.resampling.blb_counts`; its estimate (all b
+    rows once) and its r resamples (counts summing to n over the b rows) go through the same weighted moments
+    as the full bootstrap (:func:`_values_of_counts`, the estimate as one more row of counts), on the subset's b
+    rows only.
+    """
+    arr, start = _prepare(arr, stat, missing, nfactors)
+    est = np.full(plan.s, np.nan)
+    reps = np.full((plan.s, plan.r), np.nan)
+    for j, (rows, w) in enumerate(blb_counts(rng, plan)):
+        v = _values_of_counts(arr[rows], np.vstack([np.ones((1, plan.b)), w]), stat, nfactors, start)
+        est[j], reps[j] = v[0], v[1:]
+    return est, reps
 
 
 def _stat_function(stat, missing: str, nfactors: int, columns) -> Callable[[np.ndarray], float]:
@@ -245,6 +288,7 @@ def bootstrap_ci(
     level: float = 0.95,
     missing: str = "pairwise",
     nfactors: int = 1,
+    max_n: int | None = None,
 ) -> BootstrapCI:
     """Seeded nonparametric percentile bootstrap CI (Efron & Tibshirani 1993) for a reliability statistic.
 
@@ -267,6 +311,11 @@ def bootstrap_ci(
     missing : {"pairwise", "listwise"}
     nfactors : int
         Group factors for the omega statistics (default 1, as the pipeline).
+    max_n : int, optional
+        Above this many rows the named statistics ("alpha", "omega_total", "omega_hierarchical") use the bag of
+        little bootstraps (Kleiner et al. 2014; :func:`compval.resampling.blb_plan` with ``B`` resamples in all,
+        :func:`compval.resampling.blb_interval`) instead of the full bootstrap; None (default) = never. A
+        callable statistic always gets the full bootstrap (it needs the resampled rows).
 
     Notes
     -----
@@ -298,10 +347,26 @@ def bootstrap_ci(
     # Many small matrix problems: multi-threaded BLAS only adds overhead (and contention), so it is
     # limited to one thread for the duration of the loop (restored afterwards); also keeps the batched
     # sums independent of the number of cores.
+    named = stat in ("alpha", "omega_total", "omega_hierarchical")
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         est = float(fun(arr))
-        if stat in ("alpha", "omega_total", "omega_hierarchical") and B > 0:
+        if named and B > 0 and use_blb(n, max_n):
+            plan = blb_plan(n, B)
+            subset_est, reps = _blb_values(arr, stat, plan, rng, missing, nfactors)
+            lo, hi = blb_interval(est, subset_est, reps, level)
+            vals = reps.ravel()
+            return BootstrapCI(
+                estimate=est,
+                lower=lo,
+                upper=hi,
+                B=int(vals.size),
+                n_failed=int((~np.isfinite(vals)).sum()),
+                level=level,
+                values=vals,
+                method=plan.method,
+            )
+        if named and B > 0:
             vals = _boot_values(arr, stat, B, rng, missing, nfactors)
         else:
             for b in range(B):

@@ -22,7 +22,7 @@ RELIABILITY_COLUMNS = [
     "lambda6", "average_r", "median_r",
     "omega_total", "omega_total_boot_lower", "omega_total_boot_upper",
     "omega_hierarchical", "omega_h_nfactors", "omega_hierarchical_boot_lower", "omega_hierarchical_boot_upper",
-    "cr", "ave", "note",
+    "cr", "ave", "boot_ci_method", "omega_h_boot_ci_method", "note",
 ]  # fmt: skip
 
 # reliability table column -> AlphaResult field
@@ -49,6 +49,7 @@ def reliability_table(
     ci_level: float = 0.95,
     omega_h_nfactors: int | Mapping[str, int] | None = 3,
     n_boot_omega_h: int = 0,
+    bootstrap_max_n: int | None = None,
 ) -> pd.DataFrame:
     """One row of reliability statistics per group of items (tidy; columns :data:`RELIABILITY_COLUMNS`).
 
@@ -75,6 +76,10 @@ def reliability_table(
         Bootstrap resamples for the percentile CI of omega hierarchical (0 = none). Each resample repeats the
         Schmid-Leiman solution (as ``psych::omega(x, nfactors, n.iter = B)``; the rotations of all resamples
         are done at once), so this costs about 12 ms per resample for 8 items (two minres fits by L-BFGS-B).
+    bootstrap_max_n : int, optional
+        Above this many respondents (rows of ``items``) every bootstrap interval of the table is a bag of
+        little bootstraps with ``n_boot`` (``n_boot_omega_h``) resamples in all (Kleiner et al. 2014;
+        :func:`bootstrap_ci`'s ``max_n``); None (default) = always the full percentile bootstrap.
 
     Returns
     -------
@@ -83,9 +88,11 @@ def reliability_table(
         alpha, alpha_std, alpha_ci_lower/upper (Feldt), alpha_ase (Duhachek), alpha_boot_lower/upper,
         lambda6, average_r, median_r, omega_total (``psych::omega(x, nfactors = 1)$omega.tot``),
         omega_total_boot_lower/upper, omega_hierarchical, omega_h_nfactors, omega_hierarchical_boot_lower/upper,
-        cr and ave (empty; filled by
-        the CFA stage), note. Groups with < 2 items get NaN alpha; groups with < 3 items NaN omega
-        (a one-factor model of two items is not identified); the reason is in ``note``.
+        cr and ave (empty; filled by the CFA stage), boot_ci_method and omega_h_boot_ci_method (how the bootstrap
+        intervals of alpha and omega total, and of omega hierarchical, were formed: "percentile bootstrap" or
+        "bag of little bootstraps (b = ..., s = ..., r = ...)"; empty without them), note. Groups with < 2
+        items get NaN alpha; groups with < 3 items NaN omega (a one-factor model of two items is not identified);
+        the reason is in ``note``.
     """
     check_missing(missing)
     rows = []
@@ -97,6 +104,7 @@ def reliability_table(
         x = prepare_items(items[cols], missing)
         notes = []
         row = {c: np.nan for c in RELIABILITY_COLUMNS}
+        row.update(boot_ci_method="", omega_h_boot_ci_method="")
         row.update(
             level=level,
             key=key,
@@ -120,10 +128,10 @@ def reliability_table(
             if not np.isfinite(a.alpha):
                 notes.append("alpha not computable (item pairs without common answers?)")
             elif n_boot > 0:
-                b = bootstrap_ci(x, "alpha", n_boot, rng, level=ci_level, missing=missing)
-                row.update(alpha_boot_lower=b.lower, alpha_boot_upper=b.upper)
+                b = bootstrap_ci(x, "alpha", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n)
+                row.update(alpha_boot_lower=b.lower, alpha_boot_upper=b.upper, boot_ci_method=b.method)
                 if b.n_failed:
-                    notes.append(f"alpha bootstrap: {b.n_failed} of {n_boot} resamples failed")
+                    notes.append(f"alpha bootstrap: {b.n_failed} of {b.B} resamples failed")
             if k < 3:
                 notes.append("2 items: one-factor omega not identified")
             else:
@@ -133,10 +141,12 @@ def reliability_table(
                 except (ValueError, np.linalg.LinAlgError) as exc:
                     notes.append(f"omega total not computable: {exc}")
                 if n_boot > 0 and np.isfinite(row["omega_total"]):
-                    b = bootstrap_ci(x, "omega_total", n_boot, rng, level=ci_level, missing=missing)
-                    row.update(omega_total_boot_lower=b.lower, omega_total_boot_upper=b.upper)
+                    b = bootstrap_ci(
+                        x, "omega_total", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n
+                    )
+                    row.update(omega_total_boot_lower=b.lower, omega_total_boot_upper=b.upper, boot_ci_method=b.method)
                     if b.n_failed:
-                        notes.append(f"omega bootstrap: {b.n_failed} of {n_boot} resamples failed")
+                        notes.append(f"omega bootstrap: {b.n_failed} of {b.B} resamples failed")
             nf = omega_h_nfactors.get(key) if isinstance(omega_h_nfactors, Mapping) else omega_h_nfactors
             if nf is not None and k >= 3:
                 row["omega_h_nfactors"] = nf
@@ -160,10 +170,15 @@ def reliability_table(
                                 level=ci_level,
                                 missing=missing,
                                 nfactors=nf,
+                                max_n=bootstrap_max_n,
                             )
-                            row.update(omega_hierarchical_boot_lower=b.lower, omega_hierarchical_boot_upper=b.upper)
+                            row.update(
+                                omega_hierarchical_boot_lower=b.lower,
+                                omega_hierarchical_boot_upper=b.upper,
+                                omega_h_boot_ci_method=b.method,
+                            )
                             if b.n_failed:
-                                notes.append(f"omega_h bootstrap: {b.n_failed} of {n_boot_omega_h} resamples failed")
+                                notes.append(f"omega_h bootstrap: {b.n_failed} of {b.B} resamples failed")
                     except (ValueError, np.linalg.LinAlgError) as exc:
                         notes.append(f"omega_h not computable: {exc}")
         row["note"] = "; ".join(notes)

@@ -33,6 +33,7 @@ RESULT_TABLE_KEYS = {
     "invariance": "invariance",
     "correlations": "criterion_correlations",
     "regression": "regression",
+    "dominance": "dominance",
     "item_missingness": "item_missingness",
     "variants_comparison": "variants_comparison",
     "variants_diff": "variants_diff",

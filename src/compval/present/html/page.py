@@ -18,7 +18,7 @@ import pandas as pd
 
 from compval.i18n import N_, active_language
 from compval.i18n import gettext as _
-from compval.present.formatting import pretty
+from compval.present.formatting import interval_method, interval_methods, pretty
 from compval.present.html import revision as R
 from compval.present.html import sections as S
 from compval.present.html.build import build_tables
@@ -218,6 +218,26 @@ _TEMPLATE = """<!DOCTYPE html>
 """
 
 
+#: Figures whose caption names bootstrap intervals -> (result table, its method columns).
+_INTERVAL_METHODS = {
+    "fig03_reliability": ("reliability", ("boot_ci_method", "omega_h_boot_ci_method")),
+    "fig11_dominance": ("dominance", ("weight_ci_method",)),
+}
+
+
+def _interval_note(tables: Mapping[str, pd.DataFrame], stem: str) -> str:
+    """ " Bootstrap intervals: bag of little bootstraps (b = ..., s = ..., r = ...)." for a figure whose intervals
+    came from a bag of little bootstraps (above the pipeline's ``bootstrap_max_n``), else "" (the caption's
+    "bootstrap" is then the percentile bootstrap)."""
+    table, columns = _INTERVAL_METHODS.get(stem, (None, ()))
+    methods = interval_methods(tables.get(table), columns, blb_only=True) if table else []
+    if not methods:
+        return ""
+    return " " + _("Bootstrap intervals: {methods} (Kleiner et al., 2014).").format(
+        methods=_(", ").join(interval_method(m) for m in methods)
+    )
+
+
 def report_title(instrument: str | None) -> str | None:
     """The report title for an instrument name ("Validation report: <instrument>"; None without a name)."""
     return _("Validation report: {instrument}").format(instrument=instrument) if instrument else None
@@ -303,7 +323,11 @@ def render_report(
         if bodies[sid] is None:
             continue
         figs = []
-        shown = [(stem, _(cap)) for stem, (sec, cap) in FIGURES.items() if sec == sid and stem in figures]
+        shown = [
+            (stem, _(cap) + _interval_note(tables, stem))
+            for stem, (sec, cap) in FIGURES.items()
+            if sec == sid and stem in figures
+        ]
         if sid == "appendix":
             shown += [(stem, pretty(stem)) for stem in figures if stem not in known]
         for stem, caption in shown:
