@@ -3,6 +3,7 @@
 Each output language (params.languages: [(language, file-name infix)]) gets its own set, drawn with the
 codebook localized to it and the message catalogue of compval.i18n active."""
 
+import multiprocessing
 from pathlib import Path
 
 import pandas as pd
@@ -131,24 +132,36 @@ def cfa_path(i, p, cb, stem):
     return F.render_dot(F.cfa_path_dot(params, labels=names(cb)), stem)
 
 
-with step(snakemake) as log:
+def draw_language(lang, sfx):
+    """Every figure in one output language; returns the log lines (drawn in a worker process when the rule
+    has a thread per language: the languages' figures are independent)."""
     codebook = Codebook.from_structure(snakemake.params.structure)
     stems = snakemake.params.stems
-    for lang, sfx in snakemake.params.languages:
-        cb = codebook.localized(lang)
-        with language(lang):
-            for k, name in enumerate(stems, start=1):
-                stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
-                stem = stem.with_name(stem.name + sfx)
-                if name == "fig06_cfa_path":
-                    paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
-                else:
-                    paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
-                log.info(
-                    "figure %d/%d %s (%s): %s",
-                    k,
-                    len(stems),
-                    name,
-                    lang,
-                    ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths),
-                )
+    cb = codebook.localized(lang)
+    lines = []
+    with language(lang):
+        for k, name in enumerate(stems, start=1):
+            stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
+            stem = stem.with_name(stem.name + sfx)
+            if name == "fig06_cfa_path":
+                paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
+            else:
+                paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
+            sizes = ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths)
+            lines.append(f"figure {k}/{len(stems)} {name} ({lang}): {sizes}")
+    return lines
+
+
+with step(snakemake) as log:
+    languages = snakemake.params.languages
+    workers = min(snakemake.threads, len(languages))
+    if workers > 1:
+        # one process per language (fork: the workers share this script's inputs); the files each writes are
+        # its own, so the outputs are those of a sequential run
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            drawn = pool.starmap(draw_language, languages)
+    else:
+        drawn = [draw_language(lang, sfx) for lang, sfx in languages]
+    for lines in drawn:
+        for line in lines:
+            log.info("%s", line)
