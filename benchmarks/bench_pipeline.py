@@ -22,7 +22,7 @@ Writes ``benchmarks/results/pipeline.csv`` (one row per size and rule, plus ``(w
 ``(bare read + covariance)`` and, for the demo, ``(after one-item edit)`` rows) and ``pipeline.png``. Usage::
 
     .venv/bin/python benchmarks/bench_pipeline.py [--sizes demo,10000] [--large] [--cores 2] [--keep]
-                                                  [--variants auto|all|none]
+                                                  [--variants auto|all|none] [--merge]
 
 ``--large`` adds 10^5 and 10^6 respondents. ``--variants auto`` (default) runs the configuration's variants
 (each runs every stage again) up to 10^4 respondents and analyses the main codebook alone above that, as the
@@ -187,6 +187,18 @@ def one_item_edit(work: Path) -> str:
     raise RuntimeError(f"item {first} not found in {path}")
 
 
+def commit_of_checkout() -> str:
+    """The short commit of this checkout (with ``+`` when it has uncommitted changes), or "" outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
+    except OSError:
+        return ""
+    if head.returncode != 0:
+        return ""
+    return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
+
+
 def with_variants(size: str, mode: str) -> bool:
     """Whether ``size`` runs the configuration's variants: ``all``, ``none`` or ``auto`` (up to 10^4
     respondents; larger sizes analyse the main codebook only)."""
@@ -284,12 +296,24 @@ def main() -> None:
         help="run the configuration's variants: auto = up to 10^4 respondents, the main codebook only above",
     )
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace only these sizes' rows in an existing pipeline.csv (each row keeps its commit and date)",
+    )
     a = ap.parse_args()
     sizes = [s.strip() for s in a.sizes.split(",") if s.strip()]
     if a.large:
         sizes += [str(n) for n in LARGE if str(n) not in sizes]
     table = pd.concat([bench_size(s, a.cores, a.keep, a.variants) for s in sizes], ignore_index=True)
+    table["commit"] = commit_of_checkout()
+    table["measured"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    table["load_average"] = round(os.getloadavg()[0], 1)  # other work on the machine inflates wall times
     a.out.mkdir(parents=True, exist_ok=True)
+    previous = a.out / "pipeline.csv"
+    if a.merge and previous.exists():  # keep the other sizes' rows of an earlier run (their commit and date say so)
+        old = pd.read_csv(previous, dtype={"size": str})
+        table = pd.concat([old[~old["size"].isin(sizes)], table], ignore_index=True)
     table.to_csv(a.out / "pipeline.csv", index=False, float_format="%.4g")
     plot(table, a.out / "pipeline.png")
     print(f"written: {a.out / 'pipeline.csv'}, {a.out / 'pipeline.png'}")
