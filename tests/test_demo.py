@@ -760,3 +760,20 @@ def test_the_variants_nested_test_is_lavtestlrt_on_the_demo(fits):
     assert abs(row["chisq_diff"].iloc[0] - (m["chisq"] - h["chisq"])) < 1e-3
     assert row["df_diff"].iloc[0] == m["df"] - h["df"]
     assert abs(row["pvalue"].iloc[0] - stats.chi2.sf(m["chisq"] - h["chisq"], m["df"] - h["df"])) < 1e-6
+
+
+@pytest.mark.slow
+def test_the_subabilities_variant_stops_as_diverging_instead_of_running_out_of_steps():
+    # the demo population has no sub-abilities: a competency's two sub-ability factors correlate about 1, so the
+    # second-order loadings head for infinity along a flat ridge (lavaan warns that the gradient is not near
+    # zero). The search recognises it (fit_ml's rule: the largest estimate grows by over 5% in 100 steps while F
+    # falls by less than 1e-6) instead of taking all 1000 scoring steps and BFGS's; no usable solution either way
+    from compval.codebook import load_codebook
+    from compval.revision.compare import variant_model
+
+    cb = load_codebook(ROOT / "config" / "variants" / "subabilities.yaml")
+    items = pd.read_csv(ROOT / "tests" / "reference" / "demo" / "items_scored.csv")[cb.item_ids]
+    res = cfa.fit_cfa(items, variant_model(cb, "second_order"), missing="ml")
+    assert not res.converged
+    assert "estimates diverge (the objective is flat while estimates grow)" in res.status
+    assert not res.fit
