@@ -139,12 +139,12 @@ def test_codebook_edits_rerun_only_affected_rules(project):
     assert r.returncode == 0, r.stderr
     # summary carries the codebook hash (provenance), so it and what reads it (report, notebook) are rebuilt, and
     # the diff of the variants against it (text_changed) and the suggestions' ready codebooks (they carry the
-    # wording); no analysis, figure or table is
+    # wording); no analysis, figure or table is, nor the suggestions' refits (they depend on the structure only)
     assert _jobs(r.stdout + r.stderr) == {
         "codebook_table",
         "summary",
         "codebook_diff",
-        "suggestions",
+        "suggestion_codebooks",
         "report_html",
         "notebook",
     }

@@ -24,10 +24,9 @@ import difflib
 from importlib import resources
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
 from .jsonschemas import Draft202012Validator, validators
 
-from .codebook import ProblemsError, key_path
+from .codebook import ProblemsError, key_path, load_yaml
 
 __all__ = [
     "ConfigError",
@@ -51,7 +50,7 @@ class ConfigError(ProblemsError):
 def config_schema() -> dict:
     """The JSON schema of the pipeline's configuration (shipped inside the package)."""
     text = resources.files("compval").joinpath("schemas/config.schema.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def _with_defaults(validator_class):

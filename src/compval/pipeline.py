@@ -57,7 +57,7 @@ def _parsed_imports(source: bytes, dotted: str, is_package: bool) -> frozenset[s
     tree = ast.parse(source.decode("utf-8"))
     package = dotted if is_package else dotted.rsplit(".", 1)[0]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "compval")
         elif isinstance(node, ast.ImportFrom):
@@ -72,6 +72,27 @@ def _parsed_imports(source: bytes, dotted: str, is_package: bool) -> frozenset[s
             found.add(mod)
             found.update(f"{mod}.{a.name}" for a in node.names)  # kept below only when it is a module
     return frozenset(found)
+
+
+def _statements(body):
+    """Every statement of a block and of the blocks nested in it (function and class bodies, branches, loops,
+    handlers, match cases): where an import can stand, without visiting the expressions that :func:`ast.walk`
+    would (an import is a statement, and no expression contains a statement)."""
+    import ast
+
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                todo.extend(block)
+        for part in getattr(node, "handlers", ()):  # try: except blocks
+            todo.extend(part.body)
+        if isinstance(node, ast.Match):
+            for case in node.cases:
+                todo.extend(case.body)
 
 
 def import_closure(files) -> list[str]:

@@ -33,10 +33,10 @@ def summary_schema() -> dict:
     """The JSON schema of ``results/summary.json`` (``schemas/summary.schema.yaml`` in the package)."""
     from importlib import resources
 
-    import yaml
+    from .codebook import load_yaml
 
     text = resources.files("compval").joinpath("schemas/summary.schema.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def check_summary(summary: dict, source: str = "summary.json") -> dict:

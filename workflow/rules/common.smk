@@ -172,13 +172,14 @@ def revision_active():
 
 
 def revision_outputs():
-    """The revision workflow's final outputs: each variant's summary and the comparison, the suggestions."""
+    """The revision workflow's final outputs: each variant's summary and the comparison, the suggestions and
+    their ready codebooks."""
     out = []
     if config["variants"]:
         out += [of_variant("results/{v}summary.json", name) for name in config["variants"]]
         out += ["results/variants/comparison.csv", "results/variants/diff.csv"]
     if config["revision"]["suggestions"]:
-        out.append("results/revision/suggestions.csv")
+        out += ["results/revision/suggestions.csv", "results/revision/codebooks"]
     return out
 
 

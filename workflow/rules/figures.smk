@@ -26,7 +26,7 @@ rule figures:
         structure=STRUCTURE,
         stems=figure_stems(),
         languages=output_languages(),
-        catalogue=catalogue_digest(),
+        catalogue=CATALOGUE,
         cutoffs=cfa_settings()["cutoffs"],
         delta_cfi=validity_settings()["delta_cfi"],
         delta_rmsea=validity_settings()["delta_rmsea"],

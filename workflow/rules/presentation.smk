@@ -2,6 +2,9 @@
 # configuration produces, their inputs, and the final outputs added to rule all.
 from compval.i18n import catalogue_digest, output_suffix
 
+# the translations' digest (a params value of every rule writing translated outputs), computed once per start
+CATALOGUE = catalogue_digest()
+
 
 def output_languages():
     """[(language, file-name infix)] of the outputs: config `language` first without an infix (report.html),

@@ -25,7 +25,7 @@ rule report_html:
         code=code_version("workflow/scripts/report.py"),
         structure=STRUCTURE,
         languages=output_languages(),
-        catalogue=catalogue_digest(),
+        catalogue=CATALOGUE,
     script:
         "../scripts/report.py"
 
@@ -64,7 +64,7 @@ rule notebook:
         code=code_version("workflow/scripts/notebook.py", "notebooks/validation_report.py"),
         parameters={"results_dir": "results", "processed_dir": "data/processed"},
         languages=output_languages(),
-        catalogue=catalogue_digest(),
+        catalogue=CATALOGUE,
         kernel="python3",
         timeout=600,
     script:

@@ -59,15 +59,15 @@ rule holdout_fit:
 
 rule suggestions:
     """Revision suggestions with their evidence, found on the training part; each applied alone and refitted on
-    the training and the holdout part, and written as a ready codebook."""
+    the training and the holdout part. Depends on the codebook's structure (params), not on its file: an edit of
+    an item's wording reruns only suggestion_codebooks."""
     input:
         scored=of_variant(rules.score.output.items_scored),
         split=rules.holdout_split.output.split if config["revision"]["holdout"] > 0 else [],
-        codebook=config["codebook"],
         performance=rules.screen.output.performance if config["performance"] else [],
     output:
         suggestions="results/revision/suggestions.csv",
-        codebooks=directory("results/revision/codebooks"),
+        weakest="data/processed/weakest_per_competency.json",
     log:
         "logs/suggestions.log",
     benchmark:
@@ -80,6 +80,7 @@ rule suggestions:
         runtime=10,
     params:
         code=code_version("workflow/scripts/suggestions.py"),
+        structure=STRUCTURE,
         cfa=cfa_settings(),
         missing=config["missing"],
         settings=config["revision"],
@@ -87,6 +88,31 @@ rule suggestions:
         log_criteria=criterion_settings()["log_criteria"],
     script:
         "../scripts/suggestions.py"
+
+
+rule suggestion_codebooks:
+    """Each suggestion with a codebook written as a ready codebook (the codebook file with the change applied,
+    its wording kept), and the short form without each competency's weakest item."""
+    input:
+        codebook=config["codebook"],
+        suggestions=rules.suggestions.output.suggestions,
+        weakest=rules.suggestions.output.weakest,
+    output:
+        codebooks=directory("results/revision/codebooks"),
+    log:
+        "logs/suggestion_codebooks.log",
+    benchmark:
+        "logs/benchmarks/suggestion_codebooks.tsv"
+    conda:
+        "../envs/compval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code_version("workflow/scripts/suggestion_codebooks.py"),
+    script:
+        "../scripts/suggestion_codebooks.py"
 
 
 rule compare_variants:

@@ -36,6 +36,6 @@ rule tables:
         structure=STRUCTURE,
         names=table_names(),
         languages=output_languages(),
-        catalogue=catalogue_digest(),
+        catalogue=CATALOGUE,
     script:
         "../scripts/tables.py"

@@ -11,6 +11,7 @@ import copy
 import re
 from pathlib import Path
 
+import compval.jsonschemas  # noqa: F401  # first: jsonschema (nbformat's validator) without its slow optional import
 import jupytext
 import nbformat
 from nbclient import NotebookClient
@@ -63,8 +64,9 @@ def execute(log):
     return nb
 
 
-def write(nb, lang, sfx, log):
-    """Write the executed notebook with its markdown in ``lang`` as results/notebooks/validation_report<sfx>.*"""
+def write(nb, lang, sfx, exporter, log):
+    """Write the executed notebook with its markdown in ``lang`` as results/notebooks/validation_report<sfx>.*
+    (``exporter``: one HTMLExporter for every language, so that its templates are compiled once)"""
     nb = copy.deepcopy(nb)
     with language(lang):
         n_translated = translate_markdown(nb)
@@ -72,7 +74,7 @@ def write(nb, lang, sfx, log):
     ipynb, html = (Path(snakemake.output[k]) for k in ("ipynb", "html"))
     ipynb, html = (p.with_name(f"{p.stem}{sfx}{p.suffix}") for p in (ipynb, html))
     nbformat.write(nb, ipynb)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb)
     body, n_cdn = re.subn(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>', "", body)
     log.info("removed %d CDN script tags from the HTML export", n_cdn)
     html.write_text(body, encoding="utf-8")
@@ -81,5 +83,6 @@ def write(nb, lang, sfx, log):
 
 with step(snakemake) as log:
     executed = execute(log)
+    exporter = HTMLExporter(template_name="lab")
     for lang, sfx in snakemake.params.languages:
-        write(executed, lang, sfx, log)
+        write(executed, lang, sfx, exporter, log)

@@ -1,25 +1,25 @@
-from pathlib import Path
-
 import pandas as pd
 
 from compval.cfa import fit_options
-from compval.codebook import CodebookError, load_codebook
+from compval.codebook import Codebook, CodebookError
 from compval.criterion import transform_criteria
-from compval.io import atomic_path, write_table
+from compval.io import write_json, write_table
 from compval.pipeline import step
 from compval.revision.holdout import holds_out
 from compval.revision.suggest import (
     apply_change,
-    drop_weakest_items,
     evaluate_suggestions,
     revision_evidence,
     suggest_revisions,
+    weakest_items,
 )
 
 with step(snakemake) as log:
     p = snakemake.params
     c, rev = p.cfa, p.settings
-    cb = load_codebook(snakemake.input.codebook)
+    # the codebook's structure, not its file: an edit of an item's wording does not rerun the refits (the ready
+    # codebooks, which carry the wording, are written by the suggestion_codebooks rule)
+    cb = Codebook.from_structure(p.structure)
     items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
     if snakemake.input.split:
         part = pd.read_csv(snakemake.input.split, index_col="pid")["part"].reindex(items.index)
@@ -64,37 +64,20 @@ with step(snakemake) as log:
             holds_out(t, h, rev["min_ratio"]) if pd.notna(t) and pd.notna(h) else None
             for t, h in zip(table["delta_cfi_training"], table["delta_cfi_holdout"])
         ]
-    out_dir = Path(snakemake.output.codebooks)
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for s in suggestions.itertuples(index=False):
         try:
-            revised = apply_change(cb, s.change, s.subject, s.target)
+            apply_change(cb, s.change, s.subject, s.target)
         except (CodebookError, ValueError) as exc:
             files.append("")
             log.info("%s: no codebook (%s)", s.suggestion, exc)
             continue
-        header = (
-            f"Suggestion {s.suggestion} applied to {snakemake.input.codebook}: {s.change} {s.subject}"
-            + (f" -> {s.target}" if s.target else "")
-            + f"\nEvidence (training part): {s.evidence}\n"
-            + f"Use it as a variant: variants: {{{s.suggestion}: {out_dir / (s.suggestion + '.yaml')}}}"
-        )
-        path = out_dir / f"{s.suggestion}.yaml"
-        with atomic_path(path) as tmp:
-            tmp.write_text(revised.to_yaml(header), encoding="utf-8")
-        files.append(path.name)
+        files.append(f"{s.suggestion}.yaml")
     table["codebook"] = files
+    weakest = None
     if evidence["fit"] is not None:
         # the short form: each competency's weakest item (training-part loading) dropped
-        trimmed = drop_weakest_items(cb, evidence["fit"])
-        dropped = sorted(set(cb.item_ids) - set(trimmed.item_ids))
-        header = (
-            f"{snakemake.input.codebook} with the weakest item of each competency dropped (smallest standardized "
-            f"loading on the training part): {', '.join(dropped)}\n"
-            f"Use it as a variant: variants: {{trimmed: {out_dir / 'weakest_per_competency.yaml'}}}"
-        )
-        with atomic_path(out_dir / "weakest_per_competency.yaml") as tmp:
-            tmp.write_text(trimmed.to_yaml(header), encoding="utf-8")
-        log.info("weakest item per competency dropped: %s", ", ".join(dropped))
+        weakest = weakest_items(cb, evidence["fit"])
+        log.info("weakest item per competency: %s", ", ".join(sorted(weakest)))
+    write_json(weakest, snakemake.output.weakest)
     write_table(table, snakemake.output.suggestions)

@@ -54,6 +54,8 @@ __all__ = [
     "revision_evidence",
     "suggest_revisions",
     "apply_change",
+    "weakest_items",
+    "drop_items",
     "drop_weakest_items",
     "evaluate_suggestions",
 ]
@@ -332,22 +334,35 @@ def _merge_rows(rows: list[dict]) -> pd.DataFrame:
     return out[SUGGESTION_COLUMNS].reset_index(drop=True)
 
 
-def drop_weakest_items(codebook: Codebook, fit, min_items: int = 3) -> Codebook:
-    """The codebook with the weakest item of each competency dropped: the item with the smallest absolute
+def weakest_items(codebook: Codebook, fit, min_items: int = 3) -> list[str]:
+    """The weakest item of each competency, in the codebook's competency order: the item with the smallest absolute
     standardized loading (``std_all``) in the hypothesised model's ``fit`` (made on the training part), for every
     competency that keeps at least ``min_items`` items (a factor needs three indicators to be identified on its own).
+    Needs only the codebook's structure; :func:`drop_items` applies the list to a codebook with its wording."""
+    p = fit.params[(fit.params["op"] == "=~") & fit.params["rhs"].isin(codebook.item_ids)]
+    loading = p.groupby("rhs")["std_all"].first().abs()
+    return [
+        min(members, key=lambda i: (loading.get(i, np.inf), i))
+        for members in codebook.groups("competency").values()
+        if len(members) - 1 >= min_items
+    ]
+
+
+def drop_items(codebook: Codebook, items: list[str]) -> Codebook:
+    """The codebook with ``items`` dropped, one :func:`apply_change` after the other in the given order."""
+    out = codebook
+    for item in items:
+        out = apply_change(out, "drop", item)
+    return out
+
+
+def drop_weakest_items(codebook: Codebook, fit, min_items: int = 3) -> Codebook:
+    """The codebook with the weakest item of each competency dropped (:func:`weakest_items`).
 
     The revision a trimmed short form makes; evaluated beside the original like any variant, its gain must hold
     out on the holdout part.
     """
-    p = fit.params[(fit.params["op"] == "=~") & fit.params["rhs"].isin(codebook.item_ids)]
-    loading = p.groupby("rhs")["std_all"].first().abs()
-    out = codebook
-    for members in codebook.groups("competency").values():
-        if len(members) - 1 >= min_items:
-            weakest = min(members, key=lambda i: (loading.get(i, np.inf), i))
-            out = apply_change(out, "drop", weakest)
-    return out
+    return drop_items(codebook, weakest_items(codebook, fit, min_items))
 
 
 def apply_change(codebook: Codebook, change: str, subject: str, target: str = "") -> Codebook:
