@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +76,7 @@ class Block:
         return self._cov
 
 
-class _Blocks:
+class _Blocks(Sequence[Block]):
     """The patterns of a group as a read-only sequence of :class:`Block` (formed lazily)."""
 
     def __init__(self, pt: "Patterns"):
@@ -85,7 +86,7 @@ class _Blocks:
     def __len__(self) -> int:
         return self._pt.nb
 
-    def __getitem__(self, k: int) -> Block:
+    def __getitem__(self, k):  # type: ignore[override]  # int indices only
         if k < 0:
             k += len(self)
         if not 0 <= k < len(self):
@@ -105,7 +106,7 @@ class _Blocks:
 @dataclass
 class GroupData:
     n: int
-    blocks: list[Block]
+    blocks: Sequence[Block]  # a list, or the lazy sequence of a group with missing data
     complete: bool
     mean: np.ndarray  # sample mean (complete data) or EM estimate (missing)
     cov: np.ndarray  # sample covariance /N (complete data) or EM estimate (missing)
@@ -226,7 +227,7 @@ class Patterns:
         self.ybar = np.zeros((len(blocks), p))
         for k, b in enumerate(blocks):
             self.ybar[k, b.obs] = b.mean  # as given (a block may carry moments without rows)
-        self._S = np.zeros((len(blocks), p, p))
+        self._S: np.ndarray | None = np.zeros((len(blocks), p, p))
         for k, b in enumerate(blocks):
             self._S[k][np.ix_(b.obs, b.obs)] = b.cov
 
@@ -237,7 +238,7 @@ class Patterns:
         self._init(Y, obs, counts, n=int(np.sum(counts)))
         starts = self.bounds[:-1]
         nz = counts > 0
-        ybar = np.zeros(obs.shape)
+        ybar: np.ndarray = np.zeros(obs.shape)
         ybar[nz] = np.add.reduceat(Y, starts[nz], axis=0) / counts[nz, None]
         self.ybar = ybar
         self._S = None
@@ -344,7 +345,8 @@ class Patterns:
         """One pass over the rows at (mu, Sigma); None if some Sigma_oo is not positive definite.
 
         Returns a dict with ``f`` (sum over rows of log|Sigma_oo| + d_o'Sigma_oo^-1 d_o), ``Om`` (Sigma^-1),
-        ``G`` (sum_b n_b Omega_mm^-1 = sum_b n_b Var(y_m | y_o) in the m x m positions), ``UU`` (sum_i u_i u_i') and ``u`` (sum_i u_i);
+        ``G`` (sum_b n_b Omega_mm^-1 = sum_b n_b Var(y_m | y_o) in the m x m positions), ``UU``
+        (sum_i u_i u_i') and ``u`` (sum_i u_i);
         with ``em=True`` also ``T1``/``T2``, the sums of the rows and of their cross-products with the unobserved
         values replaced by E(y_m | y_o) (without G); with ``rows=True`` the rows' u_i (``U``, in pattern order).
         ``visit(m, A, U)``, if given, is called for each chunk of rows with unobserved variables: their unobserved
@@ -616,7 +618,11 @@ def row_u(pt: Patterns, P: np.ndarray | None, mu: np.ndarray, sigma: np.ndarray 
 
     From the per-pattern inverses ``P`` when given, else by a row sweep at ``sigma``."""
     if P is None:
+        if sigma is None:
+            raise ValueError("row_u needs the per-pattern inverses P or sigma")
         sw = pt.sweep(sigma, mu, rows=True)
+        if sw is None:
+            raise np.linalg.LinAlgError("some Sigma_oo is not positive definite")
         return sw["U"]
     U = np.empty_like(pt.Y)
     for k in range(pt.nb):
