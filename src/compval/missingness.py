@@ -19,7 +19,7 @@ import pandas as pd
 
 from .careless import numeric_items
 from .sem.fitindices import chisq_sf
-from .sem.samplestats import row_patterns
+from .sem.samplestats import em_step, row_patterns
 
 __all__ = [
     "item_missingness",
@@ -117,6 +117,36 @@ class MvnEstimate:
     converged: bool
 
 
+def _em(cols: list, x: np.ndarray, pt, tol: float, max_iter: int) -> MvnEstimate:
+    """EM for the rows ``x`` (no row entirely missing) and their patterns ``pt``
+    (:func:`compval.sem.samplestats.row_patterns`): the E step of every row at once
+    (:func:`compval.sem.samplestats.em_step`), until the largest change of any estimate is below ``tol``."""
+    n, p = x.shape
+    if n < 2:
+        raise ValueError("need at least two respondents with an answer")
+    nobs = (~np.isnan(x)).sum(axis=0)
+    if (nobs < 2).any():
+        raise ValueError("every item needs at least two observed values")
+    mu = np.nanmean(x, axis=0)
+    sigma = np.diag(np.nanvar(x, axis=0))
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        _, mu_new, sigma_new = em_step(pt, mu, sigma)
+        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma)))
+        mu, sigma = mu_new, sigma_new
+        if delta < tol:
+            converged = True
+            break
+    return MvnEstimate(
+        mean=pd.Series(mu, index=cols, name="mean"),
+        cov=pd.DataFrame((sigma + sigma.T) / 2, index=cols, columns=cols),
+        n=int(n),
+        iterations=it,
+        converged=converged,
+    )
+
+
 def em_mvn(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) -> MvnEstimate:
     """ML estimates of the mean vector and covariance matrix with missing values by EM.
 
@@ -143,38 +173,7 @@ def em_mvn(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) -> Mv
     df = numeric_items(items)
     x = df.to_numpy()
     x = x[~np.isnan(x).all(axis=1)]
-    n, p = x.shape
-    if n < 2:
-        raise ValueError("need at least two respondents with an answer")
-    nobs = (~np.isnan(x)).sum(axis=0)
-    if (nobs < 2).any():
-        raise ValueError("every item needs at least two observed values")
-    mu = np.nanmean(x, axis=0)
-    sigma = np.diag(np.nanvar(x, axis=0))
-    # the E step of every row at once (compval.sem.samplestats: a pass over the rows sorted by pattern,
-    # Sigma_oo^-1 by the partitioned inverse; the conditional covariances summed into the m x m positions)
-    pt = row_patterns(x)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        sw = pt.sweep(sigma, mu, em=True)
-        if sw is None:
-            raise np.linalg.LinAlgError("EM: covariance matrix of a missing-data pattern not positive definite")
-        mu_new = sw["T1"] / n
-        sigma_new = (sw["T2"] + sw["G"]) / n - np.outer(mu_new, mu_new)
-        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma)))
-        mu, sigma = mu_new, sigma_new
-        if delta < tol:
-            converged = True
-            break
-    cols = list(df.columns)
-    return MvnEstimate(
-        mean=pd.Series(mu, index=cols, name="mean"),
-        cov=pd.DataFrame((sigma + sigma.T) / 2, index=cols, columns=cols),
-        n=n,
-        iterations=it,
-        converged=converged,
-    )
+    return _em(list(df.columns), x, row_patterns(x), tol, max_iter)
 
 
 # --------------------------------------------------------------------------------------------- Little's test
@@ -249,11 +248,11 @@ def little_mcar(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) 
     x = df.to_numpy()
     empty = np.isnan(x).all(axis=1)
     x = x[~empty]
-    est = em_mvn(df, tol=tol, max_iter=max_iter)
+    pt = row_patterns(x)  # the EM's patterns serve d^2 too
+    est = _em(list(df.columns), x, pt, tol, max_iter)
     mu = est.mean.to_numpy()
     sigma = est.cov.to_numpy()
     p = x.shape[1]
-    pt = row_patterns(x)
     d2 = float(pt.n @ pt.pattern_quadratic(sigma, mu))
     dfree = int(pt.nobs.sum()) - p
     pval = chisq_sf(d2, dfree) if dfree > 0 else float("nan")

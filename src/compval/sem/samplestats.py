@@ -42,6 +42,7 @@ __all__ = [
     "moment_wv",
     "row_u",
     "row_patterns",
+    "em_step",
 ]
 
 #: Rows processed together by the row sweeps (bounds the temporaries: a few arrays of ROW_CHUNK x p floats).
@@ -380,6 +381,11 @@ class Patterns:
             self._plan = plan
         return self._plan
 
+    def observed_variances(self) -> np.ndarray:
+        """Each variable's variance over the rows where it is observed (N divisor, as ``numpy.nanvar``)."""
+        obs = self.rowobs
+        return np.array([np.var(self.Y[obs[:, j], j]) if obs[:, j].any() else 0.0 for j in range(self.p)])
+
     @property
     def rowobs(self) -> np.ndarray:
         """Per row (pattern order), which variables are observed (rows x p)."""
@@ -558,30 +564,30 @@ def saturated_fiml(gd: GroupData, maxit: int = 5000, tol: float = 1e-10):
     -2logl at the current moments, so each iteration passes over the rows once.
     """
     pt = patterns(gd)
-    p = len(gd.mean)
     mu = gd.mean.copy()
-    var = np.zeros(p)
-    for j in range(p):
-        o = pt.obs[:, j]
-        cnt = pt.n[o].sum()
-        # variance of the observed values of item j (numpy's nanvar, N divisor)
-        rows = np.repeat(o, pt.n.astype(int))
-        var[j] = np.var(pt.Y[rows, j]) if cnt else 0.0
-    sig = np.diag(var)
+    sig = np.diag(pt.observed_variances())
     f_old = np.inf
-    n = float(gd.n)
     for _ in range(maxit):
-        sw = pt.sweep(sig, mu, em=True)
-        if sw is None:
-            raise np.linalg.LinAlgError("EM: covariance matrix of a missing-data pattern not positive definite")
-        f = sw["f"] / n  # -2logl/N at the current moments (before this E-step's update)
+        f, mu_new, sig_new = em_step(pt, mu, sig)  # f: -2logl/N at (mu, sig), before the update
         if abs(f_old - f) < tol:
             break
         f_old = f
-        mu = sw["T1"] / n
-        sig = (sw["T2"] + sw["G"]) / n - np.outer(mu, mu)
-        sig = (sig + sig.T) / 2
+        mu, sig = mu_new, (sig_new + sig_new.T) / 2
     return mu, sig, block_f(gd, mu, sig)
+
+
+def em_step(pt: Patterns, mu: np.ndarray, sigma: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """One EM step for the unrestricted normal model (Little & Rubin 2002, sec. 11.2) by a pass over the rows
+    (:meth:`Patterns.sweep`): the per-observation -2logl (without 2 pi) at (mu, Sigma), and the updated mean
+    T1/N and covariance (T2 + sum_b n_b Var(y_m | y_o))/N - mu mu'. Raises LinAlgError if some Sigma_oo is not
+    positive definite. Shared by :func:`saturated_fiml` and :func:`compval.missingness.em_mvn` (their stopping
+    rules differ: lavaan's on -2logl, the MCAR test's reference on the estimates)."""
+    sw = pt.sweep(sigma, mu, em=True)
+    if sw is None:
+        raise np.linalg.LinAlgError("EM: covariance matrix of a missing-data pattern not positive definite")
+    n = float(np.sum(pt.n))
+    mu_new = sw["T1"] / n
+    return sw["f"] / n, mu_new, (sw["T2"] + sw["G"]) / n - np.outer(mu_new, mu_new)
 
 
 def moment_wv(gd: GroupData, mu, sigma, inverse: np.ndarray | None = None):
