@@ -619,17 +619,9 @@ def moment_wv(gd: GroupData, mu, sigma, inverse: np.ndarray | None = None):
     return (W + W.T) / 2, -2.0 * sw["u"] / n
 
 
-def row_u(pt: Patterns, P: np.ndarray | None, mu: np.ndarray, sigma: np.ndarray | None = None) -> np.ndarray:
-    """u_i = Sigma_oo^-1 (y_o - mu_o) for every row (zeros at unobserved variables), rows in pattern order.
-
-    From the per-pattern inverses ``P`` when given, else by a row sweep at ``sigma``."""
-    if P is None:
-        if sigma is None:
-            raise ValueError("row_u needs the per-pattern inverses P or sigma")
-        sw = pt.sweep(sigma, mu, rows=True)
-        if sw is None:
-            raise np.linalg.LinAlgError("some Sigma_oo is not positive definite")
-        return sw["U"]
+def row_u(pt: Patterns, P: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """u_i = Sigma_oo^-1 (y_o - mu_o) for every row (zeros at unobserved variables), rows in pattern order, from
+    the per-pattern inverses ``P`` (:meth:`Patterns.inverse`)."""
     U = np.empty_like(pt.Y)
     for k in range(pt.nb):
         r = slice(pt.bounds[k], pt.bounds[k + 1])
