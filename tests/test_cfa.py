@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from compval import cfa
+from compval.sem import samplestats
 from compval.sem.partable import ModelSyntaxError, build_partable, parse_syntax
 from sem_compare import compare_fit_measures, compare_params, read_params
 from tolerances import assert_close
@@ -473,6 +474,8 @@ def test_saturated_fiml_information_equals_pattern_by_pattern_formula():
     res = fitted("bfi2_fiml_mlr")
     gd = res._groups[0]
     assert len(gd.blocks) > 10  # many missing-data patterns
+    heavy = samplestats.patterns(gd).heavy
+    assert heavy.any() and not heavy.all()  # the row pass treats some patterns by their moments, some row by row
     sigma, mu = res._model.implied(res._x, 0, gd.mean)
     for mean, cov in ((gd.mean, gd.cov), (mu, sigma)):
         ref = _saturated_information_by_pattern(gd, mean, cov)

@@ -48,3 +48,26 @@ def test_rival_fits_to_the_same_data_give_the_numbers_of_separate_fits():
     samplestats.clear_cache()
     c = cfa.fit_cfa(data, cfa.from_syntax(model), estimator="ML", missing="ml")  # computed afresh
     assert a.fit == b.fit == c.fit and a.params.equals(c.params)
+
+
+def test_heavy_patterns_by_their_moments_give_the_row_by_row_sums():
+    # patterns with at least p rows enter the sweeps through their mean and cross-products; the sums (objective,
+    # gradient pieces and the EM's filled moments) must equal those of the rows one by one
+    rng = np.random.default_rng(11)
+    y = rng.standard_normal((2000, 6)) @ rng.standard_normal((6, 6)) + rng.standard_normal(6)
+    y[rng.random(y.shape) < 0.08] = np.nan
+    y[:40, :3] = np.nan  # a pattern with three unobserved variables and 40 rows
+    pt = samplestats.row_patterns(y)
+    assert pt.heavy.any() and not pt.heavy.all()
+    assert (pt.n[pt.heavy] >= y.shape[1]).all() and (pt.n[~pt.heavy] < y.shape[1]).all()
+    plain = samplestats.Patterns.from_rows(pt.Y, pt.obs, pt.n.astype(int))  # every row one by one
+    assert not plain.heavy.any()
+    mu = np.nanmean(y, axis=0) + 0.1
+    sigma = np.cov(np.where(np.isnan(y), np.nanmean(y, axis=0), y).T) + 0.2 * np.eye(6)
+    for em in (False, True):
+        a, b = pt.sweep(sigma, mu, em=em), plain.sweep(sigma, mu, em=em)
+        keys = ["f", "G", "UU", "u"] + (["T1", "T2"] if em else [])
+        for key in keys:
+            np.testing.assert_allclose(a[key], b[key], rtol=1e-12, atol=1e-9, err_msg=key)
+    rows = pt.sweep(sigma, mu, rows=True)  # the rows' u_i are still given row by row
+    np.testing.assert_allclose(rows["UU"], rows["U"].T @ rows["U"], rtol=1e-12, atol=1e-9)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .engine import Model, fit_ml, objective, observed_information_analytic
 from .partable import ModelStructure
+from .samplestats import patterns
 from .teststat import robust_test
 
 __all__ = ["baseline"]
@@ -14,22 +15,33 @@ __all__ = ["baseline"]
 
 def _independence_model(m: Model, groups) -> tuple[Model, np.ndarray]:
     """The independence model of ``m`` (a variance, and with a mean structure an intercept, per indicator and
-    group, all free) and its start values: the sample variances and means."""
+    group, all free) and its start values: each indicator's mean and (N-divisor) variance over the rows where it
+    is observed.
+
+    These are the maximum-likelihood estimates, also under FIML with missing data: with Sigma diagonal a row's
+    log-likelihood is the sum of univariate normal terms over its observed variables, so the likelihood
+    factorises over the indicators and each one's estimates are its observed mean and variance. The search
+    then only confirms the optimum (lavaan finds the same point iteratively, to its tolerance)."""
     lhs: list[str] = []
     op: list[str] = []
     x0: list[float] = []
     group: list[int] = []
     for g in range(m.ngroups):
         gd = groups[g]
+        if gd.complete:
+            var, mean = np.diag(gd.cov), gd.mean
+        else:
+            pt = patterns(gd)
+            var, mean = pt.observed_variances(), pt.observed_means()
         for i, v in enumerate(m.ov):
             lhs.append(v)
             op.append("~~")
-            x0.append(gd.cov[i, i])
+            x0.append(var[i])
             group.append(g + 1)
             if m.meanstructure:
                 lhs.append(v)
                 op.append("~1")
-                x0.append(gd.mean[i])
+                x0.append(mean[i])
                 group.append(g + 1)
     k = len(lhs)
     bpt = pd.DataFrame(

@@ -179,7 +179,8 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
     M2 = np.zeros((nc, nc))  # sum_i s_i s_i'
     Xv = np.zeros((nc, p))  # sum_i s_i u_i'
 
-    def visit(m, A, U):
+    def visit(m, A, U, w=None, UU=None):
+        # rows (w, UU None): u_i per row; heavy patterns: w = n_b, U = sum_i u_i, UU = sum_i u_i u_i'
         rows, k = m.shape
         j1, j2 = np.triu_indices(k)
         cols = vid[m[:, j1], m[:, j2]]  # (rows, k(k+1)/2): distinct within a row
@@ -187,10 +188,14 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
         S = sparse.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, rows * len(j1) + 1, len(j1))), shape=(rows, nc))
         St = S.T.tocsr()
         Xv[:] += St @ U
-        M2[:] += (St @ S).toarray()
-        for r0 in range(0, rows, _VECH_ROWS):
-            r = slice(r0, min(rows, r0 + _VECH_ROWS))
-            M1[:] += St[:, r] @ (U[r][:, K] * U[r][:, L])
+        if w is None:
+            M2[:] += (St @ S).toarray()
+            for r0 in range(0, rows, _VECH_ROWS):
+                r = slice(r0, min(rows, r0 + _VECH_ROWS))
+                M1[:] += St[:, r] @ (U[r][:, K] * U[r][:, L])
+        else:
+            M2[:] += (St @ sparse.diags(w) @ S).toarray()
+            M1[:] += St @ UU[:, K, L]
 
     sw = pt.sweep(cov, mean, visit=visit)
     if sw is None:

@@ -182,15 +182,37 @@ def row_patterns(y: np.ndarray) -> "Patterns":
     their number of unobserved variables, rows zero-filled and sorted by pattern (:class:`Patterns`)."""
     miss = np.isnan(y)
     pats, inv = _unique_patterns(~miss)
-    # patterns ordered by their number of unobserved variables (then by their packed key), rows by pattern
-    order = np.argsort((~pats).sum(axis=1), kind="stable")
+    counts = np.bincount(inv, minlength=len(pats))
+    heavy = heavy_patterns(counts, y.shape[1])
+    # patterns ordered by their number of unobserved variables, then the heavy ones last (then by their packed
+    # key); rows by pattern
+    order = np.lexsort((heavy, (~pats).sum(axis=1)))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    pats, inv = pats[order], rank[inv]
+    pats, inv, counts, heavy = pats[order], rank[inv], counts[order], heavy[order]
     rows = np.argsort(inv, kind="stable")
-    counts = np.bincount(inv, minlength=len(pats))
     Y = np.where(miss[rows], 0.0, y[rows])
-    return Patterns.from_rows(Y, pats, counts)
+    return Patterns.from_rows(Y, pats, counts, heavy=heavy)
+
+
+#: Patterns with at least ``HEAVY_ROWS_PER_VARIABLE * p`` rows are summarised by their moments (see
+#: :class:`Patterns`); the moments kept take at most HEAVY_BYTES (the largest patterns first).
+HEAVY_ROWS_PER_VARIABLE = 1
+HEAVY_BYTES = 256 * 2**20
+
+
+def heavy_patterns(counts: np.ndarray, p: int) -> np.ndarray:
+    """Which patterns the sweeps treat by their moments rather than row by row: those with at least p rows (a
+    pattern's moments cost about 4 p^3 operations per sweep, its rows about 4 p^2 each), at most as many as
+    HEAVY_BYTES of p x p matrices holds, the largest first."""
+    counts = np.asarray(counts)
+    heavy = counts >= max(1, HEAVY_ROWS_PER_VARIABLE * p)
+    cap = max(1, HEAVY_BYTES // (8 * p * p))
+    if heavy.sum() > cap:
+        keep = np.argsort(-counts, kind="stable")[:cap]
+        heavy = np.zeros(len(counts), dtype=bool)
+        heavy[keep] = True
+    return heavy
 
 
 def _unique_patterns(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -233,8 +255,13 @@ class Patterns:
             self._S[k][np.ix_(b.obs, b.obs)] = b.cov
 
     @classmethod
-    def from_rows(cls, Y: np.ndarray, obs: np.ndarray, counts: np.ndarray) -> "Patterns":
-        """From rows zero-filled at unobserved variables and sorted by pattern (``counts`` rows per pattern)."""
+    def from_rows(
+        cls, Y: np.ndarray, obs: np.ndarray, counts: np.ndarray, heavy: np.ndarray | None = None
+    ) -> "Patterns":
+        """From rows zero-filled at unobserved variables and sorted by pattern (``counts`` rows per pattern).
+
+        ``heavy``: the patterns that the sweeps treat by their moments (they must come after the other patterns
+        with the same number of unobserved variables); none by default."""
         self = cls.__new__(cls)
         self._init(Y, obs, counts, n=int(np.sum(counts)))
         starts = self.bounds[:-1]
@@ -243,6 +270,15 @@ class Patterns:
         ybar[nz] = np.add.reduceat(Y, starts[nz], axis=0) / counts[nz, None]
         self.ybar = ybar
         self._S = None
+        if heavy is not None and np.any(heavy):
+            self.heavy = np.asarray(heavy, dtype=bool)
+            hp = np.flatnonzero(self.heavy)
+            self._cpos[hp] = np.arange(len(hp))
+            C = np.empty((len(hp), self.p, self.p))
+            for j, b in enumerate(hp):
+                z = (Y[self.bounds[b] : self.bounds[b + 1]] - ybar[b]) * obs[b]
+                C[j] = z.T @ z
+            self._C = C
         return self
 
     def _init(self, Y, obs, counts, n):
@@ -255,6 +291,9 @@ class Patterns:
         self.nobs = obs.sum(axis=1)
         self.complete = nb == 1 and bool(obs.all())
         self.bounds = np.concatenate([[0], np.cumsum(counts)]).astype(int)
+        self.heavy = np.zeros(nb, dtype=bool)  # patterns summarised by their moments (:meth:`from_rows`)
+        self._cpos = np.zeros(nb, dtype=int)  # a heavy pattern's position in _C
+        self._C: np.ndarray | None = None  # heavy patterns: sum of (y_i - ybar_b)(y_i - ybar_b)', zero-filled
         self._M2 = None
         self._by_k = None
         self._plan = None
@@ -351,7 +390,10 @@ class Patterns:
         with ``em=True`` also ``T1``/``T2``, the sums of the rows and of their cross-products with the unobserved
         values replaced by E(y_m | y_o) (without G); with ``rows=True`` the rows' u_i (``U``, in pattern order).
         ``visit(m, A, U)``, if given, is called for each chunk of rows with unobserved variables: their unobserved
-        indices (rows x k), Omega_mm^-1 (rows x k x k) and u_i (rows x p); it needs Sigma positive definite.
+        indices (rows x k), Omega_mm^-1 (rows x k x k) and u_i (rows x p); it needs Sigma positive definite. For
+        the heavy patterns (:func:`heavy_patterns`, summarised by their moments) it is called once per group
+        as ``visit(m, A, U, w=n_b, UU=...)`` with U the patterns' sums of u_i and UU their sums of u_i u_i'
+        (patterns x p x p); without ``rows=True`` the heavy patterns' rows are not visited one by one.
         """
         plain = not (em or rows or visit is not None)
         if plain:  # the objective and the gradient at the same point share one pass (the last one is kept)
@@ -370,14 +412,17 @@ class Patterns:
         return out
 
     def _row_plan(self) -> list:
-        """Per group of patterns with k unobserved variables: its rows (start, stop), each row's pattern within
-        the group and, for k > 0, each row's unobserved indices (rows x k)."""
+        """Per group of patterns with k unobserved variables: its rows (start, end of the rows of patterns that are
+        not heavy, stop), each row's pattern within the group, for k > 0 each row's unobserved indices (rows x k),
+        and the number of patterns of the group that are not heavy (the heavy ones come last)."""
         if self._plan is None:
             plan = []
             for k, idx, mi in self.by_k:
                 r0, r1 = int(self.bounds[idx[0]]), int(self.bounds[idx[-1] + 1])  # contiguous rows
+                nl = int(np.count_nonzero(~self.heavy[idx]))
+                rl = int(self.bounds[idx[nl]]) if nl < len(idx) else r1
                 local = np.repeat(np.arange(len(idx)), self.n[idx].astype(int))
-                plan.append((r0, r1, local, mi[local] if k else None))
+                plan.append((r0, rl, r1, local, mi[local] if k else None, nl))
             self._plan = plan
         return self._plan
 
@@ -385,6 +430,11 @@ class Patterns:
         """Each variable's variance over the rows where it is observed (N divisor, as ``numpy.nanvar``)."""
         obs = self.rowobs
         return np.array([np.var(self.Y[obs[:, j], j]) if obs[:, j].any() else 0.0 for j in range(self.p)])
+
+    def observed_means(self) -> np.ndarray:
+        """Each variable's mean over the rows where it is observed (as ``numpy.nanmean``)."""
+        obs = self.rowobs
+        return np.array([np.mean(self.Y[obs[:, j], j]) if obs[:, j].any() else 0.0 for j in range(self.p)])
 
     @property
     def rowobs(self) -> np.ndarray:
@@ -401,12 +451,16 @@ class Patterns:
             out["T1"], out["T2"] = np.zeros(p), np.zeros((p, p))
         U = np.empty_like(self.Y) if rows else None
         obs = self.rowobs
-        for (k, idx, mi, A, LD), (r0, r1, local, mrows) in zip(parts, self._row_plan()):
+        for (k, idx, mi, A, LD), (r0, rl, r1, local, mrows, nl) in zip(parts, self._row_plan()):
             out["f"] += float(self.n[idx] @ LD)
             if k:
                 np.add.at(out["G"], (mi[:, :, None], mi[:, None, :]), self.n[idx, None, None] * A)
-            for c0 in range(r0, r1, ROW_CHUNK):
-                c1 = min(r1, c0 + ROW_CHUNK)
+            if not rows and nl < len(idx):  # heavy patterns by their moments, the other rows one by one
+                self._pattern_terms(out, Om, mu, k, idx[nl:], mi[nl:], A[nl:], em, visit)
+            else:
+                rl = r1
+            for c0 in range(r0, rl, ROW_CHUNK):
+                c1 = min(rl, c0 + ROW_CHUNK)
                 D = self.Y[c0:c1] - mu
                 D *= obs[c0:c1]
                 Z = D @ Om
@@ -434,6 +488,48 @@ class Patterns:
         if rows:
             out["U"] = U
         return out
+
+    def _pattern_terms(self, out, Om, mu, k, hp, mi, A, em, visit):
+        """Add the terms of the heavy patterns ``hp`` (k unobserved variables ``mi``, Omega_mm^-1 ``A``) to a
+        sweep's sums from their moments: with n_b rows, mean ybar_b, C_b = sum_i (y_i - ybar_b)(y_i - ybar_b)'
+        and d_b = ybar_b - mu (embedded), P_b = Sigma_oo^-1 = Omega - Omega_.m A_b Omega_m. (embedded),
+
+            sum_i d_i'P_b d_i = tr(P_b C_b) + n_b d_b'P_b d_b,   sum_i u_i = n_b P_b d_b,
+            sum_i u_i u_i' = P_b (C_b + n_b d_b d_b') P_b,
+
+        and for the EM the filled rows F_i = Fbar_b + L_b (y_i - ybar_b), where L_b keeps the observed values and
+        maps them to E(y_m | y_o) (rows m: -A_b Omega_m. on the observed columns): sum_i F_i = n_b Fbar_b and
+        sum_i F_i F_i' = n_b Fbar_b Fbar_b' + L_b C_b L_b'. Equal to the row-by-row sums up to rounding."""
+        assert self._C is not None
+        C = self._C[self._cpos[hp]]
+        ob = self.obs[hp]
+        nb = self.n[hp]
+        d = (self.ybar[hp] - mu) * ob
+        if k:
+            Fm = Om[mi]  # (h, k, p): Omega_m.
+            P = Om[None, :, :] - np.matmul(Fm.transpose(0, 2, 1), np.matmul(A, Fm))
+            P *= ob[:, :, None] & ob[:, None, :]  # exact zeros at unobserved variables
+        else:
+            P = np.broadcast_to(Om, (len(hp), self.p, self.p))
+        Pd = np.einsum("hij,hj->hi", P, d)
+        UUb = np.matmul(np.matmul(P, C), P) + nb[:, None, None] * (Pd[:, :, None] * Pd[:, None, :])
+        out["f"] += float(np.einsum("hij,hij->", P, C) + nb @ np.einsum("hi,hi->h", d, Pd))
+        out["u"] += nb @ Pd
+        out["UU"] += UUb.sum(axis=0)
+        if visit is not None and k:
+            visit(mi, A, nb[:, None] * Pd, w=nb, UU=UUb)
+        if em:
+            Fbar = self.ybar[hp] * ob
+            L = np.zeros((len(hp), self.p, self.p))
+            di = np.arange(self.p)
+            L[:, di, di] = ob
+            if k:
+                zm = np.take_along_axis(d @ Om, mi, axis=1)
+                t = np.einsum("hij,hj->hi", A, zm)  # Omega_mm^-1 (Omega d_b)_m
+                np.put_along_axis(Fbar, mi, mu[mi] - t, axis=1)
+                L[np.arange(len(hp))[:, None], mi, :] = -np.matmul(A, Fm) * ob[:, None, :]
+            out["T1"] += nb @ Fbar
+            out["T2"] += (Fbar.T * nb) @ Fbar + np.matmul(np.matmul(L, C), L.transpose(0, 2, 1)).sum(axis=0)
 
     def _sweep_direct(self, sigma, mu, em, rows):
         """:meth:`sweep` when Sigma itself is not positive definite: every Sigma_oo factorised directly."""
