@@ -491,3 +491,19 @@ def test_run_efa_without_groups_uses_parallel_count(hs_items):
     res = efa.run_efa(hs_items, None, seed=2, n_iter=5, method="pa", rotation="promax")
     assert res.solution.n_factors == res.headline["n_factors_parallel"] == 3
     assert res.headline["congruence"] == {} and res.problems.empty
+
+
+def test_pairwise_pearson_equals_pandas_pairwise_correlations_edge_cases_included():
+    from compval.efa.correlation import pairwise_pearson
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 6, (400, 7)).astype(float) + rng.standard_normal((400, 1))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[:, 4] = 2.0  # constant: NaN row and column, as pandas
+    x[2:, 6] = np.nan  # two rows only: one joint row with most columns
+    x[0, :] = np.nan
+    got = pairwise_pearson(x)
+    ref = pd.DataFrame(x).corr().to_numpy()
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13, equal_nan=True)
+    assert np.isnan(got[4, 4]) and got[0, 0] == 1.0

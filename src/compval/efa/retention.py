@@ -142,13 +142,14 @@ def _parallel_draws(arr, columns, n_iter, rng, smc_diag, resample, cor):
     n, p = arr.shape
     sim_vals = np.empty((n_iter, p))
     res_vals = np.empty((n_iter, p))
+    cols = np.ascontiguousarray(arr.T)  # one column per row: contiguous gathers
+    samp_t = np.empty((p, n))
     for it in range(n_iter):
         while True:
-            if resample == "bootstrap":
-                samp = np.column_stack([arr[rng.integers(0, n, n), j] for j in range(p)])
-            else:
-                samp = np.column_stack([arr[rng.permutation(n), j] for j in range(p)])
-            c = correlation_matrix(pd.DataFrame(samp, columns=columns), cor).to_numpy()
+            for j in range(p):  # each column resampled on its own (same draws, in the same order, as before)
+                idx = rng.integers(0, n, n) if resample == "bootstrap" else rng.permutation(n)
+                np.take(cols[j], idx, out=samp_t[j])
+            c = correlation_matrix(pd.DataFrame(samp_t.T, columns=columns, copy=False), cor).to_numpy()
             if not np.isnan(c).any():
                 break
         res_vals[it] = fa_values(c, smc_diag)
