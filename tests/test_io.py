@@ -176,3 +176,23 @@ def test_writers_are_deterministic_and_atomic(tmp_path):
     assert not target.exists()
     assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
     assert to_jsonable({1: (np.float32(0.5), pd.NA)}) == {"1": [0.5, None]}
+
+
+def test_write_table_writes_whole_number_floats_as_percent_10g_does(tmp_path):
+    # whole-number float columns go through integer formatting: the bytes must be those of %.10g
+    df = pd.DataFrame(
+        {
+            "answers": [1.0, np.nan, -3.0, 0.0],
+            "negative_zero": [-0.0, 1.0, 2.0, 3.0],
+            "fractions": [1.5, 2.0, np.nan, 4.0],
+            "too_large": [1e10, 2.0, 3.0, 4.0],
+            "largest": [9999999999.0, -9999999999.0, 5.0, 123456.0],
+            "text": ["x", "y", None, "z"],
+            "empty": [np.nan] * 4,
+            "single": np.array([1, 2, 3, 4], dtype=np.float32),
+        }
+    )
+    write_table(df, tmp_path / "t.csv", index=True)
+    df.to_csv(tmp_path / "ref.csv", index=True, float_format="%.10g", lineterminator="\n", na_rep="")
+    assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+    assert df["answers"].dtype == float  # the caller's frame is left as it was
