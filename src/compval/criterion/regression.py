@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 from scipy import stats
 
 from .prepare import control_design
@@ -87,8 +87,8 @@ def hierarchical_regression(
     if np.linalg.matrix_rank(X2) < X2.shape[1]:
         raise ValueError(f"criterion {label}: the design is rank deficient (aliased coefficients)")
     yarr = yv.to_numpy(float)
-    m1 = sm.OLS(yarr, X1).fit()
-    m2 = sm.OLS(yarr, X2).fit()
+    m1 = OLS(yarr, X1).fit()
+    m2 = OLS(yarr, X2).fit()
     f_change, p_delta, df1 = m2.compare_f_test(m1)
     m2r = m2.get_robustcov_results(cov_type="HC3", use_t=True)
     Rm = np.zeros((len(comp), X2.shape[1]))
@@ -102,7 +102,7 @@ def hierarchical_regression(
     for c in num_vars:
         Z[c] = (Z[c] - Z[c].mean()) / Z[c].std(ddof=1)
     yz = (yv - yv.mean()) / yv.std(ddof=1)
-    mz = sm.OLS(yz.to_numpy(float), np.hstack([ones, Z.to_numpy(float)])).fit()
+    mz = OLS(yz.to_numpy(float), np.hstack([ones, Z.to_numpy(float)])).fit()
     mzr = mz.get_robustcov_results(cov_type="HC3", use_t=True)
     ci = np.asarray(mz.conf_int(alpha=1 - conf))
     tq = stats.t.ppf((1 + conf) / 2, mz.df_resid)
