@@ -169,7 +169,7 @@ NOT_IMPORTED = {
     "snakemake": "runs the Snakefile; workflow/scripts receive its injected `snakemake` object, not an import",
     "jupyter": "the kernel (ipykernel) that nbclient starts to execute the notebook",
 }
-IMPORT_NAMES = {"pyyaml": "yaml", "python-docx": "docx", "factor-analyzer": "factor_analyzer"}
+IMPORT_NAMES = {"pyyaml": "yaml", "python-docx": "docx", "factor-analyzer": "factor_analyzer", "fonttools": "fontTools"}
 
 
 def test_every_declared_dependency_is_imported_by_the_pipeline_or_says_why_not():

@@ -375,6 +375,39 @@ def test_every_figure_in_chinese_has_all_glyphs_and_embeds_a_cjk_font(tmp_path):
             assert "<text" not in svg  # glyphs kept as paths: the SVG does not need the font to display
 
 
+@pytest.mark.slow
+@needs_pdffonts
+def test_the_lean_cjk_font_draws_the_same_figure(tmp_path, monkeypatch):
+    # the figures rule draws the Chinese figures with copies of the CJK font without their layout tables (faster
+    # PDFs): PNG and SVG must be byte-identical, the PDF embed the same fonts and render the same
+    from matplotlib import font_manager
+
+    from compval.present import figures_style as S
+
+    if not any(f.name == "Noto Sans CJK SC" for f in font_manager.fontManager.ttflist):
+        pytest.skip("Noto Sans CJK SC (fonts-noto-cjk) not installed")
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftoppm) not installed")
+    builders, _ = _zh_figures()
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(font_manager.fontManager.ttflist))
+    for key, value in S.LANGUAGE_STYLE["zh"].items():
+        monkeypatch.setitem(S.LANGUAGE_STYLE["zh"], key, value)
+    with language("zh"):
+        F.save_figure(builders["fig12_invariance"](), tmp_path / "plain")
+        copies = S.use_lean_cjk_font(tmp_path)
+        assert copies and S.LEAN_CJK_FAMILY in S.LANGUAGE_STYLE["zh"]["font.family"]
+        F.save_figure(builders["fig12_invariance"](), tmp_path / "lean")
+    for ext in ("png", "svg"):
+        assert (tmp_path / f"plain.{ext}").read_bytes() == (tmp_path / f"lean.{ext}").read_bytes(), ext
+    names = [re.findall(r"\+(\S+)", _pdf_fonts(tmp_path / f"{v}.pdf")) for v in ("plain", "lean")]
+    assert names[0] == names[1] and any("NotoSansCJK" in n for n in names[0])
+    for v in ("plain", "lean"):
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-png", str(tmp_path / f"{v}.pdf"), str(tmp_path / f"r{v}")], check=True
+        )
+    assert (tmp_path / "rplain-1.png").read_bytes() == (tmp_path / "rlean-1.png").read_bytes()
+
+
 def test_missing_glyph_check_works_without_the_cjk_font(tmp_path):
     """The negative control: the English style has no CJK font, and a Chinese label then fails."""
     with warnings.catch_warnings():

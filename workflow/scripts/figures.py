@@ -4,11 +4,13 @@ Each output language (params.languages: [(language, file-name infix)]) gets its 
 codebook localized to it and the message catalogue of compval.i18n active."""
 
 import multiprocessing
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from compval.present import figures as F
+from compval.present.figures_style import LANGUAGE_STYLE, use_lean_cjk_font
 from compval.codebook import Codebook
 from compval.present.formatting import pretty
 from compval.present.rules import ACCEPTABLE_FIT
@@ -139,7 +141,9 @@ def draw_language(lang, sfx):
     stems = snakemake.params.stems
     cb = codebook.localized(lang)
     lines = []
-    with language(lang):
+    with language(lang), tempfile.TemporaryDirectory() as fonts:
+        if lang in LANGUAGE_STYLE and use_lean_cjk_font(fonts):
+            lines.append(f"CJK font without its layout tables for the PDFs ({lang})")
         for k, name in enumerate(stems, start=1):
             stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
             stem = stem.with_name(stem.name + sfx)
