@@ -15,6 +15,10 @@ d_i'u_i: one n x p by p x p matrix product plus k x k work per row. Sums over pa
 which is also the EM's sum of conditional covariances. Nothing of size patterns x p x p is formed for the fit
 (a million rows have tens of thousands of patterns); the per-pattern matrices that the h1 information needs
 are built on demand (:meth:`Patterns.inverse`, :attr:`Patterns.S`).
+
+Patterns with at least p rows (:func:`heavy_patterns`; at a million respondents x 50 items, 1,279 patterns
+holding 79% of the rows) enter the sums through their mean and cross-product matrix instead (about 4 p^3
+operations per pattern and pass against 4 p^2 per row): the same sums up to rounding.
 """
 
 from __future__ import annotations
