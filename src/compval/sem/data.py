@@ -31,11 +31,10 @@ def prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing
         if not all(pd.api.types.is_numeric_dtype(t) for t in sub.dtypes):
             sub = sub.apply(pd.to_numeric, errors="coerce")
         y = sub.to_numpy(dtype=float)
-        if missing == "listwise":
-            y = y[~np.isnan(y).any(axis=1)]
-        else:
-            y = y[~np.isnan(y).all(axis=1)]
-        out.append(y)
+        nan = np.isnan(y)
+        drop = nan.any(axis=1) if missing == "listwise" else nan.all(axis=1)
+        del nan
+        out.append(y[~drop] if drop.any() else y)  # no copy when every row stays
     return labels, out
 
 

@@ -50,6 +50,7 @@ def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
     df_model = len(ys) * (p_ * (p_ + 1) // 2 + (p_ if opts["meanstructure"] else 0)) - m.nfree
     df_status(df_model, rec.status, rec.warnings)
     groups = ml_group_data(ys, rec.labels, missing, rec.status, rec.warnings)
+    del ys  # the fit needs the sample statistics only (with missing data they hold their own copy of the rows)
     if groups is None:
         return rec.failed()
     try:
