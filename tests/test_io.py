@@ -155,6 +155,50 @@ def test_sav_keeps_codes_and_value_labels(tmp_path):
     assert meta.variable_labels == {"q1": "Question one"}
 
 
+def _mixed_table(n: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "whole": [1.0, np.nan, 3, 4, 5, -2, 0],
+            "small": rng.normal(size=n) * 1e-5,
+            "text": ["x", None, "y", "", "z", np.nan, "w"],
+            "int": np.arange(n),
+            "bool": [True, False] * 3 + [True],
+            "boolean": pd.array([True, None, False, True, None, False, True], dtype="boolean"),
+            "Int64": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
+            "edges": [np.inf, -np.inf, 1e10, 9999999999.0, 1e15, 123456.789, np.nan],
+            "tiny_huge": [1e300, 2.5, -0.5, 1e-300, 3, 4, 5],
+            "all_nan": [np.nan] * n,
+            "wide_ints": [5000.0, -3000, 2, 1, 0, 7, 8],
+            "neg_zero": [-0.0, 1, 2, 3, 4, 5, 6],
+        },
+        index=pd.Index([f"P{i}" for i in range(n)], name="pid"),
+    )
+
+
+@pytest.mark.parametrize(
+    "df",
+    [
+        _mixed_table(),
+        pd.DataFrame({"x": [1.5, 2.0, np.nan], "y": ["a", "b", "c"]}),
+        pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "b", "c"]}, index=pd.Index([0.5, np.nan, 2.0], name="f")),
+        pd.DataFrame({"x": ["a,b", "c", "d"], "y": [1, 2, 3]}),  # quoted by the csv module
+        pd.DataFrame({"x": ['a"b', "c", "d"], "y": [1, 2, 3]}),
+        pd.DataFrame({"x": ["a", 1, 2.5], "y": [1, 2, 3]}),  # numbers in a text column
+        pd.DataFrame({"x": ["", "a", ""]}),  # a lone empty field is quoted
+        pd.DataFrame(columns=["a", "b"]),
+        pd.DataFrame(np.random.default_rng(1).integers(1, 6, size=(120_000, 3)).astype(float), columns=list("abc")),
+    ],
+    ids=["mixed", "unnamed-index", "float-index", "comma", "quote", "object-numbers", "one-column", "empty", "blocks"],
+)
+@pytest.mark.parametrize("index", [False, True])
+def test_write_table_writes_the_bytes_of_pandas_to_csv(tmp_path, df, index):
+    """The column-wise writer gives exactly the bytes of DataFrame.to_csv with the same options."""
+    write_table(df, tmp_path / "t.csv", index=index)
+    expected = df.to_csv(index=index, float_format="%.10g", lineterminator="\n", encoding="utf-8", na_rep="")
+    assert (tmp_path / "t.csv").read_bytes() == expected.encode("utf-8")
+
+
 def test_writers_are_deterministic_and_atomic(tmp_path):
     df = pd.DataFrame({"a": [1.0 / 3, np.nan, 2.0], "b": ["x", None, "z"]})
     p1, p2 = tmp_path / "t1.csv", tmp_path / "sub" / "t2.csv"

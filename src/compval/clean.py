@@ -29,7 +29,6 @@ blanked cell by cell and logged; a declared column absent from the file is logge
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -129,7 +128,8 @@ def make_pseudonymizer(key: bytes, prefix: str = "P") -> Callable[[str], str]:
     """Keyed hash of a respondent id: ``prefix + hex(HMAC-SHA256(key, id))[:16]``."""
 
     def pseudo(raw_id: str) -> str:
-        return prefix + hmac.new(key, str(raw_id).strip().encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+        # hmac.digest: the one-shot HMAC of the hashlib backend, the same bytes as hmac.new(...).digest()
+        return prefix + hmac.digest(key, str(raw_id).strip().encode("utf-8"), "sha256").hex()[:16]
 
     return pseudo
 
@@ -140,25 +140,45 @@ def _rows_text(rows: list[int], limit: int = 20) -> str:
     return s + (f";...(+{len(rows) - limit})" if len(rows) > limit else "")
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``(codes, distinct)`` with ``values == distinct[codes]`` cell by cell (``pandas.factorize``, missing values
+    kept as a value of their own).
+
+    Every check of a text cell here (trimming, number parsing, the identifier patterns) depends on the cell alone,
+    so it is run once per distinct text and spread back through ``codes``: an item column of a million cells
+    holds a handful of distinct answers, and even an id column costs no more than before."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    return codes, pd.Series(uniques, dtype=object)
+
+
+def _pii_masks(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """E-mail and phone masks of trimmed text cells (the definitions of :func:`_pii_cells`)."""
+    email = text.str.contains(EMAIL_PATTERN) & (text != "")
+    phone = text.str.match(PHONE_PATTERN) & (text != "") & ~email
+    return email.fillna(False).astype(bool).to_numpy(), phone.fillna(False).astype(bool).to_numpy()
+
+
 def _pii_cells(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Masks of cells that contain an e-mail address and of cells that are a phone number."""
-    v = values.astype(str).str.strip()
-    email = v.str.contains(EMAIL_PATTERN) & (v != "")
-    phone = v.str.match(PHONE_PATTERN) & (v != "") & ~email
-    return email.fillna(False).astype(bool), phone.fillna(False).astype(bool)
+    codes, distinct = _distinct(values)
+    email, phone = _pii_masks(distinct.astype(str).str.strip())
+    return pd.Series(email[codes], index=values.index), pd.Series(phone[codes], index=values.index)
 
 
 def looks_like_pii(values: pd.Series, share: float = 0.5) -> str | None:
     """Why a whole column counts as a direct identifier: more than ``share`` of its non-empty cells are e-mail
     addresses or phone numbers (``share=0``: any such cell)."""
-    v = values.astype(str).str.strip()
-    v = v[v != ""]
-    if v.empty:
+    codes, distinct = _distinct(values)
+    text = distinct.astype(str).str.strip()
+    filled = (text != "").to_numpy()
+    counts = np.bincount(codes, minlength=len(distinct))
+    n = int(counts[filled].sum())
+    if n == 0:
         return None
-    email, phone = _pii_cells(v)
-    if email.mean() > share:
+    email, phone = _pii_masks(text[filled])
+    if counts[filled][email].sum() / n > share:
         return "e-mail addresses"
-    if phone.mean() > share:
+    if counts[filled][phone].sum() / n > share:
         return "phone numbers"
     return None
 
@@ -171,7 +191,8 @@ def _count_by_class(classes: dict) -> dict:
 
 
 def _nonempty(values: pd.Series) -> int:
-    return int((values.astype(str).str.strip() != "").sum())
+    codes, distinct = _distinct(values)
+    return int(np.bincount(codes, minlength=len(distinct))[(distinct.astype(str).str.strip() != "").to_numpy()].sum())
 
 
 @dataclass
@@ -322,8 +343,11 @@ def ingest_survey(
         email, phone = _pii_cells(df[c])
         if declared[c].get("type", "categorical" if declared[c].get("role") == "group" else "numeric") == "numeric":
             # a plain 7-10 digit number in a numeric column is a value, not a phone number
-            text = df[c].astype(str).str.strip()
-            phone &= text.str.match(r"^\s*1[3-9]\d{9}\s*$") | text.str.contains(r"[+()\s-]", regex=True)
+            codes, distinct = _distinct(df[c])
+            text = distinct.astype(str).str.strip()
+            phone &= (text.str.match(r"^\s*1[3-9]\d{9}\s*$") | text.str.contains(r"[+()\s-]", regex=True)).to_numpy()[
+                codes
+            ]
         for mask, what in ((email, "an e-mail address"), (phone, "a phone number")):
             if mask.any():
                 note(
@@ -361,17 +385,24 @@ def ingest_survey(
 
     # ---- 3. item cells
     lo, hi = codebook.scale_min, codebook.scale_max
-    items = pd.DataFrame(index=df.index, columns=codebook.item_ids, dtype=float)
+    n_rows, n_items = len(df), len(codebook.item_ids)
+    values = np.empty((n_rows, n_items))  # one float block, filled column by column (no per-column frames)
+    lost_cells = np.zeros((n_rows, n_items), dtype=bool)
     classes: dict[tuple[str, str], list[int]] = {}
-    lost = pd.DataFrame(False, index=df.index, columns=codebook.item_ids)
     whole = codebook.scale_type == "likert"
-    for c in codebook.item_ids:
-        text = df[c].astype(str).str.strip()
-        num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
-        num = num.where(np.isfinite(num))  # 'inf', 'nan', 'NaN' typed into a cell are text, not numbers
-        bad_text = (text != "") & num.isna()
-        non_int = num.notna() & (num != np.round(num)) if whole else pd.Series(False, index=num.index)
-        out = num.notna() & ~non_int & ((num < lo) | (num > hi))
+    for j, c in enumerate(codebook.item_ids):
+        # each distinct text is parsed once (see _distinct); the per-cell results are those of the distinct texts
+        codes, distinct = _distinct(df[c])
+        text = distinct.astype(str).str.strip()
+        num_d = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+        num_d = num_d.where(np.isfinite(num_d))  # 'inf', 'nan', 'NaN' typed into a cell are text, not numbers
+        bad_text_d = ((text != "") & num_d.isna()).to_numpy()
+        num_d = num_d.to_numpy()
+        with np.errstate(invalid="ignore"):
+            non_int_d = ~np.isnan(num_d) & (num_d != np.round(num_d)) if whole else np.zeros(len(num_d), bool)
+            out_d = ~np.isnan(num_d) & ~non_int_d & ((num_d < lo) | (num_d > hi))
+        num = num_d[codes]
+        bad_text, non_int, out = bad_text_d[codes], non_int_d[codes], out_d[codes]
         for r in df.index[bad_text]:
             classes.setdefault((c, "non-numeric text"), []).append(r)
         for r in df.index[non_int]:
@@ -380,17 +411,12 @@ def ingest_survey(
             classes.setdefault((c, f"out-of-range code {int(v)}" if whole else "out-of-range number"), []).append(r)
         bad = bad_text | non_int | out
         if bad.any() and options.out_of_range == "stop":
-            r = df.index[bad][0]
+            i = int(np.flatnonzero(bad)[0])
+            r = df.index[i]
             kind = (
                 "text"
-                if bad_text.loc[r]
-                else (
-                    "a non-integer number"
-                    if non_int.loc[r]
-                    else f"code {int(num.loc[r])}"
-                    if whole
-                    else f"{num.loc[r]:g}"
-                )
+                if bad_text[i]
+                else ("a non-integer number" if non_int[i] else f"code {int(num[i])}" if whole else f"{num[i]:g}")
             )
             raise InputError(
                 source,
@@ -399,8 +425,10 @@ def ingest_survey(
                 column=c,
                 expected=f"{'an integer' if whole else 'a number'} from {lo} to {hi} or an empty cell",
             )
-        lost[c] = bad
-        items[c] = num.where(~bad)
+        lost_cells[:, j] = bad
+        values[:, j] = np.where(bad, np.nan, num)
+    items = pd.DataFrame(values, index=df.index, columns=codebook.item_ids)
+    lost = pd.DataFrame(lost_cells, index=df.index, columns=codebook.item_ids)
     for (c, cls), rows in sorted(classes.items(), key=lambda kv: (codebook.item_ids.index(kv[0][0]), kv[0][1])):
         note("ranges", cls, column=c, count=len(rows), rows=rows, action="set to missing")
     n_cells_repaired = sum(len(v) for v in classes.values())
