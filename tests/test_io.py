@@ -171,6 +171,8 @@ def _mixed_table(n: int = 7) -> pd.DataFrame:
             "all_nan": [np.nan] * n,
             "wide_ints": [5000.0, -3000, 2, 1, 0, 7, 8],
             "neg_zero": [-0.0, 1, 2, 3, 4, 5, 6],
+            "repeated": [0.5, 0.5, np.nan, 0.5, 1 / 3, 0.5, 0.5],  # few distinct values
+            "repeated_zeros": [0.5, 0.0, -0.0, 0.5, 0.5, 0.5, 0.5],
         },
         index=pd.Index([f"P{i}" for i in range(n)], name="pid"),
     )

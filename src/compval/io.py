@@ -462,6 +462,12 @@ def _csv_cell_texts(values: Any) -> list[str] | None:
             out = ints.astype(str).astype(object)
             out[nan] = ""
             return out.tolist()
+        # many indices repeat values (avgstr, seconds per item): format each distinct value once; factorize
+        # counts -0.0 and 0.0 as one value, so not when a negative zero is present (NaN -> code -1 -> "")
+        codes, distinct = pd.factorize(values)
+        if len(distinct) * 4 < len(values) and not np.any(np.signbit(values[values == 0])):
+            table = np.array([FLOAT_FORMAT % v for v in distinct.tolist()] + [""], dtype=object)
+            return table[codes].tolist()
         return ["" if v != v else FLOAT_FORMAT % v for v in values.tolist()]
     if kind in "iu":
         return [str(v) for v in values.tolist()]
