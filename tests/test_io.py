@@ -155,6 +155,46 @@ def test_sav_keeps_codes_and_value_labels(tmp_path):
     assert meta.variable_labels == {"q1": "Question one"}
 
 
+_PLAIN_FILES = {
+    "spaces": "id,a,b\n 1 , x ,\n2,, y \n3,z,w\n",
+    "crlf_no_final_end": "id;a;b\r\n1;2;3\r\n4;5;6",
+    "bom_unicode": "\ufeffid,地区,b\n1,华东,\n2,华南,5\n",
+    "trailing_delimiter": "id,a,\n1,2,\n3,4,\n",
+    "blank_record_inside": "id,a\n1,2\n ,\n3,4\n",
+    "blank_record_last": "id,a\n1,2\n3,4\n,\n",
+    "quoted": 'id,a\n1,"x,y"\n2,z\n',
+    "ragged": "id,a\n1,2,3\n4\n",
+    "blank_line": "id,a\n1,2\n\n3,4\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PLAIN_FILES))
+def test_plain_csv_reads_as_the_csv_module_splits_it(tmp_path, name):
+    """Files without quotes go through pandas' C parser: the cells, names and row numbers are those of the
+    csv module's reading (the general path, which the other files take)."""
+    import csv
+    import io
+
+    text = _PLAIN_FILES[name]
+    p = tmp_path / f"{name}.csv"
+    p.write_bytes(text.encode("utf-8"))
+    try:
+        got, _ = read_table(p)
+    except InputError as exc:
+        assert name == "ragged" and "fields" in str(exc)
+        return
+    norm = text.lstrip("\ufeff").replace("\r\n", "\n")
+    delim = ";" if ";" in norm.split("\n")[0] else ","
+    recs = list(enumerate(csv.reader(io.StringIO(norm), delimiter=delim), start=1))  # record i is on line i here
+    header = [h.strip() for h in recs[0][1]]
+    rows = [(i, r) for i, r in recs[1:] if r]
+    while rows and all(not c.strip() for c in rows[-1][1]):
+        rows.pop()
+    assert list(got.columns) == header
+    assert got.index.tolist() == [i for i, _ in rows]
+    assert got.to_numpy().tolist() == [r for _, r in rows]
+
+
 def _mixed_table(n: int = 7) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     return pd.DataFrame(

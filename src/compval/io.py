@@ -23,6 +23,7 @@ JSON with ``NaN`` written as ``null``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io as _io
 import json
@@ -157,13 +158,24 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
     meta = TableMeta(path=str(path), format="csv", encoding=enc)
     if raw.startswith(b"\xef\xbb\xbf") and enc == "utf-8-sig":
         meta.repairs.append("UTF-8 byte-order mark removed")
-    if "\r\n" in text:
+    n_cr = text.count("\r")
+    n_crlf = text.count("\r\n") if n_cr else 0
+    if n_crlf:
         meta.repairs.append("CRLF line ends read as LF")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if n_cr:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         meta.repairs.append("last line had no line terminator")
     delim = _sniff_delimiter(text, path, delimiter)
     meta.delimiter = delim
+    fast = _read_plain_csv(raw, text, enc, delim) if n_cr == n_crlf else None
+    if fast is not None:
+        header, df = fast
+        header = [h.strip() for h in header]
+        df.columns = _dedupe_names(header)
+        df.attrs["header"] = header
+        df.index = pd.Index(np.arange(2, len(df) + 2), name="row")
+        return df, meta
     reader = csv.reader(_io.StringIO(text), delimiter=delim, strict=True)
     rows: list[list[str]] = []
     line_numbers: list[int] = []
@@ -223,6 +235,52 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
     df.attrs["header"] = header
     df.index = pd.Index(line_numbers, name="row")
     return df, meta
+
+
+def _read_plain_csv(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[str], pd.DataFrame] | None:
+    """The header and the cells of a plain UTF-8 CSV file, read by pandas' C parser, or None when the file is not
+    plain (the general reader in :func:`_read_csv` then reads it, with its repairs and messages).
+
+    Plain: no quote character, no NUL, no lone CR, every line (header included) has the header's number of
+    fields and the last record is not empty (so there are no blank or ragged lines, no field spans lines, and
+    record k is on line k + 2). On such a file Python's ``csv.reader`` splits each line at the delimiter and
+    nothing else, and so does the C parser with ``quoting=QUOTE_NONE``; it does so without a Python list per
+    row (the general reader holds a million rows as a million lists). The field counts are checked on the
+    bytes: in UTF-8 the delimiter and the line-feed byte occur only as those characters.
+    """
+    if codecs.lookup(enc).name not in ("utf-8", "utf-8-sig") or '"' in text or "\x00" in text:
+        return None
+    b = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(b == 10)
+    n_lines = len(ends) + (0 if raw.endswith(b"\n") else 1)
+    if n_lines < 2:
+        return None
+    starts = np.concatenate(([0], ends + 1))[:n_lines]
+    if int(np.diff(np.append(starts, len(b))).max()) > csv.field_size_limit():
+        return None  # the general reader reports a field over the csv module's limit
+    counts = np.add.reduceat(b == ord(delim), starts, dtype=np.int64)
+    width = int(counts[0]) + 1
+    if width < 2 or np.any(counts != width - 1):
+        return None
+    header = text[: text.find("\n")].split(delim) if "\n" in text else text.split(delim)
+    if all(not c.strip() for c in header):
+        return None
+    df = pd.read_csv(
+        _io.BytesIO(raw),
+        sep=delim,
+        header=None,
+        skiprows=1,
+        dtype=object,
+        na_filter=False,
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+        engine="c",
+        encoding="utf-8-sig",
+        index_col=False,
+    )
+    if df.shape != (n_lines - 1, width) or all(not c.strip() for c in df.iloc[-1]):
+        return None  # a trailing record of blanks: the general reader drops it and notes the repair
+    return header, df
 
 
 def _dedupe_names(header: list[str]) -> list[str]:
