@@ -224,7 +224,7 @@ def mahad(items: pd.DataFrame) -> pd.Series:
     df = numeric_items(items)
     x = df.to_numpy()
     all_na = np.isnan(x).all(axis=1)
-    xs = df.loc[~all_na]
+    xs = df.loc[~all_na] if all_na.any() else df
     cov = xs.cov().to_numpy()  # pairwise-complete, like cov(x, use = "pairwise")
     if np.isnan(cov).any():
         raise ValueError("some item pairs have fewer than two joint answers; the covariance is undefined")

@@ -656,7 +656,7 @@ def screen_respondents(
     def note(*a, **k):
         log.append(_log_entry(*a, **k))
 
-    item_block = responses[codebook.item_ids].astype(float)
+    item_block = responses[codebook.item_ids].astype(float, copy=False)  # the selection is a copy already
     respondents = responses.drop(columns=codebook.item_ids).copy()
     # ---- 5. empty responses
     empty = item_block.notna().sum(axis=1) == 0
@@ -664,7 +664,8 @@ def screen_respondents(
         excl.append({"pid": p, "stage": "screen", "reason": "no_responses", "value": "0 items answered"})
     if empty.any():
         note("responses", "no item answered", count=empty.sum(), action="excluded")
-    item_block = item_block.loc[~empty]
+    if empty.any():  # a selection copies the block (400 MB at a million respondents)
+        item_block = item_block.loc[~empty]
 
     # items nobody answered / with one value only make the careless indices (Mahalanobis D2) and every later
     # analysis undefined: stop here, naming the column
@@ -719,7 +720,8 @@ def screen_respondents(
     if len(miss_excl):
         for reason, grp in miss_excl.groupby("reason"):
             note("missing", reason, count=len(grp), action="excluded")
-    item_block = item_block.loc[kept]
+    if len(kept) < len(item_block):
+        item_block = item_block.loc[kept]
 
     # ---- 8. item checks
     if item_block.empty:

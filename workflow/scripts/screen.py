@@ -32,7 +32,7 @@ with step(snakemake) as log:
         columns=res.log.columns,
     )
     log_table = pd.concat([res.log, perf_log], ignore_index=True)
-    items = responses[cb.item_ids].astype(float)
+    items = responses[cb.item_ids].astype(float, copy=False)  # the selection is a copy already
     miss = item_missingness(items)
     resp_miss = respondent_missingness(items)
     resp_miss.index.name = "pid"
