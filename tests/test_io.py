@@ -230,8 +230,20 @@ def _mixed_table(n: int = 7) -> pd.DataFrame:
         pd.DataFrame({"x": ["", "a", ""]}),  # a lone empty field is quoted
         pd.DataFrame(columns=["a", "b"]),
         pd.DataFrame(np.random.default_rng(1).integers(1, 6, size=(120_000, 3)).astype(float), columns=list("abc")),
+        pd.DataFrame({"x": ["a"] * 59_999 + ["b,c"], "y": np.arange(60_000.0)}),  # quoting needed in block 2
     ],
-    ids=["mixed", "unnamed-index", "float-index", "comma", "quote", "object-numbers", "one-column", "empty", "blocks"],
+    ids=[
+        "mixed",
+        "unnamed-index",
+        "float-index",
+        "comma",
+        "quote",
+        "object-numbers",
+        "one-column",
+        "empty",
+        "blocks",
+        "late-quote",
+    ],
 )
 @pytest.mark.parametrize("index", [False, True])
 def test_write_table_writes_the_bytes_of_pandas_to_csv(tmp_path, df, index):

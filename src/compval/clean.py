@@ -335,7 +335,8 @@ def ingest_survey(
         or c in codebook.item_ids
         or (c in declared and c not in pii_cols and declared[c].get("role") not in ("pii", "ignore"))
     ]
-    df = raw[keep_cols].copy()
+    # one copy of the kept columns (raw[keep_cols].copy() made two); raw itself is never modified
+    df = pd.DataFrame({c: raw[c] for c in keep_cols}, index=raw.index)
     # a stray identifier in a kept column (an e-mail or phone number typed into a free field) is blanked
     for c in keep_cols:
         if c == idc or c in codebook.item_ids:
@@ -427,12 +428,11 @@ def ingest_survey(
             )
         lost_cells[:, j] = bad
         values[:, j] = np.where(bad, np.nan, num)
-    items = pd.DataFrame(values, index=df.index, columns=codebook.item_ids)
     lost = pd.DataFrame(lost_cells, index=df.index, columns=codebook.item_ids)
     for (c, cls), rows in sorted(classes.items(), key=lambda kv: (codebook.item_ids.index(kv[0][0]), kv[0][1])):
         note("ranges", cls, column=c, count=len(rows), rows=rows, action="set to missing")
     n_cells_repaired = sum(len(v) for v in classes.values())
-    check_cell_loss(df[codebook.item_ids], lost, codebook, options.loss_guard, source)
+    check_cell_loss(df, lost, codebook, options.loss_guard, source)  # it looks at the item columns of df only
 
     # non-item declared columns
     other = pd.DataFrame(index=df.index)
@@ -460,8 +460,7 @@ def ingest_survey(
             other[c] = text.where(text != "", None)
 
     # ---- 4. duplicates
-    items.insert(0, "pid", pid.values)
-    n_answered = items[codebook.item_ids].notna().sum(axis=1)
+    n_answered = pd.Series((~np.isnan(values)).sum(axis=1), index=df.index)
     dup_mask = pid.duplicated(keep=False)
     drop_rows: list[int] = []
     if dup_mask.any():
@@ -500,13 +499,16 @@ def ingest_survey(
             rows=drop_rows,
             action="excluded",
         )
-    items = items.drop(index=drop_rows)
-    other = other.drop(index=drop_rows)
-    items.index.name = "row"
-
-    responses = pd.concat([items.set_index("pid"), other.set_axis(items["pid"].values)], axis=1)
-    responses = responses[[c for c in other.columns] + codebook.item_ids]
-    responses.index.name = "pid"
+    # the declared columns, then the items, indexed by pid: built from the float block without the copies of
+    # drop / set_index / concat / reorder (each a copy of the whole block)
+    kept = ~df.index.isin(drop_rows)
+    responses = pd.DataFrame(
+        values[kept] if drop_rows else values,
+        index=pd.Index(pid.to_numpy()[kept], name="pid"),
+        columns=codebook.item_ids,
+    )
+    for i, c in enumerate(other.columns):
+        responses.insert(i, c, other[c].to_numpy()[kept])
     exclusions = pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS)
     report = {
         "source": Path(source).name,
@@ -549,7 +551,7 @@ def check_cell_loss(
     Parameters
     ----------
     text : DataFrame
-        The item cells as read (text), rows = data rows.
+        The cells as read (text), rows = data rows; only the columns of ``lost`` (the items) are looked at.
     lost : DataFrame of bool
         The cells cleaning sets to missing (given, but not a valid answer).
 
@@ -560,15 +562,16 @@ def check_cell_loss(
         likely fix (e.g. declare ``scale: {type: continuous}``, or the scale's real range).
     """
     guard = guard or {}
-    n_cells = text.shape[0] * text.shape[1]
+    n_cells = lost.shape[0] * lost.shape[1]
     if n_cells == 0 or not lost.to_numpy().any():
         return
-    per_item = lost.sum() / max(text.shape[0], 1)
+    per_item = lost.sum() / max(lost.shape[0], 1)
     total = float(lost.to_numpy().sum()) / n_cells
     over_items = per_item[per_item > guard["item"]] if guard.get("item") is not None else per_item.iloc[:0]
     over_total = guard.get("total") is not None and total > guard["total"]
     if over_items.empty and not over_total:
         return
+    text = text[list(lost.columns)]
     values = pd.Series(text.to_numpy()[lost.to_numpy()]).astype(str).str.strip()
     common = values.value_counts().head(5)
     num = pd.to_numeric(values, errors="coerce")

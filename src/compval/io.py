@@ -465,26 +465,35 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = Fals
 
     The bytes are those of ``df.to_csv(path, index=index, float_format="%.10g", lineterminator="\\n",
     encoding="utf-8", na_rep="")``. pandas formats every float cell through a Python call per cell (about 3 s
-    per million float cells); :func:`_csv_columns` formats whole columns at once instead (whole-number float
-    columns through an integer conversion, the others with the same ``"%.10g" % value``) and the rows are joined
-    in blocks. Tables the fast path does not cover (a cell that needs quoting, other column types, a single
-    column) go through ``DataFrame.to_csv`` itself.
+    per million float cells); :func:`_csv_columns` formats whole columns of a block of rows at once instead
+    (whole-number float columns through an integer conversion, the others with the same ``"%.10g" % value``, each
+    distinct value once) and joins the rows. Tables the fast path does not cover (a cell that needs quoting,
+    other column types, a single column) are written by ``DataFrame.to_csv`` itself.
 
     In R: ``write.csv(x, path, na = "", row.names = FALSE)`` writes the same table (with quoted text cells).
     """
     with atomic_path(path) as tmp:
-        cells = _csv_columns(df, index)
-        if cells is None:
+        if not _write_csv_blocks(df, tmp, index):
             df.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8", na_rep="")
-            return
-        header, columns = cells
-        n = len(df)
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(header) + "\n")
-            step = 50_000
-            for start in range(0, n, step):
-                block = [c[start : start + step] for c in columns]
-                fh.write("\n".join(map(",".join, zip(*block))) + "\n")
+
+
+_BLOCK_ROWS = 50_000  # rows formatted at a time: the cell texts of a block, not of the whole table, are in memory
+
+
+def _write_csv_blocks(df: pd.DataFrame, path: Path, index: bool) -> bool:
+    """Write ``df`` block by block through :func:`_csv_columns`; False (and a partial file, which the caller
+    overwrites) as soon as a block is not covered."""
+    header = _csv_header(df, index)
+    if header is None:
+        return False
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(header) + "\n")
+        for start in range(0, len(df), _BLOCK_ROWS):
+            columns = _csv_columns(df.iloc[start : start + _BLOCK_ROWS], index)
+            if columns is None:
+                return False
+            fh.write("\n".join(map(",".join, zip(*columns))) + "\n")
+    return True
 
 
 _CSV_SPECIAL = (",", '"', "\n", "\r")  # a field holding one of these is quoted by the csv module
@@ -496,9 +505,9 @@ def _csv_cell_texts(values: Any) -> list[str] | None:
     ``na_rep=""``) when they need no quoting; None when this column is left to pandas."""
     dtype = getattr(values, "dtype", None)
     if isinstance(dtype, (pd.BooleanDtype, pd.core.dtypes.dtypes.BaseMaskedDtype)) and dtype.kind in "biu":
-        mask = np.asarray(pd.isna(values))
-        obj = np.asarray(values.astype(object))
-        return ["" if m else str(v) for v, m in zip(obj.tolist(), mask.tolist())]
+        obj = np.asarray(values.astype(object))  # Python bools / ints, pd.NA for missing
+        obj[np.asarray(pd.isna(values))] = ""
+        return list(map(str, obj.tolist()))
     if not isinstance(values, np.ndarray):
         return None
     kind = values.dtype.kind
@@ -528,17 +537,17 @@ def _csv_cell_texts(values: Any) -> list[str] | None:
             return table[codes].tolist()
         return ["" if v != v else FLOAT_FORMAT % v for v in values.tolist()]
     if kind in "iu":
-        return [str(v) for v in values.tolist()]
+        return list(map(str, values.tolist()))
     if kind == "b":
-        return ["True" if v else "False" for v in values.tolist()]
+        return np.array(["False", "True"], dtype=object)[values.astype(np.intp)].tolist()
     if kind == "O":
         mask = pd.isna(values)
-        cells = values.tolist()
-        if not all(m or type(v) is str for v, m in zip(cells, mask.tolist())):
+        if set(map(type, values[~mask].tolist())) - {str}:
             return None  # numbers or other objects in a text column: pandas' own conversion
         if mask.any():
-            cells = ["" if m else v for v, m in zip(cells, mask.tolist())]
-        return cells
+            values = values.copy()
+            values[mask] = ""
+        return values.tolist()
     return None
 
 
@@ -547,29 +556,37 @@ def _values(data: pd.Series | pd.Index) -> Any:
     return data.to_numpy() if isinstance(data.dtype, np.dtype) else data.array
 
 
-def _csv_columns(df: pd.DataFrame, index: bool) -> tuple[list[str], list[list[str]]] | None:
-    """Header and cell texts of every column (the index first when ``index``) for :func:`write_table`, or None
-    when some cell would be quoted or some column is not covered (pandas then writes the table)."""
+def _csv_header(df: pd.DataFrame, index: bool) -> list[str] | None:
+    """The header row of :func:`write_table`'s fast path, or None when the table is left to pandas (no rows,
+    a MultiIndex, a lone column, a name that would be quoted)."""
     if len(df) == 0 or isinstance(df.columns, pd.MultiIndex) or isinstance(df.index, pd.MultiIndex):
         return None
     if df.shape[1] + int(index) < 2:  # the csv module quotes an empty field that is alone on its row
         return None
     names = [str(c) for c in df.columns]
-    sources = [_values(df.iloc[:, j]) for j in range(df.shape[1])]
     if index:
         names.insert(0, "" if df.index.name is None else str(df.index.name))
+    if any(ch in "\x00".join(names) for ch in _CSV_SPECIAL):
+        return None
+    return names
+
+
+def _csv_columns(df: pd.DataFrame, index: bool) -> list[list[str]] | None:
+    """Cell texts of every column (the index first when ``index``) for :func:`write_table`, or None when some
+    cell would be quoted or some column is not covered."""
+    sources = [_values(df.iloc[:, j]) for j in range(df.shape[1])]
+    if index:
         sources.insert(0, _values(df.index))
     columns = []
     for values in sources:
         cells = _csv_cell_texts(values)
         if cells is None:
             return None
+        if isinstance(values, np.ndarray) and values.dtype.kind == "O":
+            if any(ch in "\x00".join(cells) for ch in _CSV_SPECIAL):
+                return None
         columns.append(cells)
-    for texts in [names] + [c for c, v in zip(columns, sources) if isinstance(v, np.ndarray) and v.dtype.kind == "O"]:
-        joined = "\x00".join(texts)
-        if any(ch in joined for ch in _CSV_SPECIAL):
-            return None
-    return names, columns
+    return columns
 
 
 def to_jsonable(obj: Any) -> Any:
