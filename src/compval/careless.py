@@ -82,13 +82,37 @@ def numeric_items(items: pd.DataFrame) -> pd.DataFrame:
     return items.apply(pd.to_numeric, errors="raise").astype(float)
 
 
+_ROW_BLOCK = 100_000  # rows per block of the row-wise indices: their temporaries are blocks, not whole tables
+
+
+def _by_row_blocks(fn, *arrays: np.ndarray):
+    """``fn(*arrays)`` of a function that treats every row on its own, computed block of rows by block of rows.
+
+    Each row's result is the same arithmetic on the same values (a row slice keeps the array's layout, so numpy
+    reduces each row in the same order), but the temporaries (several copies of the answers in the index
+    formulas) are one block in size, not the whole table: at a million respondents x 50 items each full
+    temporary is 400 MB. ``fn`` returns an array or a tuple of arrays with one entry per row.
+    """
+    n = arrays[0].shape[0]
+    if n <= _ROW_BLOCK:
+        return fn(*arrays)
+    parts = [fn(*(x[i : i + _ROW_BLOCK] for x in arrays)) for i in range(0, n, _ROW_BLOCK)]
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate(p) for p in zip(*parts))
+    return np.concatenate(parts)
+
+
 def _rowwise_corr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise Pearson r between ``a[i]`` and ``b[i]`` over the positions where both are observed.
 
     Matches ``stats::cor(a, b, use = "pairwise.complete.obs")`` for one pair of vectors: NaN when fewer than
     two complete positions or when either vector has zero variance; clamped to [-1, 1] as R does.
-    Returns (r, number of complete positions).
+    Returns (r, number of complete positions). Computed by blocks of rows (:func:`_by_row_blocks`).
     """
+    return _by_row_blocks(_rowwise_corr_block, a, b)
+
+
+def _rowwise_corr_block(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mask = ~(np.isnan(a) | np.isnan(b))
     n = mask.sum(axis=1)
     a0 = np.where(mask, a, 0.0)
@@ -161,6 +185,11 @@ def _r_cut_chunks(p: int, k: int) -> list[np.ndarray]:
 
 
 def _row_sd(x: np.ndarray) -> np.ndarray:
+    """SD of each row over its observed values (denominator n - 1; NaN below two), by blocks of rows."""
+    return _by_row_blocks(_row_sd_block, x)
+
+
+def _row_sd_block(x: np.ndarray) -> np.ndarray:
     obs = ~np.isnan(x)
     n = obs.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -229,10 +258,15 @@ def mahad(items: pd.DataFrame) -> pd.Series:
     if np.isnan(cov).any():
         raise ValueError("some item pairs have fewer than two joint answers; the covariance is undefined")
     inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
-    xc = xs.to_numpy() - np.nanmean(xs.to_numpy(), axis=0)
-    xc = np.where(np.isnan(xc), 0.0, xc)
+    means = np.nanmean(xs.to_numpy(), axis=0)
+
+    def quadratic_form(x: np.ndarray) -> np.ndarray:
+        xc = x - means
+        xc = np.where(np.isnan(xc), 0.0, xc)
+        return np.einsum("ij,jk,ik->i", xc, inv, xc)
+
     d2 = np.full(len(df), np.nan)
-    d2[~all_na] = np.einsum("ij,jk,ik->i", xc, inv, xc)
+    d2[~all_na] = _by_row_blocks(quadratic_form, xs.to_numpy())  # the centred answers a block at a time
     return pd.Series(d2, index=items.index, name="mahad")
 
 
