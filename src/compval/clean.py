@@ -335,16 +335,18 @@ def ingest_survey(
         or c in codebook.item_ids
         or (c in declared and c not in pii_cols and declared[c].get("role") not in ("pii", "ignore"))
     ]
-    # one copy of the kept columns (raw[keep_cols].copy() made two); raw itself is never modified
-    df = pd.DataFrame({c: raw[c] for c in keep_cols}, index=raw.index)
+    # the kept columns as views of raw's (no copy of a million rows of text cells); a column that changes is
+    # replaced in this dict, so raw itself is never modified
+    cells = {c: raw[c] for c in keep_cols}
+    index = raw.index
     # a stray identifier in a kept column (an e-mail or phone number typed into a free field) is blanked
     for c in keep_cols:
         if c == idc or c in codebook.item_ids:
             continue
-        email, phone = _pii_cells(df[c])
+        email, phone = _pii_cells(cells[c])
         if declared[c].get("type", "categorical" if declared[c].get("role") == "group" else "numeric") == "numeric":
             # a plain 7-10 digit number in a numeric column is a value, not a phone number
-            codes, distinct = _distinct(df[c])
+            codes, distinct = _distinct(cells[c])
             text = distinct.astype(str).str.strip()
             phone &= (text.str.match(r"^\s*1[3-9]\d{9}\s*$") | text.str.contains(r"[+()\s-]", regex=True)).to_numpy()[
                 codes
@@ -356,23 +358,24 @@ def ingest_survey(
                     f"cell looks like {what}",
                     column=c,
                     count=mask.sum(),
-                    rows=df.index[mask],
+                    rows=index[mask],
                     action="set to missing",
                 )
-                df.loc[mask, c] = ""
+                cells[c] = cells[c].mask(mask, "")
     absent = [c for c in declared if c not in cols]
     for c in absent:
         note("header", "declared column not in file", column=c, action="ignored")
 
-    ids = df[idc].astype(str).str.strip()
+    ids = cells[idc].astype(str).str.strip()
     no_id = ids == ""
     if no_id.any():
-        for r in df.index[no_id]:
+        for r in index[no_id]:
             excl.append({"pid": f"row{r}", "stage": "ingest", "reason": "missing_id", "value": f"row {r}"})
-        note("ids", "respondent id empty", column=idc, count=no_id.sum(), rows=df.index[no_id], action="excluded")
-        df = df.loc[~no_id]
+        note("ids", "respondent id empty", column=idc, count=no_id.sum(), rows=index[no_id], action="excluded")
+        cells = {c: v.loc[~no_id] for c, v in cells.items()}
+        index = index[~no_id.to_numpy()]
         ids = ids.loc[~no_id]
-        if df.empty:
+        if len(index) == 0:
             raise InputError(
                 source,
                 f"no row has a respondent id ({n_raw} rows, all empty in this column)",
@@ -386,14 +389,14 @@ def ingest_survey(
 
     # ---- 3. item cells
     lo, hi = codebook.scale_min, codebook.scale_max
-    n_rows, n_items = len(df), len(codebook.item_ids)
+    n_rows, n_items = len(index), len(codebook.item_ids)
     values = np.empty((n_rows, n_items))  # one float block, filled column by column (no per-column frames)
     lost_cells = np.zeros((n_rows, n_items), dtype=bool)
     classes: dict[tuple[str, str], list[int]] = {}
     whole = codebook.scale_type == "likert"
     for j, c in enumerate(codebook.item_ids):
         # each distinct text is parsed once (see _distinct); the per-cell results are those of the distinct texts
-        codes, distinct = _distinct(df[c])
+        codes, distinct = _distinct(cells[c])
         text = distinct.astype(str).str.strip()
         num_d = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
         num_d = num_d.where(np.isfinite(num_d))  # 'inf', 'nan', 'NaN' typed into a cell are text, not numbers
@@ -404,16 +407,16 @@ def ingest_survey(
             out_d = ~np.isnan(num_d) & ~non_int_d & ((num_d < lo) | (num_d > hi))
         num = num_d[codes]
         bad_text, non_int, out = bad_text_d[codes], non_int_d[codes], out_d[codes]
-        for r in df.index[bad_text]:
+        for r in index[bad_text]:
             classes.setdefault((c, "non-numeric text"), []).append(r)
-        for r in df.index[non_int]:
+        for r in index[non_int]:
             classes.setdefault((c, "non-integer number"), []).append(r)
-        for r, v in zip(df.index[out], num[out]):
+        for r, v in zip(index[out], num[out]):
             classes.setdefault((c, f"out-of-range code {int(v)}" if whole else "out-of-range number"), []).append(r)
         bad = bad_text | non_int | out
         if bad.any() and options.out_of_range == "stop":
             i = int(np.flatnonzero(bad)[0])
-            r = df.index[i]
+            r = index[i]
             kind = (
                 "text"
                 if bad_text[i]
@@ -428,20 +431,20 @@ def ingest_survey(
             )
         lost_cells[:, j] = bad
         values[:, j] = np.where(bad, np.nan, num)
-    lost = pd.DataFrame(lost_cells, index=df.index, columns=codebook.item_ids)
+    lost = pd.DataFrame(lost_cells, index=index, columns=codebook.item_ids)
     for (c, cls), rows in sorted(classes.items(), key=lambda kv: (codebook.item_ids.index(kv[0][0]), kv[0][1])):
         note("ranges", cls, column=c, count=len(rows), rows=rows, action="set to missing")
     n_cells_repaired = sum(len(v) for v in classes.values())
-    check_cell_loss(df, lost, codebook, options.loss_guard, source)  # it looks at the item columns of df only
+    check_cell_loss(raw, lost, codebook, options.loss_guard, source)  # it looks at lost's rows and columns only
 
     # non-item declared columns
-    other = pd.DataFrame(index=df.index)
+    other = pd.DataFrame(index=index)
     for c, spec in declared.items():
-        if c not in df.columns or spec.get("role") in ("pii", "ignore") or c in pii_cols:
+        if c not in cells or spec.get("role") in ("pii", "ignore") or c in pii_cols:
             continue
         role = spec.get("role", "covariate")
         typ = spec.get("type", "categorical" if role == "group" else "numeric")
-        text = df[c].astype(str).str.strip()
+        text = cells[c].astype(str).str.strip()
         if typ == "numeric":
             num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
             num = num.where(np.isfinite(num))
@@ -452,7 +455,7 @@ def ingest_survey(
                     "non-numeric value",
                     column=c,
                     count=bad.sum(),
-                    rows=df.index[bad],
+                    rows=index[bad],
                     action="set to missing",
                 )
             other[c] = num
@@ -460,13 +463,13 @@ def ingest_survey(
             other[c] = text.where(text != "", None)
 
     # ---- 4. duplicates
-    n_answered = pd.Series((~np.isnan(values)).sum(axis=1), index=df.index)
+    n_answered = pd.Series((~np.isnan(values)).sum(axis=1), index=index)
     dup_mask = pid.duplicated(keep=False)
     drop_rows: list[int] = []
     if dup_mask.any():
         if options.duplicates == "stop":
-            r = df.index[pid.duplicated(keep="first")][0]
-            first = df.index[(pid == pid.loc[r])][0]
+            r = index[pid.duplicated(keep="first")][0]
+            first = index[(pid == pid.loc[r])][0]
             raise InputError(
                 source,
                 f"respondent id duplicates the one in row {first}",
@@ -501,7 +504,7 @@ def ingest_survey(
         )
     # the declared columns, then the items, indexed by pid: built from the float block without the copies of
     # drop / set_index / concat / reorder (each a copy of the whole block)
-    kept = ~df.index.isin(drop_rows)
+    kept = ~index.isin(drop_rows)
     responses = pd.DataFrame(
         values[kept] if drop_rows else values,
         index=pd.Index(pid.to_numpy()[kept], name="pid"),
@@ -551,7 +554,8 @@ def check_cell_loss(
     Parameters
     ----------
     text : DataFrame
-        The cells as read (text), rows = data rows; only the columns of ``lost`` (the items) are looked at.
+        The cells as read (text), rows = data rows; only the rows and columns of ``lost`` (the items) are looked
+        at.
     lost : DataFrame of bool
         The cells cleaning sets to missing (given, but not a valid answer).
 
@@ -571,7 +575,7 @@ def check_cell_loss(
     over_total = guard.get("total") is not None and total > guard["total"]
     if over_items.empty and not over_total:
         return
-    text = text[list(lost.columns)]
+    text = text.loc[lost.index, list(lost.columns)]
     values = pd.Series(text.to_numpy()[lost.to_numpy()]).astype(str).str.strip()
     common = values.value_counts().head(5)
     num = pd.to_numeric(values, errors="coerce")

@@ -258,14 +258,18 @@ def _read_plain_csv(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[s
     starts = np.concatenate(([0], ends + 1))[:n_lines]
     if int(np.diff(np.append(starts, len(b))).max()) > csv.field_size_limit():
         return None  # the general reader reports a field over the csv module's limit
-    counts = np.add.reduceat(b == ord(delim), starts, dtype=np.int64)
+    counts = _fields_per_line(b, starts, ord(delim))
     width = int(counts[0]) + 1
     if width < 2 or np.any(counts != width - 1):
         return None
     header = text[: text.find("\n")].split(delim) if "\n" in text else text.split(delim)
     if all(not c.strip() for c in header):
         return None
-    df = pd.read_csv(
+    # read by chunks into one preallocated block of cells: pandas' own result would hold the parsed chunks, their
+    # concatenation and the consolidated frame at once (three copies of a million x 60 cell references)
+    cells = np.empty((n_lines - 1, width), dtype=object)
+    filled = 0
+    chunks = pd.read_csv(
         _io.BytesIO(raw),
         sep=delim,
         header=None,
@@ -277,10 +281,33 @@ def _read_plain_csv(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[s
         engine="c",
         encoding="utf-8-sig",
         index_col=False,
+        chunksize=_CHUNK_ROWS,
     )
-    if df.shape != (n_lines - 1, width) or all(not c.strip() for c in df.iloc[-1]):
+    with chunks:
+        for chunk in chunks:
+            if chunk.shape[1] != width or filled + len(chunk) > len(cells):
+                return None
+            cells[filled : filled + len(chunk)] = chunk.to_numpy()
+            filled += len(chunk)
+    if filled != len(cells) or all(not c.strip() for c in cells[-1]):
         return None  # a trailing record of blanks: the general reader drops it and notes the repair
-    return header, df
+    return header, pd.DataFrame(cells, copy=False)
+
+
+_CHUNK_ROWS = 20_000  # the parser's buffers for a chunk, not for the file, are in memory
+
+
+def _fields_per_line(b: np.ndarray, starts: np.ndarray, delim: int, window: int = 1 << 22) -> np.ndarray:
+    """Number of ``delim`` bytes on each line (lines begin at ``starts``), a window of about ``window`` bytes of
+    whole lines at a time (``np.add.reduceat`` makes an int64 copy of its input: eight bytes per byte of file)."""
+    counts = np.empty(len(starts), dtype=np.int64)
+    i = 0
+    while i < len(starts):
+        j = max(i + 1, int(np.searchsorted(starts, starts[i] + window)))
+        lo, hi = starts[i], starts[j] if j < len(starts) else len(b)
+        counts[i:j] = np.add.reduceat(b[lo:hi] == delim, starts[i:j] - lo, dtype=np.int64)
+        i = j
+    return counts
 
 
 def _dedupe_names(header: list[str]) -> list[str]:
