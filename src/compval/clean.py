@@ -390,7 +390,9 @@ def ingest_survey(
     # ---- 3. item cells
     lo, hi = codebook.scale_min, codebook.scale_max
     n_rows, n_items = len(index), len(codebook.item_ids)
-    values = np.empty((n_rows, n_items))  # one float block, filled column by column (no per-column frames)
+    # one float block, filled column by column (no per-column frames); column-major, so that dropping rows below
+    # moves each column within itself instead of copying the block
+    values = np.empty((n_items, n_rows)).T
     lost_cells = np.zeros((n_rows, n_items), dtype=bool)
     classes: dict[tuple[str, str], list[int]] = {}
     whole = codebook.scale_type == "likert"
@@ -505,8 +507,13 @@ def ingest_survey(
     # the declared columns, then the items, indexed by pid: built from the float block without the copies of
     # drop / set_index / concat / reorder (each a copy of the whole block)
     kept = ~index.isin(drop_rows)
+    n_kept = int(kept.sum())
+    if drop_rows:
+        for j in range(n_items):  # the kept rows to the top of each column, a column at a time
+            column = values[:, j]
+            column[:n_kept] = column[kept]
     responses = pd.DataFrame(
-        values[kept] if drop_rows else values,
+        values[:n_kept],
         index=pd.Index(pid.to_numpy()[kept], name="pid"),
         columns=codebook.item_ids,
     )

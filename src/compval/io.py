@@ -148,7 +148,9 @@ def _sniff_delimiter(text: str, path: Path, delimiter: str | None) -> str:
     return best
 
 
-def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[pd.DataFrame, TableMeta]:
+def _read_csv(
+    path: Path, encoding: str | None, delimiter: str | None, plain: bool = True
+) -> tuple[pd.DataFrame, TableMeta]:
     raw = path.read_bytes()
     text, enc = _decode(raw, path, encoding)
     if text.startswith("\ufeff"):
@@ -168,9 +170,13 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
         meta.repairs.append("last line had no line terminator")
     delim = _sniff_delimiter(text, path, delimiter)
     meta.delimiter = delim
-    fast = _read_plain_csv(raw, text, enc, delim) if n_cr == n_crlf else None
-    if fast is not None:
-        header, df = fast
+    layout = _plain_layout(raw, text, enc, delim) if plain and n_cr == n_crlf else None
+    if layout is not None:
+        del text  # the C parser reads the bytes: the decoded copy of the file is not needed
+        header, n_records, width = layout
+        df = _parse_plain(raw, delim, n_records, width)
+        if df is None:  # not as the layout said (not expected): the general reader
+            return _read_csv(path, encoding, delimiter, plain=False)
         header = [h.strip() for h in header]
         df.columns = _dedupe_names(header)
         df.attrs["header"] = header
@@ -237,9 +243,10 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
     return df, meta
 
 
-def _read_plain_csv(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[str], pd.DataFrame] | None:
-    """The header and the cells of a plain UTF-8 CSV file, read by pandas' C parser, or None when the file is not
-    plain (the general reader in :func:`_read_csv` then reads it, with its repairs and messages).
+def _plain_layout(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[str], int, int] | None:
+    """``(header, number of records, number of fields)`` of a plain UTF-8 CSV file, whose cells
+    :func:`_parse_plain` reads with pandas' C parser, or None when the file is not plain (the general reader in
+    :func:`_read_csv` then reads it, with its repairs and messages).
 
     Plain: no quote character, no NUL, no lone CR, every line (header included) has the header's number of
     fields and the last record is not empty (so there are no blank or ragged lines, no field spans lines, and
@@ -265,9 +272,17 @@ def _read_plain_csv(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[s
     header = text[: text.find("\n")].split(delim) if "\n" in text else text.split(delim)
     if all(not c.strip() for c in header):
         return None
+    if not text.rstrip("\n").rsplit("\n", 1)[-1].replace(delim, "").strip():
+        return None  # a trailing record of blanks: the general reader drops it and notes the repair
+    return header, n_lines - 1, width
+
+
+def _parse_plain(raw: bytes, delim: str, n_records: int, width: int) -> pd.DataFrame | None:
+    """The cells of a plain file (:func:`_plain_layout`) as a frame of text, or None if the parser does not find
+    ``n_records`` records of ``width`` fields."""
     # read by chunks into one preallocated block of cells: pandas' own result would hold the parsed chunks, their
     # concatenation and the consolidated frame at once (three copies of a million x 60 cell references)
-    cells = np.empty((n_lines - 1, width), dtype=object)
+    cells = np.empty((n_records, width), dtype=object)
     filled = 0
     chunks = pd.read_csv(
         _io.BytesIO(raw),
@@ -289,9 +304,9 @@ def _read_plain_csv(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[s
                 return None
             cells[filled : filled + len(chunk)] = chunk.to_numpy()
             filled += len(chunk)
-    if filled != len(cells) or all(not c.strip() for c in cells[-1]):
-        return None  # a trailing record of blanks: the general reader drops it and notes the repair
-    return header, pd.DataFrame(cells, copy=False)
+    if filled != len(cells):
+        return None
+    return pd.DataFrame(cells, copy=False)
 
 
 _CHUNK_ROWS = 20_000  # the parser's buffers for a chunk, not for the file, are in memory
