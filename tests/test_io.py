@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compval.io import InputError, atomic_path, read_json, read_table, to_jsonable, write_json, write_table
+from compval.io import (
+    InputError,
+    atomic_path,
+    read_frame,
+    read_json,
+    read_table,
+    to_jsonable,
+    write_json,
+    write_table,
+)
 from compval.io import _column_letter
 
 
@@ -274,3 +283,25 @@ def test_writers_are_deterministic_and_atomic(tmp_path):
     assert not target.exists()
     assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
     assert to_jsonable({1: (np.float32(0.5), pd.NA)}) == {"1": [0.5, None]}
+
+
+def test_read_frame_reads_what_read_csv_reads_with_float_items(tmp_path):
+    """read_frame gives pandas.read_csv's table (text stays text, only empty cells missing), float columns as
+    float64 even when whole, read by chunks (a file longer than one chunk)."""
+    n = 120_001
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(
+        {
+            "pid": [f"P{i:07d}" for i in range(n)],
+            "region": rng.choice(["East", "NA", ""], n),
+            "i2": rng.integers(1, 6, n).astype(float),
+            "tenure": rng.random(n),
+            "i1": np.where(rng.random(n) < 0.1, np.nan, rng.integers(1, 6, n)),
+        }
+    )
+    p = tmp_path / "r.csv"
+    write_table(df, p)
+    got = read_frame(p, index_col="pid", float_columns=["i1", "i2"])
+    expected = pd.read_csv(p, index_col="pid", keep_default_na=False, na_values=[""])
+    assert expected["i2"].dtype == np.int64 and got["i2"].dtype == np.float64
+    pd.testing.assert_frame_equal(got, expected.astype({"i2": float}))

@@ -3,7 +3,7 @@ import pandas as pd
 
 from compval.clean import CleaningOptions, match_performance, screen_respondents
 from compval.codebook import Codebook
-from compval.io import read_json, write_json, write_table
+from compval.io import read_frame, read_json, write_json, write_table
 from compval.missingness import item_missingness, little_mcar, respondent_missingness
 from compval.pipeline import step
 
@@ -12,7 +12,7 @@ with step(snakemake) as log:
     options = CleaningOptions(**snakemake.params.options)
     ingest_report = read_json(snakemake.input.ingest_report)
     # text cells stay text ("NA" is a region, not a missing value); only empty cells are missing
-    responses = pd.read_csv(snakemake.input.responses, index_col="pid", keep_default_na=False, na_values=[""])
+    responses = read_frame(snakemake.input.responses, index_col="pid", float_columns=cb.item_ids)
     prior = pd.read_csv(snakemake.input.exclusions, dtype=str, keep_default_na=False)
     res = screen_respondents(
         responses, cb, options, prior_exclusions=prior, n_raw=ingest_report["n_raw"], source=ingest_report["source"]
