@@ -251,17 +251,18 @@ def mahad(items: pd.DataFrame) -> pd.Series:
     (``mahad_p``) and :func:`flag_careless` (``mahad_alpha``).
     """
     df = numeric_items(items)
+    # one array for everything below: to_numpy copies a frame of several blocks (e.g. after reverse-keying) every
+    # time; column-major like pandas' own (so the sums below run in the same order as on the frame)
     x = df.to_numpy()
     all_na = np.isnan(x).all(axis=1)
-    xs = df.loc[~all_na] if all_na.any() else df
-    cov = xs.cov().to_numpy()  # pairwise-complete, like cov(x, use = "pairwise")
+    xs = np.asfortranarray(x[~all_na]) if all_na.any() else x
+    cov = pd.DataFrame(xs, columns=df.columns, copy=False).cov().to_numpy()  # like cov(x, use = "pairwise")
     if np.isnan(cov).any():
         raise ValueError("some item pairs have fewer than two joint answers; the covariance is undefined")
     inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
     # column means a few columns at a time: nanmean copies its input (400 MB for a million x 50); a column slice
     # keeps the layout, so each column is summed in the same order as in one call
-    xv = xs.to_numpy()
-    means = np.concatenate([np.nanmean(xv[:, j : j + 5], axis=0) for j in range(0, xv.shape[1], 5)])
+    means = np.concatenate([np.nanmean(xs[:, j : j + 5], axis=0) for j in range(0, xs.shape[1], 5)])
 
     def quadratic_form(x: np.ndarray) -> np.ndarray:
         xc = x - means
@@ -269,7 +270,7 @@ def mahad(items: pd.DataFrame) -> pd.Series:
         return np.einsum("ij,jk,ik->i", xc, inv, xc)
 
     d2 = np.full(len(df), np.nan)
-    d2[~all_na] = _by_row_blocks(quadratic_form, xs.to_numpy())  # the centred answers a block at a time
+    d2[~all_na] = _by_row_blocks(quadratic_form, xs)  # the centred answers a block at a time
     return pd.Series(d2, index=items.index, name="mahad")
 
 
