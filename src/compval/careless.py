@@ -302,19 +302,20 @@ def evenodd(items: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> pd.Data
     if len(scales) < 2:
         raise ValueError("even-odd consistency needs at least two scales (careless::evenodd stops too)")
     df = numeric_items(items)
-    even, odd = [], []
+    # half-means filled into two respondents x scales arrays (a list of columns and its stacked copy held both)
+    even, odd = np.empty((len(df), len(scales))), np.empty((len(df), len(scales)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # mean of an empty half: NaN, as R
-        for key, its in scales.items():
+        for k, (key, its) in enumerate(scales.items()):
             its = list(its)
             missing = [i for i in its if i not in df.columns]
             if missing:
                 raise KeyError(f"scale {key!r}: items not in the data: {missing}")
             e = df[its[1::2]].to_numpy()
             o = df[its[0::2]].to_numpy()
-            even.append(np.nanmean(e, axis=1) if e.shape[1] else np.full(len(df), np.nan))
-            odd.append(np.nanmean(o, axis=1))
-    r, n = _rowwise_corr(np.column_stack(even), np.column_stack(odd))
+            even[:, k] = np.nanmean(e, axis=1) if e.shape[1] else np.nan
+            odd[:, k] = np.nanmean(o, axis=1)
+    r, n = _rowwise_corr(even, odd)
     with np.errstate(invalid="ignore", divide="ignore"):
         sb = 2 * r / (1 + r)
     sb = np.where(sb < -1, -1.0, sb)

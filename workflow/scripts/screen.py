@@ -32,7 +32,17 @@ with step(snakemake) as log:
         columns=res.log.columns,
     )
     log_table = pd.concat([res.log, perf_log], ignore_index=True)
+    # the screened tables are written and released first: Little's test below holds its own copies of the items
+    write_table(res.items, snakemake.output.analysed, index=True)
+    write_table(res.respondents, snakemake.output.respondents, index=True)
+    write_table(res.careless, snakemake.output.careless, index=True)
+    write_table(res.exclusions, snakemake.output.exclusions)
+    write_table(perf, snakemake.output.performance, index=True)
+    write_table(log_table, snakemake.output.log_table)
+    screen_report = res.report
+    del res, perf, perf_all
     items = responses[cb.item_ids].astype(float, copy=False)  # the selection is a copy already
+    del responses
     miss = item_missingness(items)
     resp_miss = respondent_missingness(items)
     resp_miss.index.name = "pid"
@@ -49,20 +59,14 @@ with step(snakemake) as log:
             "n": int(len(items)),
             "error": f"not computable ({exc})",
         }
-    report = {**res.report, "ingest": ingest_report, "performance": counts, "little_mcar": mcar_report}
-    write_table(res.items, snakemake.output.analysed, index=True)
-    write_table(res.respondents, snakemake.output.respondents, index=True)
-    write_table(res.careless, snakemake.output.careless, index=True)
-    write_table(res.exclusions, snakemake.output.exclusions)
-    write_table(perf, snakemake.output.performance, index=True)
-    write_table(log_table, snakemake.output.log_table)
+    report = {**screen_report, "ingest": ingest_report, "performance": counts, "little_mcar": mcar_report}
     write_table(miss, snakemake.output.missingness)
     write_table(resp_miss, snakemake.output.respondent_missingness, index=True)
     write_json(report, snakemake.output.report)
     log.info(
         "analysed %d of %d respondents; excluded %s; performance %s",
-        res.report["n_analyzed"],
-        res.report["n_raw"],
-        res.report["excluded"],
+        screen_report["n_analyzed"],
+        screen_report["n_raw"],
+        screen_report["excluded"],
         counts,
     )
