@@ -228,3 +228,23 @@ def test_flag_careless_straightliner_and_speeder():
     assert "evenodd" in g and not g.loc["r0", "evenodd"]  # straight-liner's evenodd is NA -> no flag
     with pytest.raises(ValueError, match="unknown thresholds"):
         cl.flag_careless(ind, {"longstring": 10})
+
+
+def test_row_blocks_give_the_same_bits_as_one_pass(monkeypatch):
+    """The row-wise indices (IRV, Mahalanobis D2, even-odd, synonyms) computed by blocks of rows are bit-for-bit
+    those of one pass over all rows."""
+    rng = np.random.default_rng(7)
+    n, p = 1000, 12
+    x = rng.integers(1, 6, size=(n, p)).astype(float)
+    x[:, 1] = np.clip(x[:, 0] + rng.integers(-1, 2, size=n), 1, 5)  # a synonym pair
+    x[rng.random((n, p)) < 0.05] = np.nan
+    items = pd.DataFrame(x, columns=[f"i{j}" for j in range(p)])
+    scales = {"a": [f"i{j}" for j in range(6)], "b": [f"i{j}" for j in range(6, p)]}
+    whole = cl.careless_indices(items, scales, irv_split=3)
+    monkeypatch.setattr(cl, "_ROW_BLOCK", 37)
+    blocks = cl.careless_indices(items, scales, irv_split=3)
+    assert list(blocks.columns) == list(whole.columns)
+    for c in whole.columns:
+        a, b = whole[c].to_numpy(dtype=float), blocks[c].to_numpy(dtype=float)
+        assert np.array_equal(np.isnan(a), np.isnan(b)), c
+        assert np.array_equal(a[~np.isnan(a)].view(np.int64), b[~np.isnan(b)].view(np.int64)), c

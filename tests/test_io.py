@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compval.io import InputError, atomic_path, read_json, read_table, to_jsonable, write_json, write_table
+from compval.io import (
+    InputError,
+    atomic_path,
+    read_frame,
+    read_json,
+    read_table,
+    to_jsonable,
+    write_json,
+    write_table,
+)
 from compval.io import _column_letter
 
 
@@ -155,6 +164,104 @@ def test_sav_keeps_codes_and_value_labels(tmp_path):
     assert meta.variable_labels == {"q1": "Question one"}
 
 
+_PLAIN_FILES = {
+    "spaces": "id,a,b\n 1 , x ,\n2,, y \n3,z,w\n",
+    "crlf_no_final_end": "id;a;b\r\n1;2;3\r\n4;5;6",
+    "bom_unicode": "\ufeffid,地区,b\n1,华东,\n2,华南,5\n",
+    "trailing_delimiter": "id,a,\n1,2,\n3,4,\n",
+    "blank_record_inside": "id,a\n1,2\n ,\n3,4\n",
+    "blank_record_last": "id,a\n1,2\n3,4\n,\n",
+    "quoted": 'id,a\n1,"x,y"\n2,z\n',
+    "ragged": "id,a\n1,2,3\n4\n",
+    "blank_line": "id,a\n1,2\n\n3,4\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PLAIN_FILES))
+def test_plain_csv_reads_as_the_csv_module_splits_it(tmp_path, name):
+    """Files without quotes go through pandas' C parser: the cells, names and row numbers are those of the
+    csv module's reading (the general path, which the other files take)."""
+    import csv
+    import io
+
+    text = _PLAIN_FILES[name]
+    p = tmp_path / f"{name}.csv"
+    p.write_bytes(text.encode("utf-8"))
+    try:
+        got, _ = read_table(p)
+    except InputError as exc:
+        assert name == "ragged" and "fields" in str(exc)
+        return
+    norm = text.lstrip("\ufeff").replace("\r\n", "\n")
+    delim = ";" if ";" in norm.split("\n")[0] else ","
+    recs = list(enumerate(csv.reader(io.StringIO(norm), delimiter=delim), start=1))  # record i is on line i here
+    header = [h.strip() for h in recs[0][1]]
+    rows = [(i, r) for i, r in recs[1:] if r]
+    while rows and all(not c.strip() for c in rows[-1][1]):
+        rows.pop()
+    assert list(got.columns) == header
+    assert got.index.tolist() == [i for i, _ in rows]
+    assert got.to_numpy().tolist() == [r for _, r in rows]
+
+
+def _mixed_table(n: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "whole": [1.0, np.nan, 3, 4, 5, -2, 0],
+            "small": rng.normal(size=n) * 1e-5,
+            "text": ["x", None, "y", "", "z", np.nan, "w"],
+            "int": np.arange(n),
+            "bool": [True, False] * 3 + [True],
+            "boolean": pd.array([True, None, False, True, None, False, True], dtype="boolean"),
+            "Int64": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
+            "edges": [np.inf, -np.inf, 1e10, 9999999999.0, 1e15, 123456.789, np.nan],
+            "tiny_huge": [1e300, 2.5, -0.5, 1e-300, 3, 4, 5],
+            "all_nan": [np.nan] * n,
+            "wide_ints": [5000.0, -3000, 2, 1, 0, 7, 8],
+            "neg_zero": [-0.0, 1, 2, 3, 4, 5, 6],
+            "repeated": [0.5, 0.5, np.nan, 0.5, 1 / 3, 0.5, 0.5],  # few distinct values
+            "repeated_zeros": [0.5, 0.0, -0.0, 0.5, 0.5, 0.5, 0.5],
+        },
+        index=pd.Index([f"P{i}" for i in range(n)], name="pid"),
+    )
+
+
+@pytest.mark.parametrize(
+    "df",
+    [
+        _mixed_table(),
+        pd.DataFrame({"x": [1.5, 2.0, np.nan], "y": ["a", "b", "c"]}),
+        pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "b", "c"]}, index=pd.Index([0.5, np.nan, 2.0], name="f")),
+        pd.DataFrame({"x": ["a,b", "c", "d"], "y": [1, 2, 3]}),  # quoted by the csv module
+        pd.DataFrame({"x": ['a"b', "c", "d"], "y": [1, 2, 3]}),
+        pd.DataFrame({"x": ["a", 1, 2.5], "y": [1, 2, 3]}),  # numbers in a text column
+        pd.DataFrame({"x": ["", "a", ""]}),  # a lone empty field is quoted
+        pd.DataFrame(columns=["a", "b"]),
+        pd.DataFrame(np.random.default_rng(1).integers(1, 6, size=(120_000, 3)).astype(float), columns=list("abc")),
+        pd.DataFrame({"x": ["a"] * 59_999 + ["b,c"], "y": np.arange(60_000.0)}),  # quoting needed in block 2
+    ],
+    ids=[
+        "mixed",
+        "unnamed-index",
+        "float-index",
+        "comma",
+        "quote",
+        "object-numbers",
+        "one-column",
+        "empty",
+        "blocks",
+        "late-quote",
+    ],
+)
+@pytest.mark.parametrize("index", [False, True])
+def test_write_table_writes_the_bytes_of_pandas_to_csv(tmp_path, df, index):
+    """The column-wise writer gives exactly the bytes of DataFrame.to_csv with the same options."""
+    write_table(df, tmp_path / "t.csv", index=index)
+    expected = df.to_csv(index=index, float_format="%.10g", lineterminator="\n", encoding="utf-8", na_rep="")
+    assert (tmp_path / "t.csv").read_bytes() == expected.encode("utf-8")
+
+
 def test_writers_are_deterministic_and_atomic(tmp_path):
     df = pd.DataFrame({"a": [1.0 / 3, np.nan, 2.0], "b": ["x", None, "z"]})
     p1, p2 = tmp_path / "t1.csv", tmp_path / "sub" / "t2.csv"
@@ -179,7 +286,7 @@ def test_writers_are_deterministic_and_atomic(tmp_path):
 
 
 def test_write_table_writes_whole_number_floats_as_percent_10g_does(tmp_path):
-    # whole-number float columns go through integer formatting: the bytes must be those of %.10g
+    # edge cases of the fast writer's number formatting: the bytes must be those of %.10g
     df = pd.DataFrame(
         {
             "answers": [1.0, np.nan, -3.0, 0.0],
@@ -196,3 +303,25 @@ def test_write_table_writes_whole_number_floats_as_percent_10g_does(tmp_path):
     df.to_csv(tmp_path / "ref.csv", index=True, float_format="%.10g", lineterminator="\n", na_rep="")
     assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
     assert df["answers"].dtype == float  # the caller's frame is left as it was
+
+
+def test_read_frame_reads_what_read_csv_reads_with_float_items(tmp_path):
+    """read_frame gives pandas.read_csv's table (text stays text, only empty cells missing), float columns as
+    float64 even when whole, read by chunks (a file longer than one chunk)."""
+    n = 120_001
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(
+        {
+            "pid": [f"P{i:07d}" for i in range(n)],
+            "region": rng.choice(["East", "NA", ""], n),
+            "i2": rng.integers(1, 6, n).astype(float),
+            "tenure": rng.random(n),
+            "i1": np.where(rng.random(n) < 0.1, np.nan, rng.integers(1, 6, n)),
+        }
+    )
+    p = tmp_path / "r.csv"
+    write_table(df, p)
+    got = read_frame(p, index_col="pid", float_columns=["i1", "i2"])
+    expected = pd.read_csv(p, index_col="pid", keep_default_na=False, na_values=[""])
+    assert expected["i2"].dtype == np.int64 and got["i2"].dtype == np.float64
+    pd.testing.assert_frame_equal(got, expected.astype({"i2": float}))

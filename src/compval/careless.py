@@ -66,16 +66,40 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------------- helpers
 def numeric_items(items: pd.DataFrame) -> pd.DataFrame:
-    """Float copy of an answers table after checking it (shared by :mod:`compval.missingness`).
+    """Float version of an answers table after checking it (shared by :mod:`compval.missingness`).
 
     Raises ``TypeError`` unless ``items`` is a DataFrame, ``ValueError`` when it has no columns or a value is not
-    numeric (``pandas.to_numeric(errors="raise")``: nothing is turned into a missing value silently).
+    numeric (``pandas.to_numeric(errors="raise")``: nothing is turned into a missing value silently). A table whose
+    columns are all float64 already is returned without copying its values (a million respondents x 50 items is
+    400 MB, and every index calls this), so callers must not modify the result in place.
     """
     if not isinstance(items, pd.DataFrame):
         raise TypeError("items must be a pandas DataFrame (respondents x items)")
     if items.shape[1] == 0:
         raise ValueError("items has no columns")
+    if all(isinstance(t, np.dtype) and t == np.float64 for t in items.dtypes):
+        return items.astype(float, copy=False)
     return items.apply(pd.to_numeric, errors="raise").astype(float)
+
+
+_ROW_BLOCK = 100_000  # rows per block of the row-wise indices: their temporaries are blocks, not whole tables
+
+
+def _by_row_blocks(fn, *arrays: np.ndarray):
+    """``fn(*arrays)`` of a function that treats every row on its own, computed block of rows by block of rows.
+
+    Each row's result is the same arithmetic on the same values (a row slice keeps the array's layout, so numpy
+    reduces each row in the same order), but the temporaries (several copies of the answers in the index
+    formulas) are one block in size, not the whole table: at a million respondents x 50 items each full
+    temporary is 400 MB. ``fn`` returns an array or a tuple of arrays with one entry per row.
+    """
+    n = arrays[0].shape[0]
+    if n <= _ROW_BLOCK:
+        return fn(*arrays)
+    parts = [fn(*(x[i : i + _ROW_BLOCK] for x in arrays)) for i in range(0, n, _ROW_BLOCK)]
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate(p) for p in zip(*parts))
+    return np.concatenate(parts)
 
 
 def _rowwise_corr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,8 +107,12 @@ def _rowwise_corr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     Matches ``stats::cor(a, b, use = "pairwise.complete.obs")`` for one pair of vectors: NaN when fewer than
     two complete positions or when either vector has zero variance; clamped to [-1, 1] as R does.
-    Returns (r, number of complete positions).
+    Returns (r, number of complete positions). Computed by blocks of rows (:func:`_by_row_blocks`).
     """
+    return _by_row_blocks(_rowwise_corr_block, a, b)
+
+
+def _rowwise_corr_block(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mask = ~(np.isnan(a) | np.isnan(b))
     n = mask.sum(axis=1)
     a0 = np.where(mask, a, 0.0)
@@ -157,6 +185,11 @@ def _r_cut_chunks(p: int, k: int) -> list[np.ndarray]:
 
 
 def _row_sd(x: np.ndarray) -> np.ndarray:
+    """SD of each row over its observed values (denominator n - 1; NaN below two), by blocks of rows."""
+    return _by_row_blocks(_row_sd_block, x)
+
+
+def _row_sd_block(x: np.ndarray) -> np.ndarray:
     obs = ~np.isnan(x)
     n = obs.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -218,17 +251,26 @@ def mahad(items: pd.DataFrame) -> pd.Series:
     (``mahad_p``) and :func:`flag_careless` (``mahad_alpha``).
     """
     df = numeric_items(items)
+    # one array for everything below: to_numpy copies a frame of several blocks (e.g. after reverse-keying) every
+    # time; column-major like pandas' own (so the sums below run in the same order as on the frame)
     x = df.to_numpy()
     all_na = np.isnan(x).all(axis=1)
-    xs = df.loc[~all_na]
-    cov = xs.cov().to_numpy()  # pairwise-complete, like cov(x, use = "pairwise")
+    xs = np.asfortranarray(x[~all_na]) if all_na.any() else x
+    cov = pd.DataFrame(xs, columns=df.columns, copy=False).cov().to_numpy()  # like cov(x, use = "pairwise")
     if np.isnan(cov).any():
         raise ValueError("some item pairs have fewer than two joint answers; the covariance is undefined")
     inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
-    xc = xs.to_numpy() - np.nanmean(xs.to_numpy(), axis=0)
-    xc = np.where(np.isnan(xc), 0.0, xc)
+    # column means a few columns at a time: nanmean copies its input (400 MB for a million x 50); a column slice
+    # keeps the layout, so each column is summed in the same order as in one call
+    means = np.concatenate([np.nanmean(xs[:, j : j + 5], axis=0) for j in range(0, xs.shape[1], 5)])
+
+    def quadratic_form(x: np.ndarray) -> np.ndarray:
+        xc = x - means
+        xc = np.where(np.isnan(xc), 0.0, xc)
+        return np.einsum("ij,jk,ik->i", xc, inv, xc)
+
     d2 = np.full(len(df), np.nan)
-    d2[~all_na] = np.einsum("ij,jk,ik->i", xc, inv, xc)
+    d2[~all_na] = _by_row_blocks(quadratic_form, xs)  # the centred answers a block at a time
     return pd.Series(d2, index=items.index, name="mahad")
 
 
@@ -260,19 +302,20 @@ def evenodd(items: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> pd.Data
     if len(scales) < 2:
         raise ValueError("even-odd consistency needs at least two scales (careless::evenodd stops too)")
     df = numeric_items(items)
-    even, odd = [], []
+    # half-means filled into two respondents x scales arrays (a list of columns and its stacked copy held both)
+    even, odd = np.empty((len(df), len(scales))), np.empty((len(df), len(scales)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # mean of an empty half: NaN, as R
-        for key, its in scales.items():
+        for k, (key, its) in enumerate(scales.items()):
             its = list(its)
             missing = [i for i in its if i not in df.columns]
             if missing:
                 raise KeyError(f"scale {key!r}: items not in the data: {missing}")
             e = df[its[1::2]].to_numpy()
             o = df[its[0::2]].to_numpy()
-            even.append(np.nanmean(e, axis=1) if e.shape[1] else np.full(len(df), np.nan))
-            odd.append(np.nanmean(o, axis=1))
-    r, n = _rowwise_corr(np.column_stack(even), np.column_stack(odd))
+            even[:, k] = np.nanmean(e, axis=1) if e.shape[1] else np.nan
+            odd[:, k] = np.nanmean(o, axis=1)
+    r, n = _rowwise_corr(even, odd)
     with np.errstate(invalid="ignore", divide="ignore"):
         sb = 2 * r / (1 + r)
     sb = np.where(sb < -1, -1.0, sb)
@@ -601,9 +644,11 @@ def flag_careless(indices: pd.DataFrame, thresholds: Mapping[str, float | None] 
     def add(name: str, value: pd.Series, mask: pd.Series, describe):
         mask = mask.fillna(False).astype(bool)
         flags[name] = mask
-        texts[name] = pd.Series(
-            [describe(v, i) if m else "" for i, (v, m) in enumerate(zip(value, mask))], index=indices.index
-        )
+        # the reason text only for the flagged rows (a few per cent), not a Python call per respondent
+        text = np.full(len(mask), "", dtype=object)
+        hit = np.flatnonzero(mask.to_numpy())
+        text[hit] = [describe(v, i) for v, i in zip(value.to_numpy()[hit].tolist(), hit.tolist())]
+        texts[name] = text
 
     if "longstring" in indices:
         lim = None
@@ -631,9 +676,10 @@ def flag_careless(indices: pd.DataFrame, thresholds: Mapping[str, float | None] 
     out = pd.DataFrame(flags, index=indices.index)
     out["n_flags"] = out.sum(axis=1).astype(int) if flags else 0
     out["any"] = out["n_flags"] > 0
+    reasons = np.full(len(out), "", dtype=object)
     if texts:
-        t = pd.DataFrame(texts, index=indices.index)
-        out["reasons"] = t.apply(lambda row: "; ".join(s for s in row if s), axis=1)
-    else:
-        out["reasons"] = ""
+        cols = list(texts.values())
+        hit = np.flatnonzero(out["any"].to_numpy())  # the other rows have no reason text
+        reasons[hit] = ["; ".join(t for t in row if t) for row in zip(*(c[hit] for c in cols))]
+    out["reasons"] = reasons
     return out

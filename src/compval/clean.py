@@ -29,7 +29,6 @@ blanked cell by cell and logged; a declared column absent from the file is logge
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -129,7 +128,8 @@ def make_pseudonymizer(key: bytes, prefix: str = "P") -> Callable[[str], str]:
     """Keyed hash of a respondent id: ``prefix + hex(HMAC-SHA256(key, id))[:16]``."""
 
     def pseudo(raw_id: str) -> str:
-        return prefix + hmac.new(key, str(raw_id).strip().encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+        # hmac.digest: the one-shot HMAC of the hashlib backend, the same bytes as hmac.new(...).digest()
+        return prefix + hmac.digest(key, str(raw_id).strip().encode("utf-8"), "sha256").hex()[:16]
 
     return pseudo
 
@@ -140,25 +140,45 @@ def _rows_text(rows: list[int], limit: int = 20) -> str:
     return s + (f";...(+{len(rows) - limit})" if len(rows) > limit else "")
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``(codes, distinct)`` with ``values == distinct[codes]`` cell by cell (``pandas.factorize``, missing values
+    kept as a value of their own).
+
+    Every check of a text cell here (trimming, number parsing, the identifier patterns) depends on the cell alone,
+    so it is run once per distinct text and spread back through ``codes``: an item column of a million cells
+    holds a handful of distinct answers, and even an id column costs no more than before."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    return codes, pd.Series(uniques, dtype=object)
+
+
+def _pii_masks(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """E-mail and phone masks of trimmed text cells (the definitions of :func:`_pii_cells`)."""
+    email = text.str.contains(EMAIL_PATTERN) & (text != "")
+    phone = text.str.match(PHONE_PATTERN) & (text != "") & ~email
+    return email.fillna(False).astype(bool).to_numpy(), phone.fillna(False).astype(bool).to_numpy()
+
+
 def _pii_cells(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Masks of cells that contain an e-mail address and of cells that are a phone number."""
-    v = values.astype(str).str.strip()
-    email = v.str.contains(EMAIL_PATTERN) & (v != "")
-    phone = v.str.match(PHONE_PATTERN) & (v != "") & ~email
-    return email.fillna(False).astype(bool), phone.fillna(False).astype(bool)
+    codes, distinct = _distinct(values)
+    email, phone = _pii_masks(distinct.astype(str).str.strip())
+    return pd.Series(email[codes], index=values.index), pd.Series(phone[codes], index=values.index)
 
 
 def looks_like_pii(values: pd.Series, share: float = 0.5) -> str | None:
     """Why a whole column counts as a direct identifier: more than ``share`` of its non-empty cells are e-mail
     addresses or phone numbers (``share=0``: any such cell)."""
-    v = values.astype(str).str.strip()
-    v = v[v != ""]
-    if v.empty:
+    codes, distinct = _distinct(values)
+    text = distinct.astype(str).str.strip()
+    filled = (text != "").to_numpy()
+    counts = np.bincount(codes, minlength=len(distinct))
+    n = int(counts[filled].sum())
+    if n == 0:
         return None
-    email, phone = _pii_cells(v)
-    if email.mean() > share:
+    email, phone = _pii_masks(text[filled])
+    if counts[filled][email].sum() / n > share:
         return "e-mail addresses"
-    if phone.mean() > share:
+    if counts[filled][phone].sum() / n > share:
         return "phone numbers"
     return None
 
@@ -171,7 +191,8 @@ def _count_by_class(classes: dict) -> dict:
 
 
 def _nonempty(values: pd.Series) -> int:
-    return int((values.astype(str).str.strip() != "").sum())
+    codes, distinct = _distinct(values)
+    return int(np.bincount(codes, minlength=len(distinct))[(distinct.astype(str).str.strip() != "").to_numpy()].sum())
 
 
 @dataclass
@@ -314,16 +335,22 @@ def ingest_survey(
         or c in codebook.item_ids
         or (c in declared and c not in pii_cols and declared[c].get("role") not in ("pii", "ignore"))
     ]
-    df = raw[keep_cols].copy()
+    # the kept columns as views of raw's (no copy of a million rows of text cells); a column that changes is
+    # replaced in this dict, so raw itself is never modified
+    cells = {c: raw[c] for c in keep_cols}
+    index = raw.index
     # a stray identifier in a kept column (an e-mail or phone number typed into a free field) is blanked
     for c in keep_cols:
         if c == idc or c in codebook.item_ids:
             continue
-        email, phone = _pii_cells(df[c])
+        email, phone = _pii_cells(cells[c])
         if declared[c].get("type", "categorical" if declared[c].get("role") == "group" else "numeric") == "numeric":
             # a plain 7-10 digit number in a numeric column is a value, not a phone number
-            text = df[c].astype(str).str.strip()
-            phone &= text.str.match(r"^\s*1[3-9]\d{9}\s*$") | text.str.contains(r"[+()\s-]", regex=True)
+            codes, distinct = _distinct(cells[c])
+            text = distinct.astype(str).str.strip()
+            phone &= (text.str.match(r"^\s*1[3-9]\d{9}\s*$") | text.str.contains(r"[+()\s-]", regex=True)).to_numpy()[
+                codes
+            ]
         for mask, what in ((email, "an e-mail address"), (phone, "a phone number")):
             if mask.any():
                 note(
@@ -331,23 +358,24 @@ def ingest_survey(
                     f"cell looks like {what}",
                     column=c,
                     count=mask.sum(),
-                    rows=df.index[mask],
+                    rows=index[mask],
                     action="set to missing",
                 )
-                df.loc[mask, c] = ""
+                cells[c] = cells[c].mask(mask, "")
     absent = [c for c in declared if c not in cols]
     for c in absent:
         note("header", "declared column not in file", column=c, action="ignored")
 
-    ids = df[idc].astype(str).str.strip()
+    ids = cells[idc].astype(str).str.strip()
     no_id = ids == ""
     if no_id.any():
-        for r in df.index[no_id]:
+        for r in index[no_id]:
             excl.append({"pid": f"row{r}", "stage": "ingest", "reason": "missing_id", "value": f"row {r}"})
-        note("ids", "respondent id empty", column=idc, count=no_id.sum(), rows=df.index[no_id], action="excluded")
-        df = df.loc[~no_id]
+        note("ids", "respondent id empty", column=idc, count=no_id.sum(), rows=index[no_id], action="excluded")
+        cells = {c: v.loc[~no_id] for c, v in cells.items()}
+        index = index[~no_id.to_numpy()]
         ids = ids.loc[~no_id]
-        if df.empty:
+        if len(index) == 0:
             raise InputError(
                 source,
                 f"no row has a respondent id ({n_raw} rows, all empty in this column)",
@@ -361,36 +389,40 @@ def ingest_survey(
 
     # ---- 3. item cells
     lo, hi = codebook.scale_min, codebook.scale_max
-    items = pd.DataFrame(index=df.index, columns=codebook.item_ids, dtype=float)
+    n_rows, n_items = len(index), len(codebook.item_ids)
+    # one float block, filled column by column (no per-column frames); column-major, so that dropping rows below
+    # moves each column within itself instead of copying the block
+    values = np.empty((n_items, n_rows)).T
+    lost_cells = np.zeros((n_rows, n_items), dtype=bool)
     classes: dict[tuple[str, str], list[int]] = {}
-    lost = pd.DataFrame(False, index=df.index, columns=codebook.item_ids)
     whole = codebook.scale_type == "likert"
-    for c in codebook.item_ids:
-        text = df[c].astype(str).str.strip()
-        num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
-        num = num.where(np.isfinite(num))  # 'inf', 'nan', 'NaN' typed into a cell are text, not numbers
-        bad_text = (text != "") & num.isna()
-        non_int = num.notna() & (num != np.round(num)) if whole else pd.Series(False, index=num.index)
-        out = num.notna() & ~non_int & ((num < lo) | (num > hi))
-        for r in df.index[bad_text]:
+    for j, c in enumerate(codebook.item_ids):
+        # each distinct text is parsed once (see _distinct); the per-cell results are those of the distinct texts
+        codes, distinct = _distinct(cells[c])
+        text = distinct.astype(str).str.strip()
+        num_d = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
+        num_d = num_d.where(np.isfinite(num_d))  # 'inf', 'nan', 'NaN' typed into a cell are text, not numbers
+        bad_text_d = ((text != "") & num_d.isna()).to_numpy()
+        num_d = num_d.to_numpy()
+        with np.errstate(invalid="ignore"):
+            non_int_d = ~np.isnan(num_d) & (num_d != np.round(num_d)) if whole else np.zeros(len(num_d), bool)
+            out_d = ~np.isnan(num_d) & ~non_int_d & ((num_d < lo) | (num_d > hi))
+        num = num_d[codes]
+        bad_text, non_int, out = bad_text_d[codes], non_int_d[codes], out_d[codes]
+        for r in index[bad_text]:
             classes.setdefault((c, "non-numeric text"), []).append(r)
-        for r in df.index[non_int]:
+        for r in index[non_int]:
             classes.setdefault((c, "non-integer number"), []).append(r)
-        for r, v in zip(df.index[out], num[out]):
+        for r, v in zip(index[out], num[out]):
             classes.setdefault((c, f"out-of-range code {int(v)}" if whole else "out-of-range number"), []).append(r)
         bad = bad_text | non_int | out
         if bad.any() and options.out_of_range == "stop":
-            r = df.index[bad][0]
+            i = int(np.flatnonzero(bad)[0])
+            r = index[i]
             kind = (
                 "text"
-                if bad_text.loc[r]
-                else (
-                    "a non-integer number"
-                    if non_int.loc[r]
-                    else f"code {int(num.loc[r])}"
-                    if whole
-                    else f"{num.loc[r]:g}"
-                )
+                if bad_text[i]
+                else ("a non-integer number" if non_int[i] else f"code {int(num[i])}" if whole else f"{num[i]:g}")
             )
             raise InputError(
                 source,
@@ -399,21 +431,22 @@ def ingest_survey(
                 column=c,
                 expected=f"{'an integer' if whole else 'a number'} from {lo} to {hi} or an empty cell",
             )
-        lost[c] = bad
-        items[c] = num.where(~bad)
+        lost_cells[:, j] = bad
+        values[:, j] = np.where(bad, np.nan, num)
+    lost = pd.DataFrame(lost_cells, index=index, columns=codebook.item_ids)
     for (c, cls), rows in sorted(classes.items(), key=lambda kv: (codebook.item_ids.index(kv[0][0]), kv[0][1])):
         note("ranges", cls, column=c, count=len(rows), rows=rows, action="set to missing")
     n_cells_repaired = sum(len(v) for v in classes.values())
-    check_cell_loss(df[codebook.item_ids], lost, codebook, options.loss_guard, source)
+    check_cell_loss(raw, lost, codebook, options.loss_guard, source)  # it looks at lost's rows and columns only
 
     # non-item declared columns
-    other = pd.DataFrame(index=df.index)
+    other = pd.DataFrame(index=index)
     for c, spec in declared.items():
-        if c not in df.columns or spec.get("role") in ("pii", "ignore") or c in pii_cols:
+        if c not in cells or spec.get("role") in ("pii", "ignore") or c in pii_cols:
             continue
         role = spec.get("role", "covariate")
         typ = spec.get("type", "categorical" if role == "group" else "numeric")
-        text = df[c].astype(str).str.strip()
+        text = cells[c].astype(str).str.strip()
         if typ == "numeric":
             num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
             num = num.where(np.isfinite(num))
@@ -424,7 +457,7 @@ def ingest_survey(
                     "non-numeric value",
                     column=c,
                     count=bad.sum(),
-                    rows=df.index[bad],
+                    rows=index[bad],
                     action="set to missing",
                 )
             other[c] = num
@@ -432,14 +465,13 @@ def ingest_survey(
             other[c] = text.where(text != "", None)
 
     # ---- 4. duplicates
-    items.insert(0, "pid", pid.values)
-    n_answered = items[codebook.item_ids].notna().sum(axis=1)
+    n_answered = pd.Series((~np.isnan(values)).sum(axis=1), index=index)
     dup_mask = pid.duplicated(keep=False)
     drop_rows: list[int] = []
     if dup_mask.any():
         if options.duplicates == "stop":
-            r = df.index[pid.duplicated(keep="first")][0]
-            first = df.index[(pid == pid.loc[r])][0]
+            r = index[pid.duplicated(keep="first")][0]
+            first = index[(pid == pid.loc[r])][0]
             raise InputError(
                 source,
                 f"respondent id duplicates the one in row {first}",
@@ -472,13 +504,21 @@ def ingest_survey(
             rows=drop_rows,
             action="excluded",
         )
-    items = items.drop(index=drop_rows)
-    other = other.drop(index=drop_rows)
-    items.index.name = "row"
-
-    responses = pd.concat([items.set_index("pid"), other.set_axis(items["pid"].values)], axis=1)
-    responses = responses[[c for c in other.columns] + codebook.item_ids]
-    responses.index.name = "pid"
+    # the declared columns, then the items, indexed by pid: built from the float block without the copies of
+    # drop / set_index / concat / reorder (each a copy of the whole block)
+    kept = ~index.isin(drop_rows)
+    n_kept = int(kept.sum())
+    if drop_rows:
+        for j in range(n_items):  # the kept rows to the top of each column, a column at a time
+            column = values[:, j]
+            column[:n_kept] = column[kept]
+    responses = pd.DataFrame(
+        values[:n_kept],
+        index=pd.Index(pid.to_numpy()[kept], name="pid"),
+        columns=codebook.item_ids,
+    )
+    for i, c in enumerate(other.columns):
+        responses.insert(i, c, other[c].to_numpy()[kept])
     exclusions = pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS)
     report = {
         "source": Path(source).name,
@@ -521,7 +561,8 @@ def check_cell_loss(
     Parameters
     ----------
     text : DataFrame
-        The item cells as read (text), rows = data rows.
+        The cells as read (text), rows = data rows; only the rows and columns of ``lost`` (the items) are looked
+        at.
     lost : DataFrame of bool
         The cells cleaning sets to missing (given, but not a valid answer).
 
@@ -532,15 +573,16 @@ def check_cell_loss(
         likely fix (e.g. declare ``scale: {type: continuous}``, or the scale's real range).
     """
     guard = guard or {}
-    n_cells = text.shape[0] * text.shape[1]
+    n_cells = lost.shape[0] * lost.shape[1]
     if n_cells == 0 or not lost.to_numpy().any():
         return
-    per_item = lost.sum() / max(text.shape[0], 1)
+    per_item = lost.sum() / max(lost.shape[0], 1)
     total = float(lost.to_numpy().sum()) / n_cells
     over_items = per_item[per_item > guard["item"]] if guard.get("item") is not None else per_item.iloc[:0]
     over_total = guard.get("total") is not None and total > guard["total"]
     if over_items.empty and not over_total:
         return
+    text = text.loc[lost.index, list(lost.columns)]
     values = pd.Series(text.to_numpy()[lost.to_numpy()]).astype(str).str.strip()
     common = values.value_counts().head(5)
     num = pd.to_numeric(values, errors="coerce")
@@ -628,7 +670,7 @@ def screen_respondents(
     def note(*a, **k):
         log.append(_log_entry(*a, **k))
 
-    item_block = responses[codebook.item_ids].astype(float)
+    item_block = responses[codebook.item_ids].astype(float, copy=False)  # the selection is a copy already
     respondents = responses.drop(columns=codebook.item_ids).copy()
     # ---- 5. empty responses
     empty = item_block.notna().sum(axis=1) == 0
@@ -636,7 +678,8 @@ def screen_respondents(
         excl.append({"pid": p, "stage": "screen", "reason": "no_responses", "value": "0 items answered"})
     if empty.any():
         note("responses", "no item answered", count=empty.sum(), action="excluded")
-    item_block = item_block.loc[~empty]
+    if empty.any():  # a selection copies the block (400 MB at a million respondents)
+        item_block = item_block.loc[~empty]
 
     # items nobody answered / with one value only make the careless indices (Mahalanobis D2) and every later
     # analysis undefined: stop here, naming the column
@@ -691,7 +734,8 @@ def screen_respondents(
     if len(miss_excl):
         for reason, grp in miss_excl.groupby("reason"):
             note("missing", reason, count=len(grp), action="excluded")
-    item_block = item_block.loc[kept]
+    if len(kept) < len(item_block):
+        item_block = item_block.loc[kept]
 
     # ---- 8. item checks
     if item_block.empty:

@@ -29,6 +29,7 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from compval.jsonschemas import Draft202012Validator
@@ -347,9 +348,18 @@ class Codebook:
         return hashlib.sha256(json.dumps(self.data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def reverse_score(self, items: pd.DataFrame) -> pd.DataFrame:
-        """Return a copy of ``items`` with reverse-keyed items recoded as ``min + max - x``."""
+        """Return a copy of ``items`` with reverse-keyed items recoded as ``min + max - x``.
+
+        An all-float64 table comes back as one float block (recoded in a copy of the array): assigning the recoded
+        columns to a frame would split it into blocks, and every later ``to_numpy`` would copy it whole.
+        """
+        rev = [c for c in self.reverse_items if c in items.columns]
+        if items.shape[1] and all(isinstance(t, np.dtype) and t == np.float64 for t in items.dtypes):
+            values = items.to_numpy(copy=True)
+            cols = items.columns.get_indexer(rev)
+            values[:, cols] = (self.scale_min + self.scale_max) - values[:, cols]
+            return pd.DataFrame(values, index=items.index.copy(), columns=items.columns.copy(), copy=False)
         out = items.copy()
-        rev = [c for c in self.reverse_items if c in out.columns]
         out[rev] = (self.scale_min + self.scale_max) - out[rev]
         return out
 

@@ -23,6 +23,7 @@ JSON with ``NaN`` written as ``null``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io as _io
 import json
@@ -44,6 +45,7 @@ __all__ = [
     "write_table",
     "write_json",
     "read_json",
+    "read_frame",
     "atomic_path",
     "FLOAT_FORMAT",
     "to_jsonable",
@@ -147,7 +149,9 @@ def _sniff_delimiter(text: str, path: Path, delimiter: str | None) -> str:
     return best
 
 
-def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[pd.DataFrame, TableMeta]:
+def _read_csv(
+    path: Path, encoding: str | None, delimiter: str | None, plain: bool = True
+) -> tuple[pd.DataFrame, TableMeta]:
     raw = path.read_bytes()
     text, enc = _decode(raw, path, encoding)
     if text.startswith("\ufeff"):
@@ -157,13 +161,28 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
     meta = TableMeta(path=str(path), format="csv", encoding=enc)
     if raw.startswith(b"\xef\xbb\xbf") and enc == "utf-8-sig":
         meta.repairs.append("UTF-8 byte-order mark removed")
-    if "\r\n" in text:
+    n_cr = text.count("\r")
+    n_crlf = text.count("\r\n") if n_cr else 0
+    if n_crlf:
         meta.repairs.append("CRLF line ends read as LF")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if n_cr:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         meta.repairs.append("last line had no line terminator")
     delim = _sniff_delimiter(text, path, delimiter)
     meta.delimiter = delim
+    layout = _plain_layout(raw, text, enc, delim) if plain and n_cr == n_crlf else None
+    if layout is not None:
+        del text  # the C parser reads the bytes: the decoded copy of the file is not needed
+        header, n_records, width = layout
+        df = _parse_plain(raw, delim, n_records, width)
+        if df is None:  # not as the layout said (not expected): the general reader
+            return _read_csv(path, encoding, delimiter, plain=False)
+        header = [h.strip() for h in header]
+        df.columns = _dedupe_names(header)
+        df.attrs["header"] = header
+        df.index = pd.Index(np.arange(2, len(df) + 2), name="row")
+        return df, meta
     reader = csv.reader(_io.StringIO(text), delimiter=delim, strict=True)
     rows: list[list[str]] = []
     line_numbers: list[int] = []
@@ -223,6 +242,88 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> tuple[
     df.attrs["header"] = header
     df.index = pd.Index(line_numbers, name="row")
     return df, meta
+
+
+def _plain_layout(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[str], int, int] | None:
+    """``(header, number of records, number of fields)`` of a plain UTF-8 CSV file, whose cells
+    :func:`_parse_plain` reads with pandas' C parser, or None when the file is not plain (the general reader in
+    :func:`_read_csv` then reads it, with its repairs and messages).
+
+    Plain: no quote character, no NUL, no lone CR, every line (header included) has the header's number of
+    fields and the last record is not empty (so there are no blank or ragged lines, no field spans lines, and
+    record k is on line k + 2). On such a file Python's ``csv.reader`` splits each line at the delimiter and
+    nothing else, and so does the C parser with ``quoting=QUOTE_NONE``; it does so without a Python list per
+    row (the general reader holds a million rows as a million lists). The field counts are checked on the
+    bytes: in UTF-8 the delimiter and the line-feed byte occur only as those characters.
+    """
+    if codecs.lookup(enc).name not in ("utf-8", "utf-8-sig") or '"' in text or "\x00" in text:
+        return None
+    b = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(b == 10)
+    n_lines = len(ends) + (0 if raw.endswith(b"\n") else 1)
+    if n_lines < 2:
+        return None
+    starts = np.concatenate(([0], ends + 1))[:n_lines]
+    if int(np.diff(np.append(starts, len(b))).max()) > csv.field_size_limit():
+        return None  # the general reader reports a field over the csv module's limit
+    counts = _fields_per_line(b, starts, ord(delim))
+    width = int(counts[0]) + 1
+    if width < 2 or np.any(counts != width - 1):
+        return None
+    header = text[: text.find("\n")].split(delim) if "\n" in text else text.split(delim)
+    if all(not c.strip() for c in header):
+        return None
+    if not text.rstrip("\n").rsplit("\n", 1)[-1].replace(delim, "").strip():
+        return None  # a trailing record of blanks: the general reader drops it and notes the repair
+    return header, n_lines - 1, width
+
+
+def _parse_plain(raw: bytes, delim: str, n_records: int, width: int) -> pd.DataFrame | None:
+    """The cells of a plain file (:func:`_plain_layout`) as a frame of text, or None if the parser does not find
+    ``n_records`` records of ``width`` fields."""
+    # read by chunks into one preallocated block of cells: pandas' own result would hold the parsed chunks, their
+    # concatenation and the consolidated frame at once (three copies of a million x 60 cell references)
+    cells = np.empty((n_records, width), dtype=object)
+    filled = 0
+    chunks = pd.read_csv(
+        _io.BytesIO(raw),
+        sep=delim,
+        header=None,
+        skiprows=1,
+        dtype=object,
+        na_filter=False,
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+        engine="c",
+        encoding="utf-8-sig",
+        index_col=False,
+        chunksize=_CHUNK_ROWS,
+    )
+    with chunks:
+        for chunk in chunks:
+            if chunk.shape[1] != width or filled + len(chunk) > len(cells):
+                return None
+            cells[filled : filled + len(chunk)] = chunk.to_numpy()
+            filled += len(chunk)
+    if filled != len(cells):
+        return None
+    return pd.DataFrame(cells, copy=False)
+
+
+_CHUNK_ROWS = 20_000  # the parser's buffers for a chunk, not for the file, are in memory
+
+
+def _fields_per_line(b: np.ndarray, starts: np.ndarray, delim: int, window: int = 1 << 22) -> np.ndarray:
+    """Number of ``delim`` bytes on each line (lines begin at ``starts``), a window of about ``window`` bytes of
+    whole lines at a time (``np.add.reduceat`` makes an int64 copy of its input: eight bytes per byte of file)."""
+    counts = np.empty(len(starts), dtype=np.int64)
+    i = 0
+    while i < len(starts):
+        j = max(i + 1, int(np.searchsorted(starts, starts[i] + window)))
+        lo, hi = starts[i], starts[j] if j < len(starts) else len(b)
+        counts[i:j] = np.add.reduceat(b[lo:hi] == delim, starts[i:j] - lo, dtype=np.int64)
+        i = j
+    return counts
 
 
 def _dedupe_names(header: list[str]) -> list[str]:
@@ -385,6 +486,41 @@ def read_table(
     raise InputError(p, f"unsupported file type '{suffix}'", expected=".csv, .tsv, .txt, .xlsx or .sav")
 
 
+def read_frame(path: str | os.PathLike, *, index_col: str, float_columns: list[str]) -> pd.DataFrame:
+    """Read a table this pipeline wrote (:func:`write_table`) with its ``float_columns`` as one float64 block.
+
+    Equals ``pandas.read_csv(path, index_col=index_col, keep_default_na=False, na_values=[""])`` (text cells stay
+    text, only empty cells are missing) except that ``float_columns`` are float64 even where every cell is a whole
+    number. pandas holds its parsed chunks, their concatenation and the consolidated frame at once (about three
+    times the table: 1.8 GB for a million respondents x 50 items); here the other columns are read by pandas and
+    the float columns by chunks of 50,000 rows into one preallocated block, which the frame keeps without copying.
+
+    In R: ``read.csv(path, na.strings = "")``.
+    """
+    float_set = set(float_columns)
+    header = list(pd.read_csv(path, nrows=0).columns)
+    missing = [c for c in float_columns if c not in header]
+    if missing:
+        raise InputError(path, f"column missing: {missing[0]}", row=1, column=missing[0])
+    options = {"keep_default_na": False, "na_values": [""]}
+    frame = pd.read_csv(path, index_col=index_col, usecols=[c for c in header if c not in float_set], **options)
+    numeric = [c for c in header if c in float_set]  # in file order
+    block = np.empty((len(numeric), len(frame))).T  # column-major: the frame's block is this array's transpose
+    start = 0
+    chunks = pd.read_csv(path, usecols=numeric, dtype=dict.fromkeys(numeric, np.float64), chunksize=50_000, **options)
+    with chunks:
+        for chunk in chunks:
+            block[start : start + len(chunk)] = chunk[numeric].to_numpy()
+            start += len(chunk)
+    if start != len(frame):
+        raise InputError(path, f"{start} rows of float columns for {len(frame)} rows of the others")
+    out = pd.DataFrame(block, index=frame.index, columns=numeric, copy=False)
+    position = {c: i for i, c in enumerate(c for c in header if c != index_col)}
+    for c in sorted(frame.columns, key=position.__getitem__):
+        out.insert(position[c], c, frame[c])
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------- writing
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -405,30 +541,130 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def write_table(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> None:
     """Write a tidy table as CSV, byte-deterministically (``%.10g`` floats, empty cells for missing).
 
-    Float columns whose values are all whole numbers below 1e10 (item answers: a million respondents x 50
-    items) are written through pandas' integer formatting, which gives the same characters as ``%.10g`` about
-    2.5 x faster."""
+    The bytes are those of ``df.to_csv(path, index=index, float_format="%.10g", lineterminator="\\n",
+    encoding="utf-8", na_rep="")``. pandas formats every float cell through a Python call per cell (about 3 s
+    per million float cells); :func:`_csv_columns` formats whole columns of a block of rows at once instead
+    (whole-number float columns through an integer conversion, the others with the same ``"%.10g" % value``, each
+    distinct value once) and joins the rows. Tables the fast path does not cover (a cell that needs quoting,
+    other column types, a single column) are written by ``DataFrame.to_csv`` itself.
+
+    In R: ``write.csv(x, path, na = "", row.names = FALSE)`` writes the same table (with quoted text cells).
+    """
     with atomic_path(path) as tmp:
-        _integral_as_int(df).to_csv(
-            tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8", na_rep=""
+        if not _write_csv_blocks(df, tmp, index):
+            df.to_csv(tmp, index=index, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8", na_rep="")
+
+
+_BLOCK_ROWS = 50_000  # rows formatted at a time: the cell texts of a block, not of the whole table, are in memory
+
+
+def _write_csv_blocks(df: pd.DataFrame, path: Path, index: bool) -> bool:
+    """Write ``df`` block by block through :func:`_csv_columns`; False (and a partial file, which the caller
+    overwrites) as soon as a block is not covered."""
+    header = _csv_header(df, index)
+    if header is None:
+        return False
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(header) + "\n")
+        for start in range(0, len(df), _BLOCK_ROWS):
+            columns = _csv_columns(df.iloc[start : start + _BLOCK_ROWS], index)
+            if columns is None:
+                return False
+            fh.write("\n".join(map(",".join, zip(*columns))) + "\n")
+    return True
+
+
+_CSV_SPECIAL = (",", '"', "\n", "\r")  # a field holding one of these is quoted by the csv module
+_SMALL_INTS = 1000  # whole numbers in [-1000, 1000] are looked up, not converted one by one
+
+
+def _csv_cell_texts(values: Any) -> list[str] | None:
+    """The cells of one column as :meth:`pandas.DataFrame.to_csv` writes them (``float_format="%.10g"``,
+    ``na_rep=""``) when they need no quoting; None when this column is left to pandas."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, (pd.BooleanDtype, pd.core.dtypes.dtypes.BaseMaskedDtype)) and dtype.kind in "biu":
+        obj = np.asarray(values.astype(object))  # Python bools / ints, pd.NA for missing
+        obj[np.asarray(pd.isna(values))] = ""
+        return list(map(str, obj.tolist()))
+    if not isinstance(values, np.ndarray):
+        return None
+    kind = values.dtype.kind
+    if kind == "f" and values.dtype == np.float64:
+        nan = np.isnan(values)
+        finite = values[~nan]
+        whole = (
+            np.all(np.isfinite(finite))
+            and np.all(finite == np.round(finite))
+            and (finite.size == 0 or float(np.max(np.abs(finite))) < 1e10)  # %.10g prints these as integers
+            and not np.any(np.signbit(finite[finite == 0]))  # -0.0 prints as "-0"
         )
+        if whole:
+            ints = np.where(nan, 0.0, values).astype(np.int64)
+            if finite.size == 0 or float(np.max(np.abs(finite))) <= _SMALL_INTS:
+                table = np.array([str(k) for k in range(-_SMALL_INTS, _SMALL_INTS + 1)] + [""], dtype=object)
+                ints = np.where(nan, 2 * _SMALL_INTS + 1, ints + _SMALL_INTS)
+                return table[ints].tolist()
+            out = ints.astype(str).astype(object)
+            out[nan] = ""
+            return out.tolist()
+        # many indices repeat values (avgstr, seconds per item): format each distinct value once; factorize
+        # counts -0.0 and 0.0 as one value, so not when a negative zero is present (NaN -> code -1 -> "")
+        codes, distinct = pd.factorize(values)
+        if len(distinct) * 4 < len(values) and not np.any(np.signbit(values[values == 0])):
+            table = np.array([FLOAT_FORMAT % v for v in distinct.tolist()] + [""], dtype=object)
+            return table[codes].tolist()
+        return ["" if v != v else FLOAT_FORMAT % v for v in values.tolist()]
+    if kind in "iu":
+        return list(map(str, values.tolist()))
+    if kind == "b":
+        return np.array(["False", "True"], dtype=object)[values.astype(np.intp)].tolist()
+    if kind == "O":
+        mask = pd.isna(values)
+        if set(map(type, values[~mask].tolist())) - {str}:
+            return None  # numbers or other objects in a text column: pandas' own conversion
+        if mask.any():
+            values = values.copy()
+            values[mask] = ""
+        return values.tolist()
+    return None
 
 
-def _integral_as_int(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with its float columns of whole numbers (|x| < 1e10, no -0.0; missing allowed) as nullable
-    integers: ``%.10g`` writes such a number as its integer digits, so the CSV is unchanged."""
-    out = None
-    for j, dt in enumerate(df.dtypes):
-        if not (isinstance(dt, np.dtype) and dt.kind == "f"):
-            continue
-        v = df.iloc[:, j].to_numpy()
-        fin = v[~np.isnan(v)]
-        if not fin.size or not np.all((fin == np.round(fin)) & (np.abs(fin) < 1e10) & ~((fin == 0) & np.signbit(fin))):
-            continue
-        if out is None:
-            out = df.copy(deep=False)
-        out.isetitem(j, df.iloc[:, j].astype("Int64"))
-    return df if out is None else out
+def _values(data: pd.Series | pd.Index) -> Any:
+    """The values of a column or index: a numpy array for numpy dtypes, else the pandas extension array."""
+    return data.to_numpy() if isinstance(data.dtype, np.dtype) else data.array
+
+
+def _csv_header(df: pd.DataFrame, index: bool) -> list[str] | None:
+    """The header row of :func:`write_table`'s fast path, or None when the table is left to pandas (no rows,
+    a MultiIndex, a lone column, a name that would be quoted)."""
+    if len(df) == 0 or isinstance(df.columns, pd.MultiIndex) or isinstance(df.index, pd.MultiIndex):
+        return None
+    if df.shape[1] + int(index) < 2:  # the csv module quotes an empty field that is alone on its row
+        return None
+    names = [str(c) for c in df.columns]
+    if index:
+        names.insert(0, "" if df.index.name is None else str(df.index.name))
+    if any(ch in "\x00".join(names) for ch in _CSV_SPECIAL):
+        return None
+    return names
+
+
+def _csv_columns(df: pd.DataFrame, index: bool) -> list[list[str]] | None:
+    """Cell texts of every column (the index first when ``index``) for :func:`write_table`, or None when some
+    cell would be quoted or some column is not covered."""
+    sources = [_values(df.iloc[:, j]) for j in range(df.shape[1])]
+    if index:
+        sources.insert(0, _values(df.index))
+    columns = []
+    for values in sources:
+        cells = _csv_cell_texts(values)
+        if cells is None:
+            return None
+        if isinstance(values, np.ndarray) and values.dtype.kind == "O":
+            if any(ch in "\x00".join(cells) for ch in _CSV_SPECIAL):
+                return None
+        columns.append(cells)
+    return columns
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -29,6 +29,7 @@ with step(snakemake) as log:
         meta.delimiter,
     )
     res = ingest_survey(raw, spec, options, source=snakemake.input.survey, pseudonymize=pseudo)
+    del raw  # the text cells (the largest object of the rule) are not needed any more
     res.report["file"] = {
         "format": meta.format,
         "encoding": meta.encoding,

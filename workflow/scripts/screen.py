@@ -3,7 +3,7 @@ import pandas as pd
 
 from compval.clean import CleaningOptions, match_performance, screen_respondents
 from compval.codebook import Codebook
-from compval.io import read_json, write_json, write_table
+from compval.io import read_frame, read_json, write_json, write_table
 from compval.missingness import item_missingness, little_mcar, respondent_missingness
 from compval.pipeline import step
 
@@ -12,7 +12,7 @@ with step(snakemake) as log:
     options = CleaningOptions(**snakemake.params.options)
     ingest_report = read_json(snakemake.input.ingest_report)
     # text cells stay text ("NA" is a region, not a missing value); only empty cells are missing
-    responses = pd.read_csv(snakemake.input.responses, index_col="pid", keep_default_na=False, na_values=[""])
+    responses = read_frame(snakemake.input.responses, index_col="pid", float_columns=cb.item_ids)
     prior = pd.read_csv(snakemake.input.exclusions, dtype=str, keep_default_na=False)
     res = screen_respondents(
         responses, cb, options, prior_exclusions=prior, n_raw=ingest_report["n_raw"], source=ingest_report["source"]
@@ -32,7 +32,17 @@ with step(snakemake) as log:
         columns=res.log.columns,
     )
     log_table = pd.concat([res.log, perf_log], ignore_index=True)
-    items = responses[cb.item_ids].astype(float)
+    # the screened tables are written and released first: Little's test below holds its own copies of the items
+    write_table(res.items, snakemake.output.analysed, index=True)
+    write_table(res.respondents, snakemake.output.respondents, index=True)
+    write_table(res.careless, snakemake.output.careless, index=True)
+    write_table(res.exclusions, snakemake.output.exclusions)
+    write_table(perf, snakemake.output.performance, index=True)
+    write_table(log_table, snakemake.output.log_table)
+    screen_report = res.report
+    del res, perf, perf_all
+    items = responses[cb.item_ids].astype(float, copy=False)  # the selection is a copy already
+    del responses
     miss = item_missingness(items)
     resp_miss = respondent_missingness(items)
     resp_miss.index.name = "pid"
@@ -49,20 +59,14 @@ with step(snakemake) as log:
             "n": int(len(items)),
             "error": f"not computable ({exc})",
         }
-    report = {**res.report, "ingest": ingest_report, "performance": counts, "little_mcar": mcar_report}
-    write_table(res.items, snakemake.output.analysed, index=True)
-    write_table(res.respondents, snakemake.output.respondents, index=True)
-    write_table(res.careless, snakemake.output.careless, index=True)
-    write_table(res.exclusions, snakemake.output.exclusions)
-    write_table(perf, snakemake.output.performance, index=True)
-    write_table(log_table, snakemake.output.log_table)
+    report = {**screen_report, "ingest": ingest_report, "performance": counts, "little_mcar": mcar_report}
     write_table(miss, snakemake.output.missingness)
     write_table(resp_miss, snakemake.output.respondent_missingness, index=True)
     write_json(report, snakemake.output.report)
     log.info(
         "analysed %d of %d respondents; excluded %s; performance %s",
-        res.report["n_analyzed"],
-        res.report["n_raw"],
-        res.report["excluded"],
+        screen_report["n_analyzed"],
+        screen_report["n_raw"],
+        screen_report["excluded"],
         counts,
     )
