@@ -249,13 +249,12 @@ def test_stacked_rotations_are_the_one_matrix_rotations_bit_for_bit(bfi_items):
             assert converged.all() if max_iter == 1000 else not converged.all()
 
 
-def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref):
-    """On a unit-diagonal matrix extract() evaluates psych's minres objective (fit.residuals) and gradient
-    (FAgr.minres) from one eigen-decomposition per step; the optimiser then takes the steps it takes with the two
-    functions evaluated separately (written out here from psych's formulas), to the last bit."""
+def _psych_minres_by_optim(r: np.ndarray, nf: int):
+    """psych's minres written out from its formulas (``fit.residuals``, ``FAgr.minres``, optim's L-BFGS-B with
+    parscale 0.01 through scipy.optimize.minimize, objective and gradient evaluated separately): (loadings,
+    objective, iterations)."""
     from scipy import optimize
 
-    r, nf = _mat(ref["r"]).to_numpy(), ref["nfactors"]
     eps = np.finfo(float).eps
 
     def fn(psi):
@@ -272,7 +271,7 @@ def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref)
         return (load**2).sum(axis=1) + psi - np.diag(r)
 
     ps = 0.01
-    start = 1 - efa.smc(r)
+    start = np.diag(r) - efa.smc(r)
     res = optimize.minimize(
         lambda y: fn(y * ps),
         start / ps,
@@ -281,15 +280,51 @@ def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref)
         bounds=[(0.005 / ps, max(efa.smc(r).max(), 1.0) / ps)] * len(r),
         options={"maxcor": 5, "ftol": 1e7 * eps, "gtol": 0.0, "maxiter": 100},
     )
-    assert np.all(np.diag(r) == 1.0)
-    m = efa.minres(r, nf)
-    assert m["objective"] == res.fun and m["iterations"] == res.nit
     red = r.copy()
-    np.fill_diagonal(red, 1 - res.x * ps)
+    np.fill_diagonal(red, np.diag(r) - res.x * ps)
     vals, vecs = efa.correlation.eig_desc(red)
     load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
-    load = load * np.where(load.sum(axis=0) < 0, -1, 1)
+    return load * np.where(load.sum(axis=0) < 0, -1, 1), res.fun, res.nit
+
+
+def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref):
+    """On a unit-diagonal matrix extract() evaluates psych's minres objective (fit.residuals) and gradient
+    (FAgr.minres) from one eigen-decomposition per step; the optimiser then takes the steps it takes with the two
+    functions evaluated separately (written out here from psych's formulas), to the last bit."""
+    r, nf = _mat(ref["r"]).to_numpy(), ref["nfactors"]
+    load, fun, nit = _psych_minres_by_optim(r, nf)
+    assert np.all(np.diag(r) == 1.0)
+    m = efa.minres(r, nf)
+    assert m["objective"] == fun and m["iterations"] == nit
     np.testing.assert_array_equal(m["loadings"], load)
+
+
+@pytest.mark.parametrize("driver", ["setulb", "minimize"])
+def test_stacked_minres_fits_are_psychs_path_matrix_by_matrix(bfi_items, monkeypatch, driver):
+    """minres_stack / unrotated_loadings_stack (the omega bootstrap's fits: all matrices' optimisers in lockstep,
+    one stacked eigen-decomposition per step) give, for every matrix, the loadings, objective and iterations of
+    psych's minres run on that matrix alone through scipy.optimize.minimize, bit for bit: bfi bootstrap
+    correlations with 1 to 3 factors, and rescaled factor-correlation-like matrices whose diagonal after
+    cov2cor is not exactly 1 (the gradient then needs its own decomposition). Also with scipy's driver instead
+    of the lockstep one (older scipy)."""
+    if driver == "minimize":
+        monkeypatch.setattr(efa.extraction, "_setulb", lambda: None)
+    x = bfi_items.iloc[:, :8].to_numpy(float)
+    rng = np.random.default_rng(5)
+    rs = np.stack([efa.correlation_matrix(pd.DataFrame(x[rng.integers(0, len(x), len(x))])).to_numpy() for _ in range(6)])
+    a = rng.normal(size=(12, 3, 3))
+    t = a / np.sqrt((a**2).sum(axis=1, keepdims=True))
+    phis = np.stack([efa.correlation.as_corr(p.T @ p)[0] for p in t])
+    assert not all(np.all(np.diag(p) == 1.0) for p in phis)
+    for mats, nf in ((rs, 1), (rs, 2), (rs, 3), (phis, 1)):
+        stacked = efa.unrotated_loadings_stack(mats, nf)
+        load, info = efa.minres_stack(mats, nf)
+        np.testing.assert_array_equal(stacked, load)
+        for b, r in enumerate(mats):
+            want, fun, nit = _psych_minres_by_optim(r, nf)
+            np.testing.assert_array_equal(load[b], want)
+            assert info["objective"][b] == fun and info["iterations"][b] == nit
+            np.testing.assert_array_equal(efa.unrotated_loadings(r, nf), want)
 
 
 def test_smc_uses_psych_pinv_tolerance_and_nan_policy(hs_items):

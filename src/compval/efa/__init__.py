@@ -16,8 +16,9 @@ What is computed, and which R function each piece matches:
   the same optimiser settings, so there is one implementation): :func:`smc` (``psych::smc`` with psych's
   ``Pinv``), :func:`minres` (unrotated minres), :func:`varimax`, :func:`oblimin` and :func:`fa_loadings` (the
   arrays of :func:`fa` without tables, cheap enough for bootstrap loops); for bootstraps of many small models
-  also :func:`unrotated_loadings`, :func:`reflect_and_order` and the stacked rotations :func:`varimax_batch`
-  and :func:`oblimin_batch` (own code: many matrices at once, the same numbers).
+  also :func:`unrotated_loadings`, :func:`reflect_and_order`, the stacked minres fits :func:`minres_stack` /
+  :func:`unrotated_loadings_stack` and the stacked rotations :func:`varimax_batch` and :func:`oblimin_batch`
+  (own code: many matrices at once, the same numbers).
 * Agreement with a hypothesised structure: Tucker's congruence coefficient (``psych::factor.congruence``),
   Hungarian matching of EFA factors to hypothesised factors, and a list of problem items.
 * Cross-validation split and (optionally) polychoric correlations (``psych::polychoric``, global thresholds).
@@ -86,7 +87,17 @@ from __future__ import annotations
 
 from .agreement import congruence, match_factors, problem_items, target_matrix
 from .correlation import correlation_matrix, polychoric, smc
-from .extraction import METHODS, FactorSolution, fa, fa_loadings, minres, reflect_and_order, unrotated_loadings
+from .extraction import (
+    METHODS,
+    FactorSolution,
+    fa,
+    fa_loadings,
+    minres,
+    minres_stack,
+    reflect_and_order,
+    unrotated_loadings,
+    unrotated_loadings_stack,
+)
 from .retention import ParallelAnalysis, number_of_factors, parallel_analysis, scree, velicer_map
 from .rotation import ROTATIONS, oblimin, oblimin_batch, rotate, varimax, varimax_batch
 from .run import EFAResult, run_efa, split_half
@@ -104,8 +115,10 @@ __all__ = [
     "fa",
     "fa_loadings",
     "unrotated_loadings",
+    "unrotated_loadings_stack",
     "reflect_and_order",
     "minres",
+    "minres_stack",
     "rotate",
     "varimax",
     "varimax_batch",

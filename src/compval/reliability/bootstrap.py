@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ..efa import oblimin, oblimin_batch, reflect_and_order, unrotated_loadings, varimax, varimax_batch
+from ..efa import (
+    minres,
+    oblimin,
+    oblimin_batch,
+    reflect_and_order,
+    unrotated_loadings,
+    unrotated_loadings_stack,
+    varimax,
+    varimax_batch,
+)
 from ..resampling import (
     PERCENTILE_BOOTSTRAP,
     BLBPlan,
@@ -136,55 +145,62 @@ def _omega_total_one_factor(r: np.ndarray, lam: np.ndarray) -> np.ndarray:
 def _omega_replicates(r: np.ndarray, nfactors: int, key: str) -> np.ndarray:
     """``omega_from_correlations(r[b], nfactors)[key]`` of every matrix of a stack (NaN where it fails).
 
-    The Schmid-Leiman path of every matrix, with the varimax and oblimin rotations of all matrices done at once
-    (:func:`compval.efa.varimax_batch`, :func:`compval.efa.oblimin_batch`: the numbers of
-    :func:`compval.efa.varimax` and :func:`compval.efa.oblimin`); the minres fits stay one per matrix. Should a
-    stacked rotation fail (e.g. a singular rotation matrix), that stack is rotated one matrix at a time instead,
-    so that only the failing resamples give NaN, as before.
+    The Schmid-Leiman path of every matrix with each step done for all matrices at once: the minres fits
+    (:func:`compval.efa.unrotated_loadings_stack`, also the one-factor fits of the factor correlations for
+    more than two factors), the varimax and oblimin rotations (:func:`compval.efa.varimax_batch`,
+    :func:`compval.efa.oblimin_batch`) -- each the numbers of its one-matrix function, bit for bit. Should a
+    stacked step fail (e.g. a singular rotation matrix), that step is done one matrix at a time instead, so
+    that only the failing resamples give NaN, as one matrix at a time would. A matrix with missing
+    correlations fails (as :func:`compval.efa.unrotated_loadings` does for it).
     """
     out = np.full(len(r), np.nan)
-    unrotated = {}
-    for b in range(len(r)):
-        try:
-            unrotated[b] = unrotated_loadings(r[b], nfactors, method="minres")
-        except _BOOT_ERRORS:
-            pass
-    orth = _rotate_all(unrotated, varimax_batch, varimax) if nfactors > 1 else unrotated
+    finite = {b: r[b] for b in range(len(r)) if np.isfinite(r[b]).all()}
+    unrotated = _each(
+        finite, lambda st: unrotated_loadings_stack(st, nfactors), lambda m: unrotated_loadings(m, nfactors)
+    )
+    orth = _each(unrotated, varimax_batch, varimax) if nfactors > 1 else unrotated
     for b in list(orth):
         try:
             orth[b] = reflect_and_order(orth[b], None)[0]
         except _BOOT_ERRORS:
             del orth[b]
-    oblique = _rotate_all(orth, oblimin_batch, oblimin) if nfactors > 1 else dict.fromkeys(orth)
+    oblique = _each(orth, oblimin_batch, oblimin) if nfactors > 1 else dict.fromkeys(orth)
+    gload = {}
+    if nfactors > 2:  # the general factor: one-factor minres of each Phi (schmid_leiman_rotated)
+        phis = {b: o[1] for b, o in oblique.items() if np.isfinite(o[1]).all()}
+        gload = _each(
+            phis, lambda st: unrotated_loadings_stack(st, 1)[:, :, 0], lambda phi: minres(phi, 1)["loadings"][:, 0]
+        )
     for b, o in orth.items():
-        if b not in oblique:
+        if b not in oblique or (nfactors > 2 and b not in gload):
             continue
         try:
-            sl = schmid_leiman_rotated(r[b], o, oblique[b])
-            out[b] = omega_from_correlations(r[b], nfactors, sl=sl)[key]
+            sl = schmid_leiman_rotated(r[b], o, oblique[b], gload.get(b))
+            out[b] = omega_from_correlations(r[b], nfactors, sl=sl, lambda6=False)[key]
         except _BOOT_ERRORS:
             out[b] = np.nan
     return out
 
 
-def _rotate_all(loadings: dict, batch: Callable, single: Callable) -> dict:
-    """Rotations of the loading matrices of a dict (resample -> matrix): ``batch`` on the stack, or ``single`` per
-    matrix when the stacked rotation fails (a matrix whose rotation fails is left out)."""
-    if not loadings:
+def _each(items: dict, stacked: Callable, single: Callable) -> dict:
+    """``stacked`` applied to the stack of a dict's arrays (resample -> array), or ``single`` per array when the
+    stacked call fails (an array whose call fails is left out). Rotations, minres fits: the stacked functions
+    give the single ones' numbers."""
+    if not items:
         return {}
     try:
-        res = batch(np.stack(list(loadings.values())))
+        res = stacked(np.stack(list(items.values())))
     except _BOOT_ERRORS:
         out = {}
-        for b, x in loadings.items():
+        for b, x in items.items():
             try:
                 out[b] = single(x)
             except _BOOT_ERRORS:
                 pass
         return out
     if isinstance(res, tuple):  # oblimin: (patterns, Phis, converged flags)
-        return {b: (res[0][i], res[1][i], bool(res[2][i])) for i, b in enumerate(loadings)}
-    return {b: res[i] for i, b in enumerate(loadings)}
+        return {b: (res[0][i], res[1][i], bool(res[2][i])) for i, b in enumerate(items)}
+    return {b: res[i] for i, b in enumerate(items)}
 
 
 def _prepare(arr: np.ndarray, stat: str, missing: str, nfactors: int) -> tuple[np.ndarray, np.ndarray | None]:
