@@ -224,11 +224,30 @@ def test_building_blocks_used_by_reliability_match_psych(ref):
     np.testing.assert_array_equal(efa.varimax(L0[:, :1]), L0[:, :1])
 
 
+def _rotator(L: np.ndarray, method: str, max_iter: int = 1000):
+    """factor_analyzer's Rotator (the port of stats::varimax / GPArotation::GPFoblq that efa.varimax and
+    efa.oblimin repeat): varimax loadings, or oblimin (pattern, Phi, GPArotation's convergence flag at the final
+    rotation)."""
+    from factor_analyzer.rotator import Rotator
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        rot = Rotator(method=method, gamma=0, max_iter=max_iter, tol=1e-5)
+        lam = rot.fit_transform(L)
+    if method == "varimax":
+        return lam
+    t, k = rot.rotation_, L.shape[1]
+    gq = lam * ((lam**2) @ (1.0 - np.eye(k)))
+    g = -(lam.T @ gq @ np.linalg.inv(t)).T
+    gp = g - t @ np.diag((t * g).sum(axis=0))
+    return lam, rot.phi_, bool(np.sqrt((gp**2).sum()) < 1e-5)
+
+
 def test_stacked_rotations_are_the_one_matrix_rotations_bit_for_bit(bfi_items):
-    """varimax_batch / oblimin_batch (the omega bootstrap's rotations) give varimax / oblimin's numbers exactly,
-    matrix by matrix, whatever each matrix's number of iterations (resampled bfi correlations, 2 to 4 factors,
-    and an iteration limit that stops some rotations before convergence); unrotated_loadings + varimax +
-    reflect_and_order is fa_loadings(..., "varimax")."""
+    """varimax_batch / oblimin_batch (the omega bootstrap's rotations; varimax and oblimin are their one-matrix
+    cases) give factor_analyzer's Rotator's numbers exactly, matrix by matrix, whatever each matrix's number of
+    iterations (resampled bfi correlations, 2 to 4 factors, and an iteration limit that stops some rotations
+    before convergence); unrotated_loadings + varimax + reflect_and_order is fa_loadings(..., "varimax")."""
     x = bfi_items.iloc[:, :10].to_numpy(float)
     rng = np.random.default_rng(11)
     rs = [efa.correlation_matrix(pd.DataFrame(x[rng.integers(0, len(x), len(x))])).to_numpy() for _ in range(8)]
@@ -236,16 +255,18 @@ def test_stacked_rotations_are_the_one_matrix_rotations_bit_for_bit(bfi_items):
         L0 = np.stack([efa.unrotated_loadings(r, nf) for r in rs])
         orth = efa.varimax_batch(L0)
         for b, r in enumerate(rs):
+            np.testing.assert_array_equal(orth[b], _rotator(L0[b], "varimax"))
             np.testing.assert_array_equal(orth[b], efa.varimax(L0[b]))
             fa_l = efa.fa_loadings(r, nf, "minres", "varimax")[0]
             np.testing.assert_array_equal(efa.reflect_and_order(orth[b], None)[0], fa_l)
         for max_iter in (1000, 3):
             pattern, phi, converged = efa.oblimin_batch(orth, max_iter=max_iter)
             for b in range(len(rs)):
-                p1, phi1, c1 = efa.oblimin(orth[b], max_iter=max_iter)
+                p1, phi1, c1 = _rotator(orth[b], "oblimin", max_iter)
                 np.testing.assert_array_equal(pattern[b], p1)
                 np.testing.assert_array_equal(phi[b], phi1)
                 assert converged[b] == c1
+                assert efa.oblimin(orth[b], max_iter=max_iter)[2] == c1
             assert converged.all() if max_iter == 1000 else not converged.all()
 
 

@@ -30,7 +30,11 @@ Use of factor_analyzer 0.5.1 (and where it had to be worked around)
   gradient projection, eps = 1e-5), ``"varimax"`` is ``stats::varimax`` (Kaiser normalisation, eps = 1e-5)
   and ``"promax"`` with ``normalize=True`` is ``psych::kaiser(rotate = "Promax")``.  The tests rotate psych's
   own unrotated loadings and agree with psych's rotated loadings to 1e-6.  We pass ``max_iter=1000``
-  (GPArotation's ``maxit``; factor_analyzer defaults to 500).  Not used: its oblimin with ``gamma != 0``
+  (GPArotation's ``maxit``; factor_analyzer defaults to 500).  Varimax (normalised) and oblimin are computed by
+  own stacked code that repeats the Rotator's arithmetic operation by operation (:func:`varimax_batch`,
+  :func:`oblimin_batch`; the tests compare them with the Rotator bit for bit): many matrices at once for the
+  bootstraps, and no import of factor_analyzer / scikit-learn (about a second) in the processes that only need
+  these two; promax and geomin are the Rotator's.  Not used: its oblimin with ``gamma != 0``
   (the gamma branch of ``_oblimin_obj`` is wrong in 0.5.1), so only quartimin-type oblimin (gamma = 0, which
   is what psych calls) is offered.
 * **Extraction: reimplemented (factor_analyzer's is close but not exact).**  ``FactorAnalyzer(method="minres")``

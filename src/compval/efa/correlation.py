@@ -11,7 +11,6 @@ import contextlib
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..sem.bivariate import brent_fmin, bvn_cell_probs
 
@@ -170,6 +169,8 @@ def polychoric(
     dict
         ``rho`` (DataFrame), ``tau`` (DataFrame, items x thresholds), ``smoothed`` (bool), ``global`` (bool).
     """
+    from scipy import stats  # here: its import costs about half a second in every process that imports compval.efa
+
     x = items.astype(float).to_numpy()
     names = [str(c) for c in items.columns]
     nvalues = int(np.nanmax(x) - np.nanmin(x) + 1)

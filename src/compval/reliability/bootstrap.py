@@ -77,16 +77,40 @@ _NEWTON_MAXIT = 50
 _BOOT_ERRORS = (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError)
 
 
+# _boot_no_variance counts an item's answers by value (one matrix product) when it has at most this many values
+_FEW_VALUES = 64
+
+
 def _boot_no_variance(arr: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """:func:`no_variance` of every resample (resamples x items): fewer than two answers or one value only."""
-    present = w > 0
+    """:func:`no_variance` of every resample (resamples x items): fewer than two answers or one value only.
+
+    Items with few distinct answers (rating scales: at most ``_FEW_VALUES``) count each value's draws in every
+    resample at once -- the counts times one indicator matrix (answer i has value v of item j) for all such
+    items, exact small integers; a resample has no variance on the item when fewer than two of its answers
+    are drawn or all drawn answers have one value. Other items compare the smallest and largest drawn answer.
+    Both are exactly :func:`no_variance` of the resampled rows.
+    """
     bad = np.zeros((w.shape[0], arr.shape[1]), dtype=bool)
+    blocks, few = [], []
     for j in range(arr.shape[1]):
         mj = ~np.isnan(arr[:, j])
-        v, pj = arr[mj, j], present[:, mj]
-        lo = np.where(pj, v, np.inf).min(axis=1, initial=np.inf)
-        hi = np.where(pj, v, -np.inf).max(axis=1, initial=-np.inf)
-        bad[:, j] = (w[:, mj].sum(axis=1) < 2) | (lo == hi)
+        values, which = np.unique(arr[mj, j], return_inverse=True)
+        if len(values) <= _FEW_VALUES:
+            ind = np.zeros((arr.shape[0], len(values)))
+            ind[np.flatnonzero(mj), which] = 1.0
+            blocks.append(ind)
+            few.append(j)
+        else:
+            v, pj = arr[mj, j], w[:, mj] > 0
+            lo = np.where(pj, v, np.inf).min(axis=1, initial=np.inf)
+            hi = np.where(pj, v, -np.inf).max(axis=1, initial=-np.inf)
+            bad[:, j] = (w[:, mj].sum(axis=1) < 2) | (lo == hi)
+    if few:
+        counts = w @ np.hstack(blocks)
+        edges = np.cumsum([0] + [b.shape[1] for b in blocks])
+        for j, a, b in zip(few, edges[:-1], edges[1:]):
+            c = counts[:, a:b]
+            bad[:, j] = (c.sum(axis=1) < 2) | ((c > 0).sum(axis=1) <= 1)
     return bad
 
 
