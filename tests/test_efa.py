@@ -327,7 +327,7 @@ def test_stacked_minres_fits_are_psychs_path_matrix_by_matrix(bfi_items, monkeyp
     psych's minres run on that matrix alone through scipy.optimize.minimize, bit for bit: bfi bootstrap
     correlations with 1 to 3 factors, and rescaled factor-correlation-like matrices whose diagonal after
     cov2cor is not exactly 1 (the gradient then needs its own decomposition). Also with scipy's driver instead
-    of the lockstep one (older scipy)."""
+    of the lockstep one (older scipy). Their SMC starts (smc_stack) are smc's, also for a singular matrix."""
     if driver == "minimize":
         monkeypatch.setattr(efa.extraction, "_setulb", lambda: None)
     x = bfi_items.iloc[:, :8].to_numpy(float)
@@ -337,6 +337,10 @@ def test_stacked_minres_fits_are_psychs_path_matrix_by_matrix(bfi_items, monkeyp
     t = a / np.sqrt((a**2).sum(axis=1, keepdims=True))
     phis = np.stack([efa.correlation.as_corr(p.T @ p)[0] for p in t])
     assert not all(np.all(np.diag(p) == 1.0) for p in phis)
+    dup = np.column_stack([x[:, :5], x[:, 0]])  # a duplicated item: psych's Pinv drops a singular value
+    singular = efa.correlation_matrix(pd.DataFrame(dup)).to_numpy()
+    for mats in (rs, phis, np.stack([singular, rs[0][:6, :6]])):
+        np.testing.assert_array_equal(efa.smc_stack(mats), np.stack([efa.smc(m) for m in mats]))
     for mats, nf in ((rs, 1), (rs, 2), (rs, 3), (phis, 1)):
         stacked = efa.unrotated_loadings_stack(mats, nf)
         load, info = efa.minres_stack(mats, nf)

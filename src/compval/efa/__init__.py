@@ -90,7 +90,7 @@ correlations are shared with the ordinal SEM branch in :mod:`compval.sem.bivaria
 from __future__ import annotations
 
 from .agreement import congruence, match_factors, problem_items, target_matrix
-from .correlation import correlation_matrix, polychoric, smc
+from .correlation import correlation_matrix, polychoric, smc, smc_stack
 from .extraction import (
     METHODS,
     FactorSolution,
@@ -110,6 +110,7 @@ from .suitability import BartlettResult, KMOResult, bartlett_sphericity, kmo
 __all__ = [
     "correlation_matrix",
     "smc",
+    "smc_stack",
     "kmo",
     "bartlett_sphericity",
     "velicer_map",

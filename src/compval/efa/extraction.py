@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import optimize
 from threadpoolctl import threadpool_limits
 
-from .correlation import as_corr, eig_desc, smc
+from .correlation import as_corr, eig_desc, smc, smc_stack
 from .rotation import ROTATIONS, rotate
 
 __all__ = [
@@ -260,7 +260,7 @@ def minres_stack(ms: np.ndarray, nf: int) -> tuple[np.ndarray, dict]:
     """
     ms = np.asarray(ms, dtype=float)
     b, p, _ = ms.shape
-    start_smc = np.stack([smc(m) for m in ms])  # psych's Pinv per matrix: its rank cut-off is per matrix
+    start_smc = smc_stack(ms)
     diag = np.diagonal(ms, axis1=1, axis2=2).copy()
     upper = np.maximum(start_smc.max(axis=1), 1.0)
     unit = np.all(diag == 1.0, axis=1)  # objective and gradient from one eigh (see _minres_fn_gr)

@@ -329,6 +329,7 @@ def bootstrap_ci(
     missing: str = "pairwise",
     nfactors: int = 1,
     max_n: int | None = None,
+    estimate: float | None = None,
 ) -> BootstrapCI:
     """Seeded nonparametric percentile bootstrap CI (Efron & Tibshirani 1993) for a reliability statistic.
 
@@ -356,6 +357,9 @@ def bootstrap_ci(
         little bootstraps (Kleiner et al. 2014; :func:`compval.resampling.blb_plan` with ``B`` resamples in all,
         :func:`compval.resampling.blb_interval`) instead of the full bootstrap; None (default) = never. A
         callable statistic always gets the full bootstrap (it needs the resampled rows).
+    estimate : float, optional
+        The statistic on ``items`` when the caller has it already (:func:`reliability_table` passes the alpha and
+        omegas of its row: the same numbers, not fitted twice); None = computed here.
 
     Notes
     -----
@@ -390,7 +394,7 @@ def bootstrap_ci(
     named = stat in ("alpha", "omega_total", "omega_hierarchical")
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        est = float(fun(arr))
+        est = float(fun(arr)) if estimate is None else float(estimate)
         if named and B > 0 and use_blb(n, max_n):
             plan = blb_plan(n, B)
             subset_est, reps = _blb_values(arr, stat, plan, rng, missing, nfactors)

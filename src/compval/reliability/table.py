@@ -128,7 +128,9 @@ def reliability_table(
             if not np.isfinite(a.alpha):
                 notes.append("alpha not computable (item pairs without common answers?)")
             elif n_boot > 0:
-                b = bootstrap_ci(x, "alpha", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n)
+                b = bootstrap_ci(
+                    x, "alpha", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n, estimate=a.alpha
+                )
                 row.update(alpha_boot_lower=b.lower, alpha_boot_upper=b.upper, boot_ci_method=b.method)
                 if b.n_failed:
                     notes.append(f"alpha bootstrap: {b.n_failed} of {b.B} resamples failed")
@@ -142,7 +144,14 @@ def reliability_table(
                     notes.append(f"omega total not computable: {exc}")
                 if n_boot > 0 and np.isfinite(row["omega_total"]):
                     b = bootstrap_ci(
-                        x, "omega_total", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n
+                        x,
+                        "omega_total",
+                        n_boot,
+                        rng,
+                        level=ci_level,
+                        missing=missing,
+                        max_n=bootstrap_max_n,
+                        estimate=row["omega_total"],
                     )
                     row.update(omega_total_boot_lower=b.lower, omega_total_boot_upper=b.upper, boot_ci_method=b.method)
                     if b.n_failed:
@@ -171,6 +180,7 @@ def reliability_table(
                                 missing=missing,
                                 nfactors=nf,
                                 max_n=bootstrap_max_n,
+                                estimate=oh.omega_hierarchical,
                             )
                             row.update(
                                 omega_hierarchical_boot_lower=b.lower,
