@@ -267,6 +267,12 @@ def test_stacked_rotations_are_the_one_matrix_rotations_bit_for_bit(bfi_items):
                 np.testing.assert_array_equal(phi[b], phi1)
                 assert converged[b] == c1
                 assert efa.oblimin(orth[b], max_iter=max_iter)[2] == c1
+                # also the memory layout, whatever the input's (fa's loadings may be in Fortran order): products
+                # with the pattern (Schmid-Leiman's g) depend on it
+                f_order = np.asfortranarray(orth[b])
+                one, two = efa.oblimin(f_order, max_iter=max_iter)[0], _rotator(f_order, "oblimin", max_iter)[0]
+                assert one.flags.c_contiguous == np.asarray(two).flags.c_contiguous
+                np.testing.assert_array_equal(one @ np.arange(1.0, nf + 1), two @ np.arange(1.0, nf + 1))
             assert converged.all() if max_iter == 1000 else not converged.all()
 
 

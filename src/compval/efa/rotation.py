@@ -132,7 +132,7 @@ def oblimin_batch(
     offdiag = (np.eye(k) != 1).astype(float)
     ones = np.ones(k)
     t_out = np.broadcast_to(np.eye(k), (b, k, k)).copy()
-    lam_out = np.empty_like(a)
+    lam_out = np.empty(a.shape)  # C order, as the Rotator's patterns (products with them depend on the layout)
     # the matrices still iterating, compacted (no gathering and scattering per step): their positions, inputs,
     # rotations, step lengths, loadings, criteria and gradients
     pos = np.arange(b)

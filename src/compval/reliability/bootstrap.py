@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..efa import (
     minres,
@@ -75,6 +76,13 @@ class BootstrapCI:
 _NEWTON_TOL = 1e-10
 _NEWTON_MAXIT = 50
 _BOOT_ERRORS = (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """The process's thread pools (BLAS), inspected once: ``threadpool_limits`` would scan the loaded libraries
+    again at every interval (several milliseconds each)."""
+    return ThreadpoolController()
 
 
 # _boot_no_variance counts an item's answers by value (one matrix product) when it has at most this many values
@@ -392,7 +400,7 @@ def bootstrap_ci(
     # limited to one thread for the duration of the loop (restored afterwards); also keeps the batched
     # sums independent of the number of cores.
     named = stat in ("alpha", "omega_total", "omega_hierarchical")
-    with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
+    with _blas().limit(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         est = float(fun(arr)) if estimate is None else float(estimate)
         if named and B > 0 and use_blb(n, max_n):
