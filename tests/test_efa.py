@@ -338,7 +338,9 @@ def test_stacked_minres_fits_are_psychs_path_matrix_by_matrix(bfi_items, monkeyp
         monkeypatch.setattr(efa.extraction, "_setulb", lambda: None)
     x = bfi_items.iloc[:, :8].to_numpy(float)
     rng = np.random.default_rng(5)
-    rs = np.stack([efa.correlation_matrix(pd.DataFrame(x[rng.integers(0, len(x), len(x))])).to_numpy() for _ in range(6)])
+    rs = np.stack(
+        [efa.correlation_matrix(pd.DataFrame(x[rng.integers(0, len(x), len(x))])).to_numpy() for _ in range(6)]
+    )
     a = rng.normal(size=(12, 3, 3))
     t = a / np.sqrt((a**2).sum(axis=1, keepdims=True))
     phis = np.stack([efa.correlation.as_corr(p.T @ p)[0] for p in t])

@@ -169,7 +169,9 @@ def _r_lbfgsb_batch(fg, starts, lower, upper, parscale=0.01, maxit=100, maxcor=5
     setulb = _setulb()
     if setulb is None:  # older scipy: one problem at a time through minimize, the same steps
         out = [
-            _r_lbfgsb(lambda psi, k=k: _first(fg(psi[None], [k])), None, starts[k], (), lower, upper[k], parscale, maxit)
+            _r_lbfgsb(
+                lambda psi, k=k: _first(fg(psi[None], [k])), None, starts[k], (), lower, upper[k], parscale, maxit
+            )
             for k in range(b)
         ]
         return (

@@ -110,9 +110,10 @@ def oblimin_batch(
     instead of ``factor_analyzer.Rotator``: the Rotator rotates one matrix per call, and in a bootstrap of
     omega hierarchical its Python-level loop over a few hundred tiny matrix operations per rotation took
     more time than the factor analyses; here every step is one stacked numpy operation for all matrices that
-    are still iterating (kept in compacted arrays; a matrix leaves them when it stops). It repeats the Rotator's arithmetic operation by
-    operation (same products, inverses and sums in the same order), so the replicates are the Rotator's
-    numbers (the tests compare them bit for bit on bootstrap resamples). A singular rotation matrix raises
+    are still iterating (kept in compacted arrays; a matrix leaves them when it stops). It repeats the Rotator's
+    arithmetic operation by operation (same products, inverses and sums in the same order), so the replicates
+    are the Rotator's numbers (the tests compare them bit for bit on bootstrap resamples); the patterns are in C
+    order, as the Rotator's (products with them depend on the layout). A singular rotation matrix raises
     ``numpy.linalg.LinAlgError`` for the whole stack (callers then rotate one matrix at a time).
 
     Parameters
