@@ -224,11 +224,30 @@ def test_building_blocks_used_by_reliability_match_psych(ref):
     np.testing.assert_array_equal(efa.varimax(L0[:, :1]), L0[:, :1])
 
 
+def _rotator(L: np.ndarray, method: str, max_iter: int = 1000):
+    """factor_analyzer's Rotator (the port of stats::varimax / GPArotation::GPFoblq that efa.varimax and
+    efa.oblimin repeat): varimax loadings, or oblimin (pattern, Phi, GPArotation's convergence flag at the final
+    rotation)."""
+    from factor_analyzer.rotator import Rotator
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        rot = Rotator(method=method, gamma=0, max_iter=max_iter, tol=1e-5)
+        lam = rot.fit_transform(L)
+    if method == "varimax":
+        return lam
+    t, k = rot.rotation_, L.shape[1]
+    gq = lam * ((lam**2) @ (1.0 - np.eye(k)))
+    g = -(lam.T @ gq @ np.linalg.inv(t)).T
+    gp = g - t @ np.diag((t * g).sum(axis=0))
+    return lam, rot.phi_, bool(np.sqrt((gp**2).sum()) < 1e-5)
+
+
 def test_stacked_rotations_are_the_one_matrix_rotations_bit_for_bit(bfi_items):
-    """varimax_batch / oblimin_batch (the omega bootstrap's rotations) give varimax / oblimin's numbers exactly,
-    matrix by matrix, whatever each matrix's number of iterations (resampled bfi correlations, 2 to 4 factors,
-    and an iteration limit that stops some rotations before convergence); unrotated_loadings + varimax +
-    reflect_and_order is fa_loadings(..., "varimax")."""
+    """varimax_batch / oblimin_batch (the omega bootstrap's rotations; varimax and oblimin are their one-matrix
+    cases) give factor_analyzer's Rotator's numbers exactly, matrix by matrix, whatever each matrix's number of
+    iterations (resampled bfi correlations, 2 to 4 factors, and an iteration limit that stops some rotations
+    before convergence); unrotated_loadings + varimax + reflect_and_order is fa_loadings(..., "varimax")."""
     x = bfi_items.iloc[:, :10].to_numpy(float)
     rng = np.random.default_rng(11)
     rs = [efa.correlation_matrix(pd.DataFrame(x[rng.integers(0, len(x), len(x))])).to_numpy() for _ in range(8)]
@@ -236,26 +255,33 @@ def test_stacked_rotations_are_the_one_matrix_rotations_bit_for_bit(bfi_items):
         L0 = np.stack([efa.unrotated_loadings(r, nf) for r in rs])
         orth = efa.varimax_batch(L0)
         for b, r in enumerate(rs):
+            np.testing.assert_array_equal(orth[b], _rotator(L0[b], "varimax"))
             np.testing.assert_array_equal(orth[b], efa.varimax(L0[b]))
             fa_l = efa.fa_loadings(r, nf, "minres", "varimax")[0]
             np.testing.assert_array_equal(efa.reflect_and_order(orth[b], None)[0], fa_l)
         for max_iter in (1000, 3):
             pattern, phi, converged = efa.oblimin_batch(orth, max_iter=max_iter)
             for b in range(len(rs)):
-                p1, phi1, c1 = efa.oblimin(orth[b], max_iter=max_iter)
+                p1, phi1, c1 = _rotator(orth[b], "oblimin", max_iter)
                 np.testing.assert_array_equal(pattern[b], p1)
                 np.testing.assert_array_equal(phi[b], phi1)
                 assert converged[b] == c1
+                assert efa.oblimin(orth[b], max_iter=max_iter)[2] == c1
+                # also the memory layout, whatever the input's (fa's loadings may be in Fortran order): products
+                # with the pattern (Schmid-Leiman's g) depend on it
+                f_order = np.asfortranarray(orth[b])
+                one, two = efa.oblimin(f_order, max_iter=max_iter)[0], _rotator(f_order, "oblimin", max_iter)[0]
+                assert one.flags.c_contiguous == np.asarray(two).flags.c_contiguous
+                np.testing.assert_array_equal(one @ np.arange(1.0, nf + 1), two @ np.arange(1.0, nf + 1))
             assert converged.all() if max_iter == 1000 else not converged.all()
 
 
-def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref):
-    """On a unit-diagonal matrix extract() evaluates psych's minres objective (fit.residuals) and gradient
-    (FAgr.minres) from one eigen-decomposition per step; the optimiser then takes the steps it takes with the two
-    functions evaluated separately (written out here from psych's formulas), to the last bit."""
+def _psych_minres_by_optim(r: np.ndarray, nf: int):
+    """psych's minres written out from its formulas (``fit.residuals``, ``FAgr.minres``, optim's L-BFGS-B with
+    parscale 0.01 through scipy.optimize.minimize, objective and gradient evaluated separately): (loadings,
+    objective, iterations)."""
     from scipy import optimize
 
-    r, nf = _mat(ref["r"]).to_numpy(), ref["nfactors"]
     eps = np.finfo(float).eps
 
     def fn(psi):
@@ -272,7 +298,7 @@ def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref)
         return (load**2).sum(axis=1) + psi - np.diag(r)
 
     ps = 0.01
-    start = 1 - efa.smc(r)
+    start = np.diag(r) - efa.smc(r)
     res = optimize.minimize(
         lambda y: fn(y * ps),
         start / ps,
@@ -281,15 +307,57 @@ def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref)
         bounds=[(0.005 / ps, max(efa.smc(r).max(), 1.0) / ps)] * len(r),
         options={"maxcor": 5, "ftol": 1e7 * eps, "gtol": 0.0, "maxiter": 100},
     )
-    assert np.all(np.diag(r) == 1.0)
-    m = efa.minres(r, nf)
-    assert m["objective"] == res.fun and m["iterations"] == res.nit
     red = r.copy()
-    np.fill_diagonal(red, 1 - res.x * ps)
+    np.fill_diagonal(red, np.diag(r) - res.x * ps)
     vals, vecs = efa.correlation.eig_desc(red)
     load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0))
-    load = load * np.where(load.sum(axis=0) < 0, -1, 1)
+    return load * np.where(load.sum(axis=0) < 0, -1, 1), res.fun, res.nit
+
+
+def test_minres_with_one_decomposition_per_step_follows_psychs_path_exactly(ref):
+    """On a unit-diagonal matrix extract() evaluates psych's minres objective (fit.residuals) and gradient
+    (FAgr.minres) from one eigen-decomposition per step; the optimiser then takes the steps it takes with the two
+    functions evaluated separately (written out here from psych's formulas), to the last bit."""
+    r, nf = _mat(ref["r"]).to_numpy(), ref["nfactors"]
+    load, fun, nit = _psych_minres_by_optim(r, nf)
+    assert np.all(np.diag(r) == 1.0)
+    m = efa.minres(r, nf)
+    assert m["objective"] == fun and m["iterations"] == nit
     np.testing.assert_array_equal(m["loadings"], load)
+
+
+@pytest.mark.parametrize("driver", ["setulb", "minimize"])
+def test_stacked_minres_fits_are_psychs_path_matrix_by_matrix(bfi_items, monkeypatch, driver):
+    """minres_stack / unrotated_loadings_stack (the omega bootstrap's fits: all matrices' optimisers in lockstep,
+    one stacked eigen-decomposition per step) give, for every matrix, the loadings, objective and iterations of
+    psych's minres run on that matrix alone through scipy.optimize.minimize, bit for bit: bfi bootstrap
+    correlations with 1 to 3 factors, and rescaled factor-correlation-like matrices whose diagonal after
+    cov2cor is not exactly 1 (the gradient then needs its own decomposition). Also with scipy's driver instead
+    of the lockstep one (older scipy). Their SMC starts (smc_stack) are smc's, also for a singular matrix."""
+    if driver == "minimize":
+        monkeypatch.setattr(efa.extraction, "_setulb", lambda: None)
+    x = bfi_items.iloc[:, :8].to_numpy(float)
+    rng = np.random.default_rng(5)
+    rs = np.stack(
+        [efa.correlation_matrix(pd.DataFrame(x[rng.integers(0, len(x), len(x))])).to_numpy() for _ in range(6)]
+    )
+    a = rng.normal(size=(12, 3, 3))
+    t = a / np.sqrt((a**2).sum(axis=1, keepdims=True))
+    phis = np.stack([efa.correlation.as_corr(p.T @ p)[0] for p in t])
+    assert not all(np.all(np.diag(p) == 1.0) for p in phis)
+    dup = np.column_stack([x[:, :5], x[:, 0]])  # a duplicated item: psych's Pinv drops a singular value
+    singular = efa.correlation_matrix(pd.DataFrame(dup)).to_numpy()
+    for mats in (rs, phis, np.stack([singular, rs[0][:6, :6]])):
+        np.testing.assert_array_equal(efa.smc_stack(mats), np.stack([efa.smc(m) for m in mats]))
+    for mats, nf in ((rs, 1), (rs, 2), (rs, 3), (phis, 1)):
+        stacked = efa.unrotated_loadings_stack(mats, nf)
+        load, info = efa.minres_stack(mats, nf)
+        np.testing.assert_array_equal(stacked, load)
+        for b, r in enumerate(mats):
+            want, fun, nit = _psych_minres_by_optim(r, nf)
+            np.testing.assert_array_equal(load[b], want)
+            assert info["objective"][b] == fun and info["iterations"][b] == nit
+            np.testing.assert_array_equal(efa.unrotated_loadings(r, nf), want)
 
 
 def test_smc_uses_psych_pinv_tolerance_and_nan_policy(hs_items):

@@ -272,8 +272,9 @@ def test_vectorised_bootstrap_equals_resampling_rows_on_the_demo(key, stat, B, m
 
 
 def test_omega_h_bootstrap_rotates_in_stacks_with_the_numbers_of_one_resample_at_a_time():
-    """The omega_h replicates (varimax and oblimin of a batch of resamples at once) are bit for bit those of psych's
-    Schmid-Leiman path run on each resample's correlation matrix by itself (demo competency, 3 group factors)."""
+    """The omega_h replicates (minres fits, varimax and oblimin of a batch of resamples at once) are bit for bit
+    those of psych's Schmid-Leiman path run on each resample's correlation matrix by itself (demo competency, 3
+    group factors)."""
     import json
 
     from compval.reliability.matrices import stacked_cor

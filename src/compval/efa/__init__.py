@@ -16,8 +16,9 @@ What is computed, and which R function each piece matches:
   the same optimiser settings, so there is one implementation): :func:`smc` (``psych::smc`` with psych's
   ``Pinv``), :func:`minres` (unrotated minres), :func:`varimax`, :func:`oblimin` and :func:`fa_loadings` (the
   arrays of :func:`fa` without tables, cheap enough for bootstrap loops); for bootstraps of many small models
-  also :func:`unrotated_loadings`, :func:`reflect_and_order` and the stacked rotations :func:`varimax_batch`
-  and :func:`oblimin_batch` (own code: many matrices at once, the same numbers).
+  also :func:`unrotated_loadings`, :func:`reflect_and_order`, the stacked minres fits :func:`minres_stack` /
+  :func:`unrotated_loadings_stack` and the stacked rotations :func:`varimax_batch` and :func:`oblimin_batch`
+  (own code: many matrices at once, the same numbers).
 * Agreement with a hypothesised structure: Tucker's congruence coefficient (``psych::factor.congruence``),
   Hungarian matching of EFA factors to hypothesised factors, and a list of problem items.
 * Cross-validation split and (optionally) polychoric correlations (``psych::polychoric``, global thresholds).
@@ -29,7 +30,11 @@ Use of factor_analyzer 0.5.1 (and where it had to be worked around)
   gradient projection, eps = 1e-5), ``"varimax"`` is ``stats::varimax`` (Kaiser normalisation, eps = 1e-5)
   and ``"promax"`` with ``normalize=True`` is ``psych::kaiser(rotate = "Promax")``.  The tests rotate psych's
   own unrotated loadings and agree with psych's rotated loadings to 1e-6.  We pass ``max_iter=1000``
-  (GPArotation's ``maxit``; factor_analyzer defaults to 500).  Not used: its oblimin with ``gamma != 0``
+  (GPArotation's ``maxit``; factor_analyzer defaults to 500).  Varimax (normalised) and oblimin are computed by
+  own stacked code that repeats the Rotator's arithmetic operation by operation (:func:`varimax_batch`,
+  :func:`oblimin_batch`; the tests compare them with the Rotator bit for bit): many matrices at once for the
+  bootstraps, and no import of factor_analyzer / scikit-learn (about a second) in the processes that only need
+  these two; promax and geomin are the Rotator's.  Not used: its oblimin with ``gamma != 0``
   (the gamma branch of ``_oblimin_obj`` is wrong in 0.5.1), so only quartimin-type oblimin (gamma = 0, which
   is what psych calls) is offered.
 * **Extraction: reimplemented (factor_analyzer's is close but not exact).**  ``FactorAnalyzer(method="minres")``
@@ -85,8 +90,18 @@ correlations are shared with the ordinal SEM branch in :mod:`compval.sem.bivaria
 from __future__ import annotations
 
 from .agreement import congruence, match_factors, problem_items, target_matrix
-from .correlation import correlation_matrix, polychoric, smc
-from .extraction import METHODS, FactorSolution, fa, fa_loadings, minres, reflect_and_order, unrotated_loadings
+from .correlation import correlation_matrix, polychoric, smc, smc_stack
+from .extraction import (
+    METHODS,
+    FactorSolution,
+    fa,
+    fa_loadings,
+    minres,
+    minres_stack,
+    reflect_and_order,
+    unrotated_loadings,
+    unrotated_loadings_stack,
+)
 from .retention import ParallelAnalysis, number_of_factors, parallel_analysis, scree, velicer_map
 from .rotation import ROTATIONS, oblimin, oblimin_batch, rotate, varimax, varimax_batch
 from .run import EFAResult, run_efa, split_half
@@ -95,6 +110,7 @@ from .suitability import BartlettResult, KMOResult, bartlett_sphericity, kmo
 __all__ = [
     "correlation_matrix",
     "smc",
+    "smc_stack",
     "kmo",
     "bartlett_sphericity",
     "velicer_map",
@@ -104,8 +120,10 @@ __all__ = [
     "fa",
     "fa_loadings",
     "unrotated_loadings",
+    "unrotated_loadings_stack",
     "reflect_and_order",
     "minres",
+    "minres_stack",
     "rotate",
     "varimax",
     "varimax_batch",

@@ -11,11 +11,10 @@ import contextlib
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..sem.bivariate import brent_fmin, bvn_cell_probs
 
-__all__ = ["correlation_matrix", "pairwise_pearson", "as_corr", "eig_desc", "smc", "polychoric"]
+__all__ = ["correlation_matrix", "pairwise_pearson", "as_corr", "eig_desc", "smc", "smc_stack", "polychoric"]
 
 _EPS = np.finfo(float).eps
 
@@ -162,6 +161,25 @@ def smc(r, *, nan_policy: str = "raise") -> np.ndarray:
     return _smc(m)
 
 
+def smc_stack(rs: np.ndarray) -> np.ndarray:
+    """:func:`smc` of every matrix of a stack (b x p x p; no missing values), b x p, the same numbers.
+
+    Rescaled (``cov2cor``) and inverted as :func:`smc` does, with one stacked SVD (LAPACK's, matrix by matrix)
+    and the same products; a matrix whose inverse drops singular values (psych's ``Pinv`` tolerance) goes
+    through :func:`smc` itself. For the many small fits of a bootstrap (:func:`compval.efa.minres_stack`).
+    """
+    rs = np.asarray(rs, dtype=float)
+    d = np.sqrt(np.diagonal(rs, axis1=1, axis2=2))
+    m = rs / (d[:, :, None] * d[:, None, :])
+    u, sv, vt = np.linalg.svd(m)
+    with np.errstate(divide="ignore", invalid="ignore"):  # rank-deficient matrices are redone below
+        inv = (vt.transpose(0, 2, 1) / sv[:, None, :]) @ u.transpose(0, 2, 1)
+        out = np.clip(1.0 - 1.0 / np.diagonal(inv, axis1=1, axis2=2), 0.0, 1.0)
+    for b in np.flatnonzero(~(sv > np.maximum(np.sqrt(_EPS) * sv[:, :1], 0.0)).all(axis=1)):
+        out[b] = smc(rs[b])
+    return out
+
+
 def eig_desc(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (decreasing, as R's ``eigen``) and eigenvectors of a symmetric matrix.
 
@@ -222,6 +240,8 @@ def polychoric(
     dict
         ``rho`` (DataFrame), ``tau`` (DataFrame, items x thresholds), ``smoothed`` (bool), ``global`` (bool).
     """
+    from scipy import stats  # here: its import costs about half a second in every process that imports compval.efa
+
     x = items.astype(float).to_numpy()
     names = [str(c) for c in items.columns]
     nvalues = int(np.nanmax(x) - np.nanmin(x) + 1)

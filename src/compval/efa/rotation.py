@@ -1,4 +1,4 @@
-"""Rotations of a loading matrix as psych::fa calls them, computed by ``factor_analyzer.Rotator``.
+"""Rotations of a loading matrix as psych::fa calls them: ``factor_analyzer.Rotator`` or its arithmetic.
 
 oblimin (``GPArotation::oblimin``, gamma = 0), promax (``psych::kaiser(rotate = "Promax")``), geomin
 (``GPArotation::geominQ``), varimax (``stats::varimax``) and none; see the package docstring
@@ -26,13 +26,17 @@ def _rotator_class():
 def varimax(loadings: np.ndarray, normalize: bool = True, eps: float = 1e-5, max_iter: int = 1000) -> np.ndarray:
     """Varimax rotation (Kaiser 1958), as ``stats::varimax(x, normalize, eps)``; returns the rotated loadings.
 
-    Computed by ``factor_analyzer.Rotator(method="varimax")``, which is a line-by-line port of R's
-    ``varimax`` (Kaiser row normalisation, stop when the criterion grows by less than a factor 1 + eps).
-    No reflection or reordering is done here.  One column is returned unchanged.
+    R's ``varimax`` (Kaiser row normalisation, stop when the criterion grows by less than a factor 1 + eps), as
+    ported line by line by ``factor_analyzer.Rotator(method="varimax")``: with ``normalize`` (psych's use) the
+    one-matrix case of :func:`varimax_batch`, which repeats the Rotator's arithmetic (the tests compare the two
+    bit for bit) without importing factor_analyzer (and scikit-learn, about a second per process); without
+    ``normalize`` the Rotator itself. No reflection or reordering is done here.  One column is returned unchanged.
     """
     L = np.asarray(loadings, dtype=float)
     if L.shape[1] < 2:
         return L.copy()
+    if normalize:
+        return varimax_batch(L[None], eps=eps, max_iter=max_iter)[0]
     rot = _rotator_class()(method="varimax", normalize=normalize, max_iter=max_iter, tol=eps)
     return np.asarray(rot.fit_transform(L), dtype=float)
 
@@ -74,24 +78,19 @@ def oblimin(loadings: np.ndarray, max_iter: int = 1000, eps: float = 1e-5) -> tu
 
     Gradient projection algorithm ``GPFoblq`` (Jennrich 2002; Bernaards & Jennrich 2005): identity start,
     unnormalised, at most ``max_iter`` iterations (GPArotation's ``maxit = 1000``), stop when the norm of
-    the projected gradient is below ``eps``.  Computed by ``factor_analyzer.Rotator(method="oblimin")``
-    (a port of ``GPFoblq``).  ``converged`` is GPArotation's ``convergence`` flag, recomputed from the
-    final rotation matrix because the Rotator does not report it (when the iteration limit is hit,
-    GPArotation tests the rotation before the last step instead).  No reflection or reordering here.
+    the projected gradient is below ``eps``. The one-matrix case of :func:`oblimin_batch`, which repeats the
+    arithmetic of ``factor_analyzer.Rotator(method="oblimin")`` (a port of ``GPFoblq``) operation by operation
+    (the tests compare the two bit for bit) without importing factor_analyzer (and scikit-learn, about a second
+    per process). ``converged`` is GPArotation's ``convergence`` flag, recomputed from the final rotation
+    matrix (when the iteration limit is hit, GPArotation tests the rotation before the last step instead).
+    No reflection or reordering here.
     """
     A = np.asarray(loadings, dtype=float)
     k = A.shape[1]
     if k < 2:
         return A.copy(), np.eye(k), True
-    rot = _rotator_class()(method="oblimin", gamma=0, max_iter=max_iter, tol=eps)
-    lam = np.asarray(rot.fit_transform(A), dtype=float)
-    tmat = np.asarray(rot.rotation_, dtype=float)
-    # GPFoblq's projected gradient at the final T (vgQ.oblimin, gamma = 0)
-    gq = lam * ((lam**2) @ (1.0 - np.eye(k)))
-    g = -(lam.T @ gq @ np.linalg.inv(tmat)).T
-    gp = g - tmat @ np.diag((tmat * g).sum(axis=0))
-    converged = bool(np.sqrt((gp**2).sum()) < eps)
-    return lam, np.asarray(rot.phi_, dtype=float), converged
+    lam, phi, converged = oblimin_batch(A[None], max_iter=max_iter, eps=eps)
+    return lam[0], phi[0], bool(converged[0])
 
 
 def _oblimin_criterion(lam: np.ndarray, offdiag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -111,9 +110,10 @@ def oblimin_batch(
     instead of ``factor_analyzer.Rotator``: the Rotator rotates one matrix per call, and in a bootstrap of
     omega hierarchical its Python-level loop over a few hundred tiny matrix operations per rotation took
     more time than the factor analyses; here every step is one stacked numpy operation for all matrices that
-    are still iterating (masks instead of ``break``). It repeats the Rotator's arithmetic operation by
-    operation (same products, inverses and sums in the same order), so the replicates are the Rotator's
-    numbers (the tests compare them bit for bit on bootstrap resamples). A singular rotation matrix raises
+    are still iterating (kept in compacted arrays; a matrix leaves them when it stops). It repeats the Rotator's
+    arithmetic operation by operation (same products, inverses and sums in the same order), so the replicates
+    are the Rotator's numbers (the tests compare them bit for bit on bootstrap resamples); the patterns are in C
+    order, as the Rotator's (products with them depend on the layout). A singular rotation matrix raises
     ``numpy.linalg.LinAlgError`` for the whole stack (callers then rotate one matrix at a time).
 
     Parameters
@@ -132,50 +132,55 @@ def oblimin_batch(
     b, _, k = a.shape
     offdiag = (np.eye(k) != 1).astype(float)
     ones = np.ones(k)
-    t = np.broadcast_to(np.eye(k), (b, k, k)).copy()
+    t_out = np.broadcast_to(np.eye(k), (b, k, k)).copy()
+    lam_out = np.empty(a.shape)  # C order, as the Rotator's patterns (products with them depend on the layout)
+    # the matrices still iterating, compacted (no gathering and scattering per step): their positions, inputs,
+    # rotations, step lengths, loadings, criteria and gradients
+    pos = np.arange(b)
+    aa = a
+    t = t_out.copy()
     alpha = np.ones(b)
     tinv = np.linalg.inv(t)
     lam = np.matmul(a, tinv.transpose(0, 2, 1))
     grad, crit = _oblimin_criterion(lam, offdiag)
     g = -np.matmul(lam.transpose(0, 2, 1), np.matmul(grad, tinv)).transpose(0, 2, 1)
-    active = np.ones(b, dtype=bool)
     for _ in range(max_iter + 1):
-        idx = np.flatnonzero(active)
-        if not idx.size:
-            break
-        ta, ga = t[idx], g[idx]
-        gp = ga - ta * np.matmul(ones, ta * ga)[:, None, :]
+        gp = g - t * np.matmul(ones, t * g)[:, None, :]
         s = np.sqrt(np.einsum("bii->b", np.matmul(gp.transpose(0, 2, 1), gp)))
         stop = s < eps
-        active[idx[stop]] = False
-        keep = ~stop
-        idx, ta, gp, s = idx[keep], ta[keep], gp[keep], s[keep]
-        if not idx.size:
-            break
-        al = 2 * alpha[idx]
-        new_t = np.empty_like(ta)
-        new_lam = np.empty((idx.size,) + a.shape[1:])
-        new_grad = np.empty_like(new_lam)
-        new_crit = np.empty(idx.size)
-        search = np.ones(idx.size, dtype=bool)
+        if stop.any():
+            t_out[pos[stop]], lam_out[pos[stop]] = t[stop], lam[stop]
+            keep = ~stop
+            pos, aa, t, alpha, lam, crit, gp, s = (v[keep] for v in (pos, aa, t, alpha, lam, crit, gp, s))
+            if not pos.size:
+                break
+        al = 2 * alpha
+        n = pos.size
+        new_t = np.empty_like(t)
+        new_lam = np.empty_like(lam)
+        new_grad = np.empty_like(lam)
+        new_tinv = np.empty_like(t)
+        new_crit = np.empty(n)
+        j = np.arange(n)  # still searching
         for _ in range(11):
-            j = np.flatnonzero(search)
-            x = ta[j] - al[j, None, None] * gp[j]
+            full = j.size == n
+            x = (t if full else t[j]) - al[j, None, None] * (gp if full else gp[j])
             v = 1 / np.sqrt(np.matmul(ones, x**2))
             tt = x * v[:, None, :]
-            ll = np.matmul(a[idx[j]], np.linalg.inv(tt).transpose(0, 2, 1))
+            tinv = np.linalg.inv(tt)
+            ll = np.matmul(aa if full else aa[j], tinv.transpose(0, 2, 1))
             gr, cr = _oblimin_criterion(ll, offdiag)
-            new_t[j], new_lam[j], new_grad[j], new_crit[j] = tt, ll, gr, cr
-            improved = crit[idx[j]] - cr > 0.5 * s[j] ** 2 * al[j]
+            new_t[j], new_tinv[j], new_lam[j], new_grad[j], new_crit[j] = tt, tinv, ll, gr, cr
+            improved = (crit if full else crit[j]) - cr > 0.5 * (s if full else s[j]) ** 2 * al[j]
             al[j[~improved]] = al[j[~improved]] / 2
-            search[j[improved]] = False
-            if not search.any():
+            j = j[~improved]
+            if not j.size:
                 break
-        alpha[idx] = al
-        t[idx] = new_t
-        lam[idx] = new_lam
-        crit[idx] = new_crit
-        g[idx] = -np.matmul(np.matmul(new_lam.transpose(0, 2, 1), new_grad), np.linalg.inv(new_t)).transpose(0, 2, 1)
+        alpha, t, lam, crit = al, new_t, new_lam, new_crit
+        # the inverse of the accepted rotation is the line search's (the Rotator inverts it again: same numbers)
+        g = -np.matmul(np.matmul(new_lam.transpose(0, 2, 1), new_grad), new_tinv).transpose(0, 2, 1)
+    t_out[pos], lam_out[pos] = t, lam
+    t, lam = t_out, lam_out
     phi = np.matmul(t.transpose(0, 2, 1), t)
     gq = lam * np.matmul(lam**2, 1.0 - np.eye(k))
     gg = -np.matmul(np.matmul(lam.transpose(0, 2, 1), gq), np.linalg.inv(t)).transpose(0, 2, 1)

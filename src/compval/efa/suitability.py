@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .correlation import as_corr
 
@@ -74,6 +73,8 @@ def bartlett_sphericity(r, n: int) -> BartlettResult:
     n : int
         Number of observations.
     """
+    from scipy import stats  # here: its import costs about half a second in every process that imports compval.efa
+
     m, _ = as_corr(r)
     np.fill_diagonal(m, 1.0)
     p = m.shape[0]

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
-from ..efa import oblimin, oblimin_batch, reflect_and_order, unrotated_loadings, varimax, varimax_batch
+from ..efa import (
+    minres,
+    oblimin,
+    oblimin_batch,
+    reflect_and_order,
+    unrotated_loadings,
+    unrotated_loadings_stack,
+    varimax,
+    varimax_batch,
+)
 from ..resampling import (
     PERCENTILE_BOOTSTRAP,
     BLBPlan,
@@ -68,16 +78,47 @@ _NEWTON_MAXIT = 50
 _BOOT_ERRORS = (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError)
 
 
+@functools.lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """The process's thread pools (BLAS), inspected once: ``threadpool_limits`` would scan the loaded libraries
+    again at every interval (several milliseconds each)."""
+    return ThreadpoolController()
+
+
+# _boot_no_variance counts an item's answers by value (one matrix product) when it has at most this many values
+_FEW_VALUES = 64
+
+
 def _boot_no_variance(arr: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """:func:`no_variance` of every resample (resamples x items): fewer than two answers or one value only."""
-    present = w > 0
+    """:func:`no_variance` of every resample (resamples x items): fewer than two answers or one value only.
+
+    Items with few distinct answers (rating scales: at most ``_FEW_VALUES``) count each value's draws in every
+    resample at once -- the counts times one indicator matrix (answer i has value v of item j) for all such
+    items, exact small integers; a resample has no variance on the item when fewer than two of its answers
+    are drawn or all drawn answers have one value. Other items compare the smallest and largest drawn answer.
+    Both are exactly :func:`no_variance` of the resampled rows.
+    """
     bad = np.zeros((w.shape[0], arr.shape[1]), dtype=bool)
+    blocks, few = [], []
     for j in range(arr.shape[1]):
         mj = ~np.isnan(arr[:, j])
-        v, pj = arr[mj, j], present[:, mj]
-        lo = np.where(pj, v, np.inf).min(axis=1, initial=np.inf)
-        hi = np.where(pj, v, -np.inf).max(axis=1, initial=-np.inf)
-        bad[:, j] = (w[:, mj].sum(axis=1) < 2) | (lo == hi)
+        values, which = np.unique(arr[mj, j], return_inverse=True)
+        if len(values) <= _FEW_VALUES:
+            ind = np.zeros((arr.shape[0], len(values)))
+            ind[np.flatnonzero(mj), which] = 1.0
+            blocks.append(ind)
+            few.append(j)
+        else:
+            v, pj = arr[mj, j], w[:, mj] > 0
+            lo = np.where(pj, v, np.inf).min(axis=1, initial=np.inf)
+            hi = np.where(pj, v, -np.inf).max(axis=1, initial=-np.inf)
+            bad[:, j] = (w[:, mj].sum(axis=1) < 2) | (lo == hi)
+    if few:
+        counts = w @ np.hstack(blocks)
+        edges = np.cumsum([0] + [b.shape[1] for b in blocks])
+        for j, a, b in zip(few, edges[:-1], edges[1:]):
+            c = counts[:, a:b]
+            bad[:, j] = (c.sum(axis=1) < 2) | ((c > 0).sum(axis=1) <= 1)
     return bad
 
 
@@ -136,55 +177,62 @@ def _omega_total_one_factor(r: np.ndarray, lam: np.ndarray) -> np.ndarray:
 def _omega_replicates(r: np.ndarray, nfactors: int, key: str) -> np.ndarray:
     """``omega_from_correlations(r[b], nfactors)[key]`` of every matrix of a stack (NaN where it fails).
 
-    The Schmid-Leiman path of every matrix, with the varimax and oblimin rotations of all matrices done at once
-    (:func:`compval.efa.varimax_batch`, :func:`compval.efa.oblimin_batch`: the numbers of
-    :func:`compval.efa.varimax` and :func:`compval.efa.oblimin`); the minres fits stay one per matrix. Should a
-    stacked rotation fail (e.g. a singular rotation matrix), that stack is rotated one matrix at a time instead,
-    so that only the failing resamples give NaN, as before.
+    The Schmid-Leiman path of every matrix with each step done for all matrices at once: the minres fits
+    (:func:`compval.efa.unrotated_loadings_stack`, also the one-factor fits of the factor correlations for
+    more than two factors), the varimax and oblimin rotations (:func:`compval.efa.varimax_batch`,
+    :func:`compval.efa.oblimin_batch`) -- each the numbers of its one-matrix function, bit for bit. Should a
+    stacked step fail (e.g. a singular rotation matrix), that step is done one matrix at a time instead, so
+    that only the failing resamples give NaN, as one matrix at a time would. A matrix with missing
+    correlations fails (as :func:`compval.efa.unrotated_loadings` does for it).
     """
     out = np.full(len(r), np.nan)
-    unrotated = {}
-    for b in range(len(r)):
-        try:
-            unrotated[b] = unrotated_loadings(r[b], nfactors, method="minres")
-        except _BOOT_ERRORS:
-            pass
-    orth = _rotate_all(unrotated, varimax_batch, varimax) if nfactors > 1 else unrotated
+    finite = {b: r[b] for b in range(len(r)) if np.isfinite(r[b]).all()}
+    unrotated = _each(
+        finite, lambda st: unrotated_loadings_stack(st, nfactors), lambda m: unrotated_loadings(m, nfactors)
+    )
+    orth = _each(unrotated, varimax_batch, varimax) if nfactors > 1 else unrotated
     for b in list(orth):
         try:
             orth[b] = reflect_and_order(orth[b], None)[0]
         except _BOOT_ERRORS:
             del orth[b]
-    oblique = _rotate_all(orth, oblimin_batch, oblimin) if nfactors > 1 else dict.fromkeys(orth)
+    oblique = _each(orth, oblimin_batch, oblimin) if nfactors > 1 else dict.fromkeys(orth)
+    gload = {}
+    if nfactors > 2:  # the general factor: one-factor minres of each Phi (schmid_leiman_rotated)
+        phis = {b: o[1] for b, o in oblique.items() if np.isfinite(o[1]).all()}
+        gload = _each(
+            phis, lambda st: unrotated_loadings_stack(st, 1)[:, :, 0], lambda phi: minres(phi, 1)["loadings"][:, 0]
+        )
     for b, o in orth.items():
-        if b not in oblique:
+        if b not in oblique or (nfactors > 2 and b not in gload):
             continue
         try:
-            sl = schmid_leiman_rotated(r[b], o, oblique[b])
-            out[b] = omega_from_correlations(r[b], nfactors, sl=sl)[key]
+            sl = schmid_leiman_rotated(r[b], o, oblique[b], gload.get(b))
+            out[b] = omega_from_correlations(r[b], nfactors, sl=sl, lambda6=False)[key]
         except _BOOT_ERRORS:
             out[b] = np.nan
     return out
 
 
-def _rotate_all(loadings: dict, batch: Callable, single: Callable) -> dict:
-    """Rotations of the loading matrices of a dict (resample -> matrix): ``batch`` on the stack, or ``single`` per
-    matrix when the stacked rotation fails (a matrix whose rotation fails is left out)."""
-    if not loadings:
+def _each(items: dict, stacked: Callable, single: Callable) -> dict:
+    """``stacked`` applied to the stack of a dict's arrays (resample -> array), or ``single`` per array when the
+    stacked call fails (an array whose call fails is left out). Rotations, minres fits: the stacked functions
+    give the single ones' numbers."""
+    if not items:
         return {}
     try:
-        res = batch(np.stack(list(loadings.values())))
+        res = stacked(np.stack(list(items.values())))
     except _BOOT_ERRORS:
         out = {}
-        for b, x in loadings.items():
+        for b, x in items.items():
             try:
                 out[b] = single(x)
             except _BOOT_ERRORS:
                 pass
         return out
     if isinstance(res, tuple):  # oblimin: (patterns, Phis, converged flags)
-        return {b: (res[0][i], res[1][i], bool(res[2][i])) for i, b in enumerate(loadings)}
-    return {b: res[i] for i, b in enumerate(loadings)}
+        return {b: (res[0][i], res[1][i], bool(res[2][i])) for i, b in enumerate(items)}
+    return {b: res[i] for i, b in enumerate(items)}
 
 
 def _prepare(arr: np.ndarray, stat: str, missing: str, nfactors: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -289,6 +337,7 @@ def bootstrap_ci(
     missing: str = "pairwise",
     nfactors: int = 1,
     max_n: int | None = None,
+    estimate: float | None = None,
 ) -> BootstrapCI:
     """Seeded nonparametric percentile bootstrap CI (Efron & Tibshirani 1993) for a reliability statistic.
 
@@ -316,6 +365,9 @@ def bootstrap_ci(
         little bootstraps (Kleiner et al. 2014; :func:`compval.resampling.blb_plan` with ``B`` resamples in all,
         :func:`compval.resampling.blb_interval`) instead of the full bootstrap; None (default) = never. A
         callable statistic always gets the full bootstrap (it needs the resampled rows).
+    estimate : float, optional
+        The statistic on ``items`` when the caller has it already (:func:`reliability_table` passes the alpha and
+        omegas of its row: the same numbers, not fitted twice); None = computed here.
 
     Notes
     -----
@@ -348,9 +400,9 @@ def bootstrap_ci(
     # limited to one thread for the duration of the loop (restored afterwards); also keeps the batched
     # sums independent of the number of cores.
     named = stat in ("alpha", "omega_total", "omega_hierarchical")
-    with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
+    with _blas().limit(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        est = float(fun(arr))
+        est = float(fun(arr)) if estimate is None else float(estimate)
         if named and B > 0 and use_blb(n, max_n):
             plan = blb_plan(n, B)
             subset_est, reps = _blb_values(arr, stat, plan, rng, missing, nfactors)

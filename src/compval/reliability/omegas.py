@@ -33,7 +33,9 @@ def schmid_leiman(r: np.ndarray, nfactors: int) -> dict:
     return schmid_leiman_rotated(r, orth, oblimin(orth) if nfactors > 1 else None)
 
 
-def schmid_leiman_rotated(r: np.ndarray, orth: np.ndarray, oblique: tuple | None) -> dict:
+def schmid_leiman_rotated(
+    r: np.ndarray, orth: np.ndarray, oblique: tuple | None, gload: np.ndarray | None = None
+) -> dict:
     """:func:`schmid_leiman` from its varimax loadings ``orth`` and their oblimin rotation ``oblique``.
 
     Parameters
@@ -45,6 +47,10 @@ def schmid_leiman_rotated(r: np.ndarray, orth: np.ndarray, oblique: tuple | None
     oblique : tuple or None
         ``oblimin(orth)`` (pattern, Phi, converged); None for one factor. The bootstrap rotates the
         loadings of many resamples at once (:func:`compval.efa.oblimin_batch`) and finishes each here.
+    gload : ndarray, optional
+        With more than two factors: the general factor's loadings on the group factors,
+        ``minres(Phi, 1)["loadings"][:, 0]``, when already computed (the bootstrap fits those of all its
+        resamples at once with :func:`compval.efa.unrotated_loadings_stack`, the same numbers); None = fitted here.
     """
     nfactors = orth.shape[1]
     if nfactors == 1:
@@ -55,7 +61,8 @@ def schmid_leiman_rotated(r: np.ndarray, orth: np.ndarray, oblique: tuple | None
     else:
         fload, phi, converged = oblique
         if nfactors > 2:  # psych: fa(phi, fm = "minres"), one factor
-            gload = minres(phi, 1)["loadings"][:, 0]
+            if gload is None:
+                gload = minres(phi, 1)["loadings"][:, 0]
         else:
             g = np.sqrt(abs(phi[0, 1]))
             gload = np.array([g, np.sign(phi[0, 1]) * g])
@@ -120,11 +127,12 @@ _OMEGA_FIELDS = dict(
 )
 
 
-def omega_from_correlations(r: np.ndarray, nfactors: int, sl: dict | None = None) -> dict:
+def omega_from_correlations(r: np.ndarray, nfactors: int, sl: dict | None = None, lambda6: bool = True) -> dict:
     """Omega statistics of a correlation matrix: ``omega_total``, ``omega_h``, ``omega_lim``, ``alpha``, ``g6``
     (standardised alpha and lambda-6 of the sign-adjusted matrix), the Schmid-Leiman solution ``sl``
     (:func:`schmid_leiman`, or the one passed in), the reversal ``key`` and the sign-adjusted general loadings
-    ``g``."""
+    ``g``. ``lambda6=False`` leaves ``g6`` NaN (saves its matrix inverse where only the omegas are wanted, as in
+    the bootstrap)."""
     if sl is None:
         sl = schmid_leiman(r, nfactors)
     key = np.sign(sl["g"])
@@ -141,7 +149,7 @@ def omega_from_correlations(r: np.ndarray, nfactors: int, sl: dict | None = None
         "omega_h": gsq / vt,
         "omega_lim": gsq / (vt - uniq),
         "alpha": ((vt - tr) / vt) * (p / (p - 1)),
-        "g6": (vt + smc(m).sum() - tr) / vt,
+        "g6": (vt + smc(m).sum() - tr) / vt if lambda6 else np.nan,
         "sl": sl,
         "key": key,
         "g": g,

@@ -74,8 +74,9 @@ def reliability_table(
         a dict; None = not computed. Groups with too few items for that many factors get NaN and a note.
     n_boot_omega_h : int
         Bootstrap resamples for the percentile CI of omega hierarchical (0 = none). Each resample repeats the
-        Schmid-Leiman solution (as ``psych::omega(x, nfactors, n.iter = B)``; the rotations of all resamples
-        are done at once), so this costs about 12 ms per resample for 8 items (two minres fits by L-BFGS-B).
+        Schmid-Leiman solution (as ``psych::omega(x, nfactors, n.iter = B)``; the minres fits and rotations of
+        all resamples are done at once, :func:`compval.efa.minres_stack`), about 2.5 ms per resample for 8 items
+        (it was 12 ms with one L-BFGS-B call per fit).
     bootstrap_max_n : int, optional
         Above this many respondents (rows of ``items``) every bootstrap interval of the table is a bag of
         little bootstraps with ``n_boot`` (``n_boot_omega_h``) resamples in all (Kleiner et al. 2014;
@@ -128,7 +129,9 @@ def reliability_table(
             if not np.isfinite(a.alpha):
                 notes.append("alpha not computable (item pairs without common answers?)")
             elif n_boot > 0:
-                b = bootstrap_ci(x, "alpha", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n)
+                b = bootstrap_ci(
+                    x, "alpha", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n, estimate=a.alpha
+                )
                 row.update(alpha_boot_lower=b.lower, alpha_boot_upper=b.upper, boot_ci_method=b.method)
                 if b.n_failed:
                     notes.append(f"alpha bootstrap: {b.n_failed} of {b.B} resamples failed")
@@ -142,7 +145,14 @@ def reliability_table(
                     notes.append(f"omega total not computable: {exc}")
                 if n_boot > 0 and np.isfinite(row["omega_total"]):
                     b = bootstrap_ci(
-                        x, "omega_total", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n
+                        x,
+                        "omega_total",
+                        n_boot,
+                        rng,
+                        level=ci_level,
+                        missing=missing,
+                        max_n=bootstrap_max_n,
+                        estimate=row["omega_total"],
                     )
                     row.update(omega_total_boot_lower=b.lower, omega_total_boot_upper=b.upper, boot_ci_method=b.method)
                     if b.n_failed:
@@ -171,6 +181,7 @@ def reliability_table(
                                 missing=missing,
                                 nfactors=nf,
                                 max_n=bootstrap_max_n,
+                                estimate=oh.omega_hierarchical,
                             )
                             row.update(
                                 omega_hierarchical_boot_lower=b.lower,
