@@ -23,8 +23,8 @@ rule cfa:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 274 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 44 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 30),  # max RSS x2: demo 274 MB; 10^6 benchmark 1902 MB for 131 MB of input
+        runtime=scaled(5, 0.25),  # minutes, wall x3: demo 44 s; 10^6: 635 s for the input above
     params:
         code=code_version("workflow/scripts/cfa.py"),
         structure=variant_structure,
@@ -57,8 +57,8 @@ rule validity:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 368 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 88 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 36),  # max RSS x2: demo 368 MB; 10^6 benchmark 3671 MB for 206 MB of input
+        runtime=scaled(5, 0.07),  # minutes, wall x3: demo 88 s; 10^6: 269 s for the input above
     params:
         code=code_version("workflow/scripts/validity.py"),
         structure=variant_structure,

@@ -18,8 +18,8 @@ rule ingest:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 103 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 13 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 10),  # max RSS x2: demo 103 MB; 10^6 benchmark 1136 MB for 245 MB of input
+        runtime=scaled(5, 0.01),  # minutes, wall x3: demo 13 s; 10^6: 32 s for the input above
     params:
         code=code_version("workflow/scripts/ingest.py"),
         spec=INGEST_SPEC,
@@ -57,8 +57,8 @@ rule screen:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 166 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 10 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 18),  # max RSS x2: demo 166 MB; 10^6 benchmark 1631 MB for 189 MB of input
+        runtime=scaled(5, 0.02),  # minutes, wall x3: demo 10 s; 10^6: 59 s for the input above
     params:
         code=code_version("workflow/scripts/screen.py"),
         structure=STRUCTURE,

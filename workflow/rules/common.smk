@@ -1,5 +1,6 @@
 # Shared set-up: the config (validated, defaults filled in from the packaged schema, every name it uses checked
 # against the codebook and the performance file), the codebook, and helpers used by the rules.
+import math
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -30,6 +31,18 @@ VARIANT_STRUCTURES = {name: cb.structure() for name, cb in VARIANTS.items()}
 VARIANT_FILES = {"original": config["codebook"], **{n: v["codebook"] for n, v in config["variants"].items()}}
 # the model of each variant's CFA set that states its hypothesis (config variants.<name>.model)
 VARIANT_MODELS = {"original": "hypothesized", **{n: v["model"] for n, v in config["variants"].items()}}
+
+
+def scaled(least, per_input_mb):
+    """A resource (mem_mb or runtime in minutes) that grows with the job's input files: at least ``least``, else
+    ``per_input_mb`` per MB of input (Snakemake's ``input.size_mb``). The rules' factors come from the
+    10^6-respondent benchmark (benchmarks/results/pipeline.csv): peak RSS x 2 and wall time x 3 per MB of input,
+    so a cluster job of a large study asks for what it needs and the demo keeps the floor."""
+
+    def resource(wildcards, input):
+        return max(least, math.ceil(per_input_mb * input.size_mb))
+
+    return resource
 
 
 def variant_dir(name):

@@ -22,8 +22,8 @@ rule efa:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 172 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 16 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 46),  # max RSS x2: demo 172 MB; 10^6 benchmark 2482 MB for 110 MB of input
+        runtime=scaled(5, 0.075),  # minutes, wall x3: demo 16 s; 10^6: 163 s for the input above
     params:
         code=code_version("workflow/scripts/efa.py"),
         structure=variant_structure,

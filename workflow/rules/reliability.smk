@@ -15,8 +15,8 @@ rule reliability:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 171 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 35 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 24),  # max RSS x2: demo 171 MB; 10^6 benchmark 1275 MB for 110 MB of input
+        runtime=scaled(5, 0.07),  # minutes, wall x3: demo 35 s; 10^6: 149 s for the input above
     params:
         code=code_version("workflow/scripts/reliability.py"),
         structure=variant_structure,

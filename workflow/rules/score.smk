@@ -16,8 +16,8 @@ rule score:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 101 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 12 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 25),  # max RSS x2: demo 101 MB; 10^6 benchmark 1351 MB for 110 MB of input
+        runtime=scaled(5, 0.01),  # minutes, wall x3: demo 12 s; 10^6: 16 s for the input above
     params:
         code=code_version("workflow/scripts/score.py"),
         structure=variant_structure,
@@ -40,8 +40,8 @@ rule descriptives:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 100 MB (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 12 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=scaled(1000, 16),  # max RSS x2: demo 100 MB; 10^6 benchmark 838 MB for 110 MB of input
+        runtime=scaled(5, 0.01),  # minutes, wall x3: demo 12 s; 10^6: 10 s for the input above
     params:
         code=code_version("workflow/scripts/descriptives.py"),
         scale=INGEST_SPEC["scale"],
