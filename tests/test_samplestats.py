@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from compval import cfa
 from compval.sem import samplestats
@@ -50,9 +51,11 @@ def test_rival_fits_to_the_same_data_give_the_numbers_of_separate_fits():
     assert a.fit == b.fit == c.fit and a.params.equals(c.params)
 
 
-def test_heavy_patterns_by_their_moments_give_the_row_by_row_sums():
+@pytest.mark.parametrize("chunk", [128, 2])
+def test_heavy_patterns_by_their_moments_give_the_row_by_row_sums(chunk, monkeypatch):
     # patterns with at least p rows enter the sweeps through their mean and cross-products; the sums (objective,
     # gradient pieces and the EM's filled moments) must equal those of the rows one by one
+    monkeypatch.setattr(samplestats, "PATTERN_CHUNK", chunk)  # heavy patterns a few at a time, too
     rng = np.random.default_rng(11)
     y = rng.standard_normal((2000, 6)) @ rng.standard_normal((6, 6)) + rng.standard_normal(6)
     y[rng.random(y.shape) < 0.08] = np.nan

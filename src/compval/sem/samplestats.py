@@ -39,6 +39,7 @@ __all__ = [
     "CACHE_SIZE",
     "CACHE_BYTES",
     "ROW_CHUNK",
+    "PATTERN_CHUNK",
     "patterns",
     "block_f",
     "loglik",
@@ -51,6 +52,8 @@ __all__ = [
 
 #: Rows processed together by the row sweeps (bounds the temporaries: a few arrays of ROW_CHUNK x p floats).
 ROW_CHUNK = 1 << 16
+#: Heavy patterns processed together by :meth:`Patterns.sweep` (a few arrays of PATTERN_CHUNK x p x p floats).
+PATTERN_CHUNK = 128
 
 
 class Block:
@@ -460,7 +463,9 @@ class Patterns:
             if k:
                 np.add.at(out["G"], (mi[:, :, None], mi[:, None, :]), self.n[idx, None, None] * A)
             if not rows and nl < len(idx):  # heavy patterns by their moments, the other rows one by one
-                self._pattern_terms(out, Om, mu, k, idx[nl:], mi[nl:], A[nl:], em, visit)
+                for h0 in range(nl, len(idx), PATTERN_CHUNK):  # bounds the patterns x p x p temporaries
+                    h = slice(h0, min(len(idx), h0 + PATTERN_CHUNK))
+                    self._pattern_terms(out, Om, mu, k, idx[h], mi[h], A[h], em, visit)
             else:
                 rl = r1
             for c0 in range(r0, rl, ROW_CHUNK):
