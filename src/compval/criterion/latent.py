@@ -158,8 +158,10 @@ def latent_regression(
         data = base.copy()
         data[ycol] = pd.to_numeric(criterion[cr].reindex(base.index), errors="raise").astype(float)
         syntax = latent_regression_syntax(ifacs, ycol, list(ctl_name.values()))
-        used = data.dropna() if missing == "listwise" else data[data.notna().any(axis=1)]
-        yv = used[ycol].dropna()
+        # the rows the fit uses and their criterion values, without a copy of the frame (a million rows)
+        keep = data.notna().all(axis=1) if missing == "listwise" else data.notna().any(axis=1)
+        n_used = int(keep.sum())
+        yv = data.loc[keep, ycol].dropna()
         if len(yv) < 2 or float(yv.var()) == 0.0:
             # nothing to regress: report instead of fitting (the engine would fail on the h1 model)
             fm, r2, conv = {}, np.nan, False
@@ -176,7 +178,7 @@ def latent_regression(
             conv, status, P = bool(fit.converged), fit.status, fit.params
         model_cols = {
             "r2": r2,
-            "n": int(fm.get("ntotal", len(used))),
+            "n": int(fm.get("ntotal", n_used)),
             "n_criterion": int(len(yv)),
             **{k: float(fm.get(k, np.nan)) for k in LATENT_FIT_KEYS},
         }
