@@ -657,3 +657,49 @@ def test_normal_functions_equal_scipy_stats():
     assert normal.ppf(0.975) == stats.norm.ppf(0.975)
     z = pd.Series(x[:10])
     np.testing.assert_array_equal(np.asarray(normal.sf(np.abs(z))), stats.norm.sf(np.abs(z)))
+
+
+def same_fit(a: dict, b: dict) -> bool:
+    """Equal fit measures, NaN equal to NaN (a pickled NaN is another object, so ``a == b`` fails on it)."""
+    return list(a) == list(b) and pd.Series(a, dtype=object).equals(pd.Series(b, dtype=object))
+
+
+def test_models_fitted_in_worker_processes_equal_the_fits_made_one_after_another():
+    """cfa.fit_models shares the fits with forked workers: every number is the one a fit alone gives; the fits
+    made in a worker come back without their data, and a fit kept here still gives modification indices."""
+    jobs = {name: (CASES[name][0](), CASES[name][1](), CASES[name][2]) for name in ("hs3_ml", "hs1_ml", "hs3_orth")}
+    jobs["bfi_fiml"] = (bfi(), cfa.hypothesized(BFI3), {"missing": "ml", "estimator": "MLR"})
+    jobs["hs_2nd"] = (hs(), cfa.second_order(HS3, general_name="g"), {"estimator": "MLR"})
+    one = cfa.fit_models(jobs, workers=1)
+    two = cfa.fit_models(jobs, workers=2, keep_data=["hs3_ml"])
+    assert list(two) == list(jobs)
+    for name in jobs:
+        pd.testing.assert_frame_equal(two[name].params, one[name].params, check_exact=True)
+        assert same_fit(two[name].fit, one[name].fit), name
+        assert two[name].status == one[name].status
+    assert two["hs3_ml"]._groups is not None
+    pd.testing.assert_frame_equal(cfa.modification_indices(two["hs3_ml"]), cfa.modification_indices(one["hs3_ml"]))
+    detached = [name for name in jobs if two[name]._groups is None]
+    assert detached, "no fit was made in a worker"
+    with pytest.raises(ValueError, match="fitted in another process"):
+        cfa.modification_indices(two[detached[0]])
+    with pytest.raises(ValueError, match="fitted in another process"):
+        cfa.factor_scores(cfa.without_rows(one["hs3_ml"]), hs())
+    # comparisons need the fit measures only
+    pd.testing.assert_frame_equal(
+        cfa.compare_models({"hs1_ml": two["hs1_ml"], "hs3_ml": two["hs3_ml"]}),
+        cfa.compare_models({"hs1_ml": one["hs1_ml"], "hs3_ml": one["hs3_ml"]}),
+    )
+
+
+def test_invariance_steps_fitted_in_worker_processes_give_the_same_table():
+    """measurement_invariance(workers=2) fits the steps in two processes: the same table, statuses included."""
+    tiny = hs().copy()
+    tiny.loc[tiny.index[:5], "school"] = "tiny"  # every step not estimable: the statuses travel back too
+    for data, kw in ((hs(), {"estimator": "MLR"}), (tiny, {})):
+        one = cfa.measurement_invariance(data, cfa.hypothesized(HS3), "school", **kw)
+        two = cfa.measurement_invariance(data, cfa.hypothesized(HS3), "school", workers=2, **kw)
+        pd.testing.assert_frame_equal(two[0], one[0], check_exact=True)
+        assert two[2] == one[2]
+        for s, f in two[1].items():
+            assert same_fit(f.fit, one[1][s].fit) and f.status == one[1][s].status

@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from .parallel import forked_map
 from .present.rules import CHEN_DELTA_CFI, CHEN_DELTA_RMSEA
 from .sem.compare import compare_models, difftest
 from .sem.dwlsfit import fit_dwls_model
@@ -37,7 +38,7 @@ from .sem.modindices import modification_indices
 from .sem.params import PARAM_COLUMNS
 from .sem.partable import ModelSyntaxError, parse_syntax
 from .sem.predict import factor_scores, latent_covariance
-from .sem.result import CFAResult
+from .sem.result import CFAResult, without_rows
 from .sem.spec import ModelSpec
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "make_parcels",
     "from_syntax",
     "fit_cfa",
+    "fit_models",
+    "without_rows",
     "fit_options",
     "compare_models",
     "difftest",
@@ -328,6 +331,27 @@ def fit_cfa(
     return CFAResult(**fit(data, model, opts))
 
 
+def fit_models(
+    jobs: Mapping[str, tuple[pd.DataFrame, ModelSpec | str, Mapping[str, Any]]],
+    *,
+    workers: int = 1,
+    keep_data: Sequence[str] = (),
+) -> dict[str, CFAResult]:
+    """:func:`fit_cfa` of several models, ``{name: fit_cfa(data, model, **options)}`` for ``jobs`` of
+    ``{name: (data, model, options)}``, shared by up to ``workers`` processes (:func:`compval.parallel.forked_map`).
+
+    Each fit is the same as alone, whatever ``workers`` is. The fits made in a worker process come back
+    :func:`without_rows`; the models named in ``keep_data`` are fitted in this process and keep everything
+    (for :func:`modification_indices` and :func:`factor_scores`).
+    """
+
+    def one(name: str) -> CFAResult:
+        data, model, options = jobs[name]
+        return fit_cfa(data, model, **options)
+
+    return forked_map(one, list(jobs), workers, here=keep_data, detach=without_rows)
+
+
 def measurement_invariance(
     data: pd.DataFrame,
     model: ModelSpec | str,
@@ -335,12 +359,14 @@ def measurement_invariance(
     *,
     delta_cfi: float = CHEN_DELTA_CFI,
     delta_rmsea: float = CHEN_DELTA_RMSEA,
+    workers: int = 1,
     **options: Any,
 ):
     """Configural -> metric -> scalar -> strict invariance of ``model`` across ``group``, each step fitted by
     :func:`fit_cfa`: :func:`compval.sem.invariance.measurement_invariance` (its parameters and returns). A step
     holds by Chen's (2007) criteria, :data:`compval.present.rules.CHEN_DELTA_CFI` / ``CHEN_DELTA_RMSEA`` unless
-    given (the pipeline passes ``validity.delta_cfi`` / ``validity.delta_rmsea``)."""
+    given (the pipeline passes ``validity.delta_cfi`` / ``validity.delta_rmsea``). The steps are fitted by up to
+    ``workers`` processes (the same numbers whatever ``workers`` is; the fits come back :func:`without_rows`)."""
     return invariance.measurement_invariance(
-        data, model, group, fit=fit_cfa, delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, **options
+        data, model, group, fit=fit_cfa, delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, workers=workers, **options
     )

@@ -159,8 +159,10 @@ def step(smk) -> Iterator[logging.Logger]:
     from threadpoolctl import threadpool_limits
 
     try:
-        # BLAS threads = the rule's declared threads (oversubscription slows bootstraps several-fold)
-        with threadpool_limits(limits=max(1, int(getattr(smk, "threads", 1) or 1))):
+        # BLAS (and OpenMP) on one thread: a rule's threads are processes (compval.parallel, one per figure
+        # language), and a multi-threaded BLAS would change the last digits with the number of cores and
+        # oversubscribe them
+        with threadpool_limits(limits=1):
             yield logger
     except (InputError, CodebookError) as exc:
         logger.error("ERROR in rule %s: %s", smk.rule, exc)

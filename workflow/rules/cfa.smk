@@ -21,7 +21,7 @@ rule cfa:
         "logs/benchmarks/{v}cfa.tsv"
     conda:
         "../envs/compval.yaml"
-    threads: 1
+    threads: 2  # the rival models share the job's processes (cfa.fit_models); 10^6: 446 s of CPU in one process
     resources:
         mem_mb=scaled(1000, 30),  # max RSS x2: demo 274 MB; 10^6 benchmark 1902 MB for 131 MB of input
         runtime=scaled(5, 0.25),  # minutes, wall x3: demo 44 s; 10^6: 635 s for the input above
@@ -55,7 +55,7 @@ rule validity:
         "logs/benchmarks/{v}validity.tsv"
     conda:
         "../envs/compval.yaml"
-    threads: 1
+    threads: 2  # the invariance steps share the job's processes (cfa.measurement_invariance)
     resources:
         mem_mb=scaled(1000, 36),  # max RSS x2: demo 368 MB; 10^6 benchmark 3671 MB for 206 MB of input
         runtime=scaled(5, 0.07),  # minutes, wall x3: demo 88 s; 10^6: 269 s for the input above

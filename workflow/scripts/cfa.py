@@ -23,18 +23,15 @@ with step(snakemake) as log:
         rivals=s["rivals"],
         user_models=s["user_models"],
     )
-    fits = {}
-    for name, (spec, data) in models.items():
-        data = items if data is None else data(items)
-        est = model_estimator(name, s["estimator"])
-        fits[name] = cfa.fit_cfa(data, spec, **cfa.fit_options(s, est))
-        log.info(
-            "%s: status %s, chisq %s, df %s",
-            name,
-            fits[name].status,
-            fits[name].fit.get("chisq"),
-            fits[name].fit.get("df"),
-        )
+    jobs = {
+        name: (items if data is None else data(items), spec, cfa.fit_options(s, model_estimator(name, s["estimator"])))
+        for name, (spec, data) in models.items()
+    }
+    # the rival models are fitted in snakemake.threads processes; the hypothesised one here (its modification
+    # indices and factor scores need its data)
+    fits = cfa.fit_models(jobs, workers=snakemake.threads, keep_data=["hypothesized"])
+    for name, f in fits.items():
+        log.info("%s: status %s, chisq %s, df %s", name, f.status, f.fit.get("chisq"), f.fit.get("df"))
     tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"], modindices_top=s["modindices_top"])
     for name in ("fit", "comparison", "parameters", "r2", "modindices", "verdicts"):
         write_table(tables[name], snakemake.output[name])

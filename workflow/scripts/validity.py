@@ -62,6 +62,7 @@ with step(snakemake) as log:
             std_lv=p.cfa["identification"] == "unit_variance",
             delta_cfi=p.settings["delta_cfi"],
             delta_rmsea=p.settings["delta_rmsea"],
+            workers=snakemake.threads,  # the steps share the job's processes
         )
         table.insert(0, "group", group)
         inv_summary = {

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..parallel import forked_map
 from .compare import compare_models, fitval
+from .result import without_rows
 
 if TYPE_CHECKING:
     from .result import CFAResult
@@ -39,6 +41,7 @@ def measurement_invariance(
     delta_rmsea: float,
     robust_fiml: bool | None = None,
     fallback: tuple[str, str] | None = None,
+    workers: int = 1,
 ):
     """Configural -> metric -> scalar -> strict invariance across ``group`` (Meredith 1993; Chen 2007 criteria).
 
@@ -66,6 +69,9 @@ def measurement_invariance(
         Under WLSMV: when the configural model cannot be estimated because a category is empty in a group (lavaan
         stops there), the whole sequence is fitted with this continuous estimator instead (e.g. ("MLR", "ml")),
         and ``note`` says why.
+    workers : int
+        The steps are fitted by up to this many processes (:func:`compval.parallel.forked_map`); the numbers are
+        the same whatever ``workers`` is, the fits come back without their rows (:func:`.result.without_rows`).
 
     Never raises for a step that cannot be estimated (e.g. a group too small, non-convergence): that row keeps
     its ``status``, its fit values are NaN, ``holds`` is NaN, and the next steps are still fitted (a step
@@ -76,7 +82,8 @@ def measurement_invariance(
     -------
     (table, fits, first_failure)
         table: DataFrame (step, estimator, df, chisq, cfi, rmsea, srmr, chisq_diff, df_diff, pvalue, delta_cfi,
-        delta_rmsea, holds, status, note); fits: dict step -> CFAResult (None if fitting raised);
+        delta_rmsea, holds, status, note); fits: dict step -> CFAResult (None if fitting raised; without its
+        rows when ``workers`` > 1);
         first_failure: name of the first step whose comparison with the previous step fails Chen's criteria,
         or None (steps with ``holds`` NaN are not failures).
     """
@@ -94,18 +101,15 @@ def measurement_invariance(
     rob = estimator.upper() == "MLR"
     if robust_fiml is None:
         robust_fiml = None if rob else False
-    fits: dict[str, CFAResult | None] = {}
-    errors: dict[str, str] = {}
-    for s in steps:
-        if ordinal and "residuals" in INVARIANCE_STEPS[s]:
-            fits[s] = None
-            errors[s] = (
-                "not applicable: under the delta parameterisation of ordinal items the residual variances "
-                "are not parameters (strict invariance needs the theta parameterisation)"
-            )
-            continue
+    strict_ordinal = (
+        "not applicable: under the delta parameterisation of ordinal items the residual variances "
+        "are not parameters (strict invariance needs the theta parameterisation)"
+    )
+    todo = [s for s in steps if not (ordinal and "residuals" in INVARIANCE_STEPS[s])]
+
+    def fit_step(s: str) -> CFAResult | str:
         try:
-            fits[s] = fit(
+            return fit(
                 data,
                 model,
                 std_lv=std_lv,
@@ -115,9 +119,18 @@ def measurement_invariance(
                 group_equal=INVARIANCE_STEPS[s],
                 robust_fiml=robust_fiml,
             )
-        except Exception as exc:  # a step that cannot be set up is reported, never raised
-            fits[s] = None
-            errors[s] = f"estimation failed ({type(exc).__name__}: {exc})"
+        except Exception as exc:  # a step that cannot be set up is reported (its status), never raised
+            return f"estimation failed ({type(exc).__name__}: {exc})"
+
+    done = forked_map(fit_step, todo, workers, detach=lambda r: r if isinstance(r, str) else without_rows(r))
+    fits: dict[str, CFAResult | None] = {}
+    errors: dict[str, str] = {}
+    for s in steps:
+        r = done.get(s, strict_ordinal)
+        if isinstance(r, str):
+            fits[s], errors[s] = None, r
+        else:
+            fits[s] = r
     rows = []
     prev = None
     first_fail = None
@@ -189,6 +202,7 @@ def measurement_invariance(
             steps=steps,
             delta_cfi=delta_cfi,
             delta_rmsea=delta_rmsea,
+            workers=workers,
         )
         fb_table["note"] = (
             f"WLSMV not estimable ({conf.iloc[0].removeprefix('not estimable: ')}); fitted by {fallback[0]}"

@@ -33,6 +33,11 @@ def modification_indices(fit: CFAResult, top: int | None = None, minimum: float 
     DataFrame with columns lhs, op, rhs, mi, epc, sepc.lv, sepc.all, sorted by decreasing mi (``top`` rows).
     """
     m, groups, x = fit._model, fit._groups, fit._x
+    if groups is None:
+        raise ValueError(
+            f"modification indices need the fit with its data; model {fit.model_name!r} was fitted in another "
+            "process and came back without it (compval.cfa.without_rows): fit it in this process"
+        )
     if m.ngroups != 1:
         raise NotImplementedError("modification indices are implemented for single-group models")
     cand = _mi_candidates(m)

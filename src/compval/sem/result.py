@@ -4,6 +4,7 @@ fields into the dataclass)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ import pandas as pd
 
 from .params import PARAM_COLUMNS
 
-__all__ = ["CFAResult", "FitRecord", "FAILED_PREFIX"]
+__all__ = ["CFAResult", "FitRecord", "FAILED_PREFIX", "without_rows"]
 
 FAILED_PREFIX = "failed"
 
@@ -134,3 +135,10 @@ class CFAResult:
     _groups: Any = field(default=None, repr=False)
     _x: Any = field(default=None, repr=False)
     _options: dict = field(default_factory=dict, repr=False)
+
+
+def without_rows(fit: CFAResult) -> CFAResult:
+    """The fit without its copy of the data (the per-group sample statistics and rows, ``_groups``): what can be
+    sent to another process cheaply. Estimates, fit measures and comparisons (``compare_models``, ``difftest``)
+    are unchanged; modification indices and factor scores need the full fit."""
+    return dataclasses.replace(fit, _groups=None)

@@ -1,0 +1,67 @@
+"""compval.parallel.forked_map: tasks shared by this process and forked workers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from compval.parallel import can_fork, forked_map
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="needs the fork start method")
+
+BIG = np.arange(200_000, dtype=float)  # read by the workers from the forked memory, never pickled
+
+
+def task(key: int) -> dict:
+    time.sleep(0.05)  # long enough for the pool to hand tasks to its worker before this process takes them all
+    return {"key": key, "sum": float(BIG[key::7].sum()), "pid": os.getpid()}
+
+
+def test_every_task_runs_once_and_the_results_are_in_key_order():
+    keys = list(range(9))
+    got = forked_map(task, keys, workers=2, here=[4], detach=lambda r: {**r, "detached": True})
+    assert list(got) == keys
+    for k in keys:
+        assert got[k]["key"] == k and got[k]["sum"] == float(BIG[k::7].sum())
+        # a result is detached exactly when a worker made it
+        assert got[k].get("detached", False) == (got[k]["pid"] != os.getpid())
+    assert got[4]["pid"] == os.getpid()
+    assert {r["pid"] for r in got.values()} - {os.getpid()}, "no task ran in a worker"
+
+
+def test_one_worker_runs_everything_here_in_order():
+    seen = []
+
+    def fn(k):
+        seen.append(k)
+        return os.getpid()
+
+    assert forked_map(fn, ["b", "a", "c"], workers=1, here=["c"]) == {
+        "b": os.getpid(),
+        "a": os.getpid(),
+        "c": os.getpid(),
+    }
+    assert seen == ["b", "a", "c"]
+
+
+def test_an_exception_in_a_worker_is_raised_here():
+    def fn(k):
+        if k == 0 and os.getpid() != parent:
+            raise ArithmeticError("task 0 failed in a worker")
+        if k == 0:
+            raise ArithmeticError("task 0 failed here")
+        return k
+
+    parent = os.getpid()
+    with pytest.raises(ArithmeticError, match="task 0 failed"):
+        forked_map(fn, [0, 1, 2, 3], workers=2)
+
+
+def test_bad_keys_are_refused():
+    with pytest.raises(ValueError, match="distinct"):
+        forked_map(task, [1, 1], workers=2)
+    with pytest.raises(ValueError, match="not task keys"):
+        forked_map(task, [1, 2], workers=2, here=[3])
