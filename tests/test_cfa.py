@@ -703,3 +703,26 @@ def test_invariance_steps_fitted_in_worker_processes_give_the_same_table():
         assert two[2] == one[2]
         for s, f in two[1].items():
             assert same_fit(f.fit, one[1][s].fit) and f.status == one[1][s].status
+
+
+def test_sample_statistics_are_freed_without_waiting_for_the_garbage_collector():
+    """A fit's sample statistics (at a million rows, a copy of the rows) go with their last user: no reference
+    cycle keeps them (the independence model kept with them once held them strongly)."""
+    import gc
+    import weakref
+
+    data = bfi()
+    samplestats.clear_cache()
+    gc.collect()
+    gc.disable()
+    try:
+        refs = []
+        for est in ("ML", "MLR"):
+            fit = cfa.fit_cfa(data, cfa.hypothesized(BFI3), missing="ml", estimator=est)
+            refs.append(weakref.ref(fit._groups[0]))
+        del fit
+        assert refs[0]() is refs[1]() is not None  # shared by the two fits through the cache
+        samplestats.clear_cache()
+        assert refs[0]() is None, "the sample statistics outlived their last user"
+    finally:
+        gc.enable()

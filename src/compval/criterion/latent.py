@@ -155,13 +155,15 @@ def latent_regression(
         ycol = _lavaan_name(cr, t2)
         while ycol + "_lv" in t2:
             ycol = _lavaan_name(cr, t2)
-        data = base.copy()
+        # the criterion is put beside the items and controls for its fit and removed after it (this function's
+        # own frame: no copy of a million rows per criterion)
+        data = base
         data[ycol] = pd.to_numeric(criterion[cr].reindex(base.index), errors="raise").astype(float)
         syntax = latent_regression_syntax(ifacs, ycol, list(ctl_name.values()))
-        # the rows the fit uses and their criterion values, without a copy of the frame (a million rows)
+        # the rows the fit uses and their criterion values, without a copy of the frame
         keep = data.notna().all(axis=1) if missing == "listwise" else data.notna().any(axis=1)
         n_used = int(keep.sum())
-        yv = data.loc[keep, ycol].dropna()
+        yv = data[ycol][keep].dropna()
         if len(yv) < 2 or float(yv.var()) == 0.0:
             # nothing to regress: report instead of fitting (the engine would fail on the h1 model)
             fm, r2, conv = {}, np.nan, False
@@ -176,6 +178,8 @@ def latent_regression(
             fm = fit.fit or {}
             r2 = float(fit.r2.get(ycol + "_lv", np.nan)) if len(fit.r2) else np.nan
             conv, status, P = bool(fit.converged), fit.status, fit.params
+            del fit  # its sample statistics (a copy of the rows) go before the next criterion's are made
+        del data[ycol]
         model_cols = {
             "r2": r2,
             "n": int(fm.get("ntotal", n_used)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -71,10 +73,12 @@ def baseline(m: Model, groups, estimator) -> dict:
     key = (tuple(m.ov), m.ngroups, m.meanstructure, estimator)
     kept = groups[0].__dict__.setdefault("_baseline", [])
     for gs, k, out in kept:
-        if k == key and len(gs) == len(groups) and all(a is b for a, b in zip(gs, groups)):
+        if k == key and len(gs) == len(groups) and all(a() is b for a, b in zip(gs, groups)):
             return out
     out = _baseline(m, groups, estimator)
-    kept.append((tuple(groups), key, out))
+    # weak references to the groups: kept with the first group's statistics, a strong one would be a reference
+    # cycle, and the statistics (a copy of the rows) would outlive their last user until a garbage collection
+    kept.append((tuple(weakref.ref(g) for g in groups), key, out))
     return out
 
 

@@ -27,15 +27,24 @@ def prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing
         parts = [d[d[group] == lab] for lab in labels]
     out = []
     for part in parts:
-        sub = part[ov]
-        if not all(pd.api.types.is_numeric_dtype(t) for t in sub.dtypes):
-            sub = sub.apply(pd.to_numeric, errors="coerce")
-        y = sub.to_numpy(dtype=float)
+        y = _rows(part, ov)
         nan = np.isnan(y)
         drop = nan.any(axis=1) if missing == "listwise" else nan.all(axis=1)
         del nan
         out.append(y[~drop] if drop.any() else y)  # no copy when every row stays
     return labels, out
+
+
+def _rows(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """The columns as one C-ordered float array (rows x columns; non-numeric values NaN), filled column by
+    column: one array of the data's size, where ``frame[cols].to_numpy()`` makes a column-ordered copy that the
+    sample statistics would copy again."""
+    coerce = not all(pd.api.types.is_numeric_dtype(frame[c]) for c in cols)
+    y = np.empty((len(frame), len(cols)))
+    for j, c in enumerate(cols):
+        col = pd.to_numeric(frame[c], errors="coerce") if coerce else frame[c]
+        y[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
+    return y
 
 
 def positive_definite(cov: np.ndarray) -> bool:

@@ -146,18 +146,19 @@ def group_data(y: np.ndarray) -> GroupData:
     bounded (16 data sets, 256 MB besides the newest), so a million rows keep one data set, not several.
     """
     y = np.ascontiguousarray(y, dtype=float)
-    key = (y.shape, hashlib.blake2b(y.tobytes(), digest_size=20).digest())
+    key = (y.shape, hashlib.blake2b(y.data, digest_size=20).digest())  # no copy of the rows
     hit = _RECENT.get(key)
     if hit is not None:
         _RECENT.move_to_end(key)
         gd = hit[0]
     else:
-        gd = _group_data(y)
-        _RECENT[key] = (gd, y.nbytes)
-        while len(_RECENT) > 1 and (
-            len(_RECENT) > CACHE_SIZE or sum(size for _, size in _RECENT.values()) > CACHE_BYTES
+        # the data sets that this one will push out are let go first (a million rows: one at a time in memory)
+        while _RECENT and (
+            len(_RECENT) + 1 > CACHE_SIZE or sum(size for _, size in _RECENT.values()) + y.nbytes > CACHE_BYTES
         ):
             _RECENT.popitem(last=False)
+        gd = _group_data(y)
+        _RECENT[key] = (gd, y.nbytes)
     # the saturated model's information matrices ((p(p+3)/2)^2 each, the ``_h1`` entry that the fits add) are
     # shared by the fits to the newest data set only
     for other, _ in _RECENT.values():
@@ -176,8 +177,9 @@ def _group_data(y: np.ndarray) -> GroupData:
         blk = Block(obs=np.arange(p), n=n, y=y, mean=mean, cov=cov)
         sign, logdet = np.linalg.slogdet(cov)
         return GroupData(n=n, blocks=[blk], complete=True, mean=mean, cov=cov, h1_f=logdet + p)
+    mean0 = np.nanmean(y, axis=0)  # before the patterns' copy of the rows exists (its temporaries are n x p)
     pt = row_patterns(y)
-    gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=np.nanmean(y, axis=0), cov=np.zeros((p, p)))
+    gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((p, p)))
     gd.__dict__["_pat"] = pt
     mu, sig, f = saturated_fiml(gd)
     gd.mean, gd.cov, gd.h1_f = mu, sig, f
@@ -198,7 +200,8 @@ def row_patterns(y: np.ndarray) -> "Patterns":
     rank[order] = np.arange(len(order))
     pats, inv, counts, heavy = pats[order], rank[inv], counts[order], heavy[order]
     rows = np.argsort(inv, kind="stable")
-    Y = np.where(miss[rows], 0.0, y[rows])
+    Y = y[rows]
+    Y[miss[rows]] = 0.0
     return Patterns.from_rows(Y, pats, counts, heavy=heavy)
 
 
