@@ -10,10 +10,12 @@ fresh: a copy of ``config/`` and the raw data) with this checkout's Snakefile::
   simulator's defects: careless responders, non-response, out-of-range codes, duplicates).
 
 Per job, Snakemake's ``benchmark:`` directive (``logs/benchmarks/[variants/<name>/]<rule>.tsv`` of every
-rule) gives the wall time ``s``, the peak resident memory ``max_rss`` (MB) and the CPU time; the whole run's
-wall time is measured around the Snakemake call. Next to it, the bare cost of reading the export and computing
-the pairwise covariance matrix of its items (numpy, three matrix products) sets the scale of what is
-irreducible, and the in-memory size of the item matrix (rows x items x 8 bytes) the scale of the memory target.
+rule) gives the wall time ``s``, the peak resident memory ``max_rss`` (MB) and the CPU time. For rules that
+fork worker processes (threads > 1) Snakemake sums the RSS of the processes, counting the pages they share once
+per process, so ``max_pss`` (proportional set size: shared pages split between the processes) is kept too. The
+whole run's wall time is measured around the Snakemake call. Next to it, the bare cost of reading the export
+and computing the pairwise covariance matrix of its items (numpy, three matrix products) sets the scale of what
+is irreducible, and the in-memory size of the item matrix (rows x items x 8 bytes) the scale of the memory target.
 
 For the demo, the pipeline is then rerun after a one-item codebook edit (the wording of the first item;
 analyses do not depend on wording, so only the rules that show it rerun).
@@ -141,10 +143,11 @@ def rule_benchmarks(work: Path, since: float = 0.0) -> pd.DataFrame:
                 "rule": f.relative_to(root).with_suffix("").as_posix(),
                 "seconds": float(b["s"]),
                 "max_rss_mb": float(b["max_rss"]),
+                "max_pss_mb": float(b["max_pss"]),
                 "cpu_seconds": float(b["cpu_time"]),
             }
         )
-    return pd.DataFrame(rows, columns=["rule", "seconds", "max_rss_mb", "cpu_seconds"])
+    return pd.DataFrame(rows, columns=["rule", "seconds", "max_rss_mb", "max_pss_mb", "cpu_seconds"])
 
 
 def read_and_covariance(work: Path, repeats: int = 3) -> tuple[float, int, int]:
@@ -223,6 +226,7 @@ def bench_size(size: str, cores: int, keep: bool, variants: str = "auto") -> pd.
             "rule": "(whole pipeline)",
             "seconds": wall,
             "max_rss_mb": rules["max_rss_mb"].max(),
+            "max_pss_mb": rules["max_pss_mb"].max(),
             "cpu_seconds": rules["cpu_seconds"].sum(),
         },
         {"rule": "(bare read + covariance)", "seconds": bare, "max_rss_mb": np.nan, "cpu_seconds": np.nan},
