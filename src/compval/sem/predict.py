@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import normal
+from .samplestats import unique_patterns
 
 if TYPE_CHECKING:
     from .result import CFAResult
@@ -70,12 +71,14 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
     fs = np.full((len(y), m.m), np.nan)
     obs = ~np.isnan(y)
     fiml = fit._options.get("missing") == "ml"
-    pats, inv = np.unique(obs, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    pats, inv = unique_patterns(obs)
+    # each pattern's rows (in data order) as a slice of one sort: a million rows have ~10^5 patterns
+    order = np.argsort(inv, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inv, minlength=len(pats)))])
     for k, pat in enumerate(pats):
         if not pat.any() or (not pat.all() and not fiml):
             continue
-        rows = inv == k
+        rows = order[bounds[k] : bounds[k + 1]]
         o = np.flatnonzero(pat)
         W = np.linalg.solve(sigma[np.ix_(o, o)], LV[o]).T  # Var(eta) Lambda_o' Sigma_oo^-1
         fs[rows] = eeta[None, :] + (y[rows][:, o] - mu[o][None, :]) @ W.T

@@ -47,6 +47,7 @@ __all__ = [
     "moment_wv",
     "row_u",
     "row_patterns",
+    "unique_patterns",
     "em_step",
 ]
 
@@ -190,7 +191,7 @@ def row_patterns(y: np.ndarray) -> "Patterns":
     """The missing-data patterns of raw rows (NaN = missing; no row entirely missing): patterns ordered by
     their number of unobserved variables, rows zero-filled and sorted by pattern (:class:`Patterns`)."""
     miss = np.isnan(y)
-    pats, inv = _unique_patterns(~miss)
+    pats, inv = unique_patterns(~miss)
     counts = np.bincount(inv, minlength=len(pats))
     heavy = heavy_patterns(counts, y.shape[1])
     # patterns ordered by their number of unobserved variables, then the heavy ones last (then by their packed
@@ -225,7 +226,7 @@ def heavy_patterns(counts: np.ndarray, p: int) -> np.ndarray:
     return heavy
 
 
-def _unique_patterns(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unique_patterns(obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of a boolean matrix and each row's index among them (``np.unique(axis=0)``), keyed by
     the rows packed into 64-bit words (one sort of integers instead of a lexicographic sort of rows)."""
     n, p = obs.shape
