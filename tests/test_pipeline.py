@@ -182,6 +182,14 @@ def test_snakemake_lint_is_clean():
 def test_split_half_cross_validation(tmp_path):
     """efa.split_half + cfa.sample: confirm -> EFA on one seeded half, CFA and validity on the other."""
     cfg_path = write_project(tmp_path, n=200)
+
+    def after_efa() -> set[str]:
+        r = run_snakemake(tmp_path, "results/cfa/fit.csv", "results/validity/summary.json", "--forceall", "--dag")
+        assert r.returncode == 0, r.stderr[-4000:]
+        return _downstream(r.stdout).get("efa", set())
+
+    # on all respondents the CFA stages do not wait for the EFA (at 10^6 rows it takes over a minute)
+    assert not {"cfa", "validity"} & after_efa()
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["efa"]["split_half"] = True
     cfg["cfa"]["sample"] = "confirm"
@@ -189,6 +197,7 @@ def test_split_half_cross_validation(tmp_path):
     cfg["validity"]["invariance_group"] = None
     cfg["validity"]["htmt_boot"] = 20
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    assert {"cfa", "validity"} <= after_efa()  # on the confirmation half they do
     r = run_snakemake(tmp_path, "results/efa/summary.json", "results/cfa/fit.csv", "results/validity/summary.json")
     assert r.returncode == 0, r.stderr[-4000:]
     split = pd.read_csv(tmp_path / "data" / "processed" / "split_half.csv")

@@ -3,7 +3,7 @@ rule cfa:
     FIML), model comparison with Hu & Bentler verdicts, modification indices, factor scores."""
     input:
         scored=rules.score.output.items_scored,
-        split=rules.efa.output.split,
+        **confirmation_half(),
     output:
         fit="results/{v}cfa/fit.csv",
         comparison="results/{v}cfa/comparison.csv",
@@ -38,7 +38,7 @@ rule validity:
     HTMT with bootstrap CIs, factor correlations with CIs, measurement invariance across a grouping column."""
     input:
         scored=rules.score.output.items_scored,
-        split=rules.efa.output.split,
+        **confirmation_half(),
         respondents=rules.screen.output.respondents,
         parameters=rules.cfa.output.parameters,
         sample_cov=rules.cfa.output.sample_cov,

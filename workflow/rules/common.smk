@@ -153,6 +153,12 @@ def cfa_settings():
     }
 
 
+def confirmation_half():
+    """The EFA's split-half file as an input of the CFA stages only when they analyse its confirmation half
+    (``cfa.sample: confirm``); otherwise they do not wait for the EFA (at 10^6 rows it takes over a minute)."""
+    return {"split": rules.efa.output.split} if cfa_settings()["sample"] == "confirm" else {}
+
+
 def missing_for(estimator):
     """lavaan's missing-data option for the configured missing policy and a CFA estimator."""
     if config["missing"] == "listwise":
