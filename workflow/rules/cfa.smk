@@ -21,10 +21,10 @@ rule cfa:
         "logs/benchmarks/{v}cfa.tsv"
     conda:
         "../envs/compval.yaml"
-    threads: 2  # the rival models share the job's processes (cfa.fit_models); 10^6: 446 s of CPU in one process
+    threads: fit_processes  # two from 5 MB of input: the rival models share the job's processes (cfa.fit_models)
     resources:
-        mem_mb=scaled(1000, 30),  # max RSS x2: demo 274 MB; 10^6 benchmark 1902 MB for 131 MB of input
-        runtime=scaled(5, 0.25),  # minutes, wall x3: demo 44 s; 10^6: 635 s for the input above
+        mem_mb=scaled(1000, 56),  # max RSS x2 (two processes): demo 274 MB; 10^6 benchmark 3609 MB for 131 MB of input
+        runtime=scaled(5, 0.04),  # minutes, wall x3: demo 44 s; 10^6: 94 s for the input above
     params:
         code=code_version("workflow/scripts/cfa.py"),
         structure=variant_structure,
@@ -55,10 +55,10 @@ rule validity:
         "logs/benchmarks/{v}validity.tsv"
     conda:
         "../envs/compval.yaml"
-    threads: 2  # the invariance steps share the job's processes (cfa.measurement_invariance)
+    threads: fit_processes  # two from 5 MB of input: the invariance steps share them (cfa.measurement_invariance)
     resources:
-        mem_mb=scaled(1000, 36),  # max RSS x2: demo 368 MB; 10^6 benchmark 3671 MB for 206 MB of input
-        runtime=scaled(5, 0.07),  # minutes, wall x3: demo 88 s; 10^6: 269 s for the input above
+        mem_mb=scaled(1000, 44),  # max RSS x2 (two processes): demo 368 MB; 10^6 benchmark 4525 MB for 206 MB of input
+        runtime=scaled(5, 0.02),  # minutes, wall x3: demo 88 s; 10^6: 72 s for the input above
     params:
         code=code_version("workflow/scripts/validity.py"),
         structure=variant_structure,

@@ -45,6 +45,18 @@ def scaled(least, per_input_mb):
     return resource
 
 
+#: Input size (MB) from which the cfa and validity jobs fit their models in two processes (about 45,000 respondents
+#: x 50 items). Below it a job's fits take seconds, the other jobs keep the cores busy, and a second process would
+#: hold a core through the job's serial parts (benchmark at 10^4 with four codebooks: 191 s with two processes,
+#: 173 s with one; at 10^5: 183 s against 196 s; at 10^6: 566 s against 907 s).
+FIT_PROCESSES_FROM_MB = 5
+
+
+def fit_processes(wildcards, input):
+    """``threads`` of the rules whose independent model fits share the job's processes (compval.parallel)."""
+    return 2 if input.size_mb >= FIT_PROCESSES_FROM_MB else 1
+
+
 def variant_dir(name):
     """Path infix of a variant's analysis outputs: none for the original (results/cfa/...), variants/<name>/ for
     the others (results/variants/<name>/cfa/...). The analysis rules take it as the wildcard {v}."""

@@ -30,8 +30,8 @@ rule criterion:
         "../envs/compval.yaml"
     threads: 1
     resources:
-        mem_mb=scaled(1000, 36),  # max RSS x2: demo 414 MB; 10^6 benchmark 4766 MB for 272 MB of input
-        runtime=scaled(5, 0.07),  # minutes, wall x3: demo 69 s; 10^6: 354 s for the input above
+        mem_mb=scaled(1000, 21),  # max RSS x2: demo 414 MB; 10^6 benchmark 2789 MB for 272 MB of input
+        runtime=scaled(5, 0.03),  # minutes, wall x3: demo 69 s; 10^6: 156 s for the input above
     params:
         code=code_version("workflow/scripts/criterion.py"),
         settings=criterion_settings(),
