@@ -2,8 +2,8 @@ rule cfa:
     """Confirmatory factor analysis of the codebook's structure against rival models (lavaan-matching ML/MLR,
     FIML), model comparison with Hu & Bentler verdicts, modification indices, factor scores."""
     input:
-        scored=rules.score.output.items_scored,
         **confirmation_half(),
+        scored=rules.score.output.items_scored,
     output:
         fit="results/{v}cfa/fit.csv",
         comparison="results/{v}cfa/comparison.csv",
@@ -37,8 +37,8 @@ rule validity:
     """Construct validity of the hypothesised model: composite reliability and AVE (semTools), Fornell-Larcker,
     HTMT with bootstrap CIs, factor correlations with CIs, measurement invariance across a grouping column."""
     input:
-        scored=rules.score.output.items_scored,
         **confirmation_half(),
+        scored=rules.score.output.items_scored,
         respondents=rules.screen.output.respondents,
         parameters=rules.cfa.output.parameters,
         sample_cov=rules.cfa.output.sample_cov,
