@@ -46,9 +46,10 @@ def scaled(least, per_input_mb):
 
 
 #: Input size (MB) from which the cfa and validity jobs fit their models in two processes (about 45,000 respondents
-#: x 50 items). Below it a job's fits take seconds, the other jobs keep the cores busy, and a second process would
-#: hold a core through the job's serial parts (benchmark at 10^4 with four codebooks: 191 s with two processes,
-#: 173 s with one; at 10^5: 183 s against 196 s; at 10^6: 566 s against 907 s).
+#: x 50 items). Below it a job's fits take seconds, the other jobs keep the cores busy, a second process would
+#: hold a core through the job's serial parts, and each worker computes the sample statistics again (benchmark
+#: at 10^4 with four codebooks and two processes: validity 47 s CPU against 37 s with one at the last stop; at
+#: 10^6 two processes took the cfa job from 513 to 94 s wall, with the factor-score fix).
 FIT_PROCESSES_FROM_MB = 5
 
 

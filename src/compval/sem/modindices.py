@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .dwls import structural
+from .result import groups_of
 from .engine import Model, gradient_info
 
 if TYPE_CHECKING:
@@ -32,12 +33,7 @@ def modification_indices(fit: CFAResult, top: int | None = None, minimum: float 
     -------
     DataFrame with columns lhs, op, rhs, mi, epc, sepc.lv, sepc.all, sorted by decreasing mi (``top`` rows).
     """
-    m, groups, x = fit._model, fit._groups, fit._x
-    if groups is None:
-        raise ValueError(
-            f"modification indices need the fit with its data; model {fit.model_name!r} was fitted in another "
-            "process and came back without it (compval.cfa.without_rows): fit it in this process"
-        )
+    m, groups, x = fit._model, groups_of(fit, "modification indices"), fit._x
     if m.ngroups != 1:
         raise NotImplementedError("modification indices are implemented for single-group models")
     cand = _mi_candidates(m)

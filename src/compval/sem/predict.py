@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import normal
+from .result import groups_of
 from .samplestats import unique_patterns
 
 if TYPE_CHECKING:
@@ -56,12 +57,7 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
     m, x = fit._model, fit._x
     if m.ngroups != 1:
         raise NotImplementedError("factor scores are implemented for single-group models")
-    if fit._groups is None:
-        raise ValueError(
-            f"factor scores need the fit with its data; model {fit.model_name!r} was fitted in another process "
-            "and came back without it (compval.cfa.without_rows): fit it in this process"
-        )
-    gd = fit._groups[0]
+    gd = groups_of(fit, "factor scores")[0]
     M = m.matrices(x, 0)
     A = np.linalg.inv(np.eye(m.m) - M["B"])
     sigma, mu = m.implied(x, 0, gd.mean)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .params import PARAM_COLUMNS
 
-__all__ = ["CFAResult", "FitRecord", "FAILED_PREFIX", "without_rows"]
+__all__ = ["CFAResult", "FitRecord", "FAILED_PREFIX", "without_rows", "groups_of"]
 
 FAILED_PREFIX = "failed"
 
@@ -142,3 +142,14 @@ def without_rows(fit: CFAResult) -> CFAResult:
     sent to another process cheaply. Estimates, fit measures and comparisons (``compare_models``, ``difftest``)
     are unchanged; modification indices and factor scores need the full fit."""
     return dataclasses.replace(fit, _groups=None)
+
+
+def groups_of(fit: CFAResult, what: str) -> list:
+    """The fit's per-group sample statistics (``_groups``), which ``what`` needs; raises ValueError for a fit that
+    came back from another process :func:`without_rows`."""
+    if fit._groups is None:
+        raise ValueError(
+            f"{what} need the fit with its data; model {fit.model_name!r} was fitted in another process and came "
+            "back without it (compval.cfa.without_rows): fit it in this process"
+        )
+    return fit._groups
