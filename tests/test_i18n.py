@@ -377,30 +377,39 @@ def test_every_figure_in_chinese_has_all_glyphs_and_embeds_a_cjk_font(tmp_path):
 
 @pytest.mark.slow
 @needs_pdffonts
-def test_the_lean_cjk_font_draws_the_same_figure(tmp_path, monkeypatch):
-    # the figures rule draws the Chinese figures with copies of the CJK font without their layout tables (faster
-    # PDFs): PNG and SVG must be byte-identical, the PDF embed the same fonts and render the same
+@pytest.mark.parametrize("lang, family", [("en", "LiberationSans"), ("zh", "NotoSansCJK")])
+def test_the_lean_fonts_draw_the_same_figure(tmp_path, lang, family):
+    # the figures rule draws with copies of the fonts without their layout tables (faster PDFs): PNG and SVG must be
+    # byte-identical, the PDF embed the same fonts and render the same; leaving the block restores the fonts
+    from fontTools.ttLib import TTFont
     from matplotlib import font_manager
 
     from compval.present import figures_style as S
 
-    if not any(f.name == "Noto Sans CJK SC" for f in font_manager.fontManager.ttflist):
+    if lang == "zh" and not any(f.name == "Noto Sans CJK SC" for f in font_manager.fontManager.ttflist):
         pytest.skip("Noto Sans CJK SC (fonts-noto-cjk) not installed")
     if shutil.which("pdftoppm") is None:
         pytest.skip("poppler-utils (pdftoppm) not installed")
     builders, _ = _zh_figures()
-    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(font_manager.fontManager.ttflist))
-    for key, value in S.LANGUAGE_STYLE["zh"].items():
-        monkeypatch.setitem(S.LANGUAGE_STYLE["zh"], key, value)
-    with language("zh"):
+    before = list(font_manager.fontManager.ttflist)
+    with language(lang):
         F.save_figure(builders["fig12_invariance"](), tmp_path / "plain")
-        copies = S.use_lean_cjk_font(tmp_path)
-        assert copies and S.LEAN_CJK_FAMILY in S.LANGUAGE_STYLE["zh"]["font.family"]
-        F.save_figure(builders["fig12_invariance"](), tmp_path / "lean")
+        with S.lean_fonts() as copies:
+            assert copies and {f.name for f in font_manager.fontManager.ttflist} >= set(S.LEAN_FAMILIES.values())
+            F.save_figure(builders["fig12_invariance"](), tmp_path / "lean")
+            # the copies keep the installed fonts' dates (else each run would embed a new time in every PDF)
+            originals = [f for f in before if f.name in S.LEAN_FAMILIES]
+            installed = {TTFont(f.fname, fontNumber=f.index)["head"].modified for f in originals}
+            assert {TTFont(p, fontNumber=0)["head"].modified for p in copies} <= installed
+        F.save_figure(builders["fig12_invariance"](), tmp_path / "after")
+    assert font_manager.fontManager.ttflist == before and not any(p.exists() for p in copies)
+    for ext in ("png", "svg", "pdf"):
+        assert (tmp_path / f"plain.{ext}").read_bytes() == (tmp_path / f"after.{ext}").read_bytes(), ext
     for ext in ("png", "svg"):
         assert (tmp_path / f"plain.{ext}").read_bytes() == (tmp_path / f"lean.{ext}").read_bytes(), ext
-    names = [re.findall(r"\+(\S+)", _pdf_fonts(tmp_path / f"{v}.pdf")) for v in ("plain", "lean")]
-    assert names[0] == names[1] and any("NotoSansCJK" in n for n in names[0])
+    assert (tmp_path / "plain.pdf").read_bytes() != (tmp_path / "lean.pdf").read_bytes()  # the fonts were used
+    names = [sorted(re.findall(r"\+(\S+)", _pdf_fonts(tmp_path / f"{v}.pdf"))) for v in ("plain", "lean")]
+    assert names[0] == names[1] and any(family in n for n in names[0])
     for v in ("plain", "lean"):
         subprocess.run(
             ["pdftoppm", "-r", "100", "-png", str(tmp_path / f"{v}.pdf"), str(tmp_path / f"r{v}")], check=True

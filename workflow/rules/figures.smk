@@ -17,10 +17,10 @@ rule figures:
         "logs/benchmarks/figures.tsv"
     conda:
         "../envs/compval.yaml"
-    threads: 2  # one process per output language (the demo's zh figures take 30 s of the 45)
+    threads: 2  # figures drawn in parallel processes, one figure per task
     resources:
-        mem_mb=1000,  # demo benchmark: max RSS 243 MB (x2, at least 1000)
-        runtime=12,  # minutes; demo benchmark: 233 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=1600,  # demo benchmark: max RSS 784 MB, summed over the job's processes (x2, at least 1000)
+        runtime=5,  # minutes; demo benchmark: 22 s wall on 2 shared cores (x3, at least 5)
     params:
         code=code_version("workflow/scripts/figures.py"),
         structure=STRUCTURE,

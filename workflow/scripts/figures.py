@@ -3,14 +3,14 @@
 Each output language (params.languages: [(language, file-name infix)]) gets its own set, drawn with the
 codebook localized to it and the message catalogue of compval.i18n active."""
 
+import functools
 import multiprocessing
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from compval.present import figures as F
-from compval.present.figures_style import LANGUAGE_STYLE, use_lean_cjk_font
+from compval.present.figures_style import lean_fonts
 from compval.codebook import Codebook
 from compval.present.formatting import pretty
 from compval.present.rules import ACCEPTABLE_FIT
@@ -134,38 +134,35 @@ def cfa_path(i, p, cb, stem):
     return F.render_dot(F.cfa_path_dot(params, labels=names(cb)), stem)
 
 
-def draw_language(lang, sfx):
-    """Every figure in one output language; returns the log lines (drawn in a worker process when the rule
-    has a thread per language: the languages' figures are independent)."""
-    codebook = Codebook.from_structure(snakemake.params.structure)
-    stems = snakemake.params.stems
-    cb = codebook.localized(lang)
-    lines = []
-    with language(lang), tempfile.TemporaryDirectory() as fonts:
-        if lang in LANGUAGE_STYLE and use_lean_cjk_font(fonts):
-            lines.append(f"CJK font without its layout tables for the PDFs ({lang})")
-        for k, name in enumerate(stems, start=1):
-            stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
-            stem = stem.with_name(stem.name + sfx)
-            if name == "fig06_cfa_path":
-                paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
-            else:
-                paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
-            sizes = ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths)
-            lines.append(f"figure {k}/{len(stems)} {name} ({lang}): {sizes}")
-    return lines
+@functools.cache
+def localized_codebook(lang):
+    return Codebook.from_structure(snakemake.params.structure).localized(lang)
 
 
-with step(snakemake) as log:
-    languages = snakemake.params.languages
-    workers = min(snakemake.threads, len(languages))
+def draw(lang, sfx, name):
+    """One figure in one output language; returns its log line (drawn in a worker process when the rule has
+    more than one thread: the figures are independent, and each writes its own files)."""
+    stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
+    stem = stem.with_name(stem.name + sfx)
+    with language(lang):
+        cb = localized_codebook(lang)
+        if name == "fig06_cfa_path":
+            paths = cfa_path(snakemake.input, snakemake.params, cb, stem)
+        else:
+            paths = F.save_figure(BUILDERS[name](snakemake.input, snakemake.params, cb), stem)
+    sizes = ", ".join(f"{q.name} ({q.stat().st_size} bytes)" for q in paths)
+    return f"{name} ({lang}): {sizes}"
+
+
+with step(snakemake) as log, lean_fonts() as copies:
+    log.info("%d font faces copied without their layout tables (faster PDFs)", len(copies))
+    tasks = [(lang, sfx, name) for lang, sfx in snakemake.params.languages for name in snakemake.params.stems]
+    workers = min(snakemake.threads, len(tasks))
     if workers > 1:
-        # one process per language (fork: the workers share this script's inputs); the files each writes are
-        # its own, so the outputs are those of a sequential run
+        # fork: the workers share this script's inputs and the font copies; one figure per task, in order
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            drawn = pool.starmap(draw_language, languages)
+            lines = pool.starmap(draw, tasks, chunksize=1)
     else:
-        drawn = [draw_language(lang, sfx) for lang, sfx in languages]
-    for lines in drawn:
-        for line in lines:
-            log.info("%s", line)
+        lines = [draw(*task) for task in tasks]
+    for k, line in enumerate(lines, start=1):
+        log.info("figure %d/%d %s", k, len(tasks), line)

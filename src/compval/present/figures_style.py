@@ -10,6 +10,7 @@ text in SVG. :func:`save_figure` is the one I/O helper: it writes ``stem.png`` (
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Iterator, Sequence
 from functools import wraps
 from pathlib import Path
@@ -34,8 +35,8 @@ __all__ = [
     "ONE_COLUMN",
     "TWO_COLUMN",
     "LANGUAGE_STYLE",
-    "LEAN_CJK_FAMILY",
-    "use_lean_cjk_font",
+    "LEAN_FAMILIES",
+    "lean_fonts",
     "DOT_FONTS",
     "style",
     "styled",
@@ -117,47 +118,71 @@ _ZH_FAMILIES = ["Liberation Sans", _CJK_FAMILY, "DejaVu Sans"]
 LANGUAGE_STYLE: dict[str, dict] = {
     "zh": {"font.family": _ZH_FAMILIES, "font.sans-serif": _ZH_FAMILIES, "svg.fonttype": "path"},
 }
-#: The family name of the copy of the CJK font made by :func:`use_lean_cjk_font`.
-LEAN_CJK_FAMILY = "Noto Sans CJK SC (figures)"
+#: The families :func:`lean_fonts` copies without their layout tables, and the family names of the copies.
+LEAN_FAMILIES = {"Liberation Sans": "Liberation Sans (figures)", _CJK_FAMILY: "Noto Sans CJK SC (figures)"}
+_LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx")
+_lean_names: dict[str, str] = {}  # the families copied in this process -> the copies' family names
 
 
-def use_lean_cjk_font(directory: str | Path) -> list[Path]:
-    """Draw the Chinese figures with copies of the CJK font without its OpenType layout tables; returns the
-    copies' paths (in ``directory``, which must outlive the drawing), none when the font is not installed.
+@contextlib.contextmanager
+def lean_fonts() -> Iterator[list[Path]]:
+    """Within the block, draw the figures with copies of the fonts of :data:`LEAN_FAMILIES` without their OpenType
+    layout tables; yields the copies' paths (none for a family not installed). The copies live in a temporary
+    directory removed, and unregistered, on leaving the block; worker processes forked inside it share them.
 
-    Matplotlib's PDF backend subsets the font file for every figure it saves (fontTools): for Noto Sans CJK (a
-    19 MB collection, 65,000 glyphs per face) about 1.4 s per PDF, most of it in the GSUB/GPOS tables, which
-    matplotlib never uses (it places glyphs one by one, without shaping). Each installed face of the family
-    (regular, bold) is copied with every glyph outline, metric and character map entry unchanged and without
-    GSUB, GPOS, GDEF, BASE and the vertical metrics; a PDF then takes about 0.6 s and the figures look the same.
-    The embedded fonts keep their PostScript names (``NotoSansCJKsc-Regular``); only the family name by which
-    matplotlib finds the copies differs (:data:`LEAN_CJK_FAMILY`), and :data:`LANGUAGE_STYLE` names it in place
-    of the installed family.
+    Matplotlib's PDF backend subsets the font file for every figure it saves (fontTools), and much of that time goes
+    to the GSUB/GPOS tables, which matplotlib never uses (it places glyphs one by one, with the ``kern`` table and
+    without shaping): for Noto Sans CJK (a 19 MB collection, 65,000 glyphs per face) about 0.8 s of the 1.4 s a
+    PDF took, for Liberation Sans about 0.2 s of 0.45 s. Each installed face of a family (regular, bold, italic) is
+    copied with every glyph outline, metric, ``kern`` and character-map entry unchanged and without GSUB, GPOS, GDEF,
+    BASE and the vertical metrics; a PNG is then byte-identical and a PDF renders the same.
+
+    The embedded fonts keep their PostScript names (``LiberationSans``, ``NotoSansCJKsc-Regular``); only the family
+    name by which matplotlib finds the copies differs (the values of :data:`LEAN_FAMILIES`), and :func:`style`
+    names the copies in place of the installed families, except where an SVG keeps its text as text (its
+    ``font-family`` must name the installed font). A language whose SVG keeps text as text should therefore name
+    its families through the generic ``sans-serif`` (resolved when the figure is saved), as English does.
     """
     from fontTools.ttLib import TTFont
     from matplotlib import font_manager
 
     fm = font_manager.fontManager
-    fm.ttflist = [f for f in fm.ttflist if f.name != LEAN_CJK_FAMILY]  # copies made before (their files are gone)
-    faces = sorted({(f.fname, f.index) for f in fm.ttflist if f.name == _CJK_FAMILY})
-    out = []
-    for k, (fname, index) in enumerate(faces):
-        font = TTFont(fname, fontNumber=index) if fname.lower().endswith((".ttc", ".otc")) else TTFont(fname)
-        for tag in ("GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx"):
-            if tag in font:
-                del font[tag]
-        for rec in font["name"].names:
-            if rec.nameID in (1, 16):  # family names; the PostScript name (6) is kept
-                rec.string = LEAN_CJK_FAMILY
-        path = Path(directory) / f"cjk-figures-{k}.otf"
-        font.save(path)
-        fm.addfont(str(path))
-        out.append(path)
-    if out:
-        for st in LANGUAGE_STYLE.values():
-            for key in ("font.family", "font.sans-serif"):
-                if key in st:
-                    st[key] = [LEAN_CJK_FAMILY if f == _CJK_FAMILY else f for f in st[key]]
+    out: list[Path] = []
+    with tempfile.TemporaryDirectory() as directory:
+        try:
+            for family, lean in LEAN_FAMILIES.items():
+                faces = sorted({(f.fname, f.index) for f in fm.ttflist if f.name == family})
+                for fname, index in faces:
+                    # recalcTimestamp=False: the copy keeps the installed font's 'head' dates (saving would stamp
+                    # the time into it, and through the PDF's embedded subset into every PDF)
+                    collection = fname.lower().endswith((".ttc", ".otc"))
+                    number = {"fontNumber": index} if collection else {}
+                    font = TTFont(fname, recalcTimestamp=False, **number)
+                    for tag in _LAYOUT_TABLES:
+                        if tag in font:
+                            del font[tag]
+                    for rec in font["name"].names:
+                        if rec.nameID in (1, 16):  # family names; the PostScript name (6) is kept
+                            rec.string = lean
+                    path = Path(directory) / f"figures-font-{len(out)}{'.otf' if 'CFF ' in font else '.ttf'}"
+                    font.save(path)
+                    fm.addfont(str(path))  # (clears matplotlib's font look-up cache)
+                    out.append(path)
+                if faces:
+                    _lean_names[family] = lean
+            yield out
+        finally:
+            _lean_names.clear()
+            fm.ttflist = [f for f in fm.ttflist if f.name not in LEAN_FAMILIES.values()]
+
+
+def _with_lean_fonts(rc: dict) -> dict:
+    """``rc`` with the families copied by :func:`lean_fonts` replaced by their copies."""
+    out = dict(rc)
+    for key in ("font.family", "font.sans-serif"):
+        value = rc[key]
+        families = [value] if isinstance(value, str) else value
+        out[key] = [_lean_names.get(f, f) for f in families]
     return out
 
 
@@ -166,10 +191,12 @@ DOT_FONTS = {"zh": "Liberation Sans,Noto Sans CJK SC"}
 
 
 @contextlib.contextmanager
-def style() -> Iterator[None]:
+def style(lean_fonts: bool = True) -> Iterator[None]:
     """Temporarily apply :data:`STYLE` (``matplotlib.rc_context``), with the :data:`LANGUAGE_STYLE` of the
-    active output language; global rcParams are restored after."""
-    with mpl.rc_context({**STYLE, **LANGUAGE_STYLE.get(active_language(), {})}):
+    active output language and, unless ``lean_fonts`` is false, the font copies of :func:`lean_fonts`; global
+    rcParams are restored after."""
+    rc = {**STYLE, **LANGUAGE_STYLE.get(active_language(), {})}
+    with mpl.rc_context(_with_lean_fonts(rc) if lean_fonts else rc):
         yield
 
 
@@ -207,11 +234,14 @@ def save_figure(
         "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
     }
     out = []
-    with style():
-        for fmt in formats:
-            path = stem.with_name(stem.name + "." + fmt)
+    for fmt in formats:
+        path = stem.with_name(stem.name + "." + fmt)
+        with style():
+            # an SVG that keeps its text as text names the installed fonts, not the copies of lean_fonts
+            text_as_text = fmt == "svg" and mpl.rcParams["svg.fonttype"] == "none"
+        with style(lean_fonts=not text_as_text):
             fig.savefig(path, format=fmt, dpi=dpi, metadata=meta.get(fmt))
-            out.append(path)
+        out.append(path)
     return out
 
 
