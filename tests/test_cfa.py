@@ -692,6 +692,27 @@ def test_models_fitted_in_worker_processes_equal_the_fits_made_one_after_another
     )
 
 
+def test_sample_statistics_prepared_ahead_are_the_ones_the_fit_uses():
+    """cfa.prepare_sample_statistics (what fit_models and the invariance steps run before forking their workers)
+    keeps the statistics a FIML fit then uses; nothing for WLSMV, and a missing indicator is left to the fit."""
+    data, model = bfi(), cfa.hypothesized(BFI3)
+    samplestats.clear_cache()
+    cfa.prepare_sample_statistics(data, model, missing="ml", estimator="MLR")
+    rows = data[[i for items in BFI3.values() for i in items]].dropna(how="all").to_numpy(dtype=float)
+    kept = samplestats.group_data(rows)  # the prepared object (the cache holds one data set)
+    assert samplestats.clear_cache() == 1
+    cfa.prepare_sample_statistics(data, model, missing="ml", estimator="MLR")
+    kept = samplestats.group_data(rows)
+    assert cfa.fit_cfa(data, model, missing="ml", estimator="MLR")._groups[0] is kept
+    assert samplestats.clear_cache() == 1
+    cfa.prepare_sample_statistics(data, model, estimator="WLSMV")
+    first = next(iter(BFI3.values()))[0]
+    cfa.prepare_sample_statistics(data.drop(columns=first), model, missing="ml")
+    assert samplestats.clear_cache() == 0
+    with pytest.raises(KeyError, match="not in data"):
+        cfa.fit_cfa(data.drop(columns=first), model, missing="ml")
+
+
 def test_invariance_steps_fitted_in_worker_processes_give_the_same_table():
     """measurement_invariance(workers=2) fits the steps in two processes: the same table, statuses included."""
     tiny = hs().copy()

@@ -65,3 +65,23 @@ def test_bad_keys_are_refused():
         forked_map(task, [1, 1], workers=2)
     with pytest.raises(ValueError, match="not task keys"):
         forked_map(task, [1, 2], workers=2, here=[3])
+
+
+def test_the_prelude_runs_once_before_the_workers_are_forked_and_they_inherit_its_state():
+    state: dict = {}
+
+    def prelude():
+        state["made_by"] = os.getpid()
+        state["calls"] = state.get("calls", 0) + 1
+
+    def fn(k):
+        time.sleep(0.05)
+        return os.getpid(), state.get("made_by")
+
+    got = forked_map(fn, list(range(6)), workers=2, here=[5], prelude=prelude)
+    assert state["calls"] == 1
+    assert {pid for pid, _ in got.values()} - {os.getpid()}, "no task ran in a worker"
+    assert all(made_by == os.getpid() for _, made_by in got.values())  # the workers saw the prelude's state
+    state.clear()
+    assert forked_map(fn, [1, 2], workers=1, prelude=prelude) == {1: (os.getpid(), None), 2: (os.getpid(), None)}
+    assert state == {}  # nothing shared, no prelude

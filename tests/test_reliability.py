@@ -410,3 +410,28 @@ def test_omega_hierarchical_bootstrap_ci_is_seeded_and_brackets_the_resamples():
     c = reliability_table(items, groups, n_boot=0, seed=3)
     assert c[["omega_hierarchical_boot_lower", "omega_hierarchical_boot_upper"]].isna().all().all()
     assert np.isfinite(c.loc[0, "omega_hierarchical"])
+
+
+def test_pairwise_matrices_of_the_same_values_are_the_same_whatever_the_memory_layout():
+    # the pairwise sums are kept by a digest of the values and their layout: a column-major copy, a transposed
+    # layout with the same bytes and a strided view must each give their own matrix
+    from compval.reliability.matrices import pairwise_cor, pairwise_cov
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 3))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    want = pd.DataFrame(x).cov().to_numpy()  # pandas: pairwise-complete, as R's use = "pairwise"
+    for arr in (
+        x,
+        np.asfortranarray(x),
+        x[:, [0, 1, 2]],
+        np.repeat(x, 2, axis=0)[::2],
+        np.repeat(x, 2, axis=1)[:, ::2],
+    ):
+        np.testing.assert_allclose(pairwise_cov(arr), want, rtol=1e-12)
+    same_bytes = np.ascontiguousarray(x.T).reshape(40, 3)  # in C order the bytes of x in column-major order
+    strided = np.repeat(same_bytes, 2, axis=0)[::2]  # the same values, neither C- nor column-major in memory
+    np.testing.assert_allclose(pairwise_cov(np.asfortranarray(x)), want, rtol=1e-12)
+    for arr in (strided, same_bytes):
+        np.testing.assert_allclose(pairwise_cov(arr), pd.DataFrame(same_bytes).cov().to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(pairwise_cor(arr), pd.DataFrame(same_bytes).corr().to_numpy(), rtol=1e-12)

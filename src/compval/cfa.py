@@ -23,6 +23,7 @@ functions that work on a fit live in :mod:`compval.sem` and are importable from 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
@@ -33,7 +34,7 @@ from .sem.compare import compare_models, difftest
 from .sem.dwlsfit import fit_dwls_model
 from .sem import invariance
 from .sem.invariance import INVARIANCE_STEPS
-from .sem.mlfit import fit_ml_model
+from .sem.mlfit import fit_ml_model, ml_sample_statistics
 from .sem.modindices import modification_indices
 from .sem.params import PARAM_COLUMNS
 from .sem.partable import ModelSyntaxError, parse_syntax
@@ -54,6 +55,7 @@ __all__ = [
     "make_parcels",
     "from_syntax",
     "fit_cfa",
+    "prepare_sample_statistics",
     "fit_models",
     "without_rows",
     "fit_options",
@@ -312,23 +314,42 @@ def fit_cfa(
     CFAResult
         Never raises for estimation problems: they are reported in ``status`` and ``warnings``.
     """
-    if isinstance(model, str):
-        model = from_syntax(model)
-    estimator = estimator.upper()
-    if estimator not in ("ML", "MLR", "WLSMV"):
-        raise ValueError("estimator must be 'ML', 'MLR' or 'WLSMV'")
-    opts = {
-        "std_lv": std_lv,
-        "estimator": estimator,
-        "missing": missing,
-        "group": group,
-        "group_equal": tuple(group_equal),
-        "meanstructure": meanstructure,
-        "orthogonal": model.orthogonal if orthogonal is None else orthogonal,
-        "robust_fiml": robust_fiml,
-    }
-    fit = fit_dwls_model if estimator == "WLSMV" else fit_ml_model
+    model = from_syntax(model) if isinstance(model, str) else model
+    given = {"std_lv": std_lv, "estimator": estimator, "missing": missing, "group": group, "group_equal": group_equal}
+    given.update(meanstructure=meanstructure, orthogonal=orthogonal, robust_fiml=robust_fiml)
+    opts = _engine_options(model, given)
+    fit = fit_dwls_model if opts["estimator"] == "WLSMV" else fit_ml_model
     return CFAResult(**fit(data, model, opts))
+
+
+def _engine_options(model: ModelSpec, options: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`fit_cfa`'s keyword options (its defaults where not given) as the SEM engine's fit functions take
+    them."""
+    params = inspect.signature(fit_cfa).parameters.values()
+    o = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+    unknown = sorted(set(options) - set(o))
+    if unknown:
+        raise TypeError(f"unknown fit_cfa options: {unknown}; known: {sorted(o)}")
+    o.update(options)
+    o["estimator"] = o["estimator"].upper()
+    if o["estimator"] not in ("ML", "MLR", "WLSMV"):
+        raise ValueError("estimator must be 'ML', 'MLR' or 'WLSMV'")
+    o["group_equal"] = tuple(o["group_equal"])
+    if o["orthogonal"] is None:
+        o["orthogonal"] = model.orthogonal
+    return o
+
+
+def prepare_sample_statistics(data: pd.DataFrame, model: ModelSpec | str, **options: Any) -> None:
+    """Compute the sample statistics of a :func:`fit_cfa` of ``model`` to ``data`` with ``options`` ahead of the fit
+    (ML and MLR: the missing-data patterns and the EM saturated model, which dominate a FIML fit's set-up); they are
+    kept for the fits that follow on the same values (:func:`compval.sem.samplestats.group_data`), in this process
+    and in processes forked from it. WLSMV statistics are computed by each fit. A problem with the data is left for
+    the fit to report."""
+    model = from_syntax(model) if isinstance(model, str) else model
+    opts = _engine_options(model, options)
+    if opts["estimator"] != "WLSMV":
+        ml_sample_statistics(data, model, opts)
 
 
 def fit_models(
@@ -342,14 +363,22 @@ def fit_models(
 
     Each fit is the same as alone, whatever ``workers`` is. The fits made in a worker process come back
     :func:`without_rows`; the models named in ``keep_data`` are fitted in this process and keep everything
-    (for :func:`modification_indices` and :func:`factor_scores`).
+    (for :func:`modification_indices` and :func:`factor_scores`). With more than one process, the sample
+    statistics of the first model fitted here (:func:`prepare_sample_statistics`) are computed before the workers
+    are forked, and the workers inherit them.
     """
 
     def one(name: str) -> CFAResult:
         data, model, options = jobs[name]
         return fit_cfa(data, model, **options)
 
-    return forked_map(one, list(jobs), workers, here=keep_data, detach=without_rows)
+    def prelude() -> None:
+        # the sample statistics of the first model fitted here (in the pipeline the hypothesised one, whose
+        # indicators its rivals share), computed before the workers are forked, so that they inherit them
+        data, model, options = jobs[next(iter(keep_data), next(iter(jobs)))]
+        prepare_sample_statistics(data, model, **options)
+
+    return forked_map(one, list(jobs), workers, here=keep_data, detach=without_rows, prelude=prelude)
 
 
 def measurement_invariance(
@@ -366,7 +395,16 @@ def measurement_invariance(
     :func:`fit_cfa`: :func:`compval.sem.invariance.measurement_invariance` (its parameters and returns). A step
     holds by Chen's (2007) criteria, :data:`compval.present.rules.CHEN_DELTA_CFI` / ``CHEN_DELTA_RMSEA`` unless
     given (the pipeline passes ``validity.delta_cfi`` / ``validity.delta_rmsea``). The steps are fitted by up to
-    ``workers`` processes (the same numbers whatever ``workers`` is; the fits come back :func:`without_rows`)."""
+    ``workers`` processes (the same numbers whatever ``workers`` is; the fits come back :func:`without_rows`), which
+    inherit the groups' sample statistics (:func:`prepare_sample_statistics`)."""
     return invariance.measurement_invariance(
-        data, model, group, fit=fit_cfa, delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, workers=workers, **options
+        data,
+        model,
+        group,
+        fit=fit_cfa,
+        prepare=prepare_sample_statistics,
+        delta_cfi=delta_cfi,
+        delta_rmsea=delta_rmsea,
+        workers=workers,
+        **options,
     )

@@ -41,6 +41,7 @@ def forked_map(
     *,
     here: Sequence[K] = (),
     detach: Callable[[Any], Any] | None = None,
+    prelude: Callable[[], Any] | None = None,
 ) -> dict[K, Any]:
     """``{key: fn(key)}`` for every key, with the work shared by this process and ``workers - 1`` forked ones.
 
@@ -65,6 +66,10 @@ def forked_map(
         Keys whose tasks must run in this process, first.
     detach : callable, optional
         Applied in the worker to a task's result before it is sent back; default: unchanged.
+    prelude : callable, optional
+        Called here, without arguments, just before the workers are forked, and only when the work is shared:
+        the state it leaves (e.g. sample statistics that several tasks use, in a cache) is inherited by the
+        workers, page by page as this process holds it, instead of being computed again in each.
     """
     keys = list(keys)
     if len(set(keys)) != len(keys):
@@ -76,6 +81,8 @@ def forked_map(
     with threadpool_limits(limits=1, user_api="blas"):
         if workers <= 1 or not others or len(keys) == 1 or not can_fork():
             return {k: fn(k) for k in keys}
+        if prelude is not None:
+            prelude()
         return _shared(fn, keys, others, workers, here, detach)
 
 

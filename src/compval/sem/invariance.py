@@ -42,6 +42,7 @@ def measurement_invariance(
     robust_fiml: bool | None = None,
     fallback: tuple[str, str] | None = None,
     workers: int = 1,
+    prepare: Callable[..., None] | None = None,
 ):
     """Configural -> metric -> scalar -> strict invariance across ``group`` (Meredith 1993; Chen 2007 criteria).
 
@@ -72,6 +73,10 @@ def measurement_invariance(
     workers : int
         The steps are fitted by up to this many processes (:func:`compval.parallel.forked_map`); the numbers are
         the same whatever ``workers`` is, the fits come back without their rows (:func:`.result.without_rows`).
+    prepare : callable, optional
+        Computes the sample statistics of a fit ahead of it, with ``fit``'s arguments
+        (:func:`compval.cfa.prepare_sample_statistics`): called once before the workers are forked, so that they
+        inherit the groups' statistics, which every step shares, instead of computing them again.
 
     Never raises for a step that cannot be estimated (e.g. a group too small, non-convergence): that row keeps
     its ``status``, its fit values are NaN, ``holds`` is NaN, and the next steps are still fitted (a step
@@ -122,7 +127,13 @@ def measurement_invariance(
         except Exception as exc:  # a step that cannot be set up is reported (its status), never raised
             return f"estimation failed ({type(exc).__name__}: {exc})"
 
-    done = forked_map(fit_step, todo, workers, detach=lambda r: r if isinstance(r, str) else without_rows(r))
+    def prelude() -> None:
+        if prepare is not None:
+            prepare(data, model, std_lv=std_lv, estimator=estimator, missing=missing, group=group)
+
+    done = forked_map(
+        fit_step, todo, workers, detach=lambda r: r if isinstance(r, str) else without_rows(r), prelude=prelude
+    )
     fits: dict[str, CFAResult | None] = {}
     errors: dict[str, str] = {}
     for s in steps:

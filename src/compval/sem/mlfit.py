@@ -16,7 +16,19 @@ from .partable import build_partable, observed_names
 from .result import FitRecord
 from .vcov import ml_vcov
 
-__all__ = ["fit_ml_model"]
+__all__ = ["fit_ml_model", "ml_sample_statistics"]
+
+
+def ml_sample_statistics(data: pd.DataFrame, model, opts: dict) -> None:
+    """Compute the sample statistics that an ML/MLR fit of ``model`` to ``data`` with ``opts`` (as
+    :func:`fit_ml_model`) starts from, so that they are kept (:func:`.samplestats.group_data`'s cache of recent data
+    sets) for the fits that follow, in this process or in processes forked from it. A problem with the data is left
+    for the fit to report."""
+    ov, group = observed_names(model.syntax), opts["group"]
+    if any(c not in data.columns for c in ov) or (group is not None and group not in data.columns):
+        return  # the fit raises for it
+    labels, ys = prepare_groups(data, ov, group, opts["missing"])
+    ml_group_data(ys, labels, opts["missing"], [], [])
 
 
 def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
