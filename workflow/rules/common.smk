@@ -46,10 +46,10 @@ def scaled(least, per_input_mb):
 
 
 #: Input size (MB) from which the cfa and validity jobs fit their models in two processes (about 45,000 respondents
-#: x 50 items). Below it a job's fits take seconds, the other jobs keep the cores busy, a second process would
-#: hold a core through the job's serial parts, and each worker computes the sample statistics again (benchmark
-#: at 10^4 with four codebooks and two processes: validity 47 s CPU against 37 s with one at the last stop; at
-#: 10^6 two processes took the cfa job from 513 to 94 s wall, with the factor-score fix).
+#: x 50 items). Below it a job's fits take seconds, the other jobs keep the cores busy and a second process would
+#: hold a core through the job's serial parts (benchmark at 10^4 with four codebooks and two processes: validity
+#: 47 s CPU against 37 s with one, measured before the workers inherited the shared sample statistics; at 10^6 two
+#: processes took the cfa job from 513 to 94 s wall, with the factor-score fix).
 FIT_PROCESSES_FROM_MB = 5
 
 

@@ -50,9 +50,8 @@ with step(snakemake) as log:
     inv_summary = {}
     if group:
         respondents = pd.read_csv(snakemake.input.respondents, index_col="pid")
-        # the grouping column added to the item frame (a join would copy every item column: 380 MB at 10^6 rows)
-        if group in items.columns:
-            raise ValueError(f"validity.invariance_group {group!r} is also an item of the codebook: rename one")
+        # the grouping column added to the item frame (a join would copy every item column: 380 MB at 10^6 rows);
+        # the codebook check refuses a column named as an item, the config check a group that is not such a column
         data = items
         data[group] = respondents[group].reindex(items.index)
         log.info("measurement invariance across %s: configural -> metric -> scalar -> strict ...", group)
