@@ -10,10 +10,13 @@ KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 .PHONY: setup system-deps run test test-fast test-cluster lint format demo-data clean-results benchmark i18n
 
 # Debian packages the pipeline uses: Graphviz (CFA path diagram), Chromium (browser check of the report),
-# the Noto CJK fonts (Chinese figures and reports; checked with fontconfig's fc-list) and poppler-utils (pdffonts:
-# the test that Chinese PDFs embed their font) - package:command, or package:fc:family.
-# Installed when missing and we may (root, or passwordless sudo); otherwise a message says what to install.
-SYSTEM_PACKAGES := graphviz:dot chromium:chromium fontconfig:fc-list poppler-utils:pdffonts fonts-noto-cjk:fc:Noto?Sans?CJK?SC
+# Liberation Sans (the figures' font) and the Noto CJK fonts (Chinese figures and reports), both checked with
+# fontconfig's fc-list, and poppler-utils (pdffonts: the test that Chinese PDFs embed their font) - package:command,
+# or package:fc:family. Installed when missing and we may (root, or passwordless sudo); otherwise a message says
+# what to install. Matplotlib keeps its own list of the system's fonts and never rescans it, so after installing
+# a font its cached list is removed (rebuilt on the next import).
+SYSTEM_PACKAGES := graphviz:dot chromium:chromium fontconfig:fc-list poppler-utils:pdffonts \
+  fonts-liberation:fc:Liberation?Sans fonts-noto-cjk:fc:Noto?Sans?CJK?SC
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +33,9 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
 	  if [ "$$SUDO" = none ]; then echo "Please install the Debian packages:$$missing (apt-get install$$missing)"; \
 	  else echo "Installing$$missing"; $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends$$missing >/dev/null; fi; \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends$$missing >/dev/null && \
+	    if [ -x $(BIN)/python ]; then \
+	      rm -f "$$($(BIN)/python -c 'import matplotlib; print(matplotlib.get_cachedir())')"/fontlist-*.json; fi; fi; \
 	fi
 
 # A pseudonymisation key outside the repository, created once per machine, so that pseudonyms are stable
