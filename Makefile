@@ -13,8 +13,8 @@ KEY_FILE ?= $(HOME)/.config/compval/pseudonym.key
 # Liberation Sans (the figures' font) and the Noto CJK fonts (Chinese figures and reports), both checked with
 # fontconfig's fc-list, and poppler-utils (pdffonts: the test that Chinese PDFs embed their font) - package:command,
 # or package:fc:family. Installed when missing and we may (root, or passwordless sudo); otherwise a message says
-# what to install. Matplotlib keeps its own list of the system's fonts and never rescans it, so after installing
-# a font its cached list is removed (rebuilt on the next import).
+# what to install. Matplotlib keeps its own list of the system's fonts and never rescans it, so after an install
+# (which may add fonts) its cached list is removed; it is rebuilt on the next import.
 SYSTEM_PACKAGES := graphviz:dot chromium:chromium fontconfig:fc-list poppler-utils:pdffonts \
   fonts-liberation:fc:Liberation?Sans fonts-noto-cjk:fc:Noto?Sans?CJK?SC
 
