@@ -186,3 +186,39 @@ def test_every_declared_dependency_is_imported_by_the_pipeline_or_says_why_not()
     ]
     assert not unused, f"declared in pyproject.toml but imported nowhere in src/, workflow/ or notebooks/: {unused}"
     assert set(NOT_IMPORTED) <= set(_declared())
+
+
+def test_jsonschema_is_imported_without_its_format_checker_modules_and_the_block_is_lifted():
+    """compval.jsonschemas keeps jsonschema's optional format-checker modules out of its first import (start-up
+    cost of every rule's process), validates all the same, and leaves each of those modules importable after."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib.util, json, sys\n"
+        "from compval.jsonschemas import FORMAT_CHECKER_MODULES, Draft202012Validator\n"
+        "loaded = [m for m in FORMAT_CHECKER_MODULES if sys.modules.get(m) is not None]\n"
+        "blocked = [m for m in FORMAT_CHECKER_MODULES if m in sys.modules and sys.modules[m] is None]\n"
+        "v = Draft202012Validator({'type': 'object', 'required': ['a']})\n"
+        "errors = [e.message for e in v.iter_errors({})]\n"
+        "installed = [m for m in FORMAT_CHECKER_MODULES if importlib.util.find_spec(m) is not None]\n"
+        "for m in installed:\n"
+        "    __import__(m)\n"
+        "print(json.dumps([loaded, blocked, errors, len(installed)]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=_env_with_src()
+    )
+    loaded, blocked, errors, n_installed = json.loads(out.stdout)
+    assert loaded == [] and blocked == []
+    assert errors == ["'a' is a required property"]
+    assert n_installed > 0  # Jupyter's jsonschema[format-nongpl] installs several: the import above ran for them
+
+
+def _env_with_src() -> dict:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    return env

@@ -9,7 +9,7 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr, stdtr  # stats.norm's and stats.t's own functions
 
 from .prepare import check_frame, normal_quantile
 
@@ -78,7 +78,7 @@ def _prho(n: int, is_: float, lower_tail: bool) -> float:
         )
     )
     y = u / math.exp(y / 2.0)
-    pv = (-y if lower_tail else y) + (stats.norm.cdf(x) if lower_tail else stats.norm.sf(x))
+    pv = (-y if lower_tail else y) + (ndtr(x) if lower_tail else ndtr(-x))
     return float(min(max(pv, 0.0), 1.0))
 
 
@@ -107,7 +107,7 @@ def spearman_pvalue(rho: float, n: int, ties: bool) -> tuple[float, float]:
         r = 1 - q / den
         with np.errstate(divide="ignore", invalid="ignore"):
             tstat = r / np.sqrt((1 - r**2) / (n - 2))
-        return float(stats.t.sf(tstat, n - 2) if lower else stats.t.cdf(tstat, n - 2))
+        return float(stdtr(n - 2, -tstat) if lower else stdtr(n - 2, tstat))
 
     p = pspearman(False) if q > (n**3 - n) / 6.0 else pspearman(True)
     return float(q), float(min(2 * p, 1.0))
@@ -125,13 +125,15 @@ def _fisher_interval(r: float, se: float, z: float) -> tuple[float, float]:
 
 def _pair_statistics(x: np.ndarray, y: np.ndarray, z: float) -> dict:
     """The :data:`_PAIR_COLUMNS` of :func:`correlate` for one pair of complete vectors (n >= 3)."""
+    from scipy import stats  # here, not at module level: importing compval.criterion stays cheap
+
     n = len(x)
     nan2 = (np.nan, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = float(np.corrcoef(x, y)[0, 1])
         df = n - 2
         t = r * math.sqrt(df / (1 - r * r)) if abs(r) < 1 else math.copysign(np.inf, r)
-        p = float(2 * min(stats.t.cdf(t, df), stats.t.sf(t, df)))
+        p = float(2 * min(stdtr(df, t), stdtr(df, -t)))
         lo, hi = _fisher_interval(r, 1 / math.sqrt(n - 3), z) if n > 3 else nan2
         rho = float(np.corrcoef(stats.rankdata(x), stats.rankdata(y))[0, 1])
         ties = min(len(np.unique(x)), len(np.unique(y))) < n

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .prepare import normal_quantile
 
@@ -47,6 +46,8 @@ def auc_delong(cases, controls, conf: float = 0.95) -> dict:
     so AUC < .5 means the top group scores lower. The interval is ``pROC::ci.auc(method = "delong")``:
     ``AUC +- z sqrt(var(V10)/n1 + var(V01)/n0)`` from the DeLong placement values, truncated to [0, 1].
     """
+    from scipy import stats  # here, not at module level: importing compval.criterion stays cheap
+
     x = np.asarray(cases, float)
     yv = np.asarray(controls, float)
     n1, n0 = len(x), len(yv)
@@ -110,6 +111,8 @@ def known_groups(
                 "sd_rest": x0.std(ddof=1) if len(x0) > 1 else np.nan,
             }
             if len(x1) > 1 and len(x0) > 1:
+                from scipy import stats  # here, not at module level: importing compval.criterion stays cheap
+
                 welch = stats.ttest_ind(x1, x0, equal_var=False)
                 t, df, p = float(welch.statistic), float(welch.df), float(welch.pvalue)
             else:

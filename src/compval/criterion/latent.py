@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr  # stats.norm.sf(x) is ndtr(-x), without scipy.stats' import
 
 from .prepare import check_frame, control_design, normal_quantile
 
@@ -212,7 +212,7 @@ def latent_regression(
                     "b": b,
                     "se": se,
                     "z": zval,
-                    "p": float(2 * stats.norm.sf(abs(zval))) if np.isfinite(zval) else np.nan,
+                    "p": float(2 * ndtr(-abs(zval))) if np.isfinite(zval) else np.nan,
                     "ci_lower": b - z * se,
                     "ci_upper": b + z * se,
                     "std_all": float(r["std_all"]) if r is not None else np.nan,

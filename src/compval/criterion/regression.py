@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS
-from scipy import stats
+from scipy.special import stdtrit  # stats.t.ppf's own function
 
 from .prepare import control_design
 
@@ -86,6 +85,8 @@ def hierarchical_regression(
     X2 = np.hstack([ones, X.to_numpy(float)])
     if np.linalg.matrix_rank(X2) < X2.shape[1]:
         raise ValueError(f"criterion {label}: the design is rank deficient (aliased coefficients)")
+    from statsmodels.regression.linear_model import OLS  # here: importing compval.criterion stays cheap
+
     yarr = yv.to_numpy(float)
     m1 = OLS(yarr, X1).fit()
     m2 = OLS(yarr, X2).fit()
@@ -105,7 +106,7 @@ def hierarchical_regression(
     mz = OLS(yz.to_numpy(float), np.hstack([ones, Z.to_numpy(float)])).fit()
     mzr = mz.get_robustcov_results(cov_type="HC3", use_t=True)
     ci = np.asarray(mz.conf_int(alpha=1 - conf))
-    tq = stats.t.ppf((1 + conf) / 2, mz.df_resid)
+    tq = stdtrit(mz.df_resid, (1 + conf) / 2)
 
     names = ["(Intercept)"] + list(X.columns)
     coefs = pd.DataFrame(

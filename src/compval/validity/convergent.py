@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr  # stats.norm.cdf's own function, without scipy.stats' import
 
 from ..sem.bivariate import bvnu
 from .matrices import ModelMatrices, check_cov, model_matrices, select_group
@@ -135,14 +135,14 @@ def _omega_categorical(lam: np.ndarray, phi: float, taus: list, r: np.ndarray) -
 
     def phi2(a, b, rho):
         if rho >= 1.0:
-            return stats.norm.cdf(np.minimum(a, b))
+            return ndtr(np.minimum(a, b))
         return bvnu(-a, -b, rho)
 
     true = np.outer(lam, lam) * phi
     d = np.sqrt(np.diag(r))
     rd = r / np.outer(d, d)
     k = len(lam)
-    p1 = [stats.norm.cdf(t).sum() for t in taus]
+    p1 = [ndtr(t).sum() for t in taus]
     num = den = 0.0
     for j in range(k):
         for jj in range(k):

@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri  # stats.norm.ppf's own function, without scipy.stats' import
 from threadpoolctl import threadpool_limits
 
 from ..resampling import PERCENTILE_BOOTSTRAP, blb_counts, blb_interval, blb_plan, correlations, use_blb
@@ -443,7 +443,7 @@ def factor_correlations(
         raise ValueError("parameter table lacks column 'std_all'")
     lv = set(p.loc[p["op"] == "=~", "lhs"])
     sel = p[(p["op"] == "~~") & (p["lhs"] != p["rhs"]) & p["lhs"].isin(lv) & p["rhs"].isin(lv)]
-    z = stats.norm.ppf(1.0 - (1.0 - level) / 2.0)
+    z = ndtri(1.0 - (1.0 - level) / 2.0)
     rows = []
     for _, row in sel.iterrows():
         r = float(row["std_all"])
