@@ -747,3 +747,35 @@ def test_sample_statistics_are_freed_without_waiting_for_the_garbage_collector()
         assert refs[0]() is None, "the sample statistics outlived their last user"
     finally:
         gc.enable()
+
+
+def test_a_slowly_converging_second_order_fit_is_not_taken_for_a_diverging_one():
+    """fit_ml's ridge rule (the largest estimate grows by over 5% in RIDGE_WINDOW steps while F falls by less than
+    1e-6) stops estimates heading for infinity, not a legitimate fit that converges slowly. A second-order factor
+    over three first-order factors is just-identified at the second order and equivalent to the correlated-factors
+    model, and the scoring steps crawl along that flat direction: about 450 steps here (the rule checked at steps
+    300 and 400), to the correlated-factors model's chi-square (equivalent models: equal fit). With a 25-step
+    window the rule would stop this fit."""
+    import compval.sem.engine as engine
+    from own_instrument import export
+
+    survey, _ = export(n=300, prefixes=["S", "T", "U"], items_per_factor=3, scale=(0, 10), continuous=True, reverse=())
+    items = survey.iloc[:, 1:]
+    first = "S =~ S1 + S2 + S3\nT =~ T1 + T2 + T3\nU =~ U1 + U2 + U3"
+    steps = []
+    fit_ml = engine.fit_ml
+
+    def counted(*args, **kwargs):
+        res = fit_ml(*args, **kwargs)
+        steps.append(res.iterations)
+        return res
+
+    for missing in ("listwise", "ml"):
+        correlated = cfa.fit_cfa(items, first, missing=missing)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("compval.sem.mlfit.fit_ml", counted)
+            second = cfa.fit_cfa(items, first + "\nG =~ S + T + U", missing=missing)
+        assert second.converged, second.status
+        assert steps[-1] > 3 * engine.RIDGE_WINDOW  # the rule was checked, and let it go on
+        assert abs(second.fit["chisq"] - correlated.fit["chisq"]) < 1e-6
+        assert second.fit["df"] == correlated.fit["df"]
