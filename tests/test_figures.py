@@ -494,3 +494,22 @@ def test_invariance_plot():
     assert [t.get_text() for t in fig.axes[3].get_xticklabels()] == ["Configural", "Metric", "Scalar"]
     assert "limit -.010" in text_of(fig) and "limit .015" in text_of(fig)
     assert all(ax.get_ylabel() for ax in fig.axes)
+
+
+def test_missing_fonts_names_each_absent_family_and_its_debian_package(monkeypatch):
+    """The figures step stops on a missing font instead of drawing with the next family (DejaVu Sans for
+    Liberation Sans; no glyph at all for Chinese): missing_fonts names the family and the package to install."""
+    from matplotlib import font_manager
+
+    from compval.present.figures_style import missing_fonts
+
+    fm = font_manager.fontManager
+    assert missing_fonts(["en", "zh"]) == []  # make setup installs both
+    monkeypatch.setattr(fm, "ttflist", [f for f in fm.ttflist if f.name != "Liberation Sans"])
+    assert missing_fonts(["en"]) == ["Liberation Sans (Debian package fonts-liberation)"]
+    monkeypatch.setattr(fm, "ttflist", [f for f in fm.ttflist if f.name != "Noto Sans CJK SC"])
+    assert missing_fonts(["en"]) == ["Liberation Sans (Debian package fonts-liberation)"]  # English needs no CJK
+    assert missing_fonts(["zh"]) == [
+        "Liberation Sans (Debian package fonts-liberation)",
+        "Noto Sans CJK SC (Debian package fonts-noto-cjk)",
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from compval.present import figures as F
-from compval.present.figures_style import lean_fonts
+from compval.present.figures_style import lean_fonts, missing_fonts
 from compval.codebook import Codebook
 from compval.present.formatting import pretty
 from compval.present.rules import ACCEPTABLE_FIT
@@ -154,15 +154,23 @@ def draw(lang, sfx, name):
     return f"{name} ({lang}): {sizes}"
 
 
-with step(snakemake) as log, lean_fonts() as copies:
-    log.info("%d font faces copied without their layout tables (faster PDFs)", len(copies))
-    tasks = [(lang, sfx, name) for lang, sfx in snakemake.params.languages for name in snakemake.params.stems]
-    workers = min(snakemake.threads, len(tasks))
-    if workers > 1:
-        # fork: the workers share this script's inputs and the font copies; one figure per task, in order
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            lines = pool.starmap(draw, tasks, chunksize=1)
-    else:
-        lines = [draw(*task) for task in tasks]
-    for k, line in enumerate(lines, start=1):
-        log.info("figure %d/%d %s", k, len(tasks), line)
+with step(snakemake) as log:
+    missing = missing_fonts([lang for lang, _ in snakemake.params.languages])
+    if missing:
+        raise RuntimeError(
+            "figures: font not installed, so the figures would be drawn with another font: "
+            + "; ".join(missing)
+            + " (`make setup` installs it)"
+        )
+    with lean_fonts() as copies:
+        log.info("%d font faces copied without their layout tables (faster PDFs)", len(copies))
+        tasks = [(lang, sfx, name) for lang, sfx in snakemake.params.languages for name in snakemake.params.stems]
+        workers = min(snakemake.threads, len(tasks))
+        if workers > 1:
+            # fork: the workers share this script's inputs and the font copies; one figure per task, in order
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                lines = pool.starmap(draw, tasks, chunksize=1)
+        else:
+            lines = [draw(*task) for task in tasks]
+        for k, line in enumerate(lines, start=1):
+            log.info("figure %d/%d %s", k, len(tasks), line)

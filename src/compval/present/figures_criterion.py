@@ -75,7 +75,7 @@ def known_groups_profile(
     (``mean +- t_{n-1} sd / sqrt(n)``), one panel per criterion; Hedges' g printed per competency when the
     table has a ``g`` column. ``known_groups``: ``criterion.known_groups`` (criterion, competency, n_top,
     n_rest, mean_top, mean_rest, sd_top, sd_rest, g)."""
-    from scipy import stats
+    from scipy.special import stdtrit  # stats.t.ppf's own function, without scipy.stats' import
 
     need = ["criterion", "competency", "n_top", "n_rest", "mean_top", "mean_rest", "sd_top", "sd_rest"]
     require_columns(known_groups, need, "known_groups_profile")
@@ -95,7 +95,7 @@ def known_groups_profile(
             mean = sub[f"mean_{grp}"].to_numpy(dtype=float)
             sd = sub[f"sd_{grp}"].to_numpy(dtype=float)
             with np.errstate(invalid="ignore", divide="ignore"):
-                half = stats.t.ppf(0.5 + conf / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+                half = stdtrit(np.maximum(n - 1, 1), 0.5 + conf / 2) * sd / np.sqrt(n)
             ax.errorbar(
                 xs + dx,
                 mean,

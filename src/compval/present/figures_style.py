@@ -118,6 +118,29 @@ _ZH_FAMILIES = ["Liberation Sans", _CJK_FAMILY, "DejaVu Sans"]
 LANGUAGE_STYLE: dict[str, dict] = {
     "zh": {"font.family": _ZH_FAMILIES, "font.sans-serif": _ZH_FAMILIES, "svg.fonttype": "path"},
 }
+#: The Debian package of each font family the figures name (``make setup`` installs them); DejaVu Sans, the last
+#: resort, comes with matplotlib.
+FONT_PACKAGES = {"Liberation Sans": "fonts-liberation", _CJK_FAMILY: "fonts-noto-cjk"}
+
+
+def missing_fonts(languages: Sequence[str]) -> list[str]:
+    """The families of :data:`FONT_PACKAGES` that the figures of ``languages`` name (:data:`STYLE` with each
+    language's :data:`LANGUAGE_STYLE`) and matplotlib does not find installed, each as "family (Debian package
+    ...)". Without them matplotlib draws with the next family of the list, silently: DejaVu Sans in place of
+    Liberation Sans (other metrics, another look), and no CJK glyph at all in place of Noto Sans CJK SC."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    named: list[str] = []
+    for lang in languages:
+        rc = {**STYLE, **LANGUAGE_STYLE.get(lang, {})}
+        for key in ("font.family", "font.sans-serif"):
+            value = rc[key]
+            named += [value] if isinstance(value, str) else list(value)
+    wanted = [f for f in FONT_PACKAGES if f in named]
+    return [f"{f} (Debian package {FONT_PACKAGES[f]})" for f in wanted if f not in installed]
+
+
 #: The families :func:`lean_fonts` copies without their layout tables, and the family names of the copies.
 LEAN_FAMILIES = {"Liberation Sans": "Liberation Sans (figures)", _CJK_FAMILY: "Noto Sans CJK SC (figures)"}
 _LAYOUT_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx")
@@ -224,7 +247,9 @@ def save_figure(
     """Write ``stem.png`` (``dpi``), ``stem.svg`` and ``stem.pdf`` deterministically; returns the paths.
 
     Dates are removed from the SVG/PDF metadata and the SVG hash salt is fixed, so saving the same figure
-    twice gives identical bytes.
+    twice gives identical bytes. The layout (constrained layout) is computed once, when the first format is saved,
+    and serves the others: every format shows the same geometry, and the other formats skip the layout pass that
+    matplotlib would otherwise repeat for each (a draw of the whole figure without rendering, plus the layout).
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -234,14 +259,21 @@ def save_figure(
         "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
     }
     out = []
-    for fmt in formats:
-        path = stem.with_name(stem.name + "." + fmt)
-        with style():
-            # an SVG that keeps its text as text names the installed fonts, not the copies of lean_fonts
-            text_as_text = fmt == "svg" and mpl.rcParams["svg.fonttype"] == "none"
-        with style(lean_fonts=not text_as_text):
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=meta.get(fmt))
-        out.append(path)
+    engine = fig.get_layout_engine()
+    try:
+        for fmt in formats:
+            path = stem.with_name(stem.name + "." + fmt)
+            with style():
+                # an SVG that keeps its text as text names the installed fonts, not the copies of lean_fonts
+                text_as_text = fmt == "svg" and mpl.rcParams["svg.fonttype"] == "none"
+            with style(lean_fonts=not text_as_text):
+                fig.savefig(path, format=fmt, dpi=dpi, metadata=meta.get(fmt))
+            out.append(path)
+            if engine is not None:
+                fig.set_layout_engine("none")  # the positions the first format's layout set are kept
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
     return out
 
 
