@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from compval.present import figures as F
 
@@ -442,12 +443,58 @@ def test_known_groups_profile():
     assert len(fig.axes) == len(CRITERIA)
     ax = fig.axes[0]
     assert ax.get_ylim() == (1, 5)
-    assert "Mean competency score" in ax.get_ylabel() and "95% CI" in ax.get_ylabel()
+    assert "Mean competency score" in fig.get_supylabel() and "95% CI" in fig.get_supylabel()
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Top group", "Rest"]
-    assert sorted(t.get_text() for t in ax.texts) == ["g = 0.50", "g = 0.60", "g = 0.70"]
+    assert sorted(t.get_text() for t in ax.texts) == ["0.50", "0.60", "0.70", "g"]
     seg = ax.collections[0].get_segments()[0]  # top group, first competency
     half = stats.t.ppf(0.975, 29) * 0.6 / np.sqrt(30)
     assert seg[1][1] - seg[0][1] == pytest.approx(2 * half)
+
+
+def test_known_groups_profile_keeps_its_texts_apart_with_the_demos_shape():
+    """Four criteria and six competencies with long names (the demo's shape): two panels per row, and no panel
+    title, Hedges' g value or y label drawn over another text (one row of four panels overlapped them all)."""
+    preds = [
+        "Achievement orientation",
+        "Learning and innovation",
+        "Team management",
+        "Communication and coordination",
+        "Customer orientation",
+        "Plan management",
+    ]
+    crits = ["Card sales volume", "New accounts", "Target attainment", "Supervisor rating"]
+    rows = [
+        {"criterion": c, "competency": k, "n_top": 150, "n_rest": 450, "mean_top": 4.0, "mean_rest": 3.7}
+        | {"sd_top": 0.5, "sd_rest": 0.5, "g": 0.25 + 0.05 * i}
+        for c in crits
+        for i, k in enumerate(preds)
+    ]
+    labels = {c: f"Top vs rest: {c}" for c in crits}
+    fig = F.known_groups_profile(pd.DataFrame(rows), scale=(1, 5), criterion_labels=labels)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert [a.get_subplotspec().get_geometry()[:2] for a in fig.axes] == [(2, 2)] * 4
+
+    def box(text):
+        return text.get_window_extent(renderer)
+
+    def apart(texts):
+        boxes = [box(t) for t in texts]
+        return not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+    def artist(container, string):  # the Text artist showing `string`
+        (found,) = [t for t in container.findobj(Text) if t.get_text() == string and t.get_visible()]
+        return found
+
+    assert [a.get_title(loc="left") for a in fig.axes] == list(labels.values())
+    titles = [artist(a, a.get_title(loc="left")) for a in fig.axes]
+    assert apart(titles)
+    for a, title in zip(fig.axes, titles):
+        assert apart(a.texts)  # the g row: "g" and one value per competency
+        assert not any(box(t).overlaps(box(title)) for t in a.texts)
+    ylabel = artist(fig, fig.get_supylabel())
+    ticks = [t for a in fig.axes for t in a.get_yticklabels() + a.get_xticklabels() if t.get_text()]
+    assert not any(box(t).overlaps(box(ylabel)) for t in ticks)
 
 
 def test_dominance_plot():

@@ -72,17 +72,24 @@ def known_groups_profile(
     width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """Competency profile of the top group vs the rest on each criterion, means with t-based CIs
-    (``mean +- t_{n-1} sd / sqrt(n)``), one panel per criterion; Hedges' g printed per competency when the
-    table has a ``g`` column. ``known_groups``: ``criterion.known_groups`` (criterion, competency, n_top,
-    n_rest, mean_top, mean_rest, sd_top, sd_rest, g)."""
+    (``mean +- t_{n-1} sd / sqrt(n)``), one panel per criterion, two panels per row (the competency names on the
+    bottom row's axes only, the y label once for the figure); Hedges' g printed above each competency, in a row
+    headed *g*, when the table has a ``g`` column. ``known_groups``: ``criterion.known_groups`` (criterion,
+    competency, n_top, n_rest, mean_top, mean_rest, sd_top, sd_rest, g)."""
     from scipy.special import stdtrit  # stats.t.ppf's own function, without scipy.stats' import
 
     need = ["criterion", "competency", "n_top", "n_rest", "mean_top", "mean_rest", "sd_top", "sd_rest"]
     require_columns(known_groups, need, "known_groups_profile")
     preds = fs.ordered(known_groups["competency"], predictor_order)
     crits = list(pd.unique(known_groups["criterion"]))
-    fig = fs.new_figure(width, 2.6)
-    axes = fig.subplots(1, len(crits), sharey=True, squeeze=False)[0]
+    ncols = min(2, len(crits))
+    nrows = -(-len(crits) // ncols)
+    fig = fs.new_figure(width, 1.2 + 1.6 * nrows + 0.035 * max(len(str(label(predictor_labels, k))) for k in preds))
+    grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    for ax in grid.ravel()[len(crits) :]:  # an odd number of panels: the last row's right cell stays empty
+        grid[-2, -1].xaxis.set_tick_params(labelbottom=True)
+        ax.remove()
+    axes = grid.ravel()[: len(crits)]
     x = np.arange(len(preds))
     pos = dict(zip(preds, x))
     for ax, c in zip(axes, crits):
@@ -109,23 +116,22 @@ def known_groups_profile(
                 label=name,
             )
         if "g" in sub:
+            # a row just above the panel, headed g at its left edge: clear of the data and of the tick labels
+            row = {"xycoords": ("data", "axes fraction"), "xytext": (0, 2), "textcoords": "offset points"}
+            ax.annotate("g", (-0.5, 1.0), **row, ha="left", va="bottom", fontsize=6, fontstyle="italic")
             for xx, g in zip(xs, sub["g"]):
-                ax.annotate(
-                    f"g = {format_number(g, 2)}",
-                    (xx, 1.0),
-                    xycoords=("data", "axes fraction"),
-                    ha="center",
-                    va="top",
-                    fontsize=6,
-                )
+                ax.annotate(format_number(g, 2), (xx, 1.0), **row, ha="center", va="bottom", fontsize=6)
         ax.set_xticks(x, [label(predictor_labels, k) for k in preds], rotation=40, ha="right", rotation_mode="anchor")
-        ax.set_xlabel(_("Competency"))
-        fs.panel_label(ax, label(criterion_labels, c))
+        fs.panel_label(ax, label(criterion_labels, c), pad=12 if "g" in sub else None)
         ax.set_xlim(-0.5, len(preds) - 0.5)
+    for ax in grid[-1, :]:
+        ax.set_xlabel(_("Competency"))
+    if len(crits) % ncols:
+        grid[-2, -1].set_xlabel(_("Competency"))
     if scale is not None:
         axes[0].set_ylim(*scale)
     ylabel = _("Mean competency score (scale points)") if ylabel is None else ylabel
-    axes[0].set_ylabel(_("{label}\nwith {level}% CI").format(label=ylabel, level=round(conf * 100)))
+    fig.supylabel(_("{label}\nwith {level}% CI").format(label=ylabel, level=round(conf * 100)), fontsize=8)
     handles, labs = axes[0].get_legend_handles_labels()
     fig.legend(handles, labs, loc="outside upper right", ncols=2)
     return fig

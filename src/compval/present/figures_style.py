@@ -288,9 +288,10 @@ def mix(color, t: float) -> tuple:
     return tuple(1 - t * (1 - c))
 
 
-def panel_label(ax, text: str) -> None:
-    """A panel title, left-aligned."""
-    ax.set_title(text, loc="left")
+def panel_label(ax, text: str, pad: float | None = None) -> None:
+    """A panel title, left-aligned; ``pad``: its distance from the panel in points (default: the style's), larger
+    where a row of text sits just above the panel."""
+    ax.set_title(text, loc="left", pad=pad)
 
 
 def ordered(values, order: Sequence | None) -> list:
