@@ -451,29 +451,22 @@ def test_known_groups_profile():
     assert seg[1][1] - seg[0][1] == pytest.approx(2 * half)
 
 
-def test_known_groups_profile_keeps_its_texts_apart_with_the_demos_shape():
-    """Four criteria and six competencies with long names (the demo's shape): two panels per row, and no panel
-    title, Hedges' g value or y label drawn over another text (one row of four panels overlapped them all)."""
-    preds = [
-        "Achievement orientation",
-        "Learning and innovation",
-        "Team management",
-        "Communication and coordination",
-        "Customer orientation",
-        "Plan management",
-    ]
-    crits = ["Card sales volume", "New accounts", "Target attainment", "Supervisor rating"]
-    rows = [
-        {"criterion": c, "competency": k, "n_top": 150, "n_rest": 450, "mean_top": 4.0, "mean_rest": 3.7}
-        | {"sd_top": 0.5, "sd_rest": 0.5, "g": 0.25 + 0.05 * i}
-        for c in crits
-        for i, k in enumerate(preds)
-    ]
-    labels = {c: f"Top vs rest: {c}" for c in crits}
-    fig = F.known_groups_profile(pd.DataFrame(rows), scale=(1, 5), criterion_labels=labels)
+DEMO_PREDICTORS = [
+    "Achievement orientation",
+    "Learning and innovation",
+    "Team management",
+    "Communication and coordination",
+    "Customer orientation",
+    "Plan management",
+]
+DEMO_CRITERIA = ["Card sales volume", "New accounts", "Target attainment", "Supervisor rating"]
+
+
+def _texts_apart(fig) -> None:
+    """No panel title overlaps another, nor a text of its panel (the g row); within a panel no two texts overlap;
+    no x label overlaps another; the y label of the figure, if any, overlaps no tick label."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    assert [a.get_subplotspec().get_geometry()[:2] for a in fig.axes] == [(2, 2)] * 4
 
     def box(text):
         return text.get_window_extent(renderer)
@@ -486,15 +479,54 @@ def test_known_groups_profile_keeps_its_texts_apart_with_the_demos_shape():
         (found,) = [t for t in container.findobj(Text) if t.get_text() == string and t.get_visible()]
         return found
 
-    assert [a.get_title(loc="left") for a in fig.axes] == list(labels.values())
     titles = [artist(a, a.get_title(loc="left")) for a in fig.axes]
     assert apart(titles)
     for a, title in zip(fig.axes, titles):
-        assert apart(a.texts)  # the g row: "g" and one value per competency
+        assert apart(a.texts)
         assert not any(box(t).overlaps(box(title)) for t in a.texts)
-    ylabel = artist(fig, fig.get_supylabel())
-    ticks = [t for a in fig.axes for t in a.get_yticklabels() + a.get_xticklabels() if t.get_text()]
-    assert not any(box(t).overlaps(box(ylabel)) for t in ticks)
+    assert apart([a.xaxis.label for a in fig.axes if a.get_xlabel()])
+    if fig.get_supylabel():
+        ylabel = artist(fig, fig.get_supylabel())
+        ticks = [t for a in fig.axes for t in a.get_yticklabels() + a.get_xticklabels() if t.get_text()]
+        assert not any(box(t).overlaps(box(ylabel)) for t in ticks)
+
+
+@pytest.mark.parametrize("n", [4, 3])
+def test_known_groups_profile_keeps_its_texts_apart_with_the_demos_shape(n):
+    """Four criteria and six competencies with long names (the demo's shape), and three: two panels per row, and
+    no panel title, Hedges' g value or y label drawn over another text (one row of four panels overlapped them)."""
+    crits = DEMO_CRITERIA[:n]
+    rows = [
+        {"criterion": c, "competency": k, "n_top": 150, "n_rest": 450, "mean_top": 4.0, "mean_rest": 3.7}
+        | {"sd_top": 0.5, "sd_rest": 0.5, "g": 0.25 + 0.05 * i}
+        for c in crits
+        for i, k in enumerate(DEMO_PREDICTORS)
+    ]
+    labels = {c: f"Top vs rest: {c}" for c in crits}
+    fig = F.known_groups_profile(pd.DataFrame(rows), scale=(1, 5), criterion_labels=labels)
+    assert [a.get_subplotspec().get_geometry()[:2] for a in fig.axes] == [(2, 2)] * n
+    assert [a.get_title(loc="left") for a in fig.axes] == list(labels.values())
+    _texts_apart(fig)  # draws the figure: tick labels are made then
+    # the competency names and the x label under the lowest panel of each column only
+    named = [any(t.get_visible() and t.get_text() for t in a.get_xticklabels()) for a in fig.axes]
+    expected = [False, False, True, True] if n == 4 else [False, True, True]
+    assert named == expected and [bool(a.get_xlabel()) for a in fig.axes] == expected
+
+
+@pytest.mark.parametrize("n", [4, 3])
+def test_dominance_plot_keeps_its_texts_apart_with_the_demos_shape(n):
+    """The dominance panels of the demo's shape: two per row, titles (with R2) and x labels clear of each other
+    (in one row of four they ran into each other)."""
+    rows = [
+        {"criterion": c, "competency": k, "weight": 0.02 * (i + 1), "weight_ci_lower": 0.01, "weight_ci_upper": 0.2}
+        | {"r2_total": 0.22}
+        for c in DEMO_CRITERIA[:n]
+        for i, k in enumerate(DEMO_PREDICTORS)
+    ]
+    fig = F.dominance_plot(pd.DataFrame(rows))
+    assert [a.get_subplotspec().get_geometry()[:2] for a in fig.axes] == [(2, 2)] * n
+    assert fig.axes[0].get_title(loc="left") == "Card sales volume (R² = .22)"
+    _texts_apart(fig)
 
 
 def test_dominance_plot():
@@ -517,7 +549,7 @@ def test_dominance_plot():
     ax = fig.axes[0]
     assert len(ax.patches) == len(GROUPS)
     assert ax.get_title(loc="left") == "sales (R² = .12)"
-    assert "dominance weight" in ax.get_xlabel()
+    assert "dominance weight" in fig.axes[-1].get_xlabel()
     assert sorted(p.get_width() for p in ax.patches) == pytest.approx([0.02, 0.04, 0.06])
 
 

@@ -82,14 +82,9 @@ def known_groups_profile(
     require_columns(known_groups, need, "known_groups_profile")
     preds = fs.ordered(known_groups["competency"], predictor_order)
     crits = list(pd.unique(known_groups["criterion"]))
-    ncols = min(2, len(crits))
-    nrows = -(-len(crits) // ncols)
+    nrows = -(-len(crits) // 2)
     fig = fs.new_figure(width, 1.2 + 1.6 * nrows + 0.035 * max(len(str(label(predictor_labels, k))) for k in preds))
-    grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
-    for ax in grid.ravel()[len(crits) :]:  # an odd number of panels: the last row's right cell stays empty
-        grid[-2, -1].xaxis.set_tick_params(labelbottom=True)
-        ax.remove()
-    axes = grid.ravel()[: len(crits)]
+    grid, axes = fs.panel_grid(fig, len(crits))
     x = np.arange(len(preds))
     pos = dict(zip(preds, x))
     for ax, c in zip(axes, crits):
@@ -124,10 +119,8 @@ def known_groups_profile(
         ax.set_xticks(x, [label(predictor_labels, k) for k in preds], rotation=40, ha="right", rotation_mode="anchor")
         fs.panel_label(ax, label(criterion_labels, c), pad=12 if "g" in sub else None)
         ax.set_xlim(-0.5, len(preds) - 0.5)
-    for ax in grid[-1, :]:
+    for ax in fs.bottom_panels(grid, len(crits)):
         ax.set_xlabel(_("Competency"))
-    if len(crits) % ncols:
-        grid[-2, -1].set_xlabel(_("Competency"))
     if scale is not None:
         axes[0].set_ylim(*scale)
     ylabel = _("Mean competency score (scale points)") if ylabel is None else ylabel
@@ -148,13 +141,15 @@ def dominance_plot(
     width: float = fs.TWO_COLUMN,
 ) -> Figure:
     """General dominance weights (Budescu 1993; Azen & Budescu 2003) with bootstrap CIs, one panel per
-    criterion; the total R2 in the panel title. ``dominance``: ``CriterionResult.dominance`` (criterion,
-    competency, weight, weight_ci_lower, weight_ci_upper, r2_total)."""
+    criterion, two panels per row (:func:`.figures_style.panel_grid`); the total R2 in the panel title.
+    ``dominance``: ``CriterionResult.dominance`` (criterion, competency, weight, weight_ci_lower, weight_ci_upper,
+    r2_total)."""
     require_columns(dominance, ["criterion", "competency", "weight"], "dominance_plot")
     preds = fs.ordered(dominance["competency"], predictor_order)
     crits = list(pd.unique(dominance["criterion"]))
-    fig = fs.new_figure(width, 0.9 + 0.2 * len(preds))
-    axes = fig.subplots(1, len(crits), sharey=True, sharex=True, squeeze=False)[0]
+    nrows = -(-len(crits) // 2)
+    fig = fs.new_figure(width, 0.9 + nrows * (0.5 + 0.2 * len(preds)))
+    grid, axes = fs.panel_grid(fig, len(crits))
     ypos = np.arange(len(preds))[::-1]
     pos = dict(zip(preds, ypos))
     for ax, c in zip(axes, crits):
@@ -174,8 +169,9 @@ def dominance_plot(
         if "r2_total" in sub:
             title += f" (R² = {format_r(sub['r2_total'].iloc[0])})"
         fs.panel_label(ax, title)
-        ax.set_xlabel(_("General dominance weight (ΔR², 0–1)"))
         fs.apa_axis(ax.xaxis)
+    for ax in fs.bottom_panels(grid, len(crits)):
+        ax.set_xlabel(_("General dominance weight (ΔR², 0–1)"))
     axes[0].set_yticks(ypos, [label(predictor_labels, k) for k in preds])
     axes[0].set_ylim(-0.6, len(preds) - 0.4)
     return fig

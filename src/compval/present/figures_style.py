@@ -288,6 +288,25 @@ def mix(color, t: float) -> tuple:
     return tuple(1 - t * (1 - c))
 
 
+def panel_grid(fig: Figure, n: int, ncols: int = 2, **subplot_kw) -> tuple[np.ndarray, list]:
+    """``n`` panels in rows of ``ncols`` (fewer when n is smaller), sharing both axes: returns (grid, the n panels
+    in reading order). With shared axes matplotlib labels the x ticks of the bottom row only; when the last row is
+    short, its empty cells are removed and the panels above them get their x tick labels back."""
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False, **subplot_kw)
+    for cell in range(n, nrows * ncols):
+        grid[-2, cell % ncols].xaxis.set_tick_params(labelbottom=True)
+        grid.flat[cell].remove()
+    return grid, list(grid.flat[:n])
+
+
+def bottom_panels(grid: np.ndarray, n: int) -> list:
+    """The panels of a :func:`panel_grid` of ``n`` panels that show x tick labels (the lowest of each column)."""
+    nrows, ncols = grid.shape
+    return [grid[nrows - 1 if (nrows - 1) * ncols + c < n else nrows - 2, c] for c in range(ncols)]
+
+
 def panel_label(ax, text: str, pad: float | None = None) -> None:
     """A panel title, left-aligned; ``pad``: its distance from the panel in points (default: the style's), larger
     where a row of text sits just above the panel."""
