@@ -123,7 +123,7 @@ def test_editing_one_variant_plans_only_that_variant_and_the_comparison(project)
     assert {"score", "reliability", "efa", "cfa", "validity", "criterion", "holdout_fit", "summary"} <= variant_jobs
     others = {rule for rule, v in jobs if v != "variants/trimmed/"}
     # the comparison and its presentation (table, figure, report), and the diff of the edited codebook
-    assert others == {"compare_variants", "codebook_diff", "tables", "figures", "report_html"}, others
+    assert others == {"compare_variants", "codebook_diff", "tables", "figures_variants", "report_html"}, others
     restored = run_snakemake(b, "-n")  # the file back as it was: nothing to do
     assert restored.returncode == 0 and _jobs(restored.stdout + restored.stderr) == set()
 
@@ -254,8 +254,8 @@ def _rule_sources() -> dict[str, list[str]]:
     """rule -> the sources its code_version digest covers, read from workflow/rules/*.smk."""
     out = {}
     for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
-        for block in re.split(r"(?m)^(?=rule |use rule )", path.read_text()):
-            m = re.match(r"(?:use rule \w+ as (\w+)|rule (\w+))", block)
+        for block in re.split(r"(?m)^(?=[ \t]*(?:rule |use rule ))", path.read_text()):  # also within an `if`
+            m = re.match(r"[ \t]*(?:use rule \w+ as (\w+)|rule (\w+))", block)
             code = re.search(r"code=code_version\(([^)]*)\)", block)
             if m and code:
                 out[m.group(1) or m.group(2)] = re.findall(r'"([^"]+)"', code.group(1))

@@ -41,10 +41,22 @@ def figure_stems():
     return stems
 
 
-def figure_outputs():
-    """Named outputs <stem>_<ext>; the PNG is marked for the Snakemake report with the figure's caption."""
+#: The figure of the comparison of the codebook variants, drawn by a rule of its own, figures_variants, since it
+#: waits for every variant's results: the other figures wait only for the main codebook's, and editing a variant
+#: redraws this figure alone.
+VARIANTS_FIGURE = "fig13_variants"
+
+
+def main_figure_stems():
+    """The figures of the main codebook's results (rule figures)."""
+    return [stem for stem in figure_stems() if stem != VARIANTS_FIGURE]
+
+
+def figure_outputs(stems):
+    """Named outputs <stem>_<ext> of ``stems`` (<stem>_<language>_<ext> in the other output languages); the PNG is
+    marked for the Snakemake report with the figure's caption."""
     out = {}
-    for stem in figure_stems():
+    for stem in stems:
         out[f"{stem}_png"] = report(
             f"results/figures/{stem}.png", caption=f"../report/{stem}.rst", category="Figures", labels={"figure": stem}
         )
@@ -76,8 +88,6 @@ def figure_inputs(wildcards):
         files["correlations"] = of_variant(rules.criterion.output.correlations)
         files["known_groups"] = of_variant(rules.criterion.output.known_groups)
         files["dominance"] = of_variant(rules.criterion.output.dominance)
-    if config["variants"]:
-        files["variants_comparison"] = rules.compare_variants.output.table
     return files
 
 
