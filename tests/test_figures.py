@@ -592,3 +592,29 @@ def test_missing_fonts_names_each_absent_family_and_its_debian_package(monkeypat
         "Liberation Sans (Debian package fonts-liberation)",
         "Noto Sans CJK SC (Debian package fonts-noto-cjk)",
     ]
+
+
+# ---------------------------------------------------------------------------- 13 variants
+def test_variants_plot_marks_a_gain_that_does_not_hold_out_and_a_variant_without_fit():
+    comparison = pd.DataFrame(
+        {
+            "variant": ["original", "trimmed", "subabilities"],
+            "cfi": [0.956, 0.968, np.nan],
+            "cfi_training": [0.942, 0.955, np.nan],
+            "cfi_holdout": [0.922, 0.927, np.nan],
+            "holds": [None, False, None],
+            "alpha_mean": [0.89, 0.886, 0.82],
+            "cr_mean": [0.896, 0.893, 0.833],
+        }
+    )
+    fig = F.variants_plot(comparison)
+    ax_fit, ax_rel = fig.axes
+    assert [t.get_text() for t in ax_fit.get_yticklabels()] == ["original", "trimmed", "subabilities"]
+    rows = dict(zip([t.get_text() for t in ax_fit.get_yticklabels()], ax_fit.get_yticks()))
+    notes = {t.get_text(): t.xy[1] for t in ax_fit.texts if not t.get_text().startswith(".")}
+    assert notes == {
+        "gain does not hold out": rows["trimmed"],
+        "no fit to show: see its status in the comparison table": rows["subabilities"],
+    }
+    assert sorted(t.get_text() for t in ax_fit.texts if t.get_text().startswith(".")) == [".956", ".968"]
+    assert len(ax_rel.patches) == 6  # mean alpha and mean CR per variant

@@ -64,7 +64,25 @@ def variants_plot(
                 ha="right",
                 fontsize=6.5,
                 color=fs.OKABE_ITO["vermillion"],
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},  # over the cut-off line
             )
+    # a variant without any CFI (its model did not converge, or is not identified) would be an empty row
+    fitted = np.zeros(len(comparison), dtype=bool)
+    for col, *_rest in marks:
+        if col in comparison:
+            fitted |= np.isfinite(comparison[col].to_numpy(dtype=float))
+    for yy in y[~fitted]:
+        ax_fit.annotate(
+            _("no fit to show: see its status in the comparison table"),
+            (0.0, yy),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=6.5,
+            fontstyle="italic",
+            color="0.35",
+        )
     if "cfi" in cut:
         _op, value = cutoff_rule("cfi", cut["cfi"])
         ax_fit.axvline(value, color=fs.OKABE_ITO["bluish_green"], ls="--", lw=0.9)
