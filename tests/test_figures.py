@@ -573,6 +573,23 @@ def test_invariance_plot():
     assert [t.get_text() for t in fig.axes[3].get_xticklabels()] == ["Configural", "Metric", "Scalar"]
     assert "limit -.010" in text_of(fig) and "limit .015" in text_of(fig)
     assert all(ax.get_ylabel() for ax in fig.axes)
+    titles = ["CFI per step", "RMSEA per step", "ΔCFI vs previous step", "ΔRMSEA vs previous step"]
+    assert [ax.get_title(loc="left") for ax in fig.axes] == titles
+
+
+def test_invariance_plot_names_the_indices_whole_in_chinese():
+    """The panel titles name the index itself, not the translated axis label cut at its first space (Chinese has
+    none before its full-width parenthesis: the titles read "ΔCFI（CFI 相对前一步")."""
+    from compval.i18n import language
+
+    inv = pd.DataFrame(
+        {"step": ["configural", "metric"], "cfi": [0.96, 0.955], "rmsea": [0.05, 0.05]}
+        | {"delta_cfi": [np.nan, -0.005], "delta_rmsea": [np.nan, 0.0]}
+    )
+    with language("zh"):
+        fig = F.invariance_plot(inv)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["各步骤的 CFI", "各步骤的 RMSEA", "ΔCFI 相对前一步", "ΔRMSEA 相对前一步"]
 
 
 def test_missing_fonts_names_each_absent_family_and_its_debian_package(monkeypatch):

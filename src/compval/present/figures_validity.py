@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from compval.i18n import gettext as _
 from compval.present import figures_style as fs
-from compval.present.formatting import format_number, format_r, label, pair_lookup, require_columns
+from compval.present.formatting import INDEX_LABELS, format_number, format_r, label, pair_lookup, require_columns
 from compval.present.rules import CHEN_DELTA_CFI, CHEN_DELTA_RMSEA, DEFAULT_CUTOFFS, HTMT_STRICT, cutoff_rule
 
 __all__ = ["discriminant_matrix", "invariance_plot"]
@@ -107,6 +107,7 @@ def invariance_plot(
     axes = fig.subplots(2, 2, sharex=True)
     specs = [("cfi", "CFI (0–1)", axes[0, 0]), ("rmsea", "RMSEA (0–1)", axes[0, 1])]
     for k, lab, ax in specs:
+        name = INDEX_LABELS[k]
         v = invariance[k].to_numpy(dtype=float)
         ax.plot(x, v, "o-", color=fs.PALETTE[0], ms=3.5)
         for xx, vv in zip(x, v):
@@ -123,10 +124,12 @@ def invariance_plot(
                 ax.axhspan(lo, cut, color=fs.BAND, lw=0, zorder=0)
         ax.set_ylabel(lab)
         fs.apa_axis(ax.yaxis, 3 if k == "rmsea" else 2)
-        fs.panel_label(ax, _("{index} per step").format(index=lab.split(" ")[0]))
-    for k, lab, lim, ax in (
-        ("delta_cfi", _("ΔCFI (CFI units)"), -delta_cfi, axes[1, 0]),
-        ("delta_rmsea", _("ΔRMSEA (RMSEA units)"), delta_rmsea, axes[1, 1]),
+        fs.panel_label(ax, _("{index} per step").format(index=name))
+    # the index names are given, not cut from the (translated) axis labels: Chinese has no space before its
+    # full-width parenthesis, so "ΔCFI（CFI 单位）".split(" ")[0] is "ΔCFI（CFI"
+    for k, name, lab, lim, ax in (
+        ("delta_cfi", "ΔCFI", _("ΔCFI (CFI units)"), -delta_cfi, axes[1, 0]),
+        ("delta_rmsea", "ΔRMSEA", _("ΔRMSEA (RMSEA units)"), delta_rmsea, axes[1, 1]),
     ):
         v = invariance[k].to_numpy(dtype=float)
         ok = np.isfinite(v)
@@ -147,7 +150,7 @@ def invariance_plot(
         )
         ax.set_ylabel(lab)
         ax.set_xlabel(_("Invariance step (constraints added)"))
-        fs.panel_label(ax, _("{index} vs previous step").format(index=lab.split(" ")[0]))
+        fs.panel_label(ax, _("{index} vs previous step").format(index=name))
         lo = min(np.nanmin(np.append(v[ok], 0)), lim) * 1.3 if lim < 0 else min(np.nanmin(np.append(v[ok], 0)), 0) * 1.3
         hi = max(np.nanmax(np.append(v[ok], 0)), lim) * 1.3 if lim > 0 else max(np.nanmax(np.append(v[ok], 0)), 0) * 1.3
         ax.set_ylim(lo - 1e-4, hi + 1e-4)
