@@ -295,3 +295,33 @@ def test_a_variant_is_a_path_or_a_codebook_with_the_model_stating_its_hypothesis
         validate_config(
             {"survey": "s.csv", "codebook": "c.yaml", "variants": {"x": {"codebook": "v.yaml", "model": "nope"}}}
         )
+
+
+def test_labels_name_criteria_variants_or_the_grouping_column_and_are_texts_or_language_maps():
+    cb = load_codebook(ROOT / "config" / "codebook.yaml")
+    labels = {
+        "card_sales_volume": {"en": "Card sales", "zh": "信用卡销售额"},
+        "trimmed": "Trimmed (44 items)",
+        "original": {"zh": "原始"},
+        "role_level": {"zh": "职级"},
+        "card_sale": "typo",
+    }
+    cfg = expand_shorthands(
+        _cfg(
+            performance={"path": "x.csv", "id_column": "employee_id"},
+            variants={"trimmed": "config/variants/trimmed.yaml"},
+            validity={"invariance_group": "role_level"},
+            labels=labels,
+        ),
+        cb,
+    )
+    assert check_names(cfg, cb, ["employee_id", "card_sales_volume", "new_accounts"]) == [
+        "labels.card_sale: 'card_sale' is not a performance criterion, a variant (or original) or the invariance "
+        "grouping column; available: card_sales_volume, original, role_level, trimmed, new_accounts"
+    ]
+    assert check_names(cfg, cb, None) == []  # the criteria are not known without the performance file's header
+    with pytest.raises(ConfigError, match="labels"):
+        _cfg(labels={"card_sales_volume": {"fr": "Ventes"}})  # a language the outputs do not have
+    with pytest.raises(ConfigError, match="labels"):
+        _cfg(labels={"card_sales_volume": ""})
+    assert _cfg()["labels"] == {}

@@ -525,3 +525,26 @@ def test_notebook_markdown_is_translated_and_code_kept():
     with open(ROOT / "notebooks" / "validation_report.py", "rb") as f:
         extracted = [msg for _line, _fn, msg, _c in extract_notebook(f, (), (), {})]
     assert extracted == markdown
+
+
+def test_configured_labels_name_data_keys_in_each_output_language():
+    """config `labels`: a text for every language or a language map; a map without the output's language, or a
+    key without a label, is shown prettified (never another language's text)."""
+    from compval.i18n import display_labels, language
+    from compval.present.formatting import pretty
+    from compval.present.tables import regression_table
+
+    labels = {
+        "card_sales_volume": {"en": "Card sales", "zh": "信用卡销售额"},
+        "trimmed": "Trimmed",
+        "original": {"zh": "原始"},
+    }
+    reg = pd.DataFrame({"criterion": ["card_sales_volume", "new_accounts"], "n": [548, 548], "delta_r2": [0.2, 0.1]})
+    with display_labels(labels):
+        assert pretty("card_sales_volume") == "Card sales" and pretty("trimmed") == "Trimmed"
+        assert pretty("original") == "Original" and pretty("new_accounts") == "New accounts"
+        with language("zh"):
+            assert pretty("card_sales_volume") == "信用卡销售额" and pretty("trimmed") == "Trimmed"
+            assert pretty("original") == "原始"
+            assert list(regression_table(reg).df["criterion"]) == ["信用卡销售额", "New accounts"]
+    assert pretty("card_sales_volume") == "Card sales volume"  # outside the block: no labels

@@ -45,6 +45,8 @@ __all__ = [
     "N_",
     "language",
     "active_language",
+    "display_labels",
+    "display_label",
     "translations",
     "resolve",
     "check_language",
@@ -63,6 +65,7 @@ SOURCE_LANGUAGE = "en"
 DOMAIN = "compval"
 
 _ACTIVE: contextvars.ContextVar[str] = contextvars.ContextVar("compval_language", default=SOURCE_LANGUAGE)
+_LABELS: contextvars.ContextVar[Mapping] = contextvars.ContextVar("compval_labels", default={})
 
 
 def check_language(lang: str) -> str:
@@ -104,6 +107,27 @@ def language(lang: str) -> Iterator[str]:
         yield lang
     finally:
         _ACTIVE.reset(token)
+
+
+@contextlib.contextmanager
+def display_labels(labels: Mapping[str, object] | None) -> Iterator[None]:
+    """Inside the block, :func:`display_label` gives the display names of ``labels`` (config ``labels``: name ->
+    text or language map) in the active language; restored afterwards, also on error."""
+    token = _LABELS.set(dict(labels or {}))
+    try:
+        yield
+    finally:
+        _LABELS.reset(token)
+
+
+def display_label(name) -> str | None:
+    """The display name of ``name`` in the active language, from the innermost :func:`display_labels` block; None
+    when it has none (a language map without the active language has none: its other texts are not this
+    language's)."""
+    value = _LABELS.get().get(str(name))
+    if isinstance(value, Mapping):
+        return value.get(_ACTIVE.get())
+    return value
 
 
 def gettext(message: str) -> str:

@@ -26,6 +26,7 @@ rule report_html:
         structure=STRUCTURE,
         languages=output_languages(),
         catalogue=CATALOGUE,
+        labels=config["labels"],
     script:
         "../scripts/report.py"
 

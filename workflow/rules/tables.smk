@@ -37,5 +37,6 @@ rule tables:
         names=table_names(),
         languages=output_languages(),
         catalogue=CATALOGUE,
+        labels=config["labels"],
     script:
         "../scripts/tables.py"

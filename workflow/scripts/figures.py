@@ -15,7 +15,7 @@ from compval.codebook import Codebook
 from compval.present.formatting import pretty
 from compval.present.rules import ACCEPTABLE_FIT
 from compval.i18n import gettext as _
-from compval.i18n import language
+from compval.i18n import display_labels, language
 from compval.io import read_json
 from compval.pipeline import step
 
@@ -154,7 +154,7 @@ def draw(lang, sfx, name):
     return f"{name} ({lang}): {sizes}"
 
 
-with step(snakemake) as log:
+with step(snakemake) as log, display_labels(snakemake.params.labels):
     missing = missing_fonts([lang for lang, _ in snakemake.params.languages])
     if missing:
         raise RuntimeError(

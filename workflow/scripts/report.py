@@ -7,7 +7,7 @@ from pathlib import Path
 
 from compval.codebook import Codebook
 from compval.present.html import read_result_tables, render_report, report_title
-from compval.i18n import language
+from compval.i18n import display_labels, language
 from compval.io import read_json
 from compval.pipeline import step
 from compval.report import check_summary
@@ -20,7 +20,7 @@ def run_date() -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
-with step(snakemake) as log:
+with step(snakemake) as log, display_labels(snakemake.params.labels):
     summary = check_summary(read_json(snakemake.input.summary), snakemake.input.summary)
     codebook = Codebook.from_structure(snakemake.params.structure)
     results = read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from compval.codebook import Codebook
 from compval.present.html import build_tables, read_result_tables
-from compval.i18n import language
+from compval.i18n import display_labels, language
 from compval.pipeline import step
 
 
@@ -22,7 +22,7 @@ def normalize_docx(path: Path) -> None:
             z.writestr(fixed, data)
 
 
-with step(snakemake) as log:
+with step(snakemake) as log, display_labels(snakemake.params.labels):
     codebook = Codebook.from_structure(snakemake.params.structure)
     results = read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})
     stems = {Path(f).stem: Path(f).with_suffix("") for f in snakemake.output.csv}

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from compval.i18n import N_
+from compval.i18n import N_, display_label
 from compval.i18n import gettext as _
 from compval.resampling import BLB_METHOD, PERCENTILE_BOOTSTRAP, parse_method
 
@@ -133,8 +133,13 @@ _DISPLAY_KEYS = (
 
 
 def pretty(key) -> str:
-    """A key as display text: ``"card_sales_volume" -> "Card sales volume"``, translated when the catalogue
-    has the text (model names, invariance steps, exclusion reasons); data keys without an entry stay as they are."""
+    """A key as display text: its display name in the active language where the configuration gives one
+    (config ``labels``, :func:`compval.i18n.display_labels`), else ``"card_sales_volume" -> "Card sales volume"``,
+    translated when the catalogue has the text (model names, invariance steps, exclusion reasons); data keys
+    without an entry stay as they are."""
+    shown = display_label(key)
+    if shown is not None:
+        return shown
     s = str(key).replace("_", " ").strip()
     return _(s[:1].upper() + s[1:])
 
