@@ -221,16 +221,6 @@ def check_names(config: Mapping[str, Any], codebook, performance_columns: Sequen
             if c not in chosen:
                 problems.append(_unknown(f"performance.log_criteria[{i}]", c, "one of the criteria", chosen))
 
-    # display names (labels): of the criteria, the variants (and the main codebook, "original", beside them) and
-    # the invariance grouping column; unknown while the performance file's header is
-    if not (perf and performance_columns is None):
-        nameable = [*(chosen if perf else []), *(["original", *config["variants"]] if config["variants"] else [])]
-        nameable += [group] if group is not None else []
-        for key in config["labels"]:
-            if key not in nameable:
-                what = "a performance criterion, a variant (or original) or the invariance grouping column"
-                problems.append(_unknown(f"labels.{key}", key, what, nameable))
-
     for name, syntax in (config["cfa"]["user_models"] or {}).items():
         key = f"cfa.user_models.{name}"
         try:
