@@ -207,18 +207,8 @@ def test_jsonschema_is_imported_without_its_format_checker_modules_and_the_block
         "    __import__(m)\n"
         "print(json.dumps([loaded, blocked, errors, len(installed)]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=_env_with_src()
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     loaded, blocked, errors, n_installed = json.loads(out.stdout)
     assert loaded == [] and blocked == []
     assert errors == ["'a' is a required property"]
     assert n_installed > 0  # Jupyter's jsonschema[format-nongpl] installs several: the import above ran for them
-
-
-def _env_with_src() -> dict:
-    import os
-
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    return env

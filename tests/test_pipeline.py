@@ -252,14 +252,18 @@ def test_ordinal_estimator_end_to_end(tmp_path):
 
 def _rule_sources() -> dict[str, list[str]]:
     """rule -> the sources its code_version digest covers, read from workflow/rules/*.smk."""
-    out = {}
+    out, inherits = {}, {}
     for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"(?m)^(?=[ \t]*(?:rule |use rule ))", path.read_text()):  # also within an `if`
-            m = re.match(r"[ \t]*(?:use rule \w+ as (\w+)|rule (\w+))", block)
+            m = re.match(r"[ \t]*(?:use rule (\w+) as (\w+)|rule (\w+))", block)
+            if not m:
+                continue
             code = re.search(r"code=code_version\(([^)]*)\)", block)
-            if m and code:
-                out[m.group(1) or m.group(2)] = re.findall(r'"([^"]+)"', code.group(1))
-    return out
+            if code:
+                out[m.group(2) or m.group(3)] = re.findall(r'"([^"]+)"', code.group(1))
+            elif m.group(2):  # `use rule ... with:` merges keyword params: the base rule's code param holds
+                inherits[m.group(2)] = m.group(1)
+    return {**out, **{rule: out[base] for rule, base in inherits.items() if base in out}}
 
 
 def _runtime_imports(script) -> set[str]:

@@ -53,12 +53,4 @@ if config["variants"]:
             mem_mb=1000,  # demo benchmark: max RSS 225 MB (x2, at least 1000)
             runtime=5,  # minutes; demo benchmark: 2.4 s wall (x3, at least 5)
         params:
-            code=code_version("workflow/scripts/figures.py"),
-            structure=STRUCTURE,
-            stems=[VARIANTS_FIGURE],
-            languages=output_languages(),
-            catalogue=CATALOGUE,
-            labels=config["labels"],
-            cutoffs=cfa_settings()["cutoffs"],
-            delta_cfi=validity_settings()["delta_cfi"],
-            delta_rmsea=validity_settings()["delta_rmsea"],
+            stems=[VARIANTS_FIGURE],  # the other params are the figures rule's (use rule merges keyword params)

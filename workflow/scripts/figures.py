@@ -155,7 +155,7 @@ def draw(lang, sfx, name):
 
 
 with step(snakemake) as log, display_labels(snakemake.params.labels):
-    missing = missing_fonts([lang for lang, _ in snakemake.params.languages])
+    missing = missing_fonts([lang for lang, _sfx in snakemake.params.languages])
     if missing:
         raise RuntimeError(
             "figures: font not installed, so the figures would be drawn with another font: "

@@ -82,7 +82,7 @@ def known_groups_profile(
     require_columns(known_groups, need, "known_groups_profile")
     preds = fs.ordered(known_groups["competency"], predictor_order)
     crits = list(pd.unique(known_groups["criterion"]))
-    nrows = -(-len(crits) // 2)
+    nrows = fs.panel_rows(len(crits))
     fig = fs.new_figure(width, 1.2 + 1.6 * nrows + 0.035 * max(len(str(label(predictor_labels, k))) for k in preds))
     grid, axes = fs.panel_grid(fig, len(crits))
     x = np.arange(len(preds))
@@ -147,7 +147,7 @@ def dominance_plot(
     require_columns(dominance, ["criterion", "competency", "weight"], "dominance_plot")
     preds = fs.ordered(dominance["competency"], predictor_order)
     crits = list(pd.unique(dominance["criterion"]))
-    nrows = -(-len(crits) // 2)
+    nrows = fs.panel_rows(len(crits))
     fig = fs.new_figure(width, 0.9 + nrows * (0.5 + 0.2 * len(preds)))
     grid, axes = fs.panel_grid(fig, len(crits))
     ypos = np.arange(len(preds))[::-1]

@@ -288,12 +288,17 @@ def mix(color, t: float) -> tuple:
     return tuple(1 - t * (1 - c))
 
 
+def panel_rows(n: int, ncols: int = 2) -> int:
+    """The number of rows of a :func:`panel_grid` of ``n`` panels in rows of ``ncols`` (to size its figure)."""
+    return -(-n // max(1, min(ncols, n)))
+
+
 def panel_grid(fig: Figure, n: int, ncols: int = 2, **subplot_kw) -> tuple[np.ndarray, list]:
     """``n`` panels in rows of ``ncols`` (fewer when n is smaller), sharing both axes: returns (grid, the n panels
     in reading order). With shared axes matplotlib labels the x ticks of the bottom row only; when the last row is
     short, its empty cells are removed and the panels above them get their x tick labels back."""
     ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
+    nrows = panel_rows(n, ncols)
     grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False, **subplot_kw)
     for cell in range(n, nrows * ncols):
         grid[-2, cell % ncols].xaxis.set_tick_params(labelbottom=True)
