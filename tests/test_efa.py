@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from compval import efa
+from compval.efa.correlation import pairwise_pearson
 from compval.efa.retention import fa_values, map_suggestion
 from compval.sem.bivariate import bvnu
 
@@ -562,8 +563,6 @@ def test_run_efa_without_groups_uses_parallel_count(hs_items):
 
 
 def test_pairwise_pearson_equals_pandas_pairwise_correlations_edge_cases_included():
-    from compval.efa.correlation import pairwise_pearson
-
     rng = np.random.default_rng(5)
     x = rng.integers(1, 6, (400, 7)).astype(float) + rng.standard_normal((400, 1))
     x[rng.random(x.shape) < 0.15] = np.nan
@@ -575,3 +574,49 @@ def test_pairwise_pearson_equals_pandas_pairwise_correlations_edge_cases_include
     assert np.array_equal(np.isnan(got), np.isnan(ref))
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13, equal_nan=True)
     assert np.isnan(got[4, 4]) and got[0, 0] == 1.0
+
+
+def test_null_correlation_is_scipys_wishart_draw():
+    # Bartlett's decomposition written out: the draws of scipy.stats.wishart, bit for bit, rescaled to correlations
+    from scipy import stats
+
+    for n, p in [(602, 50), (10, 3)]:
+        mine = efa.null_correlation(np.random.default_rng(5), n, p)
+        a = stats.wishart(df=n - 1, scale=np.eye(p)).rvs(random_state=np.random.default_rng(5))
+        d = 1.0 / np.sqrt(np.diag(a))
+        np.testing.assert_array_equal(mine, a * np.outer(d, d))
+
+
+def test_null_correlation_has_the_distribution_of_normal_data_correlations():
+    # the correlation matrix of n x p standard normal draws (psych's simulated data), without drawing them:
+    # the largest eigenvalue's distribution over 4000 draws each (fixed seeds: a deterministic check)
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    n, p = 40, 6
+    wishart = [np.linalg.eigvalsh(efa.null_correlation(rng, n, p))[-1] for _ in range(4000)]
+    data = [np.linalg.eigvalsh(np.corrcoef(rng.standard_normal((n, p)), rowvar=False))[-1] for _ in range(4000)]
+    assert stats.ks_2samp(wishart, data).pvalue > 0.05
+    se = np.std(data) * np.sqrt(2 / 4000)
+    assert abs(np.mean(wishart) - np.mean(data)) < 3 * se
+
+
+def test_parallel_analysis_with_fewer_rows_than_items_draws_the_data():
+    # n - 1 < p: the Wishart draw is singular, so the simulated sets are normal data as in psych
+    from compval.efa.retention import _parallel_draws
+
+    x = np.random.default_rng(2).normal(size=(5, 6))
+    sim, res = _parallel_draws(
+        x, [f"v{i}" for i in range(6)], 3, np.random.default_rng(0), False, "bootstrap", "pearson"
+    )
+    assert sim.shape == res.shape == (3, 6) and np.isfinite(sim).all()
+    # a singular correlation matrix of 5 rows: at most 4 nonzero "fa" eigenvalues before the reduction
+    assert (sim[:, -1] < sim[:, 0]).all()
+
+
+def test_pairwise_pearson_with_a_given_centre_equals_the_default():
+    x = np.random.default_rng(3).normal(2.0, 1.0, size=(500, 7))
+    x[np.random.default_rng(4).random(x.shape) < 0.1] = np.nan
+    r = pairwise_pearson(x)
+    np.testing.assert_allclose(pairwise_pearson(x, centre=np.full(7, 1.7)), r, rtol=0, atol=1e-13)
+    pd.testing.assert_frame_equal(pd.DataFrame(r), pd.DataFrame(x).corr(), check_exact=False, rtol=0, atol=1e-13)

@@ -102,7 +102,7 @@ from .extraction import (
     unrotated_loadings,
     unrotated_loadings_stack,
 )
-from .retention import ParallelAnalysis, number_of_factors, parallel_analysis, scree, velicer_map
+from .retention import ParallelAnalysis, null_correlation, number_of_factors, parallel_analysis, scree, velicer_map
 from .rotation import ROTATIONS, oblimin, oblimin_batch, rotate, varimax, varimax_batch
 from .run import EFAResult, run_efa, split_half
 from .suitability import BartlettResult, KMOResult, bartlett_sphericity, kmo
@@ -115,6 +115,7 @@ __all__ = [
     "bartlett_sphericity",
     "velicer_map",
     "parallel_analysis",
+    "null_correlation",
     "scree",
     "number_of_factors",
     "fa",

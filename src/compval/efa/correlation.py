@@ -47,7 +47,7 @@ def correlation_matrix(items: pd.DataFrame, cor: str = "pearson") -> pd.DataFram
 _PAIRWISE_ROWS = 1 << 15
 
 
-def pairwise_pearson(x: np.ndarray) -> np.ndarray:
+def pairwise_pearson(x: np.ndarray, *, centre: np.ndarray | None = None) -> np.ndarray:
     """Pearson correlations of the columns over pairwise-complete rows, as ``cor(x, use = "pairwise")`` and
     pandas' ``DataFrame.corr()``.
 
@@ -62,13 +62,18 @@ def pairwise_pearson(x: np.ndarray) -> np.ndarray:
     rounding, about 1e-15). A pair with fewer than two rows, or a column constant over the pair's rows, gives
     NaN (pandas: a zero divisor); the diagonal is 1 where the column varies.
 
+    ``centre`` (optional, one value per column) replaces the columns' means as the centring: any constant gives
+    the same correlations up to rounding, and a close one keeps the sums accurate. Parallel analysis passes the
+    observed data's means for its resamples (the mean is a third of the cost of a call on a million rows).
+
     In R: ``cor(x, use = "pairwise.complete.obs")``.
     """
     x = np.asarray(x, dtype=float)
     n, p = x.shape
     obs = ~np.isnan(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre = np.nanmean(x, axis=0) if n else np.zeros(p)
+    if centre is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = np.nanmean(x, axis=0) if n else np.zeros(p)
     centre = np.where(np.isfinite(centre), centre, 0.0)
     N = np.zeros((p, p))
     s = np.zeros((p, p))  # s[j, l] = sum over R_jl of z_j
