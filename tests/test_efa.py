@@ -620,3 +620,16 @@ def test_pairwise_pearson_with_a_given_centre_equals_the_default():
     r = pairwise_pearson(x)
     np.testing.assert_allclose(pairwise_pearson(x, centre=np.full(7, 1.7)), r, rtol=0, atol=1e-13)
     pd.testing.assert_frame_equal(pd.DataFrame(r), pd.DataFrame(x).corr(), check_exact=False, rtol=0, atol=1e-13)
+
+
+def test_pairwise_covariance_equals_pandas_cov():
+    from compval.efa.correlation import pairwise_covariance
+
+    rng = np.random.default_rng(8)
+    x = rng.integers(1, 6, (300, 6)).astype(float)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[2:, 5] = np.nan  # a column with two answers: pairs with fewer than two joint rows are NaN
+    got = pairwise_covariance(x)
+    want = pd.DataFrame(x).cov().to_numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-13, atol=0)

@@ -47,6 +47,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import chdtrc  # stats.chi2.sf's own function, without scipy.stats' import
 
+from .efa.correlation import pairwise_covariance, pairwise_pearson
+
 __all__ = [
     "longstring",
     "irv",
@@ -256,7 +258,7 @@ def mahad(items: pd.DataFrame) -> pd.Series:
     x = df.to_numpy()
     all_na = np.isnan(x).all(axis=1)
     xs = np.asfortranarray(x[~all_na]) if all_na.any() else x
-    cov = pd.DataFrame(xs, columns=df.columns, copy=False).cov().to_numpy()  # like cov(x, use = "pairwise")
+    cov = pairwise_covariance(xs)  # cov(x, use = "pairwise")
     if np.isnan(cov).any():
         raise ValueError("some item pairs have fewer than two joint answers; the covariance is undefined")
     inv = np.linalg.solve(cov, np.eye(cov.shape[0]))
@@ -336,7 +338,7 @@ def item_pairs(items: pd.DataFrame, critval: float = 0.60, anto: bool = False) -
     """
     df = numeric_items(items)
     c = abs(float(critval))
-    r = df.corr().to_numpy()  # pairwise complete, Pearson
+    r = pairwise_pearson(df.to_numpy())  # pairwise complete, Pearson
     cols = list(df.columns)
     rows = []
     p = len(cols)

@@ -929,12 +929,14 @@ def match_performance(perf: pd.DataFrame, *, analysed: pd.Index, surveyed: pd.In
         (records of surveyed but excluded respondents).
     """
     in_survey = perf.index.isin(surveyed)
+    of_analysed = perf.index.isin(analysed)  # each membership once: a hash table of a million identifiers
+    with_record = analysed.isin(perf.index)
     counts = {
         "n_performance_records": int(len(perf)),
-        "matched": int(perf.index.isin(analysed).sum()),
-        "survey_only": int((~analysed.isin(perf.index)).sum()),
+        "matched": int(of_analysed.sum()),
+        "survey_only": int((~with_record).sum()),
         "performance_only": int((~in_survey).sum()),
-        "performance_of_excluded": int((in_survey & ~perf.index.isin(analysed)).sum()),
+        "performance_of_excluded": int((in_survey & ~of_analysed).sum()),
     }
-    joined = perf.loc[analysed[analysed.isin(perf.index)]]
+    joined = perf.loc[analysed[with_record]]
     return joined, counts

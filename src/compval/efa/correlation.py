@@ -14,7 +14,16 @@ import pandas as pd
 
 from ..sem.bivariate import brent_fmin, bvn_cell_probs
 
-__all__ = ["correlation_matrix", "pairwise_pearson", "as_corr", "eig_desc", "smc", "smc_stack", "polychoric"]
+__all__ = [
+    "correlation_matrix",
+    "pairwise_pearson",
+    "pairwise_covariance",
+    "as_corr",
+    "eig_desc",
+    "smc",
+    "smc_stack",
+    "polychoric",
+]
 
 _EPS = np.finfo(float).eps
 
@@ -68,6 +77,39 @@ def pairwise_pearson(x: np.ndarray, *, centre: np.ndarray | None = None) -> np.n
 
     In R: ``cor(x, use = "pairwise.complete.obs")``.
     """
+    n_pair, s, q, cross = _pairwise_sums(x, centre)
+    p = n_pair.shape[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = cross - s * s.T / n_pair
+        vx = q - s * s / n_pair
+        vy = vx.T
+        bad = (n_pair < 2) | (vx <= 1e-12 * q) | (vy <= 1e-12 * q.T)
+        r = cov / np.sqrt(vx * vy)
+    r[bad] = np.nan
+    diag = np.arange(p)
+    r[diag, diag] = np.where(bad[diag, diag], np.nan, 1.0)
+    return r
+
+
+def pairwise_covariance(x: np.ndarray, *, centre: np.ndarray | None = None) -> np.ndarray:
+    """Covariances of the columns over pairwise-complete rows (denominator n_jl - 1), as
+    ``cov(x, use = "pairwise")`` and pandas' ``DataFrame.cov()``.
+
+    With the sums of :func:`pairwise_pearson`: ``c_jl = (S_jl - s_jl s_lj / n_jl) / (n_jl - 1)``, NaN where a pair
+    has fewer than two rows. Matrix products over blocks of rows where pandas loops over pairs and rows; the
+    values differ from pandas' by rounding (about 1e-15 relative).
+
+    In R: ``cov(x, use = "pairwise.complete.obs")``.
+    """
+    n_pair, s, _, cross = _pairwise_sums(x, centre)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = (cross - s * s.T / n_pair) / (n_pair - 1.0)
+    c[n_pair < 2] = np.nan
+    return c
+
+
+def _pairwise_sums(x: np.ndarray, centre: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """n_jl, s_jl, Q_jl and S_jl of :func:`pairwise_pearson` over blocks of rows of the centred data."""
     x = np.asarray(x, dtype=float)
     n, p = x.shape
     obs = ~np.isnan(x)
@@ -75,28 +117,19 @@ def pairwise_pearson(x: np.ndarray, *, centre: np.ndarray | None = None) -> np.n
         with np.errstate(invalid="ignore", divide="ignore"):
             centre = np.nanmean(x, axis=0) if n else np.zeros(p)
     centre = np.where(np.isfinite(centre), centre, 0.0)
-    N = np.zeros((p, p))
+    n_pair = np.zeros((p, p))
     s = np.zeros((p, p))  # s[j, l] = sum over R_jl of z_j
-    Q = np.zeros((p, p))  # Q[j, l] = sum over R_jl of z_j^2
-    S = np.zeros((p, p))
+    q = np.zeros((p, p))  # q[j, l] = sum over R_jl of z_j^2
+    cross = np.zeros((p, p))
     for r0 in range(0, n, _PAIRWISE_ROWS):
         r = slice(r0, min(n, r0 + _PAIRWISE_ROWS))
         m = obs[r].astype(float)
         z = np.where(obs[r], x[r] - centre, 0.0)
-        N += m.T @ m
+        n_pair += m.T @ m
         s += z.T @ m
-        Q += (z * z).T @ m
-        S += z.T @ z
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = S - s * s.T / N
-        vx = Q - s * s / N
-        vy = vx.T
-        bad = (N < 2) | (vx <= 1e-12 * Q) | (vy <= 1e-12 * Q.T)
-        r = cov / np.sqrt(vx * vy)
-    r[bad] = np.nan
-    diag = np.arange(p)
-    r[diag, diag] = np.where(bad[diag, diag], np.nan, 1.0)
-    return r
+        q += (z * z).T @ m
+        cross += z.T @ z
+    return n_pair, s, q, cross
 
 
 def as_corr(r, allow_nan: bool = False) -> tuple[np.ndarray, list[str]]:
