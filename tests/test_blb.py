@@ -23,6 +23,7 @@ from compval.resampling import (
     correlations,
     pairwise_moments,
     parse_method,
+    uniform_multinomial,
     use_blb,
 )
 from compval.validity import htmt
@@ -77,6 +78,29 @@ def test_blb_counts_sum_to_n_within_the_subset_and_are_seeded():
         np.testing.assert_array_equal(w1, w2)
     other = next(blb_counts(np.random.default_rng(4), plan))
     assert not np.array_equal(other[0], draws[0][0])
+
+
+def test_uniform_multinomial_has_the_multinomial_distribution():
+    # Poisson counts corrected to the total exactly: every count vector's frequency against the multinomial
+    # probability function (n = 6 draws over b = 3 rows: 28 vectors), both corrections (adding and removing draws)
+    rng = np.random.default_rng(12)
+    n, b, size = 6, 3, 60_000
+    w = uniform_multinomial(rng, n, b, size)
+    assert w.shape == (size, b) and w.dtype == np.int64 and (w >= 0).all()
+    np.testing.assert_array_equal(w.sum(axis=1), n)
+    vectors, freq = np.unique(w, axis=0, return_counts=True)
+    assert len(vectors) == 28  # every composition of 6 into 3 parts
+    expected = stats.multinomial(n, np.full(b, 1 / b)).pmf(vectors) * size
+    assert stats.chisquare(freq, expected).pvalue > 0.01
+    # the Poisson totals fell short of n and exceeded it in these draws, so both corrections were exercised
+    totals = np.random.default_rng(12).poisson(n / b, size=(size, b)).sum(axis=1)
+    assert (totals < n).any() and (totals > n).any()
+    # at the pipeline's sizes: moments of Multinomial(n, 1/b) (mean n/b, variance n/b (1 - 1/b))
+    big = uniform_multinomial(np.random.default_rng(13), 100_000, 50, 2000)
+    np.testing.assert_array_equal(big.sum(axis=1), 100_000)
+    var = 100_000 / 50 * (1 - 1 / 50)
+    assert abs(big.mean() - 2000) < 4 * np.sqrt(var / big.size)
+    assert abs(big.var(axis=0).mean() / var - 1) < 0.05
 
 
 def test_blb_resample_statistic_is_that_of_the_expanded_rows():

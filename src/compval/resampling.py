@@ -15,7 +15,8 @@ so a statistic computed this way equals (to rounding) the statistic of ``x[rng.i
 * :func:`pairwise_moments` -- pairwise-complete sums of every resample of a batch (``cor(use = "pairwise")``);
 * :func:`crossproducts` -- centred cross-product matrices of every resample of complete data;
 * :func:`correlations` -- their correlation matrices;
-* :func:`blb_plan`, :func:`blb_counts`, :func:`blb_interval` -- the bag of little bootstraps for large samples.
+* :func:`blb_plan`, :func:`blb_counts`, :func:`blb_interval` -- the bag of little bootstraps for large samples
+  (:func:`uniform_multinomial` draws its resample counts).
 
 Bag of little bootstraps (BLB; Kleiner, Talwalkar, Sarkar & Jordan 2014, JRSS-B 76(4), 795-816). Above a
 number of rows the full bootstrap costs ``O(B n)`` (B count vectors over all n rows, B weighted sums over them).
@@ -65,6 +66,7 @@ __all__ = [
     "blb_plan",
     "use_blb",
     "blb_counts",
+    "uniform_multinomial",
     "blb_interval",
 ]
 
@@ -230,11 +232,40 @@ def blb_plan(n: int, B: int, *, gamma: float = BLB_GAMMA, r: int = BLB_RESAMPLES
     return BLBPlan(n=int(n), b=int(b), s=math.ceil(B / r), r=r)
 
 
+def uniform_multinomial(rng: np.random.Generator, n: int, b: int, size: int) -> np.ndarray:
+    """``size`` draws of Multinomial(n, (1/b, ..., 1/b)): how often each of b rows is drawn in n draws with
+    replacement, at about a third of the cost of ``rng.multinomial`` (which makes b - 1 binomial draws each).
+
+    Poissonisation with an exact correction: the counts start as b independent Poisson(n / b) draws with total
+    S, which given S are Multinomial(S, 1/b). If S < n, the n - S missing draws are added, each to a row drawn
+    uniformly (a Multinomial(n - S, 1/b), independent, so the sum is Multinomial(n, 1/b)); if S > n, S - n of
+    the S draws are removed, chosen uniformly without replacement (n of S independent draws, themselves
+    Multinomial(n, 1/b)). The result has exactly the multinomial distribution; the tests compare it with the
+    probability function. Correction work is about sqrt(n) draws per row.
+
+    In R: ``rmultinom(size, n, rep(1 / b, b))`` (one column per draw).
+
+    Returns
+    -------
+    ndarray of int64, ``size x b``; every row sums to n.
+    """
+    counts = rng.poisson(n / b, size=(size, b))
+    totals = counts.sum(axis=1)
+    for k in range(size):
+        d = int(n - totals[k])
+        if d > 0:
+            counts[k] += np.bincount(rng.integers(0, b, d), minlength=b)
+        elif d < 0:
+            drop = rng.choice(int(totals[k]), size=-d, replace=False)  # the dropped draws' positions
+            counts[k] -= np.bincount(np.searchsorted(np.cumsum(counts[k]), drop, side="right"), minlength=b)
+    return counts
+
+
 def blb_counts(rng: np.random.Generator, plan: BLBPlan) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The subsets and resample counts of a bag of little bootstraps, one subset at a time.
 
     Subset j is ``rng.choice(n, size=b, replace=False)`` (sorted); its r resamples are
-    ``rng.multinomial(n, [1/b] * b, size=r)``: resamples of size n drawn with replacement from the subset's b
+    :func:`uniform_multinomial` ``(rng, n, b, r)``: resamples of size n drawn with replacement from the subset's b
     rows, as counts. Subsets and counts are drawn in this order, subset after subset, from ``rng``.
 
     Parameters
@@ -251,10 +282,9 @@ def blb_counts(rng: np.random.Generator, plan: BLBPlan) -> Iterator[tuple[np.nda
         ``r x b`` float counts: ``w[k, i]`` = how often subset row i is drawn in resample k; each row sums to n.
         (Memory: r b numbers, 12.7 MB at n = 10^6 with the defaults.)
     """
-    p = np.full(plan.b, 1.0 / plan.b)
     for _ in range(plan.s):
         rows = np.sort(rng.choice(plan.n, size=plan.b, replace=False))
-        yield rows, rng.multinomial(plan.n, p, size=plan.r).astype(float)
+        yield rows, uniform_multinomial(rng, plan.n, plan.b, plan.r).astype(float)
 
 
 def blb_interval(
