@@ -17,6 +17,7 @@ from compval.io import (
     InputError,
     atomic_path,
     read_frame,
+    read_items,
     read_json,
     read_table,
     to_jsonable,
@@ -325,3 +326,33 @@ def test_read_frame_reads_what_read_csv_reads_with_float_items(tmp_path):
     expected = pd.read_csv(p, index_col="pid", keep_default_na=False, na_values=[""])
     assert expected["i2"].dtype == np.int64 and got["i2"].dtype == np.float64
     pd.testing.assert_frame_equal(got, expected.astype({"i2": float}))
+
+
+def test_read_items_equals_read_csv_selection_in_one_block(tmp_path):
+    """read_items gives pandas.read_csv(...)[columns].astype(float) -- in the asked order, not the file's, over
+    several chunks -- as one float64 block that the frame holds without a copy; other columns are not read."""
+    n = 120_001
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(
+        {
+            "pid": [f"P{i:07d}" for i in range(n)],
+            "region": rng.choice(["East", "NA", ""], n),
+            "i1": rng.integers(1, 6, n),
+            "i2": np.where(rng.random(n) < 0.1, np.nan, rng.integers(1, 6, n)),
+            "i3": rng.random(n),
+        }
+    )
+    p = tmp_path / "items.csv"
+    write_table(df, p)
+    cols = ["i3", "i1", "i2"]
+    got = read_items(p, cols)
+    pd.testing.assert_frame_equal(got, pd.read_csv(p, index_col="pid")[cols].astype(float))
+    assert got._mgr.nblocks == 1
+    assert np.shares_memory(got.to_numpy(), got["i1"].to_numpy())  # a view of the frame's one block
+
+
+def test_read_items_names_a_missing_column(tmp_path):
+    p = tmp_path / "items.csv"
+    write_table(pd.DataFrame({"pid": ["a", "b"], "i1": [1.0, 2.0]}), p)
+    with pytest.raises(InputError, match="column missing: i2"):
+        read_items(p, ["i1", "i2"])

@@ -672,6 +672,7 @@ def screen_respondents(
 
     item_block = responses[codebook.item_ids].astype(float, copy=False)  # the selection is a copy already
     respondents = responses.drop(columns=codebook.item_ids).copy()
+    n_items_missing = item_block.isna().sum(axis=1)  # every respondent, before any exclusion
     # ---- 5. empty responses
     empty = item_block.notna().sum(axis=1) == 0
     for p in item_block.index[empty]:
@@ -702,6 +703,7 @@ def screen_respondents(
         )
     else:
         careless = careless_fn(item_block, scored, duration)
+    del scored  # only the careless indices use the reverse-scored answers (400 MB at a million respondents)
     for index, reason in not_computed.items():
         note("careless", f"index {index} not computed: {reason}", action="not used for flags")
     careless.index.name = "pid"
@@ -766,7 +768,7 @@ def screen_respondents(
             status.loc[p] = f"excluded:{stage}"
     respondents["status"] = status
     respondents["careless_flag"] = careless["flag_any"].reindex(respondents.index).astype("boolean")
-    respondents["n_items_missing"] = responses[codebook.item_ids].isna().sum(axis=1)
+    respondents["n_items_missing"] = n_items_missing
     by_reason = exclusions.groupby("reason", sort=False).size().to_dict() if len(exclusions) else {}
     by_stage = exclusions.groupby("stage", sort=False).size().to_dict() if len(exclusions) else {}
     report = {

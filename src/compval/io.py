@@ -46,12 +46,16 @@ __all__ = [
     "write_json",
     "read_json",
     "read_frame",
+    "read_items",
     "atomic_path",
     "FLOAT_FORMAT",
     "to_jsonable",
 ]
 
 FLOAT_FORMAT = "%.10g"
+# how read_frame / read_items read a written table: text stays text, only empty cells are missing
+_WRITTEN = {"keep_default_na": False, "na_values": [""]}
+_CHUNK_ROWS = 50_000
 _DELIMITERS = [",", ";", "\t", "|"]
 _ENCODINGS = ["utf-8-sig", "gb18030"]
 
@@ -498,27 +502,60 @@ def read_frame(path: str | os.PathLike, *, index_col: str, float_columns: list[s
     In R: ``read.csv(path, na.strings = "")``.
     """
     float_set = set(float_columns)
-    header = list(pd.read_csv(path, nrows=0).columns)
-    missing = [c for c in float_columns if c not in header]
-    if missing:
-        raise InputError(path, f"column missing: {missing[0]}", row=1, column=missing[0])
-    options = {"keep_default_na": False, "na_values": [""]}
-    frame = pd.read_csv(path, index_col=index_col, usecols=[c for c in header if c not in float_set], **options)
+    header = _header_with(path, float_columns)
+    frame = pd.read_csv(path, index_col=index_col, usecols=[c for c in header if c not in float_set], **_WRITTEN)
     numeric = [c for c in header if c in float_set]  # in file order
-    block = np.empty((len(numeric), len(frame))).T  # column-major: the frame's block is this array's transpose
-    start = 0
-    chunks = pd.read_csv(path, usecols=numeric, dtype=dict.fromkeys(numeric, np.float64), chunksize=50_000, **options)
-    with chunks:
-        for chunk in chunks:
-            block[start : start + len(chunk)] = chunk[numeric].to_numpy()
-            start += len(chunk)
-    if start != len(frame):
-        raise InputError(path, f"{start} rows of float columns for {len(frame)} rows of the others")
+    block = _float_block(path, numeric, len(frame))
     out = pd.DataFrame(block, index=frame.index, columns=numeric, copy=False)
     position = {c: i for i, c in enumerate(c for c in header if c != index_col)}
     for c in sorted(frame.columns, key=position.__getitem__):
         out.insert(position[c], c, frame[c])
     return out
+
+
+def read_items(path: str | os.PathLike, columns: list[str], *, index_col: str = "pid") -> pd.DataFrame:
+    """The ``columns`` of a table this pipeline wrote, as one float64 block in that order, indexed by ``index_col``.
+
+    Equals ``pandas.read_csv(path, index_col=index_col)[columns].astype(float)`` for the tables the pipeline
+    writes (:func:`write_table`: missing values are empty cells), but the float columns are read by chunks of
+    50,000 rows into one preallocated array that the frame keeps (:func:`read_frame`): pandas' own read holds
+    its parsed chunks and their concatenation, the selection of ``columns`` copies the table once more, and
+    ``astype`` once again (at a million respondents x 50 items each copy is 380 MB). Other columns of the file
+    are not read.
+
+    In R: ``read.csv(path, na.strings = "")[, columns]``.
+    """
+    _header_with(path, [index_col, *columns])
+    index = pd.read_csv(path, index_col=index_col, usecols=[index_col], **_WRITTEN).index
+    return pd.DataFrame(_float_block(path, list(columns), len(index)), index=index, columns=columns, copy=False)
+
+
+def _header_with(path: str | os.PathLike, columns: list[str]) -> list[str]:
+    """The header of a written table; an InputError naming the first of ``columns`` it lacks."""
+    header = list(pd.read_csv(path, nrows=0).columns)
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(path, f"column missing: {missing[0]}", row=1, column=missing[0])
+    return header
+
+
+def _float_block(path: str | os.PathLike, columns: list[str], n_rows: int) -> np.ndarray:
+    """``columns`` of a written table as an n_rows x k float64 array in column-major order (a DataFrame built on
+    it keeps it as its one block, without a copy), read by chunks of ``_CHUNK_ROWS`` rows."""
+    block = np.empty((len(columns), n_rows)).T
+    start = 0
+    chunks = pd.read_csv(
+        path, usecols=columns, dtype=dict.fromkeys(columns, np.float64), chunksize=_CHUNK_ROWS, **_WRITTEN
+    )
+    with chunks:
+        for chunk in chunks:
+            if start + len(chunk) > n_rows:
+                raise InputError(path, f"more rows of float columns than the {n_rows} rows of the others")
+            block[start : start + len(chunk)] = chunk[columns].to_numpy()
+            start += len(chunk)
+    if start != n_rows:
+        raise InputError(path, f"{start} rows of float columns for {n_rows} rows of the others")
+    return block
 
 
 # ---------------------------------------------------------------------------------------------------- writing

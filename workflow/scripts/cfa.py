@@ -3,13 +3,13 @@ import pandas as pd
 from compval import cfa
 from compval.comparison import build_models, comparison_tables, model_estimator
 from compval.codebook import Codebook
-from compval.io import write_json, write_table
+from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 
 with step(snakemake) as log:
     s = snakemake.params.settings
     cb = Codebook.from_structure(snakemake.params.structure)
-    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    items = read_items(snakemake.input.scored, cb.item_ids)
     if s["sample"] == "confirm":
         half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
         if not (half == "confirm").any():

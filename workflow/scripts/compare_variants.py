@@ -2,7 +2,7 @@ import pandas as pd
 
 from compval import cfa
 from compval.codebook import Codebook
-from compval.io import read_json, write_table
+from compval.io import read_items, read_json, write_table
 from compval.pipeline import step
 from compval.revision.compare import compare_variants, nesting
 from compval.sem.compare import compare_models
@@ -30,7 +30,7 @@ with step(snakemake) as log:
             log.info("%s: not nested in the original nor containing it (%s)", name, kind or "other items or keys")
             continue
         if items is None:  # the original's analysed items, read once (nested variants have the same items)
-            items = pd.read_csv(snakemake.input.scored, index_col="pid")[base.item_ids]
+            items = read_items(snakemake.input.scored, base.item_ids)
             if c["sample"] == "confirm":
                 half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
                 items = items.loc[half[half == "confirm"].index]

@@ -2,14 +2,14 @@ import pandas as pd
 
 from compval.codebook import Codebook
 from compval.efa import run_efa, split_half
-from compval.io import write_json, write_table
+from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 
 with step(snakemake) as log:
     s = snakemake.params.settings
     seed = snakemake.params.seed
     cb = Codebook.from_structure(snakemake.params.structure)
-    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    items = read_items(snakemake.input.scored, cb.item_ids)
     if s["split_half"]:
         explore, confirm = split_half(items, seed=seed, fraction=0.5)
         halves = pd.Series("confirm", index=items.index, name="half")

@@ -2,7 +2,7 @@ import pandas as pd
 
 from compval.cfa import fit_options
 from compval.codebook import Codebook
-from compval.io import write_json, write_table
+from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 from compval.revision import PART_FIT_KEYS, fit_by_part
 from compval.revision.compare import variant_model
@@ -10,7 +10,7 @@ from compval.revision.compare import variant_model
 with step(snakemake) as log:
     s = snakemake.params.cfa
     cb = Codebook.from_structure(snakemake.params.structure)
-    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    items = read_items(snakemake.input.scored, cb.item_ids)
     split = pd.read_csv(snakemake.input.split, index_col="pid")["part"]
     table = fit_by_part(
         items,

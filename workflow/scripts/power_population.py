@@ -5,7 +5,7 @@ import pandas as pd
 
 from compval import power
 from compval.codebook import Codebook
-from compval.io import write_json, write_table
+from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 
 with step(snakemake) as log:
@@ -13,7 +13,7 @@ with step(snakemake) as log:
     cb = Codebook.from_structure(snakemake.params.structure)
     if s["population"] == "fitted":
         params = pd.read_csv(snakemake.input.parameters)
-        items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+        items = read_items(snakemake.input.scored, cb.item_ids)
         pop = power.population_from_fit(cb, params, items, s)
     else:
         pop = power.population_from_config(cb, s)

@@ -3,7 +3,7 @@ import time
 import pandas as pd
 
 from compval.codebook import Codebook
-from compval.io import write_json, write_table
+from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 from compval.reliability import item_analysis_table, reliability_table
 from compval.report import reliability_section
@@ -11,7 +11,7 @@ from compval.report import reliability_section
 with step(snakemake) as log:
     p = snakemake.params
     cb = Codebook.from_structure(p.structure)
-    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    items = read_items(snakemake.input.scored, cb.item_ids)
     missing = "listwise" if p.missing == "listwise" else "pairwise"
     levels = {
         "competency": cb.groups("competency"),

@@ -1,14 +1,15 @@
 import pandas as pd
 
 from compval.codebook import Codebook
-from compval.io import write_table
+from compval.io import read_items, write_table
 from compval.pipeline import step
 from compval.scoring import mean_scores, score_descriptives
 
 with step(snakemake) as log:
     cb = Codebook.from_structure(snakemake.params.structure)
-    items = pd.read_csv(snakemake.input.analysed, index_col="pid")[cb.item_ids]
+    items = read_items(snakemake.input.analysed, cb.item_ids)
     scored = cb.reverse_score(items)
+    del items  # the answers as read: only the reverse-scored copy is used from here
     write_table(scored, snakemake.output.items_scored, index=True)
     tables = []
     for level in ("competency", "dimension", "module"):

@@ -3,7 +3,7 @@ import pandas as pd
 from compval.cfa import fit_options
 from compval.codebook import Codebook, CodebookError
 from compval.criterion import transform_criteria
-from compval.io import write_json, write_table
+from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 from compval.revision.holdout import holds_out
 from compval.revision.suggest import (
@@ -20,7 +20,7 @@ with step(snakemake) as log:
     # the codebook's structure, not its file: an edit of an item's wording does not rerun the refits (the ready
     # codebooks, which carry the wording, are written by the suggestion_codebooks rule)
     cb = Codebook.from_structure(p.structure)
-    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    items = read_items(snakemake.input.scored, cb.item_ids)
     if snakemake.input.split:
         part = pd.read_csv(snakemake.input.split, index_col="pid")["part"].reindex(items.index)
         parts = {"training": items.loc[part == "training"], "holdout": items.loc[part == "holdout"]}

@@ -4,7 +4,7 @@ import pandas as pd
 
 from compval import cfa
 from compval.codebook import Codebook
-from compval.io import write_json, write_table
+from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 from compval.present.rules import AVE_MIN, CR_MIN
 from compval.validity import (
@@ -19,7 +19,7 @@ with step(snakemake) as log:
     p = snakemake.params
     cb = Codebook.from_structure(p.structure)
     factors = cb.groups("competency")
-    items = pd.read_csv(snakemake.input.scored, index_col="pid")[cb.item_ids]
+    items = read_items(snakemake.input.scored, cb.item_ids)
     if p.cfa["sample"] == "confirm":
         half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
         items = items.loc[half[half == "confirm"].index]

@@ -137,7 +137,12 @@ def latent_regression(
     item_name = {i: _lavaan_name(i, taken) for i in item_cols}
     fac_name = {f: _lavaan_name(f, taken) for f in facs}
     ifacs = {fac_name[f]: [item_name[i] for i in v] for f, v in facs.items()}
-    base = items[item_cols].rename(columns=item_name).apply(pd.to_numeric, errors="raise").astype(float)
+    # the items under their internal names, without copying a float table whose columns are the items already
+    # (each copy is 400 MB at a million respondents): the criterion column is added to this frame, not to items
+    base = items if list(items.columns) == item_cols else items[item_cols]
+    if not all(isinstance(t, np.dtype) and t == np.float64 for t in base.dtypes):
+        base = base.apply(pd.to_numeric, errors="raise").astype(float)
+    base = base.set_axis([item_name[i] for i in item_cols], axis=1, copy=False)
     ctl_design, _ = control_design(controls, index=base.index if controls is not None else None)
     ctl_name = {}
     for c in ctl_design.columns:

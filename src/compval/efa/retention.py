@@ -169,7 +169,8 @@ def _parallel_draws(arr, columns, n_iter, rng, smc_diag, resample, cor):
     cols = np.ascontiguousarray(arr.T)  # one column per row: contiguous gathers
     samp_t = np.empty((p, n))
     with np.errstate(invalid="ignore"):
-        centre = np.nanmean(arr, axis=0) if n else np.zeros(p)  # the resamples' centring (accuracy only)
+        # the resamples' centring (accuracy only); column by column: nanmean of the whole table copies it
+        centre = np.array([np.nanmean(c) for c in cols]) if n else np.zeros(p)
     for it in range(n_iter):
         while True:
             for j in range(p):  # each column resampled on its own
@@ -234,7 +235,7 @@ def parallel_analysis(
     if resample not in ("bootstrap", "permute"):
         raise ValueError("resample must be 'bootstrap' or 'permute'")
     rng = np.random.default_rng(seed)
-    x = items.astype(float)
+    x = items.astype(float, copy=False)  # read only: no copy of a float table
     n, p = x.shape
     obs_r, _ = as_corr(correlation_matrix(x, cor))
     obs = fa_values(obs_r, smc)
