@@ -74,3 +74,46 @@ def test_heavy_patterns_by_their_moments_give_the_row_by_row_sums(chunk, monkeyp
             np.testing.assert_allclose(a[key], b[key], rtol=1e-12, atol=1e-9, err_msg=key)
     rows = pt.sweep(sigma, mu, rows=True)  # the rows' u_i are still given row by row
     np.testing.assert_allclose(rows["UU"], rows["U"].T @ rows["U"], rtol=1e-12, atol=1e-9)
+
+
+def test_row_patterns_consume_sorts_the_rows_in_place_to_the_same_bits():
+    """consume=True sorts and zero-fills the caller's array itself (no copy of the rows) and gives the patterns of
+    the copying path bit for bit; group_data(consume=True) the same sample statistics."""
+    rng = np.random.default_rng(11)
+    y = rng.standard_normal((4000, 6)) + 0.3
+    y[rng.random(y.shape) < 0.15] = np.nan
+    y = y[~np.isnan(y).all(axis=1)]
+    want = samplestats.row_patterns(y)
+    own = y.copy()
+    got = samplestats.row_patterns(own, consume=True)
+    assert got.Y is own
+    np.testing.assert_array_equal(got.Y, want.Y)
+    np.testing.assert_array_equal(got.obs, want.obs)
+    np.testing.assert_array_equal(got.n, want.n)
+    np.testing.assert_array_equal(got.ybar, want.ybar)
+    samplestats.clear_cache()
+    a = samplestats.group_data(y)
+    samplestats.clear_cache()
+    b = samplestats.group_data(y.copy(), consume=True)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.cov, b.cov)
+    assert a.h1_f == b.h1_f
+    with pytest.raises(ValueError, match="C-ordered float64"):
+        samplestats.row_patterns(np.asfortranarray(y), consume=True)
+
+
+def test_a_fits_groups_are_kept_together_beyond_the_cache_bound(monkeypatch):
+    """The groups of one fit stay in the cache together even when they exceed its bound (each group pushing out
+    the one before it would make every invariance step compute every group's statistics again); the next fit's
+    data sets push them out."""
+    monkeypatch.setattr(samplestats, "CACHE_BYTES", 1)
+    rng = np.random.default_rng(12)
+    a, b, c = (rng.standard_normal((300, 4)) for _ in range(3))
+    for y in (a, b, c):
+        y[rng.random(y.shape) < 0.1] = np.nan
+    samplestats.clear_cache()
+    first = samplestats.group_data_sets([a, b])
+    again = samplestats.group_data_sets([a.copy(), b.copy()])
+    assert again[0] is first[0] and again[1] is first[1]
+    other = samplestats.group_data(c)
+    assert samplestats.clear_cache() == 1 and other is not first[0]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .correlation import as_corr, correlation_matrix, pairwise_pearson, smc
+from .correlation import as_corr, column_means, correlation_matrix, pairwise_pearson, smc
 from .extraction import extract
 
 __all__ = [
@@ -169,8 +169,7 @@ def _parallel_draws(arr, columns, n_iter, rng, smc_diag, resample, cor):
     cols = np.ascontiguousarray(arr.T)  # one column per row: contiguous gathers
     samp_t = np.empty((p, n))
     with np.errstate(invalid="ignore"):
-        # the resamples' centring (accuracy only); column by column: nanmean of the whole table copies it
-        centre = np.array([np.nanmean(c) for c in cols]) if n else np.zeros(p)
+        centre = column_means(arr)  # the resamples' centring (accuracy only)
     for it in range(n_iter):
         while True:
             for j in range(p):  # each column resampled on its own

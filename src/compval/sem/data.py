@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .samplestats import GroupData, group_data
+from .samplestats import GroupData, group_data_sets
 
 __all__ = ["prepare_groups", "positive_definite", "group_name", "df_status", "ml_group_data"]
 
@@ -18,16 +18,17 @@ def prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing
     missing_cols = [c for c in ov if c not in data.columns]
     if missing_cols:
         raise KeyError(f"indicators not in data: {missing_cols}")
+    rows: list[np.ndarray | None]
     if group is None:
         labels = [None]
-        parts = [data]
-    else:
-        d = data[data[group].notna()]
-        labels = list(pd.unique(d[group]))
-        parts = [d[d[group] == lab] for lab in labels]
+        rows = [None]
+    else:  # each group's row positions, in the data's order (no copy of the frame per group)
+        g = data[group]
+        labels = list(pd.unique(g[g.notna()]))
+        rows = [np.flatnonzero((g == lab).to_numpy()) for lab in labels]
     out = []
-    for part in parts:
-        y = _rows(part, ov)
+    for r in rows:
+        y = _rows(data, ov, r)
         nan = np.isnan(y)
         drop = nan.any(axis=1) if missing == "listwise" else nan.all(axis=1)
         del nan
@@ -35,15 +36,17 @@ def prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing
     return labels, out
 
 
-def _rows(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """The columns as one C-ordered float array (rows x columns; non-numeric values NaN), filled column by
-    column: one array of the data's size, where ``frame[cols].to_numpy()`` makes a column-ordered copy that the
+def _rows(frame: pd.DataFrame, cols: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+    """The columns at the row positions ``rows`` (None: every row) as one C-ordered float array (rows x columns;
+    non-numeric values NaN), filled column by column: one array of the data's size, where
+    ``frame.iloc[rows][cols].to_numpy()`` makes two copies (the rows, then a column-ordered array) that the
     sample statistics would copy again."""
     coerce = not all(pd.api.types.is_numeric_dtype(frame[c]) for c in cols)
-    y = np.empty((len(frame), len(cols)))
+    y = np.empty((len(frame) if rows is None else len(rows), len(cols)))
     for j, c in enumerate(cols):
         col = pd.to_numeric(frame[c], errors="coerce") if coerce else frame[c]
-        y[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        y[:, j] = values if rows is None else values[rows]
     return y
 
 
@@ -69,7 +72,8 @@ def df_status(df: int, status: list, warnings: list) -> None:
 
 
 def ml_group_data(ys: list, labels: list, missing: str, status: list, warnings: list) -> list[GroupData] | None:
-    """Sample statistics of each group for ML (:func:`.samplestats.group_data`), or None when the model cannot
+    """Sample statistics of each group for ML (:func:`.samplestats.group_data_sets`, which consumes the arrays ``ys``
+    of :func:`prepare_groups`: the caller drops them), or None when the model cannot
     be estimated -- a group with fewer than 2 rows, an h1 model that cannot be estimated, a sample (or EM)
     covariance matrix that is not positive definite (lavaan stops there) -- with the reason in ``status``."""
     too_small = [group_name(labels, g) for g, y in enumerate(ys) if len(y) <= 1]
@@ -77,7 +81,7 @@ def ml_group_data(ys: list, labels: list, missing: str, status: list, warnings: 
         status.append("not estimable: fewer than 2 complete rows in group(s) " + ", ".join(too_small))
         return None
     try:
-        groups = [group_data(y) for y in ys]
+        groups = group_data_sets(ys, consume=True)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         status.append(f"not estimable: the saturated (h1) model could not be estimated ({exc})")
         return None

@@ -35,6 +35,7 @@ __all__ = [
     "GroupData",
     "Patterns",
     "group_data",
+    "group_data_sets",
     "clear_cache",
     "CACHE_SIZE",
     "CACHE_BYTES",
@@ -122,8 +123,8 @@ class GroupData:
     h1_f: float = 0.0  # per-observation -2 logl (without 2 pi) of the saturated model, for F_h1
 
 
-#: The sample statistics of the most recent data sets (:func:`group_data`), by the digest of their values, with
-#: the size of the data each holds: at most 16 data sets and 256 MB besides the newest one.
+#: The sample statistics of the most recent data sets (:func:`group_data_sets`), by the digest of their values,
+#: with the size of the data each holds: at most 16 data sets and 256 MB besides the newest fit's.
 _RECENT: OrderedDict[tuple, tuple[GroupData, int]] = OrderedDict()
 CACHE_SIZE = 16
 CACHE_BYTES = 256 * 2**20
@@ -136,39 +137,57 @@ def clear_cache() -> int:
     return n
 
 
-def group_data(y: np.ndarray) -> GroupData:
-    """Summarise one group's raw data (rows with all values missing must have been dropped).
+def group_data(y: np.ndarray, consume: bool = False) -> GroupData:
+    """Summarise one group's raw data (rows with all values missing must have been dropped): the one-group case
+    of :func:`group_data_sets`."""
+    return group_data_sets([y], consume)[0]
+
+
+def group_data_sets(ys: list[np.ndarray], consume: bool = False) -> list[GroupData]:
+    """Summarise the raw data of each group of one fit (rows with all values missing must have been dropped).
+
+    ``consume=True``: the arrays (C-ordered float64) are the caller's own copies, no longer needed: with missing
+    values each is sorted in place and becomes its patterns' rows (:func:`row_patterns`) instead of being copied.
 
     With missing values this is the expensive part of a FIML fit (the missing-data patterns and the saturated
     model's EM estimates), and the hypothesised model, its rivals and the steps of an invariance sequence are
     fitted to the same data: the statistics of the last few data sets are kept, keyed by a digest of the values
     (lavaan's ``lavSampleStats`` idea: sample statistics computed once and shared by every fit). The same values
     give the same object, so every number is unchanged; callers treat it as read-only. The memory kept is
-    bounded (16 data sets, 256 MB besides the newest), so a million rows keep one data set, not several.
+    bounded (16 data sets, 256 MB besides the newest fit's), so a million rows keep one fit's data, not several.
+    A fit's groups are kept together: were they let go one by one, each group of a multi-group fit larger than
+    the bound would push out the one before it, and every step of an invariance sequence would compute every
+    group's statistics again.
     """
-    y = np.ascontiguousarray(y, dtype=float)
-    key = (y.shape, hashlib.blake2b(y.data, digest_size=20).digest())  # no copy of the rows
-    hit = _RECENT.get(key)
-    if hit is not None:
-        _RECENT.move_to_end(key)
-        gd = hit[0]
-    else:
-        # the data sets that this one will push out are let go first (a million rows: one at a time in memory)
-        while _RECENT and (
-            len(_RECENT) + 1 > CACHE_SIZE or sum(size for _, size in _RECENT.values()) + y.nbytes > CACHE_BYTES
-        ):
-            _RECENT.popitem(last=False)
-        gd = _group_data(y)
-        _RECENT[key] = (gd, y.nbytes)
+    ys = [np.ascontiguousarray(y, dtype=float) for y in ys]
+    keys = [(y.shape, hashlib.blake2b(y.data, digest_size=20).digest()) for y in ys]  # no copy of the rows
+    sizes = {k: y.nbytes for k, y in zip(keys, ys)}
+    # the data sets that these push out are let go first (a million rows: one fit's data at a time in memory)
+    new = sum(1 for k in sizes if k not in _RECENT)
+    others = [k for k in _RECENT if k not in sizes]  # oldest first
+    while others and (
+        len(_RECENT) + new > CACHE_SIZE or sum(_RECENT[k][1] for k in others) + sum(sizes.values()) > CACHE_BYTES
+    ):
+        del _RECENT[others.pop(0)]
+    out = []
+    for key, y in zip(keys, ys):
+        hit = _RECENT.get(key)
+        if hit is not None:
+            _RECENT.move_to_end(key)
+            out.append(hit[0])
+        else:
+            gd = _group_data(y, consume)
+            _RECENT[key] = (gd, sizes[key])
+            out.append(gd)
     # the saturated model's information matrices ((p(p+3)/2)^2 each, the ``_h1`` entry that the fits add) are
-    # shared by the fits to the newest data set only
+    # shared by the fits to the newest data sets only
     for other, _ in _RECENT.values():
-        if other is not gd:
+        if not any(other is gd for gd in out):
             other.__dict__.pop("_h1", None)
-    return gd
+    return out
 
 
-def _group_data(y: np.ndarray) -> GroupData:
+def _group_data(y: np.ndarray, consume: bool = False) -> GroupData:
     n, p = y.shape
     miss = np.isnan(y)
     if not miss.any():
@@ -179,7 +198,7 @@ def _group_data(y: np.ndarray) -> GroupData:
         sign, logdet = np.linalg.slogdet(cov)
         return GroupData(n=n, blocks=[blk], complete=True, mean=mean, cov=cov, h1_f=logdet + p)
     mean0 = np.nanmean(y, axis=0)  # before the patterns' copy of the rows exists (its temporaries are n x p)
-    pt = row_patterns(y)
+    pt = row_patterns(y, consume=consume)
     gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((p, p)))
     gd.__dict__["_pat"] = pt
     mu, sig, f = saturated_fiml(gd)
@@ -187,9 +206,13 @@ def _group_data(y: np.ndarray) -> GroupData:
     return gd
 
 
-def row_patterns(y: np.ndarray) -> "Patterns":
+def row_patterns(y: np.ndarray, consume: bool = False) -> "Patterns":
     """The missing-data patterns of raw rows (NaN = missing; no row entirely missing): patterns ordered by
-    their number of unobserved variables, rows zero-filled and sorted by pattern (:class:`Patterns`)."""
+    their number of unobserved variables, rows zero-filled and sorted by pattern (:class:`Patterns`).
+
+    ``consume=True`` sorts and zero-fills ``y`` itself (C-ordered float64, column by column: one column's
+    temporary instead of a copy of the rows, 400 MB at a million rows x 50 variables) and the patterns keep it;
+    the caller must not use ``y`` afterwards."""
     miss = np.isnan(y)
     pats, inv = unique_patterns(~miss)
     counts = np.bincount(inv, minlength=len(pats))
@@ -201,7 +224,14 @@ def row_patterns(y: np.ndarray) -> "Patterns":
     rank[order] = np.arange(len(order))
     pats, inv, counts, heavy = pats[order], rank[inv], counts[order], heavy[order]
     rows = np.argsort(inv, kind="stable")
-    Y = y[rows]
+    if consume:
+        if not (y.dtype == np.float64 and y.flags.c_contiguous and y.flags.writeable):
+            raise ValueError("row_patterns(consume=True) needs a writeable C-ordered float64 array")
+        Y = y
+        for j in range(y.shape[1]):
+            Y[:, j] = y[rows, j]  # the gathered column is a temporary: assigned after it is complete
+    else:
+        Y = y[rows]
     Y[miss[rows]] = 0.0
     return Patterns.from_rows(Y, pats, counts, heavy=heavy)
 
