@@ -312,24 +312,33 @@ def evenodd(items: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> pd.Data
     if len(scales) < 2:
         raise ValueError("even-odd consistency needs at least two scales (careless::evenodd stops too)")
     df = numeric_items(items)
-    # half-means filled into two respondents x scales arrays (a list of columns and its stacked copy held both)
-    even, odd = np.empty((len(df), len(scales))), np.empty((len(df), len(scales)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # mean of an empty half: NaN, as R
-        for k, (key, its) in enumerate(scales.items()):
-            its = list(its)
-            missing = [i for i in its if i not in df.columns]
-            if missing:
-                raise KeyError(f"scale {key!r}: items not in the data: {missing}")
-            e = df[its[1::2]].to_numpy()
-            o = df[its[0::2]].to_numpy()
-            even[:, k] = np.nanmean(e, axis=1) if e.shape[1] else np.nan
-            odd[:, k] = np.nanmean(o, axis=1)
-    r, n = _rowwise_corr(even, odd)
+    for key, its in scales.items():
+        missing = [i for i in its if i not in df.columns]
+        if missing:
+            raise KeyError(f"scale {key!r}: items not in the data: {missing}")
+    # block of rows by block of rows (the half-means of every scale are two 370 MB arrays at a million
+    # respondents x 23 scales); each row's numbers are those of the whole table at once
+    parts = [_evenodd_block(df.iloc[r0 : r0 + _ROW_BLOCK], scales) for r0 in range(0, max(len(df), 1), _ROW_BLOCK)]
+    r, n = (np.concatenate(x) for x in zip(*parts))
     with np.errstate(invalid="ignore", divide="ignore"):
         sb = 2 * r / (1 + r)
     sb = np.where(sb < -1, -1.0, sb)
     return pd.DataFrame({"evenodd": 0.0 - sb, "evenodd_n": n.astype(int)}, index=items.index)
+
+
+def _evenodd_block(df: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`evenodd`'s r and number of scales for a block of rows: the half-means of each scale filled into two
+    rows x scales arrays, then their row-wise correlation."""
+    even, odd = np.empty((len(df), len(scales))), np.empty((len(df), len(scales)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # mean of an empty half: NaN, as R
+        for k, its in enumerate(scales.values()):
+            its = list(its)
+            e = df[its[1::2]].to_numpy()
+            o = df[its[0::2]].to_numpy()
+            even[:, k] = np.nanmean(e, axis=1) if e.shape[1] else np.nan
+            odd[:, k] = np.nanmean(o, axis=1)
+    return _rowwise_corr_block(even, odd)
 
 
 # --------------------------------------------------------------------------------------------- synonyms
