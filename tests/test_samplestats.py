@@ -117,3 +117,22 @@ def test_a_fits_groups_are_kept_together_beyond_the_cache_bound(monkeypatch):
     assert again[0] is first[0] and again[1] is first[1]
     other = samplestats.group_data(c)
     assert samplestats.clear_cache() == 1 and other is not first[0]
+
+
+def test_observed_moments_are_computed_once_and_handed_out_as_copies():
+    """observed_variances / observed_means (the EM's start and the independence model) are computed once per data
+    set: the same numbers as numpy's nanvar / nanmean of the variables, and a caller changing the array it got
+    changes nothing kept."""
+    rng = np.random.default_rng(13)
+    y = rng.standard_normal((500, 5)) * 2 + 1
+    y[rng.random(y.shape) < 0.2] = np.nan
+    y = y[~np.isnan(y).all(axis=1)]
+    pt = samplestats.row_patterns(y)
+    var, mean = pt.observed_variances(), pt.observed_means()
+    np.testing.assert_allclose(var, np.nanvar(y, axis=0), rtol=1e-13)
+    np.testing.assert_allclose(mean, np.nanmean(y, axis=0), rtol=1e-13)
+    kept_var, kept_mean = var.copy(), mean.copy()
+    var[:] = -1.0
+    mean[:] = -1.0
+    np.testing.assert_array_equal(pt.observed_variances(), kept_var)
+    np.testing.assert_array_equal(pt.observed_means(), kept_mean)

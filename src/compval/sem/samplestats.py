@@ -340,6 +340,7 @@ class Patterns:
         self._plan = None
         self._rowobs = None
         self._last = None
+        self._observed: tuple[np.ndarray, np.ndarray] | None = None  # _observed_moments, once computed
 
     @property
     def Y(self) -> np.ndarray:
@@ -468,14 +469,28 @@ class Patterns:
         return self._plan
 
     def observed_variances(self) -> np.ndarray:
-        """Each variable's variance over the rows where it is observed (N divisor, as ``numpy.nanvar``)."""
-        obs = self.rowobs
-        return np.array([np.var(self.Y[obs[:, j], j]) if obs[:, j].any() else 0.0 for j in range(self.p)])
+        """Each variable's variance over the rows where it is observed (N divisor, as ``numpy.nanvar``): a copy
+        of those :meth:`_observed_moments` computes once per data set."""
+        return self._observed_moments()[1].copy()
 
     def observed_means(self) -> np.ndarray:
-        """Each variable's mean over the rows where it is observed (as ``numpy.nanmean``)."""
-        obs = self.rowobs
-        return np.array([np.mean(self.Y[obs[:, j], j]) if obs[:, j].any() else 0.0 for j in range(self.p)])
+        """Each variable's mean over the rows where it is observed (as ``numpy.nanmean``): a copy of those
+        :meth:`_observed_moments` computes once per data set."""
+        return self._observed_moments()[0].copy()
+
+    def _observed_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(means, variances) of the variables over the rows where each is observed, computed once per data set
+        with one selection of each variable's observed rows (the EM's start and the independence model both use
+        them: at a million rows each pass of boolean selections costs about 0.7 s)."""
+        if self._observed is None:
+            obs = self.rowobs
+            means, variances = np.zeros(self.p), np.zeros(self.p)
+            for j in range(self.p):
+                if obs[:, j].any():
+                    values = self.Y[obs[:, j], j]
+                    means[j], variances[j] = np.mean(values), np.var(values)
+            self._observed = (means, variances)
+        return self._observed
 
     @property
     def rowobs(self) -> np.ndarray:
