@@ -583,6 +583,21 @@ def test_fiml_factor_scores_use_each_respondents_observed_items():
     assert lw_scores[(ref["n_missing"] > 0).to_numpy()].isna().all().all()
 
 
+def test_factor_scores_of_an_indicators_only_table_equal_those_of_a_wider_one():
+    """A float table whose columns are exactly the model's indicators is scored in place (no copy of it); the
+    scores are those of a table with other columns too (where the indicators are selected), to the bit, and the
+    table is left as it was."""
+    fit = fitted("bfi3_fiml")
+    data = CASES["bfi3_fiml"][0]()
+    ov = fit._model.ov
+    wide = data.astype({c: float for c in ov})
+    wide["other"] = 1.0
+    only = wide[ov].copy()
+    before = only.copy()
+    pd.testing.assert_frame_equal(cfa.factor_scores(fit, only), cfa.factor_scores(fit, wide), check_exact=True)
+    pd.testing.assert_frame_equal(only, before)
+
+
 def test_two_member_second_order_fit_does_not_depend_on_the_marker():
     """Second-order model with two modules of two first-order factors each (bfi A, E | C, O): chi-square and
     standardized second-order loadings are the same whichever item comes first (the equality constraint is in

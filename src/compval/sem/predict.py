@@ -62,7 +62,9 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
     A = np.linalg.inv(np.eye(m.m) - M["B"])
     sigma, mu = m.implied(x, 0, gd.mean)
     eeta = A @ M["al"] if m.meanstructure else np.zeros(m.m)
-    y = data[m.ov].to_numpy(dtype=float)
+    # the indicators; a float table whose columns are exactly them is read in place (a selection copies it: 400 MB
+    # at a million respondents), in the same layout, so the same numbers
+    y = (data if list(data.columns) == list(m.ov) else data[m.ov]).to_numpy(dtype=float)
     LV = M["L"] @ A @ M["P"] @ A.T  # Cov(y, eta)' = Lambda Var(eta)
     fs = np.full((len(y), m.m), np.nan)
     obs = ~np.isnan(y)
