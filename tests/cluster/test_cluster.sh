@@ -124,11 +124,34 @@ NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 # srun inside a batch job (the plugin's job step) reads the default /etc/slurm/slurm.conf, not SLURM_CONF: point it
-# at ours while the test runs (only if there is none; removed at the end)
+# at ours while the test runs (removed at the end). A link left by an earlier run of this test that was killed before
+# its cleanup (its controller no longer running) is replaced; any other slurm.conf stops the test, since srun would
+# talk to that cluster instead.
 ETC_LINK=""
-if [ ! -e /etc/slurm/slurm.conf ]; then
-  mkdir -p /etc/slurm && ln -s "$SLURM_CONF" /etc/slurm/slurm.conf && ETC_LINK=/etc/slurm/slurm.conf
+ETC_CONF=/etc/slurm/slurm.conf
+if [ -L "$ETC_CONF" ]; then
+  old="$(readlink "$ETC_CONF")"
+  old_dir="$(dirname "$old")"
+  case "$old_dir" in
+    /tmp/compval-cluster.*)
+      old_pid="$(cat "$old_dir/slurmctld.pid" 2>/dev/null || true)"
+      if [ -n "$old_pid" ] && kill -0 "$old_pid" 2>/dev/null; then
+        echo "test-cluster: $ETC_CONF points at $old, whose slurmctld (pid $old_pid) is still running;" \
+          "expected no other test-cluster run at the same time"
+        exit 1
+      fi
+      say "replacing $ETC_CONF -> $old, left by an earlier run that was stopped before its cleanup"
+      rm -f "$ETC_CONF"
+      [ "${KEEP_CLUSTER_DIR:-0}" = 1 ] || rm -rf "$old_dir"
+      ;;
+  esac
 fi
+if [ -e "$ETC_CONF" ] || [ -L "$ETC_CONF" ]; then
+  echo "test-cluster: $ETC_CONF already exists ($(readlink -f "$ETC_CONF" 2>/dev/null || echo "$ETC_CONF"));" \
+    "srun inside a job would read it instead of this test's configuration; expected no slurm.conf there"
+  exit 1
+fi
+mkdir -p /etc/slurm && ln -s "$SLURM_CONF" "$ETC_CONF" && ETC_LINK="$ETC_CONF"
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF"
 for _ in $(seq 100); do
