@@ -119,16 +119,22 @@ def test_a_fits_groups_are_kept_together_beyond_the_cache_bound(monkeypatch):
     assert samplestats.clear_cache() == 1 and other is not first[0]
 
 
-def test_observed_moments_are_computed_once_and_handed_out_as_copies():
+def test_observed_moments_are_computed_once_and_handed_out_as_copies(monkeypatch):
     """observed_variances / observed_means (the EM's start and the independence model) are computed once per data
-    set: the same numbers as numpy's nanvar / nanmean of the variables, and a caller changing the array it got
-    changes nothing kept."""
+    set: one variance per variable however often they are asked for, the same numbers as numpy's nanvar / nanmean
+    of the variables, and a caller changing the array it got changes nothing kept."""
     rng = np.random.default_rng(13)
     y = rng.standard_normal((500, 5)) * 2 + 1
     y[rng.random(y.shape) < 0.2] = np.nan
     y = y[~np.isnan(y).all(axis=1)]
     pt = samplestats.row_patterns(y)
+    calls = []
+    var_of = np.var
+    monkeypatch.setattr(np, "var", lambda a, *args, **kw: calls.append(1) or var_of(a, *args, **kw))
     var, mean = pt.observed_variances(), pt.observed_means()
+    pt.observed_variances(), pt.observed_means()
+    monkeypatch.undo()
+    assert len(calls) == y.shape[1]
     np.testing.assert_allclose(var, np.nanvar(y, axis=0), rtol=1e-13)
     np.testing.assert_allclose(mean, np.nanmean(y, axis=0), rtol=1e-13)
     kept_var, kept_mean = var.copy(), mean.copy()
