@@ -75,8 +75,8 @@ def test_stored_resamples_are_the_ones_the_library_draws():
 # ------------------------------------------------------------------------------------------ reliability
 @pytest.fixture(scope="module")
 def reliability_runs() -> dict[str, dict]:
-    """Per case: reliability_table's row per group, and per stream the BootstrapCI of bootstrap_ci on the same
-    generator in the table's order (alpha, then omega total, then omega hierarchical)."""
+    """Per case: reliability_table's row per group, and per stream the BootstrapCI of bootstrap_ci on the
+    table's resamples (the first B of ``default_rng(seed)``, the same for every group and statistic)."""
     bfi = EX.bfi400()
     out: dict[str, dict] = {}
     for case, (missing, groups, nf_h, seed) in EX.RELIABILITY.items():
@@ -84,14 +84,14 @@ def reliability_runs() -> dict[str, dict]:
             bfi, groups, missing=missing, n_boot=EX.B, n_boot_omega_h=EX.B, omega_h_nfactors=nf_h, seed=seed
         ).set_index("key")
         boots = {}
-        for gi, (key, cols) in enumerate(groups.items()):
+        for key, cols in groups.items():
             x = bfi[cols].astype(float)
             if missing == "listwise":
                 x = x.dropna(how="any")
-            rng = np.random.default_rng([seed, gi])
             nf = nf_h.get(key) if nf_h else None
             for stat, nfactors in [("alpha", 1), ("omega_total", 1)] + ([("omega_hierarchical", nf)] if nf else []):
-                boots[f"{case}_{key}_{stat}"] = rel.bootstrap_ci(x, stat, EX.B, rng, missing=missing, nfactors=nfactors)
+                ci = rel.bootstrap_ci(x, stat, EX.B, seed, missing=missing, nfactors=nfactors)
+                boots[f"{case}_{key}_{stat}"] = ci
         out[case] = {"table": table, "boots": boots}
     return out
 

@@ -6,6 +6,7 @@ from compval.codebook import Codebook
 from compval.io import read_items, write_json, write_table
 from compval.pipeline import step
 from compval.reliability import item_analysis_table, reliability_table
+from compval.resampling import SharedResamples
 from compval.report import reliability_section
 
 with step(snakemake) as log:
@@ -18,17 +19,19 @@ with step(snakemake) as log:
         "module": cb.groups("module"),
         "dimension": {k: v for k, v in cb.groups("dimension").items() if len(v) >= 3},
     }
+    # every scale and statistic on the same resamples of the respondents, drawn once (SharedResamples)
+    stream = SharedResamples(p.seed)
     tables = []
-    for i, (level, groups) in enumerate(levels.items()):
+    for level, groups in levels.items():
         for j, (key, cols) in enumerate(groups.items()):
             t0 = time.perf_counter()
-            # one call per group so the log shows the bootstrap's progress; seed distinct per level and group
+            # one call per group so the log shows the bootstrap's progress
             row = reliability_table(
                 items,
                 {key: cols},
                 missing=missing,
                 n_boot=p.n_boot,
-                seed=p.seed + 1000 * i + j,
+                seed=stream,
                 level=level,
                 ci_level=p.ci,
                 n_boot_omega_h=p.omega_h_boot if level != "dimension" else 0,

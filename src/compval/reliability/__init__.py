@@ -20,7 +20,9 @@ rotation); the reference values live in ``tests/reference/reliability/`` (``make
   :func:`compval.descriptives.skew_kurtosis`.
 * :func:`bootstrap_ci` -- seeded percentile bootstrap (Efron & Tibshirani 1993) for alpha / omega total /
   omega hierarchical; above ``max_n`` rows (the pipeline's ``bootstrap_max_n``) a bag of little bootstraps
-  (Kleiner et al. 2014; :mod:`compval.resampling`).
+  (Kleiner et al. 2014; :mod:`compval.resampling`); :func:`bootstrap_cis` several of them on the same resamples
+  with one pass of weighted moments. :func:`reliability_table` computes every scale and statistic on the same
+  resamples of the respondents (:class:`compval.resampling.SharedResamples`).
 * :func:`reliability_table`, :func:`item_analysis_table` -- tidy per-group tables for the pipeline.
 
 Missing data
@@ -40,7 +42,7 @@ One job per module, every public name importable from ``compval.reliability``:
 """
 
 from .alpha import AlphaResult, cronbach_alpha
-from .bootstrap import BootstrapCI, bootstrap_ci
+from .bootstrap import BootstrapCI, bootstrap_ci, bootstrap_cis
 from .items import ITEM_ANALYSIS_COLUMNS, item_analysis, item_analysis_table
 from .omegas import OmegaResult, omega
 from .table import RELIABILITY_COLUMNS, reliability_table
@@ -53,6 +55,7 @@ __all__ = [
     "item_analysis",
     "omega",
     "bootstrap_ci",
+    "bootstrap_cis",
     "reliability_table",
     "item_analysis_table",
     "RELIABILITY_COLUMNS",

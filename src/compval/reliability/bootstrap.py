@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from ..resampling import (
     blb_counts,
     blb_interval,
     blb_plan,
+    SharedResamples,
     pairwise_moments,
     resample_counts,
     use_blb,
@@ -35,7 +36,10 @@ from .alpha import alpha_of_array
 from .matrices import check_missing, listwise_rows, no_variance, pairwise_cor, prepare_items, stacked_cor, stacked_cov
 from .omegas import omega_from_correlations, omega_of_array, schmid_leiman, schmid_leiman_rotated
 
-__all__ = ["BootstrapCI", "bootstrap_ci"]
+__all__ = ["BootstrapCI", "NAMED_STATISTICS", "bootstrap_ci", "bootstrap_cis"]
+
+#: The statistics bootstrapped from batched weighted moments (no resampled rows).
+NAMED_STATISTICS = ("alpha", "omega_total", "omega_hierarchical")
 
 
 @dataclass(frozen=True)
@@ -235,81 +239,85 @@ def _each(items: dict, stacked: Callable, single: Callable) -> dict:
     return {b: res[i] for i, b in enumerate(items)}
 
 
-def _prepare(arr: np.ndarray, stat: str, missing: str, nfactors: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _prepare(arr: np.ndarray, stats, missing: str, nfactors: int) -> tuple[np.ndarray, np.ndarray | None]:
     """The rows the count resamples weight (incomplete rows blanked out when listwise) and the full-sample
-    one-factor loadings that start Newton's method for omega total (None for the other statistics)."""
+    one-factor loadings that start Newton's method for omega total (None without omega total)."""
     if missing == "listwise":
         arr = np.where(np.isnan(arr).any(axis=1)[:, None], np.nan, arr)
     p = arr.shape[1]
-    if stat == "alpha" and p < 2:
+    if "alpha" in stats and p < 2:
         raise ValueError("alpha needs at least two items")
-    if stat != "alpha" and p < 3:
+    if any(stat != "alpha" for stat in stats) and p < 3:
         raise ValueError("omega needs at least 3 items")
     start = None
-    if stat == "omega_total" and nfactors == 1:
+    if "omega_total" in stats and nfactors == 1:
         start = schmid_leiman(pairwise_cor(listwise_rows(arr, missing)), 1)["g"]
     return arr, start
 
 
-def _values_of_counts(arr: np.ndarray, w: np.ndarray, stat: str, nfactors: int, start) -> np.ndarray:
-    """The statistic of every resample of a batch of row counts ``w`` (resamples x rows of ``arr``; NaN =
-    failed), from the batched weighted moments (see :func:`_boot_values`)."""
+def _values_of_counts(arr: np.ndarray, w: np.ndarray, stats, nfactors: int, start) -> dict[str, np.ndarray]:
+    """Each statistic of ``stats`` on every resample of a batch of row counts ``w`` (resamples x rows of
+    ``arr``; NaN = failed), from one pass of batched weighted moments shared by the statistics (see
+    :func:`_boot_values`)."""
     moments = pairwise_moments(arr, w)
-    if stat == "alpha":
-        c = stacked_cov(*moments[:3])
-        k = c.shape[1]
-        return (1.0 - np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2))) * (k / (k - 1))
-    r = stacked_cor(*moments)
-    out = np.full(w.shape[0], np.nan)
-    valid = ~_boot_no_variance(arr, w).any(axis=1)
-    todo = valid.copy()
-    if start is not None:
-        lam, ok = _one_factor_minres(r, start)
-        done = valid & ok
-        out[done] = _omega_total_one_factor(r[done], lam[done])
-        todo &= ~ok
-    key = "omega_total" if stat == "omega_total" else "omega_h"
-    todo = np.flatnonzero(todo)
-    out[todo] = _omega_replicates(r[todo], nfactors, key)
+    out: dict[str, np.ndarray] = {}
+    r = valid = None
+    for stat in stats:
+        if stat == "alpha":
+            c = stacked_cov(*moments[:3])
+            k = c.shape[1]
+            out[stat] = (1.0 - np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2))) * (k / (k - 1))
+            continue
+        if r is None:
+            r = stacked_cor(*moments)
+            valid = ~_boot_no_variance(arr, w).any(axis=1)
+        vals = np.full(w.shape[0], np.nan)
+        todo = valid.copy()
+        if stat == "omega_total" and start is not None:
+            lam, ok = _one_factor_minres(r, start)
+            done = valid & ok
+            vals[done] = _omega_total_one_factor(r[done], lam[done])
+            todo &= ~ok
+        key = "omega_total" if stat == "omega_total" else "omega_h"
+        todo = np.flatnonzero(todo)
+        vals[todo] = _omega_replicates(r[todo], nfactors, key)
+        out[stat] = vals
     return out
 
 
-def _boot_values(
-    arr: np.ndarray, stat: str, B: int, rng: np.random.Generator, missing: str, nfactors: int
-) -> np.ndarray:
-    """Bootstrap replicates of "alpha", "omega_total" or "omega_hierarchical" without copying rows.
+def _boot_values(arr: np.ndarray, stats, batches, missing: str, nfactors: int) -> dict[str, np.ndarray]:
+    """Bootstrap replicates of "alpha", "omega_total" and / or "omega_hierarchical" without copying rows.
 
-    The resamples are those of the row-by-row loop (:func:`compval.resampling.resample_counts`); covariances
-    and correlations come from batched weighted moments (:func:`compval.resampling.pairwise_moments`), so
-    alpha is the same number as on the resampled rows (to rounding). Omega total with one factor solves all
-    resamples of a batch at once (:func:`_one_factor_minres`, started at the full-sample solution) -- the
-    same minimum psych's L-BFGS-B approaches, to its stopping tolerance -- and falls back to psych's path
-    per resample where that fails; omega hierarchical runs psych's Schmid-Leiman path per resample, with the
-    oblimin rotations of a batch done at once (:func:`_omega_replicates`; the same numbers).
-    Listwise deletion gives rows with a missing answer no weight. Failed resamples are NaN.
+    ``batches`` are the resamples' row counts (:func:`compval.resampling.resample_counts`, or the shared stream's
+    :meth:`compval.resampling.SharedResamples.counts`); covariances and correlations come from batched weighted
+    moments (:func:`compval.resampling.pairwise_moments`), computed once per batch for all ``stats``, so alpha is
+    the same number as on the resampled rows (to rounding). Omega total with one factor solves all resamples of
+    a batch at once (:func:`_one_factor_minres`, started at the full-sample solution) -- the same minimum psych's
+    L-BFGS-B approaches, to its stopping tolerance -- and falls back to psych's path per resample where that
+    fails; omega hierarchical runs psych's Schmid-Leiman path per resample, with the oblimin rotations of a
+    batch done at once (:func:`_omega_replicates`; the same numbers). Listwise deletion gives rows with a
+    missing answer no weight. Failed resamples are NaN.
     """
-    arr, start = _prepare(arr, stat, missing, nfactors)
-    vals = [_values_of_counts(arr, w, stat, nfactors, start) for w in resample_counts(rng, arr.shape[0], B)]
-    return np.concatenate(vals)
+    arr, start = _prepare(arr, stats, missing, nfactors)
+    vals = [_values_of_counts(arr, w, stats, nfactors, start) for w in batches]
+    return {stat: np.concatenate([v[stat] for v in vals]) for stat in stats}
 
 
-def _blb_values(
-    arr: np.ndarray, stat: str, plan: BLBPlan, rng: np.random.Generator, missing: str, nfactors: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bag of little bootstraps of a named statistic: (subset estimates ``s``, replicates ``s x r``).
+def _blb_values(arr: np.ndarray, stats, subsets, plan: BLBPlan, missing: str, nfactors: int) -> dict:
+    """Bag of little bootstraps of named statistics: per statistic (subset estimates ``s``, replicates ``s x r``).
 
-    Subset j's rows and resample counts come from :func:`compval.resampling.blb_counts`; its estimate (all b
-    rows once) and its r resamples (counts summing to n over the b rows) go through the same weighted moments
-    as the full bootstrap (:func:`_values_of_counts`, the estimate as one more row of counts), on the subset's b
-    rows only.
+    ``subsets`` yields subset j's rows and resample counts (:func:`compval.resampling.blb_counts`, or the shared
+    stream's :meth:`compval.resampling.SharedResamples.blb`); its estimate (all b rows once) and its r resamples
+    (counts summing to n over the b rows) go through the same weighted moments as the full bootstrap
+    (:func:`_values_of_counts`, the estimate as one more row of counts), on the subset's b rows only.
     """
-    arr, start = _prepare(arr, stat, missing, nfactors)
-    est = np.full(plan.s, np.nan)
-    reps = np.full((plan.s, plan.r), np.nan)
-    for j, (rows, w) in enumerate(blb_counts(rng, plan)):
-        v = _values_of_counts(arr[rows], np.vstack([np.ones((1, plan.b)), w]), stat, nfactors, start)
-        est[j], reps[j] = v[0], v[1:]
-    return est, reps
+    arr, start = _prepare(arr, stats, missing, nfactors)
+    out = {stat: (np.full(plan.s, np.nan), np.full((plan.s, plan.r), np.nan)) for stat in stats}
+    for j, (rows, w) in enumerate(subsets):
+        v = _values_of_counts(arr[rows], np.vstack([np.ones((1, plan.b)), w]), stats, nfactors, start)
+        for stat in stats:
+            out[stat][0][j], out[stat][1][j] = v[stat][0], v[stat][1:]
+    return out
 
 
 def _stat_function(stat, missing: str, nfactors: int, columns) -> Callable[[np.ndarray], float]:
@@ -331,7 +339,7 @@ def bootstrap_ci(
     items: pd.DataFrame,
     stat: str | Callable[[pd.DataFrame], float] = "alpha",
     B: int = 1000,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator | SharedResamples | None = 0,
     *,
     level: float = 0.95,
     missing: str = "pairwise",
@@ -353,8 +361,10 @@ def bootstrap_ci(
         A callable receives a resampled DataFrame and returns a float.
     B : int
         Number of bootstrap resamples.
-    seed : int or Generator
-        Seed for :func:`numpy.random.default_rng` (or a Generator).
+    seed : int, Generator or SharedResamples
+        Seed for :func:`numpy.random.default_rng` (or a Generator, whose stream is used from where it stands), or
+        a :class:`compval.resampling.SharedResamples`: the first ``B`` resamples of its stream, the same ones
+        for every statistic and scale that uses it (:func:`reliability_table` passes one).
     level : float
         Interval coverage.
     missing : {"pairwise", "listwise"}
@@ -387,52 +397,138 @@ def bootstrap_ci(
     In R: ``psych::alpha(x, n.iter = 1000)$boot.ci`` (alpha) and ``psych::omega(x, nfactors, n.iter = 200)``
     (omega), with R's random numbers.
     """
+    if stat in NAMED_STATISTICS:
+        return bootstrap_cis(
+            items,
+            (stat,),
+            B,
+            seed,
+            level=level,
+            missing=missing,
+            nfactors=nfactors,
+            max_n=max_n,
+            estimates=None if estimate is None else {stat: estimate},
+        )[stat]
     check_missing(missing)
     x = prepare_items(items, "pairwise")
-    if not callable(stat):  # as cronbach_alpha: items without variance are left out
+    if not callable(stat):  # "alpha_std", as cronbach_alpha: items without variance are left out
         x = x.loc[:, ~no_variance(listwise_rows(x.to_numpy(), missing))]
     fun = _stat_function(stat, missing, nfactors, x.columns)
     arr = x.to_numpy()
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _generator(seed)
     n = arr.shape[0]
     vals = np.full(B, np.nan)
-    # Many small matrix problems: multi-threaded BLAS only adds overhead (and contention), so it is
-    # limited to one thread for the duration of the loop (restored afterwards); also keeps the batched
-    # sums independent of the number of cores.
-    named = stat in ("alpha", "omega_total", "omega_hierarchical")
     with _blas().limit(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         est = float(fun(arr)) if estimate is None else float(estimate)
-        if named and B > 0 and use_blb(n, max_n):
-            plan = blb_plan(n, B)
-            subset_est, reps = _blb_values(arr, stat, plan, rng, missing, nfactors)
-            lo, hi = blb_interval(est, subset_est, reps, level)
-            vals = reps.ravel()
-            return BootstrapCI(
-                estimate=est,
-                lower=lo,
-                upper=hi,
-                B=int(vals.size),
-                n_failed=int((~np.isfinite(vals)).sum()),
-                level=level,
-                values=vals,
-                method=plan.method,
-            )
-        if named and B > 0:
-            vals = _boot_values(arr, stat, B, rng, missing, nfactors)
-        else:
-            for b in range(B):
-                idx = rng.integers(0, n, size=n)
-                try:
-                    vals[b] = fun(arr[idx])
-                except _BOOT_ERRORS:
-                    vals[b] = np.nan
+        for b in range(B):
+            idx = rng.integers(0, n, size=n)
+            try:
+                vals[b] = fun(arr[idx])
+            except _BOOT_ERRORS:
+                vals[b] = np.nan
+    return _percentile_interval(est, vals, level)
+
+
+def _generator(seed) -> np.random.Generator:
+    if isinstance(seed, SharedResamples):
+        return seed.generator()
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _percentile_interval(est: float, vals: np.ndarray, level: float) -> BootstrapCI:
     ok = vals[np.isfinite(vals)]
     q = (1.0 - level) / 2.0
     if ok.size:
         lo, hi = np.quantile(ok, [q, 1.0 - q])
     else:
         lo = hi = np.nan
+    B = vals.size
     return BootstrapCI(
         estimate=est, lower=float(lo), upper=float(hi), B=int(B), n_failed=int(B - ok.size), level=level, values=vals
     )
+
+
+def bootstrap_cis(
+    items: pd.DataFrame,
+    stats,
+    B: int = 1000,
+    seed: int | np.random.Generator | SharedResamples | None = 0,
+    *,
+    estimates: Mapping[str, float] | None = None,
+    level: float = 0.95,
+    missing: str = "pairwise",
+    max_n: int | None = None,
+    nfactors: int = 1,
+) -> dict[str, BootstrapCI]:
+    """:func:`bootstrap_ci` of several named statistics on the same resamples, with one pass of weighted moments
+    per batch of resamples for all of them.
+
+    Each statistic's interval is the one :func:`bootstrap_ci` gives for it alone on the same resamples (the
+    replicates are computed from the same moments by the same code): with a :class:`SharedResamples` that is
+    every call's own interval; with an int seed or a Generator the statistics share the resamples that
+    ``bootstrap_ci`` would draw for the first of them.
+
+    Parameters
+    ----------
+    items : DataFrame
+    stats : sequence of {"alpha", "omega_total", "omega_hierarchical"}
+    B, seed
+        As :func:`bootstrap_ci`.
+    estimates : dict, optional
+        Statistic -> its value on ``items``, where the caller has it (the others are computed here).
+    level, missing, max_n, nfactors
+        As :func:`bootstrap_ci` (``nfactors`` applies to the omega statistics).
+
+    Returns
+    -------
+    dict
+        Statistic -> :class:`BootstrapCI`.
+
+    In R: ``boot::boot(x, function(d, i) c(alpha(d[i, ]), omega(d[i, ])), R = B)`` and ``boot.ci`` per index.
+    """
+    stats = tuple(stats)
+    unknown = [s for s in stats if s not in NAMED_STATISTICS]
+    if unknown or not stats:
+        raise ValueError(f"bootstrap_cis takes statistics among {NAMED_STATISTICS}, not {unknown or stats}")
+    check_missing(missing)
+    x = prepare_items(items, "pairwise")
+    x = x.loc[:, ~no_variance(listwise_rows(x.to_numpy(), missing))]  # as cronbach_alpha: constant items left out
+    arr = x.to_numpy()
+    n = arr.shape[0]
+    estimates = dict(estimates or {})
+    # Many small matrix problems: multi-threaded BLAS only adds overhead (and contention), so it is
+    # limited to one thread for the duration of the loop (restored afterwards); also keeps the batched
+    # sums independent of the number of cores.
+    with _blas().limit(limits=1, user_api="blas"), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        est = {
+            s: float(estimates[s]) if s in estimates else float(_stat_function(s, missing, nfactors, x.columns)(arr))
+            for s in stats
+        }
+        if B <= 0:
+            return {s: _percentile_interval(est[s], np.full(0, np.nan), level) for s in stats}
+        if use_blb(n, max_n):
+            plan = blb_plan(n, B)
+            shared = isinstance(seed, SharedResamples)
+            subsets = seed.blb(plan) if shared else blb_counts(_generator(seed), plan)
+            values = _blb_values(arr, stats, subsets, plan, missing, nfactors)
+            out = {}
+            for s in stats:
+                subset_est, reps = values[s]
+                lo, hi = blb_interval(est[s], subset_est, reps, level)
+                vals = reps.ravel()
+                out[s] = BootstrapCI(
+                    estimate=est[s],
+                    lower=lo,
+                    upper=hi,
+                    B=int(vals.size),
+                    n_failed=int((~np.isfinite(vals)).sum()),
+                    level=level,
+                    values=vals,
+                    method=plan.method,
+                )
+            return out
+        batches = seed.counts(n, B) if isinstance(seed, SharedResamples) else resample_counts(_generator(seed), n, B)
+        values = _boot_values(arr, stats, batches, missing, nfactors)
+    return {s: _percentile_interval(est[s], values[s], level) for s in stats}

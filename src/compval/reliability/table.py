@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .alpha import cronbach_alpha
-from .bootstrap import bootstrap_ci
+from ..resampling import SharedResamples
+from .bootstrap import bootstrap_ci, bootstrap_cis
 from .matrices import check_missing, no_variance, prepare_items
 from .omegas import omega
 
@@ -44,7 +45,7 @@ def reliability_table(
     *,
     missing: str = "pairwise",
     n_boot: int = 1000,
-    seed: int = 0,
+    seed: int | SharedResamples = 0,
     level: str = "competency",
     ci_level: float = 0.95,
     omega_h_nfactors: int | Mapping[str, int] | None = 3,
@@ -63,8 +64,14 @@ def reliability_table(
         Missing-data policy, see :func:`cronbach_alpha`.
     n_boot : int
         Bootstrap resamples for the percentile CIs of alpha and omega total (0 = none, columns NaN).
-    seed : int
-        Seed; group i uses ``default_rng([seed, i])`` so rows are reproducible and independent.
+    seed : int or SharedResamples
+        Seed of the resamples (:class:`compval.resampling.SharedResamples`; or one, to share its resamples with
+        other calls): every group and every statistic is computed on the same resamples of the respondents --
+        alpha and omega total on the first ``n_boot``, omega hierarchical on the first ``n_boot_omega_h`` -- as
+        ``boot::boot`` with one statistic returning the whole table. A group's intervals therefore depend on its
+        own items and the respondents only, not on the other groups or their order: a scale that a revision
+        leaves unchanged keeps its intervals. (Until 5 December 2026 group i drew its own resamples from
+        ``default_rng([seed, i])``, statistic after statistic; the intervals differ within Monte Carlo error.)
     level : str
         Written to the ``level`` column (e.g. "competency", "dimension", "module").
     ci_level : float
@@ -96,8 +103,9 @@ def reliability_table(
         the reason is in ``note``.
     """
     check_missing(missing)
+    stream = seed if isinstance(seed, SharedResamples) else SharedResamples(seed)
     rows = []
-    for gi, (key, cols) in enumerate(groups.items()):
+    for key, cols in groups.items():
         cols = list(cols)
         missing_cols = [c for c in cols if c not in items.columns]
         if missing_cols:
@@ -114,7 +122,6 @@ def reliability_table(
             n=int(x.shape[0]),
             n_complete=int(x.notna().all(axis=1).sum()) if len(cols) else 0,
         )
-        rng = np.random.default_rng([seed, gi])
         if len(cols):
             bad = no_variance(x.to_numpy())
             if bad.any():
@@ -126,15 +133,12 @@ def reliability_table(
         else:
             a = cronbach_alpha(x, missing=missing, level=ci_level)
             row.update({column: getattr(a, name) for column, name in _ALPHA_COLUMNS.items()})
+            booted = {}  # statistic -> estimate, bootstrapped together below (one pass of moments per batch)
             if not np.isfinite(a.alpha):
                 notes.append("alpha not computable (item pairs without common answers?)")
             elif n_boot > 0:
-                b = bootstrap_ci(
-                    x, "alpha", n_boot, rng, level=ci_level, missing=missing, max_n=bootstrap_max_n, estimate=a.alpha
-                )
-                row.update(alpha_boot_lower=b.lower, alpha_boot_upper=b.upper, boot_ci_method=b.method)
-                if b.n_failed:
-                    notes.append(f"alpha bootstrap: {b.n_failed} of {b.B} resamples failed")
+                booted["alpha"] = a.alpha
+            alpha_notes = len(notes)  # where the alpha bootstrap's note goes
             if k < 3:
                 notes.append("2 items: one-factor omega not identified")
             else:
@@ -144,16 +148,25 @@ def reliability_table(
                 except (ValueError, np.linalg.LinAlgError) as exc:
                     notes.append(f"omega total not computable: {exc}")
                 if n_boot > 0 and np.isfinite(row["omega_total"]):
-                    b = bootstrap_ci(
-                        x,
-                        "omega_total",
-                        n_boot,
-                        rng,
-                        level=ci_level,
-                        missing=missing,
-                        max_n=bootstrap_max_n,
-                        estimate=row["omega_total"],
-                    )
+                    booted["omega_total"] = row["omega_total"]
+            if booted:
+                cis = bootstrap_cis(
+                    x,
+                    tuple(booted),
+                    n_boot,
+                    stream,
+                    level=ci_level,
+                    missing=missing,
+                    max_n=bootstrap_max_n,
+                    estimates=booted,
+                )
+                if "alpha" in cis:
+                    b = cis["alpha"]
+                    row.update(alpha_boot_lower=b.lower, alpha_boot_upper=b.upper, boot_ci_method=b.method)
+                    if b.n_failed:
+                        notes.insert(alpha_notes, f"alpha bootstrap: {b.n_failed} of {b.B} resamples failed")
+                if "omega_total" in cis:
+                    b = cis["omega_total"]
                     row.update(omega_total_boot_lower=b.lower, omega_total_boot_upper=b.upper, boot_ci_method=b.method)
                     if b.n_failed:
                         notes.append(f"omega bootstrap: {b.n_failed} of {b.B} resamples failed")
@@ -176,7 +189,7 @@ def reliability_table(
                                 x,
                                 "omega_hierarchical",
                                 n_boot_omega_h,
-                                rng,
+                                stream,
                                 level=ci_level,
                                 missing=missing,
                                 nfactors=nf,

@@ -24,9 +24,10 @@ The analysed data (R builds the same rows from the same files):
 Cases (tests/test_bootstrap_reference.py checks that the library still draws exactly these resamples):
 
 * ``rel_pw``: ``compval.reliability.reliability_table(bfi400, {"A": A1-A5, "ACE": A1-E5}, missing="pairwise",
-  n_boot=B, n_boot_omega_h=B, omega_h_nfactors={"ACE": 3}, seed=SEED)``. Group i draws from
-  ``default_rng([SEED, i])``: first the alpha resamples, then omega total's, then omega hierarchical's
-  (each a call of :func:`compval.reliability.bootstrap_ci` on the same generator).
+  n_boot=B, n_boot_omega_h=B, omega_h_nfactors={"ACE": 3}, seed=SEED)``. Every group and statistic is computed
+  on the same resamples, the first B of ``default_rng(SEED)`` (:class:`compval.resampling.SharedResamples`;
+  before 5 December 2026 group i drew from ``default_rng([SEED, i])``, statistic after statistic). Each stream
+  below is still written on its own, so the R script recomputes every statistic on its own stored counts.
 * ``rel_lw``: the same with ``missing="listwise"`` for group C (C1-C5), seed SEED + 1: the resampled rows are
   the complete rows of the group.
 * ``htmt``: ``compval.validity.htmt(bfi400, five factors A, C, E, N, O, B=B, seed=SEED + 2)`` (and with
@@ -91,31 +92,30 @@ def streams() -> Iterator[dict]:
     """Every stream of resamples: a dict of its description (``streams.csv``) and its ``counts``."""
     bfi = bfi400()
     for case, (missing, groups, nf_h, seed) in RELIABILITY.items():
-        for gi, (key, cols) in enumerate(groups.items()):
+        for key, cols in groups.items():
             x = bfi[cols].astype(float)
             if missing == "listwise":
                 x = x.dropna(how="any")
-            rng = np.random.default_rng([seed, gi])
             nf = nf_h.get(key) if nf_h else None
             stats = [("alpha", 1), ("omega_total", 1)] + ([("omega_hierarchical", nf)] if nf else [])
             for stat, nfactors in stats:
                 yield dict(
                     stream=f"{case}_{key}_{stat}", case=case, key=key, statistic=stat, missing=missing,
-                    nfactors=nfactors, data="bfi400", items=" ".join(cols), n=len(x), B=B, seed=f"[{seed}, {gi}]",
-                    counts=_counts(rng, len(x), B),
+                    nfactors=nfactors, data="bfi400", items=" ".join(cols), n=len(x), B=B, seed=seed,
+                    counts=_counts(np.random.default_rng(seed), len(x), B),
                 )  # fmt: skip
     items = [i for v in BFI_FACTORS.values() for i in v]
     x = bfi[items].dropna()
     yield dict(
         stream="htmt", case="htmt", key="ACENO", statistic="htmt", missing="listwise", nfactors=5,
-        data="bfi400_complete", items=" ".join(items), n=len(x), B=B, seed=str(HTMT_SEED),
+        data="bfi400_complete", items=" ".join(items), n=len(x), B=B, seed=HTMT_SEED,
         counts=_counts(np.random.default_rng(HTMT_SEED), len(x), B),
     )  # fmt: skip
     sa = satact_complete()
     yield dict(
         stream="dominance", case="dominance", key="education", statistic="general_dominance", missing="complete",
         nfactors=0, data="satact_complete", items=" ".join(DOMINANCE_PREDICTORS + DOMINANCE_ALWAYS), n=len(sa),
-        B=B, seed=str(DOMINANCE_SEED), counts=_counts(np.random.default_rng(DOMINANCE_SEED), len(sa), B),
+        B=B, seed=DOMINANCE_SEED, counts=_counts(np.random.default_rng(DOMINANCE_SEED), len(sa), B),
     )  # fmt: skip
 
 
