@@ -728,6 +728,63 @@ def test_sample_statistics_prepared_ahead_are_the_ones_the_fit_uses():
         cfa.fit_cfa(data.drop(columns=first), model, missing="ml")
 
 
+def test_a_fit_to_kept_statistics_does_not_make_the_rows_again(monkeypatch):
+    """A FIML fit whose columns, grouping and missing-data rule give statistics that are still kept finds them
+    by a digest of those columns (sem.data.source_key) without making its copy of the rows (400 MB at 10^6):
+    the same objects, so the same numbers; other values, another grouping or another rule make the rows."""
+    from compval.sem import data as semdata
+
+    data, model = bfi(), cfa.hypothesized(BFI3)
+    samplestats.clear_cache()
+    first = cfa.fit_cfa(data, model, missing="ml")
+    made = []
+    real = semdata.prepare_groups
+    monkeypatch.setattr(semdata, "prepare_groups", lambda *a, **k: made.append(1) or real(*a, **k))
+    again = cfa.fit_cfa(data.copy(), model, missing="ml", estimator="MLR")  # another frame, the same values
+    assert made == [] and again._groups[0] is first._groups[0]
+    pd.testing.assert_frame_equal(again.params, cfa.fit_cfa(data, model, missing="ml", estimator="MLR").params)
+    grouped = cfa.fit_cfa(data, model, missing="ml", group="gender")
+    assert made == [1]
+    regrouped = cfa.fit_cfa(data, model, missing="ml", group="gender")
+    assert made == [1] and [g is h for g, h in zip(regrouped._groups, grouped._groups)] == [True, True]
+    assert regrouped.fit == grouped.fit
+    other = data.copy()
+    other.loc[other.index[0], "A2"] = 1 + (other.loc[other.index[0], "A2"] % 6)  # one answer changed
+    cfa.fit_cfa(other, model, missing="ml")
+    swapped = data.copy()
+    swapped["gender"] = 3 - swapped["gender"]  # the same rows, the groups' labels swapped
+    cfa.fit_cfa(swapped, model, missing="ml", group="gender")
+    cfa.fit_cfa(data, model, missing="listwise")
+    assert made == [1, 1, 1, 1]
+    assert semdata.source_key(data.assign(A1=data["A1"].astype(str)), ["A1", "A2"], None, "ml") is None
+    samplestats.clear_cache()
+
+
+def test_fit_models_computes_each_data_sets_statistics_once_beyond_the_cache_bound(monkeypatch):
+    """fit_models keeps the sample statistics of every data set its fits use until all are done: a rival on the
+    items after the model on their parcels does not compute the items' statistics again, however small the
+    cache's bound (a million rows exceed it); the fits are those of separate calls."""
+    data = bfi()
+    parcels = cfa.make_parcels(data, {f"p{k}": v for k, v in BFI3.items()})
+    jobs = {
+        "hypothesized": (data, cfa.hypothesized(BFI3), {"missing": "ml"}),
+        "parcels": (parcels, cfa.from_syntax("f =~ " + " + ".join(f"p{k}" for k in BFI3)), {"missing": "ml"}),
+        "one_factor": (data, cfa.from_syntax("g =~ " + " + ".join(i for v in BFI3.values() for i in v)),
+                       {"missing": "ml"}),
+    }  # fmt: skip
+    monkeypatch.setattr(samplestats, "CACHE_BYTES", 1)
+    computed = []
+    real = samplestats._group_data
+    monkeypatch.setattr(samplestats, "_group_data", lambda y, consume=False: computed.append(1) or real(y, consume))
+    samplestats.clear_cache()
+    fits = cfa.fit_models(jobs)
+    assert len(computed) == 2  # the items' statistics once, the parcels' once
+    samplestats.clear_cache()
+    for name, (d, model, options) in jobs.items():
+        assert fits[name].fit == cfa.fit_cfa(d, model, **options).fit
+    samplestats.clear_cache()
+
+
 def test_invariance_steps_fitted_in_worker_processes_give_the_same_table():
     """measurement_invariance(workers=2) fits the steps in two processes: the same table, statuses included."""
     tiny = hs().copy()

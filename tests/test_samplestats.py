@@ -102,21 +102,48 @@ def test_row_patterns_consume_sorts_the_rows_in_place_to_the_same_bits():
         samplestats.row_patterns(np.asfortranarray(y), consume=True)
 
 
+def _three_with_missing(seed: int) -> list[np.ndarray]:
+    """Three data sets of 300 rows x 4 variables, 10% of the values missing."""
+    rng = np.random.default_rng(seed)
+    out = [rng.standard_normal((300, 4)) for _ in range(3)]
+    for y in out:
+        y[rng.random(y.shape) < 0.1] = np.nan
+    return out
+
+
 def test_a_fits_groups_are_kept_together_beyond_the_cache_bound(monkeypatch):
     """The groups of one fit stay in the cache together even when they exceed its bound (each group pushing out
     the one before it would make every invariance step compute every group's statistics again); the next fit's
     data sets push them out."""
     monkeypatch.setattr(samplestats, "CACHE_BYTES", 1)
-    rng = np.random.default_rng(12)
-    a, b, c = (rng.standard_normal((300, 4)) for _ in range(3))
-    for y in (a, b, c):
-        y[rng.random(y.shape) < 0.1] = np.nan
+    a, b, c = _three_with_missing(12)
     samplestats.clear_cache()
     first = samplestats.group_data_sets([a, b])
     again = samplestats.group_data_sets([a.copy(), b.copy()])
     assert again[0] is first[0] and again[1] is first[1]
     other = samplestats.group_data(c)
     assert samplestats.clear_cache() == 1 and other is not first[0]
+
+
+def test_data_sets_used_in_a_kept_together_block_outlast_the_bound(monkeypatch):
+    """Inside samplestats.kept_together() no data set used in the block is let go (a model on the items, one on
+    their parcels, the items again: their statistics are not computed twice); once the block ends, the bound
+    applies again."""
+    monkeypatch.setattr(samplestats, "CACHE_BYTES", 1)
+    a, b, c = _three_with_missing(14)
+    samplestats.clear_cache()
+    with samplestats.kept_together():
+        first = samplestats.group_data(a)
+        with samplestats.kept_together():  # nested: kept until the outermost block ends
+            samplestats.group_data(b)
+        assert samplestats.group_data(a.copy()) is first
+        samplestats.group_data(c)
+        assert samplestats.group_data(a.copy()) is first
+    assert samplestats.clear_cache() == 3
+    first = samplestats.group_data(a)
+    samplestats.group_data(b)
+    assert samplestats.group_data(a.copy()) is not first  # outside a block the bound lets the older one go
+    samplestats.clear_cache()
 
 
 def test_observed_moments_are_computed_once_and_handed_out_as_copies(monkeypatch):

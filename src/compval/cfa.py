@@ -32,7 +32,7 @@ from .parallel import forked_map
 from .present.rules import CHEN_DELTA_CFI, CHEN_DELTA_RMSEA
 from .sem.compare import compare_models, difftest
 from .sem.dwlsfit import fit_dwls_model
-from .sem import invariance
+from .sem import invariance, samplestats
 from .sem.invariance import INVARIANCE_STEPS
 from .sem.mlfit import fit_ml_model, ml_sample_statistics
 from .sem.modindices import modification_indices
@@ -365,7 +365,8 @@ def fit_models(
     :func:`without_rows`; the models named in ``keep_data`` are fitted in this process and keep everything
     (for :func:`modification_indices` and :func:`factor_scores`). With more than one process, the sample
     statistics of the first model fitted here (:func:`prepare_sample_statistics`) are computed before the workers
-    are forked, and the workers inherit them.
+    are forked, and the workers inherit them. The sample statistics of every data set the fits use are kept until
+    all are done (:func:`compval.sem.samplestats.kept_together`).
     """
 
     def one(name: str) -> CFAResult:
@@ -378,7 +379,9 @@ def fit_models(
         data, model, options = jobs[next(iter(keep_data), next(iter(jobs)))]
         prepare_sample_statistics(data, model, **options)
 
-    return forked_map(one, list(jobs), workers, here=keep_data, detach=without_rows, prelude=prelude)
+    # the models' data sets (the items, their parcels) stay kept while the fits alternate between them
+    with samplestats.kept_together():
+        return forked_map(one, list(jobs), workers, here=keep_data, detach=without_rows, prelude=prelude)
 
 
 def measurement_invariance(

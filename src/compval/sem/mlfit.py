@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import fitmeasures
-from .data import df_status, ml_group_data, prepare_groups
+from .data import df_status, ml_groups
 from .engine import Model, fit_ml
 from .model import reflect
 from .params import admissibility, param_table
@@ -27,8 +27,7 @@ def ml_sample_statistics(data: pd.DataFrame, model, opts: dict) -> None:
     ov, group = observed_names(model.syntax), opts["group"]
     if any(c not in data.columns for c in ov) or (group is not None and group not in data.columns):
         return  # the fit raises for it
-    labels, ys = prepare_groups(data, ov, group, opts["missing"])
-    ml_group_data(ys, labels, opts["missing"], [], [])
+    ml_groups(data, ov, group, opts["missing"], [], [])
 
 
 def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
@@ -44,8 +43,11 @@ def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
     if opts["meanstructure"] is None:
         opts = dict(opts, meanstructure=group is not None or missing == "ml")
     rec = FitRecord(model, opts)
-    # groups first (need their number for the table)
-    rec.labels, ys = prepare_groups(data, observed_names(model.syntax), group, missing)
+    # groups and their sample statistics first (the table needs their number); their reasons not to estimate
+    # follow the model's own in the status
+    g_status: list[str] = []
+    g_warnings: list[str] = []
+    rec.labels, groups = ml_groups(data, observed_names(model.syntax), group, missing, g_status, g_warnings)
     pt, st = build_partable(
         model.syntax,
         ngroups=len(rec.labels),
@@ -59,10 +61,10 @@ def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
     if not model.identified:
         rec.status.append("not identified (" + "; ".join(model.notes) + ")")
     p_ = len(st.ov_names)
-    df_model = len(ys) * (p_ * (p_ + 1) // 2 + (p_ if opts["meanstructure"] else 0)) - m.nfree
+    df_model = len(rec.labels) * (p_ * (p_ + 1) // 2 + (p_ if opts["meanstructure"] else 0)) - m.nfree
     df_status(df_model, rec.status, rec.warnings)
-    groups = ml_group_data(ys, rec.labels, missing, rec.status, rec.warnings)
-    del ys  # the fit needs the sample statistics only (with missing data they hold their own copy of the rows)
+    rec.status += g_status
+    rec.warnings += g_warnings
     if groups is None:
         return rec.failed()
     try:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,8 @@ __all__ = [
     "Patterns",
     "group_data",
     "group_data_sets",
+    "from_source",
+    "kept_together",
     "clear_cache",
     "CACHE_SIZE",
     "CACHE_BYTES",
@@ -130,10 +133,41 @@ CACHE_SIZE = 16
 CACHE_BYTES = 256 * 2**20
 
 
+#: Which data sets (their keys in the cache) a source -- a table's indicator columns, grouping and missing-data
+#: rule (:func:`compval.sem.data.source_key`) -- gave, with what the caller keeps beside them (the group labels).
+_SOURCES: OrderedDict[bytes, tuple[tuple, object]] = OrderedDict()
+SOURCES_SIZE = 64
+
+
+#: The data sets used inside :func:`kept_together` blocks: not let go by the bound until the outermost block ends.
+_PINNED: set[tuple] = set()
+_PIN_DEPTH = 0
+
+
+@contextmanager
+def kept_together() -> Iterator[None]:
+    """Keep every data set that a fit in the block computes or uses until the block ends (the bound applies to
+    the others, and again to all once the outermost block has ended).
+
+    For a job whose fits alternate between data sets: the hypothesised model and its rivals on the items and one
+    on their parcels. Without it the parcels' statistics push the items' out (above the bound: a million rows),
+    and the next fit on the items computes them again, holding a second copy of the items' rows while the first
+    is still referenced by the earlier fits. Processes forked inside the block keep them too."""
+    global _PIN_DEPTH
+    _PIN_DEPTH += 1
+    try:
+        yield
+    finally:
+        _PIN_DEPTH -= 1
+        if _PIN_DEPTH == 0:
+            _PINNED.clear()
+
+
 def clear_cache() -> int:
     """Forget the kept sample statistics (:func:`group_data`); returns how many data sets were kept."""
     n = len(_RECENT)
     _RECENT.clear()
+    _SOURCES.clear()
     return n
 
 
@@ -143,7 +177,9 @@ def group_data(y: np.ndarray, consume: bool = False) -> GroupData:
     return group_data_sets([y], consume)[0]
 
 
-def group_data_sets(ys: list[np.ndarray], consume: bool = False) -> list[GroupData]:
+def group_data_sets(
+    ys: list[np.ndarray], consume: bool = False, source: bytes | None = None, payload: object = None
+) -> list[GroupData]:
     """Summarise the raw data of each group of one fit (rows with all values missing must have been dropped).
 
     ``consume=True``: the arrays (C-ordered float64) are the caller's own copies, no longer needed: with missing
@@ -158,17 +194,14 @@ def group_data_sets(ys: list[np.ndarray], consume: bool = False) -> list[GroupDa
     A fit's groups are kept together: were they let go one by one, each group of a multi-group fit larger than
     the bound would push out the one before it, and every step of an invariance sequence would compute every
     group's statistics again.
+
+    ``source``: a digest of what the arrays were made from (:func:`compval.sem.data.source_key`), remembered with
+    ``payload`` so that a later fit of the same source finds these statistics without making the arrays again
+    (:func:`from_source`).
     """
     ys = [np.ascontiguousarray(y, dtype=float) for y in ys]
     keys = [(y.shape, hashlib.blake2b(y.data, digest_size=20).digest()) for y in ys]  # no copy of the rows
-    sizes = {k: y.nbytes for k, y in zip(keys, ys)}
-    # the data sets that these push out are let go first (a million rows: one fit's data at a time in memory)
-    new = sum(1 for k in sizes if k not in _RECENT)
-    others = [k for k in _RECENT if k not in sizes]  # oldest first
-    while others and (
-        len(_RECENT) + new > CACHE_SIZE or sum(_RECENT[k][1] for k in others) + sum(sizes.values()) > CACHE_BYTES
-    ):
-        del _RECENT[others.pop(0)]
+    _admit({k: y.nbytes for k, y in zip(keys, ys)})
     out = []
     for key, y in zip(keys, ys):
         hit = _RECENT.get(key)
@@ -177,14 +210,53 @@ def group_data_sets(ys: list[np.ndarray], consume: bool = False) -> list[GroupDa
             out.append(hit[0])
         else:
             gd = _group_data(y, consume)
-            _RECENT[key] = (gd, sizes[key])
+            _RECENT[key] = (gd, y.nbytes)
             out.append(gd)
+    if source is not None:
+        _SOURCES[source] = (tuple(keys), payload)
+        _SOURCES.move_to_end(source)
+        while len(_SOURCES) > SOURCES_SIZE:
+            _SOURCES.popitem(last=False)
+    _share_h1(out)
+    return out
+
+
+def from_source(source: bytes) -> tuple[object, list[GroupData]] | None:
+    """``(payload, statistics)`` that :func:`group_data_sets` computed from ``source`` when they are still kept
+    (the same objects it would return for the arrays made from it again), else None. The cache is used as by a
+    call of :func:`group_data_sets` with those arrays: the bound first, then the data sets become the newest."""
+    entry = _SOURCES.get(source)
+    if entry is None or any(k not in _RECENT for k in entry[0]):
+        return None
+    keys, payload = entry
+    _admit({k: _RECENT[k][1] for k in keys})
+    for k in keys:
+        _RECENT.move_to_end(k)
+    _SOURCES.move_to_end(source)
+    out = [_RECENT[k][0] for k in keys]
+    _share_h1(out)
+    return payload, out
+
+
+def _admit(sizes: dict) -> None:
+    """Let go of the kept data sets that those of ``sizes`` (key -> bytes) push out, oldest first, before they
+    are computed (a million rows: one fit's data at a time in memory)."""
+    if _PIN_DEPTH:
+        _PINNED.update(sizes)
+    new = sum(1 for k in sizes if k not in _RECENT)
+    others = [k for k in _RECENT if k not in sizes and k not in _PINNED]  # oldest first
+    while others and (
+        len(_RECENT) + new > CACHE_SIZE or sum(_RECENT[k][1] for k in others) + sum(sizes.values()) > CACHE_BYTES
+    ):
+        del _RECENT[others.pop(0)]
+
+
+def _share_h1(out: list[GroupData]) -> None:
     # the saturated model's information matrices ((p(p+3)/2)^2 each, the ``_h1`` entry that the fits add) are
     # shared by the fits to the newest data sets only
     for other, _ in _RECENT.values():
         if not any(other is gd for gd in out):
             other.__dict__.pop("_h1", None)
-    return out
 
 
 def _group_data(y: np.ndarray, consume: bool = False) -> GroupData:
@@ -317,7 +389,8 @@ class Patterns:
             self._cpos[hp] = np.arange(len(hp))
             C = np.empty((len(hp), self.p, self.p))
             for j, b in enumerate(hp):
-                z = (Y[self.bounds[b] : self.bounds[b + 1]] - ybar[b]) * obs[b]
+                z = Y[self.bounds[b] : self.bounds[b + 1]] - ybar[b]
+                z *= obs[b]  # in place: one temporary of the pattern's rows (the largest: most of the data)
                 C[j] = z.T @ z
             self._C = C
         return self
