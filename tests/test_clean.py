@@ -416,6 +416,25 @@ def test_demo_conservation(demo):
     assert rep["excluded"]["duplicate_id"] == 2
 
 
+def test_performance_ids_known_from_the_survey_get_the_same_pseudonyms(demo):
+    """pseudonymize_performance(known=the survey's id map) looks the survey's ids up instead of hashing them
+    again: the same table as hashing every id; an employee who is not in the survey is hashed."""
+    perf_raw, _ = read_table(ROOT / demo["cfg"]["performance"]["path"])
+    kw = dict(id_column=demo["cfg"]["performance"]["id_column"], source="perf.csv", pseudonymize=demo["pseudo"])
+    hashed = pseudonymize_performance(perf_raw, **kw)
+    known = dict(demo["ingest"].id_map)
+    ids = perf_raw[kw["id_column"]].str.strip()
+    assert ids.isin(list(known)).sum() > 0.9 * len(ids)
+    looked_up = pseudonymize_performance(perf_raw, known=known, **kw)
+    pd.testing.assert_frame_equal(looked_up, hashed)
+    calls = []
+    lookups_only = pseudonymize_performance(
+        perf_raw, known=known, **{**kw, "pseudonymize": lambda i: calls.append(i) or demo["pseudo"](i)}
+    )
+    pd.testing.assert_frame_equal(lookups_only, hashed)
+    assert sorted(calls) == sorted(ids[~ids.isin(list(known))])
+
+
 def test_demo_careless_flags_recover_planted_responders(demo):
     """Recall and precision >= .8 against the simulator's truth, with the thresholds of config/config.yaml.
 

@@ -45,6 +45,7 @@ with step(snakemake) as log:
             criteria=p.performance.get("criteria"),
             source=p.performance["path"],
             pseudonymize=pseudo,
+            known=res.id_map,  # the survey's pseudonyms, not hashed again
         )
     else:
         perf = pd.DataFrame(index=pd.Index([], name="pid"))
