@@ -68,9 +68,10 @@ def cov2cor(c: np.ndarray) -> np.ndarray:
     return out
 
 
-#: The pairwise moments of the most recent item arrays, by a digest of their values (at most 8; each p x p x 4).
+#: The pairwise moments of the most recent item arrays, by a digest of their values (at most 32, each p x p x 4:
+#: the pipeline's reliability job asks for a scale's moments again in its item analysis, after every level's scales).
 _RECENT: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
-_RECENT_SIZE = 8
+_RECENT_SIZE = 32
 
 
 def _pairwise_moments(arr: np.ndarray) -> tuple[np.ndarray, ...]:
