@@ -633,20 +633,3 @@ def test_pairwise_covariance_equals_pandas_cov():
     want = pd.DataFrame(x).cov().to_numpy()
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-13, atol=0)
-
-
-def test_column_means_are_nanmean_bit_for_bit_in_either_layout():
-    """column_means averages a column-major table column by column (no copy of the table) and gives numpy's
-    nanmean(axis=0) to the bit, in either layout, with NaN for a column without answers."""
-    from compval.efa.correlation import column_means
-
-    rng = np.random.default_rng(9)
-    x = rng.standard_normal((5001, 7)) * 1e3 + 0.1  # not whole numbers: the order of the sums shows in the bits
-    x[rng.random(x.shape) < 0.2] = np.nan
-    x[:, 3] = np.nan
-    for layout in (np.ascontiguousarray(x), np.asfortranarray(x)):  # numpy's sums differ between the two
-        with pytest.warns(RuntimeWarning):  # as nanmean: a column without answers
-            got = column_means(layout)
-        with pytest.warns(RuntimeWarning):
-            np.testing.assert_array_equal(got, np.nanmean(layout, axis=0))
-    np.testing.assert_array_equal(column_means(np.empty((0, 3))), np.zeros(3))

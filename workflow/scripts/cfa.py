@@ -30,6 +30,7 @@ with step(snakemake) as log:
     # the rival models are fitted in snakemake.threads processes; the hypothesised one here (its modification
     # indices and factor scores need its data)
     fits = cfa.fit_models(jobs, workers=snakemake.threads, keep_data=["hypothesized"])
+    del jobs  # the parcels' frame (166 MB at a million respondents) is not needed by the factor scores below
     for name, f in fits.items():
         log.info("%s: status %s, chisq %s, df %s", name, f.status, f.fit.get("chisq"), f.fit.get("df"))
     tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"], modindices_top=s["modindices_top"])

@@ -12,6 +12,7 @@ import contextlib
 import numpy as np
 import pandas as pd
 
+from ..colstats import column_means
 from ..sem.bivariate import brent_fmin, bvn_cell_probs
 
 __all__ = [
@@ -107,21 +108,6 @@ def pairwise_covariance(x: np.ndarray, *, centre: np.ndarray | None = None) -> n
         c = (cross - s * s.T / n_pair) / (n_pair - 1.0)
     c[n_pair < 2] = np.nan
     return c
-
-
-def column_means(x: np.ndarray) -> np.ndarray:
-    """Each column's mean over its observed (non-NaN) rows: ``numpy.nanmean(x, axis=0)``, bit for bit (NaN for a
-    column without observed rows), zeros for a table without rows. Column-major data (a DataFrame's float block)
-    are averaged column by column: nanmean of the whole table copies it (400 MB at a million respondents x 50
-    items) and sums each contiguous column the same way. Other layouts: nanmean itself (its sums differ)."""
-    x = np.asarray(x, dtype=float)
-    n, p = x.shape
-    if not n:
-        return np.zeros(p)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if x.flags.f_contiguous and not x.flags.c_contiguous:
-            return np.array([np.nanmean(x[:, j]) for j in range(p)])
-        return np.nanmean(x, axis=0)
 
 
 def _pairwise_sums(x: np.ndarray, centre: np.ndarray | None) -> tuple[np.ndarray, ...]:

@@ -79,7 +79,11 @@ def factor_scores(fit: CFAResult, data: pd.DataFrame, method: str = "regression"
         rows = order[bounds[k] : bounds[k + 1]]
         o = np.flatnonzero(pat)
         W = np.linalg.solve(sigma[np.ix_(o, o)], LV[o]).T  # Var(eta) Lambda_o' Sigma_oo^-1
-        fs[rows] = eeta[None, :] + (y[rows][:, o] - mu[o][None, :]) @ W.T
+        # one copy of the pattern's observed values, centred in place (the complete rows of a million respondents
+        # are 200 MB; chained selections made three such temporaries); the same array, so the same products
+        yo = y[rows] if len(o) == y.shape[1] else y[np.ix_(rows, o)]
+        yo -= mu[o][None, :]
+        fs[rows] = eeta[None, :] + yo @ W.T
     return pd.DataFrame(fs, index=data.index, columns=m.lv)
 
 

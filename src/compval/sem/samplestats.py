@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..colstats import column_means
+
 __all__ = [
     "Block",
     "GroupData",
@@ -269,7 +271,7 @@ def _group_data(y: np.ndarray, consume: bool = False) -> GroupData:
         blk = Block(obs=np.arange(p), n=n, y=y, mean=mean, cov=cov)
         sign, logdet = np.linalg.slogdet(cov)
         return GroupData(n=n, blocks=[blk], complete=True, mean=mean, cov=cov, h1_f=logdet + p)
-    mean0 = np.nanmean(y, axis=0)  # before the patterns' copy of the rows exists (its temporaries are n x p)
+    mean0 = column_means(y)  # nanmean's numbers without its copy of the rows
     pt = row_patterns(y, consume=consume)
     gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((p, p)))
     gd.__dict__["_pat"] = pt
@@ -440,7 +442,8 @@ class Patterns:
             for k in range(self.nb):
                 a, b = self.bounds[k], self.bounds[k + 1]
                 if b > a:
-                    z = (self.Y[a:b] - self.ybar[k]) * self.obs[k]
+                    z = self.Y[a:b] - self.ybar[k]
+                    z *= self.obs[k]  # in place: one temporary of the pattern's rows
                     S[k] = z.T @ z / (b - a)
             self._S = S
         return self._S
