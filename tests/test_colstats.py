@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from compval import colstats
-from compval.colstats import column_means
+from compval.colstats import column_means, column_variances
 
 
 @pytest.mark.parametrize("shape", [(5001, 7), (3 * colstats.ROW_BLOCK, 50), (20_011, 23), (40, 4)])
@@ -37,3 +37,20 @@ def test_row_major_means_do_not_copy_the_table(monkeypatch):
     monkeypatch.setattr(colstats.np, "where", lambda *a: largest.append(np.shape(a[0])[0]) or real(*a))
     column_means(x)
     assert max(largest) <= colstats.ROW_BLOCK
+
+
+@pytest.mark.parametrize("shape", [(5001, 7), (3 * colstats.ROW_BLOCK, 50), (20_011, 23), (40, 4)])
+def test_column_variances_are_nanvar_bit_for_bit_in_either_layout(shape):
+    """column_variances gives numpy's nanvar(axis=0) (divisor n) to the bit in both layouts, with NaN and
+    nanvar's warning for a column without answers."""
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal(shape) * 1e3 + 0.1
+    x[rng.random(x.shape) < 0.2] = np.nan
+    x[:, 2] = np.nan
+    for layout in (np.ascontiguousarray(x), np.asfortranarray(x)):
+        with pytest.warns(RuntimeWarning):
+            got = column_variances(layout)
+        with pytest.warns(RuntimeWarning):
+            np.testing.assert_array_equal(got, np.nanvar(layout, axis=0))
+    complete = np.ascontiguousarray(np.nan_to_num(x))
+    np.testing.assert_array_equal(column_variances(complete), np.nanvar(complete, axis=0))

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .careless import numeric_items
 from .sem.fitindices import chisq_sf
+from .colstats import column_means, column_variances
 from .sem.samplestats import em_step, row_patterns
 
 __all__ = [
@@ -127,8 +128,8 @@ def _em(cols: list, x: np.ndarray, pt, tol: float, max_iter: int) -> MvnEstimate
     nobs = (~np.isnan(x)).sum(axis=0)
     if (nobs < 2).any():
         raise ValueError("every item needs at least two observed values")
-    mu = np.nanmean(x, axis=0)
-    sigma = np.diag(np.nanvar(x, axis=0))
+    mu = column_means(x)  # numpy's nanmean and nanvar, bit for bit, without their copies of the rows
+    sigma = np.diag(column_variances(x))
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
