@@ -760,6 +760,28 @@ def test_a_fit_to_kept_statistics_does_not_make_the_rows_again(monkeypatch):
     samplestats.clear_cache()
 
 
+def test_a_fit_to_new_data_lets_the_kept_statistics_go_before_making_its_rows(monkeypatch):
+    """Above the cache's bound, a fit to other data than the last (the next criterion of the latent regressions)
+    lets go of the kept statistics before it makes its own rows, not after: one data set's rows in memory at a
+    time. A fit to the kept data still finds them."""
+    from compval.sem import data as semdata
+
+    data, model = bfi(), cfa.hypothesized(BFI3)
+    monkeypatch.setattr(samplestats, "CACHE_BYTES", 1)
+    samplestats.clear_cache()
+    cfa.fit_cfa(data, model, missing="ml")
+    kept_when_made = []
+    real = semdata.prepare_groups
+    monkeypatch.setattr(
+        semdata, "prepare_groups", lambda *a, **k: kept_when_made.append(samplestats.kept_data_sets()) or real(*a, **k)
+    )
+    cfa.fit_cfa(data, model, missing="ml")  # the same data: found, no rows made
+    other = data.assign(A1=data["A1"].fillna(3.0))
+    cfa.fit_cfa(other, model, missing="ml")
+    assert kept_when_made == [0]
+    samplestats.clear_cache()
+
+
 def test_fit_models_computes_each_data_sets_statistics_once_beyond_the_cache_bound(monkeypatch):
     """fit_models keeps the sample statistics of every data set its fits use until all are done: a rival on the
     items after the model on their parcels does not compute the items' statistics again, however small the
@@ -773,9 +795,11 @@ def test_fit_models_computes_each_data_sets_statistics_once_beyond_the_cache_bou
                        {"missing": "ml"}),
     }  # fmt: skip
     monkeypatch.setattr(samplestats, "CACHE_BYTES", 1)
-    computed = []
-    real = samplestats._group_data
-    monkeypatch.setattr(samplestats, "_group_data", lambda y, consume=False: computed.append(1) or real(y, consume))
+    from compval.sem import data as semdata
+
+    computed = []  # a data set whose statistics are not kept is summarised by group_data_sets
+    real = semdata.group_data_sets
+    monkeypatch.setattr(semdata, "group_data_sets", lambda *a, **k: computed.append(1) or real(*a, **k))
     samplestats.clear_cache()
     fits = cfa.fit_models(jobs)
     assert len(computed) == 2  # the items' statistics once, the parcels' once

@@ -9,7 +9,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from .samplestats import GroupData, from_source, group_data_sets
+from .samplestats import GroupData, from_source, group_data_sets, make_room
 
 __all__ = ["prepare_groups", "positive_definite", "group_name", "df_status", "ml_group_data", "ml_groups", "source_key"]
 
@@ -105,6 +105,7 @@ def ml_groups(
     if hit is not None:
         labels = list(hit[0])  # type: ignore[call-overload]  # the payload ml_group_data stored: the labels
         return labels, _estimable(hit[1], labels, missing, status, warnings)
+    make_room(len(data) * len(ov) * 8)  # the cache lets go of what these rows will push out before they are made
     labels, ys = prepare_groups(data, ov, group, missing)
     return labels, ml_group_data(ys, labels, missing, status, warnings, source=source)
 

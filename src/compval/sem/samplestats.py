@@ -40,6 +40,8 @@ __all__ = [
     "group_data",
     "group_data_sets",
     "from_source",
+    "make_room",
+    "kept_data_sets",
     "kept_together",
     "clear_cache",
     "CACHE_SIZE",
@@ -165,6 +167,11 @@ def kept_together() -> Iterator[None]:
             _PINNED.clear()
 
 
+def kept_data_sets() -> int:
+    """How many data sets' statistics are kept now (:func:`group_data_sets`)."""
+    return len(_RECENT)
+
+
 def clear_cache() -> int:
     """Forget the kept sample statistics (:func:`group_data`); returns how many data sets were kept."""
     n = len(_RECENT)
@@ -240,10 +247,17 @@ def from_source(source: bytes) -> tuple[object, list[GroupData]] | None:
     return payload, out
 
 
-def _admit(sizes: dict) -> None:
+def make_room(nbytes: int) -> None:
+    """Let go now of the kept data sets that a new data set of ``nbytes`` would push out once computed, before
+    its rows are made (:func:`compval.sem.data.ml_groups`): a fit to other data than the last (the next
+    criterion of the latent regressions) otherwise holds the previous data set's rows and its own at once."""
+    _admit({("pending", int(nbytes)): int(nbytes)}, pin=False)
+
+
+def _admit(sizes: dict, pin: bool = True) -> None:
     """Let go of the kept data sets that those of ``sizes`` (key -> bytes) push out, oldest first, before they
     are computed (a million rows: one fit's data at a time in memory)."""
-    if _PIN_DEPTH:
+    if _PIN_DEPTH and pin:
         _PINNED.update(sizes)
     new = sum(1 for k in sizes if k not in _RECENT)
     others = [k for k in _RECENT if k not in sizes and k not in _PINNED]  # oldest first
