@@ -913,7 +913,7 @@ def pseudonymize_performance(
             column=missing[0],
             expected="the criteria listed in config performance.criteria",
         )
-    pids = ids.map(known) if known else pd.Series(np.nan, index=ids.index, dtype=object)
+    pids = ids.map(known or {}).astype(object)  # NaN where the id is not known
     new = pids.isna()
     if new.any():
         pids[new] = ids[new].map(pseudonymize)

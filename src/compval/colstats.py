@@ -41,16 +41,10 @@ def column_means(x: np.ndarray) -> np.ndarray:
             return np.array([np.nanmean(x[:, j]) for j in range(p)])
         if not x.flags.c_contiguous or n <= ROW_BLOCK:
             return np.nanmean(x, axis=0)
-        total = np.zeros((1, p))
-        count = np.zeros(p, dtype=np.intp)
-        for r0 in range(0, n, ROW_BLOCK):
-            block = x[r0 : r0 + ROW_BLOCK]
-            missing = np.isnan(block)
-            total = np.add.reduce(np.vstack([total, np.where(missing, 0.0, block)]), axis=0, keepdims=True)
-            count += block.shape[0] - missing.sum(axis=0)
+        total, count = _row_block_sums(x)
         if (count == 0).any():
             warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)  # as nanmean
-        return np.true_divide(total[0], count)
+        return np.true_divide(total, count)
 
 
 def column_variances(x: np.ndarray) -> np.ndarray:
@@ -71,17 +65,28 @@ def column_variances(x: np.ndarray) -> np.ndarray:
             return np.array([np.nanvar(x[:, j]) for j in range(p)])
         if not x.flags.c_contiguous or n <= ROW_BLOCK:
             return np.nanvar(x, axis=0)
-        mean = column_means(x)[None, :]
-        total = np.zeros((1, p))
-        count = np.zeros(p, dtype=np.intp)
-        for r0 in range(0, n, ROW_BLOCK):
-            block = x[r0 : r0 + ROW_BLOCK]
-            missing = np.isnan(block)
-            d = block - mean
-            d[missing] = 0.0
-            np.multiply(d, d, out=d)
-            total = np.add.reduce(np.vstack([total, d]), axis=0, keepdims=True)
-            count += block.shape[0] - missing.sum(axis=0)
+        total, count = _row_block_sums(x, centre=column_means(x))
         if (count <= 0).any():
             warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)  # as nanvar
-        return np.true_divide(total[0], count)
+        return np.true_divide(total, count)
+
+
+def _row_block_sums(x: np.ndarray, centre: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of a row-major table: the sum over its observed cells of the value (``centre`` None) or of the
+    squared deviation from ``centre``, added row after row as numpy reduces a row-major table over its rows (the
+    running total carried in as the first row of each block's sum), and the observed count."""
+    p = x.shape[1]
+    total = np.zeros((1, p))
+    count = np.zeros(p, dtype=np.intp)
+    for r0 in range(0, x.shape[0], ROW_BLOCK):
+        block = x[r0 : r0 + ROW_BLOCK]
+        missing = np.isnan(block)
+        if centre is None:
+            terms = np.where(missing, 0.0, block)
+        else:  # nanvar's order: subtract, zero the missing cells, square
+            terms = block - centre[None, :]
+            terms[missing] = 0.0
+            np.multiply(terms, terms, out=terms)
+        total = np.add.reduce(np.vstack([total, terms]), axis=0, keepdims=True)
+        count += block.shape[0] - missing.sum(axis=0)
+    return total[0], count
