@@ -615,21 +615,23 @@ def test_two_member_second_order_fit_does_not_depend_on_the_marker():
     np.testing.assert_allclose(sa.sort_index(), sb.sort_index(), atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "syntax, kw",
-    [
-        ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n", {}),
-        ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n", {"std_lv": True}),
-        ("f1 =~ x1 + a*x2 + a*x3\nf2 =~ x4 + x5 + x6\nx1 ~~ x4\nx2 ~~ v*x2\nx3 ~~ v*x3\n", {"meanstructure": True}),
-        ("f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf3 =~ x7 + x8 + x9\ng =~ f1 + f2 + f3\n", {"meanstructure": True}),
-        ("f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf2 ~ f1\nf1 ~~ c*f1\nx1 ~~ c*x1\n", {}),
-        ("f1 =~ x1 + b*x2 + x3\nf2 =~ x4 + x5 + x6\nf1 ~~ b*f2\n", {}),
-        (
-            "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n",
-            {"ngroups": 2, "meanstructure": True, "group_equal": ("loadings", "intercepts")},
-        ),
-    ],
-)
+#: Models for the derivative checks: marker and std.lv identification, labels shared within a group and across
+#: matrix types, latent regressions, second order, mean structure and two groups.
+MODEL_CASES = [
+    ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n", {}),
+    ("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n", {"std_lv": True}),
+    ("f1 =~ x1 + a*x2 + a*x3\nf2 =~ x4 + x5 + x6\nx1 ~~ x4\nx2 ~~ v*x2\nx3 ~~ v*x3\n", {"meanstructure": True}),
+    ("f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf3 =~ x7 + x8 + x9\ng =~ f1 + f2 + f3\n", {"meanstructure": True}),
+    ("f1 =~ x1 + x2 + x3\nf2 =~ x4 + x5 + x6\nf2 ~ f1\nf1 ~~ c*f1\nx1 ~~ c*x1\n", {}),
+    ("f1 =~ x1 + b*x2 + x3\nf2 =~ x4 + x5 + x6\nf1 ~~ b*f2\n", {}),
+    (
+        "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n",
+        {"ngroups": 2, "meanstructure": True, "group_equal": ("loadings", "intercepts")},
+    ),
+]
+
+
+@pytest.mark.parametrize("syntax, kw", MODEL_CASES)
 def test_moment_derivatives_equal_central_differences(syntax, kw):
     """dSigma/dx and dmu/dx of the engine (assigned where each parameter reaches its own positions, accumulated
     under equality constraints; without (I - B)^-1 when there is no latent regression) equal central differences
@@ -654,6 +656,39 @@ def test_moment_derivatives_equal_central_differences(syntax, kw):
             (su, mu_u), (sd, mu_d) = m.implied(up, g, np.zeros(m.p)), m.implied(dn, g, np.zeros(m.p))
             np.testing.assert_allclose(dS[a], (su - sd) / (2 * h), rtol=0, atol=1e-8)
             np.testing.assert_allclose(dm[a], (mu_u - mu_d) / (2 * h), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("syntax, kw", MODEL_CASES)
+def test_information_and_gradient_from_rank_two_terms_equal_the_dense_products(syntax, kw):
+    """The scoring matrix tr(S dSigma_a S dSigma_b) + 2 dmu_a' S dmu_b from the rank-2 terms of the
+    derivatives (Model.information) and the gradient by contraction (Model.contract) equal the products of the
+    dense q x p x p derivative array, for every identification, equality constraint and group of the cases
+    above (the engine's gradient_info uses the former)."""
+    from compval.sem.model import Model
+
+    pt, st = build_partable(syntax, **kw)
+    m = Model(pt, st)
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0.3, 0.9, m.nfree)
+    for g in range(st.ngroups):
+        sigma, mu, dS, dm = m.moments(x, g, np.zeros(m.p))
+        si = np.linalg.inv(sigma)
+        Z = si[None, :, :] @ dS @ si[None, :, :]
+        dense = Z.reshape(m.nfree, -1) @ dS.reshape(m.nfree, -1).T
+        if m.meanstructure:
+            dense += 2.0 * dm @ si @ dm.T
+        act, H = m.information(x, g, si)
+        full = np.zeros_like(dense)
+        full[np.ix_(act, act)] = H
+        np.testing.assert_allclose(full, dense, rtol=1e-12, atol=1e-12 * np.abs(dense).max())
+        outside = np.setdiff1d(np.arange(m.nfree), act)
+        assert not np.abs(dense[outside]).any()
+        G = rng.normal(size=(m.p, m.p))
+        G = G + G.T
+        gm = rng.normal(size=m.p)
+        want = dS.reshape(m.nfree, -1) @ G.ravel() + (dm @ gm if m.meanstructure else 0.0)
+        got = m.contract(x, g, G, gm if m.meanstructure else None)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
 
 
 def test_normal_functions_equal_scipy_stats():

@@ -70,35 +70,26 @@ def gradient_info(model: Model, x, groups: list[GroupData], info: bool = True):
     """Gradient of F and the Fisher-scoring matrix 2 x I (I: expected information per observation).
 
     With missing data the scoring matrix is the complete-data expected information at the implied moments
-    (used only as a step metric; standard errors use :func:`observed_information`).
+    (used only as a step metric; standard errors use :func:`observed_information`). The gradient is
+    tr(W dSigma/dx_a) + v' dmu/dx_a (:meth:`Model.contract`) and the scoring matrix is formed from the rank-2
+    terms of the derivatives (:meth:`Model.information`): neither forms the q x p x p derivative array.
     """
     ntot = sum(g.n for g in groups)
     q = model.nfree
     grad = np.zeros(q)
     H = np.zeros((q, q))
     for g, gd in enumerate(groups):
-        sigma, mu, dS, dm = model.moments(x, g, gd.mean)
+        sigma, mu = model.implied(x, g, gd.mean)
         wg = gd.n / ntot
         si = np.linalg.inv(sigma) if info else None
         W, v = moment_wv(gd, mu, sigma, inverse=si)
-        grad += wg * (dS.reshape(q, -1) @ W.ravel())
-        if model.meanstructure:
-            grad += wg * (dm @ v)
+        grad += wg * model.contract(x, g, W, v if model.meanstructure else None)
         if si is not None:
-            act = model.active(g)
+            act, Hg = model.information(x, g, si)
             if len(act) == q:
-                Z = si[None, :, :] @ dS @ si[None, :, :]
-                H += wg * (Z.reshape(q, -1) @ dS.reshape(q, -1).T)
-                if model.meanstructure:
-                    H += wg * 2.0 * dm @ si @ dm.T
+                H += wg * Hg
             else:  # multiple groups: only the parameters of group g have non-zero derivatives
-                qa = len(act)
-                dSa, dma = dS[act], dm[act]
-                Z = si[None, :, :] @ dSa @ si[None, :, :]
-                ix = np.ix_(act, act)
-                H[ix] += wg * (Z.reshape(qa, -1) @ dSa.reshape(qa, -1).T)
-                if model.meanstructure:
-                    H[ix] += wg * 2.0 * dma @ si @ dma.T
+                H[np.ix_(act, act)] += wg * Hg
     return grad, H
 
 

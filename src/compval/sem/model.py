@@ -344,6 +344,87 @@ class Model:
             np.add.at(out, a, gm @ LA[:, i])
         return out
 
+    def _term_plan(self, g: int):
+        """Per group: the free parameter of each rank-2 term of dSigma/dx (rows of Lambda, Psi, Theta and B, in
+        that order) and of each term of dmu/dx (nu, alpha, Lambda, B), the sorted active parameters, the terms'
+        positions among them, and whether no parameter has two terms (cached; used by :meth:`information`)."""
+        cache = self.__dict__.setdefault("_terms", {})
+        if g not in cache:
+            ix = self._deriv_index(g)
+            act = self.active(g)
+            sig = [ix[k][0] for k in ("L", "P", "T", "B") if ix[k] is not None]
+            mean = [ix[k][0] for k in ("nu", "al", "L", "B") if ix[k] is not None] if self.meanstructure else []
+            out = []
+            for parts in (sig, mean):
+                a = np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+                out.append((np.searchsorted(act, a), len(np.unique(a)) == len(a)))
+            cache[g] = (act, out[0], out[1])
+        return cache[g]
+
+    def information(self, x: np.ndarray, g: int, si: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(act, H): the free parameters that appear in group g (sorted) and, over them,
+        H_ab = tr(Sigma^-1 dSigma/dx_a Sigma^-1 dSigma/dx_b) + 2 dmu/dx_a' Sigma^-1 dmu/dx_b (the mean part with
+        a mean structure): twice the complete-data expected information per observation, ``si`` = Sigma^-1.
+
+        Formed without the q x p x p derivative array of :meth:`moments`. Every free entry of Lambda, Psi,
+        Theta and B adds to dSigma/dx_a a symmetric rank-2 term u v' + v u' (the terms of :meth:`moments`):
+        lambda_ij: u = e_i, v = C_j.; psi_ij: u = (Lambda A)_.i, v = (Lambda A)_.j; theta_ij: u = e_i, v = e_j
+        (v halved on the diagonal of Psi and Theta); beta_ij: u = (Lambda A)_.i, v = (A_j. Psi A' Lambda')'.
+        For two such terms, with S symmetric,
+
+            tr(S (u v' + v u') S (w z' + z w')) = 2 (v'S w)(z'S u) + 2 (u'S w)(v'S z),
+
+        so with the terms' vectors as the columns of U and V (p x T) the term-by-term matrix is
+        2 (Mvu o Mvu' + Muu o Mvv), Muu = U'SU, Mvv = V'SV, Mvu = V'SU: O(T p^2 + T^2 p) operations where the
+        dense products take O(q p^3 + q^2 p^2). The mean part is 2 D S D' with the rows of D the terms of dmu/dx
+        (nu_i: e_i; alpha_i: (Lambda A)_.i; lambda_ij: e_i (A alpha)_j; beta_ij: (Lambda A)_.i (A_j. alpha)).
+        Terms of one parameter (equality constraints inside the group) are summed. The same matrix as the dense
+        products up to rounding (tests/test_sem_information.py).
+        """
+        M, A, LA, C, Aal = self._pieces(x, g)
+        ix = self._deriv_index(g)
+        act, (pos, unique), (mpos, munique) = self._term_plan(g)
+        eye = np.eye(self.p)
+        U, V = [], []
+        if ix["L"] is not None:
+            _, i, j = ix["L"]
+            U.append(eye[i])
+            V.append(C[j])
+        if ix["P"] is not None:
+            _, i, j = ix["P"]
+            U.append(LA[:, i].T)
+            V.append(LA[:, j].T * np.where(i == j, 0.5, 1.0)[:, None])
+        if ix["T"] is not None:
+            _, i, j = ix["T"]
+            U.append(eye[i])
+            V.append(eye[j] * np.where(i == j, 0.5, 1.0)[:, None])
+        if ix["B"] is not None:
+            _, i, j = ix["B"]
+            U.append(LA[:, i].T)
+            V.append(A[j] @ M["P"] @ LA.T)
+        H = np.zeros((len(act), len(act)))
+        if U:
+            Ut, Vt = np.concatenate(U), np.concatenate(V)  # T x p
+            SU, SV = Ut @ si, Vt @ si
+            Mvu = SV @ Ut.T
+            Ht = 2.0 * (Mvu * Mvu.T + (SU @ Ut.T) * (SV @ Vt.T))
+            _add_terms(H, pos, unique, Ht)
+        if len(mpos):
+            D = []
+            if ix["nu"] is not None:
+                D.append(eye[ix["nu"][1]])
+            if ix["al"] is not None:
+                D.append(LA[:, ix["al"][1]].T)
+            if ix["L"] is not None:
+                _, i, j = ix["L"]
+                D.append(eye[i] * Aal[j][:, None])
+            if ix["B"] is not None:
+                _, i, j = ix["B"]
+                D.append(LA[:, i].T * (A[j] @ M["al"])[:, None])
+            Dt = np.concatenate(D)
+            _add_terms(H, mpos, munique, 2.0 * (Dt @ si @ Dt.T))
+        return act, H
+
     # ---------------------------------------------------------------- start values
     def start(self, groups: list[GroupData]) -> np.ndarray:
         x = np.zeros(self.nfree)
@@ -446,3 +527,13 @@ def reflect(m: Model, x: np.ndarray) -> np.ndarray:
             continue
         x[idx] = -x[idx]
     return x
+
+
+def _add_terms(H: np.ndarray, pos: np.ndarray, unique: bool, Ht: np.ndarray) -> None:
+    """H[pos_s, pos_t] += Ht[s, t] for every pair of terms (summed where terms share a parameter)."""
+    if unique:
+        H[np.ix_(pos, pos)] += Ht
+    else:
+        E = np.zeros((len(pos), H.shape[0]))
+        E[np.arange(len(pos)), pos] = 1.0
+        H += E.T @ Ht @ E
