@@ -633,3 +633,21 @@ def test_pairwise_covariance_equals_pandas_cov():
     want = pd.DataFrame(x).cov().to_numpy()
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("n", [3, 5, 10, 50, 200, 5000])
+def test_bartlett_p_value_is_scipy_stats_chi2_sf_bit_for_bit(n):
+    """bartlett_sphericity's p value avoids scipy.stats' import: the same bits as stats.chi2.sf, also where the
+    statistic falls below the support (few respondents: a negative multiplier) and where it is undefined."""
+    from scipy import stats
+
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=(max(n, 12), 8))
+    x[:, 1] += x[:, 0]
+    r = np.corrcoef(x[:n].T) if n > 8 else np.corrcoef(x.T)
+    b = efa.bartlett_sphericity(r, n)
+    want = stats.chi2.sf(b.chi2, b.df)
+    assert np.array_equal(b.p, want, equal_nan=True), (b.chi2, b.p, want)
+    singular = np.ones((4, 4))
+    s = efa.bartlett_sphericity(singular, n)
+    assert np.isnan(s.chi2) and np.isnan(s.p) and np.isnan(stats.chi2.sf(s.chi2, s.df))

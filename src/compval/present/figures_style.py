@@ -249,7 +249,8 @@ def save_figure(
     Dates are removed from the SVG/PDF metadata and the SVG hash salt is fixed, so saving the same figure
     twice gives identical bytes. The layout (constrained layout) is computed once, when the first format is saved,
     and serves the others: every format shows the same geometry, and the other formats skip the layout pass that
-    matplotlib would otherwise repeat for each (a draw of the whole figure without rendering, plus the layout).
+    matplotlib would otherwise repeat for each (a draw of the whole figure without rendering, plus the layout):
+    four draws of the figure for the three formats instead of six.
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -270,7 +271,11 @@ def save_figure(
                 fig.savefig(path, format=fmt, dpi=dpi, metadata=meta.get(fmt))
             out.append(path)
             if engine is not None:
-                fig.set_layout_engine("none")  # the positions the first format's layout set are kept
+                # the positions the first format's layout set are kept: no layout engine at all, not the
+                # placeholder of set_layout_engine("none"), for which matplotlib still draws the figure once
+                # without rendering before each format (a third of the time of saving all three)
+                with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+                    fig.set_layout_engine(None)
     finally:
         if engine is not None:
             fig.set_layout_engine(engine)
