@@ -439,3 +439,22 @@ def test_htmt_bootstrap_keeps_exact_zero_correlations_of_integer_answers():
     assert (res.boot[zero, 0] == 0).all()
     # elsewhere the two paths (htmt, htmt_from_correlation) agree to rounding amplified by the geometric mean's logs
     np.testing.assert_allclose(res.boot[~zero, 0], want[~zero], rtol=1e-6, atol=0)
+
+
+def test_htmt_bootstrap_replicates_are_the_point_estimates_of_the_resamples_across_batches():
+    """The percentile bootstrap stacks its resamples' correlation matrices in batches (here 200 items: batches
+    of 50 resamples, so 60 resamples cross a batch boundary); each replicate is the HTMT that the point estimate
+    gives on that resample's rows, to the last bits (numpy's vectorised log and exp round by array position)."""
+    rng = np.random.default_rng(8)
+    n, k, per = 120, 10, 20
+    f = rng.normal(size=(n, k))
+    x = np.repeat(f, per, axis=1) + rng.normal(size=(n, k * per))
+    items = [f"i{j}" for j in range(k * per)]
+    data = pd.DataFrame(np.round(x * 2), columns=items)
+    factors = {f"f{j}": items[j * per : (j + 1) * per] for j in range(k)}
+    a = V.htmt(data, factors, B=60, seed=3)
+    draws = np.random.default_rng(3)
+    for b in range(60):
+        rows = data.iloc[draws.integers(0, n, size=n)].reset_index(drop=True)
+        want = V.htmt(rows, factors).table["htmt"].to_numpy()
+        np.testing.assert_allclose(a.boot[b], want, rtol=0, atol=1e-15, err_msg=str(b))
