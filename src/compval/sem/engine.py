@@ -172,11 +172,13 @@ def fit_ml(
     """Minimise F by Fisher scoring with step halving.
 
     The scoring matrix (the expected information, :func:`gradient_info`) changes little from one step to the
-    next and costs more than the gradient (q^2 p^2 operations per group against q p^2): it is formed anew every
-    SCORING_REFRESH steps and after a step that had to be halved, and the steps in between use the last one.
-    This takes a few more, cheaper steps to the same optimum (multi-group invariance fits of the demo: about
-    40% less time). With missing data, where every gradient is a pass over the N rows, this holds only while
-    q^2 > N; beyond, each step forms its own.
+    next and costs more than the gradient: it is formed anew every SCORING_REFRESH steps and after a step that
+    had to be halved, and the steps in between use the last one. This takes a few more, cheaper steps to the same
+    optimum (multi-group invariance fits of the demo: about 40% less time). With missing data, where every
+    gradient is a pass over the N rows, this holds only while q^2 > N; beyond, each step forms its own. (The rule
+    and its 40% were measured when the scoring matrix took q^2 p^2 operations per group; from the derivatives'
+    rank-2 terms, :meth:`Model.information`, it takes about T p^2 + T^2 p, T the free entries, and the rule has
+    not been re-measured since.)
 
     Converged when the largest absolute gradient element is below 1e-9 (or steps and decrease of F vanish);
     if scoring stalls, BFGS (scipy) continues and convergence is declared when the gradient is below 1e-6.
@@ -209,7 +211,7 @@ def fit_ml(
     H = None
     halved = False
     # with missing data each gradient is a pass over the rows (about N p^2): keep a scoring matrix only while
-    # forming it (about q^2 p^2) costs more than such a pass
+    # forming it (about q^2 p^2 when the rule was set; see the docstring) costs more than such a pass
     refresh = SCORING_REFRESH if all(gd.complete for gd in groups) or len(x) ** 2 > sum(gd.n for gd in groups) else 1
     for it in range(1, maxit + 1):
         if H is None or halved or (it - 1) % refresh == 0:

@@ -379,7 +379,8 @@ class Model:
         dense products take O(q p^3 + q^2 p^2). The mean part is 2 D S D' with the rows of D the terms of dmu/dx
         (nu_i: e_i; alpha_i: (Lambda A)_.i; lambda_ij: e_i (A alpha)_j; beta_ij: (Lambda A)_.i (A_j. alpha)).
         Terms of one parameter (equality constraints inside the group) are summed. The same matrix as the dense
-        products up to rounding (tests/test_sem_information.py).
+        products up to rounding (tests/test_cfa.py::
+        test_information_and_gradient_from_rank_two_terms_equal_the_dense_products).
         """
         M, A, LA, C, Aal = self._pieces(x, g)
         ix = self._deriv_index(g)
