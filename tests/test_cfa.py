@@ -247,6 +247,55 @@ def test_non_identified_models_are_statuses():
     assert "not identified" in res2.status
 
 
+SE_NONE_CASES = {
+    "ml": (hs, "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9", {}),
+    "ml_fiml": (hs, "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", {"missing": "ml"}),
+    "mlr_fiml": (hs, "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", {"missing": "ml", "estimator": "MLR"}),
+    "ml_two_groups": (hs, "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", {"group": "school"}),
+    "wlsmv": (bfi, "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5", {"estimator": "WLSMV"}),
+    "wlsmv_two_groups": (
+        bfi,
+        "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5",
+        {"estimator": "WLSMV", "group": "gender", "group_equal": ["loadings"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SE_NONE_CASES))
+def test_se_none_leaves_out_the_standard_errors_and_nothing_else(case):
+    """fit_cfa(se="none") (lavaan's se = "none"): the same estimates, test and fit measures, bit for bit, as the
+    fit with standard errors; se, z, p and the confidence limits NaN for the free parameters; no vcov."""
+    data, syntax, kw = SE_NONE_CASES[case]
+    with_se = cfa.fit_cfa(data(), syntax, **kw)
+    without = cfa.fit_cfa(data(), syntax, se="none", **kw)
+    assert with_se.status == without.status == "ok"
+    assert with_se.fit.keys() == without.fit.keys() and len(without.fit) > 20
+    for k, v in with_se.fit.items():
+        assert v == without.fit[k] or (np.isnan(v) and np.isnan(without.fit[k])), k
+    key = ["lhs", "op", "rhs", "group"]
+    assert without.params[key].equals(with_se.params[key])
+    np.testing.assert_array_equal(without.params["est"], with_se.params["est"])
+    np.testing.assert_array_equal(without.params["std_all"], with_se.params["std_all"])
+    free = with_se.params["se"] > 0
+    assert free.sum() > 10
+    for col in ("se", "z", "pvalue", "ci_lower", "ci_upper"):
+        assert without.params.loc[free, col].isna().all(), col
+    assert without.vcov is None and with_se.vcov is not None
+
+
+def test_se_none_still_reports_a_model_that_is_not_identified():
+    """Two orthogonal factors of two indicators each: df = 2, but a loading and its factor's variance trade off.
+    Without standard errors the expected information shows it (:func:`compval.sem.vcov.check_identified`), as
+    the observed one does with them."""
+    spec = cfa.from_syntax("f1 =~ x1 + x2\nf2 =~ x3 + x4\nf1 ~~ 0*f2\n")
+    assert spec.identified  # the syntax rules do not see it
+    for se in ("standard", "none"):
+        res = cfa.fit_cfa(hs(), spec, se=se)
+        assert res.status == "not identified (singular information matrix)", se
+    with pytest.raises(ValueError, match="se must be 'standard' or 'none'"):
+        cfa.fit_cfa(hs(), spec, se="robust")
+
+
 def test_latent_covariance_not_positive_definite_detected():
     # factor correlation fixed beyond 1 via user syntax: psi not positive definite
     syn = (

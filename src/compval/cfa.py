@@ -268,6 +268,7 @@ def fit_cfa(
     meanstructure: bool | None = None,
     orthogonal: bool | None = None,
     robust_fiml: bool | None = None,
+    se: str = "standard",
 ) -> CFAResult:
     """Fit a CFA model by maximum likelihood, matching ``lavaan::cfa()`` (lavaan 0.6.14).
 
@@ -308,6 +309,16 @@ def fit_cfa(
         (the ``*.robust`` keys are then absent from ``fit``; all other fit measures, the estimates, standard
         errors and, under MLR, the scaled test are unchanged) -- e.g. under ``estimator="ML"`` when robust
         indices are not reported.
+    se : {"standard", "none"}
+        ``"standard"`` (default): standard errors as the estimator defines them. ``"none"`` (lavaan's
+        ``se = "none"``): no standard errors -- ``se``, ``z``, ``pvalue`` and the confidence limits of ``params``
+        are NaN (0 for fixed parameters) and ``vcov`` is None -- for a fit whose estimates and fit measures are
+        all that is read (an invariance step, a holdout part, a revision's refit). The estimates, the test and
+        every fit measure are unchanged; under MLR the observed information is still formed for the scaled test.
+        With missing data (FIML) this skips the observed information, the largest part of the fit after the
+        estimation. A model that is not locally identified is still reported in ``status`` ("singular information
+        matrix"): from the expected information (:func:`compval.sem.vcov.check_identified`) under ML, from the
+        observed one under MLR, from the DWLS sandwich under WLSMV.
 
     Returns
     -------
@@ -316,7 +327,7 @@ def fit_cfa(
     """
     model = from_syntax(model) if isinstance(model, str) else model
     given = {"std_lv": std_lv, "estimator": estimator, "missing": missing, "group": group, "group_equal": group_equal}
-    given.update(meanstructure=meanstructure, orthogonal=orthogonal, robust_fiml=robust_fiml)
+    given.update(meanstructure=meanstructure, orthogonal=orthogonal, robust_fiml=robust_fiml, se=se)
     opts = _engine_options(model, given)
     fit = fit_dwls_model if opts["estimator"] == "WLSMV" else fit_ml_model
     return CFAResult(**fit(data, model, opts))
@@ -334,6 +345,8 @@ def _engine_options(model: ModelSpec, options: Mapping[str, Any]) -> dict[str, A
     o["estimator"] = o["estimator"].upper()
     if o["estimator"] not in ("ML", "MLR", "WLSMV"):
         raise ValueError("estimator must be 'ML', 'MLR' or 'WLSMV'")
+    if o["se"] not in ("standard", "none"):
+        raise ValueError(f"se must be 'standard' or 'none', not {o['se']!r}")
     o["group_equal"] = tuple(o["group_equal"])
     if o["orthogonal"] is None:
         o["orthogonal"] = model.orthogonal

@@ -32,8 +32,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from compval.jsonschemas import Draft202012Validator
-
 from compval.i18n import SOURCE_LANGUAGE, resolve
 
 __all__ = [
@@ -154,6 +152,12 @@ class Codebook:
         problems = _validate(data)
         if problems:
             raise CodebookError(source, problems)
+        return cls._completed(data, source)
+
+    @classmethod
+    def _completed(cls, data: dict, source: str) -> "Codebook":
+        """A Codebook of ``data`` (valid against the codebook schema; modified in place): the derived keys and
+        defaults filled in and checked."""
         lang = _default_language(data)
         for m in data["modules"]:
             m.setdefault("key", slugify(resolve(m["name"], lang)[0]))
@@ -169,14 +173,20 @@ class Codebook:
 
     @classmethod
     def from_structure(cls, structure: dict) -> "Codebook":
-        """Rebuild a Codebook from :meth:`structure` (item wording is not carried: each text is set to its id)."""
+        """Rebuild a Codebook from :meth:`structure` (item wording is not carried: each text is set to its id).
+
+        ``structure`` is what :meth:`structure` returned for a codebook that :meth:`from_dict` validated (the
+        pipeline's jobs get it from the Snakefile, which loaded and validated the codebook), so it is not checked
+        against the JSON schema again: that would cost every job about 0.1 s (importing jsonschema and running it).
+        Its derived keys are checked, as in :meth:`from_dict`. A dict of any other origin goes to :meth:`from_dict`.
+        """
         data = copy.deepcopy(structure)
         for m in data["modules"]:
             for c in m["competencies"]:
                 for d in c["dimensions"]:
                     for it in d["items"]:
                         it.setdefault("text", it["id"])
-        return cls.from_dict(data, source="<structure>")
+        return cls._completed(data, "<structure>")
 
     # ------------------------------------------------------------------ languages
     @property
@@ -458,6 +468,8 @@ def _items_of(competency: dict, cpath: str) -> Iterator[tuple[str, dict]]:
 def _validate(data: Any) -> list[str]:
     if not isinstance(data, dict):
         return [f"<root>: expected a mapping, got {type(data).__name__}"]
+    from compval.jsonschemas import Draft202012Validator  # here: Codebook.from_structure does not need it
+
     validator = Draft202012Validator(codebook_schema())
     problems = [
         f"{key_path(e.absolute_path)}: {e.message}"

@@ -10,6 +10,8 @@ from compval.sem.compare import compare_models
 with step(snakemake) as log:
     p = snakemake.params
     c = p.cfa
+    # the nesting test reads the chi-squares only: no standard errors (lavaan's se = "none")
+    options = dict(cfa.fit_options(c), se="none")
     names = list(p.structures)
     codebooks = {n: Codebook.from_structure(structure) for n, structure in p.structures.items()}
     # each variant's summary sections, merged from its stage fragments as the summary rule merges them
@@ -35,8 +37,8 @@ with step(snakemake) as log:
                 half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
                 items = items.loc[half[half == "confirm"].index]
         if base_fit is None:
-            base_fit = cfa.fit_cfa(items, cfa.hypothesized(base.groups("competency")), **cfa.fit_options(c))
-        variant_fit = cfa.fit_cfa(items, cfa.hypothesized(codebooks[name].groups("competency")), **cfa.fit_options(c))
+            base_fit = cfa.fit_cfa(items, cfa.hypothesized(base.groups("competency")), **options)
+        variant_fit = cfa.fit_cfa(items, cfa.hypothesized(codebooks[name].groups("competency")), **options)
         fits = {"original": base_fit, name: variant_fit}
         test = compare_models(fits).dropna(subset=["chisq_diff"])
         if len(test):

@@ -10,6 +10,7 @@ part.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 import pandas as pd
@@ -137,7 +138,7 @@ def check_on_holdout(
     split : Series
         ``"training"`` / ``"holdout"`` by respondent id (:func:`holdout_split`); every row of ``data`` must be in it.
     fit : callable, optional
-        The fitting function (default :func:`compval.cfa.fit_cfa`).
+        The fitting function (default :func:`compval.cfa.fit_cfa` with ``se="none"``: no standard errors).
     min_ratio : float
         Share of the training gain the holdout must keep (default .5, as the issue's guard states).
     **fit_options
@@ -156,7 +157,9 @@ def check_on_holdout(
             fitMeasures(cfa(revised, d), "cfi") - fitMeasures(cfa(original, d), "cfi"))
     """
     if fit is None:
-        from ..cfa import fit_cfa as fit
+        from ..cfa import fit_cfa
+
+        fit = partial(fit_cfa, se="none")  # fit measures (and estimates) are all that is read
     parts = split.reindex(data.index)
     if parts.isna().any():
         missing = list(parts.index[parts.isna()][:3])
@@ -210,7 +213,8 @@ def fit_by_part(
     parts : tuple of str
         The parts fitted, in this order (a part with no respondent gets a row with status ``"no respondents"``).
     fit : callable, optional
-        The fitting function (default :func:`compval.cfa.fit_cfa`); ``fit_options`` are passed to it.
+        The fitting function (default :func:`compval.cfa.fit_cfa` with ``se="none"``: no standard errors);
+        ``fit_options`` are passed to it.
 
     Returns
     -------
@@ -228,7 +232,9 @@ def fit_by_part(
     from ..present.rules import judged_key
 
     if fit is None:
-        from ..cfa import fit_cfa as fit
+        from ..cfa import fit_cfa
+
+        fit = partial(fit_cfa, se="none")  # fit measures (and estimates) are all that is read
     where = split.reindex(data.index)
     if where.isna().any():
         missing = list(where.index[where.isna()][:3])

@@ -40,6 +40,7 @@ meant to be made on the training part of a holdout split and checked on the hold
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -186,7 +187,8 @@ def revision_evidence(
     efa_method, efa_rotation, cor : str
         The EFA settings (config ``efa``).
     fit : callable, optional
-        The fitting function (default :func:`compval.cfa.fit_cfa`); ``fit_options`` are passed to it.
+        The fitting function (default :func:`compval.cfa.fit_cfa` with ``se="none"``: no standard errors);
+        ``fit_options`` are passed to it.
     item_missing : {"pairwise", "listwise"}
         How the item analysis treats missing answers (config ``missing``; the fit's own ``missing`` is one of
         ``fit_options``).
@@ -202,7 +204,9 @@ def revision_evidence(
     from ..sem.modindices import modification_indices
 
     if fit is None:
-        from ..cfa import fit_cfa as fit
+        from ..cfa import fit_cfa
+
+        fit = partial(fit_cfa, se="none")  # fit measures (and estimates) are all that is read
     data = items[codebook.item_ids]
     model_fit = fit(data, hypothesized(codebook.groups("competency")), **fit_options)
     usable = bool(model_fit.converged and model_fit.status == "ok" and model_fit.fit)
@@ -424,7 +428,8 @@ def evaluate_suggestions(
         (``criterion_r``, ``delta_criterion_r``); with several criteria (a DataFrame), one pair of columns per
         criterion (``criterion_r_<name>``, ``delta_criterion_r_<name>``) after :data:`EVALUATION_COLUMNS`.
     fit : callable, optional
-        The fitting function (default :func:`compval.cfa.fit_cfa`); ``fit_options`` are passed to it.
+        The fitting function (default :func:`compval.cfa.fit_cfa` with ``se="none"``: no standard errors);
+        ``fit_options`` are passed to it.
     item_missing : {"pairwise", "listwise"}
         How alpha treats missing answers (:func:`compval.reliability.cronbach_alpha`; config ``missing``). The
         fit's own ``missing`` is one of ``fit_options``.
@@ -441,7 +446,9 @@ def evaluate_suggestions(
     from ..reliability import cronbach_alpha
 
     if fit is None:
-        from ..cfa import fit_cfa as fit
+        from ..cfa import fit_cfa
+
+        fit = partial(fit_cfa, se="none")  # fit measures (and estimates) are all that is read
 
     def model_fit(cb: Codebook) -> dict:
         """The hypothesised model of ``cb``: fitted once per codebook."""

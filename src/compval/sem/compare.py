@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import block_diag, null_space
 
 from .fitindices import chisq_sf
 
@@ -166,6 +165,8 @@ def difftest(fit1: CFAResult, fit0: CFAResult, scaled_shifted: bool = True) -> d
 
     Returns a dict: chisq_diff, df_diff, pvalue, scale (a), shift (b), trace_ugamma, trace_ugamma2.
     """
+    from scipy.linalg import block_diag, null_space  # here: only WLSMV comparisons need scipy.linalg
+
     if fit1.fit.get("df", np.inf) > fit0.fit.get("df", np.inf):
         fit1, fit0 = fit0, fit1
     s1, j1 = _ordinal_parts(fit1)

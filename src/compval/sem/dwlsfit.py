@@ -110,9 +110,15 @@ def _fit_one(rec: FitRecord, y: np.ndarray) -> dict:
         rec.warnings.append("could not compute standard errors: singular information matrix")
         if "not identified" not in " ".join(rec.status):
             rec.status.append("not identified (singular information matrix)")
+    if rec.opts["se"] == "none":  # the sandwich is cheap and the test needs it: only the standard errors go
+        vcov = None
     params, std_extra = param_table(m, x, vcov, [gd])
     implied_residual_variances(params, ov)
-    th_se = np.sqrt(np.clip(np.diag(vcov_th)[:nth], 0, None)) if vcov_th is not None else np.full(nth, np.nan)
+    th_se = (
+        np.sqrt(np.clip(np.diag(vcov_th)[:nth], 0, None))
+        if vcov_th is not None and vcov is not None
+        else np.full(nth, np.nan)
+    )
     th_rows = [
         (ov[i], "|", nm.split("|")[1], True, t, se, t)
         for i, nm, t, se in zip(samp.th_var, samp.names[:nth], res.th, th_se)
@@ -194,14 +200,16 @@ def _fit_groups(rec: FitRecord, ys: list) -> dict:
     # parameter table: the engine's rows per group (x with that group's implied residual variances), then
     # thresholds, scale factors and latent means
     tables, extras, imp, samp_cov, r2 = [], [], {}, {}, []
-    sd_z = np.sqrt(np.clip(np.diag(vz), 0, None)) if vz is not None else np.full(mg.nz, np.nan)
+    # without standard errors (se = "none") the sandwich only gates the test, as in the one-group fit
+    vse = None if rec.opts["se"] == "none" else vz
+    sd_z = np.sqrt(np.clip(np.diag(vse), 0, None)) if vse is not None else np.full(mg.nz, np.nan)
     for g, s in enumerate(samples):
         x, th, scales, means, C, LA = res.groups[g]
         vcov = None
-        if vz is not None:
+        if vse is not None:
             vcov = np.full((m.nfree, m.nfree), np.nan)
             k = len(mg.par)
-            vcov[np.ix_(mg.par, mg.par)] = vz[:k, :k]
+            vcov[np.ix_(mg.par, mg.par)] = vse[:k, :k]
         gd = GroupData(n=s.n, blocks=[], complete=True, mean=np.zeros(len(ov)), cov=s.cor)
         ptab, ext = param_table(m, x, vcov, [gd] * len(samples))
         ptab = ptab[ptab["group"] == g + 1].copy()
@@ -239,4 +247,4 @@ def _fit_groups(rec: FitRecord, ys: list) -> dict:
         fit = rec.measure(fit_measures_wlsmv, samples, res.jac, res.est, mg.nz, df, robust=robust)
     r2_all = pd.concat(r2, keys=list(range(1, len(labels) + 1)), names=["group", "name"])
     moments = {"implied_cov": imp, "sample_cov": samp_cov, "r2": r2_all}
-    return rec.result(res.converged, params, fit, vcov=vz, _x=res.groups[-1][0], **moments)
+    return rec.result(res.converged, params, fit, vcov=vse, _x=res.groups[-1][0], **moments)

@@ -43,6 +43,7 @@ def measurement_invariance(
     fallback: tuple[str, str] | None = None,
     workers: int = 1,
     prepare: Callable[..., None] | None = None,
+    se: str = "none",
 ):
     """Configural -> metric -> scalar -> strict invariance across ``group`` (Meredith 1993; Chen 2007 criteria).
 
@@ -70,6 +71,10 @@ def measurement_invariance(
         Under WLSMV: when the configural model cannot be estimated because a category is empty in a group (lavaan
         stops there), the whole sequence is fitted with this continuous estimator instead (e.g. ("MLR", "ml")),
         and ``note`` says why.
+    se : {"none", "standard"}
+        Passed to ``fit``: the table reads the steps' fit measures only, so by default they have no standard
+        errors (lavaan's ``se = "none"``; estimates, tests and fit measures unchanged). ``"standard"`` gives the
+        returned fits their standard errors.
     workers : int
         The steps are fitted by up to this many processes (:func:`compval.parallel.forked_map`); the numbers are
         the same whatever ``workers`` is, the fits come back without their rows (:func:`.result.without_rows`).
@@ -123,6 +128,7 @@ def measurement_invariance(
                 group=group,
                 group_equal=INVARIANCE_STEPS[s],
                 robust_fiml=robust_fiml,
+                se=se,
             )
         except Exception as exc:  # a step that cannot be set up is reported (its status), never raised
             return f"estimation failed ({type(exc).__name__}: {exc})"
@@ -214,6 +220,7 @@ def measurement_invariance(
             delta_cfi=delta_cfi,
             delta_rmsea=delta_rmsea,
             workers=workers,
+            se=se,
         )
         fb_table["note"] = (
             f"WLSMV not estimable ({conf.iloc[0].removeprefix('not estimable: ')}); fitted by {fallback[0]}"

@@ -14,7 +14,7 @@ from .model import reflect
 from .params import admissibility, param_table
 from .partable import build_partable, observed_names
 from .result import FitRecord
-from .vcov import ml_vcov
+from .vcov import check_identified, ml_information, ml_vcov
 
 __all__ = ["fit_ml_model", "ml_sample_statistics"]
 
@@ -77,11 +77,18 @@ def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
     ntot = sum(g.n for g in groups)
     vcov = info = None
     try:
-        info, vcov = ml_vcov(m, x, groups, opts["estimator"], missing)
+        if opts["se"] != "none":
+            info, vcov = ml_vcov(m, x, groups, opts["estimator"], missing)
+        elif opts["estimator"] == "MLR":  # no standard errors, but the scaled test needs the information
+            info = ml_information(m, x, groups, opts["estimator"], missing)
+        else:
+            check_identified(m, x, groups)
     except np.linalg.LinAlgError:
         rec.warnings.append(
             "could not compute standard errors: the information matrix could not be inverted "
             "(the model may not be identified)"
+            if opts["se"] != "none"
+            else "the information matrix is singular (the model may not be identified)"
         )
         if "not identified" not in " ".join(rec.status):
             rec.status.append("not identified (singular information matrix)")
@@ -102,6 +109,6 @@ def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
     fit = {}
     if res.converged and df_model >= 0:
         fit = rec.measure(
-            fitmeasures.fit_measures, m, x, groups, ntot, opts["estimator"], info, vcov is not None, st, opts
+            fitmeasures.fit_measures, m, x, groups, ntot, opts["estimator"], info, info is not None, st, opts
         )
     return rec.result(res.converged, params, fit, vcov=vcov, _groups=groups, _x=x, **moments)
