@@ -612,3 +612,38 @@ def test_latent_regression_on_an_items_only_float_table_leaves_it_as_it_was(bfi_
     got = C.latent_regression(items, factors, d["education"], controls=d[["gender"]].astype(float))
     pd.testing.assert_frame_equal(items, before)
     pd.testing.assert_frame_equal(got, latent_bfi)
+
+
+# ---------------------------------------------------------------------------- helpers written out for speed
+def test_average_ranks_are_scipy_rankdata_bit_for_bit():
+    """compval.criterion.prepare.average_ranks (written out to keep scipy.stats out of the criterion jobs) gives
+    scipy.stats.rankdata(method="average")'s ranks exactly: ties, negative zero, one value, all tied."""
+    from scipy import stats
+
+    from compval.criterion.prepare import average_ranks
+
+    rng = np.random.default_rng(7)
+    cases = [
+        rng.integers(1, 6, 200).astype(float),
+        rng.normal(size=97),
+        np.array([0.0, -0.0, 1.0, 0.0]),
+        np.array([3.0]),
+        np.full(5, 2.5),
+    ]
+    for x in cases:
+        np.testing.assert_array_equal(average_ranks(x), stats.rankdata(x))
+
+
+def test_welch_t_test_is_scipy_ttest_ind_unequal_variances():
+    """compval.criterion.groups.welch_t_test against scipy.stats.ttest_ind(equal_var=False), the function it
+    replaces (R's t.test values are checked by test_known_groups_match_t_test_and_proc)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    for n1, n0 in ((5, 40), (30, 31), (200, 3)):
+        x1, x0 = rng.normal(0.3, 1.5, n1), rng.normal(0, 1, n0)
+        t, df, p = C.welch_t_test(x1, x0)
+        ref = stats.ttest_ind(x1, x0, equal_var=False)
+        assert t == pytest.approx(ref.statistic, rel=1e-14)
+        assert df == pytest.approx(ref.df, rel=1e-14)
+        assert p == pytest.approx(ref.pvalue, rel=1e-12)

@@ -100,16 +100,13 @@ def test_pingouin_alpha_pairwise_default_differs_from_listwise():
     assert a_pair != pytest.approx(a_list, abs=1e-6)
 
 
-def test_scipy_statsmodels_sklearn_calls():
+def test_scipy_sklearn_calls():
     import scipy.stats
     import sklearn.metrics
-    import statsmodels.api as sm
 
     x = _data()
     r, p = scipy.stats.pearsonr(x["x1"], x["x2"])
     assert r > 0.3 and p < 1e-6
-    ols = sm.OLS(x["x1"], sm.add_constant(x[["x2", "x3"]])).fit(cov_type="HC3")
-    assert ols.rsquared > 0.1
     assert sklearn.metrics.roc_auc_score([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
 
 

@@ -65,7 +65,6 @@ PACKAGES = [
     "scikit-learn",
     "factor_analyzer",
     "pingouin",
-    "statsmodels",
     "snakemake",
     "matplotlib",
 ]

@@ -28,7 +28,8 @@ Respondents without a criterion value are counted per criterion (``missing`` tab
 silently dropped.
 
 The package has one module per job: :mod:`~compval.criterion.prepare` (checks, transforms, control coding),
-:mod:`~compval.criterion.correlations`, :mod:`~compval.criterion.regression`,
+:mod:`~compval.criterion.correlations`, :mod:`~compval.criterion.ols` (OLS, HC3, F tests),
+:mod:`~compval.criterion.regression`,
 :mod:`~compval.criterion.dominance`, :mod:`~compval.criterion.groups` (known groups),
 :mod:`~compval.criterion.latent` (latent regression) and :mod:`~compval.criterion.driver` (:func:`run_criterion`);
 every public name is importable from ``compval.criterion``.
@@ -37,7 +38,7 @@ every public name is importable from ``compval.criterion``.
 from .correlations import bh_adjust, correct_attenuation, correlate, spearman_pvalue
 from .dominance import MAX_DOMINANCE_PREDICTORS, dominance_analysis, general_dominance
 from .driver import RESERVED_NAMES, CriterionResult, run_criterion
-from .groups import auc_delong, hedges_g, known_groups
+from .groups import auc_delong, hedges_g, known_groups, welch_t_test
 from .latent import LATENT_FIT_KEYS, latent_regression, latent_regression_syntax, latent_summary
 from .prepare import control_design, missing_report, transform_criteria
 from .regression import hierarchical_regression
@@ -57,6 +58,7 @@ __all__ = [
     "general_dominance",
     "known_groups",
     "hedges_g",
+    "welch_t_test",
     "auc_delong",
     "latent_regression",
     "latent_regression_syntax",

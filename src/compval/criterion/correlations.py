@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, stdtr  # stats.norm's and stats.t's own functions
 
-from .prepare import check_frame, normal_quantile
+from .prepare import average_ranks, check_frame, normal_quantile
 
 __all__ = ["bh_adjust", "spearman_pvalue", "correlate", "correct_attenuation"]
 
@@ -125,8 +125,6 @@ def _fisher_interval(r: float, se: float, z: float) -> tuple[float, float]:
 
 def _pair_statistics(x: np.ndarray, y: np.ndarray, z: float) -> dict:
     """The :data:`_PAIR_COLUMNS` of :func:`correlate` for one pair of complete vectors (n >= 3)."""
-    from scipy import stats  # here, not at module level: importing compval.criterion stays cheap
-
     n = len(x)
     nan2 = (np.nan, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -135,7 +133,7 @@ def _pair_statistics(x: np.ndarray, y: np.ndarray, z: float) -> dict:
         t = r * math.sqrt(df / (1 - r * r)) if abs(r) < 1 else math.copysign(np.inf, r)
         p = float(2 * min(stdtr(df, t), stdtr(df, -t)))
         lo, hi = _fisher_interval(r, 1 / math.sqrt(n - 3), z) if n > 3 else nan2
-        rho = float(np.corrcoef(stats.rankdata(x), stats.rankdata(y))[0, 1])
+        rho = float(np.corrcoef(average_ranks(x), average_ranks(y))[0, 1])
         ties = min(len(np.unique(x)), len(np.unique(y))) < n
         S, rho_p = spearman_pvalue(rho, n, ties)
         rlo, rhi = _fisher_interval(rho, math.sqrt((1 + rho * rho / 2) / (n - 3)), z) if n > 3 else nan2

@@ -10,12 +10,31 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri  # stats.norm.ppf's own function, without scipy.stats' import
 
-__all__ = ["normal_quantile", "check_frame", "transform_criteria", "missing_report", "control_design"]
+__all__ = ["normal_quantile", "average_ranks", "check_frame", "transform_criteria", "missing_report", "control_design"]
 
 
 def normal_quantile(conf: float) -> float:
     """The two-sided normal quantile ``z_{(1 + conf)/2}`` of a confidence level (1.959964 for 0.95)."""
     return float(ndtri((1 + conf) / 2))
+
+
+def average_ranks(x) -> np.ndarray:
+    """Ranks 1..n of the values of ``x`` (no NaN), ties given the mean of their ranks: R's ``rank()`` and
+    ``scipy.stats.rankdata(method="average")``.
+
+    scipy's own algorithm (a stable sort, the runs of equal values, the mean of each run's first and last rank),
+    written out so that the criterion jobs do not import scipy.stats (about 0.8 s each); the ranks are the same
+    numbers (integers and halves, exact).
+    """
+    x = np.asarray(x, dtype=float)
+    order = np.argsort(x, kind="mergesort")
+    xs = x[order]
+    first = np.r_[True, xs[1:] != xs[:-1]]  # the first value of each run of ties
+    run = np.cumsum(first)  # run number (1-based) of each sorted value
+    bounds = np.r_[np.flatnonzero(first), len(x)]  # where each run starts, then n
+    ranks = np.empty(len(x))
+    ranks[order] = 0.5 * (bounds[run] + bounds[run - 1] + 1)
+    return ranks
 
 
 def check_frame(df: pd.DataFrame, what: str) -> None:

@@ -1,12 +1,11 @@
 """Hierarchical OLS regression of a criterion on controls, then controls + competencies (R's ``lm``,
-``anova``, ``sandwich::vcovHC(type = "HC3")``, ``lmtest`` and ``car::vif``)."""
+``anova``, ``sandwich::vcovHC(type = "HC3")``, ``lmtest`` and ``car::vif``; the fits by :mod:`.ols`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit  # stats.t.ppf's own function
-
+from .ols import nested_f_test, ols, t_interval, t_pvalues, wald_f_test
 from .prepare import control_design
 
 __all__ = ["hierarchical_regression"]
@@ -79,23 +78,18 @@ def hierarchical_regression(
     if n <= X.shape[1] + 1:
         raise ValueError(f"criterion {label}: {n} complete rows for {X.shape[1] + 1} coefficients")
 
-    # plain arrays (column 0 = intercept) so that no variable name can clash with statsmodels' "const"
     ones = np.ones((n, 1))
     X1 = np.hstack([ones, X[ctrl_cols].to_numpy(float)])
     X2 = np.hstack([ones, X.to_numpy(float)])
     if np.linalg.matrix_rank(X2) < X2.shape[1]:
         raise ValueError(f"criterion {label}: the design is rank deficient (aliased coefficients)")
-    from statsmodels.regression.linear_model import OLS  # here: importing compval.criterion stays cheap
-
     yarr = yv.to_numpy(float)
-    m1 = OLS(yarr, X1).fit()
-    m2 = OLS(yarr, X2).fit()
-    f_change, p_delta, df1 = m2.compare_f_test(m1)
-    m2r = m2.get_robustcov_results(cov_type="HC3", use_t=True)
-    Rm = np.zeros((len(comp), X2.shape[1]))
-    for i in range(len(comp)):
-        Rm[i, 1 + len(ctrl_cols) + i] = 1.0
-    wt = m2r.f_test(Rm)
+    m1 = ols(yarr, X1)
+    m2 = ols(yarr, X2)
+    f_change, df1, p_delta = nested_f_test(m1, m2)
+    comp_cols = 1 + len(ctrl_cols) + np.arange(len(comp))
+    f_hc3, p_hc3 = wald_f_test(m2, comp_cols, m2.cov_hc3)
+    f_full, f_full_df1, f_full_df2, p_full = m2.overall_f()
 
     # standardized model
     num_vars = [c for c in X.columns if c not in ctrl_cols] + [c for c in ctrl_cols if c in terms and terms[c] == [c]]
@@ -103,30 +97,29 @@ def hierarchical_regression(
     for c in num_vars:
         Z[c] = (Z[c] - Z[c].mean()) / Z[c].std(ddof=1)
     yz = (yv - yv.mean()) / yv.std(ddof=1)
-    mz = OLS(yz.to_numpy(float), np.hstack([ones, Z.to_numpy(float)])).fit()
-    mzr = mz.get_robustcov_results(cov_type="HC3", use_t=True)
-    ci = np.asarray(mz.conf_int(alpha=1 - conf))
-    tq = stdtrit(mz.df_resid, (1 + conf) / 2)
+    mz = ols(yz.to_numpy(float), np.hstack([ones, Z.to_numpy(float)]))
+    ci_lower, ci_upper = t_interval(mz.b, mz.se, mz.df_resid, conf)
+    hc3_lower, hc3_upper = t_interval(mz.b, mz.se_hc3, mz.df_resid, conf)
 
     names = ["(Intercept)"] + list(X.columns)
     coefs = pd.DataFrame(
         {
             "term": names,
             "type": ["intercept"] + ["control"] * len(ctrl_cols) + ["competency"] * len(comp),
-            "b": np.asarray(m2.params),
-            "se": np.asarray(m2.bse),
-            "t": np.asarray(m2.tvalues),
-            "p": np.asarray(m2.pvalues),
-            "se_hc3": np.asarray(m2r.bse),
-            "t_hc3": np.asarray(m2r.tvalues),
-            "p_hc3": np.asarray(m2r.pvalues),
-            "beta": np.asarray(mz.params),
-            "beta_se": np.asarray(mz.bse),
-            "beta_ci_lower": ci[:, 0],
-            "beta_ci_upper": ci[:, 1],
-            "beta_se_hc3": np.asarray(mzr.bse),
-            "beta_ci_lower_hc3": np.asarray(mz.params) - tq * np.asarray(mzr.bse),
-            "beta_ci_upper_hc3": np.asarray(mz.params) + tq * np.asarray(mzr.bse),
+            "b": m2.b,
+            "se": m2.se,
+            "t": m2.b / m2.se,
+            "p": t_pvalues(m2.b / m2.se, m2.df_resid),
+            "se_hc3": m2.se_hc3,
+            "t_hc3": m2.b / m2.se_hc3,
+            "p_hc3": t_pvalues(m2.b / m2.se_hc3, m2.df_resid),
+            "beta": mz.b,
+            "beta_se": mz.se,
+            "beta_ci_lower": ci_lower,
+            "beta_ci_upper": ci_upper,
+            "beta_se_hc3": mz.se_hc3,
+            "beta_ci_lower_hc3": hc3_lower,
+            "beta_ci_upper_hc3": hc3_upper,
         }
     )
 
@@ -137,7 +130,7 @@ def hierarchical_regression(
     if len(term_names) >= 2:
         col_term = {c: t for t, cs in term_cols.items() for c in cs}
         assign = [term_names.index(col_term[c]) for c in X.columns]
-        V = np.asarray(m2.cov_params())[1:, 1:]
+        V = m2.cov[1:, 1:]
         g = _gvif(V, assign, len(term_names))
         vif = pd.DataFrame(
             {
@@ -153,21 +146,21 @@ def hierarchical_regression(
         "n": n,
         "k_controls": len(ctrl_cols),
         "k_competencies": len(comp),
-        "r2_controls": float(m1.rsquared) if ctrl_cols else 0.0,
-        "adj_r2_controls": float(m1.rsquared_adj) if ctrl_cols else 0.0,
-        "r2_full": float(m2.rsquared),
-        "adj_r2_full": float(m2.rsquared_adj),
-        "delta_r2": float(m2.rsquared - (m1.rsquared if ctrl_cols else 0.0)),
-        "f_change": float(f_change),
-        "df1": int(round(df1)),
-        "df2": int(round(m2.df_resid)),
-        "p_delta": float(p_delta),
-        "f_change_hc3": float(np.squeeze(wt.fvalue)),
-        "p_delta_hc3": float(np.squeeze(wt.pvalue)),
-        "f_full": float(m2.fvalue),
-        "f_full_df1": int(round(m2.df_model)),
-        "f_full_df2": int(round(m2.df_resid)),
-        "p_full": float(m2.f_pvalue),
+        "r2_controls": m1.r2 if ctrl_cols else 0.0,
+        "adj_r2_controls": m1.adj_r2 if ctrl_cols else 0.0,
+        "r2_full": m2.r2,
+        "adj_r2_full": m2.adj_r2,
+        "delta_r2": m2.r2 - (m1.r2 if ctrl_cols else 0.0),
+        "f_change": f_change,
+        "df1": df1,
+        "df2": m2.df_resid,
+        "p_delta": p_delta,
+        "f_change_hc3": f_hc3,
+        "p_delta_hc3": p_hc3,
+        "f_full": f_full,
+        "f_full_df1": f_full_df1,
+        "f_full_df2": f_full_df2,
+        "p_full": p_full,
     }
     return {
         "summary": summary,
