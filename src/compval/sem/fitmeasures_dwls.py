@@ -4,7 +4,6 @@ with the robust (catML) indices of Savalei (2021)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import block_diag
 
 from . import fitindices as fi
 from .teststat import scaled_shifted
@@ -126,6 +125,8 @@ def _catml_robust(samples: list, jacs: list, ests: list, df: int, nr: int) -> di
     ``samples``, ``jacs``, ``ests``: per group the ordinal sample statistics, the Jacobian of the model
     statistics with respect to the estimated parameters, and the model statistics.
     """
+    from scipy.linalg import block_diag  # here: only DWLS fits need scipy.linalg
+
     G = len(samples)
     ntot = sum(s.n for s in samples)
     fg = [s.n / ntot for s in samples]

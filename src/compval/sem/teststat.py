@@ -4,11 +4,9 @@ variant) scaling under MLR and the scaled-and-shifted test of DWLS (one or more 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import block_diag
-
-from .fitindices import chisq_sf
 
 from .engine import GroupData, Model, first_order_information, h1_information_missing, h1_inverse_missing
+from .fitindices import chisq_sf
 
 __all__ = ["robust_test", "scaled_shifted"]
 
@@ -87,6 +85,8 @@ def scaled_shifted(samples: list, jac: list, stat: float, df: int) -> dict:
     U = V - V D (D'VD)^-1 D'V; a = sqrt(df / tr((U Gamma)^2)); shift = df - a tr(U Gamma); T_ss = a T + shift;
     the reported scaling factor is 1 / a. Also the mean-scaled (Satorra-Bentler) factor tr(U Gamma) / df.
     """
+    from scipy.linalg import block_diag  # here: only DWLS fits need scipy.linalg
+
     ntot = sum(s.n for s in samples)
     fg = [s.n / ntot for s in samples]
     w = np.concatenate([f * (1.0 / np.diag(s.gamma)) for f, s in zip(fg, samples)])
