@@ -11,8 +11,13 @@ with step(snakemake) as log:
     s = snakemake.params.settings
     scores = pd.read_csv(snakemake.input.scores, index_col="pid")
     criteria = pd.read_csv(snakemake.input.performance, index_col="pid").reindex(scores.index)
-    respondents = pd.read_csv(snakemake.input.respondents, index_col="pid")
-    controls = respondents.loc[scores.index, s["controls"]] if s["controls"] else None
+    controls = None
+    if s["controls"]:
+        # the control columns only, aligned on the scores' ids (the file's own copy of the ids and its other
+        # columns, about 130 MB at a million respondents, are not kept)
+        respondents = pd.read_csv(snakemake.input.respondents, index_col="pid", usecols=["pid", *s["controls"]])
+        controls = respondents.loc[scores.index, s["controls"]]
+        del respondents
     if snakemake.params.score_type == "mean_scores":
         rel = pd.read_csv(snakemake.input.reliability)
         rel = rel[rel["level"] == "competency"].set_index("key")[s["reliability"]].to_dict()
