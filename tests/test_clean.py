@@ -120,6 +120,29 @@ def _corpus_files() -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------------- the corpus
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c["outcome"] != "error" and c.get("kind") != "performance"], ids=lambda c: c["file"]
+)
+def test_screening_with_the_items_apart_gives_the_same_result(case, corpus_codebook):
+    """screen_respondents(responses without the items, items=the items), as the screen rule calls it at any size
+    to avoid a copy of the item block, returns what the call with one frame returns (every table, the report)."""
+    survey = CORPUS / case["file"]
+    opts = _options(case)
+    raw, _ = read_table(survey, **case.get("read", {}))
+    ing = ingest_survey(raw, corpus_codebook.ingest_spec(), opts, source=str(survey), pseudonymize=PSEUDO)
+    kw = dict(prior_exclusions=ing.exclusions, n_raw=ing.report["n_raw"], source=str(survey))
+    one = screen_respondents(ing.responses, corpus_codebook, opts, **kw)
+    items = ing.responses[corpus_codebook.item_ids].astype(float)
+    apart = screen_respondents(
+        ing.responses.drop(columns=corpus_codebook.item_ids), corpus_codebook, opts, items=items, **kw
+    )
+    for name in ("items", "respondents", "careless", "exclusions", "log"):
+        pd.testing.assert_frame_equal(getattr(apart, name), getattr(one, name), obj=name)
+    assert apart.report == one.report
+    with pytest.raises(ValueError, match="item columns"):
+        screen_respondents(ing.responses, corpus_codebook, opts, items=items.iloc[:, ::-1], **kw)
+
+
 def test_corpus_is_complete():
     """At least 30 malformed files; every corpus file has a documented outcome and every case has its file."""
     files = _corpus_files()

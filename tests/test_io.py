@@ -328,6 +328,21 @@ def test_read_frame_reads_what_read_csv_reads_with_float_items(tmp_path):
     pd.testing.assert_frame_equal(got, expected.astype({"i2": float}))
 
 
+def test_read_frame_skips_the_columns_named_in_skip(tmp_path):
+    """read_frame(skip=...) is read_frame without those columns (the screen step reads the items apart with
+    read_items); with no float column it reads the rest as read_csv does."""
+    df = pd.DataFrame({"pid": ["a", "b", "c"], "i1": [1.0, None, 3.0], "region": ["NA", "", "East"], "i2": [2, 3, 4]})
+    p = tmp_path / "r.csv"
+    write_table(df, p)
+    full = read_frame(p, index_col="pid", float_columns=["i1", "i2"])
+    pd.testing.assert_frame_equal(
+        read_frame(p, index_col="pid", float_columns=["i1"], skip=["i2"]), full.drop(columns="i2")
+    )
+    rest = read_frame(p, index_col="pid", float_columns=[], skip=["i1", "i2"])
+    pd.testing.assert_frame_equal(rest, full[["region"]])
+    assert rest.loc["a", "region"] == "NA" and pd.isna(rest.loc["b", "region"])
+
+
 def test_read_items_equals_read_csv_selection_in_one_block(tmp_path):
     """read_items gives pandas.read_csv(...)[columns].astype(float) -- in the asked order, not the file's, over
     several chunks -- as one float64 block that the frame holds without a copy; other columns are not read."""

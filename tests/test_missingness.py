@@ -77,6 +77,22 @@ def test_little_mcar_rejects_mar_deletion_and_drops_empty_rows(little_hs):
     assert little_hs.n_excluded_empty == 1 and little_hs.n == 300
 
 
+def test_little_mcar_leaves_the_callers_rows_as_they_were():
+    """With empty rows, little_mcar sorts its own copy of the other rows in place (row_patterns(consume=True)):
+    the caller's frame is unchanged, and the test is the one of the frame without its empty rows."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 4))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[[5, 17]] = np.nan  # two empty rows
+    items = pd.DataFrame(x, columns=list("abcd"))
+    before = items.copy()
+    with_empty = mi.little_mcar(items)
+    pd.testing.assert_frame_equal(items, before)
+    without = mi.little_mcar(items.dropna(how="all"))
+    assert with_empty.n_excluded_empty == 2 and with_empty.n == without.n == 198
+    assert with_empty.chi2 == without.chi2 and with_empty.df == without.df and with_empty.p == without.p
+
+
 @pytest.mark.parametrize("name", ["bfi", "hs"])
 def test_em_estimates_match_r_and_lavaan(name, ref, little_bfi, little_hs):
     est = (little_bfi if name == "bfi" else little_hs).estimate

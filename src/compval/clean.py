@@ -644,6 +644,7 @@ def screen_respondents(
     n_raw: int,
     source: str = "survey",
     careless_fn: Callable | None = None,
+    items: pd.DataFrame | None = None,
 ) -> ScreenResult:
     """Screen ingested respondents: empty records, careless responding, missing-data policy, item checks.
 
@@ -652,6 +653,10 @@ def screen_respondents(
 
     Parameters
     ----------
+    items : DataFrame, optional
+        The answers to the codebook's items, in its order and indexed like ``responses``, when the caller holds
+        them apart (:func:`compval.io.read_items`): used as they are, never written into, where selecting them from
+        ``responses`` makes a copy (400 MB at a million respondents). ``responses`` then holds the other columns.
     careless_fn : callable, optional
         ``f(raw_items, scored_items, duration) -> DataFrame`` of indices and boolean flags with columns
         ``flag_any`` and ``flag_reasons``; defaults to :func:`careless_screen`.
@@ -670,8 +675,13 @@ def screen_respondents(
     def note(*a, **k):
         log.append(_log_entry(*a, **k))
 
-    item_block = responses[codebook.item_ids].astype(float, copy=False)  # the selection is a copy already
-    respondents = responses.drop(columns=codebook.item_ids).copy()
+    if items is None:
+        item_block = responses[codebook.item_ids].astype(float, copy=False)  # the selection is a copy already
+    else:
+        if list(items.columns) != list(codebook.item_ids) or not items.index.equals(responses.index):
+            raise ValueError("items must have the codebook's item columns, in its order, and the index of responses")
+        item_block = items.astype(float, copy=False)
+    respondents = responses.drop(columns=[c for c in codebook.item_ids if c in responses.columns]).copy()
     n_items_missing = item_block.isna().sum(axis=1)  # every respondent, before any exclusion
     # ---- 5. empty responses
     empty = item_block.notna().sum(axis=1) == 0
@@ -708,6 +718,7 @@ def screen_respondents(
         note("careless", f"index {index} not computed: {reason}", action="not used for flags")
     careless.index.name = "pid"
     flagged = careless.index[careless["flag_any"].astype(bool)]
+    dropped = flagged if options.careless == "exclude" else flagged[:0]  # taken out with step 7's, in one selection
     if options.careless == "exclude":
         for p in flagged:
             excl.append(
@@ -718,7 +729,6 @@ def screen_respondents(
                     "value": careless.loc[p, "flag_reasons"],
                 }
             )
-        item_block = item_block.drop(index=flagged)
     note(
         "careless",
         "flagged as careless responder",
@@ -730,7 +740,13 @@ def screen_respondents(
     from .missingness import apply_missing_policy
 
     policy = "listwise" if options.missing == "listwise" else "pairwise"  # fiml keeps incomplete records
+    # the policy decides each respondent on his own answers: applied to every screened respondent, then the
+    # careless ones excluded above are left out of both its lists, and the rows go in one selection (each
+    # selection copies the block: 400 MB at a million respondents)
     kept, miss_excl = apply_missing_policy(item_block, policy=policy, max_missing=options.max_missing)
+    if len(dropped):
+        kept = kept[~kept.isin(dropped)]
+        miss_excl = miss_excl[~miss_excl.index.isin(dropped)]
     for p, r in miss_excl.iterrows():
         excl.append({"pid": p, "stage": "missing", "reason": r["reason"], "value": r["value"]})
     if len(miss_excl):
@@ -829,7 +845,9 @@ def careless_screen(
         raw_items, scales, duration, scored=scored_items, categorical=categorical, not_computed=not_computed
     )
     flags = flag_careless(idx, thresholds or {})
-    return idx.join(flags.add_prefix("flag_"))
+    for c, column in flags.items():  # added to idx's columns: a join would copy idx whole
+        idx["flag_" + c] = column
+    return idx
 
 
 def check_conservation(report: dict) -> None:

@@ -118,18 +118,24 @@ class MvnEstimate:
     converged: bool
 
 
-def _em(cols: list, x: np.ndarray, pt, tol: float, max_iter: int) -> MvnEstimate:
-    """EM for the rows ``x`` (no row entirely missing) and their patterns ``pt``
-    (:func:`compval.sem.samplestats.row_patterns`): the E step of every row at once
-    (:func:`compval.sem.samplestats.em_step`), until the largest change of any estimate is below ``tol``."""
-    n, p = x.shape
-    if n < 2:
+def _em_start(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The EM's start for the rows ``x`` (no row entirely missing): the observed means and a diagonal of the
+    observed variances; raises ValueError for fewer than two rows or an item with fewer than two values."""
+    if len(x) < 2:
         raise ValueError("need at least two respondents with an answer")
     nobs = (~np.isnan(x)).sum(axis=0)
     if (nobs < 2).any():
         raise ValueError("every item needs at least two observed values")
-    mu = column_means(x)  # numpy's nanmean and nanvar, bit for bit, without their copies of the rows
-    sigma = np.diag(column_variances(x))
+    # numpy's nanmean and nanvar, bit for bit, without their copies of the rows
+    return column_means(x), np.diag(column_variances(x))
+
+
+def _em(cols: list, start: tuple[np.ndarray, np.ndarray], pt, tol: float, max_iter: int) -> MvnEstimate:
+    """EM from ``start`` (:func:`_em_start`) over the missing-data patterns ``pt`` of the rows
+    (:func:`compval.sem.samplestats.row_patterns`): the E step of every row at once
+    (:func:`compval.sem.samplestats.em_step`), until the largest change of any estimate is below ``tol``."""
+    mu, sigma = start
+    n = int(pt.n.sum())
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
@@ -174,7 +180,7 @@ def em_mvn(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) -> Mv
     df = numeric_items(items)
     x = df.to_numpy()
     x = x[~np.isnan(x).all(axis=1)]
-    return _em(list(df.columns), x, row_patterns(x), tol, max_iter)
+    return _em(list(df.columns), _em_start(x), row_patterns(x), tol, max_iter)
 
 
 # --------------------------------------------------------------------------------------------- Little's test
@@ -248,12 +254,17 @@ def little_mcar(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) 
     df = numeric_items(items)
     x = df.to_numpy()
     empty = np.isnan(x).all(axis=1)
-    x = x[~empty]
-    pt = row_patterns(x)  # the EM's patterns serve d^2 too
-    est = _em(list(df.columns), x, pt, tol, max_iter)
+    p = x.shape[1]
+    own = bool(empty.any())
+    if own:  # this function's own copy of the rows (C-ordered): the patterns can sort it in place
+        x = np.ascontiguousarray(x[~empty])
+    start = _em_start(x)
+    # the caller's rows are sorted in a copy; an own copy in place (at a million respondents 400 MB less)
+    pt = row_patterns(x, consume=own)
+    del x
+    est = _em(list(df.columns), start, pt, tol, max_iter)  # the EM's patterns serve d^2 too
     mu = est.mean.to_numpy()
     sigma = est.cov.to_numpy()
-    p = x.shape[1]
     d2 = float(pt.n @ pt.pattern_quadratic(sigma, mu))
     dfree = int(pt.nobs.sum()) - p
     pval = chisq_sf(d2, dfree) if dfree > 0 else float("nan")
@@ -262,7 +273,7 @@ def little_mcar(items: pd.DataFrame, tol: float = 1e-11, max_iter: int = 10000) 
         df=int(dfree),
         p=pval,
         n_patterns=int(pt.nb),
-        n=int(x.shape[0]),
+        n=est.n,
         n_excluded_empty=int(empty.sum()),
         estimate=est,
     )

@@ -3,7 +3,7 @@ import pandas as pd
 
 from compval.clean import CleaningOptions, match_performance, screen_respondents
 from compval.codebook import Codebook
-from compval.io import read_frame, read_json, write_json, write_table
+from compval.io import read_frame, read_items, read_json, write_json, write_table
 from compval.missingness import item_missingness, little_mcar, respondent_missingness
 from compval.pipeline import step
 
@@ -11,14 +11,34 @@ with step(snakemake) as log:
     cb = Codebook.from_structure(snakemake.params.structure)
     options = CleaningOptions(**snakemake.params.options)
     ingest_report = read_json(snakemake.input.ingest_report)
-    # text cells stay text ("NA" is a region, not a missing value); only empty cells are missing
-    responses = read_frame(snakemake.input.responses, index_col="pid", float_columns=cb.item_ids)
+    # the items as one float block, the other columns apart (text cells stay text: "NA" is a region, not a
+    # missing value; only empty cells are missing), sharing one index
+    items = read_items(snakemake.input.responses, cb.item_ids)
+    responses = read_frame(snakemake.input.responses, index_col="pid", float_columns=[], skip=cb.item_ids)
+    if not items.index.equals(responses.index):
+        raise RuntimeError(f"{snakemake.input.responses}: the ids read twice differ")
+    items.index = responses.index  # one copy of the ids
     prior = pd.read_csv(snakemake.input.exclusions, dtype=str, keep_default_na=False)
     res = screen_respondents(
-        responses, cb, options, prior_exclusions=prior, n_raw=ingest_report["n_raw"], source=ingest_report["source"]
+        responses,
+        cb,
+        options,
+        prior_exclusions=prior,
+        n_raw=ingest_report["n_raw"],
+        source=ingest_report["source"],
+        items=items,
     )
+    # the screened tables are written and released first (the analysed items are a second block of the items'
+    # size); Little's test below works on every respondent's answers, `items`
+    analysed = res.items.index
+    write_table(res.items, snakemake.output.analysed, index=True)
+    write_table(res.respondents, snakemake.output.respondents, index=True)
+    write_table(res.careless, snakemake.output.careless, index=True)
+    write_table(res.exclusions, snakemake.output.exclusions)
+    screen_log, screen_report = res.log, res.report
+    del res
     perf_all = pd.read_csv(snakemake.input.performance, index_col="pid")
-    perf, counts = match_performance(perf_all, analysed=res.items.index, surveyed=responses.index)
+    perf, counts = match_performance(perf_all, analysed=analysed, surveyed=responses.index)
     perf_log = pd.DataFrame(
         [
             {"step": "performance", "column": "", "issue": issue, "count": counts[key], "rows": "", "action": action}
@@ -29,20 +49,13 @@ with step(snakemake) as log:
                 ("performance_of_excluded", "performance record of an excluded respondent", "not used"),
             ]
         ],
-        columns=res.log.columns,
+        columns=screen_log.columns,
     )
-    log_table = pd.concat([res.log, perf_log], ignore_index=True)
-    # the screened tables are written and released first: Little's test below holds its own copies of the items
-    write_table(res.items, snakemake.output.analysed, index=True)
-    write_table(res.respondents, snakemake.output.respondents, index=True)
-    write_table(res.careless, snakemake.output.careless, index=True)
-    write_table(res.exclusions, snakemake.output.exclusions)
+    log_table = pd.concat([screen_log, perf_log], ignore_index=True)
     write_table(perf, snakemake.output.performance, index=True)
     write_table(log_table, snakemake.output.log_table)
-    screen_report = res.report
-    del res, perf, perf_all
-    items = responses[cb.item_ids].astype(float, copy=False)  # the selection is a copy already
-    del responses
+    del perf, perf_all, analysed
+    del responses  # every respondent's answers for the missingness report are `items`
     miss = item_missingness(items)
     resp_miss = respondent_missingness(items)
     resp_miss.index.name = "pid"
