@@ -17,6 +17,7 @@ from compval.io import (
     InputError,
     atomic_path,
     read_frame,
+    read_frame_apart,
     read_items,
     read_json,
     read_table,
@@ -328,19 +329,21 @@ def test_read_frame_reads_what_read_csv_reads_with_float_items(tmp_path):
     pd.testing.assert_frame_equal(got, expected.astype({"i2": float}))
 
 
-def test_read_frame_skips_the_columns_named_in_skip(tmp_path):
-    """read_frame(skip=...) is read_frame without those columns (the screen step reads the items apart with
-    read_items); with no float column it reads the rest as read_csv does."""
+def test_read_frame_apart_is_read_frame_in_two_frames_on_one_index(tmp_path):
+    """read_frame_apart gives read_frame's float columns (in the order asked, one block the frame holds without a
+    copy) and its other columns, on one index object; with no float column, all of them as read_frame reads them."""
     df = pd.DataFrame({"pid": ["a", "b", "c"], "i1": [1.0, None, 3.0], "region": ["NA", "", "East"], "i2": [2, 3, 4]})
     p = tmp_path / "r.csv"
     write_table(df, p)
     full = read_frame(p, index_col="pid", float_columns=["i1", "i2"])
-    pd.testing.assert_frame_equal(
-        read_frame(p, index_col="pid", float_columns=["i1"], skip=["i2"]), full.drop(columns="i2")
-    )
-    rest = read_frame(p, index_col="pid", float_columns=[], skip=["i1", "i2"])
+    floats, rest = read_frame_apart(p, index_col="pid", float_columns=["i2", "i1"])
+    pd.testing.assert_frame_equal(floats, full[["i2", "i1"]])
     pd.testing.assert_frame_equal(rest, full[["region"]])
+    assert floats.index is rest.index and floats._mgr.nblocks == 1
     assert rest.loc["a", "region"] == "NA" and pd.isna(rest.loc["b", "region"])
+    none, everything = read_frame_apart(p, index_col="pid", float_columns=[])
+    assert none.shape == (3, 0)
+    pd.testing.assert_frame_equal(everything, pd.read_csv(p, index_col="pid", keep_default_na=False, na_values=[""]))
 
 
 def test_read_items_equals_read_csv_selection_in_one_block(tmp_path):

@@ -655,8 +655,9 @@ def screen_respondents(
     ----------
     items : DataFrame, optional
         The answers to the codebook's items, in its order and indexed like ``responses``, when the caller holds
-        them apart (:func:`compval.io.read_items`): used as they are, never written into, where selecting them from
-        ``responses`` makes a copy (400 MB at a million respondents). ``responses`` then holds the other columns.
+        them apart (:func:`compval.io.read_frame_apart`): used as they are, never written into, where selecting
+        them from ``responses`` makes a copy (400 MB at a million respondents). ``responses`` then holds the other
+        columns.
     careless_fn : callable, optional
         ``f(raw_items, scored_items, duration) -> DataFrame`` of indices and boolean flags with columns
         ``flag_any`` and ``flag_reasons``; defaults to :func:`careless_screen`.

@@ -3,7 +3,7 @@ import pandas as pd
 
 from compval.clean import CleaningOptions, match_performance, screen_respondents
 from compval.codebook import Codebook
-from compval.io import read_frame, read_items, read_json, write_json, write_table
+from compval.io import read_frame_apart, read_json, write_json, write_table
 from compval.missingness import item_missingness, little_mcar, respondent_missingness
 from compval.pipeline import step
 
@@ -12,12 +12,8 @@ with step(snakemake) as log:
     options = CleaningOptions(**snakemake.params.options)
     ingest_report = read_json(snakemake.input.ingest_report)
     # the items as one float block, the other columns apart (text cells stay text: "NA" is a region, not a
-    # missing value; only empty cells are missing), sharing one index
-    items = read_items(snakemake.input.responses, cb.item_ids)
-    responses = read_frame(snakemake.input.responses, index_col="pid", float_columns=[], skip=cb.item_ids)
-    if not items.index.equals(responses.index):
-        raise RuntimeError(f"{snakemake.input.responses}: the ids read twice differ")
-    items.index = responses.index  # one copy of the ids
+    # missing value; only empty cells are missing), on one index
+    items, responses = read_frame_apart(snakemake.input.responses, index_col="pid", float_columns=cb.item_ids)
     prior = pd.read_csv(snakemake.input.exclusions, dtype=str, keep_default_na=False)
     res = screen_respondents(
         responses,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, stdtr  # stats.norm's and stats.t's own functions
 
-from .prepare import average_ranks, check_frame, normal_quantile
+from .prepare import average_ranks, check_frame, normal_quantile, t_pvalues
 
 __all__ = ["bh_adjust", "spearman_pvalue", "correlate", "correct_attenuation"]
 
@@ -131,7 +131,7 @@ def _pair_statistics(x: np.ndarray, y: np.ndarray, z: float) -> dict:
         r = float(np.corrcoef(x, y)[0, 1])
         df = n - 2
         t = r * math.sqrt(df / (1 - r * r)) if abs(r) < 1 else math.copysign(np.inf, r)
-        p = float(2 * min(stdtr(df, t), stdtr(df, -t)))
+        p = float(t_pvalues(t, df))
         lo, hi = _fisher_interval(r, 1 / math.sqrt(n - 3), z) if n > 3 else nan2
         rho = float(np.corrcoef(average_ranks(x), average_ranks(y))[0, 1])
         ties = min(len(np.unique(x)), len(np.unique(y))) < n

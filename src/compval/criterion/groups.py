@@ -7,9 +7,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtr  # stats.t's own function, without scipy.stats' import
 
-from .prepare import average_ranks, normal_quantile
+from .prepare import average_ranks, normal_quantile, t_pvalues
 
 __all__ = ["hedges_g", "welch_t_test", "auc_delong", "known_groups"]
 
@@ -56,7 +55,7 @@ def welch_t_test(x1, x0) -> tuple[float, float, float]:
     with np.errstate(divide="ignore", invalid="ignore"):
         df = (vn1 + vn0) ** 2 / (vn1**2 / (n1 - 1) + vn0**2 / (n0 - 1))
         t = (x1.mean() - x0.mean()) / np.sqrt(vn1 + vn0)
-    return float(t), float(df), float(2 * stdtr(df, -abs(t)))
+    return float(t), float(df), float(t_pvalues(t, df))
 
 
 def auc_delong(cases, controls, conf: float = 0.95) -> dict:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import fdtrc, stdtr, stdtrit  # the t and F distributions' own functions
+from scipy.special import fdtrc, stdtrit  # the t and F distributions' own functions
 
-__all__ = ["OLSFit", "ols", "nested_f_test", "wald_f_test", "t_pvalues", "t_interval"]
+__all__ = ["OLSFit", "ols", "nested_f_test", "wald_f_test", "t_interval"]
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,6 @@ def ols(y: np.ndarray, X: np.ndarray) -> OLSFit:
         cov=rss / df * xtx_inv,
         cov_hc3=(cov_hc3 + cov_hc3.T) / 2,
     )
-
-
-def t_pvalues(t: np.ndarray, df: float) -> np.ndarray:
-    """Two-sided p-values of t statistics on ``df`` degrees of freedom: 2 P(T > |t|)."""
-    return 2 * stdtr(df, -np.abs(t))
 
 
 def t_interval(est: np.ndarray, se: np.ndarray, df: float, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

@@ -8,14 +8,28 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri  # stats.norm.ppf's own function, without scipy.stats' import
+from scipy.special import ndtri, stdtr  # stats.norm.ppf's and stats.t.cdf's own functions, without scipy.stats' import
 
-__all__ = ["normal_quantile", "average_ranks", "check_frame", "transform_criteria", "missing_report", "control_design"]
+__all__ = [
+    "normal_quantile",
+    "t_pvalues",
+    "average_ranks",
+    "check_frame",
+    "transform_criteria",
+    "missing_report",
+    "control_design",
+]
 
 
 def normal_quantile(conf: float) -> float:
     """The two-sided normal quantile ``z_{(1 + conf)/2}`` of a confidence level (1.959964 for 0.95)."""
     return float(ndtri((1 + conf) / 2))
+
+
+def t_pvalues(t, df):
+    """Two-sided p-values of t statistics on ``df`` degrees of freedom, 2 P(T > |t|) (R's
+    ``2 * pt(-abs(t), df)``): 0 for an infinite t, NaN for NaN."""
+    return 2 * stdtr(df, -np.abs(t))
 
 
 def average_ranks(x) -> np.ndarray:

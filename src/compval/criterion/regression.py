@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from .ols import nested_f_test, ols, t_interval, t_pvalues, wald_f_test
-from .prepare import control_design
+from .ols import nested_f_test, ols, t_interval, wald_f_test
+from .prepare import control_design, t_pvalues
 
 __all__ = ["hierarchical_regression"]
 
