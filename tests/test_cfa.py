@@ -795,11 +795,12 @@ def same_fit(a: dict, b: dict) -> bool:
 
 def test_models_fitted_in_worker_processes_equal_the_fits_made_one_after_another():
     """cfa.fit_models shares the fits with forked workers: every number is the one a fit alone gives; the fits
-    made in a worker come back without their data, and a fit kept here still gives modification indices."""
+    not named in keep_data come back without their data (made in a worker or here), and a fit kept here still
+    gives modification indices."""
     jobs = {name: (CASES[name][0](), CASES[name][1](), CASES[name][2]) for name in ("hs3_ml", "hs1_ml", "hs3_orth")}
     jobs["bfi_fiml"] = (bfi(), cfa.hypothesized(BFI3), {"missing": "ml", "estimator": "MLR"})
     jobs["hs_2nd"] = (hs(), cfa.second_order(HS3, general_name="g"), {"estimator": "MLR"})
-    one = cfa.fit_models(jobs, workers=1)
+    one = cfa.fit_models(jobs, workers=1, keep_data=["hs3_ml"])
     two = cfa.fit_models(jobs, workers=2, keep_data=["hs3_ml"])
     assert list(two) == list(jobs)
     for name in jobs:
@@ -808,17 +809,42 @@ def test_models_fitted_in_worker_processes_equal_the_fits_made_one_after_another
         assert two[name].status == one[name].status
     assert two["hs3_ml"]._groups is not None
     pd.testing.assert_frame_equal(cfa.modification_indices(two["hs3_ml"]), cfa.modification_indices(one["hs3_ml"]))
-    detached = [name for name in jobs if two[name]._groups is None]
-    assert detached, "no fit was made in a worker"
-    with pytest.raises(ValueError, match="fitted in another process"):
-        cfa.modification_indices(two[detached[0]])
-    with pytest.raises(ValueError, match="fitted in another process"):
+    assert [name for name in jobs if two[name]._groups is None] == [n for n in jobs if n != "hs3_ml"]
+    assert [name for name in jobs if one[name]._groups is None] == [n for n in jobs if n != "hs3_ml"]
+    with pytest.raises(ValueError, match="came back without it .*not named in fit_models' keep_data"):
+        cfa.modification_indices(two["hs1_ml"])
+    with pytest.raises(ValueError, match="came back without it"):
         cfa.factor_scores(cfa.without_rows(one["hs3_ml"]), hs())
     # comparisons need the fit measures only
     pd.testing.assert_frame_equal(
         cfa.compare_models({"hs1_ml": two["hs1_ml"], "hs3_ml": two["hs3_ml"]}),
         cfa.compare_models({"hs1_ml": one["hs1_ml"], "hs3_ml": one["hs3_ml"]}),
     )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_jobs_data_given_as_a_function_is_built_by_the_process_that_fits_it(workers, tmp_path):
+    """fit_models calls a job's data function once, in the process that fits that model, and the fit is the one
+    of the frame it returns; the frame is not kept (the fit comes back without its rows)."""
+    dims = {f"p{k}": v for k, v in BFI3.items()}
+    parcels_model = cfa.from_syntax("f =~ " + " + ".join(dims))
+    calls = tmp_path / "calls"  # a file: a worker's calls are seen here too
+
+    def parcels():
+        with calls.open("a") as f:
+            f.write("call\n")
+        return cfa.make_parcels(bfi(), dims)
+
+    jobs = {
+        "hypothesized": (bfi(), cfa.hypothesized(BFI3), {"missing": "ml"}),
+        "parcels": (parcels, parcels_model, {"missing": "ml"}),
+    }
+    fits = cfa.fit_models(jobs, workers=workers, keep_data=["hypothesized"])
+    alone = cfa.fit_cfa(cfa.make_parcels(bfi(), dims), parcels_model, missing="ml")
+    pd.testing.assert_frame_equal(fits["parcels"].params, alone.params, check_exact=True)
+    assert same_fit(fits["parcels"].fit, alone.fit)
+    assert fits["parcels"]._groups is None and fits["hypothesized"]._groups is not None
+    assert calls.read_text() == "call\n"  # once, by whichever process fitted the parcels
 
 
 def test_sample_statistics_prepared_ahead_are_the_ones_the_fit_uses():

@@ -24,7 +24,7 @@ functions that work on a fit live in :mod:`compval.sem` and are importable from 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -366,7 +366,7 @@ def prepare_sample_statistics(data: pd.DataFrame, model: ModelSpec | str, **opti
 
 
 def fit_models(
-    jobs: Mapping[str, tuple[pd.DataFrame, ModelSpec | str, Mapping[str, Any]]],
+    jobs: Mapping[str, tuple[pd.DataFrame | Callable[[], pd.DataFrame], ModelSpec | str, Mapping[str, Any]]],
     *,
     workers: int = 1,
     keep_data: Sequence[str] = (),
@@ -374,23 +374,30 @@ def fit_models(
     """:func:`fit_cfa` of several models, ``{name: fit_cfa(data, model, **options)}`` for ``jobs`` of
     ``{name: (data, model, options)}``, shared by up to ``workers`` processes (:func:`compval.parallel.forked_map`).
 
-    Each fit is the same as alone, whatever ``workers`` is. The fits made in a worker process come back
-    :func:`without_rows`; the models named in ``keep_data`` are fitted in this process and keep everything
-    (for :func:`modification_indices` and :func:`factor_scores`). With more than one process, the sample
+    Each fit is the same as alone, whatever ``workers`` is. The models named in ``keep_data`` are fitted in this
+    process and keep everything (for :func:`modification_indices` and :func:`factor_scores`); every other fit
+    comes back :func:`without_rows`, wherever it was made, so that no rival's copy of its rows outlives its fit.
+    A job's data may be given as a function without arguments that returns it (e.g. parcels built from the
+    items): it is called in the process that fits the model, just before the fit, and its frame is dropped after
+    it, so a derived data set is never held beside the others. With more than one process, the sample
     statistics of the first model fitted here (:func:`prepare_sample_statistics`) are computed before the workers
     are forked, and the workers inherit them. The sample statistics of every data set the fits use are kept until
     all are done (:func:`compval.sem.samplestats.kept_together`).
     """
 
+    def frame(data):
+        return data() if callable(data) else data
+
     def one(name: str) -> CFAResult:
         data, model, options = jobs[name]
-        return fit_cfa(data, model, **options)
+        fit = fit_cfa(frame(data), model, **options)
+        return fit if name in keep_data else without_rows(fit)
 
     def prelude() -> None:
         # the sample statistics of the first model fitted here (in the pipeline the hypothesised one, whose
         # indicators its rivals share), computed before the workers are forked, so that they inherit them
         data, model, options = jobs[next(iter(keep_data), next(iter(jobs)))]
-        prepare_sample_statistics(data, model, **options)
+        prepare_sample_statistics(frame(data), model, **options)
 
     # the models' data sets (the items, their parcels) stay kept while the fits alternate between them
     with samplestats.kept_together():

@@ -1,3 +1,5 @@
+import functools
+
 import pandas as pd
 
 from compval import cfa
@@ -23,14 +25,19 @@ with step(snakemake) as log:
         rivals=s["rivals"],
         user_models=s["user_models"],
     )
+    # a derived data set (the parcels: 166 MB at a million respondents) is built by the process that fits it,
+    # when it fits it, and dropped after
     jobs = {
-        name: (items if data is None else data(items), spec, cfa.fit_options(s, model_estimator(name, s["estimator"])))
-        for name, (spec, data) in models.items()
+        name: (
+            items if derive is None else functools.partial(derive, items),
+            spec,
+            cfa.fit_options(s, model_estimator(name, s["estimator"])),
+        )
+        for name, (spec, derive) in models.items()
     }
     # the rival models are fitted in snakemake.threads processes; the hypothesised one here (its modification
     # indices and factor scores need its data)
     fits = cfa.fit_models(jobs, workers=snakemake.threads, keep_data=["hypothesized"])
-    del jobs  # the parcels' frame (166 MB at a million respondents) is not needed by the factor scores below
     for name, f in fits.items():
         log.info("%s: status %s, chisq %s, df %s", name, f.status, f.fit.get("chisq"), f.fit.get("df"))
     tables = comparison_tables(fits, reference="hypothesized", cutoffs=s["cutoffs"], modindices_top=s["modindices_top"])

@@ -49,11 +49,13 @@ with step(snakemake) as log:
     group = p.settings["invariance_group"]
     inv_summary = {}
     if group:
-        respondents = pd.read_csv(snakemake.input.respondents, index_col="pid")
-        # the grouping column added to the item frame (a join would copy every item column: 380 MB at 10^6 rows);
-        # the codebook check refuses a column named as an item, the config check a group that is not such a column
+        # the grouping column only (the file's other columns and its frame, about 80 MB at a million respondents,
+        # are not kept), added to the item frame (a join would copy every item column: 380 MB at 10^6 rows); the
+        # codebook check refuses a column named as an item, the config check a group that is not such a column
+        respondents = pd.read_csv(snakemake.input.respondents, index_col="pid", usecols=["pid", group])
         data = items
         data[group] = respondents[group].reindex(items.index)
+        del respondents
         log.info("measurement invariance across %s: configural -> metric -> scalar -> strict ...", group)
         table, _, first_fail = cfa.measurement_invariance(
             data,

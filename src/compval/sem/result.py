@@ -149,7 +149,8 @@ def groups_of(fit: CFAResult, what: str) -> list:
     came back from another process :func:`without_rows`."""
     if fit._groups is None:
         raise ValueError(
-            f"{what} need the fit with its data; model {fit.model_name!r} was fitted in another process and came "
-            "back without it (compval.cfa.without_rows): fit it in this process"
+            f"{what} need the fit with its data; model {fit.model_name!r} came back without it "
+            "(compval.cfa.without_rows: fitted in another process, or not named in fit_models' keep_data): fit it "
+            "in this process, or name it in keep_data"
         )
     return fit._groups
