@@ -547,9 +547,15 @@ def _saturated_information_by_pattern(gd, mean, cov):
     return H / gd.n
 
 
-def test_saturated_fiml_information_equals_pattern_by_pattern_formula():
+@pytest.mark.parametrize("blocks", [None, (64, 16, 5)])
+def test_saturated_fiml_information_equals_pattern_by_pattern_formula(blocks, monkeypatch):
+    from compval.sem import h1
     from compval.sem.engine import saturated_observed_information
 
+    if blocks:  # the row pass's sparse selections and vech products a few rows at a time
+        monkeypatch.setattr(h1, "_SPARSE_ROWS", blocks[0])
+        monkeypatch.setattr(h1, "_VECH_ROWS", blocks[1])
+        monkeypatch.setattr(h1, "_VECH_COLUMNS", blocks[2])
     res = fitted("bfi2_fiml_mlr")
     gd = res._groups[0]
     assert len(gd.blocks) > 10  # many missing-data patterns
@@ -563,6 +569,19 @@ def test_saturated_fiml_information_equals_pattern_by_pattern_formula():
             fast = saturated_observed_information(gd, mean, cov, method=method)
             np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-12, err_msg=method)
             assert np.allclose(fast, fast.T, rtol=0, atol=0)
+
+
+def test_saturated_fiml_information_by_column_blocks_is_the_same_bits(monkeypatch):
+    """The row pass's vech products taken a few columns at a time (h1._VECH_COLUMNS, which bounds their
+    temporaries) sum each column over the rows in the same order: the same matrix bit for bit."""
+    from compval.sem import h1
+    from compval.sem.engine import saturated_observed_information
+
+    res = fitted("bfi2_fiml_mlr")
+    gd = res._groups[0]
+    whole = saturated_observed_information(gd, gd.mean, gd.cov, method="rows")
+    monkeypatch.setattr(h1, "_VECH_COLUMNS", 7)
+    np.testing.assert_array_equal(saturated_observed_information(gd, gd.mean, gd.cov, method="rows"), whole)
 
 
 @pytest.mark.parametrize("version", ["V3", "V6"])

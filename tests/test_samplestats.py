@@ -169,3 +169,20 @@ def test_observed_moments_are_computed_once_and_handed_out_as_copies(monkeypatch
     mean[:] = -1.0
     np.testing.assert_array_equal(pt.observed_variances(), kept_var)
     np.testing.assert_array_equal(pt.observed_means(), kept_mean)
+
+
+def test_row_obs_is_the_rows_slice_of_the_whole_mask_for_any_row_range():
+    """Patterns.row_obs(r0, r1), the observed-variable mask the sweeps build chunk by chunk, is rows r0:r1 of the
+    patterns' masks repeated over their rows, for ranges that start, end or lie inside a pattern, span several,
+    or touch a pattern without rows."""
+    rng = np.random.default_rng(17)
+    obs = rng.random((7, 4)) < 0.7
+    obs[:, 0] = True
+    counts = np.array([3, 0, 5, 1, 0, 8, 2])
+    y = np.repeat(obs, counts, axis=0) * rng.standard_normal((counts.sum(), 4))
+    pt = samplestats.Patterns.from_rows(y, obs, counts)
+    whole = np.repeat(obs, counts, axis=0)
+    n = int(counts.sum())
+    for r0 in range(n + 1):
+        for r1 in range(r0, n + 1):
+            np.testing.assert_array_equal(pt.row_obs(r0, r1), whole[r0:r1], err_msg=f"rows {r0}:{r1}")

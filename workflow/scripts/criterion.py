@@ -17,6 +17,7 @@ with step(snakemake) as log:
         # columns, about 130 MB at a million respondents, are not kept)
         respondents = pd.read_csv(snakemake.input.respondents, index_col="pid", usecols=["pid", *s["controls"]])
         controls = respondents.loc[scores.index, s["controls"]]
+        controls.index = scores.index  # the same labels; the file's own id strings (80 MB at 10^6) are not kept
         del respondents
     if snakemake.params.score_type == "mean_scores":
         rel = pd.read_csv(snakemake.input.reliability)
@@ -42,6 +43,8 @@ with step(snakemake) as log:
         bootstrap_max_n=s["bootstrap_max_n"],
     )
     log.info("done in %.1f s", time.perf_counter() - t0)
+    ids = scores.index
+    del scores  # only their ids are needed below (the scores are 50 MB at a million respondents)
     for name in ("correlations", "regression", "coefficients", "vif", "dominance", "known_groups", "missing"):
         write_table(getattr(res, name), snakemake.output[name])
     key = "criterion" if snakemake.params.score_type == "mean_scores" else "criterion_factor_scores"
@@ -54,8 +57,9 @@ with step(snakemake) as log:
         c = snakemake.params.cfa
         cb = Codebook.from_structure(snakemake.params.structure)
         items = read_items(snakemake.input.items_scored, cb.item_ids)
-        if not items.index.equals(scores.index):  # the same rows in the same order: no copy (400 MB at 10^6)
-            items = items.reindex(scores.index)
+        if not items.index.equals(ids):  # the same rows in the same order: no copy (400 MB at 10^6)
+            items = items.reindex(ids)
+        items.index = ids  # one set of id strings for both frames (70 MB at 10^6)
         crit, _ = transform_criteria(criteria, s["log_criteria"])
         t0 = time.perf_counter()
         latent = latent_regression(
@@ -78,4 +82,4 @@ with step(snakemake) as log:
             raise ValueError("a criterion named 'latent_regression' clashes with the summary section")
         section["latent_regression"] = latent_summary(latent)
     write_json({key: section}, snakemake.output.summary)
-    log.info("criterion validity: %d respondents, criteria %s", len(scores), list(criteria.columns))
+    log.info("criterion validity: %d respondents, criteria %s", len(ids), list(criteria.columns))

@@ -153,6 +153,8 @@ def latent_regression(
         taken.add(v + "_lv")
     for c in ctl_design.columns:  # added column by column: a join would copy the items (400 MB at 10^6 rows)
         base[ctl_name[c]] = ctl_design[c].reindex(base.index)
+    ctl_columns = list(ctl_design.columns)
+    del ctl_design  # its values are in base now (50 MB at 10^6 rows for two controls)
 
     rows = []
     for cr in criterion.columns:
@@ -202,7 +204,7 @@ def latent_regression(
         model_cols.update(converged=conv, status=status, estimator=estimator.upper(), missing=missing)
         reg = P[(P["op"] == "~") & (P["lhs"] == ycol + "_lv")].set_index("rhs")
         terms = [(f, fac_name[f], "competency") for f in facs] + [
-            (c, ctl_name[c] + "_lv", "control") for c in ctl_design.columns
+            (c, ctl_name[c] + "_lv", "control") for c in ctl_columns
         ]
         for label, rhs, kind in terms:
             r = reg.loc[rhs] if rhs in reg.index else None

@@ -160,6 +160,11 @@ def saturated_observed_information(
 
 #: Rows per block of the row-level sums of :func:`_pattern_sums` (bounds a block of rows x p(p+1)/2 floats).
 _VECH_ROWS = 4096
+#: Rows per sparse selection matrix of :func:`_pattern_sums` (a multiple of _VECH_ROWS; bounds its arrays of
+#: rows x k(k+1)/2 entries, k unobserved variables: 56 MB each for a sweep's 65,536 rows with k = 14).
+_SPARSE_ROWS = 4 * _VECH_ROWS
+#: Columns (pairs of variables) per block of those row-level sums (4096 x 512 floats: 16 MB per temporary).
+_VECH_COLUMNS = 512
 
 
 def _sandwich(Om: np.ndarray, V: np.ndarray, vid: np.ndarray, K: np.ndarray, L: np.ndarray) -> np.ndarray:
@@ -199,21 +204,36 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
     M2 = np.zeros((nc, nc))  # sum_i s_i s_i'
     Xv = np.zeros((nc, p))  # sum_i s_i u_i'
 
-    def visit(m, A, U, w=None, UU=None):
-        # rows (w, UU None): u_i per row; heavy patterns: w = n_b, U = sum_i u_i, UU = sum_i u_i u_i'
+    def selection(m, A):
+        # S: one row per pattern or data row, the vech positions of its unobserved pairs holding A's entries
         rows, k = m.shape
         j1, j2 = np.triu_indices(k)
         cols = vid[m[:, j1], m[:, j2]]  # (rows, k(k+1)/2): distinct within a row
         vals = A[:, j1, j2]
         S = sparse.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, rows * len(j1) + 1, len(j1))), shape=(rows, nc))
-        St = S.T.tocsr()
-        Xv[:] += St @ U
+        return S, S.T.tocsr()
+
+    def visit(m, A, U, w=None, UU=None):
+        # rows (w, UU None): u_i per row, in blocks of _SPARSE_ROWS; heavy patterns: w = n_b, U = sum_i u_i,
+        # UU = sum_i u_i u_i'
         if w is None:
-            M2[:] += (St @ S).toarray()
-            for r0 in range(0, rows, _VECH_ROWS):
-                r = slice(r0, min(rows, r0 + _VECH_ROWS))
-                M1[:] += St[:, r] @ (U[r][:, K] * U[r][:, L])
+            for s0 in range(0, len(m), _SPARSE_ROWS):
+                s = slice(s0, min(len(m), s0 + _SPARSE_ROWS))
+                S, St = selection(m[s], A[s])
+                Us = U[s]
+                Xv[:] += St @ Us
+                M2[:] += (St @ S).toarray()
+                for r0 in range(0, len(Us), _VECH_ROWS):
+                    r = slice(r0, min(len(Us), r0 + _VECH_ROWS))
+                    Sr, Ur = St[:, r], Us[r]
+                    # by blocks of the vech columns: each column of the product is summed over the rows in the
+                    # same order, so the same bits, with temporaries of _VECH_ROWS x _VECH_COLUMNS floats
+                    for c0 in range(0, nc, _VECH_COLUMNS):
+                        c = slice(c0, min(nc, c0 + _VECH_COLUMNS))
+                        M1[:, c] += Sr @ (Ur[:, K[c]] * Ur[:, L[c]])
         else:
+            S, St = selection(m, A)
+            Xv[:] += St @ U
             M2[:] += (St @ sparse.diags(w) @ S).toarray()
             M1[:] += St @ UU[:, K, L]
 
