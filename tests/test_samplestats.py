@@ -171,10 +171,12 @@ def test_observed_moments_are_computed_once_and_handed_out_as_copies(monkeypatch
     np.testing.assert_array_equal(pt.observed_means(), kept_mean)
 
 
-def test_row_obs_is_the_rows_slice_of_the_whole_mask_for_any_row_range():
-    """Patterns.row_obs(r0, r1), the observed-variable mask the sweeps build chunk by chunk, is rows r0:r1 of the
-    patterns' masks repeated over their rows, for ranges that start, end or lie inside a pattern, span several,
-    or touch a pattern without rows."""
+@pytest.mark.parametrize("row_chunk", [1, samplestats.ROW_CHUNK])
+def test_row_obs_is_the_rows_slice_of_the_whole_mask_for_any_row_range(row_chunk, monkeypatch):
+    """Patterns.row_obs(r0, r1), the observed-variable mask the sweeps build chunk by chunk (kept whole for data
+    of at most ROW_CHUNK rows), is rows r0:r1 of the patterns' masks repeated over their rows, for ranges that
+    start, end or lie inside a pattern, span several, or touch a pattern without rows."""
+    monkeypatch.setattr(samplestats, "ROW_CHUNK", row_chunk)
     rng = np.random.default_rng(17)
     obs = rng.random((7, 4)) < 0.7
     obs[:, 0] = True
@@ -186,3 +188,4 @@ def test_row_obs_is_the_rows_slice_of_the_whole_mask_for_any_row_range():
     for r0 in range(n + 1):
         for r1 in range(r0, n + 1):
             np.testing.assert_array_equal(pt.row_obs(r0, r1), whole[r0:r1], err_msg=f"rows {r0}:{r1}")
+    assert (pt._rowobs is not None) == (n <= row_chunk)  # the whole mask is kept for small data only

@@ -427,6 +427,7 @@ class Patterns:
         self._M2 = None
         self._by_k = None
         self._plan = None
+        self._rowobs: np.ndarray | None = None  # row_obs's whole mask, for data of at most ROW_CHUNK rows
         self._last = None
         self._observed: tuple[np.ndarray, np.ndarray] | None = None  # _observed_moments, once computed
 
@@ -583,7 +584,13 @@ class Patterns:
 
     def row_obs(self, r0: int, r1: int) -> np.ndarray:
         """Which variables are observed in each of the rows ``r0:r1`` (pattern order): a (r1 - r0) x p mask made
-        for those rows only (the whole rows x p mask is 50 MB at a million rows x 50 variables)."""
+        for those rows only (the whole rows x p mask is 50 MB at a million rows x 50 variables); kept whole for
+        data of at most ROW_CHUNK rows, whose sweeps ask for it many times."""
+        if self._rowobs is not None:
+            return self._rowobs[r0:r1]
+        if self.bounds[-1] <= ROW_CHUNK and (r0, r1) != (0, self.bounds[-1]):
+            self._rowobs = self.row_obs(0, int(self.bounds[-1]))
+            return self._rowobs[r0:r1]
         b0 = int(np.searchsorted(self.bounds, r0, side="right")) - 1
         b1 = int(np.searchsorted(self.bounds, r1, side="left"))
         return np.repeat(self.obs[b0:b1], np.diff(np.clip(self.bounds[b0 : b1 + 1], r0, r1)), axis=0)
