@@ -70,6 +70,7 @@ def hierarchical_regression(
     else:
         ok = data.notna().all(axis=1)
     idx = data.index[ok]
+    del data, ok  # (y and the scores side by side: 100 MB at a million rows)
     design_c, terms = control_design(ctrl_raw, idx) if ctrl_raw is not None else (pd.DataFrame(index=idx), {})
     ctrl_cols = list(design_c.columns)
     X = pd.concat([design_c, scores.loc[idx].astype(float)], axis=1)
@@ -86,6 +87,7 @@ def hierarchical_regression(
     yarr = yv.to_numpy(float)
     m1 = ols(yarr, X1)
     m2 = ols(yarr, X2)
+    del X1, X2  # each array is an n x k copy of the design; the fits are kept
     f_change, df1, p_delta = nested_f_test(m1, m2)
     comp_cols = 1 + len(ctrl_cols) + np.arange(len(comp))
     f_hc3, p_hc3 = wald_f_test(m2, comp_cols, m2.cov_hc3)
@@ -97,7 +99,10 @@ def hierarchical_regression(
     for c in num_vars:
         Z[c] = (Z[c] - Z[c].mean()) / Z[c].std(ddof=1)
     yz = (yv - yv.mean()) / yv.std(ddof=1)
-    mz = ols(yz.to_numpy(float), np.hstack([ones, Z.to_numpy(float)]))
+    Xz = np.hstack([ones, Z.to_numpy(float)])
+    del Z, ones  # Xz holds the standardized design
+    mz = ols(yz.to_numpy(float), Xz)
+    del Xz
     ci_lower, ci_upper = t_interval(mz.b, mz.se, mz.df_resid, conf)
     hc3_lower, hc3_upper = t_interval(mz.b, mz.se_hc3, mz.df_resid, conf)
 
