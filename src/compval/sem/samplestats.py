@@ -588,12 +588,15 @@ class Patterns:
         data of at most ROW_CHUNK rows, whose sweeps ask for it many times."""
         if self._rowobs is not None:
             return self._rowobs[r0:r1]
-        if self.bounds[-1] <= ROW_CHUNK and (r0, r1) != (0, self.bounds[-1]):
-            self._rowobs = self.row_obs(0, int(self.bounds[-1]))
-            return self._rowobs[r0:r1]
-        b0 = int(np.searchsorted(self.bounds, r0, side="right")) - 1
-        b1 = int(np.searchsorted(self.bounds, r1, side="left"))
-        return np.repeat(self.obs[b0:b1], np.diff(np.clip(self.bounds[b0 : b1 + 1], r0, r1)), axis=0)
+        keep = self.bounds[-1] <= ROW_CHUNK
+        a, b = (0, int(self.bounds[-1])) if keep else (r0, r1)
+        b0 = int(np.searchsorted(self.bounds, a, side="right")) - 1
+        b1 = int(np.searchsorted(self.bounds, b, side="left"))
+        mask = np.repeat(self.obs[b0:b1], np.diff(np.clip(self.bounds[b0 : b1 + 1], a, b)), axis=0)
+        if keep:
+            self._rowobs = mask
+            return mask[r0:r1]
+        return mask
 
     def _sweep(self, part, mu, em, rows, visit):
         Om, _, parts = part
