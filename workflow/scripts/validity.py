@@ -56,6 +56,8 @@ with step(snakemake) as log:
         data = items
         data[group] = respondents[group].reindex(items.index)
         del respondents
+        # aligned: the invariance steps use the values only, so the million id strings (76 MB) are released
+        data.index = pd.RangeIndex(len(data))
         log.info("measurement invariance across %s: configural -> metric -> scalar -> strict ...", group)
         table, _, first_fail = cfa.measurement_invariance(
             data,
