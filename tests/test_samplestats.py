@@ -51,11 +51,13 @@ def test_rival_fits_to_the_same_data_give_the_numbers_of_separate_fits():
     assert a.fit == b.fit == c.fit and a.params.equals(c.params)
 
 
-@pytest.mark.parametrize("chunk", [128, 2])
-def test_heavy_patterns_by_their_moments_give_the_row_by_row_sums(chunk, monkeypatch):
+@pytest.mark.parametrize("chunk, row_chunk", [(128, samplestats.ROW_CHUNK), (2, samplestats.ROW_CHUNK), (128, 7)])
+def test_heavy_patterns_by_their_moments_give_the_row_by_row_sums(chunk, row_chunk, monkeypatch):
     # patterns with at least p rows enter the sweeps through their mean and cross-products; the sums (objective,
-    # gradient pieces and the EM's filled moments) must equal those of the rows one by one
+    # gradient pieces and the EM's filled moments) must equal those of the rows one by one (whose observed masks
+    # are taken chunk by chunk: row_chunk 7 starts chunks inside patterns)
     monkeypatch.setattr(samplestats, "PATTERN_CHUNK", chunk)  # heavy patterns a few at a time, too
+    monkeypatch.setattr(samplestats, "ROW_CHUNK", row_chunk)
     rng = np.random.default_rng(11)
     y = rng.standard_normal((2000, 6)) @ rng.standard_normal((6, 6)) + rng.standard_normal(6)
     y[rng.random(y.shape) < 0.08] = np.nan
@@ -169,23 +171,3 @@ def test_observed_moments_are_computed_once_and_handed_out_as_copies(monkeypatch
     mean[:] = -1.0
     np.testing.assert_array_equal(pt.observed_variances(), kept_var)
     np.testing.assert_array_equal(pt.observed_means(), kept_mean)
-
-
-@pytest.mark.parametrize("row_chunk", [1, samplestats.ROW_CHUNK])
-def test_row_obs_is_the_rows_slice_of_the_whole_mask_for_any_row_range(row_chunk, monkeypatch):
-    """Patterns.row_obs(r0, r1), the observed-variable mask the sweeps build chunk by chunk (kept whole for data
-    of at most ROW_CHUNK rows), is rows r0:r1 of the patterns' masks repeated over their rows, for ranges that
-    start, end or lie inside a pattern, span several, or touch a pattern without rows."""
-    monkeypatch.setattr(samplestats, "ROW_CHUNK", row_chunk)
-    rng = np.random.default_rng(17)
-    obs = rng.random((7, 4)) < 0.7
-    obs[:, 0] = True
-    counts = np.array([3, 0, 5, 1, 0, 8, 2])
-    y = np.repeat(obs, counts, axis=0) * rng.standard_normal((counts.sum(), 4))
-    pt = samplestats.Patterns.from_rows(y, obs, counts)
-    whole = np.repeat(obs, counts, axis=0)
-    n = int(counts.sum())
-    for r0 in range(n + 1):
-        for r1 in range(r0, n + 1):
-            np.testing.assert_array_equal(pt.row_obs(r0, r1), whole[r0:r1], err_msg=f"rows {r0}:{r1}")
-    assert (pt._rowobs is not None) == (n <= row_chunk)  # the whole mask is kept for small data only

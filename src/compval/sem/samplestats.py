@@ -427,7 +427,6 @@ class Patterns:
         self._M2 = None
         self._by_k = None
         self._plan = None
-        self._rowobs: np.ndarray | None = None  # row_obs's whole mask, for data of at most ROW_CHUNK rows
         self._last = None
         self._observed: tuple[np.ndarray, np.ndarray] | None = None  # _observed_moments, once computed
 
@@ -582,22 +581,6 @@ class Patterns:
             self._observed = (means, variances)
         return self._observed
 
-    def row_obs(self, r0: int, r1: int) -> np.ndarray:
-        """Which variables are observed in each of the rows ``r0:r1`` (pattern order): a (r1 - r0) x p mask made
-        for those rows only (the whole rows x p mask is 50 MB at a million rows x 50 variables); kept whole for
-        data of at most ROW_CHUNK rows, whose sweeps ask for it many times."""
-        if self._rowobs is not None:
-            return self._rowobs[r0:r1]
-        keep = self.bounds[-1] <= ROW_CHUNK
-        a, b = (0, int(self.bounds[-1])) if keep else (r0, r1)
-        b0 = int(np.searchsorted(self.bounds, a, side="right")) - 1
-        b1 = int(np.searchsorted(self.bounds, b, side="left"))
-        mask = np.repeat(self.obs[b0:b1], np.diff(np.clip(self.bounds[b0 : b1 + 1], a, b)), axis=0)
-        if keep:
-            self._rowobs = mask
-            return mask[r0:r1]
-        return mask
-
     def _sweep(self, part, mu, em, rows, visit):
         Om, _, parts = part
         p = self.p
@@ -618,7 +601,7 @@ class Patterns:
             for c0 in range(r0, rl, ROW_CHUNK):
                 c1 = min(rl, c0 + ROW_CHUNK)
                 D = self.Y[c0:c1] - mu
-                D *= self.row_obs(c0, c1)
+                D *= self.obs[idx[local[c0 - r0 : c1 - r0]]]  # each row's pattern's observed variables
                 Z = D @ Om
                 if k:
                     m = mrows[c0 - r0 : c1 - r0]  # (rows, k)
