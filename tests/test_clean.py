@@ -254,7 +254,7 @@ def test_corpus_case(case, corpus_codebook):
 # -------------------------------------------------------------------------------------------------- policies
 def _survey_with(cells: dict[tuple[int, str], str], extra_rows: list[list[str]] | None = None) -> pd.DataFrame:
     raw, _ = read_table(CORPUS / "ok_base.csv")
-    raw = raw.copy()
+    raw = raw.astype(object)  # text cells to edit (the plain reader's columns are categorical)
     for (row, col), v in cells.items():
         raw.loc[row, col] = v
     if extra_rows:
@@ -306,7 +306,7 @@ def test_out_of_range_stop_names_file_row_column(corpus_codebook):
 def test_duplicate_policies(corpus_codebook, policy, kept_row):
     raw, _ = read_table(CORPUS / "ok_base.csv")
     second = list(raw.loc[3])  # S002 again, complete; the first submission misses two answers
-    raw = raw.copy()
+    raw = raw.astype(object)  # text cells to edit
     raw.loc[3, ["D1", "D2"]] = ""
     raw.loc[26] = second
     res = ingest_survey(
@@ -551,7 +551,7 @@ def test_careless_index_that_cannot_be_computed_is_reported_not_raised(corpus_co
     """Mahalanobis distances need every item pair answered jointly by two respondents; without it the index is
     reported as not computed (with the reason) and the run goes on."""
     raw, _ = read_table(CORPUS / "ok_base.csv")
-    raw = raw.copy()
+    raw = raw.astype(object)  # text cells to edit
     half = len(raw) // 2
     raw.loc[raw.index[:half], "D1"] = ""  # D1 and P1 never answered by the same respondent
     raw.loc[raw.index[half:], "P1"] = ""
@@ -566,3 +566,20 @@ def test_careless_index_that_cannot_be_computed_is_reported_not_raised(corpus_co
     }
     assert scr.careless["mahad"].isna().all() and not scr.careless["flag_mahad"].any()
     assert "index mahad not computed" in set(scr.log["issue"].str.split(":").str[0])
+
+
+def test_plain_csv_columns_are_categorical_and_ingest_as_text_cells(corpus_codebook):
+    """The plain CSV reader gives a column of few distinct texts as categorical codes (the item answers) and one
+    of mostly distinct texts as text (ids, e-mail addresses). Ingesting the categorical frame gives, to the bit,
+    what the same cells as text give."""
+    raw, _ = read_table(CORPUS / "ok_base.csv")
+    assert isinstance(raw["D1"].dtype, pd.CategoricalDtype)
+    assert raw["rid"].dtype == object and raw["email"].dtype == object
+    text = raw.astype(object)
+    assert text.equals(pd.read_csv(CORPUS / "ok_base.csv", dtype=str, keep_default_na=False).set_axis(raw.index))
+    opts = CleaningOptions()
+    a = ingest_survey(raw, corpus_codebook.ingest_spec(), opts, source="s.csv", pseudonymize=PSEUDO)
+    b = ingest_survey(text, corpus_codebook.ingest_spec(), opts, source="s.csv", pseudonymize=PSEUDO)
+    for name in ("responses", "exclusions", "log"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
+    assert a.report == b.report and a.id_map == b.id_map

@@ -374,3 +374,19 @@ def test_read_items_names_a_missing_column(tmp_path):
     write_table(pd.DataFrame({"pid": ["a", "b"], "i1": [1.0, 2.0]}), p)
     with pytest.raises(InputError, match="column missing: i2"):
         read_items(p, ["i1", "i2"])
+
+
+def test_plain_csv_column_kinds_are_judged_on_the_first_records_and_checked_on_all(tmp_path, monkeypatch):
+    """A plain CSV column of few distinct texts comes back categorical, one of mostly distinct texts as text;
+    a column whose first records repeat but whose texts are mostly distinct over the file is text too. The cells'
+    texts are the same either way ('' for empty, numbers not converted)."""
+    from compval import io as cio
+
+    monkeypatch.setattr(cio, "_SNIFF_ROWS", 4)
+    lines = ["id,late,q"] + [f"r{k},{'x' if k < 3 else k},{'' if k == 4 else k % 2 + 1}" for k in range(10)]
+    df, _ = read_table(_write(tmp_path, "k.csv", "\n".join(lines) + "\n"))
+    assert df["id"].dtype == object  # distinct in the first four records
+    assert df["late"].dtype == object  # repeats in the first four, mostly distinct in all ten: made text
+    assert isinstance(df["q"].dtype, pd.CategoricalDtype)
+    assert df["q"].astype(str).tolist() == [str(k % 2 + 1) if k != 4 else "" for k in range(10)]
+    assert df["late"].tolist() == ["x", "x", "x"] + [str(k) for k in range(3, 10)]

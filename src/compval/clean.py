@@ -146,7 +146,18 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
     Every check of a text cell here (trimming, number parsing, the identifier patterns) depends on the cell alone,
     so it is run once per distinct text and spread back through ``codes``: an item column of a million cells
-    holds a handful of distinct answers, and even an id column costs no more than before."""
+    holds a handful of distinct answers, and even an id column costs no more than before.
+
+    A categorical column (the plain CSV reader's) already is codes into its distinct texts: they are used as they
+    are (a category no cell holds any more is a distinct text of no cell, and a missing cell, code -1, a distinct
+    value of its own)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        distinct = values.cat.categories.to_numpy(dtype=object)
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(distinct), codes)
+            distinct = np.append(distinct, np.array([np.nan], dtype=object))
+        return codes, pd.Series(distinct, dtype=object)
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
     return codes, pd.Series(uniques, dtype=object)
 
@@ -361,7 +372,7 @@ def ingest_survey(
                     rows=index[mask],
                     action="set to missing",
                 )
-                cells[c] = cells[c].mask(mask, "")
+                cells[c] = cells[c].astype(object).mask(mask, "")  # a categorical column has no "" to set
     absent = [c for c in declared if c not in cols]
     for c in absent:
         note("header", "declared column not in file", column=c, action="ignored")
@@ -446,11 +457,13 @@ def ingest_survey(
             continue
         role = spec.get("role", "covariate")
         typ = spec.get("type", "categorical" if role == "group" else "numeric")
-        text = cells[c].astype(str).str.strip()
+        # each distinct text is trimmed and parsed once, as the items' are
+        codes, distinct = _distinct(cells[c])
+        text = distinct.astype(str).str.strip()
         if typ == "numeric":
             num = pd.to_numeric(text.where(text != "", None), errors="coerce").astype(float)
             num = num.where(np.isfinite(num))
-            bad = (text != "") & num.isna()
+            bad = ((text != "") & num.isna()).to_numpy()[codes]
             if bad.any():
                 note(
                     "covariates",
@@ -460,9 +473,9 @@ def ingest_survey(
                     rows=index[bad],
                     action="set to missing",
                 )
-            other[c] = num
+            other[c] = num.to_numpy()[codes]
         else:
-            other[c] = text.where(text != "", None)
+            other[c] = text.where(text != "", None).to_numpy(dtype=object)[codes]
 
     # ---- 4. duplicates
     n_answered = pd.Series((~np.isnan(values)).sum(axis=1), index=index)
@@ -582,7 +595,7 @@ def check_cell_loss(
     over_total = guard.get("total") is not None and total > guard["total"]
     if over_items.empty and not over_total:
         return
-    text = text.loc[lost.index, list(lost.columns)]
+    text = text.loc[lost.index, list(lost.columns)].astype(object)  # the cells' texts, also of categorical columns
     values = pd.Series(text.to_numpy()[lost.to_numpy()]).astype(str).str.strip()
     common = values.value_counts().head(5)
     num = pd.to_numeric(values, errors="coerce")

@@ -1,7 +1,8 @@
 """Reading questionnaire exports and writing results deterministically.
 
-Readers return the file's cells as text (``dtype=str``) together with the spreadsheet/file row number of each
-data row, so that every later check can name the file, row and column of a bad cell. Numeric parsing happens in
+Readers return the file's cells as text (``str``; a plain CSV file's as categorical columns of text) together
+with the spreadsheet/file row number of each data row, so that every later check can name the file, row and
+column of a bad cell. Numeric parsing happens in
 :mod:`compval.clean`, where the codebook says what each column must hold.
 
 Supported inputs
@@ -56,7 +57,7 @@ __all__ = [
 FLOAT_FORMAT = "%.10g"
 # how read_frame / read_items read a written table: text stays text, only empty cells are missing
 _WRITTEN = {"keep_default_na": False, "na_values": [""]}
-_CHUNK_ROWS = 50_000
+_CHUNK_ROWS = 20_000  # rows per chunk of a chunked read: the parser's buffers for a chunk, not the file's
 _DELIMITERS = [",", ";", "\t", "|"]
 _ENCODINGS = ["utf-8-sig", "gb18030"]
 
@@ -285,37 +286,41 @@ def _plain_layout(raw: bytes, text: str, enc: str, delim: str) -> tuple[list[str
 
 def _parse_plain(raw: bytes, delim: str, n_records: int, width: int) -> pd.DataFrame | None:
     """The cells of a plain file (:func:`_plain_layout`) as a frame of text, or None if the parser does not find
-    ``n_records`` records of ``width`` fields."""
-    # read by chunks into one preallocated block of cells: pandas' own result would hold the parsed chunks, their
-    # concatenation and the consolidated frame at once (three copies of a million x 60 cell references)
-    cells = np.empty((n_records, width), dtype=object)
-    filled = 0
-    chunks = pd.read_csv(
-        _io.BytesIO(raw),
-        sep=delim,
-        header=None,
-        skiprows=1,
-        dtype=object,
-        na_filter=False,
-        quoting=csv.QUOTE_NONE,
-        skip_blank_lines=False,
-        engine="c",
-        encoding="utf-8-sig",
-        index_col=False,
-        chunksize=_CHUNK_ROWS,
-    )
-    with chunks:
-        for chunk in chunks:
-            if chunk.shape[1] != width or filled + len(chunk) > len(cells):
-                return None
-            cells[filled : filled + len(chunk)] = chunk.to_numpy()
-            filled += len(chunk)
-    if filled != len(cells):
+    ``n_records`` records of ``width`` fields.
+
+    A column of few distinct texts (an item's answers) is categorical: codes into its distinct texts (pandas'
+    ``dtype="category"``, whose categories are the cells' strings, never converted to numbers). The parser boxes
+    each distinct text once, so an item column of a million cells costs a million small codes and a handful of
+    strings, where text cells cost a million object references and their strings (770 MB for a million rows of
+    60 columns). Every check in :mod:`compval.clean` works per distinct text (``clean._distinct``) and reads the
+    codes as they are. A column of mostly distinct texts (ids, e-mail addresses) stays text: as categories it
+    would hold as many strings, plus their hash table, and parse twice as slowly; which columns those are is
+    judged on the first ``_SNIFF_ROWS`` records, and checked on all of them."""
+    options = {
+        "sep": delim,
+        "header": None,
+        "skiprows": 1,
+        "na_filter": False,
+        "quoting": csv.QUOTE_NONE,
+        "skip_blank_lines": False,
+        "engine": "c",
+        "encoding": "utf-8-sig",
+        "index_col": False,
+    }
+    head = pd.read_csv(_io.BytesIO(raw), dtype=object, nrows=min(n_records, _SNIFF_ROWS), **options)
+    if head.shape[1] != width:
         return None
-    return pd.DataFrame(cells, copy=False)
+    dtypes = {c: object if head[c].nunique() > len(head) // 2 else "category" for c in head.columns}
+    df = pd.read_csv(_io.BytesIO(raw), dtype=dtypes, **options)
+    if df.shape != (n_records, width):
+        return None
+    for c in df.columns:
+        if dtypes[c] == "category" and len(df[c].cat.categories) > n_records // 2:
+            df[c] = df[c].astype(object)  # mostly distinct after the first records
+    return df
 
 
-_CHUNK_ROWS = 20_000  # the parser's buffers for a chunk, not for the file, are in memory
+_SNIFF_ROWS = 5_000
 
 
 def _fields_per_line(b: np.ndarray, starts: np.ndarray, delim: int, window: int = 1 << 22) -> np.ndarray:
@@ -470,7 +475,9 @@ def read_table(
     -------
     (DataFrame, TableMeta)
         Cells as ``str`` ('' for empty), index = row number as a person sees it (header is row 1). Duplicate
-        header names are kept apart as ``name.__dupN`` so that the caller can report them.
+        header names are kept apart as ``name.__dupN`` so that the caller can report them. A plain CSV file
+        (no quotes, every line complete) gives categorical columns of those texts (see :func:`_parse_plain`):
+        read them with ``.astype(str)`` or ``.cat``, and make them ``object`` before setting a cell to a new text.
 
     Raises
     ------
