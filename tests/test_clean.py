@@ -139,6 +139,18 @@ def test_screening_with_the_items_apart_gives_the_same_result(case, corpus_codeb
     for name in ("items", "respondents", "careless", "exclusions", "log"):
         pd.testing.assert_frame_equal(getattr(apart, name), getattr(one, name), obj=name)
     assert apart.report == one.report
+    # given away (consume=True, the screen rule's call): the analysed rows are moved within the items' block,
+    # and every table is the same
+    block = np.asfortranarray(items.to_numpy())
+    given = pd.DataFrame(block, index=items.index, columns=items.columns, copy=False)
+    consumed = screen_respondents(
+        ing.responses.drop(columns=corpus_codebook.item_ids), corpus_codebook, opts, items=given, consume=True, **kw
+    )
+    for name in ("items", "respondents", "careless", "exclusions", "log"):  # to the bit
+        pd.testing.assert_frame_equal(getattr(consumed, name), getattr(apart, name), obj=name, check_exact=True)
+    assert consumed.report == apart.report
+    if len(one.items) < len(items):  # rows were excluded: the analysed ones are the top of the same block
+        assert np.shares_memory(consumed.items.to_numpy(), block)
     with pytest.raises(ValueError, match="item columns"):
         screen_respondents(ing.responses, corpus_codebook, opts, items=items.iloc[:, ::-1], **kw)
 
@@ -583,3 +595,32 @@ def test_plain_csv_columns_are_categorical_and_ingest_as_text_cells(corpus_codeb
     for name in ("responses", "exclusions", "log"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
     assert a.report == b.report and a.id_map == b.id_map
+
+
+def test_reverse_scoring_in_place_gives_reverse_score_and_puts_every_bit_back(corpus_codebook):
+    """The screening's in-place reverse scoring (consume=True): inside, the answers are reverse_score's, in the
+    block's own array; on leaving, also after an error, the block is as it was to the bit. A column that would
+    not come back exactly (0.1 -> 5.9 -> 0.09999999999999964 on a 1-5 scale) is scored in a copy instead."""
+    from compval.clean import _reverse_scored_in_place
+
+    rng = np.random.default_rng(4)
+    ids = corpus_codebook.item_ids
+    values = np.asfortranarray(rng.integers(1, 6, size=(40, len(ids))).astype(float))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    block = pd.DataFrame(values, columns=ids, copy=False)
+    before = values.copy()
+    expected = corpus_codebook.reverse_score(block)
+    with _reverse_scored_in_place(block, corpus_codebook) as scored:
+        assert np.shares_memory(scored.to_numpy(), values)
+        pd.testing.assert_frame_equal(scored, expected, check_exact=True)
+    assert np.array_equal(values.view(np.uint64), before.view(np.uint64))
+    with pytest.raises(RuntimeError, match="inside"):
+        with _reverse_scored_in_place(block, corpus_codebook):
+            raise RuntimeError("inside")
+    assert np.array_equal(values.view(np.uint64), before.view(np.uint64))
+    values[0, ids.index(corpus_codebook.reverse_items[0])] = 0.1
+    before = values.copy()
+    with _reverse_scored_in_place(block, corpus_codebook) as scored:
+        assert not np.shares_memory(scored.to_numpy(), values)
+        pd.testing.assert_frame_equal(scored, corpus_codebook.reverse_score(block), check_exact=True)
+        assert np.array_equal(values.view(np.uint64), before.view(np.uint64))  # not touched

@@ -19,6 +19,7 @@ from compval.io import (
     read_frame,
     read_frame_apart,
     read_items,
+    read_rows,
     read_json,
     read_table,
     to_jsonable,
@@ -367,6 +368,9 @@ def test_read_items_equals_read_csv_selection_in_one_block(tmp_path):
     pd.testing.assert_frame_equal(got, pd.read_csv(p, index_col="pid")[cols].astype(float))
     assert got._mgr.nblocks == 1
     assert np.shares_memory(got.to_numpy(), got["i1"].to_numpy())  # a view of the frame's one block
+    rows = read_rows(p, cols)  # the same values as one row-major array
+    assert rows.flags.c_contiguous and rows.dtype == np.float64
+    np.testing.assert_array_equal(rows, got.to_numpy())
 
 
 def test_read_items_names_a_missing_column(tmp_path):
@@ -374,6 +378,8 @@ def test_read_items_names_a_missing_column(tmp_path):
     write_table(pd.DataFrame({"pid": ["a", "b"], "i1": [1.0, 2.0]}), p)
     with pytest.raises(InputError, match="column missing: i2"):
         read_items(p, ["i1", "i2"])
+    with pytest.raises(InputError, match="column missing: i2"):
+        read_rows(p, ["i1", "i2"])
 
 
 def test_plain_csv_column_kinds_are_judged_on_the_first_records_and_checked_on_all(tmp_path, monkeypatch):

@@ -93,6 +93,31 @@ def test_little_mcar_leaves_the_callers_rows_as_they_were():
     assert with_empty.chi2 == without.chi2 and with_empty.df == without.df and with_empty.p == without.p
 
 
+def test_little_mcar_given_the_rows_sorts_them_in_place_with_the_same_result(bfi_items):
+    """consume=True (the screen step's call): the rows of a frame made of a C-ordered array are sorted in that
+    array instead of a copy, and the test is the same to the bit. A frame whose values are not such an array
+    (the usual column-major block) is left as it was."""
+    frame = bfi_items.dropna(how="all").astype(float)
+    usual = mi.little_mcar(frame)
+    rows = np.ascontiguousarray(frame.to_numpy())
+    given = mi.little_mcar(pd.DataFrame(rows, columns=frame.columns, copy=False), consume=True)
+    assert (given.chi2, given.df, given.p, given.n_patterns, given.n) == (
+        usual.chi2,
+        usual.df,
+        usual.p,
+        usual.n_patterns,
+        usual.n,
+    )
+    pd.testing.assert_frame_equal(given.estimate.cov, usual.estimate.cov, check_exact=True)
+    assert not np.array_equal(rows, frame.to_numpy(), equal_nan=True)  # sorted (and zero-filled) in place
+    before = frame.copy()
+    block = frame.copy()  # a frame of its own block, column-major: not given away
+    assert not block.to_numpy().flags.c_contiguous
+    again = mi.little_mcar(block, consume=True)
+    pd.testing.assert_frame_equal(block, before)
+    assert again.chi2 == usual.chi2
+
+
 @pytest.mark.parametrize("name", ["bfi", "hs"])
 def test_em_estimates_match_r_and_lavaan(name, ref, little_bfi, little_hs):
     est = (little_bfi if name == "bfi" else little_hs).estimate

@@ -40,6 +40,7 @@ Meade, A. W., & Craig, S. B. (2012). Identifying careless responses in survey da
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import Iterable, Mapping, Sequence
 
@@ -517,9 +518,12 @@ def careless_indices(
         least two scales; otherwise ``evenodd`` is NaN).
     duration : Series, optional
         Completion time in seconds, indexed like ``items``.
-    scored : DataFrame, optional
+    scored : DataFrame or callable, optional
         The same answers with reverse-keyed items recoded (``Codebook.reverse_score``); used for ``mahad``,
-        ``evenodd`` and ``psychsyn``. Defaults to ``items`` (no reverse-keyed items).
+        ``evenodd`` and ``psychsyn``. Defaults to ``items`` (no reverse-keyed items). Or a function without
+        arguments returning a context manager that gives them: it is entered once the indices of the raw
+        answers are computed and left before this function returns, so it may recode ``items`` in place
+        (the screening does, :func:`compval.clean.screen_respondents`).
     synonym_pairs : list of (item, synonym_of), optional
         Declared synonym pairs (:func:`declared_synonym_pairs`); when given, ``psychsyn`` uses them instead
         of the empirical pairs with r > ``psychsyn_critval``.
@@ -543,9 +547,6 @@ def careless_indices(
     ``psychant``, ``psychant_n`` and ``seconds_per_item`` (NaN without ``duration``).
     """
     raw = numeric_items(items)
-    sc = raw if scored is None else numeric_items(scored)
-    if list(sc.columns) != list(raw.columns) or not sc.index.equals(raw.index):
-        raise ValueError("scored must have the same index and columns as items")
     p = raw.shape[1]
     out = pd.DataFrame(index=items.index)
     out["n_items"] = p
@@ -560,33 +561,41 @@ def careless_indices(
                 "not applicable: the scale is continuous (runs of identical answers need answer categories)"
             )
     _append(out, irv(raw, irv_split))
-    out["mahad"] = np.nan
-    out["mahad_p"] = np.nan
-    if raw.notna().any(axis=1).sum() > p:
-        try:
-            out["mahad"] = mahad(sc)
-            out["mahad_p"] = chdtrc(p, out["mahad"].to_numpy())
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            if not_computed is None:
-                raise
-            not_computed["mahad"] = f"not computable on these data: {exc}"
-    elif not_computed is not None:
-        not_computed["mahad"] = (
-            f"not computable: {raw.notna().any(axis=1).sum()} respondents for {p} items "
-            "(Mahalanobis distances need more respondents than items)"
-        )
-    if len(scales) >= 2:
-        _append(out, evenodd(sc, scales))
-    else:
-        out["evenodd"] = np.nan
-        out["evenodd_n"] = 0
-        if not_computed is not None:
-            not_computed["evenodd"] = (
-                f"not computable: even-odd consistency needs at least two scales ({len(scales)} given)"
+    # the indices of the raw answers first: a function given as `scored` may recode them in place
+    antonyms = psychant(raw, psychant_critval)
+    speed = np.nan if duration is None else seconds_per_item(raw, duration)
+    n_with_answer = int(raw.notna().any(axis=1).sum())
+    with scored() if callable(scored) else contextlib.nullcontext(scored) as given:
+        sc = raw if given is None else numeric_items(given)
+        if list(sc.columns) != list(raw.columns) or not sc.index.equals(raw.index):
+            raise ValueError("scored must have the same index and columns as items")
+        out["mahad"] = np.nan
+        out["mahad_p"] = np.nan
+        if n_with_answer > p:
+            try:
+                out["mahad"] = mahad(sc)
+                out["mahad_p"] = chdtrc(p, out["mahad"].to_numpy())
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                if not_computed is None:
+                    raise
+                not_computed["mahad"] = f"not computable on these data: {exc}"
+        elif not_computed is not None:
+            not_computed["mahad"] = (
+                f"not computable: {n_with_answer} respondents for {p} items "
+                "(Mahalanobis distances need more respondents than items)"
             )
-    _append(out, psychsyn(sc, psychsyn_critval, pairs=synonym_pairs))
-    _append(out, psychant(raw, psychant_critval))
-    out["seconds_per_item"] = np.nan if duration is None else seconds_per_item(raw, duration)
+        if len(scales) >= 2:
+            _append(out, evenodd(sc, scales))
+        else:
+            out["evenodd"] = np.nan
+            out["evenodd_n"] = 0
+            if not_computed is not None:
+                not_computed["evenodd"] = (
+                    f"not computable: even-odd consistency needs at least two scales ({len(scales)} given)"
+                )
+        _append(out, psychsyn(sc, psychsyn_critval, pairs=synonym_pairs))
+    _append(out, antonyms)
+    out["seconds_per_item"] = speed
     return out
 
 

@@ -17,7 +17,7 @@ __all__ = ["column_means", "column_variances", "ROW_BLOCK"]
 ROW_BLOCK = 4096
 
 
-def column_means(x: np.ndarray) -> np.ndarray:
+def column_means(x: np.ndarray, *, by_column: bool = False) -> np.ndarray:
     """Each column's mean over its observed (non-NaN) rows: ``numpy.nanmean(x, axis=0)``, bit for bit (NaN for a
     column without observed rows), zeros for a table without rows, without nanmean's copy of the table.
 
@@ -29,6 +29,9 @@ def column_means(x: np.ndarray) -> np.ndarray:
       row of the next block's sum: the additions are those of the whole table, in the same order. The tests compare
       both paths with ``numpy.nanmean`` bit for bit.
     * Other layouts: nanmean itself.
+    * ``by_column=True``: any layout column by column, as column-major data are. nanmean copies a column to a
+      contiguous array before it sums it, so these are the bits of the same table held column-major (a caller
+      that made a row-major copy of a frame's block gets the frame's numbers).
 
     In R: ``colMeans(x, na.rm = TRUE)``.
     """
@@ -37,7 +40,7 @@ def column_means(x: np.ndarray) -> np.ndarray:
     if not n:
         return np.zeros(p)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if x.flags.f_contiguous and not x.flags.c_contiguous:
+        if by_column or (x.flags.f_contiguous and not x.flags.c_contiguous):
             return np.array([np.nanmean(x[:, j]) for j in range(p)])
         if not x.flags.c_contiguous or n <= ROW_BLOCK:
             return np.nanmean(x, axis=0)
@@ -47,21 +50,21 @@ def column_means(x: np.ndarray) -> np.ndarray:
         return np.true_divide(total, count)
 
 
-def column_variances(x: np.ndarray) -> np.ndarray:
+def column_variances(x: np.ndarray, *, by_column: bool = False) -> np.ndarray:
     """Each column's variance (divisor n) over its observed rows: ``numpy.nanvar(x, axis=0)``, bit for bit, without
     its copy of the table.
 
     nanvar takes the mean of the NaN-replaced copy, subtracts it, zeroes the missing cells, squares and sums; here
     the same operations run on a column at a time (column-major data) or on a block of rows at a time with the
     running sums carried in as the first row (row-major data; see :func:`column_means`). The tests compare it with
-    ``numpy.nanvar`` bit for bit in both layouts.
+    ``numpy.nanvar`` bit for bit in both layouts. ``by_column``: as in :func:`column_means`.
 
     In R: ``apply(x, 2, var, na.rm = TRUE) * (n - 1) / n`` with n each column's observed count.
     """
     x = np.asarray(x, dtype=float)
     n, p = x.shape
     with np.errstate(invalid="ignore", divide="ignore"):
-        if x.flags.f_contiguous and not x.flags.c_contiguous and n:
+        if (by_column or (x.flags.f_contiguous and not x.flags.c_contiguous)) and n:
             return np.array([np.nanvar(x[:, j]) for j in range(p)])
         if not x.flags.c_contiguous or n <= ROW_BLOCK:
             return np.nanvar(x, axis=0)
