@@ -78,6 +78,96 @@ def test_heavy_patterns_by_their_moments_give_the_row_by_row_sums(chunk, row_chu
     np.testing.assert_allclose(rows["UU"], rows["U"].T @ rows["U"], rtol=1e-12, atol=1e-9)
 
 
+def _heavy_data(seed: int = 11, n: int = 2000) -> np.ndarray:
+    """Six variables, 8% of the values missing, and a 40-row pattern with three unobserved: heavy and light
+    patterns at one, two and three unobserved variables."""
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal((n, 6)) @ rng.standard_normal((6, 6)) + rng.standard_normal(6)
+    y[rng.random(y.shape) < 0.08] = np.nan
+    y[:40, :3] = np.nan
+    return y
+
+
+@pytest.mark.parametrize("row_chunk", [samplestats.ROW_CHUNK, 7])
+def test_letting_the_heavy_patterns_rows_go_changes_no_sum(row_chunk, monkeypatch):
+    """rows=False keeps only the rows of the patterns that are not heavy (above LET_GO_BYTES; 0 here): every sum
+    of a sweep, the patterns' covariances and the observed moments are the same bits as with every row kept; the
+    sweep on a Sigma that is not positive definite (every Sigma_oo factorised) takes the heavy patterns' terms
+    from their moments, equal up to rounding; what needs every row says so."""
+    monkeypatch.setattr(samplestats, "ROW_CHUNK", row_chunk)
+    monkeypatch.setattr(samplestats, "LET_GO_BYTES", 0)
+    y = _heavy_data()
+    full, part = samplestats.row_patterns(y), samplestats.row_patterns(y.copy(), consume=True, rows=False)
+    assert full.rows_kept and not part.rows_kept
+    assert len(part.rows_array) == int(full.n[~full.heavy].sum()) < len(y)
+    np.testing.assert_array_equal(part.rows_array, full.Y[np.repeat(~full.heavy, full.n.astype(int))])
+    np.testing.assert_array_equal(part.S, full.S)
+    np.testing.assert_array_equal(part.observed_means(), full.observed_means())
+    np.testing.assert_array_equal(part.observed_variances(), full.observed_variances())
+    light, heavy = int(np.flatnonzero(~full.heavy)[0]), int(np.flatnonzero(full.heavy)[-1])
+    samplestats.clear_cache()
+    whole = samplestats.group_data(y)
+    samplestats.clear_cache()
+    some = samplestats.group_data(y, rows=False)
+    assert samplestats.has_rows(whole) and not samplestats.has_rows(some)
+    np.testing.assert_array_equal(some.blocks[light].y, whole.blocks[light].y)
+    np.testing.assert_array_equal(some.blocks[heavy].cov, whole.blocks[heavy].cov)
+    assert some.h1_f == whole.h1_f and np.array_equal(some.cov, whole.cov)
+    samplestats.clear_cache()
+    mu = np.nanmean(y, axis=0) + 0.1
+    sigma = np.cov(np.where(np.isnan(y), np.nanmean(y, axis=0), y).T) + 0.2 * np.eye(6)
+    keys = ["f", "G", "UU", "u", "T1", "T2"]
+    a, b = full.sweep(sigma, mu, em=True), part.sweep(sigma, mu, em=True)
+    for key in keys:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    monkeypatch.setattr(samplestats.Patterns, "partitioned", lambda self, s: None)  # every Sigma_oo directly
+    a, b = full.sweep(sigma, mu, em=True), part.sweep(sigma, mu, em=True)
+    for key in keys:
+        np.testing.assert_allclose(b[key], a[key], rtol=1e-12, atol=1e-9, err_msg=key)
+    with pytest.raises(ValueError, match="rows=True"):
+        part.Y
+    with pytest.raises(ValueError, match="rows=True"):
+        part.sweep(sigma, mu, rows=True)
+    with pytest.raises(ValueError, match="rows=True"):
+        some.blocks[heavy].y
+    monkeypatch.setattr(samplestats, "LET_GO_BYTES", 10**12)  # below the bound every row stays
+    assert samplestats.row_patterns(y, rows=False).rows_kept
+
+
+def test_an_ml_fit_keeps_no_heavy_rows_and_an_mlr_fit_makes_them_again(monkeypatch):
+    """A FIML fit under ML keeps the sample statistics without the heavy patterns' rows (above LET_GO_BYTES) and
+    gives the numbers of a fit that kept them; an MLR fit to the same data needs every row (casewise scores):
+    it computes the statistics again, with the numbers of an MLR fit from scratch."""
+    import pandas as pd
+
+    from compval.sem import data as semdata
+
+    data = pd.DataFrame(_heavy_data(5, 3000), columns=[f"x{i}" for i in range(6)])
+    model = cfa.from_syntax("f =~ x0 + x1 + x2\ng =~ x3 + x4 + x5\n")
+    samplestats.clear_cache()
+    kept = cfa.fit_cfa(data, model, estimator="ML", missing="ml")
+    assert samplestats.has_rows(kept._groups[0])
+    monkeypatch.setattr(samplestats, "LET_GO_BYTES", 0)
+    samplestats.clear_cache()
+    ml = cfa.fit_cfa(data, model, estimator="ML", missing="ml")
+    assert not samplestats.has_rows(ml._groups[0])
+    assert ml.fit == kept.fit
+    pd.testing.assert_frame_equal(ml.params, kept.params, check_exact=True)
+    again = cfa.fit_cfa(data, model, estimator="ML", missing="ml")
+    assert again._groups[0] is ml._groups[0]  # shared while no fit needs the rows
+    made = []
+    real = semdata.prepare_groups
+    monkeypatch.setattr(semdata, "prepare_groups", lambda *a, **k: made.append(1) or real(*a, **k))
+    mlr = cfa.fit_cfa(data, model, estimator="MLR", missing="ml")
+    assert made == [1] and samplestats.has_rows(mlr._groups[0])
+    assert cfa.fit_cfa(data, model, estimator="ML", missing="ml")._groups[0] is mlr._groups[0]
+    samplestats.clear_cache()
+    fresh = cfa.fit_cfa(data, model, estimator="MLR", missing="ml")
+    assert mlr.fit == fresh.fit
+    pd.testing.assert_frame_equal(mlr.params, fresh.params, check_exact=True)
+    samplestats.clear_cache()
+
+
 def test_row_patterns_consume_sorts_the_rows_in_place_to_the_same_bits():
     """consume=True sorts and zero-fills the caller's array itself (no copy of the rows) and gives the patterns of
     the copying path bit for bit; group_data(consume=True) the same sample statistics."""

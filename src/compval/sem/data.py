@@ -95,35 +95,49 @@ def source_key(data: pd.DataFrame, ov: list[str], group: str | None, missing: st
 
 
 def ml_groups(
-    data: pd.DataFrame, ov: list[str], group: str | None, missing: str, status: list, warnings: list
+    data: pd.DataFrame,
+    ov: list[str],
+    group: str | None,
+    missing: str,
+    status: list,
+    warnings: list,
+    rows: bool = True,
 ) -> tuple[list, list[GroupData] | None]:
     """(group labels, :func:`ml_group_data` of :func:`prepare_groups`'s arrays): the sample statistics ML starts
     from, found without making the arrays when a fit to the same columns, grouping and missing-data rule has
-    computed them and they are still kept (:func:`source_key`; the same objects, so the same numbers)."""
+    computed them and they are still kept (:func:`source_key`; the same objects, so the same numbers).
+    ``rows=False``: the fit needs no casewise terms (ML, not MLR; :func:`.samplestats.group_data_sets`)."""
     source = source_key(data, ov, group, missing)
-    hit = None if source is None else from_source(source)
+    hit = None if source is None else from_source(source, rows=rows)
     if hit is not None:
         labels = list(hit[0])  # type: ignore[call-overload]  # the payload ml_group_data stored: the labels
         return labels, _estimable(hit[1], labels, missing, status, warnings)
     make_room(len(data) * len(ov) * 8)  # the cache lets go of what these rows will push out before they are made
     labels, ys = prepare_groups(data, ov, group, missing)
-    return labels, ml_group_data(ys, labels, missing, status, warnings, source=source)
+    return labels, ml_group_data(ys, labels, missing, status, warnings, source=source, rows=rows)
 
 
 def ml_group_data(
-    ys: list, labels: list, missing: str, status: list, warnings: list, source: bytes | None = None
+    ys: list,
+    labels: list,
+    missing: str,
+    status: list,
+    warnings: list,
+    source: bytes | None = None,
+    rows: bool = True,
 ) -> list[GroupData] | None:
     """Sample statistics of each group for ML (:func:`.samplestats.group_data_sets`, which consumes the arrays ``ys``
     of :func:`prepare_groups`: the caller drops them), or None when the model cannot
     be estimated -- a group with fewer than 2 rows, an h1 model that cannot be estimated, a sample (or EM)
     covariance matrix that is not positive definite (lavaan stops there) -- with the reason in ``status``.
-    ``source``: the :func:`source_key` the arrays were made from (remembered with the labels)."""
+    ``source``: the :func:`source_key` the arrays were made from (remembered with the labels); ``rows``: as
+    :func:`.samplestats.group_data_sets`."""
     too_small = [group_name(labels, g) for g, y in enumerate(ys) if len(y) <= 1]
     if too_small:
         status.append("not estimable: fewer than 2 complete rows in group(s) " + ", ".join(too_small))
         return None
     try:
-        groups = group_data_sets(ys, consume=True, source=source, payload=tuple(labels))
+        groups = group_data_sets(ys, consume=True, source=source, payload=tuple(labels), rows=rows)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         status.append(f"not estimable: the saturated (h1) model could not be estimated ({exc})")
         return None

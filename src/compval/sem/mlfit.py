@@ -16,7 +16,7 @@ from .partable import build_partable, observed_names
 from .result import FitRecord
 from .vcov import check_identified, ml_information, ml_vcov
 
-__all__ = ["fit_ml_model", "ml_sample_statistics"]
+__all__ = ["fit_ml_model", "ml_sample_statistics", "needs_rows"]
 
 
 def ml_sample_statistics(data: pd.DataFrame, model, opts: dict) -> None:
@@ -27,7 +27,13 @@ def ml_sample_statistics(data: pd.DataFrame, model, opts: dict) -> None:
     ov, group = observed_names(model.syntax), opts["group"]
     if any(c not in data.columns for c in ov) or (group is not None and group not in data.columns):
         return  # the fit raises for it
-    ml_groups(data, ov, group, opts["missing"], [], [])
+    ml_groups(data, ov, group, opts["missing"], [], [], rows=needs_rows(opts))
+
+
+def needs_rows(opts: dict) -> bool:
+    """Whether a fit with ``opts`` needs every row of its data kept beside the sample statistics: MLR's casewise
+    scores (robust standard errors and test); ML's numbers come from the missing-data patterns' moments."""
+    return opts["estimator"] == "MLR"
 
 
 def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
@@ -47,7 +53,9 @@ def fit_ml_model(data: pd.DataFrame, model, opts: dict) -> dict:
     # follow the model's own in the status
     g_status: list[str] = []
     g_warnings: list[str] = []
-    rec.labels, groups = ml_groups(data, observed_names(model.syntax), group, missing, g_status, g_warnings)
+    rec.labels, groups = ml_groups(
+        data, observed_names(model.syntax), group, missing, g_status, g_warnings, rows=needs_rows(opts)
+    )
     pt, st = build_partable(
         model.syntax,
         ngroups=len(rec.labels),

@@ -18,7 +18,10 @@ are built on demand (:meth:`Patterns.inverse`, :attr:`Patterns.S`).
 
 Patterns with at least p rows (:func:`heavy_patterns`; at a million respondents x 50 items, 1,279 patterns
 holding 79% of the rows) enter the sums through their mean and cross-product matrix instead (about 4 p^3
-operations per pattern and pass against 4 p^2 per row): the same sums up to rounding.
+operations per pattern and pass against 4 p^2 per row): the same sums up to rounding. A fit that needs no
+casewise terms (ML, not MLR: :func:`group_data_sets` with ``rows=False``) lets their rows go once their moments
+are formed when they take more than LET_GO_BYTES, keeping the other patterns' rows only (at a million
+respondents x 50 items, 83 MB instead of 400 MB).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ __all__ = [
     "group_data_sets",
     "from_source",
     "make_room",
+    "has_rows",
     "kept_data_sets",
     "kept_together",
     "clear_cache",
@@ -71,6 +75,7 @@ class Block:
     The rows and the covariance are formed when first asked for (they are views of the group's sorted rows)."""
 
     def __init__(self, obs, n, y=None, mean=None, cov=None, rows=None):
+        """``y`` or ``rows`` give the rows; a block with neither carries its moments only."""
         self.obs = np.asarray(obs)
         self.n = int(n)
         self._y = y
@@ -81,6 +86,11 @@ class Block:
     @property
     def y(self) -> np.ndarray:
         if self._y is None:
+            if self._rows is None:
+                raise ValueError(
+                    "this missing-data pattern's rows were let go once its moments were formed "
+                    "(group_data_sets(rows=False)); ask for the data set with rows=True"
+                )
             Y, a, b = self._rows
             self._y = Y[a:b][:, self.obs]
         return self._y
@@ -111,9 +121,11 @@ class _Blocks(Sequence[Block]):
         if k not in self._made:
             pt = self._pt
             o = np.flatnonzero(pt.obs[k])
-            self._made[k] = Block(
-                obs=o, n=int(pt.n[k]), mean=pt.ybar[k, o], rows=(pt.Y, int(pt.bounds[k]), int(pt.bounds[k + 1]))
-            )
+            if pt.has_rows(k):
+                rows = (pt.rows_array, int(pt.starts[k]), int(pt.stops[k]))
+                self._made[k] = Block(obs=o, n=int(pt.n[k]), mean=pt.ybar[k, o], rows=rows)
+            else:  # a heavy pattern whose rows were let go: its moments
+                self._made[k] = Block(obs=o, n=int(pt.n[k]), mean=pt.ybar[k, o], cov=pt.pattern_cov(k)[np.ix_(o, o)])
         return self._made[k]
 
     def __iter__(self):
@@ -180,14 +192,18 @@ def clear_cache() -> int:
     return n
 
 
-def group_data(y: np.ndarray, consume: bool = False) -> GroupData:
+def group_data(y: np.ndarray, consume: bool = False, rows: bool = True) -> GroupData:
     """Summarise one group's raw data (rows with all values missing must have been dropped): the one-group case
     of :func:`group_data_sets`."""
-    return group_data_sets([y], consume)[0]
+    return group_data_sets([y], consume, rows=rows)[0]
 
 
 def group_data_sets(
-    ys: list[np.ndarray], consume: bool = False, source: bytes | None = None, payload: object = None
+    ys: list[np.ndarray],
+    consume: bool = False,
+    source: bytes | None = None,
+    payload: object = None,
+    rows: bool = True,
 ) -> list[GroupData]:
     """Summarise the raw data of each group of one fit (rows with all values missing must have been dropped).
 
@@ -207,6 +223,11 @@ def group_data_sets(
     ``source``: a digest of what the arrays were made from (:func:`compval.sem.data.source_key`), remembered with
     ``payload`` so that a later fit of the same source finds these statistics without making the arrays again
     (:func:`from_source`).
+
+    ``rows=False``: the fits need no casewise terms (ML: not MLR's scores), so with missing values the rows of
+    the patterns summarised by their moments (:func:`heavy_patterns`) are let go once the moments are formed
+    when they take more than LET_GO_BYTES (:meth:`Patterns.from_rows`); every number of such a fit is the
+    same. Kept statistics without those rows are computed again for a call with ``rows=True``.
     """
     ys = [np.ascontiguousarray(y, dtype=float) for y in ys]
     keys = [(y.shape, hashlib.blake2b(y.data, digest_size=20).digest()) for y in ys]  # no copy of the rows
@@ -214,11 +235,11 @@ def group_data_sets(
     out = []
     for key, y in zip(keys, ys):
         hit = _RECENT.get(key)
-        if hit is not None:
+        if hit is not None and (has_rows(hit[0]) or not rows):
             _RECENT.move_to_end(key)
             out.append(hit[0])
         else:
-            gd = _group_data(y, consume)
+            gd = _group_data(y, consume, rows)
             _RECENT[key] = (gd, y.nbytes)
             out.append(gd)
     if source is not None:
@@ -230,12 +251,15 @@ def group_data_sets(
     return out
 
 
-def from_source(source: bytes) -> tuple[object, list[GroupData]] | None:
+def from_source(source: bytes, rows: bool = True) -> tuple[object, list[GroupData]] | None:
     """``(payload, statistics)`` that :func:`group_data_sets` computed from ``source`` when they are still kept
-    (the same objects it would return for the arrays made from it again), else None. The cache is used as by a
-    call of :func:`group_data_sets` with those arrays: the bound first, then the data sets become the newest."""
+    (the same objects it would return for the arrays made from it again), else None; with ``rows=True`` None
+    also when they were kept without the heavy patterns' rows. The cache is used as by a call of
+    :func:`group_data_sets` with those arrays: the bound first, then the data sets become the newest."""
     entry = _SOURCES.get(source)
     if entry is None or any(k not in _RECENT for k in entry[0]):
+        return None
+    if rows and not all(has_rows(_RECENT[k][0]) for k in entry[0]):
         return None
     keys, payload = entry
     _admit({k: _RECENT[k][1] for k in keys})
@@ -245,6 +269,12 @@ def from_source(source: bytes) -> tuple[object, list[GroupData]] | None:
     out = [_RECENT[k][0] for k in keys]
     _share_h1(out)
     return payload, out
+
+
+def has_rows(gd: GroupData) -> bool:
+    """Whether every row of the group is kept (complete data, or :func:`group_data_sets` with ``rows=True``)."""
+    pt = gd.__dict__.get("_pat")
+    return pt is None or pt.rows_kept
 
 
 def make_room(nbytes: int) -> None:
@@ -275,7 +305,7 @@ def _share_h1(out: list[GroupData]) -> None:
             other.__dict__.pop("_h1", None)
 
 
-def _group_data(y: np.ndarray, consume: bool = False) -> GroupData:
+def _group_data(y: np.ndarray, consume: bool = False, rows: bool = True) -> GroupData:
     n, p = y.shape
     miss = np.isnan(y)
     if not miss.any():
@@ -286,7 +316,8 @@ def _group_data(y: np.ndarray, consume: bool = False) -> GroupData:
         sign, logdet = np.linalg.slogdet(cov)
         return GroupData(n=n, blocks=[blk], complete=True, mean=mean, cov=cov, h1_f=logdet + p)
     mean0 = column_means(y)  # nanmean's numbers without its copy of the rows
-    pt = row_patterns(y, consume=consume)
+    del miss  # a boolean of the rows' size, not needed by the EM below
+    pt = row_patterns(y, consume=consume, rows=rows)
     gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((p, p)))
     gd.__dict__["_pat"] = pt
     mu, sig, f = saturated_fiml(gd)
@@ -294,13 +325,14 @@ def _group_data(y: np.ndarray, consume: bool = False) -> GroupData:
     return gd
 
 
-def row_patterns(y: np.ndarray, consume: bool = False) -> "Patterns":
+def row_patterns(y: np.ndarray, consume: bool = False, rows: bool = True) -> "Patterns":
     """The missing-data patterns of raw rows (NaN = missing; no row entirely missing): patterns ordered by
     their number of unobserved variables, rows zero-filled and sorted by pattern (:class:`Patterns`).
 
     ``consume=True`` sorts and zero-fills ``y`` itself (C-ordered float64, column by column: one column's
     temporary instead of a copy of the rows, 400 MB at a million rows x 50 variables) and the patterns keep it;
-    the caller must not use ``y`` afterwards."""
+    the caller must not use ``y`` afterwards. ``rows=False``: the heavy patterns' rows are let go once their
+    moments are formed (:meth:`Patterns.from_rows`)."""
     miss = np.isnan(y)
     pats, inv = unique_patterns(~miss)
     counts = np.bincount(inv, minlength=len(pats))
@@ -311,18 +343,23 @@ def row_patterns(y: np.ndarray, consume: bool = False) -> "Patterns":
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     pats, inv, counts, heavy = pats[order], rank[inv], counts[order], heavy[order]
-    rows = np.argsort(inv, kind="stable")
+    order_rows = np.argsort(inv, kind="stable")
     if consume:
         if not (y.dtype == np.float64 and y.flags.c_contiguous and y.flags.writeable):
             raise ValueError("row_patterns(consume=True) needs a writeable C-ordered float64 array")
         Y = y
         for j in range(y.shape[1]):
-            Y[:, j] = y[rows, j]  # the gathered column is a temporary: assigned after it is complete
+            Y[:, j] = y[order_rows, j]  # the gathered column is a temporary: assigned after it is complete
     else:
-        Y = y[rows]
-    Y[miss[rows]] = 0.0
-    return Patterns.from_rows(Y, pats, counts, heavy=heavy)
+        Y = y[order_rows]
+    Y[miss[order_rows]] = 0.0
+    del miss, order_rows, inv
+    return Patterns.from_rows(Y, pats, counts, heavy=heavy, rows=rows)
 
+
+#: The heavy patterns' rows are let go (``rows=False``: :meth:`Patterns.from_rows`) only when they take more than
+#: this: below it the memory is immaterial, and a later MLR fit to the same data finds them kept.
+LET_GO_BYTES = 64 * 2**20
 
 #: Patterns with at least ``HEAVY_ROWS_PER_VARIABLE * p`` rows are summarised by their moments (see
 #: :class:`Patterns`); the moments kept take at most HEAVY_BYTES (the largest patterns first).
@@ -385,12 +422,21 @@ class Patterns:
 
     @classmethod
     def from_rows(
-        cls, Y: np.ndarray, obs: np.ndarray, counts: np.ndarray, heavy: np.ndarray | None = None
+        cls,
+        Y: np.ndarray,
+        obs: np.ndarray,
+        counts: np.ndarray,
+        heavy: np.ndarray | None = None,
+        rows: bool = True,
     ) -> "Patterns":
         """From rows zero-filled at unobserved variables and sorted by pattern (``counts`` rows per pattern).
 
         ``heavy``: the patterns that the sweeps treat by their moments (they must come after the other patterns
-        with the same number of unobserved variables); none by default."""
+        with the same number of unobserved variables); none by default. ``rows=False``: when their rows take more
+        than LET_GO_BYTES, they are let go once their moments (and the variables' observed means and variances)
+        are formed: the patterns keep a copy of the other rows only (:attr:`rows_kept` False), and what needs
+        every row (``rows=True`` sweeps, :attr:`Y`, the rows of a heavy pattern's :class:`Block`) raises
+        ValueError."""
         self = cls.__new__(cls)
         self._init(Y, obs, counts, n=int(np.sum(counts)))
         starts = self.bounds[:-1]
@@ -409,6 +455,14 @@ class Patterns:
                 z *= obs[b]  # in place: one temporary of the pattern's rows (the largest: most of the data)
                 C[j] = z.T @ z
             self._C = C
+            if not rows and np.sum(np.asarray(counts)[self.heavy]) * self.p * 8 > LET_GO_BYTES:
+                self._observed_moments()  # needs every row
+                keep = np.repeat(~self.heavy, np.asarray(counts, dtype=int))
+                self._Y = Y[keep]  # a copy: the caller's array (every row) is let go with its last reference
+                kept = np.where(self.heavy, 0, np.asarray(counts, dtype=int))
+                self.starts = np.concatenate([[0], np.cumsum(kept)[:-1]]).astype(int)
+                self.stops = self.starts + kept
+                self.rows_kept = False
         return self
 
     def _init(self, Y, obs, counts, n):
@@ -421,6 +475,9 @@ class Patterns:
         self.nobs = obs.sum(axis=1)
         self.complete = nb == 1 and bool(obs.all())
         self.bounds = np.concatenate([[0], np.cumsum(counts)]).astype(int)
+        # where each pattern's rows lie in the kept rows (:attr:`rows_array`): the bounds while every row is kept
+        self.starts, self.stops = self.bounds[:-1], self.bounds[1:]
+        self.rows_kept = True
         self.heavy = np.zeros(nb, dtype=bool)  # patterns summarised by their moments (:meth:`from_rows`)
         self._cpos = np.zeros(nb, dtype=int)  # a heavy pattern's position in _C
         self._C: np.ndarray | None = None  # heavy patterns: sum of (y_i - ybar_b)(y_i - ybar_b)', zero-filled
@@ -432,7 +489,23 @@ class Patterns:
 
     @property
     def Y(self) -> np.ndarray:
-        """Raw rows in pattern order (zeros at unobserved variables); pattern k is rows bounds[k]:bounds[k+1]."""
+        """Raw rows in pattern order (zeros at unobserved variables); pattern k is rows bounds[k]:bounds[k+1].
+        ValueError when the heavy patterns' rows were let go (:meth:`from_rows`)."""
+        if not self.rows_kept:
+            raise ValueError(
+                "the rows of the patterns summarised by their moments were let go (group_data_sets(rows=False)): "
+                "casewise terms need the data set with rows=True"
+            )
+        return self.rows_array
+
+    def has_rows(self, k: int) -> bool:
+        """Whether pattern k's rows are kept (:attr:`rows_array`, rows ``starts[k]:stops[k]``)."""
+        return bool(self.stops[k] - self.starts[k] == self.n[k])
+
+    @property
+    def rows_array(self) -> np.ndarray:
+        """The kept rows in pattern order: every row (:attr:`Y`), or only those of the patterns that are not
+        heavy once the others were let go; pattern k's are rows ``starts[k]:stops[k]``."""
         if self._Y is None:
             Y = np.zeros((int(self.bounds[-1]), self.p))
             for k, b in enumerate(self._blocks):
@@ -453,13 +526,22 @@ class Patterns:
         if self._S is None:
             S = np.zeros((self.nb, self.p, self.p))
             for k in range(self.nb):
-                a, b = self.bounds[k], self.bounds[k + 1]
-                if b > a:
-                    z = self.Y[a:b] - self.ybar[k]
-                    z *= self.obs[k]  # in place: one temporary of the pattern's rows
-                    S[k] = z.T @ z / (b - a)
+                if self.n[k] > 0:
+                    S[k] = self.pattern_cov(k)
             self._S = S
         return self._S
+
+    def pattern_cov(self, k: int) -> np.ndarray:
+        """Pattern k's N-divisor covariance embedded in p x p (from its moments when its rows were let go)."""
+        if self._S is not None:
+            return self._S[k]
+        if not self.has_rows(k):
+            assert self._C is not None
+            return self._C[self._cpos[k]] / self.n[k]
+        a, b = self.starts[k], self.stops[k]
+        z = self.rows_array[a:b] - self.ybar[k]
+        z *= self.obs[k]  # in place: one temporary of the pattern's rows
+        return z.T @ z / (b - a)
 
     @property
     def by_k(self) -> list:
@@ -549,9 +631,9 @@ class Patterns:
         if self._plan is None:
             plan = []
             for k, idx, mi in self.by_k:
-                r0, r1 = int(self.bounds[idx[0]]), int(self.bounds[idx[-1] + 1])  # contiguous rows
+                r0, r1 = int(self.starts[idx[0]]), int(self.stops[idx[-1]])  # contiguous kept rows
                 nl = int(np.count_nonzero(~self.heavy[idx]))
-                rl = int(self.bounds[idx[nl]]) if nl < len(idx) else r1
+                rl = int(self.starts[idx[nl]]) if nl < len(idx) else r1
                 local = np.repeat(np.arange(len(idx)), self.n[idx].astype(int))
                 plan.append((r0, rl, r1, local, mi[local] if k else None, nl))
             self._plan = plan
@@ -576,7 +658,8 @@ class Patterns:
             means, variances = np.zeros(self.p), np.zeros(self.p)
             for j in range(self.p):
                 if self.obs[:, j].any():
-                    values = self.Y[np.repeat(self.obs[:, j], counts), j]  # the rows where variable j is observed
+                    # the rows where variable j is observed
+                    values = self.rows_array[np.repeat(self.obs[:, j], counts), j]
                     means[j], variances[j] = np.mean(values), np.var(values)
             self._observed = (means, variances)
         return self._observed
@@ -600,7 +683,7 @@ class Patterns:
                 rl = r1
             for c0 in range(r0, rl, ROW_CHUNK):
                 c1 = min(rl, c0 + ROW_CHUNK)
-                D = self.Y[c0:c1] - mu
+                D = self.rows_array[c0:c1] - mu
                 D *= self.obs[idx[local[c0 - r0 : c1 - r0]]]  # each row's pattern's observed variables
                 Z = D @ Om
                 if k:
@@ -612,10 +695,10 @@ class Patterns:
                     if visit is not None:
                         visit(m, Ar, Z)
                     if em:
-                        F = self.Y[c0:c1].copy()
+                        F = self.rows_array[c0:c1].copy()
                         np.put_along_axis(F, m, mu[m] - t, axis=1)
                 elif em:
-                    F = self.Y[c0:c1]
+                    F = self.rows_array[c0:c1]
                 out["f"] += float(np.einsum("ij,ij->", D, Z))
                 out["UU"] += Z.T @ Z
                 out["u"] += Z.sum(axis=0)
@@ -687,15 +770,18 @@ class Patterns:
             out["T1"], out["T2"] = np.zeros(p), np.zeros((p, p))
         U = np.empty_like(self.Y) if rows else None
         for k in range(self.nb):
-            a, b = self.bounds[k], self.bounds[k + 1]
-            D = (self.Y[a:b] - mu) * self.obs[k]
+            if not self.has_rows(k):  # rows let go: the same sums from the pattern's moments
+                self._direct_terms(out, sigma, mu, P[k], k, em)
+                continue
+            a, b = self.starts[k], self.stops[k]
+            D = (self.rows_array[a:b] - mu) * self.obs[k]
             Z = D @ P[k]
             out["f"] += float(np.sum(D * Z))
             out["UU"] += Z.T @ Z
             out["u"] += Z.sum(axis=0)
             if em:
                 m = np.flatnonzero(~self.obs[k])
-                F = self.Y[a:b].copy()
+                F = self.rows_array[a:b].copy()
                 F[:, m] = mu[m] + D @ (sigma[m] @ P[k]).T
                 out["T1"] += F.sum(axis=0)
                 out["T2"] += F.T @ F
@@ -705,6 +791,29 @@ class Patterns:
         if rows:
             out["U"] = U
         return out
+
+    def _direct_terms(self, out, sigma, mu, P, k, em):
+        """:meth:`_sweep_direct`'s terms of pattern k from its moments (its rows were let go), with P = Sigma_oo^-1
+        embedded, d = ybar_k - mu (embedded) and C the pattern's centred cross-products: as in
+        :meth:`_pattern_terms`, f = tr(P C) + n d'P d, sum u_i = n P d, sum u_i u_i' = P (C + n d d') P, and for the
+        EM the filled rows F_i = Fbar + L (y_i - ybar_k), L keeping the observed values and mapping them to
+        E(y_m | y_o) by the rows Sigma_m. P."""
+        assert self._C is not None
+        C, n, ob = self._C[self._cpos[k]], self.n[k], self.obs[k]
+        d = (self.ybar[k] - mu) * ob
+        Pd = P @ d
+        out["f"] += float(np.sum(P * C) + n * (d @ Pd))
+        out["u"] += n * Pd
+        out["UU"] += P @ C @ P + n * np.outer(Pd, Pd)
+        if em:
+            m = np.flatnonzero(~ob)
+            B = sigma[m] @ P  # (k, p): E(y_m | y_o) = mu_m + B (y - mu) (zero-filled)
+            Fbar = self.ybar[k] * ob
+            Fbar[m] = mu[m] + B @ d
+            L = np.diag(ob.astype(float))
+            L[m] = B
+            out["T1"] += n * Fbar
+            out["T2"] += n * np.outer(Fbar, Fbar) + L @ C @ L.T
 
     def pattern_quadratic(self, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """Per pattern, (ybar_b - mu)_o' Sigma_oo^-1 (ybar_b - mu)_o (the terms of Little's MCAR statistic), by
