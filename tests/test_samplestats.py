@@ -130,19 +130,26 @@ def test_letting_the_heavy_patterns_rows_go_changes_no_sum(row_chunk, monkeypatc
         part.sweep(sigma, mu, rows=True)
     with pytest.raises(ValueError, match="rows=True"):
         some.blocks[heavy].y
+    arrays = [y.copy()]
+    samplestats.clear_cache()
+    samplestats.group_data_sets(arrays, consume=True, rows=False)
+    assert arrays == []  # the caller's references go: what the patterns do not keep is freed before the EM
     monkeypatch.setattr(samplestats, "LET_GO_BYTES", 10**12)  # below the bound every row stays
     assert samplestats.row_patterns(y, rows=False).rows_kept
 
 
-def test_an_ml_fit_keeps_no_heavy_rows_and_an_mlr_fit_makes_them_again(monkeypatch):
+@pytest.mark.parametrize("complete", [False, True])
+def test_an_ml_fit_keeps_no_heavy_rows_and_an_mlr_fit_makes_them_again(complete, monkeypatch):
     """A FIML fit under ML keeps the sample statistics without the heavy patterns' rows (above LET_GO_BYTES) and
-    gives the numbers of a fit that kept them; an MLR fit to the same data needs every row (casewise scores):
-    it computes the statistics again, with the numbers of an MLR fit from scratch."""
+    gives the numbers of a fit that kept them (complete data: without its rows); an MLR fit to the same data
+    needs every row (casewise scores): it computes the statistics again, with the numbers of an MLR fit from
+    scratch."""
     import pandas as pd
 
     from compval.sem import data as semdata
 
-    data = pd.DataFrame(_heavy_data(5, 3000), columns=[f"x{i}" for i in range(6)])
+    y = _heavy_data(5, 3000)
+    data = pd.DataFrame(np.nan_to_num(y, nan=0.5) if complete else y, columns=[f"x{i}" for i in range(6)])
     model = cfa.from_syntax("f =~ x0 + x1 + x2\ng =~ x3 + x4 + x5\n")
     samplestats.clear_cache()
     kept = cfa.fit_cfa(data, model, estimator="ML", missing="ml")
@@ -151,7 +158,7 @@ def test_an_ml_fit_keeps_no_heavy_rows_and_an_mlr_fit_makes_them_again(monkeypat
     samplestats.clear_cache()
     ml = cfa.fit_cfa(data, model, estimator="ML", missing="ml")
     assert not samplestats.has_rows(ml._groups[0])
-    assert ml.fit == kept.fit
+    assert ml.fit == kept.fit and ml._groups[0].complete is complete
     pd.testing.assert_frame_equal(ml.params, kept.params, check_exact=True)
     again = cfa.fit_cfa(data, model, estimator="ML", missing="ml")
     assert again._groups[0] is ml._groups[0]  # shared while no fit needs the rows

@@ -84,11 +84,16 @@ class Block:
         self._cov = cov
 
     @property
+    def has_rows(self) -> bool:
+        """Whether the block's rows are kept (else :attr:`y` raises ValueError)."""
+        return self._y is not None or self._rows is not None
+
+    @property
     def y(self) -> np.ndarray:
         if self._y is None:
             if self._rows is None:
                 raise ValueError(
-                    "this missing-data pattern's rows were let go once its moments were formed "
+                    "these rows were let go once their moments were formed "
                     "(group_data_sets(rows=False)); ask for the data set with rows=True"
                 )
             Y, a, b = self._rows
@@ -209,6 +214,7 @@ def group_data_sets(
 
     ``consume=True``: the arrays (C-ordered float64) are the caller's own copies, no longer needed: with missing
     values each is sorted in place and becomes its patterns' rows (:func:`row_patterns`) instead of being copied.
+    The list ``ys`` is emptied, so that what the patterns do not keep of an array goes before the EM runs.
 
     With missing values this is the expensive part of a FIML fit (the missing-data patterns and the saturated
     model's EM estimates), and the hypothesised model, its rivals and the steps of an invariance sequence are
@@ -224,24 +230,29 @@ def group_data_sets(
     ``payload`` so that a later fit of the same source finds these statistics without making the arrays again
     (:func:`from_source`).
 
-    ``rows=False``: the fits need no casewise terms (ML: not MLR's scores), so with missing values the rows of
-    the patterns summarised by their moments (:func:`heavy_patterns`) are let go once the moments are formed
-    when they take more than LET_GO_BYTES (:meth:`Patterns.from_rows`); every number of such a fit is the
-    same. Kept statistics without those rows are computed again for a call with ``rows=True``.
+    ``rows=False``: the fits need no casewise terms (ML: not MLR's scores), so the rows of complete data, and
+    with missing values those of the patterns summarised by their moments (:func:`heavy_patterns`), are let go
+    once the moments are formed when they take more than LET_GO_BYTES (:meth:`Patterns.from_rows`); every number
+    of such a fit is the same. Kept statistics without those rows are computed again for a call with
+    ``rows=True``.
     """
-    ys = [np.ascontiguousarray(y, dtype=float) for y in ys]
-    keys = [(y.shape, hashlib.blake2b(y.data, digest_size=20).digest()) for y in ys]  # no copy of the rows
-    _admit({k: y.nbytes for k, y in zip(keys, ys)})
+    arrays: list = [np.ascontiguousarray(y, dtype=float) for y in ys]
+    if consume:
+        ys.clear()  # the caller's references: the arrays go with the last of ours
+    keys = [(y.shape, hashlib.blake2b(y.data, digest_size=20).digest()) for y in arrays]  # no copy of the rows
+    sizes = [y.nbytes for y in arrays]
+    _admit(dict(zip(keys, sizes)))
     out = []
-    for key, y in zip(keys, ys):
+    for i, key in enumerate(keys):
         hit = _RECENT.get(key)
         if hit is not None and (has_rows(hit[0]) or not rows):
             _RECENT.move_to_end(key)
             out.append(hit[0])
         else:
-            gd = _group_data(y, consume, rows)
-            _RECENT[key] = (gd, y.nbytes)
+            gd = _group_data(arrays, i, consume, rows)
+            _RECENT[key] = (gd, sizes[i])
             out.append(gd)
+        arrays[i] = None
     if source is not None:
         _SOURCES[source] = (tuple(keys), payload)
         _SOURCES.move_to_end(source)
@@ -272,9 +283,10 @@ def from_source(source: bytes, rows: bool = True) -> tuple[object, list[GroupDat
 
 
 def has_rows(gd: GroupData) -> bool:
-    """Whether every row of the group is kept (complete data, or :func:`group_data_sets` with ``rows=True``)."""
-    pt = gd.__dict__.get("_pat")
-    return pt is None or pt.rows_kept
+    """Whether every row of the group is kept (:func:`group_data_sets` with ``rows=True``, or few rows)."""
+    if gd.complete:
+        return gd.blocks[0].has_rows
+    return patterns(gd).rows_kept
 
 
 def make_room(nbytes: int) -> None:
@@ -305,19 +317,27 @@ def _share_h1(out: list[GroupData]) -> None:
             other.__dict__.pop("_h1", None)
 
 
-def _group_data(y: np.ndarray, consume: bool = False, rows: bool = True) -> GroupData:
+def _group_data(arrays: list, i: int, consume: bool = False, rows: bool = True) -> GroupData:
+    """The statistics of ``arrays[i]``; with ``consume=True`` the array is taken out of the list, so that the rows
+    the patterns let go (``rows=False``) are freed before the EM."""
+    y = arrays[i]
+    if consume:
+        arrays[i] = None
     n, p = y.shape
     miss = np.isnan(y)
     if not miss.any():
         mean = y.mean(axis=0)
         z = y - mean
         cov = z.T @ z / n
-        blk = Block(obs=np.arange(p), n=n, y=y, mean=mean, cov=cov)
+        # ML needs the moments alone: the rows are kept for casewise terms (rows=True) or when small
+        keep = rows or y.nbytes <= LET_GO_BYTES
+        blk = Block(obs=np.arange(p), n=n, y=y if keep else None, mean=mean, cov=cov)
         sign, logdet = np.linalg.slogdet(cov)
         return GroupData(n=n, blocks=[blk], complete=True, mean=mean, cov=cov, h1_f=logdet + p)
     mean0 = column_means(y)  # nanmean's numbers without its copy of the rows
     del miss  # a boolean of the rows' size, not needed by the EM below
     pt = row_patterns(y, consume=consume, rows=rows)
+    del y  # consumed: the patterns hold what they keep of it
     gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((p, p)))
     gd.__dict__["_pat"] = pt
     mu, sig, f = saturated_fiml(gd)
