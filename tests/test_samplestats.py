@@ -175,6 +175,53 @@ def test_an_ml_fit_keeps_no_heavy_rows_and_an_mlr_fit_makes_them_again(complete,
     samplestats.clear_cache()
 
 
+@pytest.mark.parametrize("n", [1500, 9000])  # one group below colstats.ROW_BLOCK rows, the other above
+def test_statistics_from_a_tables_columns_are_the_bits_of_those_from_its_rows(n, monkeypatch):
+    """An ML fit under FIML to a large table of float columns (above LET_GO_BYTES; 0 here) finds the patterns
+    from the columns and copies only the rows that are not in heavy patterns (column_group_data_sets): the EM
+    start, the patterns' means, covariances and observed moments, the h1 estimates and every number of the fit
+    are the same bits as from the array of every row, in one group or two; rows with every value missing are
+    left out in both; a later MLR fit makes the rows."""
+    import pandas as pd
+
+    from compval.sem import data as semdata
+
+    y = np.vstack([_heavy_data(3, n), _heavy_data(4, n)])
+    y[5] = np.nan  # left out
+    frame = pd.DataFrame(y, columns=[f"x{i}" for i in range(6)])
+    frame["g"] = np.random.default_rng(0).integers(1, 3, len(frame))
+    model = cfa.from_syntax("f =~ x0 + x1 + x2\ng =~ x3 + x4 + x5\n")
+    for group in (None, "g"):
+        samplestats.clear_cache()
+        monkeypatch.setattr(samplestats, "LET_GO_BYTES", 10**12)
+        want = cfa.fit_cfa(frame, model, estimator="ML", missing="ml", group=group)
+        samplestats.clear_cache()
+        monkeypatch.setattr(samplestats, "LET_GO_BYTES", 0)
+        made = []
+        real = semdata.prepare_groups
+        monkeypatch.setattr(semdata, "prepare_groups", lambda *a, **k: made.append(1) or real(*a, **k))
+        got = cfa.fit_cfa(frame, model, estimator="ML", missing="ml", group=group)
+        monkeypatch.setattr(semdata, "prepare_groups", real)
+        assert made == [] and not samplestats.has_rows(got._groups[0])
+        assert got.fit == want.fit
+        pd.testing.assert_frame_equal(got.params, want.params, check_exact=True)
+        for a, b in zip(got._groups, want._groups):
+            assert a.n == b.n and a.h1_f == b.h1_f and a.complete == b.complete
+            np.testing.assert_array_equal(a.cov, b.cov)
+            np.testing.assert_array_equal(a.mean, b.mean)
+            if not a.complete:
+                pa, pb = samplestats.patterns(a), samplestats.patterns(b)
+                np.testing.assert_array_equal(pa.ybar, pb.ybar)
+                np.testing.assert_array_equal(pa.S, pb.S)
+                np.testing.assert_array_equal(pa.observed_means(), pb.observed_means())
+                np.testing.assert_array_equal(pa.observed_variances(), pb.observed_variances())
+                np.testing.assert_array_equal(pa.rows_array, pb.Y[np.repeat(~pb.heavy, pb.n.astype(int))])
+        assert cfa.fit_cfa(frame, model, estimator="ML", missing="ml", group=group)._groups[0] is got._groups[0]
+        mlr = cfa.fit_cfa(frame, model, estimator="MLR", missing="ml", group=group)
+        assert samplestats.has_rows(mlr._groups[0])
+    samplestats.clear_cache()
+
+
 def test_row_patterns_consume_sorts_the_rows_in_place_to_the_same_bits():
     """consume=True sorts and zero-fills the caller's array itself (no copy of the rows) and gives the patterns of
     the copying path bit for bit; group_data(consume=True) the same sample statistics."""

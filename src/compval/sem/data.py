@@ -4,12 +4,14 @@ estimated or identified (too few rows, a covariance matrix that is not positive 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
 import pandas as pd
 
-from .samplestats import GroupData, from_source, group_data_sets, make_room
+from . import samplestats
+from .samplestats import GroupData, column_group_data_sets, from_source, group_data_sets, make_room
 
 __all__ = ["prepare_groups", "positive_definite", "group_name", "df_status", "ml_group_data", "ml_groups", "source_key"]
 
@@ -20,14 +22,7 @@ def prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing
     missing_cols = [c for c in ov if c not in data.columns]
     if missing_cols:
         raise KeyError(f"indicators not in data: {missing_cols}")
-    rows: list[np.ndarray | None]
-    if group is None:
-        labels = [None]
-        rows = [None]
-    else:  # each group's row positions, in the data's order (no copy of the frame per group)
-        g = data[group]
-        labels = list(pd.unique(g[g.notna()]))
-        rows = [np.flatnonzero((g == lab).to_numpy()) for lab in labels]
+    labels, rows = _group_rows(data, group)
     out = []
     for r in rows:
         y = _rows(data, ov, r)
@@ -36,6 +31,15 @@ def prepare_groups(data: pd.DataFrame, ov: list[str], group: str | None, missing
         del nan
         out.append(y[~drop] if drop.any() else y)  # no copy when every row stays
     return labels, out
+
+
+def _group_rows(data: pd.DataFrame, group: str | None) -> tuple[list, list[np.ndarray | None]]:
+    """(group labels, each group's row positions in the data's order); ``[None], [None]`` without ``group``."""
+    if group is None:
+        return [None], [None]
+    g = data[group]
+    labels = list(pd.unique(g[g.notna()]))
+    return labels, [np.flatnonzero((g == lab).to_numpy()) for lab in labels]
 
 
 def _rows(frame: pd.DataFrame, cols: list[str], rows: np.ndarray | None = None) -> np.ndarray:
@@ -113,8 +117,30 @@ def ml_groups(
         labels = list(hit[0])  # type: ignore[call-overload]  # the payload ml_group_data stored: the labels
         return labels, _estimable(hit[1], labels, missing, status, warnings)
     make_room(len(data) * len(ov) * 8)  # the cache lets go of what these rows will push out before they are made
+    columns = _float_columns(data, ov) if source is not None and not rows and missing == "ml" else None
+    if columns is not None and len(data) * len(ov) * 8 > samplestats.LET_GO_BYTES:
+        return _column_groups(data, columns, group, status, warnings, source)
     labels, ys = prepare_groups(data, ov, group, missing)
     return labels, ml_group_data(ys, labels, missing, status, warnings, source=source, rows=rows)
+
+
+def _float_columns(data: pd.DataFrame, ov: list[str]) -> list[np.ndarray] | None:
+    """The indicator columns as float64 arrays where they lie (no copy), or None when one is not float64."""
+    if not all(data[c].dtype == np.float64 for c in ov):
+        return None
+    return [data[c].to_numpy() for c in ov]
+
+
+def _column_groups(data, columns, group, status, warnings, source):
+    """:func:`ml_groups` for an ML fit under FIML to a large table of float columns: the statistics from the
+    columns (:func:`.samplestats.column_group_data_sets`: the same numbers without a copy of every row)."""
+    labels, rows = _group_rows(data, group)
+    observed = np.zeros(len(data), dtype=bool)  # rows with some value observed (the others are left out)
+    for c in columns:
+        observed |= ~np.isnan(c)
+    sizes = [int(np.count_nonzero(observed if r is None else observed[r])) for r in rows]
+    build = functools.partial(column_group_data_sets, columns, rows, source=source, payload=tuple(labels))
+    return labels, _summarised(build, sizes, labels, "ml", status, warnings)
 
 
 def ml_group_data(
@@ -132,12 +158,20 @@ def ml_group_data(
     covariance matrix that is not positive definite (lavaan stops there) -- with the reason in ``status``.
     ``source``: the :func:`source_key` the arrays were made from (remembered with the labels); ``rows``: as
     :func:`.samplestats.group_data_sets`."""
-    too_small = [group_name(labels, g) for g, y in enumerate(ys) if len(y) <= 1]
+    sizes = [len(y) for y in ys]
+    build = functools.partial(group_data_sets, ys, consume=True, source=source, payload=tuple(labels), rows=rows)
+    return _summarised(build, sizes, labels, missing, status, warnings)
+
+
+def _summarised(build, sizes: list[int], labels: list, missing: str, status: list, warnings: list):
+    """``build()`` (the groups' sample statistics) when every group has at least 2 rows, or None with the reason
+    in ``status`` (too few rows, an h1 model that cannot be estimated, :func:`_estimable`)."""
+    too_small = [group_name(labels, g) for g, n in enumerate(sizes) if n <= 1]
     if too_small:
         status.append("not estimable: fewer than 2 complete rows in group(s) " + ", ".join(too_small))
         return None
     try:
-        groups = group_data_sets(ys, consume=True, source=source, payload=tuple(labels), rows=rows)
+        groups = build()
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         status.append(f"not estimable: the saturated (h1) model could not be estimated ({exc})")
         return None
