@@ -241,18 +241,30 @@ def group_data_sets(
         ys.clear()  # the caller's references: the arrays go with the last of ours
     keys = [(y.shape, hashlib.blake2b(y.data, digest_size=20).digest()) for y in arrays]  # no copy of the rows
     sizes = [y.nbytes for y in arrays]
+    return _kept_or_made(
+        keys,
+        sizes,
+        lambda i: _group_data(arrays, i, consume, rows),
+        lambda gd: has_rows(gd) or not rows,
+        source,
+        payload,
+    )
+
+
+def _kept_or_made(keys: list, sizes: list[int], make, usable, source: bytes | None, payload: object):
+    """Each data set's kept statistics (when ``usable``) or ``make(i)``'s, kept under its key with its size (the
+    bound applied first: :func:`_admit`), and the source remembered with ``payload`` (:func:`from_source`)."""
     _admit(dict(zip(keys, sizes)))
     out = []
     for i, key in enumerate(keys):
         hit = _RECENT.get(key)
-        if hit is not None and (has_rows(hit[0]) or not rows):
+        if hit is not None and usable(hit[0]):
             _RECENT.move_to_end(key)
             out.append(hit[0])
         else:
-            gd = _group_data(arrays, i, consume, rows)
+            gd = make(i)
             _RECENT[key] = (gd, sizes[i])
             out.append(gd)
-        arrays[i] = None
     if source is not None:
         _SOURCES[source] = (tuple(keys), payload)
         _SOURCES.move_to_end(source)
@@ -354,16 +366,7 @@ def row_patterns(y: np.ndarray, consume: bool = False, rows: bool = True) -> "Pa
     the caller must not use ``y`` afterwards. ``rows=False``: the heavy patterns' rows are let go once their
     moments are formed (:meth:`Patterns.from_rows`)."""
     miss = np.isnan(y)
-    pats, inv = unique_patterns(~miss)
-    counts = np.bincount(inv, minlength=len(pats))
-    heavy = heavy_patterns(counts, y.shape[1])
-    # patterns ordered by their number of unobserved variables, then the heavy ones last (then by their packed
-    # key); rows by pattern
-    order = np.lexsort((heavy, (~pats).sum(axis=1)))
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    pats, inv, counts, heavy = pats[order], rank[inv], counts[order], heavy[order]
-    order_rows = np.argsort(inv, kind="stable")
+    pats, counts, heavy, order_rows = _sorted_patterns(miss)
     if consume:
         if not (y.dtype == np.float64 and y.flags.c_contiguous and y.flags.writeable):
             raise ValueError("row_patterns(consume=True) needs a writeable C-ordered float64 array")
@@ -373,7 +376,7 @@ def row_patterns(y: np.ndarray, consume: bool = False, rows: bool = True) -> "Pa
     else:
         Y = y[order_rows]
     Y[miss[order_rows]] = 0.0
-    del miss, order_rows, inv
+    del miss, order_rows
     return Patterns.from_rows(Y, pats, counts, heavy=heavy, rows=rows)
 
 
@@ -393,23 +396,9 @@ def column_group_data_sets(
     p = len(columns)
     keys = [(("columns", g), source) for g in range(len(indexes))]
     sizes = [(len(columns[0]) if ix is None else len(ix)) * p * 8 for ix in indexes]
-    _admit(dict(zip(keys, sizes)))
-    out = []
-    for key, ix, size in zip(keys, indexes, sizes):
-        hit = _RECENT.get(key)
-        if hit is not None:
-            _RECENT.move_to_end(key)
-            out.append(hit[0])
-            continue
-        gd = _column_group_data(columns, ix)
-        _RECENT[key] = (gd, size)
-        out.append(gd)
-    _SOURCES[source] = (tuple(keys), payload)
-    _SOURCES.move_to_end(source)
-    while len(_SOURCES) > SOURCES_SIZE:
-        _SOURCES.popitem(last=False)
-    _share_h1(out)
-    return out
+    return _kept_or_made(
+        keys, sizes, lambda i: _column_group_data(columns, indexes[i]), lambda gd: True, source, payload
+    )
 
 
 def column_rows(columns: list[np.ndarray], index: np.ndarray | None) -> np.ndarray:
@@ -459,15 +448,9 @@ def column_patterns(columns: list[np.ndarray], rows_at: np.ndarray, miss: np.nda
     its mean and cross-products, then the other patterns' rows into the patterns' kept rows. The same numbers,
     bit for bit, as row_patterns of the C-ordered array of those rows."""
     p = len(columns)
-    pats, inv = unique_patterns(~miss)
-    counts = np.bincount(inv, minlength=len(pats))
-    heavy = heavy_patterns(counts, p)
-    order = np.lexsort((heavy, (~pats).sum(axis=1)))
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    pats, inv, counts, heavy = pats[order], rank[inv], counts[order], heavy[order]
-    sorted_rows = rows_at[np.argsort(inv, kind="stable")]  # the table's row of each sorted row
-    del inv
+    pats, counts, heavy, order_rows = _sorted_patterns(miss)
+    sorted_rows = rows_at[order_rows]  # the table's row of each sorted row
+    del order_rows
 
     def gather(at: np.ndarray, obs: np.ndarray) -> np.ndarray:
         Y = np.empty((len(at), p))
@@ -511,6 +494,19 @@ def column_patterns(columns: list[np.ndarray], rows_at: np.ndarray, miss: np.nda
     self._Y = Y
     self.rows_kept = not hp.size
     return self
+
+
+def _sorted_patterns(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The patterns of a rows x variables missing-value mask, ordered by their number of unobserved variables
+    with the heavy ones last (then by their packed key): (observed masks, counts, heavy, the rows in pattern
+    order)."""
+    pats, inv = unique_patterns(~miss)
+    counts = np.bincount(inv, minlength=len(pats))
+    heavy = heavy_patterns(counts, miss.shape[1])
+    order = np.lexsort((heavy, (~pats).sum(axis=1)))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return pats[order], counts[order], heavy[order], np.argsort(rank[inv], kind="stable")
 
 
 #: The heavy patterns' rows are let go (``rows=False``: :meth:`Patterns.from_rows`) only when they take more than
