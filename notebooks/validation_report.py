@@ -35,6 +35,7 @@ import pandas as pd
 
 from compval.codebook import load_codebook
 from compval.efa import correlation_matrix, kmo
+from compval.io import read_items
 from compval.reliability import cronbach_alpha
 from compval.report import check_summary
 from compval.present.formatting import format_ci, format_number
@@ -96,7 +97,8 @@ display_cols = ["level", "key", "n_items", "alpha", "alpha_ci_lower", "alpha_ci_
 rel[display_cols]
 
 # %%
-items = pd.read_csv(processed / "items_scored.csv", index_col="pid")[codebook.item_ids]
+# the items as pandas.read_csv(...)[item_ids].astype(float) gives them, read without pandas' copies
+items = read_items(processed / "items_scored.csv", codebook.item_ids)
 missing = "listwise" if config["missing"] == "listwise" else "pairwise"
 for key, its in groups.items():
     res = cronbach_alpha(items[its], missing=missing)

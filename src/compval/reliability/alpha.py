@@ -143,7 +143,10 @@ def cronbach_alpha(items: pd.DataFrame, missing: str = "pairwise", level: float 
     x = prepare_items(items, missing)
     arr = listwise_rows(x.to_numpy(), missing)
     bad = no_variance(arr)
-    res = alpha_of_array(arr[:, ~bad], missing, level)
+    # without items to drop, a column-major array (a data frame's) is used as it is: the selection would copy it
+    # in the same layout (no copy of the rows, the same bits)
+    keep = arr if not bad.any() and arr.flags.f_contiguous else arr[:, ~bad]
+    res = alpha_of_array(keep, missing, level)
     if bad.any():
         res = replace(res, dropped_items=tuple(c for c, b in zip(x.columns, bad) if b))
     return res

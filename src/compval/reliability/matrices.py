@@ -96,14 +96,20 @@ def _pairwise_moments(arr: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _compute_pairwise_moments(arr: np.ndarray) -> tuple[np.ndarray, ...]:
-    m = (~np.isnan(arr)).astype(float)
+    # two arrays of the rows' size at a time besides ``arr`` (the centred values are zeroed and then squared in
+    # place): the same values, in the same layout, as np.where(m > 0, arr - centre, 0.0) and its square
+    obs = ~np.isnan(arr)
+    m = obs.astype(float)
     cnt = m.sum(axis=0)
-    centre = np.where(m > 0, arr, 0.0).sum(axis=0) / np.maximum(cnt, 1.0)
-    y = np.where(m > 0, arr - centre, 0.0)
+    centre = np.where(obs, arr, 0.0).sum(axis=0) / np.maximum(cnt, 1.0)
+    y = arr - centre
+    y[~obs] = 0.0
+    del obs
     n = m.T @ m
     s_i = y.T @ m  # [i, j]: sum of item i over rows where j is present
     cross = y.T @ y
-    q_i = (y**2).T @ m
+    np.multiply(y, y, out=y)
+    q_i = y.T @ m
     for a in (n, s_i, cross, q_i):
         a.flags.writeable = False
     return n, s_i, cross, q_i

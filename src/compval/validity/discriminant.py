@@ -318,7 +318,12 @@ def htmt(
     missing = [i for i in items if i not in data.columns]
     if missing:
         raise ValueError(f"data lacks item column(s) {missing}")
-    x = data[items].dropna().to_numpy(dtype=float)
+    complete = np.ones(len(data), dtype=bool)  # the complete cases, found column by column
+    for item in items:
+        complete &= data[item].notna().to_numpy()
+    # the complete cases first, then their items (data[items].dropna() and data.loc[complete, items] copy every
+    # row's items first: 380 MB at 10^6 x 50); the same array, in the same layout
+    x = data.loc[complete][items].to_numpy(dtype=float)
     n = x.shape[0]
     if n < 3:
         raise ValueError(f"only {n} complete cases")
