@@ -647,3 +647,21 @@ def test_welch_t_test_is_scipy_ttest_ind_unequal_variances():
         assert t == pytest.approx(ref.statistic, rel=1e-14)
         assert df == pytest.approx(ref.df, rel=1e-14)
         assert p == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_ols_leaves_the_design_alone_and_gives_numpys_qr_bits(order):
+    """ols decomposes a column-major copy of X in place (scipy.linalg.qr, overwrite_a): the caller's X is
+    unchanged, and Q, R -- hence b and the leverages -- are numpy.linalg.qr's bit for bit."""
+    from compval.criterion.ols import ols
+
+    rng = np.random.default_rng(5)
+    X = np.hstack([np.ones((3000, 1)), rng.standard_normal((3000, 6))])
+    X = np.array(X, order=order)
+    y = X @ rng.standard_normal(7) + rng.standard_normal(3000)
+    before = X.copy()
+    fit = ols(y, X)
+    np.testing.assert_array_equal(X, before)
+    Q, R = np.linalg.qr(X)
+    np.testing.assert_array_equal(fit.b, np.linalg.solve(R, Q.T @ y))
+    np.testing.assert_array_equal(fit.resid, y - X @ fit.b)

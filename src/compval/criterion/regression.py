@@ -80,14 +80,15 @@ def hierarchical_regression(
         raise ValueError(f"criterion {label}: {n} complete rows for {X.shape[1] + 1} coefficients")
 
     ones = np.ones((n, 1))
-    X1 = np.hstack([ones, X[ctrl_cols].to_numpy(float)])
     X2 = np.hstack([ones, X.to_numpy(float)])
     if np.linalg.matrix_rank(X2) < X2.shape[1]:
         raise ValueError(f"criterion {label}: the design is rank deficient (aliased coefficients)")
     yarr = yv.to_numpy(float)
-    m1 = ols(yarr, X1)
     m2 = ols(yarr, X2)
-    del X1, X2  # each array is an n x k copy of the design; the fits are kept
+    del X2  # each design array is an n x k copy: one at a time; the fits are kept
+    X1 = np.hstack([ones, X[ctrl_cols].to_numpy(float)])
+    m1 = ols(yarr, X1)
+    del X1
     f_change, df1, p_delta = nested_f_test(m1, m2)
     comp_cols = 1 + len(ctrl_cols) + np.arange(len(comp))
     f_hc3, p_hc3 = wald_f_test(m2, comp_cols, m2.cov_hc3)

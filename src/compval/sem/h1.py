@@ -172,7 +172,9 @@ def _sandwich(Om: np.ndarray, V: np.ndarray, vid: np.ndarray, K: np.ndarray, L: 
     column of the result is vech(Omega X Omega) (two p x p products per column instead of an nc x nc T)."""
     X = V[vid]  # (p, p, columns)
     Y = np.tensordot(Om, X, axes=(1, 0))  # Y[a, d, j] = sum_c Omega[a, c] X[c, d, j]
+    del X  # each of these arrays is p^2 x columns (46 MB at p = 55): three at a time, not four
     Z = np.tensordot(Y, Om, axes=(1, 0))  # Z[a, j, b] = sum_d Y[a, d, j] Omega[d, b]
+    del Y
     return Z[K, :, L]
 
 
