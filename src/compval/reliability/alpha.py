@@ -140,7 +140,7 @@ def cronbach_alpha(items: pd.DataFrame, missing: str = "pairwise", level: float 
     with fewer than two answers) are dropped first, as psych does (listed in ``dropped_items``); with
     fewer than 2 remaining items a ValueError is raised. Item pairs never answered together give NaN.
     """
-    x = prepare_items(items, missing)
+    x = prepare_items(items, missing, copy=False)  # read only: a float frame's own block, not a copy of it
     arr = listwise_rows(x.to_numpy(), missing)
     bad = no_variance(arr)
     # without items to drop, a column-major array (a data frame's) is used as it is: the selection would copy it

@@ -66,9 +66,9 @@ def item_analysis(
     ``raw_r`` = correlation with the mean of the answered items. For a two-item scale the "if deleted"
     columns follow psych's special case (raw = C12 / C22, std = r12, ...).
     """
-    x_all = prepare_items(items, missing)
+    x_all = prepare_items(items, missing, copy=False)  # read only: a float frame's own block
     bad = no_variance(x_all.to_numpy())
-    x = x_all.loc[:, ~bad]
+    x = x_all.loc[:, ~bad] if bad.any() else x_all  # prepare_items' own copy: no second one
     k = x.shape[1]
     if k < 2:
         raise ValueError("item analysis needs at least two items with variance")

@@ -31,13 +31,14 @@ def check_missing(missing: str) -> None:
         raise ValueError(f"missing must be one of {MISSING_POLICIES}, got {missing!r}")
 
 
-def prepare_items(items: pd.DataFrame, missing: str) -> pd.DataFrame:
-    """Float copy of ``items``; listwise deletion when asked."""
+def prepare_items(items: pd.DataFrame, missing: str, copy: bool = True) -> pd.DataFrame:
+    """Float copy of ``items``; listwise deletion when asked. ``copy=False``: float64 columns are not copied
+    (for a caller that only reads them)."""
     check_missing(missing)
     if not isinstance(items, pd.DataFrame):
         items = pd.DataFrame(items)
     if all(pd.api.types.is_numeric_dtype(t) for t in items.dtypes):
-        x = items.astype(float)
+        x = items.astype(float, copy=copy)
     else:
         x = items.apply(pd.to_numeric, errors="coerce").astype(float)
     if missing == "listwise":
