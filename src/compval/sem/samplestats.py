@@ -44,7 +44,6 @@ __all__ = [
     "group_data_sets",
     "column_group_data_sets",
     "column_patterns",
-    "column_rows",
     "from_source",
     "make_room",
     "has_rows",
@@ -236,7 +235,7 @@ def group_data_sets(
 
     ``rows=False``: the fits need no casewise terms (ML: not MLR's scores), so the rows of complete data, and
     with missing values those of the patterns summarised by their moments (:func:`heavy_patterns`), are let go
-    once the moments are formed when they take more than LET_GO_BYTES (:meth:`Patterns.from_rows`); every number
+    once the moments are formed when they take more than LET_GO_BYTES (:func:`row_patterns`); every number
     of such a fit is the same. Kept statistics without those rows are computed again for a call with
     ``rows=True``.
     """
@@ -354,7 +353,13 @@ def _group_data(arrays: list, i: int, consume: bool = False, rows: bool = True) 
     del miss  # a boolean of the rows' size, not needed by the EM below
     pt = row_patterns(y, consume=consume, rows=rows)
     del y  # consumed: the patterns hold what they keep of it
-    gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((p, p)))
+    return _fiml_group(pt, mean0)
+
+
+def _fiml_group(pt: "Patterns", mean0: np.ndarray) -> GroupData:
+    """A group with missing values from its patterns, with the saturated model's EM estimates started at
+    ``mean0`` (the variables' observed means)."""
+    gd = GroupData(n=int(np.sum(pt.n)), blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((pt.p, pt.p)))
     gd.__dict__["_pat"] = pt
     mu, sig, f = saturated_fiml(gd)
     gd.mean, gd.cov, gd.h1_f = mu, sig, f
@@ -367,9 +372,12 @@ def row_patterns(y: np.ndarray, consume: bool = False, rows: bool = True) -> "Pa
 
     ``consume=True`` sorts and zero-fills ``y`` itself (C-ordered float64, column by column: one column's
     temporary instead of a copy of the rows, 400 MB at a million rows x 50 variables) and the patterns keep it;
-    the caller must not use ``y`` afterwards. ``rows=False``: the heavy patterns' rows are let go once their
-    moments are formed (:meth:`Patterns.from_rows`)."""
+    the caller must not use ``y`` afterwards. ``rows=False``, when ``y`` takes more than LET_GO_BYTES: the
+    patterns of :func:`column_patterns` (``y`` read column by column and left as it is; only the rows of the
+    patterns that are not heavy are kept), the same numbers."""
     miss = np.isnan(y)
+    if not rows and y.nbytes > LET_GO_BYTES:
+        return column_patterns([y[:, j] for j in range(y.shape[1])], np.arange(len(y)), miss)
     pats, counts, heavy, order_rows = _sorted_patterns(miss)
     if consume:
         if not (y.dtype == np.float64 and y.flags.c_contiguous and y.flags.writeable):
@@ -381,7 +389,7 @@ def row_patterns(y: np.ndarray, consume: bool = False, rows: bool = True) -> "Pa
         Y = y[order_rows]
     Y[miss[order_rows]] = 0.0
     del miss, order_rows
-    return Patterns.from_rows(Y, pats, counts, heavy=heavy, rows=rows)
+    return Patterns.from_rows(Y, pats, counts, heavy=heavy)
 
 
 def column_group_data_sets(
@@ -405,15 +413,12 @@ def column_group_data_sets(
     )
 
 
-def column_rows(columns: list[np.ndarray], index: np.ndarray | None) -> np.ndarray:
-    """The C-ordered array of the columns at the row positions ``index`` (None: every row), rows with every value
-    missing left out: what :func:`.data.prepare_groups` gives under FIML."""
-    n = len(columns[0]) if index is None else len(index)
-    y = np.empty((n, len(columns)))
+def _rows_of(columns: list[np.ndarray], at: np.ndarray | None) -> np.ndarray:
+    """The C-ordered array of the columns at the row positions ``at`` (None: every row)."""
+    y = np.empty((len(columns[0]) if at is None else len(at), len(columns)))
     for j, c in enumerate(columns):
-        y[:, j] = c if index is None else c[index]
-    allmiss = np.isnan(y).all(axis=1)
-    return y[~allmiss] if allmiss.any() else y
+        y[:, j] = c if at is None else c[at]
+    return y
 
 
 def _column_group_data(columns: list[np.ndarray], index: np.ndarray | None) -> GroupData:
@@ -422,14 +427,13 @@ def _column_group_data(columns: list[np.ndarray], index: np.ndarray | None) -> G
     miss = np.empty((n0, p), dtype=bool)
     for j, c in enumerate(columns):
         miss[:, j] = np.isnan(c if index is None else c[index])
-    if not miss.any():
+    if not miss.any():  # complete data: as group_data_sets summarises them
         del miss
-        return _group_data([column_rows(columns, index)], 0, consume=True, rows=False)
+        return _group_data([_rows_of(columns, index)], 0, consume=True, rows=False)
     allmiss = miss.all(axis=1)
     rows_at = np.arange(n0) if index is None else np.asarray(index)
     if allmiss.any():
         miss, rows_at = miss[~allmiss], rows_at[~allmiss]
-    n = len(rows_at)
     # EM start: the columns' means over the rows as a row-major array's would be summed (column_means: row after
     # row), cumulative sums being sequential
     mean0 = np.empty(p)
@@ -439,11 +443,7 @@ def _column_group_data(columns: list[np.ndarray], index: np.ndarray | None) -> G
             mean0[j] = np.true_divide(np.cumsum(np.where(np.isnan(v), 0.0, v))[-1], np.count_nonzero(~np.isnan(v)))
     pt = column_patterns(columns, rows_at, miss)
     del miss
-    gd = GroupData(n=n, blocks=_Blocks(pt), complete=False, mean=mean0, cov=np.zeros((p, p)))
-    gd.__dict__["_pat"] = pt
-    mu, sig, f = saturated_fiml(gd)
-    gd.mean, gd.cov, gd.h1_f = mu, sig, f
-    return gd
+    return _fiml_group(pt, mean0)
 
 
 def column_patterns(columns: list[np.ndarray], rows_at: np.ndarray, miss: np.ndarray) -> "Patterns":
@@ -457,9 +457,7 @@ def column_patterns(columns: list[np.ndarray], rows_at: np.ndarray, miss: np.nda
     del order_rows
 
     def gather(at: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        Y = np.empty((len(at), p))
-        for j, c in enumerate(columns):
-            Y[:, j] = c[at]
+        Y = _rows_of(columns, at)
         Y[~obs] = 0.0
         return Y
 
@@ -513,7 +511,7 @@ def _sorted_patterns(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return pats[order], counts[order], heavy[order], np.argsort(rank[inv], kind="stable")
 
 
-#: The heavy patterns' rows are let go (``rows=False``: :meth:`Patterns.from_rows`) only when they take more than
+#: The heavy patterns' rows are let go (``rows=False``: :func:`row_patterns`) only when the rows take more than
 #: this: below it the memory is immaterial, and a later MLR fit to the same data finds them kept.
 LET_GO_BYTES = 64 * 2**20
 
@@ -583,16 +581,12 @@ class Patterns:
         obs: np.ndarray,
         counts: np.ndarray,
         heavy: np.ndarray | None = None,
-        rows: bool = True,
     ) -> "Patterns":
         """From rows zero-filled at unobserved variables and sorted by pattern (``counts`` rows per pattern).
 
         ``heavy``: the patterns that the sweeps treat by their moments (they must come after the other patterns
-        with the same number of unobserved variables); none by default. ``rows=False``: when their rows take more
-        than LET_GO_BYTES, they are let go once their moments (and the variables' observed means and variances)
-        are formed: the patterns keep a copy of the other rows only (:attr:`rows_kept` False), and what needs
-        every row (``rows=True`` sweeps, :attr:`Y`, the rows of a heavy pattern's :class:`Block`) raises
-        ValueError."""
+        with the same number of unobserved variables); none by default. Every row is kept (patterns that keep
+        only the light patterns' rows: :func:`column_patterns`)."""
         self = cls.__new__(cls)
         self._init(Y, obs, counts, n=int(np.sum(counts)))
         starts = self.bounds[:-1]
@@ -611,14 +605,6 @@ class Patterns:
                 z *= obs[b]  # in place: one temporary of the pattern's rows (the largest: most of the data)
                 C[j] = z.T @ z
             self._C = C
-            if not rows and np.sum(np.asarray(counts)[self.heavy]) * self.p * 8 > LET_GO_BYTES:
-                self._observed_moments()  # needs every row
-                keep = np.repeat(~self.heavy, np.asarray(counts, dtype=int))
-                self._Y = Y[keep]  # a copy: the caller's array (every row) is let go with its last reference
-                kept = np.where(self.heavy, 0, np.asarray(counts, dtype=int))
-                self.starts = np.concatenate([[0], np.cumsum(kept)[:-1]]).astype(int)
-                self.stops = self.starts + kept
-                self.rows_kept = False
         return self
 
     def _init(self, Y, obs, counts, n):
@@ -646,7 +632,7 @@ class Patterns:
     @property
     def Y(self) -> np.ndarray:
         """Raw rows in pattern order (zeros at unobserved variables); pattern k is rows bounds[k]:bounds[k+1].
-        ValueError when the heavy patterns' rows were let go (:meth:`from_rows`)."""
+        ValueError when the heavy patterns' rows were let go (:func:`column_patterns`)."""
         if not self.rows_kept:
             raise ValueError(
                 "the rows of the patterns summarised by their moments were let go (group_data_sets(rows=False)): "
