@@ -88,26 +88,31 @@ def _pattern_pieces(gd: GroupData, mean: np.ndarray, cov: np.ndarray):
 
 
 @functools.lru_cache(maxsize=4)
-def _covariance_pair_index(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _covariance_pair_index(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For :func:`saturated_observed_information` with p variables (cached: it depends on p alone and took a third
     of the function's time): the flat positions in Sv (nc x nc) of the pairs (k, n), (l, m) and (k, m), (l, n)
-    for rows a = (k, l) and columns c = (m, n) of vech coordinates, 1 / (dk_a dk_c) and dk (2 on the diagonal).
-    Read-only arrays."""
+    for rows a = (k, l) and columns c = (m, n) of vech coordinates, and 1 / dk (dk 2 on the diagonal).
+
+    Read-only arrays, the positions as 32-bit integers and no nc x nc array of the scales 1 / (dk_a dk_c): the
+    cache outlives the call and stands beside the next call's sums (at p = 58, nc = 1711, the 64-bit positions
+    and the scales were three arrays of 23 MB; now two of 12 MB). The scales are applied as two products by the
+    reciprocals of 1 or 2, which are exact: the same bits as one product by 1, 1/2 or 1/4."""
     K, L = np.triu_indices(p)
     nc = len(K)
-    vid = np.zeros((p, p), dtype=np.intp)
+    if nc * nc > np.iinfo(np.int32).max:  # p > 304: positions beyond 32 bits
+        raise ValueError(f"{p} variables: the saturated information's pair index needs more than 32-bit positions")
+    vid = np.zeros((p, p), dtype=np.int32)
     vid[K, L] = np.arange(nc)
     vid[L, K] = np.arange(nc)
-    dk = np.where(K == L, 2.0, 1.0)
+    inv_dk = np.where(K == L, 0.5, 1.0)
     # rows a = (k, l) = (K, L), columns c = (m, n) = (K, L): pairs (k, n), (l, m) and (k, m), (l, n);
     # the result is exactly symmetric (Sv is)
     vK, vL = vid[K], vid[L]  # (nc, p)
-    AB = vK[:, L] * nc + vL[:, K]
-    CD = vK[:, K] * nc + vL[:, L]
-    scale = 1.0 / np.outer(dk, dk)
-    for a in (AB, CD, scale, dk):
+    AB = vK[:, L] * np.int32(nc) + vL[:, K]
+    CD = vK[:, K] * np.int32(nc) + vL[:, L]
+    for a in (AB, CD, inv_dk):
         a.flags.writeable = False
-    return AB, CD, scale, dk
+    return AB, CD, inv_dk
 
 
 def saturated_observed_information(
@@ -144,15 +149,17 @@ def saturated_observed_information(
     else:
         Kv, Psum, N3 = _pattern_sums(pt, mean, cov)
     Sv = Kv + Kv.T
-    AB, CD, scale, dk = _covariance_pair_index(p)
+    AB, CD, inv_dk = _covariance_pair_index(p)
     H = np.zeros((nc + p, nc + p))
     cc = H[:nc, :nc]
     np.take(Sv, AB, out=cc)
     cc += np.take(Sv, CD)
-    cc *= scale  # the reciprocals of 1, 2 or 4: the same bits as dividing
+    # divided by dk_a dk_c (1, 2 or 4) as two exact products by 1 or 1/2: the same bits as dividing
+    cc *= inv_dk[:, None]
+    cc *= inv_dk[None, :]
     # means and mean x covariance
     H[nc:, nc:] = Psum
-    hms = (N3[:, K, L] + N3[:, L, K]) / dk[None, :]
+    hms = (N3[:, K, L] + N3[:, L, K]) * inv_dk[None, :]  # exact, as dividing by 1 or 2
     H[nc:, :nc] = hms
     H[:nc, nc:] = hms.T
     return H / gd.n
@@ -202,8 +209,8 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
     vid = np.zeros((p, p), dtype=int)
     vid[K, L] = np.arange(nc)
     vid[L, K] = np.arange(nc)
-    M1 = np.zeros((nc, nc))  # sum_i s_i vech(u_i u_i')'
-    M2 = np.zeros((nc, nc))  # sum_i s_i s_i'
+    # M1 = sum_i s_i vech(u_i u_i')' and M2 = sum_i s_i s_i', held by the dict so that they can go once used
+    acc = {"M1": np.zeros((nc, nc)), "M2": np.zeros((nc, nc))}
     Xv = np.zeros((nc, p))  # sum_i s_i u_i'
 
     def selection(m, A):
@@ -224,7 +231,7 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
                 S, St = selection(m[s], A[s])
                 Us = U[s]
                 Xv[:] += St @ Us
-                M2[:] += (St @ S).toarray()
+                acc["M2"][:] += (St @ S).toarray()
                 for r0 in range(0, len(Us), _VECH_ROWS):
                     r = slice(r0, min(len(Us), r0 + _VECH_ROWS))
                     Sr, Ur = St[:, r], Us[r]
@@ -232,12 +239,12 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
                     # same order, so the same bits, with temporaries of _VECH_ROWS x _VECH_COLUMNS floats
                     for c0 in range(0, nc, _VECH_COLUMNS):
                         c = slice(c0, min(nc, c0 + _VECH_COLUMNS))
-                        M1[:, c] += Sr @ (Ur[:, K[c]] * Ur[:, L[c]])
+                        acc["M1"][:, c] += Sr @ (Ur[:, K[c]] * Ur[:, L[c]])
         else:
             S, St = selection(m, A)
             Xv[:] += St @ U
-            M2[:] += (St @ sparse.diags(w) @ S).toarray()
-            M1[:] += St @ UU[:, K, L]
+            acc["M2"][:] += (St @ sparse.diags(w) @ S).toarray()
+            acc["M1"][:] += St @ UU[:, K, L]
 
     sw = pt.sweep(cov, mean, visit=visit)
     if sw is None:
@@ -246,12 +253,20 @@ def _pattern_sums(pt, mean: np.ndarray, cov: np.ndarray):
     n = float(np.sum(pt.n))
     vO = Om[K, L]
     ell = (Om @ G @ Om)[K, L]  # T vech(G)
-    TM2 = _sandwich(Om, M2, vid, K, L)
-    Kv = (
-        np.outer(vO, UU[K, L])
-        - _sandwich(Om, M1, vid, K, L)
-        - 0.5 * (n * np.outer(vO, vO) - np.outer(vO, ell) - np.outer(ell, vO) + _sandwich(Om, TM2.T, vid, K, L).T)
-    )
+    # Kv = outer(vO, vech UU) - T M1 - 1/2 (n outer(vO, vO) - outer(vO, l) - outer(l, vO) + T M2 T'), the same
+    # operations in the same order as that one expression, with M1 and M2 let go as soon as they are used (each is
+    # nc x nc: 23 MB at p = 58, beside the sandwich's three temporaries)
+    TM2 = _sandwich(Om, acc.pop("M2"), vid, K, L)
+    Kv = np.outer(vO, UU[K, L])
+    Kv -= _sandwich(Om, acc.pop("M1"), vid, K, L)
+    inner = n * np.outer(vO, vO)
+    inner -= np.outer(vO, ell)
+    inner -= np.outer(ell, vO)
+    inner += _sandwich(Om, TM2.T, vid, K, L).T
+    del TM2
+    inner *= 0.5
+    Kv -= inner
+    del inner
     Psum = n * Om - Om @ G @ Om
     Psum = (Psum + Psum.T) / 2  # exactly symmetric
     Y = Xv[vid]  # (p, p, p): sum_i (E A E')_i[c, d] u_i[l]
