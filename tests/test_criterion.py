@@ -243,13 +243,18 @@ def test_regression_bfi_listwise_per_criterion(bfi_result, ref):
     )
 
 
-def test_regression_factor_control_gvif(bfi, ref):
+def _bfi_factor_controls(bfi):
+    """bfi's scores, gender and education as factor controls, and log1p(age) as the criterion."""
     scores, criteria, _, d = bfi
     controls = pd.DataFrame(
         {"gender": pd.Categorical(d["gender"]), "education": pd.Categorical(d["education"].astype("Int64"))},
         index=d.index,
     )
-    y = np.log1p(criteria["age"]).rename("age")
+    return scores, controls, np.log1p(criteria["age"]).rename("age")
+
+
+def test_regression_factor_control_gvif(bfi, ref):
+    scores, controls, y = _bfi_factor_controls(bfi)
     res = C.hierarchical_regression(y, scores, controls)
     out = C.CriterionResult(
         correlations=pd.DataFrame(),
@@ -263,6 +268,27 @@ def test_regression_factor_control_gvif(bfi, ref):
     _check_regression(out, ref["bfi_gvif"]["regression"]["age"], "age")
     v = res["vif"].set_index("term")
     assert v.loc["education", "df"] == 4  # one GVIF for the 4 dummies of the 5-level factor
+
+
+def test_regression_gives_the_same_numbers_by_position_as_by_id_labels(bfi):
+    # the criterion job aligns scores, criteria and controls on the ids and then matches them by position (an
+    # integer index); the tables must not depend on the labels, bit for bit
+    scores, controls, y = _bfi_factor_controls(bfi)
+    labelled = C.hierarchical_regression(y, scores, controls)
+    ids = pd.Index([f"p{i:05d}" for i in range(len(scores))])
+    named = C.hierarchical_regression(y.set_axis(ids), scores.set_axis(ids), controls.set_axis(ids))
+    positions = pd.RangeIndex(len(scores))
+    pos = C.hierarchical_regression(y.set_axis(positions), scores.set_axis(positions), controls.set_axis(positions))
+    for other in (named, pos):
+        pd.testing.assert_frame_equal(other["coefficients"], labelled["coefficients"], check_exact=True)
+        pd.testing.assert_frame_equal(other["vif"], labelled["vif"], check_exact=True)
+        assert other["summary"] == labelled["summary"]
+    # the returned design: the controls' dummies then the scores, unstandardized, on the regression's rows
+    X = pos["design"]
+    assert list(X.columns) == [c for c in X.columns if "[T." in c] + list(scores.columns)
+    assert X.index.equals(pos["sample"]) and len(X) == labelled["summary"]["n"]
+    np.testing.assert_array_equal(X[list(scores.columns)].to_numpy(), scores.iloc[pos["sample"]].to_numpy(float))
+    assert set(np.unique(X[[c for c in X.columns if c.startswith("gender")]].to_numpy())) <= {0.0, 1.0}
 
 
 def test_regression_without_controls_is_overall_test(ref):

@@ -19,6 +19,20 @@ with step(snakemake) as log:
         controls = respondents.loc[scores.index, s["controls"]]
         controls.index = scores.index  # the same labels; the file's own id strings (80 MB at 10^6) are not kept
         del respondents
+        for c in controls.columns:
+            if pd.api.types.is_object_dtype(controls[c]):
+                # text as categories: a code per row instead of a string object (about 30 MB at 10^6); the levels
+                # are the sorted distinct texts, as control_design takes them from text, so the same dummies
+                controls[c] = controls[c].astype("category")
+    # every frame is aligned on the scores' ids now: from here on the rows are matched by position, through one
+    # integer index (the id strings, about 80 MB at a million respondents, and the hash tables pandas builds on
+    # them for its checks and look-ups, 30-70 MB each, are not kept)
+    if not scores.index.is_unique:  # (run_criterion's own check would not see them through the positions)
+        raise ValueError(f"{snakemake.input.scores}: duplicated pid values; rows are aligned on the ids")
+    n_respondents = len(scores)
+    positions = pd.RangeIndex(n_respondents)
+    for frame in (scores, criteria) if controls is None else (scores, criteria, controls):
+        frame.index = positions
     if snakemake.params.score_type == "mean_scores":
         rel = pd.read_csv(snakemake.input.reliability)
         rel = rel[rel["level"] == "competency"].set_index("key")[s["reliability"]].to_dict()
@@ -43,8 +57,8 @@ with step(snakemake) as log:
         bootstrap_max_n=s["bootstrap_max_n"],
     )
     log.info("done in %.1f s", time.perf_counter() - t0)
-    ids = scores.index
-    del scores  # only their ids are needed below (the scores are 50 MB at a million respondents)
+    names = list(criteria.columns)
+    del scores  # not needed below (50 MB at a million respondents)
     for name in ("correlations", "regression", "coefficients", "vif", "dominance", "known_groups", "missing"):
         write_table(getattr(res, name), snakemake.output[name])
     key = "criterion" if snakemake.params.score_type == "mean_scores" else "criterion_factor_scores"
@@ -57,10 +71,13 @@ with step(snakemake) as log:
         c = snakemake.params.cfa
         cb = Codebook.from_structure(snakemake.params.structure)
         items = read_items(snakemake.input.items_scored, cb.item_ids)
+        ids = pd.read_csv(snakemake.input.scores, index_col="pid", usecols=["pid"]).index  # the scores' ids again
         if not items.index.equals(ids):  # the same rows in the same order: no copy (400 MB at 10^6)
             items = items.reindex(ids)
-        items.index = ids  # one set of id strings for both frames (70 MB at 10^6)
+        items.index = positions  # aligned on the scores' rows, as the criteria and controls
+        del ids
         crit, _ = transform_criteria(criteria, s["log_criteria"])
+        del criteria  # the untransformed criteria (30 MB at 10^6) beside the latent regressions' fits
         t0 = time.perf_counter()
         latent = latent_regression(
             items,
@@ -82,4 +99,4 @@ with step(snakemake) as log:
             raise ValueError("a criterion named 'latent_regression' clashes with the summary section")
         section["latent_regression"] = latent_summary(latent)
     write_json({key: section}, snakemake.output.summary)
-    log.info("criterion validity: %d respondents, criteria %s", len(ids), list(criteria.columns))
+    log.info("criterion validity: %d respondents, criteria %s", n_respondents, names)

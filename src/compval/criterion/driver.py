@@ -176,6 +176,7 @@ def run_criterion(
             max_n=bootstrap_max_n,
         )
         dom_tabs.append(dom.assign(criterion=cr))
+        del res, idx, always  # this criterion's design (100 MB at a million rows) goes before the next one's is made
 
     def front(df):
         cols = ["criterion"] + [c for c in df.columns if c != "criterion"]

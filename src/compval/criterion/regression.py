@@ -72,38 +72,50 @@ def hierarchical_regression(
     idx = data.index[ok]
     del data, ok  # (y and the scores side by side: 100 MB at a million rows)
     design_c, terms = control_design(ctrl_raw, idx) if ctrl_raw is not None else (pd.DataFrame(index=idx), {})
+    del ctrl_raw
     ctrl_cols = list(design_c.columns)
-    X = pd.concat([design_c, scores.loc[idx].astype(float)], axis=1)
+    columns = ctrl_cols + comp  # the step-2 design's columns after the intercept
     yv = y.loc[idx]
-    n = len(idx)
-    if n <= X.shape[1] + 1:
-        raise ValueError(f"criterion {label}: {n} complete rows for {X.shape[1] + 1} coefficients")
+    n, kc = len(idx), len(ctrl_cols)
+    if n <= len(columns) + 1:
+        raise ValueError(f"criterion {label}: {n} complete rows for {len(columns) + 1} coefficients")
 
-    ones = np.ones((n, 1))
-    X2 = np.hstack([ones, X.to_numpy(float)])
+    # The step-2 design with its intercept, filled column by column into one row-major array: the values and the
+    # layout of np.hstack([ones, X]) for X the controls' design beside the scores (so every product below is
+    # the same bits), without the frames pd.concat and to_numpy would make of them (100 MB each at a million
+    # rows). Step 1's design is its first 1 + kc columns.
+    X2 = np.empty((n, 1 + len(columns)))
+    X2[:, 0] = 1.0
+    for j, c in enumerate(ctrl_cols):
+        X2[:, 1 + j] = design_c[c].to_numpy(float)
+    del design_c
+    for j, c in enumerate(comp):
+        X2[:, 1 + kc + j] = scores[c].loc[idx].to_numpy(float)
     if np.linalg.matrix_rank(X2) < X2.shape[1]:
         raise ValueError(f"criterion {label}: the design is rank deficient (aliased coefficients)")
     yarr = yv.to_numpy(float)
     m2 = ols(yarr, X2)
-    del X2  # each design array is an n x k copy: one at a time; the fits are kept
-    X1 = np.hstack([ones, X[ctrl_cols].to_numpy(float)])
+    X1 = np.ascontiguousarray(X2[:, : 1 + kc])
     m1 = ols(yarr, X1)
-    del X1
+    del X1  # each design array is an n x k copy: one at a time; the fits are kept
     f_change, df1, p_delta = nested_f_test(m1, m2)
-    comp_cols = 1 + len(ctrl_cols) + np.arange(len(comp))
+    comp_cols = 1 + kc + np.arange(len(comp))
     f_hc3, p_hc3 = wald_f_test(m2, comp_cols, m2.cov_hc3)
     f_full, f_full_df1, f_full_df2, p_full = m2.overall_f()
 
-    # standardized model
-    num_vars = [c for c in X.columns if c not in ctrl_cols] + [c for c in ctrl_cols if c in terms and terms[c] == [c]]
-    Z = X.copy()
+    # standardized model: the numeric columns z-scored, each as a contiguous Series (as a column of a frame) so
+    # that its mean and sd are pandas' numbers for that column
+    num_vars = comp + [c for c in ctrl_cols if c in terms and terms[c] == [c]]
+    Xz = X2.copy()
     for c in num_vars:
-        Z[c] = (Z[c] - Z[c].mean()) / Z[c].std(ddof=1)
+        j = 1 + columns.index(c)
+        v = pd.Series(np.ascontiguousarray(Xz[:, j]))
+        Xz[:, j] = ((v - v.mean()) / v.std(ddof=1)).to_numpy()
     yz = (yv - yv.mean()) / yv.std(ddof=1)
-    Xz = np.hstack([ones, Z.to_numpy(float)])
-    del Z, ones  # Xz holds the standardized design
     mz = ols(yz.to_numpy(float), Xz)
     del Xz
+    # the returned step-2 design without intercept: a view of X2, not a copy
+    X = pd.DataFrame(X2[:, 1:], index=idx, columns=columns, copy=False)
     ci_lower, ci_upper = t_interval(mz.b, mz.se, mz.df_resid, conf)
     hc3_lower, hc3_upper = t_interval(mz.b, mz.se_hc3, mz.df_resid, conf)
 
