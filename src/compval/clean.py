@@ -452,6 +452,7 @@ def ingest_survey(
         note("ranges", cls, column=c, count=len(rows), rows=rows, action="set to missing")
     n_cells_repaired = sum(len(v) for v in classes.values())
     check_cell_loss(raw, lost, codebook, options.loss_guard, source)  # it looks at lost's rows and columns only
+    del lost, lost_cells  # a bool per cell (50 MB at a million rows x 50 items) beside the frames built below
 
     # non-item declared columns
     other = pd.DataFrame(index=index)
