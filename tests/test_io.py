@@ -19,6 +19,7 @@ from compval.io import (
     read_frame,
     read_frame_apart,
     read_items,
+    read_ids,
     read_rows,
     read_json,
     read_table,
@@ -371,6 +372,8 @@ def test_read_items_equals_read_csv_selection_in_one_block(tmp_path):
     rows = read_rows(p, cols)  # the same values as one row-major array
     assert rows.flags.c_contiguous and rows.dtype == np.float64
     np.testing.assert_array_equal(rows, got.to_numpy())
+    ids = read_ids(p)  # the ids alone, as read_items labels the rows (the jobs that work by position use them)
+    assert ids.equals(got.index) and ids.name == "pid" and ids[0] == "P0000000"
 
 
 def test_read_items_names_a_missing_column(tmp_path):

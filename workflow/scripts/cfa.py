@@ -5,18 +5,27 @@ import pandas as pd
 from compval import cfa
 from compval.comparison import build_models, comparison_tables, model_estimator
 from compval.codebook import Codebook
-from compval.io import read_items, write_json, write_table
+from compval.io import read_ids, read_items, write_json, write_table
 from compval.pipeline import step
 
 with step(snakemake) as log:
     s = snakemake.params.settings
     cb = Codebook.from_structure(snakemake.params.structure)
     items = read_items(snakemake.input.scored, cb.item_ids)
+    rows = slice(None)  # the analysed rows of the scored items, by position
     if s["sample"] == "confirm":
         half = pd.read_csv(snakemake.input.split, index_col="pid")["half"]
         if not (half == "confirm").any():
             raise RuntimeError("cfa.sample is 'confirm' but efa.split_half is false: no confirmation half")
-        items = items.loc[half[half == "confirm"].index]
+        confirm = half[half == "confirm"].index
+        rows = items.index.get_indexer(confirm)  # in the split file's order, as items.loc[confirm]
+        if (rows < 0).any():
+            absent = list(confirm[rows < 0][:3])
+            raise KeyError(f"{snakemake.input.split}: ids not in {snakemake.input.scored}: {absent}")
+        items = items.iloc[rows]
+    # the fits need the answers only: the id strings (75 MB at a million respondents) go, and are read again for
+    # the factor scores' labels
+    items.index = pd.RangeIndex(len(items))
     models = build_models(
         cb.groups("competency"),
         cb.competency_module(),
@@ -48,6 +57,6 @@ with step(snakemake) as log:
             f.write(f"# {name}\n{spec.syntax}\n\n")
     write_table(fits["hypothesized"].sample_cov, snakemake.output.sample_cov, index=True)
     scores = cfa.factor_scores(fits["hypothesized"], items)
-    scores.index = items.index
+    scores.index = read_ids(snakemake.input.scored)[rows]
     write_table(scores, snakemake.output.factor_scores, index=True)
     write_json({"cfa": tables["summary"]}, snakemake.output.summary)

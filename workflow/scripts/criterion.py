@@ -4,7 +4,7 @@ import pandas as pd
 
 from compval.codebook import Codebook
 from compval.criterion import latent_regression, latent_summary, run_criterion, transform_criteria
-from compval.io import read_items, write_json, write_table
+from compval.io import read_ids, read_items, write_json, write_table
 from compval.pipeline import step
 
 with step(snakemake) as log:
@@ -71,7 +71,7 @@ with step(snakemake) as log:
         c = snakemake.params.cfa
         cb = Codebook.from_structure(snakemake.params.structure)
         items = read_items(snakemake.input.items_scored, cb.item_ids)
-        ids = pd.read_csv(snakemake.input.scores, index_col="pid", usecols=["pid"]).index  # the scores' ids again
+        ids = read_ids(snakemake.input.scores)  # the scores' ids again
         if not items.index.equals(ids):  # the same rows in the same order: no copy (400 MB at 10^6)
             items = items.reindex(ids)
         items.index = positions  # aligned on the scores' rows, as the criteria and controls
