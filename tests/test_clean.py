@@ -123,6 +123,31 @@ def _corpus_files() -> list[str]:
 @pytest.mark.parametrize(
     "case", [c for c in CASES if c["outcome"] != "error" and c.get("kind") != "performance"], ids=lambda c: c["file"]
 )
+def test_ingest_consuming_its_input_gives_the_same_result(case, corpus_codebook):
+    """ingest_survey(consume=True), the ingest rule's call: the same result to the bit, and the caller's frame keeps
+    only the columns the result is built from (the identifiers and unknown columns are dropped from it)."""
+    survey = CORPUS / case["file"]
+    opts = _options(case)
+    raw, _ = read_table(survey, **case.get("read", {}))
+    kept_raw = raw.copy()
+    plain = ingest_survey(kept_raw, corpus_codebook.ingest_spec(), opts, source=str(survey), pseudonymize=PSEUDO)
+    pd.testing.assert_frame_equal(kept_raw, raw)  # without consume the input is left as it was
+    columns = list(raw.columns)
+    given = ingest_survey(
+        raw, corpus_codebook.ingest_spec(), opts, source=str(survey), pseudonymize=PSEUDO, consume=True
+    )
+    for name in ("responses", "exclusions", "log"):
+        pd.testing.assert_frame_equal(getattr(given, name), getattr(plain, name), obj=name, check_exact=True)
+    assert given.report == plain.report and given.id_map == plain.id_map
+    idc = corpus_codebook.id_column
+    assert list(raw.columns) == [c for c in columns if c == idc or c in plain.responses.columns]
+    if case["file"] == MANIFEST["defaults"]["survey"]:  # the base survey has names, e-mails and phone numbers
+        assert {"name", "email", "phone"} <= set(plain.report["columns_dropped_pii"]) <= set(columns) - set(raw.columns)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c["outcome"] != "error" and c.get("kind") != "performance"], ids=lambda c: c["file"]
+)
 def test_screening_with_the_items_apart_gives_the_same_result(case, corpus_codebook):
     """screen_respondents(responses without the items, items=the items), as the screen rule calls it at any size
     to avoid a copy of the item block, returns what the call with one frame returns (every table, the report)."""

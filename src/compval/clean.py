@@ -253,11 +253,17 @@ def ingest_survey(
     *,
     source: str,
     pseudonymize: Callable[[str], str],
+    consume: bool = False,
 ) -> IngestResult:
     """Check a survey export (text cells as returned by :func:`compval.io.read_table`) against the codebook.
 
     Steps 1-4 of the module description: header checks, removal of direct identifiers, pseudonymisation,
     item-cell parsing with out-of-range handling, duplicate ids.
+
+    ``raw`` is not modified, unless ``consume`` is true: then the columns this function drops (direct identifiers,
+    unknown and ignored columns) are dropped from ``raw`` itself, in place, as soon as they are logged, so that
+    their cells (at a million rows, names, e-mail addresses and phone numbers are about 80 MB of text) are not
+    held while the answers are parsed; for a caller that does not use ``raw`` afterwards.
 
     Raises
     ------
@@ -349,8 +355,10 @@ def ingest_survey(
         or c in codebook.item_ids
         or (c in declared and c not in pii_cols and declared[c].get("role") not in ("pii", "ignore"))
     ]
+    if consume:  # (before the views below are taken: a view of a dropped column's block would keep it)
+        raw.drop(columns=[c for c in cols if c not in keep_cols], inplace=True)
     # the kept columns as views of raw's (no copy of a million rows of text cells); a column that changes is
-    # replaced in this dict, so raw itself is never modified
+    # replaced in this dict, so raw's cells are never modified
     cells = {c: raw[c] for c in keep_cols}
     index = raw.index
     # a stray identifier in a kept column (an e-mail or phone number typed into a free field) is blanked
@@ -482,7 +490,10 @@ def ingest_survey(
             other[c] = text.where(text != "", None).to_numpy(dtype=object)[codes]
 
     # ---- 4. duplicates
-    n_answered = pd.Series((~np.isnan(values)).sum(axis=1), index=index)
+    answered = np.zeros(len(index), dtype=np.int64)
+    for j in range(n_items):  # column by column: no rows x items mask (50 MB at a million rows x 50 items)
+        answered += ~np.isnan(values[:, j])
+    n_answered = pd.Series(answered, index=index)
     dup_mask = pid.duplicated(keep=False)
     drop_rows: list[int] = []
     if dup_mask.any():
@@ -531,11 +542,14 @@ def ingest_survey(
             column[:n_kept] = column[kept]
     responses = pd.DataFrame(
         values[:n_kept],
-        index=pd.Index(pid.to_numpy()[kept], name="pid"),
+        index=pd.Index(pid.to_numpy()[kept], name="pid", dtype=object),  # (as the text columns below: no date reading)
         columns=codebook.item_ids,
     )
     for i, c in enumerate(other.columns):
-        responses.insert(i, c, other[c].to_numpy()[kept])
+        column = other[c].to_numpy()[kept]
+        # a Series of the column's own dtype: pandas then takes a text column as it is, without trying to read its
+        # objects as dates (a temporary of 40 MB per million rows, at this function's peak; the pids' index too)
+        responses.insert(i, c, pd.Series(column, index=responses.index, dtype=column.dtype, copy=False))
     exclusions = pd.DataFrame(excl, columns=_EXCLUSION_COLUMNS)
     report = {
         "source": Path(source).name,

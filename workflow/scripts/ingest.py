@@ -28,7 +28,8 @@ with step(snakemake) as log:
         meta.encoding,
         meta.delimiter,
     )
-    res = ingest_survey(raw, spec, options, source=snakemake.input.survey, pseudonymize=pseudo)
+    # consume: the columns that are not kept (identifiers, unknown columns) leave raw as soon as they are logged
+    res = ingest_survey(raw, spec, options, source=snakemake.input.survey, pseudonymize=pseudo, consume=True)
     del raw  # the text cells (the largest object of the rule) are not needed any more
     res.report["file"] = {
         "format": meta.format,
@@ -37,6 +38,10 @@ with step(snakemake) as log:
         "sheet": meta.sheet,
         "repairs": meta.repairs,
     }
+    # the answers are written first and let go (at a million respondents 400 MB, which would otherwise stand beside
+    # the performance file's read and pseudonyms); if the performance file fails below, Snakemake removes them
+    write_table(res.responses, snakemake.output.responses, index=True)
+    res.responses = res.responses.iloc[:0].copy()  # the columns only (a slice would keep the answers' block)
     if p.performance:
         perf_raw, perf_meta = read_table(p.performance["path"], sheet=p.performance.get("sheet"))
         perf = pseudonymize_performance(
@@ -49,7 +54,6 @@ with step(snakemake) as log:
         )
     else:
         perf = pd.DataFrame(index=pd.Index([], name="pid"))
-    write_table(res.responses, snakemake.output.responses, index=True)
     write_table(perf, snakemake.output.performance, index=True)
     write_table(res.exclusions, snakemake.output.exclusions)
     # file-level repairs made while reading (BOM, CRLF, blank lines, ...) head the audit log
