@@ -1,12 +1,12 @@
 import pandas as pd
 
-from compval.io import write_table
+from compval.io import read_ids, write_table
 from compval.pipeline import step
 from compval.revision import holdout_split
 
 with step(snakemake) as log:
     p = snakemake.params
-    ids = pd.read_csv(snakemake.input.scored, index_col="pid", usecols=["pid"]).index
+    ids = read_ids(snakemake.input.scored)
     strata = None
     if p.group:
         respondents = pd.read_csv(snakemake.input.respondents, index_col="pid", dtype={p.group: str})

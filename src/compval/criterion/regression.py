@@ -70,6 +70,7 @@ def hierarchical_regression(
     else:
         ok = data.notna().all(axis=1)
     idx = data.index[ok]
+    at = np.flatnonzero(ok.to_numpy())  # the same rows by position (data, y and the scores share one index)
     del data, ok  # (y and the scores side by side: 100 MB at a million rows)
     design_c, terms = control_design(ctrl_raw, idx) if ctrl_raw is not None else (pd.DataFrame(index=idx), {})
     del ctrl_raw
@@ -90,7 +91,7 @@ def hierarchical_regression(
         X2[:, 1 + j] = design_c[c].to_numpy(float)
     del design_c
     for j, c in enumerate(comp):
-        X2[:, 1 + kc + j] = scores[c].loc[idx].to_numpy(float)
+        X2[:, 1 + kc + j] = scores[c].to_numpy(float)[at]
     if np.linalg.matrix_rank(X2) < X2.shape[1]:
         raise ValueError(f"criterion {label}: the design is rank deficient (aliased coefficients)")
     yarr = yv.to_numpy(float)
