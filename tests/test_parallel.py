@@ -85,3 +85,47 @@ def test_the_prelude_runs_once_before_the_workers_are_forked_and_they_inherit_it
     state.clear()
     assert forked_map(fn, [1, 2], workers=1, prelude=prelude) == {1: (os.getpid(), None), 2: (os.getpid(), None)}
     assert state == {}  # nothing shared, no prelude
+
+
+def test_a_task_no_worker_has_started_is_taken_here():
+    # a worker holds only the task it runs: while it runs "a" (which waits until "b" and "c" have run here), this
+    # process takes both others. A pool that queues a worker's next task ahead would hand it "b" and never finish.
+    import multiprocessing
+
+    parent = os.getpid()
+    a_started = multiprocessing.get_context("fork").Event()
+    both_here = multiprocessing.get_context("fork").Event()
+    ran_here: list[str] = []
+
+    def fn(k):
+        if k == "a" and os.getpid() != parent:
+            a_started.set()
+            assert both_here.wait(timeout=20), "b and c were not both taken by the calling process"
+        elif k == "h":
+            assert a_started.wait(timeout=60)  # a worker runs "a" (and a pool would have queued "b" for it)
+        elif os.getpid() == parent and k in ("b", "c"):
+            ran_here.append(k)
+            if len(ran_here) == 2:
+                both_here.set()
+        return os.getpid()
+
+    got = forked_map(fn, ["h", "a", "b", "c"], workers=2, here=["h"])
+    assert got["b"] == parent and got["c"] == parent and got["h"] == parent
+    assert ran_here == ["c", "b"]  # from the back
+
+
+def test_a_worker_that_dies_is_reported_with_the_tasks_it_did_not_return():
+    import multiprocessing
+
+    parent = os.getpid()
+    started = multiprocessing.get_context("fork").Event()
+
+    def fn(k):
+        if os.getpid() != parent:
+            started.set()
+            os._exit(3)  # as a worker killed by the system would end
+        assert started.wait(timeout=60)  # the worker has claimed a task
+        return k
+
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        forked_map(fn, [0, 1, 2], workers=2)

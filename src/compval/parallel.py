@@ -10,7 +10,8 @@ changes the last digits), so the results are those of a sequential run whatever 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+import queue
 from typing import Any, Callable, Hashable, Sequence, TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -19,19 +20,13 @@ __all__ = ["forked_map", "can_fork"]
 
 K = TypeVar("K", bound=Hashable)
 
-# the task function and the worker-side reduction of the running forked_map; set before the workers are forked,
-# so they inherit them (closures and their data are never pickled)
-_ACTIVE: dict[str, Callable] = {}
+# whether a forked_map is sharing its tasks (a task cannot start another one)
+_RUNNING: list[bool] = []
 
 
 def can_fork() -> bool:
     """Whether worker processes can be forked here (Linux and macOS; not Windows)."""
     return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _run_in_worker(key: Hashable) -> Any:
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _ACTIVE["detach"](_ACTIVE["fn"](key))
 
 
 def forked_map(
@@ -46,13 +41,16 @@ def forked_map(
     """``{key: fn(key)}`` for every key, with the work shared by this process and ``workers - 1`` forked ones.
 
     This process first runs the ``here`` tasks (their results keep everything ``fn`` returns), then takes the
-    other tasks from the end of ``keys`` while the workers take them from the front, until none is left.
+    other tasks from the end of ``keys`` while the workers take them from the front, until none is left. A task
+    is claimed by the process that starts it, when it starts it (no task waits in a worker's queue while this
+    process is free).
     A task run in a worker returns ``detach(fn(key))``: what is not needed here (e.g. a fit's copy of its rows)
     is dropped before the result is pickled back.
 
     With ``workers <= 1``, a single task, or no ``fork`` on this platform, every task runs here, in order.
     BLAS is limited to one thread in every process while the tasks run. An exception raised by a task is
-    raised here (the tasks not started are dropped).
+    raised here (the tasks not started are dropped, the running ones stopped); a worker that ends without
+    returning its tasks (e.g. killed for memory) raises a RuntimeError naming them.
 
     Parameters
     ----------
@@ -86,28 +84,100 @@ def forked_map(
         return _shared(fn, keys, others, workers, here, detach)
 
 
-def _shared(fn, keys, others, workers, here, detach) -> dict:
-    if _ACTIVE:
-        raise RuntimeError("forked_map cannot be nested")
-    done: dict = {}
-    _ACTIVE.update(fn=fn, detach=detach or (lambda r: r))
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers - 1, len(others)), mp_context=multiprocessing.get_context("fork")
-    )
+def _claim(lock, ends, *, front: bool) -> int | None:
+    """The position of the next unclaimed task, from the front (workers) or the back (this process), or None when
+    every task is claimed. ``ends`` holds the next position from the front and one past the last from the back."""
+    with lock:
+        if ends[0] >= ends[1]:
+            return None
+        if front:
+            ends[0] += 1
+            return ends[0] - 1
+        ends[1] -= 1
+        return ends[1]
+
+
+def _worker(fn, detach, others, lock, ends, out) -> None:
+    """A forked worker: claims tasks from the front until none is left and sends each result, pickled, as
+    ``(position, ok, bytes)``; then ``None``. A failed task stops every claim and sends its exception."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        while (i := _claim(lock, ends, front=True)) is not None:
+            try:
+                out.put((i, True, pickle.dumps(detach(fn(others[i])), protocol=pickle.HIGHEST_PROTOCOL)))
+            except BaseException as exc:  # sent to the caller, which raises it: not swallowed
+                with lock:
+                    ends[0] = ends[1]  # no task is started after a failure
+                out.put((i, False, _pickled_exception(exc)))
+                break
+    out.put(None)
+
+
+def _pickled_exception(exc: BaseException) -> bytes:
+    """``exc`` pickled, or a RuntimeError naming it where it cannot be pickled."""
     try:
-        futures = {k: pool.submit(_run_in_worker, k) for k in others}
+        data = pickle.dumps(exc)
+        pickle.loads(data)
+        return data
+    except Exception:  # an exception type that does not pickle: its name and message travel instead
+        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def _shared(fn, keys, others, workers, here, detach) -> dict:
+    if _RUNNING:
+        raise RuntimeError("forked_map cannot be nested")
+    ctx = multiprocessing.get_context("fork")
+    lock = ctx.Lock()
+    # a task is claimed when a process starts it, never queued ahead for a worker, so that this process takes
+    # every task no worker has started (a pool's queue hands a worker its next task while it runs the current
+    # one: with one worker, the two longest rival models could both end up in it)
+    ends = ctx.RawArray("q", [0, len(others)])
+    out = ctx.Queue()  # a worker's feeder thread sends its results while it goes on with the next task
+    procs = [
+        ctx.Process(target=_worker, args=(fn, detach or (lambda r: r), others, lock, ends, out), daemon=True)
+        for _ in range(min(workers - 1, len(others)))
+    ]
+    done: dict = {}
+    _RUNNING.append(True)
+    try:
+        for p in procs:
+            p.start()
         for k in here:
             done[k] = fn(k)
-        # take the tasks no worker has started, last first (the workers go from the front)
-        for k in reversed(others):
-            if not futures[k].cancel():
-                break
-            done[k] = fn(k)
-        for k in others:
-            if k not in done:
-                done[k] = futures[k].result()
+        while (i := _claim(lock, ends, front=False)) is not None:
+            done[others[i]] = fn(others[i])
+        _collect(procs, out, others, done)
     finally:
-        # on an exception, the tasks not started are dropped (the running ones end before this returns)
-        pool.shutdown(wait=True, cancel_futures=True)
-        _ACTIVE.clear()
+        # on an exception here, no task is started after it and the workers' running tasks are stopped
+        with lock:
+            ends[0] = ends[1]
+        for p in procs:
+            if p.is_alive() and len(done) < len(keys):
+                p.terminate()
+            p.join()
+        out.close()
+        _RUNNING.clear()
     return {k: done[k] for k in keys}
+
+
+def _collect(procs, out, others, done: dict) -> None:
+    """Receives the workers' results into ``done`` until every worker has said it is done; raises a task's
+    exception, or a RuntimeError naming the tasks a worker did not return when it ended without saying so."""
+    running = len(procs)
+    while running:
+        try:
+            msg = out.get(timeout=1.0)
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                lost = [k for k in others if k not in done]
+                raise RuntimeError(
+                    f"forked_map: a worker process ended with exit code {dead[0]} before returning the tasks {lost}"
+                ) from None
+            continue
+        if msg is None:
+            running -= 1
+            continue
+        i, ok, data = msg
+        if not ok:
+            raise pickle.loads(data)
+        done[others[i]] = pickle.loads(data)
