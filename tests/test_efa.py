@@ -601,6 +601,35 @@ def test_null_correlation_has_the_distribution_of_normal_data_correlations():
     assert abs(np.mean(wishart) - np.mean(data)) < 3 * se
 
 
+@pytest.mark.parametrize("resample", ["bootstrap", "permute"])
+def test_parallel_analysis_of_rating_scale_answers_resamples_the_rows_values(resample):
+    # rating-scale answers are gathered through one-byte codes: the resampled eigenvalues must be those of the
+    # rows' own values, gathered column by column with the same random numbers (the draws written out here)
+    from compval.efa.retention import null_correlation
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 5, size=(400, 6)).astype(float)
+    x[rng.random(x.shape) < 0.08] = np.nan
+    x[:, 2] = x[:, 2] * 3 + 100  # a column of other whole numbers
+    pa = efa.parallel_analysis(pd.DataFrame(x, columns=list("abcdef")), n_iter=4, seed=11, resample=resample)
+
+    draw = np.random.default_rng(11)
+    centre = np.array([np.nanmean(x[:, j]) for j in range(6)])  # as the column-major frame's means
+    res = []
+    for _ in range(4):
+        while True:
+            s = np.empty((6, 400))  # the resample's columns, laid out as the library's
+            for j in range(6):
+                idx = draw.integers(0, 400, 400) if resample == "bootstrap" else draw.permutation(400)
+                s[j] = x[idx, j]
+            c = pairwise_pearson(s.T, centre=centre)
+            if not np.isnan(c).any():
+                break
+        res.append(fa_values(c, False))
+        null_correlation(draw, 400, 6)  # the simulated set's draws come next in the stream
+    assert np.array_equal(pa.table["resampled_mean"].to_numpy(), np.array(res).mean(axis=0))
+
+
 def test_parallel_analysis_with_fewer_rows_than_items_draws_the_data():
     # n - 1 < p: the Wishart draw is singular, so the simulated sets are normal data as in psych
     from compval.efa.retention import _parallel_draws

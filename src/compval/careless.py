@@ -137,8 +137,9 @@ def _rowwise_corr_block(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nd
         sxx = (da * da).sum(axis=1)
         syy = (db * db).sum(axis=1)
         # zero variance (up to rounding of the mean): R returns NA
-        scale_a = np.nanmax(np.abs(np.where(mask, a0, 0.0)), axis=1, initial=0.0) ** 2 * np.maximum(n, 1)
-        scale_b = np.nanmax(np.abs(np.where(mask, b0, 0.0)), axis=1, initial=0.0) ** 2 * np.maximum(n, 1)
+        # a0, b0 are zero where the pair is incomplete and have no NaN: their largest absolute value
+        scale_a = np.abs(a0).max(axis=1, initial=0.0) ** 2 * np.maximum(n, 1)
+        scale_b = np.abs(b0).max(axis=1, initial=0.0) ** 2 * np.maximum(n, 1)
         zero = (sxx <= 1e-24 * np.maximum(scale_a, 1e-300)) | (syy <= 1e-24 * np.maximum(scale_b, 1e-300))
         r = sxy / np.sqrt(sxx * syy)
     r = np.clip(r, -1.0, 1.0)

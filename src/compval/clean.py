@@ -920,7 +920,7 @@ def check_items(items: pd.DataFrame, item_ids: list[str], source: str, who: str 
             raise InputError(
                 source, f"no {who} answered this item", column=c, expected="at least some valid answers per item"
             )
-        if np.nanmin(col) == np.nanmax(col):  # one distinct answer: pandas' nunique(dropna=True) < 2
+        if np.fmin.reduce(col) == np.fmax.reduce(col):  # one distinct answer (NaN skipped): nunique(dropna=True) < 2
             raise InputError(
                 source,
                 f"item has zero variance among {who}s (every answer is {col[observed][0]:g})",
