@@ -626,7 +626,7 @@ def test_reverse_scoring_in_place_gives_reverse_score_and_puts_every_bit_back(co
     """The screening's in-place reverse scoring (consume=True): inside, the answers are reverse_score's, in the
     block's own array; on leaving, also after an error, the block is as it was to the bit. A column that would
     not come back exactly (0.1 -> 5.9 -> 0.09999999999999964 on a 1-5 scale) is scored in a copy instead."""
-    from compval.clean import _reverse_scored_in_place
+    from compval.clean import reverse_scored_in_place
 
     rng = np.random.default_rng(4)
     ids = corpus_codebook.item_ids
@@ -635,17 +635,17 @@ def test_reverse_scoring_in_place_gives_reverse_score_and_puts_every_bit_back(co
     block = pd.DataFrame(values, columns=ids, copy=False)
     before = values.copy()
     expected = corpus_codebook.reverse_score(block)
-    with _reverse_scored_in_place(block, corpus_codebook) as scored:
+    with reverse_scored_in_place(block, corpus_codebook) as scored:
         assert np.shares_memory(scored.to_numpy(), values)
         pd.testing.assert_frame_equal(scored, expected, check_exact=True)
     assert np.array_equal(values.view(np.uint64), before.view(np.uint64))
     with pytest.raises(RuntimeError, match="inside"):
-        with _reverse_scored_in_place(block, corpus_codebook):
+        with reverse_scored_in_place(block, corpus_codebook):
             raise RuntimeError("inside")
     assert np.array_equal(values.view(np.uint64), before.view(np.uint64))
     values[0, ids.index(corpus_codebook.reverse_items[0])] = 0.1
     before = values.copy()
-    with _reverse_scored_in_place(block, corpus_codebook) as scored:
+    with reverse_scored_in_place(block, corpus_codebook) as scored:
         assert not np.shares_memory(scored.to_numpy(), values)
         pd.testing.assert_frame_equal(scored, corpus_codebook.reverse_score(block), check_exact=True)
         assert np.array_equal(values.view(np.uint64), before.view(np.uint64))  # not touched

@@ -632,15 +632,12 @@ def test_parallel_analysis_of_rating_scale_answers_resamples_the_rows_values(res
 
 def test_parallel_analysis_with_fewer_rows_than_items_draws_the_data():
     # n - 1 < p: the Wishart draw is singular, so the simulated sets are normal data as in psych
-    from compval.efa.retention import _parallel_draws
-
-    x = np.random.default_rng(2).normal(size=(5, 6))
-    sim, res = _parallel_draws(
-        x, [f"v{i}" for i in range(6)], 3, np.random.default_rng(0), False, "bootstrap", "pearson"
-    )
-    assert sim.shape == res.shape == (3, 6) and np.isfinite(sim).all()
-    # a singular correlation matrix of 5 rows: at most 4 nonzero "fa" eigenvalues before the reduction
-    assert (sim[:, -1] < sim[:, 0]).all()
+    x = pd.DataFrame(np.random.default_rng(2).normal(size=(5, 6)), columns=[f"v{i}" for i in range(6)])
+    pa = efa.parallel_analysis(x, n_iter=3, seed=0)
+    sim = pa.table[["simulated_mean", "simulated_quantile", "resampled_mean"]].to_numpy()
+    assert sim.shape == (6, 3) and np.isfinite(sim).all()
+    # singular correlation matrices of 5 rows: at most 4 nonzero "fa" eigenvalues before the reduction
+    assert pa.table["simulated_mean"].iloc[-1] < pa.table["simulated_mean"].iloc[0]
 
 
 def test_pairwise_pearson_with_a_given_centre_equals_the_default():

@@ -19,6 +19,7 @@ from compval.io import (
     read_frame,
     read_frame_apart,
     read_items,
+    column_letter,
     read_ids,
     read_rows,
     read_json,
@@ -27,7 +28,6 @@ from compval.io import (
     write_json,
     write_table,
 )
-from compval.io import _column_letter
 
 
 def _write(tmp_path, name, data: bytes | str, encoding="utf-8"):
@@ -151,7 +151,7 @@ def test_xlsx_sheets_and_stray_cells(tmp_path):
     with pytest.raises(InputError) as info:
         read_table(p, sheet="Data")
     assert (info.value.row, info.value.column) == (3, "AB")
-    assert [_column_letter(n) for n in (1, 26, 27, 28, 702, 703)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
+    assert [column_letter(n) for n in (1, 26, 27, 28, 702, 703)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
 
 
 def test_sav_keeps_codes_and_value_labels(tmp_path):

@@ -55,6 +55,7 @@ __all__ = [
     "match_performance",
     "check_conservation",
     "check_items",
+    "reverse_scored_in_place",
     "careless_screen",
     "make_pseudonymizer",
     "load_pseudonym_key",
@@ -743,7 +744,7 @@ def screen_respondents(
         # given away, the answers are reverse-scored within their own block for the indices that need it, and put
         # back (no second table of the items' size: 400 MB at a million respondents); otherwise in a copy
         scored = (
-            partial(_reverse_scored_in_place, item_block, codebook)
+            partial(reverse_scored_in_place, item_block, codebook)
             if consume and items is not None
             else codebook.reverse_score(item_block)
         )
@@ -856,7 +857,7 @@ def screen_respondents(
 
 
 @contextmanager
-def _reverse_scored_in_place(block: pd.DataFrame, codebook: Codebook) -> Iterator[pd.DataFrame]:
+def reverse_scored_in_place(block: pd.DataFrame, codebook: Codebook) -> Iterator[pd.DataFrame]:
     """``codebook.reverse_score(block)``, made in ``block``'s own array and undone on leaving.
 
     The reverse-keyed columns are recoded as ``min + max - x`` in place (the operation reverse_score applies to

@@ -49,6 +49,7 @@ __all__ = [
     "read_frame",
     "read_items",
     "read_ids",
+    "column_letter",
     "read_rows",
     "read_frame_apart",
     "atomic_path",
@@ -397,7 +398,7 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, Table
                 path,
                 f"sheet '{ws.title}' has a value in a column without a header",
                 row=i,
-                column=_column_letter(extra[0] + 1),
+                column=column_letter(extra[0] + 1),
                 expected=f"data only in the {width} named columns",
             )
         rec = list(rec[:width]) + [None] * max(0, width - len(rec))
@@ -421,7 +422,7 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, Table
     return df, meta
 
 
-def _column_letter(n: int) -> str:
+def column_letter(n: int) -> str:
     """Spreadsheet column letter of the 1-based column number ``n`` (1 -> A, 27 -> AA)."""
     out = ""
     while n:
