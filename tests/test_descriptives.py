@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from compval.codebook import Codebook
 from compval.descriptives import item_descriptives, response_distribution
@@ -40,3 +41,19 @@ def test_mean_scores_min_share():
     items = pd.DataFrame({"a": [1.0, np.nan, np.nan], "b": [3.0, 4.0, np.nan], "c": [5.0, np.nan, np.nan]})
     s = mean_scores(items, {"f": ["a", "b", "c"]}, min_share=0.5)["f"]
     assert s.iloc[0] == 3.0 and np.isnan(s.iloc[1]) and np.isnan(s.iloc[2])
+
+
+@pytest.mark.parametrize("layout", ["F", "C"])
+def test_mean_scores_are_pandas_row_means_bit_for_bit(layout):
+    rng = np.random.default_rng(9)
+    x = rng.normal(3, 1, size=(3000, 40))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    items = pd.DataFrame(np.asarray(x, order=layout), columns=[f"q{j}" for j in range(40)], copy=False)
+    groups = {f"g{k}": [f"q{j}" for j in rng.permutation(40)[:k]] for k in (1, 3, 7, 8, 9, 17, 40)}
+    got = mean_scores(items, groups, min_share=0.5)
+    for key, cols in groups.items():
+        block = items[cols]
+        want = block.mean(axis=1).where(block.notna().sum(axis=1) >= max(1, 0.5 * len(cols)))
+        assert np.array_equal(got[key].to_numpy(), want.to_numpy(), equal_nan=True), key
+    with pytest.raises(KeyError, match="q99"):
+        mean_scores(items, {"g": ["q1", "q99"]})
