@@ -129,3 +129,21 @@ def test_a_worker_that_dies_is_reported_with_the_tasks_it_did_not_return():
 
     with pytest.raises(RuntimeError, match="exit code 3"):
         forked_map(fn, [0, 1, 2], workers=2)
+
+
+def test_a_worker_killed_by_a_signal_is_reported_as_such():
+    import multiprocessing
+    import signal
+
+    parent = os.getpid()
+    started = multiprocessing.get_context("fork").Event()
+
+    def fn(k):
+        if os.getpid() != parent:
+            started.set()
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer ends a process
+        assert started.wait(timeout=60)
+        return k
+
+    with pytest.raises(RuntimeError, match=r"killed by signal 9 before returning the tasks \[0\]"):
+        forked_map(fn, [0, 1, 2], workers=2)

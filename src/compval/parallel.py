@@ -137,10 +137,12 @@ def _shared(fn, keys, others, workers, here, detach) -> dict:
         for _ in range(min(workers - 1, len(others)))
     ]
     done: dict = {}
+    started: list = []
     _RUNNING.append(True)
     try:
         for p in procs:
             p.start()
+            started.append(p)
         for k in here:
             done[k] = fn(k)
         while (i := _claim(lock, ends, front=False)) is not None:
@@ -150,7 +152,7 @@ def _shared(fn, keys, others, workers, here, detach) -> dict:
         # on an exception here, no task is started after it and the workers' running tasks are stopped
         with lock:
             ends[0] = ends[1]
-        for p in procs:
+        for p in started:
             if p.is_alive() and len(done) < len(keys):
                 p.terminate()
             p.join()
@@ -170,9 +172,8 @@ def _collect(procs, out, others, done: dict) -> None:
             dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
             if dead:
                 lost = [k for k in others if k not in done]
-                raise RuntimeError(
-                    f"forked_map: a worker process ended with exit code {dead[0]} before returning the tasks {lost}"
-                ) from None
+                how = f"was killed by signal {-dead[0]}" if dead[0] < 0 else f"ended with exit code {dead[0]}"
+                raise RuntimeError(f"forked_map: a worker process {how} before returning the tasks {lost}") from None
             continue
         if msg is None:
             running -= 1
