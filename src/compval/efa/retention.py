@@ -237,6 +237,7 @@ def parallel_analysis(
     smc: bool = False,
     resample: str = "bootstrap",
     cor: str = "pearson",
+    r: pd.DataFrame | np.ndarray | None = None,
 ) -> ParallelAnalysis:
     """Horn's (1965) parallel analysis for common factors, as ``psych::fa.parallel(x, fa = "fa")``.
 
@@ -269,13 +270,16 @@ def parallel_analysis(
         How columns are resampled: with replacement (psych) or permuted.
     cor : {"pearson", "polychoric"}
         Correlation type for the observed and resampled data (simulated data: Pearson, as psych).
+    r : DataFrame or array, optional
+        The observed correlation matrix of ``items``, ``correlation_matrix(items, cor)``, when the caller has it
+        (the EFA stage computes it once for every criterion); computed here otherwise.
     """
     if resample not in ("bootstrap", "permute"):
         raise ValueError("resample must be 'bootstrap' or 'permute'")
     rng = np.random.default_rng(seed)
     x = items.astype(float, copy=False)  # read only: no copy of a float table
     n, p = x.shape
-    obs_r, _ = as_corr(correlation_matrix(x, cor))
+    obs_r, _ = as_corr(correlation_matrix(x, cor) if r is None else r)
     obs = fa_values(obs_r, smc)
     arr = x.to_numpy()
     # many small eigen-decompositions: multi-threaded BLAS only adds overhead (x7 slower on a busy machine)
@@ -320,8 +324,8 @@ def number_of_factors(
         ``parallel`` (psych's rule), ``parallel_resampled``, ``map`` (psych), ``map4``, ``kaiser``
         (eigenvalues of R > 1, for reference only).
     """
-    pa = parallel_analysis(items, n_iter=n_iter, seed=seed, quantile=quantile, cor=cor)
     r = correlation_matrix(items.astype(float), cor)
+    pa = parallel_analysis(items, n_iter=n_iter, seed=seed, quantile=quantile, cor=cor, r=r)
     mp = velicer_map(r, n_max=map_max)
     sc = scree(r)
     table = pa.table.merge(sc, on="number", how="left").merge(

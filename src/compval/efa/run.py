@@ -110,7 +110,7 @@ def run_efa(
     r = correlation_matrix(x, cor)
     k = kmo(r)
     b = bartlett_sphericity(r, n)
-    pa = parallel_analysis(x, n_iter=n_iter, seed=seed, cor=cor)
+    pa = parallel_analysis(x, n_iter=n_iter, seed=seed, cor=cor, r=r)  # the same correlations, computed once
     mp = velicer_map(r, n_max=map_max)
     nf_table = pa.table.merge(scree(r), on="number", how="left").merge(
         mp.rename(columns={"n_factors": "number"}), on="number", how="left"
