@@ -11,7 +11,8 @@ The discrepancy minimised is the normal-theory ML fit function (likelihood = "no
 
 where b runs over the missing-data patterns of group g (one pattern for complete data: then F_h1 = log|S| + p
 and F is the usual F_ML; with missing data this is the FIML objective of Arbuckle 1996). chi-square = N * F.
-Minimisation is by Fisher scoring with step halving using the analytic gradient and the expected information.
+Minimisation is by Fisher scoring with step halving using the analytic gradient and the expected information;
+with missing data it starts from two-stage ML, with that fit's Hessian as the metric (:func:`fit_fiml_two_stage`).
 
 The pieces live beside it: sample statistics and missing-data patterns in :mod:`.samplestats`, the model
 (matrices, implied moments, derivatives, start values) in :mod:`.model`, the unrestricted (h1) model and the
@@ -36,6 +37,9 @@ __all__ = [
     "OptResult",
     "group_data",
     "fit_ml",
+    "fit_fiml_two_stage",
+    "em_moment_groups",
+    "TWO_STAGE_MAXIT",
     "saturated_fiml",
     "objective",
     "gradient_info",
@@ -166,10 +170,111 @@ SCORING_REFRESH = 3
 RIDGE_WINDOW = 100
 
 
+#: Steps of the FIML search from the two-stage start (:func:`fit_fiml_two_stage`) before it gives way to Fisher
+#: scoring from the usual start values (from the two-stage start a fit takes 4 to 10 steps).
+TWO_STAGE_MAXIT = 30
+
+
+def em_moment_groups(groups: list[GroupData]) -> list[GroupData]:
+    """Complete-data groups holding each group's EM estimate of the saturated moments (mean, N-divisor covariance)
+    as if they were the sample moments of N complete rows: fitting a model to them is two-stage ML (Savalei &
+    Bentler 2009), whose cost does not depend on N."""
+    out = []
+    for gd in groups:
+        p = len(gd.mean)
+        full = Block(obs=np.arange(p), n=gd.n, y=np.empty((0, p)), mean=gd.mean, cov=gd.cov)
+        logdet = np.linalg.slogdet(gd.cov)[1]
+        out.append(GroupData(n=gd.n, blocks=[full], complete=True, mean=gd.mean, cov=gd.cov, h1_f=logdet + p))
+    return out
+
+
+def _halving(model: Model, groups: list[GroupData], x: np.ndarray, f: float, step: np.ndarray):
+    """Step halving from x - step: (t, x - t step, F there) for the first t = 1, 1/2, ... (above 1e-10) where F is
+    finite and not above f (to 1e-14 relative), or (None, None, None) where there is none."""
+    t = 1.0
+    while t > 1e-10:
+        xn = x - t * step
+        fn = objective(model, xn, groups)
+        if np.isfinite(fn) and fn <= f + 1e-14 * abs(f):
+            return t, xn, fn
+        t /= 2
+    return None, None, None
+
+
+def _forward_hessian(model: Model, x: np.ndarray, groups: list[GroupData], h: float = 1e-6) -> np.ndarray:
+    """Hessian of F by forward differences of the analytic gradient (q gradients; symmetrised). Accurate to
+    about 1e-6 relative, which is all a step metric needs (:func:`observed_information` takes four times the
+    gradients for the standard errors' precision)."""
+    g0 = gradient_info(model, x, groups, info=False)[0]
+    H = np.empty((len(x), len(x)))
+    for j in range(len(x)):
+        xx = x.copy()
+        xx[j] += h
+        H[:, j] = (gradient_info(model, xx, groups, info=False)[0] - g0) / h
+    return (H + H.T) / 2
+
+
+def fit_fiml_two_stage(
+    model: Model, groups: list[GroupData], maxit: int = TWO_STAGE_MAXIT, tol: float = 1e-10
+) -> OptResult | None:
+    """FIML estimates from the two-stage start, or None where that start cannot be had.
+
+    1. Two-stage ML: the model fitted (:func:`fit_ml`) to the EM estimates of the saturated moments
+       (:func:`em_moment_groups`) as if they were complete-data moments. Its estimates are consistent and close
+       to FIML's (Savalei & Bentler 2009), and it costs nothing in N.
+    2. The metric: the Hessian of that fit's objective at its estimates, by forward differences of the analytic
+       gradient (no pass over the data either). Unlike the expected information that Fisher scoring uses, it holds
+       the misfit term, which is large for the poorly fitting rival models: there Fisher scoring converges slowly
+       (the demo's one-factor and three-module models took 65 and 125 steps, each a pass over the rows with missing
+       values).
+    3. Steps x - t H^-1 g(x) on the FIML objective with that fixed metric, step halving and the stopping rules of
+       :func:`fit_ml` (largest gradient element below 1e-9, or steps and decrease of F vanishing).
+
+    From this start the demo's six models take 4 to 10 FIML steps (about 250 in all before; a tenth of a million
+    respondents: 11.4 -> 3.1 s for the six). The optimum is the same: the estimates agree with those of Fisher
+    scoring from the usual start to about 1e-7 (the precision of the stopping rules). Returns an unconverged
+    result where ``maxit`` steps do not reach the stopping rules, and None where the two-stage fit does not
+    converge or its Hessian is not positive definite (e.g. an estimate on the boundary or heading for
+    infinity); :func:`fit_ml` then uses Fisher scoring from the usual start values, as for complete data.
+    """
+    stage = em_moment_groups(groups)
+    first = fit_ml(model, stage, tol=tol)
+    if not first.converged:
+        return None
+    H = _forward_hessian(model, first.x, stage)
+    try:
+        chol = np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        return None
+    x = first.x.copy()
+    f = objective(model, x, groups)
+    if not np.isfinite(f):
+        return None
+    msg = "maximum number of iterations reached"
+    for it in range(1, maxit + 1):
+        g = gradient_info(model, x, groups, info=False)[0]
+        if np.abs(g).max() < 1e-9:
+            return OptResult(x, f, True, it, "gradient below tolerance")
+        step = np.linalg.solve(chol.T, np.linalg.solve(chol, g))
+        t, xn, fn = _halving(model, groups, x, f, step)
+        if t is None:
+            msg = "line search failed"
+            break
+        df = f - fn
+        x, f = xn, fn
+        if df < tol * max(abs(f), 1.0) * 1e-3 and np.abs(t * step).max() < 1e-9:
+            return OptResult(x, f, True, it, "relative change below tolerance")
+    return OptResult(x, f, False, it, msg)
+
+
 def fit_ml(
     model: Model, groups: list[GroupData], x0: np.ndarray | None = None, maxit: int = 1000, tol: float = 1e-10
 ) -> OptResult:
     """Minimise F by Fisher scoring with step halving.
+
+    With missing data and no ``x0``, the search starts from two-stage ML with its Hessian as the metric
+    (:func:`fit_fiml_two_stage`), and falls back to the Fisher scoring below from the usual start values where
+    that does not converge.
 
     The scoring matrix (the expected information, :func:`gradient_info`) changes little from one step to the
     next and costs more than the gradient: it is formed anew every SCORING_REFRESH steps and after a step that
@@ -191,6 +296,10 @@ def fit_ml(
     takes about 450 steps; in steps 200 to 225 its largest estimate grows by 15% while F falls by 5e-7: a
     25-step window stops it).
     """
+    if x0 is None and not all(gd.complete for gd in groups):
+        res = fit_fiml_two_stage(model, groups, tol=tol)
+        if res is not None and res.converged:
+            return res
     x = model.start(groups) if x0 is None else np.asarray(x0, float).copy()
     f = objective(model, x, groups)
     if not np.isfinite(f):
@@ -225,14 +334,8 @@ def fit_ml(
             step = np.linalg.solve(H + ridge * H.trace() / nq, g)
         except np.linalg.LinAlgError:
             step = np.linalg.pinv(H) @ g
-        t = 1.0
-        while t > 1e-10:
-            xn = x - t * step
-            fn = objective(model, xn, groups)
-            if np.isfinite(fn) and fn <= f + 1e-14 * abs(f):
-                break
-            t /= 2
-        else:
+        t, xn, fn = _halving(model, groups, x, f, step)
+        if t is None:
             msg = "line search failed"
             break
         halved = t < 1.0
