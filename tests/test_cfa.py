@@ -1078,12 +1078,13 @@ def test_the_two_stage_start_gives_way_where_the_two_stage_fit_does_not_converge
     import compval.sem.engine as engine
     from compval.sem.data import ml_groups
     from compval.sem.partable import build_partable, observed_names
+    from compval.sem.samplestats import moment_group
 
     spec = cfa.one_factor(BFI3, factor_name="g")
     _, groups = ml_groups(bfi(), observed_names(spec.syntax), None, "ml", [], [], rows=False)
     pt, st = build_partable(spec.syntax, ngroups=1, meanstructure=True)
     model = engine.Model(pt, st)
-    stage = engine.em_moment_groups(groups)
+    stage = [moment_group(gd) for gd in groups]
     assert stage[0].complete and np.array_equal(stage[0].cov, groups[0].cov)
     res = engine.fit_fiml_two_stage(model, groups)
     assert res is not None and res.converged

@@ -28,7 +28,8 @@ import numpy as np
 from .h1 import delta_in, h1_information_missing, h1_inverse_missing, observed_information_analytic
 from .h1 import saturated_model, saturated_observed_information, saturated_scores
 from .model import Model
-from .samplestats import Block, GroupData, block_f, group_data, loglik, moment_wv, patterns, row_u, saturated_fiml
+from .samplestats import Block, GroupData, block_f, group_data, loglik, moment_group, moment_wv, patterns, row_u
+from .samplestats import saturated_fiml
 
 __all__ = [
     "Block",
@@ -38,7 +39,6 @@ __all__ = [
     "group_data",
     "fit_ml",
     "fit_fiml_two_stage",
-    "em_moment_groups",
     "TWO_STAGE_MAXIT",
     "saturated_fiml",
     "objective",
@@ -137,14 +137,26 @@ def first_order_information(model: Model, x, gd: GroupData, g: int) -> np.ndarra
     return memo[g][1]
 
 
-def observed_information(model: Model, x, groups: list[GroupData], h: float = 1e-6) -> np.ndarray:
-    """Observed information per observation: Hessian of F/2 by Richardson differences of the analytic gradient.
+def observed_information(
+    model: Model, x, groups: list[GroupData], h: float = 1e-6, stencil: str = "richardson"
+) -> np.ndarray:
+    """Observed information per observation: Hessian of F/2 by differences of the analytic gradient.
 
-    Same stencil as ``lavaan:::lav_model_hessian`` (h = 1e-6).
+    ``stencil="richardson"``: the stencil of ``lavaan:::lav_model_hessian`` (h = 1e-6; four gradients per
+    parameter), for standard errors. ``"forward"``: (g(x + h e_j) - g(x)) / h, one gradient per parameter and
+    accurate to about 1e-6 relative, which is all a step metric needs (:func:`fit_fiml_two_stage`).
     """
+    if stencil not in ("richardson", "forward"):
+        raise ValueError(f"stencil must be 'richardson' or 'forward', not {stencil!r}")
     q = model.nfree
     H = np.zeros((q, q))
+    g0 = 0.5 * gradient_info(model, x, groups, info=False)[0] if stencil == "forward" else None
     for j in range(q):
+        if g0 is not None:
+            xx = x.copy()
+            xx[j] += h
+            H[:, j] = (0.5 * gradient_info(model, xx, groups, info=False)[0] - g0) / h
+            continue
         gs = []
         for s in (-2, -1, 1, 2):
             xx = x.copy()
@@ -175,19 +187,6 @@ RIDGE_WINDOW = 100
 TWO_STAGE_MAXIT = 30
 
 
-def em_moment_groups(groups: list[GroupData]) -> list[GroupData]:
-    """Complete-data groups holding each group's EM estimate of the saturated moments (mean, N-divisor covariance)
-    as if they were the sample moments of N complete rows: fitting a model to them is two-stage ML (Savalei &
-    Bentler 2009), whose cost does not depend on N."""
-    out = []
-    for gd in groups:
-        p = len(gd.mean)
-        full = Block(obs=np.arange(p), n=gd.n, y=np.empty((0, p)), mean=gd.mean, cov=gd.cov)
-        logdet = np.linalg.slogdet(gd.cov)[1]
-        out.append(GroupData(n=gd.n, blocks=[full], complete=True, mean=gd.mean, cov=gd.cov, h1_f=logdet + p))
-    return out
-
-
 def _halving(model: Model, groups: list[GroupData], x: np.ndarray, f: float, step: np.ndarray):
     """Step halving from x - step: (t, x - t step, F there) for the first t = 1, 1/2, ... (above 1e-10) where F is
     finite and not above f (to 1e-14 relative), or (None, None, None) where there is none."""
@@ -201,32 +200,19 @@ def _halving(model: Model, groups: list[GroupData], x: np.ndarray, f: float, ste
     return None, None, None
 
 
-def _forward_hessian(model: Model, x: np.ndarray, groups: list[GroupData], h: float = 1e-6) -> np.ndarray:
-    """Hessian of F by forward differences of the analytic gradient (q gradients; symmetrised). Accurate to
-    about 1e-6 relative, which is all a step metric needs (:func:`observed_information` takes four times the
-    gradients for the standard errors' precision)."""
-    g0 = gradient_info(model, x, groups, info=False)[0]
-    H = np.empty((len(x), len(x)))
-    for j in range(len(x)):
-        xx = x.copy()
-        xx[j] += h
-        H[:, j] = (gradient_info(model, xx, groups, info=False)[0] - g0) / h
-    return (H + H.T) / 2
-
-
 def fit_fiml_two_stage(
     model: Model, groups: list[GroupData], maxit: int = TWO_STAGE_MAXIT, tol: float = 1e-10
 ) -> OptResult | None:
     """FIML estimates from the two-stage start, or None where that start cannot be had.
 
     1. Two-stage ML: the model fitted (:func:`fit_ml`) to the EM estimates of the saturated moments
-       (:func:`em_moment_groups`) as if they were complete-data moments. Its estimates are consistent and close
+       (:func:`.samplestats.moment_group`) as if they were complete-data moments. Its estimates are consistent and close
        to FIML's (Savalei & Bentler 2009), and it costs nothing in N.
     2. The metric: the Hessian of that fit's objective at its estimates, by forward differences of the analytic
-       gradient (no pass over the data either). Unlike the expected information that Fisher scoring uses, it holds
-       the misfit term, which is large for the poorly fitting rival models: there Fisher scoring converges slowly
-       (the demo's one-factor and three-module models took 65 and 125 steps, each a pass over the rows with missing
-       values).
+       gradient (:func:`observed_information`; no pass over the data either). Unlike the expected information that
+       Fisher scoring uses, it holds the misfit term, which is large for the poorly fitting rival models: there
+       Fisher scoring converges slowly (the demo's one-factor and three-module models took 65 and 125 steps, each a
+       pass over the rows with missing values).
     3. Quasi-Newton steps x - t H^-1 g(x) on the FIML objective, with step halving and the stopping rules of
        :func:`fit_ml` (largest gradient element below 1e-9, or steps and decrease of F vanishing). H starts as that
        Hessian and takes a BFGS update after each step (Nocedal & Wright 2006, eq. 6.19; skipped where the
@@ -241,11 +227,11 @@ def fit_fiml_two_stage(
     heading for infinity); :func:`fit_ml` then uses Fisher scoring from the usual start values, as for complete
     data.
     """
-    stage = em_moment_groups(groups)
+    stage = [moment_group(gd) for gd in groups]
     first = fit_ml(model, stage, tol=tol)
     if not first.converged:
         return None
-    H = _forward_hessian(model, first.x, stage)
+    H = 2.0 * observed_information(model, first.x, stage, stencil="forward")
     try:
         np.linalg.cholesky(H)
     except np.linalg.LinAlgError:

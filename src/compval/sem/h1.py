@@ -17,7 +17,7 @@ import pandas as pd
 
 from .model import Model
 from .partable import ModelStructure
-from .samplestats import Block, GroupData, moment_wv, patterns, row_u
+from .samplestats import GroupData, moment_group, moment_wv, patterns, row_u
 
 __all__ = [
     "saturated_model",
@@ -297,14 +297,9 @@ def h1_information_missing(ov: list[str], gd: GroupData, scores: bool = True):
     """
     cache = gd.__dict__.setdefault("_h1", {})
     if "Wm" not in cache:
-        p = len(ov)
-        coords = _saturated_coords(p)
-        full = Block(obs=np.arange(p), n=gd.n, y=np.empty((0, p)), mean=gd.mean, cov=gd.cov)
-        cache["coords"] = coords
+        cache["coords"] = _saturated_coords(len(ov))
         cache["Wm"] = saturated_observed_information(gd, gd.mean, gd.cov)
-        cache["Wc"] = saturated_observed_information(
-            GroupData(n=gd.n, blocks=[full], complete=True, mean=gd.mean, cov=gd.cov), gd.mean, gd.cov
-        )
+        cache["Wc"] = saturated_observed_information(moment_group(gd), gd.mean, gd.cov)
     if scores and "Jm" not in cache:
         sc = saturated_scores(gd, gd.mean, gd.cov)
         cache["Jm"] = sc.T @ sc / gd.n

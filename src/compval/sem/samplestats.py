@@ -41,6 +41,7 @@ __all__ = [
     "GroupData",
     "Patterns",
     "group_data",
+    "moment_group",
     "group_data_sets",
     "column_group_data_sets",
     "column_patterns",
@@ -198,6 +199,18 @@ def clear_cache() -> int:
     _RECENT.clear()
     _SOURCES.clear()
     return n
+
+
+def moment_group(gd: GroupData) -> GroupData:
+    """A complete-data group holding ``gd``'s moments (for a group with missing data, the EM estimates of the
+    saturated mean and N-divisor covariance) as the sample moments of ``gd.n`` complete rows, without rows: the
+    complete-data information at those moments (:func:`compval.sem.h1.h1_information_missing`) and two-stage ML
+    (:func:`compval.sem.engine.fit_fiml_two_stage`) use it."""
+    p = len(gd.mean)
+    full = Block(obs=np.arange(p), n=gd.n, y=np.empty((0, p)), mean=gd.mean, cov=gd.cov)
+    return GroupData(
+        n=gd.n, blocks=[full], complete=True, mean=gd.mean, cov=gd.cov, h1_f=np.linalg.slogdet(gd.cov)[1] + p
+    )
 
 
 def group_data(y: np.ndarray, consume: bool = False, rows: bool = True) -> GroupData:
