@@ -627,7 +627,36 @@ def test_parallel_analysis_of_rating_scale_answers_resamples_the_rows_values(res
                 break
         res.append(fa_values(c, False))
         null_correlation(draw, 400, 6)  # the simulated set's draws come next in the stream
-    assert np.array_equal(pa.table["resampled_mean"].to_numpy(), np.array(res).mean(axis=0))
+    # the library sums the drawn codes exactly (code_pair_sums), the values' float sums here: rounding apart
+    # (1e-15), while any other draw would move the eigenvalues by about 0.1
+    np.testing.assert_allclose(pa.table["resampled_mean"].to_numpy(), np.array(res).mean(axis=0), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("top", [5, 255])
+def test_code_pair_sums_are_the_exact_sums_of_the_codes(top):
+    # whole-number codes (0 = missing) in float32 blocks: n, sum u, sum u^2 and sum u_j u_l exactly as in int64,
+    # over several blocks (top 255 allows 258 rows a block); the centred sums as the values' own float sums
+    from compval.efa.correlation import code_pair_sums, pearson_of_sums
+
+    rng = np.random.default_rng(8)
+    p, n = 5, 9000
+    codes = rng.integers(1, top + 1, size=(p, n)).astype(np.uint8)
+    codes[rng.random(codes.shape) < 0.1] = 0
+    zero = np.zeros(p)
+    n_pair, s, q, cross = code_pair_sums(codes, zero)
+    u = codes.astype(np.int64)
+    m = (u > 0).astype(np.int64)
+    for got, exact in ((n_pair, m @ m.T), (s, u @ m.T), (q, (u * u) @ m.T), (cross, u @ u.T)):
+        assert np.array_equal(got, exact.astype(float))
+    values = np.where(codes > 0, codes + 10.0, np.nan).T  # offset 10: the values are the codes + 10
+    centre = np.nanmean(values, axis=0)
+    got = code_pair_sums(codes, centre - 10.0)
+    obs = ~np.isnan(values)
+    z = np.where(obs, values - centre, 0.0)
+    mf = obs.astype(float)
+    for a, b in zip(got, (mf.T @ mf, z.T @ mf, (z * z).T @ mf, z.T @ z)):  # the centred values' sums
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9 * np.abs(b).max())
+    np.testing.assert_allclose(pearson_of_sums(*got), pairwise_pearson(values), rtol=0, atol=1e-13)
 
 
 def test_parallel_analysis_with_fewer_rows_than_items_draws_the_data():
@@ -677,3 +706,19 @@ def test_bartlett_p_value_is_scipy_stats_chi2_sf_bit_for_bit(n):
     singular = np.ones((4, 4))
     s = efa.bartlett_sphericity(singular, n)
     assert np.isnan(s.chi2) and np.isnan(s.p) and np.isnan(stats.chi2.sf(s.chi2, s.df))
+
+
+def test_pairwise_sums_of_rating_scale_answers_do_not_depend_on_the_other_columns():
+    # exact sums of the codes: a scale's sums are those of the whole questionnaire's, bit for bit, so the
+    # reliability job's scales and the EFA's items give the same numbers however the columns are grouped
+    from compval.efa.correlation import pairwise_sums, small_integer_codes
+
+    rng = np.random.default_rng(12)
+    x = rng.integers(1, 6, size=(5000, 9)).astype(float)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    assert small_integer_codes(x) is not None
+    assert small_integer_codes(x + 0.5 * (x == 3)) is None  # a fraction: the float sums
+    cols = [7, 2, 4]
+    whole, part = pairwise_sums(x), pairwise_sums(x[:, cols])
+    for a, b in zip(whole, part):
+        assert np.array_equal(a[np.ix_(cols, cols)], b)

@@ -12,7 +12,16 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .correlation import as_corr, column_means, correlation_matrix, pairwise_pearson, smc
+from .correlation import (
+    as_corr,
+    code_pair_sums,
+    column_means,
+    correlation_matrix,
+    pairwise_pearson,
+    pearson_of_sums,
+    small_integer_codes,
+    smc,
+)
 from .extraction import extract
 
 __all__ = [
@@ -162,45 +171,18 @@ def null_correlation(rng: np.random.Generator, n: int, p: int) -> np.ndarray:
     return a * np.outer(d, d)
 
 
-def _small_integer_codes(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Each column of ``arr`` as one byte per row where every column's answers are whole numbers spanning at
-    most 255 values (rating scales): ``(codes, offsets, gaps)``, where ``codes[j, i] + offsets[j]`` is ``arr[i, j]``
-    bit for bit (whole numbers), code 0 a missing answer (NaN) and ``gaps[j]`` whether column j has one; None for
-    any other table (or a signed zero, which a code would not keep)."""
-    n, p = arr.shape
-    codes = np.empty((p, n), dtype=np.uint8)
-    offsets = np.zeros(p)
-    gaps = np.zeros(p, dtype=bool)
-    for j in range(p):
-        col = arr[:, j]
-        seen = ~np.isnan(col)
-        gaps[j] = not seen.all()
-        if not seen.any():
-            codes[j] = 0
-            continue
-        with np.errstate(invalid="ignore"):
-            lo = np.fmin.reduce(col)
-            hi = np.fmax.reduce(col)
-        if not (np.isfinite(lo) and np.isfinite(hi) and hi - lo <= 254):
-            return None
-        if not np.array_equal(col[seen], np.rint(col[seen])) or (np.signbit(col) & (col == 0)).any():
-            return None
-        codes[j] = np.where(seen, col - (lo - 1.0), 0.0)  # whole numbers 1..255: exact
-        offsets[j] = lo - 1.0
-    return codes, offsets, gaps
-
-
 def _parallel_draws(arr, columns, n_iter, rng, smc_diag, resample, cor):
     n, p = arr.shape
     sim_vals = np.empty((n_iter, p))
     res_vals = np.empty((n_iter, p))
-    coded = _small_integer_codes(arr)
+    coded = small_integer_codes(arr)
+    by_codes = coded is not None and cor == "pearson"  # Pearson sums of the drawn codes themselves
     if coded is None:
         cols = np.ascontiguousarray(arr.T)  # one column per row: contiguous gathers
     else:  # the answers' codes, a byte each: the gathers read a column of n bytes instead of 8n
         cols, offsets, gaps = coded
-        picked = np.empty(n, dtype=np.uint8)
-    samp_t = np.empty((p, n))
+        picked = np.empty((p, n) if by_codes else n, dtype=np.uint8)
+    samp_t = None if by_codes else np.empty((p, n))
     with np.errstate(invalid="ignore"):
         centre = column_means(arr)  # the resamples' centring (accuracy only)
     for it in range(n_iter):
@@ -209,12 +191,16 @@ def _parallel_draws(arr, columns, n_iter, rng, smc_diag, resample, cor):
                 idx = rng.integers(0, n, n) if resample == "bootstrap" else rng.permutation(n)
                 if coded is None:
                     np.take(cols[j], idx, out=samp_t[j])
+                elif by_codes:
+                    np.take(cols[j], idx, out=picked[j])
                 else:  # the same numbers: the code of each drawn row, then its value (code + offset, NaN for 0)
                     np.take(cols[j], idx, out=picked)
                     np.add(picked, offsets[j], out=samp_t[j])
                     if gaps[j]:
                         np.copyto(samp_t[j], np.nan, where=picked == 0)
-            if cor == "pearson":
+            if by_codes:  # the drawn values' pairwise sums, exact in the codes (a quarter of the float sums' cost)
+                c = pearson_of_sums(*code_pair_sums(picked, centre - offsets))
+            elif cor == "pearson":
                 c = pairwise_pearson(samp_t.T, centre=centre)
             else:
                 c = correlation_matrix(pd.DataFrame(samp_t.T, columns=columns, copy=False), cor).to_numpy()

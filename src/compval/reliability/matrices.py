@@ -9,6 +9,8 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
+from ..efa.correlation import pairwise_sums
+
 __all__ = [
     "MISSING_POLICIES",
     "check_missing",
@@ -99,23 +101,11 @@ def _pairwise_moments(arr: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _compute_pairwise_moments(arr: np.ndarray) -> tuple[np.ndarray, ...]:
-    # two arrays of the rows' size at a time besides ``arr`` (the centred values are zeroed and then squared in
-    # place): the same values, in the same layout, as np.where(m > 0, arr - centre, 0.0) and its square
-    obs = ~np.isnan(arr)
-    m = obs.astype(float)
-    cnt = m.sum(axis=0)
-    centre = np.where(obs, arr, 0.0).sum(axis=0) / np.maximum(cnt, 1.0)
-    y = arr - centre
-    y[~obs] = 0.0
-    del obs
-    n = m.T @ m
-    s_i = y.T @ m  # [i, j]: sum of item i over rows where j is present
-    cross = y.T @ y
-    np.multiply(y, y, out=y)
-    q_i = y.T @ m
-    for a in (n, s_i, cross, q_i):
+    # the EFA's pairwise sums (exact for rating-scale answers), in this module's order: n, s, cross, q
+    n, s, q, cross = pairwise_sums(arr)
+    for a in (n, s, cross, q):
         a.flags.writeable = False
-    return n, s_i, cross, q_i
+    return n, s, cross, q
 
 
 def stacked_cov(n, s_i, cross) -> np.ndarray:
