@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from compval.codebook import Codebook
-from compval.descriptives import item_descriptives, response_distribution
+from compval.descriptives import item_descriptives, moments, response_distribution
 from compval.scoring import mean_scores
 
 from conftest import REF, bfi_codebook_dict
@@ -57,3 +57,16 @@ def test_mean_scores_are_pandas_row_means_bit_for_bit(layout):
         assert np.array_equal(got[key].to_numpy(), want.to_numpy(), equal_nan=True), key
     with pytest.raises(KeyError, match="q99"):
         mean_scores(items, {"g": ["q1", "q99"]})
+
+
+def test_moments_are_numpys_mean_and_sd_and_the_type_3_skew_and_kurtosis():
+    # mean and SD bit for bit numpy's; skew and kurtosis as m3 / s^3 and m4 / s^4 - 3 with d**3, d**4 (pow), to
+    # rounding; degenerate inputs give NaN for what is not defined
+    v = np.random.default_rng(4).integers(1, 6, 10_001).astype(float)
+    mean, sd, skew, kurt = moments(v)
+    assert mean == v.mean() and sd == v.std(ddof=1)
+    d = v - v.mean()
+    np.testing.assert_allclose([skew, kurt], [np.mean(d**3) / sd**3, np.mean(d**4) / sd**4 - 3], rtol=1e-13)
+    assert np.isnan(moments(np.array([]))).all()
+    assert moments(np.array([2.0]))[0] == 2.0 and np.isnan(moments(np.array([2.0]))[1:]).all()
+    assert moments(np.array([3.0, 3.0]))[:2] == (3.0, 0.0) and np.isnan(moments(np.array([3.0, 3.0]))[2:]).all()

@@ -11,21 +11,44 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["item_descriptives", "response_distribution", "skew_kurtosis"]
+__all__ = ["item_descriptives", "moments", "response_distribution", "skew_kurtosis"]
 
 
 def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
     """Skew and excess kurtosis of ``x`` (NaN removed) as ``psych::describe(type = 3)``."""
     x = np.asarray(x, dtype=float)
-    x = x[~np.isnan(x)]
-    n = x.size
+    _, _, skew, kurtosis = moments(x[~np.isnan(x)])
+    return skew, kurtosis
+
+
+def moments(v: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean, SD (n - 1), skew and excess kurtosis of the answers ``v`` (no missing values), as ``psych::describe``
+    (``type = 3``: ``b1 = m3 / s^3``, ``b2 = m4 / s^4 - 3``, central moments ``m_r`` with denominator n).
+
+    One pass for the deviations d from the mean and their squares, reused for every moment: the mean and SD are
+    numpy's ``v.mean()`` and ``v.std(ddof=1)`` bit for bit (the same sums), and ``m3``, ``m4`` are the means of
+    ``d^2 d`` and ``d^2 d^2`` (products, where ``d**3`` and ``d**4`` would call ``pow`` on every answer, about
+    9 x slower; the two differ by rounding, about 1e-16 relative). Fewer than two answers, or no spread: NaN for
+    what is not defined.
+
+    In R: ``psych::describe(v)[, c("mean", "sd", "skew", "kurtosis")]``.
+    """
+    v = np.asarray(v, dtype=float)
+    n = v.size
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), float("nan")
+    mean = v.mean()
     if n < 2:
-        return float("nan"), float("nan")
-    d = x - x.mean()
-    s = x.std(ddof=1)
+        return float(mean), float("nan"), float("nan"), float("nan")
+    d = v - mean
+    d2 = d * d
+    s = float(np.sqrt(d2.sum() / (n - 1)))
     if s == 0:
-        return float("nan"), float("nan")
-    return float(np.mean(d**3) / s**3), float(np.mean(d**4) / s**4 - 3.0)
+        return float(mean), s, float("nan"), float("nan")
+    np.multiply(d2, d, out=d)
+    m3 = d.mean()
+    np.multiply(d2, d2, out=d)
+    return float(mean), s, float(m3 / s**3), float(d.mean() / s**4 - 3.0)
 
 
 def item_descriptives(
@@ -39,7 +62,7 @@ def item_descriptives(
     for c in items.columns:
         x = items[c].to_numpy(dtype=float)
         v = x[~np.isnan(x)]
-        sk, ku = skew_kurtosis(v)
+        mean, sd, sk, ku = moments(v)
         n = v.size
         rows.append(
             {
@@ -47,8 +70,8 @@ def item_descriptives(
                 "n": n,
                 "n_missing": int(x.size - n),
                 "share_missing": (x.size - n) / x.size if x.size else np.nan,
-                "mean": v.mean() if n else np.nan,
-                "sd": v.std(ddof=1) if n > 1 else np.nan,
+                "mean": mean,
+                "sd": sd,
                 "median": float(np.median(v)) if n else np.nan,
                 "min": v.min() if n else np.nan,
                 "max": v.max() if n else np.nan,

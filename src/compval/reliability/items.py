@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..descriptives import skew_kurtosis
+from ..descriptives import moments
 from ..efa import smc
 from .alpha import alpha_of_array, alpha_statistics
 from .matrices import cov2cor, no_variance, pairwise_cor, pairwise_cov, prepare_items
@@ -89,7 +89,8 @@ def item_analysis(
 def _descriptives(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
     """item, n, mean, sd, skew, kurtosis (psych::describe, type 3), floor and ceiling shares."""
     cnt = x.notna().sum()
-    sk = np.array([skew_kurtosis(x[c].to_numpy()) for c in x.columns]).reshape(-1, 2)
+    arr = x.to_numpy(dtype=float)
+    mom = np.array([moments(col[~np.isnan(col)]) for col in arr.T]).reshape(-1, 4)  # mean, sd, skew, kurtosis
     with np.errstate(all="ignore"):
         floor = ((x == scale_min).sum() / cnt).to_numpy(float) if scale_min is not None else np.nan
         ceiling = ((x == scale_max).sum() / cnt).to_numpy(float) if scale_max is not None else np.nan
@@ -97,10 +98,10 @@ def _descriptives(x: pd.DataFrame, scale_min, scale_max) -> pd.DataFrame:
         {
             "item": list(x.columns),
             "n": cnt.to_numpy().astype(int),
-            "mean": x.mean().to_numpy(),
-            "sd": x.std(ddof=1).to_numpy(),
-            "skew": sk[:, 0],
-            "kurtosis": sk[:, 1],
+            "mean": mom[:, 0],
+            "sd": mom[:, 1],
+            "skew": mom[:, 2],
+            "kurtosis": mom[:, 3],
             "floor": floor,
             "ceiling": ceiling,
         }
