@@ -126,16 +126,13 @@ def pairwise_moments(arr: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.nda
     n_rows, p = arr.shape
     out = np.zeros((w.shape[0], 4 * p * p))
     step = _step(4 * p * p)
+    terms = np.empty((min(step, n_rows), 4, p, p))  # each row's four p x p products, written in place
     for r0 in range(0, n_rows, step):
         mm, yy = mf[r0 : r0 + step], y[r0 : r0 + step]
-        per_row = np.concatenate(
-            [
-                (a[:, :, None] * b[:, None, :]).reshape(len(a), p * p)
-                for a, b in ((mm, mm), (yy, mm), (yy, yy), (yy**2, mm))
-            ],
-            axis=1,
-        )
-        out += w[:, r0 : r0 + step] @ per_row
+        t = terms[: len(mm)]
+        for k, (a, b) in enumerate(((mm, mm), (yy, mm), (yy, yy), (yy**2, mm))):
+            np.multiply(a[:, :, None], b[:, None, :], out=t[:, k])
+        out += w[:, r0 : r0 + step] @ t.reshape(len(mm), 4 * p * p)
     n, s, cross, q = out.reshape(w.shape[0], 4, p, p).transpose(1, 0, 2, 3)
     return n, s, cross, q
 
