@@ -10,7 +10,9 @@ fresh: a copy of ``config/`` and the raw data) with this checkout's Snakefile::
   simulator's defects: careless responders, non-response, out-of-range codes, duplicates).
 
 Per job, Snakemake's ``benchmark:`` directive (``logs/benchmarks/[variants/<name>/]<rule>.tsv`` of every
-rule) gives the wall time ``s``, the peak resident memory ``max_rss`` (MB) and the CPU time. For rules that
+rule) gives the wall time ``s``, the peak resident memory ``max_rss`` (MB) and the CPU time. Snakemake samples the
+memory now and then and misses short peaks; ``peak_rss_mb`` is the exact one, the kernel's high-water mark of the
+job's largest process (``getrusage``; the job's log ends with it, :func:`compval.pipeline.peak_memory`). For rules that
 fork worker processes (threads > 1) Snakemake sums the RSS of the processes, counting the pages they share once
 per process, so ``max_pss`` (proportional set size: shared pages split between the processes) is kept too. The
 whole run's wall time is measured around the Snakemake call. Next to it, the bare cost of reading the export
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -138,16 +141,28 @@ def rule_benchmarks(work: Path, since: float = 0.0) -> pd.DataFrame:
         if f.stat().st_mtime < since:
             continue
         b = pd.read_csv(f, sep="\t").iloc[-1]
+        rule = f.relative_to(root).with_suffix("").as_posix()
         rows.append(
             {
-                "rule": f.relative_to(root).with_suffix("").as_posix(),
+                "rule": rule,
                 "seconds": float(b["s"]),
+                "peak_rss_mb": logged_peak(work / "logs" / f"{rule}.log"),
                 "max_rss_mb": float(b["max_rss"]),
                 "max_pss_mb": float(b["max_pss"]),
                 "cpu_seconds": float(b["cpu_time"]),
             }
         )
-    return pd.DataFrame(rows, columns=["rule", "seconds", "max_rss_mb", "max_pss_mb", "cpu_seconds"])
+    return pd.DataFrame(rows, columns=["rule", "seconds", "peak_rss_mb", "max_rss_mb", "max_pss_mb", "cpu_seconds"])
+
+
+_PEAK = re.compile(r"peak memory: (\d+) MB \(largest worker (\d+) MB\)")
+
+
+def logged_peak(log: Path) -> float:
+    """The exact peak RSS (MB) of a job's largest process, from the line ``compval.pipeline.step`` ends its log
+    with (``getrusage``: this process and its largest worker); NaN where the log has no such line."""
+    found = _PEAK.findall(log.read_text(encoding="utf-8")) if log.exists() else []
+    return float(max(map(int, found[-1]))) if found else float("nan")
 
 
 def read_and_covariance(work: Path, repeats: int = 3) -> tuple[float, int, int]:
@@ -225,6 +240,7 @@ def bench_size(size: str, cores: int, keep: bool, variants: str = "auto") -> pd.
         {
             "rule": "(whole pipeline)",
             "seconds": wall,
+            "peak_rss_mb": rules["peak_rss_mb"].max(),
             "max_rss_mb": rules["max_rss_mb"].max(),
             "max_pss_mb": rules["max_pss_mb"].max(),
             "cpu_seconds": rules["cpu_seconds"].sum(),
@@ -246,6 +262,7 @@ def bench_size(size: str, cores: int, keep: bool, variants: str = "auto") -> pd.
             {
                 "rule": "(after one-item edit)",
                 "seconds": wall_edit,
+                "peak_rss_mb": rerun["peak_rss_mb"].max(),
                 "max_rss_mb": rerun["max_rss_mb"].max(),
                 "cpu_seconds": rerun["cpu_seconds"].sum(),
                 "note": f"wording of {item} edited; reran: {', '.join(rerun['rule'])}",
@@ -276,7 +293,9 @@ def plot(table: pd.DataFrame, path: Path) -> None:
         t = table[table["size"] == s].set_index("rule").reindex(rules)
         lab = f"{s} ({int(t['n_rows'].dropna().iloc[0])} rows)"
         axes[0].barh(y + k * h, t["seconds"], height=h, label=lab)
-        axes[1].barh(y + k * h, t["max_rss_mb"], height=h, label=lab)
+        # the exact peak where the rows have it (runs before it was logged: Snakemake's sampled peak)
+        peak = t["peak_rss_mb"].fillna(t["max_rss_mb"]) if "peak_rss_mb" in t else t["max_rss_mb"]
+        axes[1].barh(y + k * h, peak, height=h, label=lab)
     axes[0].set_yticks(y + h * (len(sizes) - 1) / 2, rules, fontsize=8)
     axes[0].invert_yaxis()
     axes[0].set_xscale("log")

@@ -21,7 +21,7 @@ from typing import Iterator
 from .codebook import CodebookError
 from .io import InputError
 
-__all__ = ["step", "prepend_pythonpath", "module_digest", "import_closure"]
+__all__ = ["step", "peak_memory", "prepend_pythonpath", "module_digest", "import_closure"]
 
 
 def module_digest(modules) -> str:
@@ -139,6 +139,19 @@ def prepend_pythonpath(path) -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (path, current) if p)
 
 
+def peak_memory() -> str:
+    """The exact peak resident memory of this process and of its largest finished worker process, in MB
+    (``getrusage``'s ``ru_maxrss``: the kernel's high-water mark, in KB on Linux), as :func:`step` logs it at
+    the end of a job: ``"<self> MB (largest worker <children> MB)"``. Snakemake's ``benchmark:`` directive samples
+    the memory of a job now and then, and misses peaks that last less than its interval; ``benchmarks/
+    bench_pipeline.py`` reads this line instead."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return f"{own:.0f} MB (largest worker {workers:.0f} MB)"
+
+
 @contextmanager
 def step(smk) -> Iterator[logging.Logger]:
     """Configure logging for a Snakemake script job and translate expected failures into one message."""
@@ -164,6 +177,7 @@ def step(smk) -> Iterator[logging.Logger]:
         # oversubscribe them
         with threadpool_limits(limits=1):
             yield logger
+        logger.info("peak memory: %s", peak_memory())
     except (InputError, CodebookError) as exc:
         logger.error("ERROR in rule %s: %s", smk.rule, exc)
         sys.exit(1)
