@@ -140,14 +140,23 @@ def prepend_pythonpath(path) -> None:
 
 
 def peak_memory() -> str:
-    """The exact peak resident memory of this process and of its largest finished worker process, in MB
-    (``getrusage``'s ``ru_maxrss``: the kernel's high-water mark, in KB on Linux), as :func:`step` logs it at
-    the end of a job: ``"<self> MB (largest worker <children> MB)"``. Snakemake's ``benchmark:`` directive samples
-    the memory of a job now and then, and misses peaks that last less than its interval; ``benchmarks/
-    bench_pipeline.py`` reads this line instead."""
+    """The exact peak resident memory of this process and of its largest finished worker process, in MB, as
+    :func:`step` logs it at the end of a job: ``"<self> MB (largest worker <children> MB)"``.
+
+    This process: the kernel's high-water mark of its memory since it started the Python program (``VmHWM`` of
+    ``/proc/self/status``; where that is missing, ``getrusage``'s ``ru_maxrss``, which on Linux also keeps the
+    high-water mark of the process it was forked from before the ``exec``: Snakemake's own, 270 MB at a million
+    respondents). Workers: ``ru_maxrss`` of the waited-for children (a forked worker counts the pages it shares
+    with this process). Snakemake's ``benchmark:`` directive samples the memory of a job now and then, and misses
+    peaks that last less than its interval; ``benchmarks/bench_pipeline.py`` reads this line instead."""
     import resource
 
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            own = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        pass  # not Linux: ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return f"{own:.0f} MB (largest worker {workers:.0f} MB)"
 
