@@ -1,5 +1,6 @@
 import copy
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -40,6 +41,19 @@ def test_reverse_score_uses_min_plus_max():
         assert pd.isna(out[i].iloc[2])
     untouched = [i for i in cb.item_ids if i not in cb.reverse_items]
     assert out[untouched].equals(items[untouched])
+
+
+def test_reverse_score_in_place_recodes_the_given_array_to_the_same_numbers():
+    cb = Codebook.from_dict(small_codebook_dict(scale=(1, 6)))
+    rng = np.random.default_rng(3)
+    values = rng.integers(1, 7, size=(50, len(cb.item_ids))).astype(float)
+    values[rng.random(values.shape) < 0.1] = np.nan
+    items = pd.DataFrame(values, columns=cb.item_ids)
+    expected = cb.reverse_score(items)  # a copy: items unchanged
+    assert np.array_equal(items.to_numpy(), values, equal_nan=True)
+    out = cb.reverse_score(items, in_place=True)
+    pd.testing.assert_frame_equal(out, expected, check_exact=True)
+    assert np.shares_memory(out.to_numpy(), values)  # no copy of the answers
 
 
 def test_errors_are_reported_with_key_paths():

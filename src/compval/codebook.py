@@ -357,17 +357,25 @@ class Codebook:
         """Hash of the canonical JSON form (provenance)."""
         return hashlib.sha256(json.dumps(self.data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def reverse_score(self, items: pd.DataFrame) -> pd.DataFrame:
+    def reverse_score(self, items: pd.DataFrame, *, in_place: bool = False) -> pd.DataFrame:
         """Return a copy of ``items`` with reverse-keyed items recoded as ``min + max - x``.
 
         An all-float64 table comes back as one float block (recoded in a copy of the array): assigning the recoded
         columns to a frame would split it into blocks, and every later ``to_numpy`` would copy it whole.
+
+        ``in_place``: the caller gives ``items`` away. When they are one writeable float64 block, the reverse-keyed
+        columns are recoded in that array (the same arithmetic) and the returned frame shares it: no copy, 400 MB
+        less at a million respondents x 50 items. ``items`` must not be used afterwards. Otherwise a copy, as
+        without it.
         """
         rev = [c for c in self.reverse_items if c in items.columns]
         if items.shape[1] and all(isinstance(t, np.dtype) and t == np.float64 for t in items.dtypes):
-            values = items.to_numpy(copy=True)
-            cols = items.columns.get_indexer(rev)
-            values[:, cols] = (self.scale_min + self.scale_max) - values[:, cols]
+            values = items.to_numpy(copy=not in_place)  # one block: a view; several blocks: a new array anyway
+            if not values.flags.writeable:
+                values = values.copy()
+            c = self.scale_min + self.scale_max
+            for j in items.columns.get_indexer(rev):  # column by column into the array: no temporary of the columns
+                np.subtract(c, values[:, j], out=values[:, j])
             return pd.DataFrame(values, index=items.index.copy(), columns=items.columns.copy(), copy=False)
         out = items.copy()
         out[rev] = (self.scale_min + self.scale_max) - out[rev]
