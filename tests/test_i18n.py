@@ -394,8 +394,12 @@ def test_the_lean_fonts_draw_the_same_figure(tmp_path, lang, family):
     before = list(font_manager.fontManager.ttflist)
     with language(lang):
         F.save_figure(builders["fig12_invariance"](), tmp_path / "plain")
-        with S.lean_fonts() as copies:
-            assert copies and {f.name for f in font_manager.fontManager.ttflist} >= set(S.LEAN_FAMILIES.values())
+        with S.lean_fonts([lang]) as copies:
+            # the families this language's figures name are copied, no other (English needs no CJK font)
+            copied = {f.name for f in font_manager.fontManager.ttflist} & set(S.LEAN_FAMILIES.values())
+            named = set(S.named_families([lang]))
+            assert copies and copied == {lean for f, lean in S.LEAN_FAMILIES.items() if f in named}
+            assert copied == ({"Liberation Sans (figures)"} if lang == "en" else set(S.LEAN_FAMILIES.values()))
             F.save_figure(builders["fig12_invariance"](), tmp_path / "lean")
             # the copies keep the installed fonts' dates (else each run would embed a new time in every PDF)
             originals = [f for f in before if f.name in S.LEAN_FAMILIES]

@@ -123,7 +123,14 @@ def test_editing_one_variant_plans_only_that_variant_and_the_comparison(project)
     assert {"score", "reliability", "efa", "cfa", "validity", "criterion", "holdout_fit", "summary"} <= variant_jobs
     others = {rule for rule, v in jobs if v != "variants/trimmed/"}
     # the comparison and its presentation (table, figure, report), and the diff of the edited codebook
-    assert others == {"compare_variants", "codebook_diff", "tables", "figures_variants", "report_html"}, others
+    assert others == {
+        "compare_variants",
+        "codebook_diff",
+        "tables",
+        "figures_variants",
+        "figures_variants_translated",
+        "report_html",
+    }, others
     restored = run_snakemake(b, "-n")  # the file back as it was: nothing to do
     assert restored.returncode == 0 and _jobs(restored.stdout + restored.stderr) == set()
 
@@ -263,7 +270,11 @@ def _rule_sources() -> dict[str, list[str]]:
                 out[m.group(2) or m.group(3)] = re.findall(r'"([^"]+)"', code.group(1))
             elif m.group(2):  # `use rule ... with:` merges keyword params: the base rule's code param holds
                 inherits[m.group(2)] = m.group(1)
-    return {**out, **{rule: out[base] for rule, base in inherits.items() if base in out}}
+
+    def base_of(rule: str) -> str:  # through chains of `use rule` (figures -> figures_variants -> ..._translated)
+        return base_of(inherits[rule]) if rule in inherits else rule
+
+    return {**out, **{rule: out[base_of(rule)] for rule in inherits if base_of(rule) in out}}
 
 
 def _runtime_imports(script) -> set[str]:

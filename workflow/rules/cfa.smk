@@ -19,6 +19,7 @@ rule cfa:
         "logs/{v}cfa.log",
     benchmark:
         "logs/benchmarks/{v}cfa.tsv"
+    priority: feeders_first
     conda:
         "../envs/compval.yaml"
     threads: fit_processes  # two from 5 MB of input: the rival models share the job's processes (cfa.fit_models)
@@ -53,6 +54,7 @@ rule validity:
         "logs/{v}validity.log",
     benchmark:
         "logs/benchmarks/{v}validity.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: fit_processes  # two from 5 MB of input: the invariance steps share them (cfa.measurement_invariance)

@@ -14,6 +14,7 @@ rule ingest:
         "logs/ingest.log",
     benchmark:
         "logs/benchmarks/ingest.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -53,6 +54,7 @@ rule screen:
         "logs/screen.log",
     benchmark:
         "logs/benchmarks/screen.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

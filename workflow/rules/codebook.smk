@@ -8,6 +8,7 @@ rule codebook_table:
         "logs/codebook_table.log",
     benchmark:
         "logs/benchmarks/codebook_table.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

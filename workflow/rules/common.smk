@@ -58,6 +58,31 @@ def fit_processes(wildcards, input):
     return 2 if input.size_mb >= FIT_PROCESSES_FROM_MB else 1
 
 
+#: Job priorities (Snakemake's ``priority``): the order in which jobs that are ready take cores as they free up;
+#: it never changes a result. Every presentation job waits on the main codebook's analyses, while a variant's
+#: analyses feed only the comparison of the variants, so a variant's job yields to every other job
+#: (:func:`main_codebook_first`). The figures jobs, the longest jobs whose time does not depend on N, take a
+#: core as soon as their inputs exist and draw while the variants are analysed. (Demo, 2 cores: without
+#: priorities the main codebook's criterion job ran after most of the variants' jobs, and the figures, then one
+#: job on both cores, waited for it and drew alone at the end.) Within those tiers, the analyses other analyses
+#: wait on come first (:func:`feeders_first`).
+PRIORITY_FIGURES = 20
+PRIORITY_MAIN = 10
+
+
+def main_codebook_first(wildcards):
+    """``priority`` of a rule: the jobs of a variant's analyses ({v} = variants/<name>/) come after every
+    other ready job (:data:`PRIORITY_MAIN`)."""
+    return 0 if wildcards.get("v") else PRIORITY_MAIN
+
+
+def feeders_first(wildcards):
+    """``priority`` of the analysis rules whose outputs other analyses of the same codebook wait on (score,
+    reliability, cfa): one above :func:`main_codebook_first`, so that every codebook's later analyses become
+    ready early and the last jobs to run are short ones, not a chain started late."""
+    return main_codebook_first(wildcards) + 1
+
+
 def variant_dir(name):
     """Path infix of a variant's analysis outputs: none for the original (results/cfa/...), variants/<name>/ for
     the others (results/variants/<name>/cfa/...). The analysis rules take it as the wildcard {v}."""

@@ -26,6 +26,7 @@ rule criterion:
         "logs/{v}criterion.log",
     benchmark:
         "logs/benchmarks/{v}criterion.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

@@ -18,6 +18,7 @@ rule efa:
         "logs/{v}efa.log",
     benchmark:
         "logs/benchmarks/{v}efa.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

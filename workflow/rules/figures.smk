@@ -1,7 +1,10 @@
-# Publication figures (results/figures/<stem>.{png,svg,pdf}; PNG at 300 dpi) drawn by one thin rule with
-# compval.present.figures (one Python start-up for all figures); the CFA path diagram is rendered by Graphviz. Each PNG
-# is marked for `snakemake --report` with its caption in workflow/report/<stem>.rst. The variants' figure has a rule
-# of its own (figures_variants): editing a variant redraws that figure alone, and the others need not wait for
+# Publication figures (results/figures/<stem>.{png,svg,pdf}; PNG at 300 dpi) drawn by thin rules with
+# compval.present.figures (one Python start-up for all figures of a language); the CFA path diagram is rendered by
+# Graphviz. One job per output language: `figures` draws the primary language's files (each PNG marked for
+# `snakemake --report` with its caption in workflow/report/<stem>.rst), `figures_translated` those of each other
+# language (results/figures/<stem>.zh.png; wildcard {sfx}), so the languages draw side by side on free cores and a
+# job never holds two cores while waiting for them. The variants' figure has rules of its own (figures_variants,
+# figures_variants_translated): editing a variant redraws that figure alone, and the others need not wait for
 # every variant's analyses.
 
 
@@ -17,17 +20,18 @@ rule figures:
         "logs/figures.log",
     benchmark:
         "logs/benchmarks/figures.tsv"
+    priority: PRIORITY_FIGURES
     conda:
         "../envs/compval.yaml"
-    threads: 2  # figures drawn in parallel processes, one figure per task
+    threads: 1  # more (e.g. --set-threads figures=2) draw the language's figures in parallel processes
     resources:
-        mem_mb=1600,  # demo benchmark: max RSS 686 MB, summed over the job's processes (x2, at least 1000)
-        runtime=5,  # minutes; demo benchmark: 7.9 s wall on 2 shared cores (x3, at least 5)
+        mem_mb=1000,  # demo: peak 201 MB in English, 296 MB in Chinese (x2, at least 1000)
+        runtime=5,  # minutes; demo: 7.5 s wall in English, 13.4 s in Chinese (x3, at least 5)
     params:
         code=code_version("workflow/scripts/figures.py"),
         structure=STRUCTURE,
         stems=main_figure_stems(),
-        languages=output_languages(),
+        language=figure_language,
         catalogue=CATALOGUE,
         labels=config["labels"],
         cutoffs=cfa_settings()["cutoffs"],
@@ -35,6 +39,17 @@ rule figures:
         delta_rmsea=validity_settings()["delta_rmsea"],
     script:
         "../scripts/figures.py"
+
+
+if extra_languages():
+
+    use rule figures as figures_translated with:
+        output:
+            **figure_outputs(main_figure_stems(), "{sfx}"),
+        log:
+            "logs/figures{sfx}.log",
+        benchmark:
+            "logs/benchmarks/figures{sfx}.tsv"
 
 
 if config["variants"]:
@@ -48,9 +63,18 @@ if config["variants"]:
             "logs/figures_variants.log",
         benchmark:
             "logs/benchmarks/figures_variants.tsv"
-        threads: 1
         resources:
-            mem_mb=1000,  # demo benchmark: max RSS 225 MB (x2, at least 1000)
-            runtime=5,  # minutes; demo benchmark: 2.4 s wall (x3, at least 5)
+            mem_mb=1000,  # demo: peak 137 MB in English, 230 MB in Chinese (x2, at least 1000)
+            runtime=5,  # minutes; demo: 1.3 s wall in English, 2.5 s in Chinese (x3, at least 5)
         params:
             stems=[VARIANTS_FIGURE],  # the other params are the figures rule's (use rule merges keyword params)
+
+    if extra_languages():
+
+        use rule figures_variants as figures_variants_translated with:
+            output:
+                **figure_outputs([VARIANTS_FIGURE], "{sfx}"),
+            log:
+                "logs/figures_variants{sfx}.log",
+            benchmark:
+                "logs/benchmarks/figures_variants{sfx}.tsv"

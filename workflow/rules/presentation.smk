@@ -1,5 +1,7 @@
 # Helpers of the presentation rules (figures.smk, tables.smk, report.smk): which figures and tables this
 # configuration produces, their inputs, and the final outputs added to rule all.
+import re
+
 from compval.i18n import catalogue_digest, output_suffix
 
 # the translations' digest (a params value of every rule writing translated outputs), computed once per start
@@ -52,20 +54,29 @@ def main_figure_stems():
     return [stem for stem in figure_stems() if stem != VARIANTS_FIGURE]
 
 
-def figure_outputs(stems):
-    """Named outputs <stem>_<ext> of ``stems`` (<stem>_<language>_<ext> in the other output languages); the PNG is
-    marked for the Snakemake report with the figure's caption."""
+def figure_outputs(stems, sfx=""):
+    """Named outputs <stem>_<ext> of ``stems`` in one output language: the primary one (no file-name infix; the
+    PNG marked for the Snakemake report with the figure's caption) or, with ``sfx="{sfx}"``, the other language of
+    the job's wildcard (results/figures/fig01_sample_flow.zh.png)."""
     out = {}
     for stem in stems:
-        out[f"{stem}_png"] = report(
-            f"results/figures/{stem}.png", caption=f"../report/{stem}.rst", category="Figures", labels={"figure": stem}
+        png = f"results/figures/{stem}{sfx}.png"
+        out[f"{stem}_png"] = (
+            png if sfx else report(png, caption=f"../report/{stem}.rst", category="Figures", labels={"figure": stem})
         )
-        out[f"{stem}_svg"] = f"results/figures/{stem}.svg"
-        out[f"{stem}_pdf"] = f"results/figures/{stem}.pdf"
-        for lang, sfx in extra_languages():
-            for ext in ("png", "svg", "pdf"):
-                out[f"{stem}_{lang}_{ext}"] = f"results/figures/{stem}{sfx}.{ext}"
+        out[f"{stem}_svg"] = f"results/figures/{stem}{sfx}.svg"
+        out[f"{stem}_pdf"] = f"results/figures/{stem}{sfx}.pdf"
     return out
+
+
+def figure_language(wildcards):
+    """params: the output language of a figures job, from its {sfx} wildcard (none: the primary language)."""
+    return {sfx: lang for lang, sfx in output_languages()}[wildcards.get("sfx", "")]
+
+
+# {sfx} of the figures jobs in the other output languages: one of their file-name infixes, nothing else
+wildcard_constraints:
+    sfx="|".join(re.escape(sfx) for _lang, sfx in extra_languages()) or "x{0}",
 
 
 def figure_inputs(wildcards):

@@ -11,6 +11,7 @@ rule reliability:
         "logs/{v}reliability.log",
     benchmark:
         "logs/benchmarks/{v}reliability.tsv"
+    priority: feeders_first
     conda:
         "../envs/compval.yaml"
     threads: 1

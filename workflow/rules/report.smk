@@ -15,6 +15,7 @@ rule report_html:
         "logs/report_html.log",
     benchmark:
         "logs/benchmarks/report_html.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -55,6 +56,7 @@ rule notebook:
         "logs/notebook.log",
     benchmark:
         "logs/benchmarks/notebook.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

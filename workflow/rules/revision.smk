@@ -14,6 +14,7 @@ rule holdout_split:
         "logs/holdout_split.log",
     benchmark:
         "logs/benchmarks/holdout_split.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -42,6 +43,7 @@ rule holdout_fit:
         "logs/{v}holdout_fit.log",
     benchmark:
         "logs/benchmarks/{v}holdout_fit.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -72,6 +74,7 @@ rule suggestions:
         "logs/suggestions.log",
     benchmark:
         "logs/benchmarks/suggestions.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -103,6 +106,7 @@ rule suggestion_codebooks:
         "logs/suggestion_codebooks.log",
     benchmark:
         "logs/benchmarks/suggestion_codebooks.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -125,6 +129,7 @@ rule compare_variants:
         "logs/compare_variants.log",
     benchmark:
         "logs/benchmarks/compare_variants.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -152,6 +157,7 @@ rule codebook_diff:
         "logs/codebook_diff.log",
     benchmark:
         "logs/benchmarks/codebook_diff.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

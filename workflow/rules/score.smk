@@ -12,6 +12,7 @@ rule score:
         "logs/{v}score.log",
     benchmark:
         "logs/benchmarks/{v}score.tsv"
+    priority: feeders_first
     conda:
         "../envs/compval.yaml"
     threads: 1
@@ -36,6 +37,7 @@ rule descriptives:
         "logs/descriptives.log",
     benchmark:
         "logs/benchmarks/descriptives.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

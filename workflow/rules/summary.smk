@@ -13,6 +13,7 @@ rule summary:
         "logs/{v}summary.log",
     benchmark:
         "logs/benchmarks/{v}summary.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

@@ -25,6 +25,7 @@ rule tables:
         "logs/tables.log",
     benchmark:
         "logs/benchmarks/tables.tsv"
+    priority: main_codebook_first
     conda:
         "../envs/compval.yaml"
     threads: 1

@@ -1,7 +1,7 @@
-"""The publication figures: read the result tables, draw each figure with compval.present.figures and write PNG
-(300 dpi), SVG and PDF; the CFA path diagram is rendered by Graphviz. Progress is logged per figure.
-Each output language (params.languages: [(language, file-name infix)]) gets its own set, drawn with the
-codebook localized to it and the message catalogue of compval.i18n active."""
+"""The publication figures of one output language (params.language): read the result tables, draw each figure with
+compval.present.figures and write PNG (300 dpi), SVG and PDF to the job's outputs (their names carry the language's
+file-name infix); the CFA path diagram is rendered by Graphviz. Progress is logged per figure. The figures are drawn
+with the codebook localized to the language and the message catalogue of compval.i18n active."""
 
 import functools
 import multiprocessing
@@ -139,11 +139,10 @@ def localized_codebook(lang):
     return Codebook.from_structure(snakemake.params.structure).localized(lang)
 
 
-def draw(lang, sfx, name):
-    """One figure in one output language; returns its log line (drawn in a worker process when the rule has
-    more than one thread: the figures are independent, and each writes its own files)."""
+def draw(lang, name):
+    """One figure; returns its log line (drawn in a worker process when the rule has more than one thread: the
+    figures are independent, and each writes its own files)."""
     stem = Path(snakemake.output[f"{name}_png"]).with_suffix("")
-    stem = stem.with_name(stem.name + sfx)
     with language(lang):
         cb = localized_codebook(lang)
         if name == "fig06_cfa_path":
@@ -155,16 +154,17 @@ def draw(lang, sfx, name):
 
 
 with step(snakemake) as log, display_labels(snakemake.params.labels):
-    missing = missing_fonts([lang for lang, _sfx in snakemake.params.languages])
+    lang = snakemake.params.language
+    missing = missing_fonts([lang])
     if missing:
         raise RuntimeError(
             "figures: font not installed, so the figures would be drawn with another font: "
             + "; ".join(missing)
             + " (`make setup` installs it)"
         )
-    with lean_fonts() as copies:
+    with lean_fonts([lang]) as copies:
         log.info("%d font faces copied without their layout tables (faster PDFs)", len(copies))
-        tasks = [(lang, sfx, name) for lang, sfx in snakemake.params.languages for name in snakemake.params.stems]
+        tasks = [(lang, name) for name in snakemake.params.stems]
         workers = min(snakemake.threads, len(tasks))
         if workers > 1:
             # fork: the workers share this script's inputs and the font copies; one figure per task, in order
