@@ -352,23 +352,21 @@ class ApaTable:
             if right:
                 par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
-        for j, c in enumerate(cols):
-            cell = table.rows[0].cells[j]
+        # each row's cells looked up once (python-docx builds a row's whole cell list on every ``.cells``)
+        table_rows = list(table.rows)
+        for cell, c in zip(table_rows[0].cells, cols):
             put(cell, self.heading(c), right=self.is_numeric(c))
             _docx_cell_border(cell, "bottom")
         r = 1
         for g, rows in self.blocks():
             if g is not None:
-                merged = (
-                    table.rows[r].cells[0].merge(table.rows[r].cells[len(cols) - 1])
-                    if len(cols) > 1
-                    else table.rows[r].cells[0]
-                )
+                cells = table_rows[r].cells
+                merged = cells[0].merge(cells[len(cols) - 1]) if len(cols) > 1 else cells[0]
                 put(merged, str(g), italic=True)
                 r += 1
             for idx in rows:
-                for j, c in enumerate(cols):
-                    put(table.rows[r].cells[j], body.at[idx, c], bold=self.is_bold(idx, c), right=self.is_numeric(c))
+                for cell, c in zip(table_rows[r].cells, cols):
+                    put(cell, body.at[idx, c], bold=self.is_bold(idx, c), right=self.is_numeric(c))
                 r += 1
         if self.note:
             p = document.add_paragraph()
