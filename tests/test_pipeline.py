@@ -126,7 +126,7 @@ def test_editing_one_variant_plans_only_that_variant_and_the_comparison(project)
     assert others == {
         "compare_variants",
         "codebook_diff",
-        "tables",
+        "tables_variants",
         "figures_variants",
         "figures_variants_translated",
         "report_html",

@@ -129,9 +129,13 @@ def table_inputs(wildcards):
     if config["performance"]:
         files["correlations"] = of_variant(rules.criterion.output.correlations)
         files["regression"] = of_variant(rules.criterion.output.regression)
-    if config["variants"]:
-        files["variants_comparison"] = rules.compare_variants.output.table
     return files
+
+
+def variants_table_inputs(wildcards):
+    """The inputs of the variants' table (tables_variants): the comparison of the variants, and the main
+    tables' inputs, which number the tables (the variants' table comes last)."""
+    return {**table_inputs(wildcards), "variants_comparison": rules.compare_variants.output.table}
 
 
 def variants_table_stem():

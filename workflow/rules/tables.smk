@@ -1,5 +1,8 @@
-# APA tables (results/tables/<name>.{csv,md,tex,docx}) from the result tables: one thin rule, built by
-# compval.present.html.build_tables with compval.present.tables (the same tables the HTML report shows).
+# APA tables (results/tables/<name>.{csv,md,tex,docx}) from the result tables: thin rules, built by
+# compval.present.html.build_tables with compval.present.tables (the same tables the HTML report shows). The
+# comparison of the variants (results/variants/comparison.{md,tex,docx}) has a rule of its own, tables_variants,
+# since it waits for every variant's results: the other tables wait only for the main codebook's, and editing a
+# variant rewrites that table alone.
 
 
 rule tables:
@@ -20,7 +23,6 @@ rule tables:
             sfx=[sfx for _lang, sfx in extra_languages()],
             ext=["csv", "md", "tex", "docx"],
         ),
-        variants=variants_table_outputs(),
     log:
         "logs/tables.log",
     benchmark:
@@ -41,3 +43,18 @@ rule tables:
         labels=config["labels"],
     script:
         "../scripts/tables.py"
+
+
+if config["variants"]:
+
+    use rule tables as tables_variants with:
+        input:
+            unpack(variants_table_inputs),
+        output:
+            variants=variants_table_outputs(),
+        log:
+            "logs/tables_variants.log",
+        benchmark:
+            "logs/benchmarks/tables_variants.tsv"
+        params:
+            names=[],  # the other params are the tables rule's (use rule merges keyword params)

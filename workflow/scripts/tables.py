@@ -1,5 +1,6 @@
-"""APA tables (results/tables/<name>.{csv,md,tex,docx}) from the result tables, built by
-compval.present.html.build_tables (the same objects the HTML report renders)."""
+"""APA tables (results/tables/<name>.{csv,md,tex,docx}, or for rule tables_variants the comparison of the variants,
+results/variants/comparison.{md,tex,docx}) from the result tables, built by compval.present.html.build_tables (the
+same objects the HTML report renders)."""
 
 import zipfile
 from pathlib import Path
@@ -25,8 +26,10 @@ def normalize_docx(path: Path) -> None:
 with step(snakemake) as log, display_labels(snakemake.params.labels):
     codebook = Codebook.from_structure(snakemake.params.structure)
     results = read_result_tables({k: snakemake.input[k] for k in snakemake.input.keys()})
-    stems = {Path(f).stem: Path(f).with_suffix("") for f in snakemake.output.csv}
-    variants_stem = Path(snakemake.output.variants[0]).with_suffix("") if snakemake.output.variants else None
+    # rule tables: the tables of params.names; rule tables_variants: the comparison of the variants alone
+    stems = {Path(f).stem: Path(f).with_suffix("") for f in snakemake.output.get("csv", [])}
+    variants = snakemake.output.get("variants", [])
+    variants_stem = Path(variants[0]).with_suffix("") if variants else None
     for lang, sfx in snakemake.params.languages:
         with language(lang):
             apa = build_tables({"codebook": codebook.localized(lang).items, **results})
@@ -46,7 +49,7 @@ with step(snakemake) as log, display_labels(snakemake.params.labels):
                 len(apa[stem].df),
                 ", ".join(p.name for p in paths),
             )
-        if snakemake.output.variants:  # results/variants/comparison.md first: its stem names the set
+        if variants:  # results/variants/comparison.md first: its stem names the set
             if "variants" not in apa:
                 raise RuntimeError("the comparison of the variants cannot be built: results/variants/comparison.csv")
             with language(lang):
