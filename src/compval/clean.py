@@ -877,13 +877,11 @@ def reverse_scored_in_place(block: pd.DataFrame, codebook: Codebook) -> Iterator
     if not (values.dtype == np.float64 and values.flags.writeable and all(comes_back(j) for j in cols)):
         yield codebook.reverse_score(block)
         return
-    for j in cols:
-        np.subtract(c, values[:, j], out=values[:, j])
+    codebook.reverse_in_array(values, cols)
     try:
         yield pd.DataFrame(values, index=block.index, columns=block.columns, copy=False)
     finally:
-        for j in cols:
-            np.subtract(c, values[:, j], out=values[:, j])
+        codebook.reverse_in_array(values, cols)
 
 
 def _keep_rows(block: pd.DataFrame, kept: pd.Index, in_place: bool) -> pd.DataFrame:

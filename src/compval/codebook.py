@@ -357,8 +357,16 @@ class Codebook:
         """Hash of the canonical JSON form (provenance)."""
         return hashlib.sha256(json.dumps(self.data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
+    def reverse_in_array(self, values: np.ndarray, columns) -> None:
+        """Recode the columns ``columns`` (positions) of the float array ``values`` as ``min + max - x``, in the
+        array itself, column by column (no temporary of the columns): the recoding of :meth:`reverse_score`.
+        Applied twice it gives every whole-number answer back to the bit."""
+        c = self.scale_min + self.scale_max
+        for j in columns:
+            np.subtract(c, values[:, j], out=values[:, j])
+
     def reverse_score(self, items: pd.DataFrame, *, in_place: bool = False) -> pd.DataFrame:
-        """Return a copy of ``items`` with reverse-keyed items recoded as ``min + max - x``.
+        """``items`` with reverse-keyed items recoded as ``min + max - x`` (a copy unless ``in_place``, below).
 
         An all-float64 table comes back as one float block (recoded in a copy of the array): assigning the recoded
         columns to a frame would split it into blocks, and every later ``to_numpy`` would copy it whole.
@@ -373,9 +381,7 @@ class Codebook:
             values = items.to_numpy(copy=not in_place)  # one block: a view; several blocks: a new array anyway
             if not values.flags.writeable:
                 values = values.copy()
-            c = self.scale_min + self.scale_max
-            for j in items.columns.get_indexer(rev):  # column by column into the array: no temporary of the columns
-                np.subtract(c, values[:, j], out=values[:, j])
+            self.reverse_in_array(values, items.columns.get_indexer(rev))
             return pd.DataFrame(values, index=items.index.copy(), columns=items.columns.copy(), copy=False)
         out = items.copy()
         out[rev] = (self.scale_min + self.scale_max) - out[rev]
