@@ -763,17 +763,48 @@ def test_the_variants_nested_test_is_lavtestlrt_on_the_demo(fits):
 
 
 @pytest.mark.slow
-def test_the_subabilities_variant_stops_as_diverging_instead_of_running_out_of_steps():
-    # the demo population has no sub-abilities: a competency's two sub-ability factors correlate about 1, so the
-    # second-order loadings head for infinity along a flat ridge (lavaan warns that the gradient is not near
-    # zero). The search recognises it (fit_ml's rule: the largest estimate grows by over 5% in 100 steps while F
-    # falls by less than 1e-6) instead of taking all 1000 scoring steps and BFGS's; no usable solution either way
+def test_the_subabilities_variant_stops_as_diverging_where_lavaan_stops_on_the_ridge():
+    """The demo population has no sub-abilities: a competency's two sub-ability factors correlate about 1, so the
+    second-order loadings head for infinity along a flat ridge. compval's search recognises it (fit_ml's rule: the
+    largest estimate grows by over 5% in 100 steps while F falls by less than 1e-6) and reports no solution.
+    lavaan 0.6.14 (nlminb, its defaults) stops on the ridge after 539 iterations and calls the fit converged, with
+    second-order loadings of 11-53 and standard errors it cannot compute (make_second_order_ridge.R). That point is
+    not a minimum: with the second-order loadings fixed at lavaan's values compval's fit reproduces lavaan's
+    chi-square, and fixed further out along the ridge the chi-square keeps falling."""
     from compval.codebook import load_codebook
     from compval.revision.compare import variant_model
 
+    ref = _r_json("cfa_subabilities_second_order_ridge.json")
+    assert ref["converged"] and ref["n_se_missing"] > 0
+    loadings = ref["second_order_loadings"]
+    assert min(loadings.values()) > 10
+
     cb = load_codebook(ROOT / "config" / "variants" / "subabilities.yaml")
-    items = pd.read_csv(ROOT / "tests" / "reference" / "demo" / "items_scored.csv")[cb.item_ids]
+    items = pd.read_csv(DEMO / "items_scored.csv")[cb.item_ids]
     res = cfa.fit_cfa(items, variant_model(cb, "second_order"), missing="ml")
     assert not res.converged
     assert "estimates diverge (the objective is flat while estimates grow)" in res.status
     assert not res.fit
+
+    syntax = (DEMO / "models" / "subabilities_second_order.lav").read_text(encoding="utf-8")
+
+    def fixed(values: dict) -> str:
+        """The model with each equality-constrained pair of second-order loadings fixed at ``values[label]``."""
+        lines = []
+        for line in syntax.splitlines():
+            lhs, _, rhs = line.partition(" =~ ")
+            terms = rhs.split(" + ")
+            if terms[0].startswith("NA*") and terms[1].split("*")[0] in values:
+                v = repr(values[terms[1].split("*")[0]])
+                line = f"{lhs} =~ " + " + ".join(f"{v}*{t.split('*')[1]}" for t in terms[1:])
+            lines.append(line)
+        return "\n".join(lines)
+
+    at_lavaan = cfa.fit_cfa(items, fixed(loadings), missing="ml", se="none")
+    assert at_lavaan.converged and at_lavaan.fit["df"] == ref["df"] + len(loadings)
+    assert_close(at_lavaan.fit["chisq"], ref["chisq"], "demo.cfa.fit.stat")
+    along = []
+    for k in (2, 5, 20):  # the two largest pairs further out, the other two at lavaan's values
+        out = {lab: v * (k if v > 40 else 1) for lab, v in loadings.items()}
+        along.append(cfa.fit_cfa(items, fixed(out), missing="ml", se="none").fit["chisq"])
+    assert ref["chisq"] > along[0] > along[1] > along[2]

@@ -290,6 +290,14 @@ def fit_ml(
     that crawl along a flat direction before converging (a second-order factor over three first-order factors
     takes about 450 steps; in steps 200 to 225 its largest estimate grows by 15% while F falls by 5e-7: a
     25-step window stops it).
+
+    Here compval departs from lavaan 0.6.14 on purpose. On such a ridge nlminb stops when F's relative change
+    falls below its tolerance and lavaan calls the fit converged: the demo's variant ``subabilities`` (its
+    second-order model, FIML) converges there after 539 iterations with second-order loadings of 11-53 and 10
+    standard errors it cannot compute. That point is not a minimum: with those loadings fixed at lavaan's values
+    compval's fit reproduces lavaan's chi-square (1787.847), and fixed further out the chi-square keeps falling.
+    compval reports no solution, not fit measures of an arbitrary point on the ridge (tests/test_demo.py,
+    tests/reference/demo/make_second_order_ridge.R).
     """
     if x0 is None and not all(gd.complete for gd in groups):
         res = fit_fiml_two_stage(model, groups, tol=tol)

@@ -23,7 +23,9 @@ Files written (rows = analysed respondents in the pipeline's order; no ids):
 * ``models/<name>.lav``      lavaan syntax of every model the CFA stage fits (``compval.comparison.build_models``
                              with the rivals of config/config.yaml, ``ModelSpec.syntax`` verbatim) and of
                              ``merged``: the hypothesised model of a deliberately wrong codebook in which the
-                             competencies :data:`MERGED` (same module) are one factor
+                             competencies :data:`MERGED` (same module) are one factor, and of
+                             ``subabilities_second_order``: the hypothesis of the config's variant
+                             ``subabilities`` (config/variants/subabilities.yaml, ``model: second_order``)
 * ``parcels.csv``            the indicators of the ``parcels`` rival (dimension means, the model's own transform)
 
 :func:`build` is importable so that tests/test_demo.py can re-derive the data and assert it is identical.
@@ -50,6 +52,7 @@ from compval.clean import (
 )
 from compval.codebook import Codebook, load_codebook
 from compval.config import validate_config
+from compval.revision.compare import variant_model
 from compval.io import FLOAT_FORMAT, read_table
 from compval.scoring import mean_scores
 
@@ -181,6 +184,9 @@ def demo_models(cb: Codebook, config: dict | None = None) -> dict:
     )
     wrong = merged_codebook(cb, *MERGED)
     models["merged"] = (cfa.hypothesized(wrong.groups("competency"), name="merged"), None)
+    # the variant subabilities' hypothesis (config variants.subabilities), fitted by make_second_order_ridge.R
+    sub = load_codebook(ROOT / "config" / "variants" / "subabilities.yaml")
+    models["subabilities_second_order"] = (variant_model(sub, "second_order"), None)
     return models
 
 

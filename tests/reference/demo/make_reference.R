@@ -5,6 +5,7 @@
 # pipeline does (read_table -> ingest_survey -> screen_respondents -> Codebook.reverse_score):
 #   .venv/bin/python tests/reference/demo/make_demo_items.py
 #   Rscript tests/reference/demo/make_reference.R
+#   Rscript tests/reference/demo/make_second_order_ridge.R   (the variant subabilities' model; see that script)
 #
 # Inputs (beside this script): items_scored.csv, groups.json, models/<name>.lav (lavaan syntax written from
 # compval's ModelSpec.syntax, so R fits exactly the models the pipeline fits), parcels.csv (indicators of the
@@ -118,6 +119,7 @@ cfa_fit_measures <- function(fit, full) {
 if (run_cfa) {
 parcels <- read.csv(file.path(out, "parcels.csv"))
 models <- sub("\\.lav$", "", list.files(file.path(out, "models"), pattern = "\\.lav$"))
+models <- setdiff(models, "subabilities_second_order")  # a variant's model: make_second_order_ridge.R fits it
 if (length(only_models)) models <- intersect(models, only_models)
 fits <- list()
 for (m in models) {
