@@ -206,10 +206,17 @@ def one_item_edit(work: Path) -> str:
 
 
 def commit_of_checkout() -> str:
-    """The short commit of this checkout (with ``+`` when it has uncommitted changes), or "" outside git."""
+    """The short commit of this checkout (with ``+`` when it has uncommitted changes), or "" outside git.
+
+    The benchmarks' own outputs (``benchmarks/results/``) do not count: ``make benchmark`` writes the CFA comparison
+    before this script runs, and the pipeline's rows of a clean checkout would otherwise all carry the ``+``."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results"],
+            cwd=ROOT,
+            capture_output=True,
+        )
     except OSError:
         return ""
     if head.returncode != 0:
