@@ -579,7 +579,8 @@ def variants_table(comparison: pd.DataFrame, min_ratio: float = 0.5) -> ApaTable
     formats = {**_formats(out.columns), "n_factors": "int", "delta_bic": "f1", "cfi_training": "r3"}
     formats.update({"cfi_holdout": "r3", "htmt_max": "r", "nested": "text", "variant": "text", "holds": "text"})
     note = _(
-        "Each variant's hypothesised model (one factor per competency) fitted to the same cleaned data. "
+        "Each variant's hypothesised model (Model: one factor per competency, or those factors under one "
+        "second-order factor per module) fitted to the same cleaned data. "
         "ΔCFI and ΔBIC: variant minus original; BIC compares models of the same items only, so ΔBIC is "
         "empty for a variant with other items, which is compared by the fit of its own items. Δχ²: chi-square "
         "difference test of a variant nested in the original (or containing it). CFI (training), CFI (holdout): "
