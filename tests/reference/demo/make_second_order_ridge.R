@@ -15,6 +15,7 @@
 #   n_se_missing                free parameters without a standard error
 #   warnings                    lavaan's warnings during the fit and the standard errors, verbatim
 #   seconds                     elapsed time of cfa()
+# and sessionInfo_second_order_ridge.txt (the R session it ran in).
 # fitMeasures() is not called: under FIML its baseline and saturated models take minutes on 50 items and the
 # test statistic above is the chi-square fitMeasures reports.
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
@@ -57,3 +58,4 @@ writeLines(toJSON(res, auto_unbox = TRUE, digits = NA, na = "null"),
            file.path(out, "cfa_subabilities_second_order_ridge.json"))
 message(sprintf("converged %s after %d iterations, chisq %.6f on %d df, %.0f s", res$converged, res$iterations,
                 res$chisq, as.integer(res$df), el))
+writeLines(capture.output(sessionInfo()), file.path(out, "sessionInfo_second_order_ridge.txt"))
