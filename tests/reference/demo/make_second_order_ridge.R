@@ -25,18 +25,14 @@ out <- "tests/reference/demo"
 x <- read.csv(file.path(out, "items_scored.csv"))
 syntax <- paste(readLines(file.path(out, "models", "subabilities_second_order.lav")), collapse = "\n")
 warned <- character()
+keep_warning <- function(w) {  # every warning lavaan gives is stored, verbatim
+  warned <<- c(warned, conditionMessage(w))
+  invokeRestart("muffleWarning")
+}
 t0 <- proc.time()[["elapsed"]]
-fit <- withCallingHandlers(cfa(syntax, data = x, missing = "ml"),
-                           warning = function(w) {
-                             warned <<- c(warned, conditionMessage(w))
-                             invokeRestart("muffleWarning")
-                           })
+fit <- withCallingHandlers(cfa(syntax, data = x, missing = "ml"), warning = keep_warning)
 el <- proc.time()[["elapsed"]] - t0
-pe <- withCallingHandlers(parameterEstimates(fit, remove.eq = TRUE),
-                          warning = function(w) {
-                            warned <<- c(warned, conditionMessage(w))
-                            invokeRestart("muffleWarning")
-                          })
+pe <- withCallingHandlers(parameterEstimates(fit, remove.eq = TRUE), warning = keep_warning)
 second <- pe[pe$op == "=~" & nzchar(pe$label), ]
 second <- second[!duplicated(second$label), ]
 pt <- parTable(fit)
